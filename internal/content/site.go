@@ -1,0 +1,182 @@
+// Package content reads a Milepost content directory (site settings, authors and
+// Markdown posts) into an immutable, in-memory Site.
+//
+// A Site is never modified after Load returns; a changed directory is loaded again
+// into a new Site and swapped in whole (see Source), so readers never see half a
+// rebuild.
+package content
+
+import (
+	"fmt"
+	"html/template"
+	"sort"
+	"time"
+)
+
+// Config is content/site.yaml.
+type Config struct {
+	Title       string `yaml:"title" toml:"title"`
+	Description string `yaml:"description" toml:"description"`
+	// BaseURL is the absolute URL the site is served at, without a trailing slash.
+	BaseURL  string `yaml:"base_url" toml:"base_url"`
+	Language string `yaml:"language" toml:"language"`
+	// PostsPerPage is the page size of the home, tag and author lists.
+	PostsPerPage int             `yaml:"posts_per_page" toml:"posts_per_page"`
+	Comments     CommentSettings `yaml:"comments" toml:"comments"`
+	Markdown     MarkdownConfig  `yaml:"markdown" toml:"markdown"`
+	// SeedComments names a comments export (JSON), relative to the content
+	// directory, loaded into a new database once.
+	SeedComments string `yaml:"seed_comments" toml:"seed_comments"`
+	// Params holds keys Milepost does not know, for themes.
+	Params map[string]any `yaml:",inline" toml:"-"`
+}
+
+// CommentSettings is the comments: block of site.yaml.
+type CommentSettings struct {
+	// Enabled is false to close comments on every post.
+	Enabled bool `yaml:"enabled" toml:"enabled"`
+}
+
+// MarkdownConfig is the markdown: block of site.yaml.
+type MarkdownConfig struct {
+	// UnsafeHTML lets raw HTML in posts through to the page. Off by default:
+	// raw HTML is dropped.
+	UnsafeHTML bool `yaml:"unsafe_html" toml:"unsafe_html"`
+}
+
+// Author is one file in content/authors. ID is the file name without .md.
+type Author struct {
+	ID      string
+	Name    string
+	Website string
+	// Bio is the rendered Markdown body of the author file.
+	Bio    template.HTML
+	Params map[string]any
+}
+
+// Post is one Markdown file in content/posts.
+type Post struct {
+	Slug    string
+	Title   string
+	Date    time.Time
+	Lastmod time.Time // equals Date unless the front matter sets lastmod
+	Author  *Author   // nil when the post names no author
+	Tags    []string
+	Draft   bool
+	// CommentsOpen is false when the front matter says comments: false.
+	CommentsOpen bool
+	Summary      template.HTML
+	HTML         template.HTML
+	WordCount    int
+	// ReadingMinutes is at least 1.
+	ReadingMinutes int
+	// Params holds front matter keys Milepost does not know, for themes.
+	Params map[string]any
+	// File is the post's path relative to the content directory.
+	File string
+}
+
+// Problem is a file that could not be loaded; the rest of the site still is.
+type Problem struct {
+	File string // relative to the content directory
+	Line int    // 1-based; 0 when no line applies
+	Err  error
+}
+
+func (p Problem) Error() string {
+	if p.Line > 0 {
+		return fmt.Sprintf("%s:%d: %v", p.File, p.Line, p.Err)
+	}
+	return fmt.Sprintf("%s: %v", p.File, p.Err)
+}
+
+func (p Problem) Unwrap() error { return p.Err }
+
+// Site is a loaded content directory. It is immutable.
+type Site struct {
+	Config  Config
+	Authors map[string]*Author
+	// Problems lists the files that were skipped, in file order.
+	Problems []Problem
+
+	all     Listing // every post, drafts included, newest first
+	public  Listing // all without drafts
+	bySlug  map[string]*Post
+	byTag   map[string]Listing
+	byTagD  map[string]Listing
+	byAuth  map[string]Listing
+	byAuthD map[string]Listing
+}
+
+// Listing is a list of posts, newest first.
+type Listing []*Post
+
+// At returns the posts of l published at or before now. Because l is sorted
+// newest first, the posts dated in the future are a prefix of it.
+func (l Listing) At(now time.Time) Listing {
+	i := sort.Search(len(l), func(i int) bool { return !l[i].Date.After(now) })
+	return l[i:]
+}
+
+// View is what one request may see of a Site: posts published by Now, and
+// drafts only when Drafts is set.
+type View struct {
+	Site   *Site
+	Now    time.Time
+	Drafts bool
+}
+
+// Posts returns the visible posts, newest first.
+func (v View) Posts() Listing {
+	if v.Drafts {
+		return v.Site.all.At(v.Now)
+	}
+	return v.Site.public.At(v.Now)
+}
+
+// Post returns the visible post with the slug, or nil.
+func (v View) Post(slug string) *Post {
+	p := v.Site.bySlug[slug]
+	if p == nil || p.Date.After(v.Now) || (p.Draft && !v.Drafts) {
+		return nil
+	}
+	return p
+}
+
+// Tag returns the visible posts with the tag, newest first.
+func (v View) Tag(tag string) Listing {
+	if v.Drafts {
+		return v.Site.byTagD[tag].At(v.Now)
+	}
+	return v.Site.byTag[tag].At(v.Now)
+}
+
+// ByAuthor returns the visible posts of the author, newest first.
+func (v View) ByAuthor(id string) Listing {
+	if v.Drafts {
+		return v.Site.byAuthD[id].At(v.Now)
+	}
+	return v.Site.byAuth[id].At(v.Now)
+}
+
+// TagCount is a tag with the number of visible posts carrying it.
+type TagCount struct {
+	Tag   string
+	Count int
+}
+
+// Tags returns every tag with at least one visible post, by name.
+func (v View) Tags() []TagCount {
+	idx := v.Site.byTag
+	if v.Drafts {
+		idx = v.Site.byTagD
+	}
+	var out []TagCount
+	for tag, l := range idx {
+		if n := len(l.At(v.Now)); n > 0 {
+			out = append(out, TagCount{tag, n})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Tag < out[j].Tag })
+	return out
+}
