@@ -1,0 +1,223 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+const massage = "posts/massage.md"
+
+func massageSite(extraFront string) siteFiles {
+	return siteFiles{
+		massage: post("title: Massage during training\ndate: 2011-10-03\nauthor: kay"+extraFront, "Just got home from a massage…"),
+	}
+}
+
+func commentForm(name, body string) url.Values {
+	return url.Values{"name": {name}, "body": {body}, "email": {""}, "website": {""}, "parent": {""}}
+}
+
+var commentLocation = regexp.MustCompile(`^/posts/massage/#comment-(\d+)$`)
+
+// postComment posts a comment and returns its id, failing unless the server
+// answered 303 to the new comment.
+func (h *harness) postComment(form url.Values) string {
+	h.t.Helper()
+	res := h.postForm("/posts/massage/comments", form)
+	m := commentLocation.FindStringSubmatch(res.header.Get("Location"))
+	if res.status != http.StatusSeeOther || m == nil {
+		h.t.Fatalf("posting a comment: %d Location=%q\n%s", res.status, res.header.Get("Location"), res.body)
+	}
+	return m[1]
+}
+
+func TestCommentIsStoredThenRedirectsToItsAnchor(t *testing.T) {
+	h := newHarness(t, massageSite(""))
+	form := commentForm("Dana", "I’ve had **great** results with a foam roller.")
+	form.Set("email", "dana@example.org")
+	form.Set("website", "https://dana.example.org/")
+	id := h.postComment(form)
+
+	// The comment was committed before the redirect: the store has it now.
+	stored, err := h.db.ByPost(context.Background(), "massage")
+	if err != nil || len(stored) != 1 || stored[0].Name != "Dana" || stored[0].Email != "dana@example.org" {
+		t.Fatalf("stored comments = %+v, %v", stored, err)
+	}
+
+	page := h.get("/posts/massage/").body
+	mustContain(t, "post page", page,
+		`id="comment-`+id+`"`,
+		`<a href="https://dana.example.org/" rel="nofollow ugc noopener">Dana</a>`,
+		`I’ve had <strong>great</strong> results with a foam roller.`,
+		"1 comment",
+	)
+	mustNotContain(t, "post page", page, "dana@example.org")
+	mustContain(t, "home", h.get("/").body, "1 comment")
+}
+
+func TestRepliesAreThreadedOldestFirst(t *testing.T) {
+	h := newHarness(t, massageSite(""))
+	first := h.postComment(commentForm("Ana", "First comment."))
+	second := h.postComment(commentForm("Ben", "Second comment."))
+	reply := commentForm("Cleo", "A reply to the first.")
+	reply.Set("parent", first)
+	replyID := h.postComment(reply)
+
+	page := h.get("/posts/massage/").body
+	iFirst := strings.Index(page, `id="comment-`+first+`"`)
+	iReply := strings.Index(page, `id="comment-`+replyID+`"`)
+	iSecond := strings.Index(page, `id="comment-`+second+`"`)
+	if iFirst < 0 || iReply < 0 || iSecond < 0 || !(iFirst < iReply && iReply < iSecond) {
+		t.Fatalf("thread order wrong: first %d, reply %d, second %d", iFirst, iReply, iSecond)
+	}
+	// The reply sits inside the first comment's list of replies.
+	between := page[iFirst:iReply]
+	if !strings.Contains(between, `<ol class="replies">`) {
+		t.Error("reply is not nested under its parent")
+	}
+
+	// Reply links work without JavaScript: ?reply=ID fills the parent field.
+	form := h.get("/posts/massage/?reply=" + first).body
+	mustContain(t, "reply form", form, `<input type="hidden" name="parent" value="`+first+`">`, "Reply to Ana")
+}
+
+func TestThreadsStopAtFiveLevels(t *testing.T) {
+	h := newHarness(t, massageSite(""))
+	parent := ""
+	for depth := 0; depth < 5; depth++ {
+		f := commentForm("Runner", "Level "+string(rune('A'+depth)))
+		f.Set("parent", parent)
+		parent = h.postComment(f)
+	}
+	tooDeep := commentForm("Runner", "Level six")
+	tooDeep.Set("parent", parent)
+	res := h.postForm("/posts/massage/comments", tooDeep)
+	if res.status != http.StatusUnprocessableEntity {
+		t.Fatalf("sixth level: status %d, want 422", res.status)
+	}
+	mustContain(t, "too deep", res.body, "Level six")
+	// The deepest comment offers no reply link.
+	page := h.get("/posts/massage/").body
+	if strings.Contains(page, `href="?reply=`+parent+`#comment-form"`) {
+		t.Error("the fifth level still offers a reply link")
+	}
+}
+
+func TestInvalidCommentIsShownBackWithEverythingKept(t *testing.T) {
+	h := newHarness(t, massageSite(""))
+	cases := []struct {
+		name  string
+		form  url.Values
+		field string
+	}{
+		{"missing name", url.Values{"name": {"  "}, "body": {"My <long> story about quads & stairs"}, "email": {"kay@example.org"}}, "name"},
+		{"missing body", url.Values{"name": {"Kay"}, "body": {"   "}}, "body"},
+		{"bad email", url.Values{"name": {"Kay"}, "body": {"Hello"}, "email": {"not-an-email"}}, "email"},
+		{"javascript website", url.Values{"name": {"Kay"}, "body": {"Hello"}, "website": {"javascript:alert(1)"}}, "website"},
+		{"body too long", url.Values{"name": {"Kay"}, "body": {strings.Repeat("a", 10001)}}, "body"},
+		{"unknown parent", url.Values{"name": {"Kay"}, "body": {"Hello"}, "parent": {"999"}}, "parent"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			res := h.postForm("/posts/massage/comments", tc.form)
+			if res.status != http.StatusUnprocessableEntity {
+				t.Fatalf("status %d, want 422", res.status)
+			}
+			if tc.field != "parent" {
+				mustContain(t, tc.name, res.body, `id="error-`+tc.field+`"`, `aria-invalid="true"`)
+			}
+			mustContain(t, tc.name, res.body, `role="alert"`)
+			// Everything the reader typed is in the form again, escaped.
+			if body := tc.form.Get("body"); strings.TrimSpace(body) != "" && len(body) < 200 {
+				mustContain(t, tc.name, res.body, strings.NewReplacer("<", "&lt;", ">", "&gt;", "&", "&amp;").Replace(body))
+			}
+			if email := tc.form.Get("email"); email != "" {
+				mustContain(t, tc.name, res.body, `value="`+email+`"`)
+			}
+		})
+	}
+	if got, _ := h.db.ByPost(context.Background(), "massage"); len(got) != 0 {
+		t.Errorf("invalid comments were stored: %+v", got)
+	}
+}
+
+func TestHugeCommentBodyIsRefusedWith413(t *testing.T) {
+	h := newHarness(t, massageSite(""))
+	res := h.postForm("/posts/massage/comments", commentForm("Kay", strings.Repeat("x", 70<<10)))
+	if res.status != http.StatusRequestEntityTooLarge {
+		t.Fatalf("status %d, want 413", res.status)
+	}
+	mustContain(t, "413 page", res.body, "Comment too long")
+}
+
+func TestClosedCommentsAnswer403(t *testing.T) {
+	h := newHarness(t, massageSite("\ncomments: false"))
+	page := h.get("/posts/massage/").body
+	mustContain(t, "closed post", page, "Comments are closed")
+	mustNotContain(t, "closed post", page, `<form class="comment-form"`)
+	res := h.postForm("/posts/massage/comments", commentForm("Kay", "Hello"))
+	if res.status != http.StatusForbidden {
+		t.Fatalf("status %d, want 403", res.status)
+	}
+	mustContain(t, "403 page", res.body, "Comments are closed")
+
+	siteWide := newHarness(t, siteFiles{
+		"site.yaml": siteYAML + "comments:\n  enabled: false\n",
+		massage:     post("title: Massage\ndate: 2011-10-03\nauthor: kay", "x"),
+	})
+	if res := siteWide.postForm("/posts/massage/comments", commentForm("Kay", "Hello")); res.status != http.StatusForbidden {
+		t.Errorf("site-wide closed: status %d, want 403", res.status)
+	}
+}
+
+func TestCommentOnMissingPostIs404(t *testing.T) {
+	h := newHarness(t, massageSite(""))
+	if res := h.postForm("/posts/nope/comments", commentForm("Kay", "Hello")); res.status != http.StatusNotFound {
+		t.Fatalf("status %d, want 404", res.status)
+	}
+}
+
+func TestCrossOriginPostsAreRefused(t *testing.T) {
+	h := newHarness(t, massageSite(""))
+	res := h.postForm("/posts/massage/comments", commentForm("Mallory", "Cross-site"), "Sec-Fetch-Site", "cross-site")
+	if res.status != http.StatusForbidden {
+		t.Fatalf("cross-site POST: status %d, want 403", res.status)
+	}
+	res = h.postForm("/posts/massage/comments", commentForm("Mallory", "Cross-origin"), "Origin", "https://evil.example")
+	if res.status != http.StatusForbidden {
+		t.Fatalf("cross-origin POST: status %d, want 403", res.status)
+	}
+	// The same origin, as a browser sends it, is fine.
+	res = h.postForm("/posts/massage/comments", commentForm("Kay", "Same origin"), "Sec-Fetch-Site", "same-origin")
+	if res.status != http.StatusSeeOther {
+		t.Fatalf("same-origin POST: status %d, want 303", res.status)
+	}
+	if got, _ := h.db.ByPost(context.Background(), "massage"); len(got) != 1 {
+		t.Errorf("stored %d comments, want only the same-origin one", len(got))
+	}
+}
+
+func TestPostingTooFastIsRateLimited(t *testing.T) {
+	h := newHarness(t, massageSite(""), withCommentRate(5))
+	var last response
+	for i := 0; i < 6; i++ {
+		last = h.postForm("/posts/massage/comments", commentForm("Kay", "Comment number "+string(rune('a'+i))))
+	}
+	if last.status != http.StatusTooManyRequests || last.header.Get("Retry-After") == "" {
+		t.Fatalf("sixth comment in a minute: status %d Retry-After %q, want 429 with Retry-After", last.status, last.header.Get("Retry-After"))
+	}
+}
+
+func TestNothingAReaderWritesRunsScript(t *testing.T) {
+	h := newHarness(t, massageSite(""))
+	form := commentForm(`<script>alert("name")</script>`, "<script>alert(1)</script>\n\n<img src=x onerror=alert(2)>\n\n[click](javascript:alert(3))\n\n[data](data:text/html;base64,PHNjcmlwdD4=)")
+	h.postComment(form)
+	page := h.get("/posts/massage/").body
+	thread := page[strings.Index(page, `id="comments"`):]
+	mustNotContain(t, "comments", thread, "<script", "onerror", `href="javascript:`, `href="data:`, "<img")
+	mustContain(t, "comments", thread, `&lt;script&gt;alert(&#34;name&#34;)&lt;/script&gt;`)
+}

@@ -1,0 +1,131 @@
+package web
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"milepost/internal/content"
+	"milepost/internal/feed"
+)
+
+// feedCache keeps built feeds. A feed depends only on the Site (immutable)
+// and on which of its posts are visible, which changes only when a
+// future-dated post comes due; so the key is the site, the feed's path, the
+// base URL and the number of visible posts.
+type feedCache struct {
+	mu      sync.Mutex
+	site    *content.Site
+	entries map[feedKey]builtFeed
+}
+
+type feedKey struct {
+	path    string
+	visible int
+}
+
+type builtFeed struct {
+	body    []byte
+	etag    string
+	updated time.Time
+}
+
+func (c *feedCache) get(site *content.Site, k feedKey, build func() (builtFeed, error)) (builtFeed, error) {
+	c.mu.Lock()
+	if c.site != site {
+		c.site, c.entries = site, map[feedKey]builtFeed{}
+	}
+	if f, ok := c.entries[k]; ok {
+		c.mu.Unlock()
+		return f, nil
+	}
+	c.mu.Unlock()
+	// Built outside the lock: two requests may build the same feed at once,
+	// which costs a little work but never blocks other feeds.
+	f, err := build()
+	if err != nil {
+		return builtFeed{}, err
+	}
+	c.mu.Lock()
+	if c.site == site {
+		c.entries[k] = f
+	}
+	c.mu.Unlock()
+	return f, nil
+}
+
+func (s *Server) siteFeed(w http.ResponseWriter, r *http.Request) {
+	v := s.view()
+	s.serveFeed(w, r, v, "/", r.PathValue("file"), v.Posts(), "", nil)
+}
+
+func (s *Server) tagFeed(w http.ResponseWriter, r *http.Request) {
+	v := s.view()
+	tag := r.PathValue("tag")
+	posts := v.Tag(tag)
+	if len(posts) == 0 {
+		s.notFound(w, r)
+		return
+	}
+	s.serveFeed(w, r, v, "/tags/"+url.PathEscape(tag)+"/", r.PathValue("file"), posts, "Posts tagged “"+tag+"”", nil)
+}
+
+func (s *Server) authorFeed(w http.ResponseWriter, r *http.Request) {
+	v := s.view()
+	a := v.Site.Authors[r.PathValue("id")]
+	if a == nil {
+		s.notFound(w, r)
+		return
+	}
+	s.serveFeed(w, r, v, "/authors/"+url.PathEscape(a.ID)+"/", r.PathValue("file"), v.ByAuthor(a.ID), "Posts by "+a.Name, a)
+}
+
+// serveFeed answers a feed request, with ETag and Last-Modified so that feed
+// readers polling an unchanged feed get a 304 and no body.
+func (s *Server) serveFeed(w http.ResponseWriter, r *http.Request, v content.View, root, file string, posts content.Listing, title string, author *content.Author) {
+	format, ok := feed.ByFileName(file)
+	if !ok {
+		s.notFound(w, r)
+		return
+	}
+	cfg := s.config(v.Site)
+	if title == "" {
+		title = cfg.Title
+	} else {
+		title += " · " + cfg.Title
+	}
+	f, err := s.feeds.get(v.Site, feedKey{path: root + file, visible: len(posts)}, func() (builtFeed, error) {
+		body, err := feed.Build(feed.Channel{
+			Title: title, Description: cfg.Description, Language: cfg.Language,
+			BaseURL: cfg.BaseURL, Path: root, Author: author,
+		}, posts, format)
+		if err != nil {
+			return builtFeed{}, err
+		}
+		sum := sha256.Sum256(body)
+		bf := builtFeed{body: body, etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`}
+		if len(posts) > 0 {
+			bf.updated = posts[0].Lastmod
+			for _, p := range posts[:min(len(posts), feed.MaxItems)] {
+				if p.Lastmod.After(bf.updated) {
+					bf.updated = p.Lastmod
+				}
+			}
+		}
+		return bf, nil
+	})
+	if err != nil {
+		s.serverError(w, r, "building a feed", err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", format.ContentType())
+	h.Set("ETag", f.etag)
+	h.Set("Cache-Control", "public, max-age=300")
+	// ServeContent answers If-None-Match and If-Modified-Since with a 304.
+	http.ServeContent(w, r, "", f.updated, bytes.NewReader(f.body))
+}

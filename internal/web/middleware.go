@@ -1,0 +1,173 @@
+package web
+
+import (
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// securityHeaders sets the headers every response carries. The theme uses no
+// script at all, so the policy allows none.
+func securityHeaders(next http.Handler) http.Handler {
+	const csp = "default-src 'none'; style-src 'self'; img-src 'self' https: http:; " +
+		"form-action 'self'; base-uri 'none'; frame-ancestors 'none'; script-src 'none'"
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", csp)
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), interest-cohort=()")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// statusRecorder remembers the status and size of a response for the access log.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	n, err := r.ResponseWriter.Write(b)
+	r.bytes += n
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the real writer.
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// accessLog writes one structured line per request.
+func (s *Server) accessLog(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		next.ServeHTTP(rec, r)
+		if rec.status == 0 {
+			rec.status = http.StatusOK
+		}
+		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String("method", r.Method),
+			slog.String("path", r.URL.Path),
+			slog.Int("status", rec.status),
+			slog.Int("bytes", rec.bytes),
+			slog.Duration("duration", time.Since(start)),
+			slog.String("ip", clientIP(r)),
+		)
+	})
+}
+
+// recoverPanics turns a panicking handler into a logged 500 instead of a
+// dropped connection.
+func (s *Server) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.ErrorContext(r.Context(), "handler panicked", "path", r.URL.Path, "panic", v)
+				http.Error(w, "Internal Server Error", http.StatusInternalServerError)
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// clientIP is the address the request came from.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// ipLimiter is a token bucket per client address. Buckets idle for longer
+// than it takes them to refill are forgotten, so memory stays bounded by the
+// number of recently active clients.
+type ipLimiter struct {
+	mu      sync.Mutex
+	perIP   map[string]*limiterEntry
+	limit   rate.Limit
+	burst   int
+	idle    time.Duration
+	swept   time.Time
+	sweepEv time.Duration
+}
+
+type limiterEntry struct {
+	lim  *rate.Limiter
+	seen time.Time
+}
+
+func newIPLimiter(n int, per time.Duration) *ipLimiter {
+	return &ipLimiter{
+		perIP: map[string]*limiterEntry{},
+		limit: rate.Limit(float64(n) / per.Seconds()),
+		burst: n,
+		idle:  per,
+		// Sweeping on every call would make each request pay for all clients.
+		sweepEv: time.Minute,
+	}
+}
+
+// allow takes a token for ip; when there is none it says how long to wait.
+func (l *ipLimiter) allow(ip string, now time.Time) (bool, time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now.Sub(l.swept) > l.sweepEv {
+		for k, e := range l.perIP {
+			if now.Sub(e.seen) > l.idle {
+				delete(l.perIP, k)
+			}
+		}
+		l.swept = now
+	}
+	e := l.perIP[ip]
+	if e == nil {
+		e = &limiterEntry{lim: rate.NewLimiter(l.limit, l.burst)}
+		l.perIP[ip] = e
+	}
+	e.seen = now
+	res := e.lim.ReserveN(now, 1)
+	if d := res.DelayFrom(now); d > 0 {
+		res.CancelAt(now)
+		return false, d
+	}
+	return true, 0
+}
+
+// static serves the theme's static files with a short public cache. Folders
+// are not listed.
+func (s *Server) static(files http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "" || strings.HasSuffix(r.URL.Path, "/") {
+			s.notFound(w, r)
+			return
+		}
+		if _, err := fs.Stat(s.staticFS, r.URL.Path); err != nil {
+			s.notFound(w, r)
+			return
+		}
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		files.ServeHTTP(w, r)
+	})
+}

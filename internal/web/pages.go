@@ -1,0 +1,274 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"milepost/internal/comments"
+	"milepost/internal/content"
+	"milepost/internal/feed"
+)
+
+// listItem is a post in a list, with its comment count.
+type listItem struct {
+	Post     *content.Post
+	Comments int
+}
+
+// pager links the pages of a long list.
+type pager struct {
+	Page, Pages int
+	Prev, Next  string
+}
+
+// listPage is the data of the home, tag and author pages.
+type listPage struct {
+	Heading string
+	Tag     string
+	Author  *content.Author
+	Items   []listItem
+	Pager   pager
+}
+
+// pageNumber reads the {n} of /page/{n}/; it is 1 where the route has none.
+// /page/1/ is not a page of its own (the list's first page is its root), so
+// it is refused along with anything that is not a positive number.
+func pageNumber(r *http.Request) (int, bool) {
+	raw := r.PathValue("n")
+	if raw == "" {
+		return 1, true
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < 2 || strconv.Itoa(n) != raw {
+		return 0, false
+	}
+	return n, true
+}
+
+// paginate cuts one page out of posts and links its neighbours under root
+// ("/", "/tags/x/"). It reports false for a page past the end.
+func (s *Server) paginate(r *http.Request, posts content.Listing, per int, root string) (content.Listing, pager, bool) {
+	n, ok := pageNumber(r)
+	if !ok {
+		return nil, pager{}, false
+	}
+	if per <= 0 {
+		per = 10
+	}
+	pages := max(1, (len(posts)+per-1)/per)
+	if n > pages {
+		return nil, pager{}, false
+	}
+	pg := pager{Page: n, Pages: pages}
+	if n > 1 {
+		pg.Prev = root
+		if n > 2 {
+			pg.Prev = root + "page/" + strconv.Itoa(n-1) + "/"
+		}
+	}
+	if n < pages {
+		pg.Next = root + "page/" + strconv.Itoa(n+1) + "/"
+	}
+	lo := (n - 1) * per
+	return posts[lo:min(lo+per, len(posts))], pg, true
+}
+
+// listItems pairs posts with their approved comment counts.
+func (s *Server) listItems(r *http.Request, posts content.Listing) ([]listItem, error) {
+	counts, err := s.opts.Store.Counts(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	items := make([]listItem, len(posts))
+	for i, p := range posts {
+		items[i] = listItem{Post: p, Comments: counts[p.Slug]}
+	}
+	return items, nil
+}
+
+func (s *Server) home(w http.ResponseWriter, r *http.Request) {
+	v := s.view()
+	s.list(w, r, v, v.Posts(), "/", listPage{}, "")
+}
+
+func (s *Server) tag(w http.ResponseWriter, r *http.Request) {
+	v := s.view()
+	tag := r.PathValue("tag")
+	posts := v.Tag(tag)
+	if len(posts) == 0 {
+		s.notFound(w, r)
+		return
+	}
+	s.list(w, r, v, posts, "/tags/"+url.PathEscape(tag)+"/",
+		listPage{Heading: "Tagged “" + tag + "”", Tag: tag}, "Posts tagged “"+tag+"”")
+}
+
+func (s *Server) author(w http.ResponseWriter, r *http.Request) {
+	v := s.view()
+	a := v.Site.Authors[r.PathValue("id")]
+	if a == nil {
+		s.notFound(w, r)
+		return
+	}
+	s.list(w, r, v, v.ByAuthor(a.ID), "/authors/"+url.PathEscape(a.ID)+"/",
+		listPage{Heading: a.Name, Author: a}, "Posts by "+a.Name)
+}
+
+// list renders one page of a post list rooted at root; title is the page's
+// title ("" for the home page, which uses the site's).
+func (s *Server) list(w http.ResponseWriter, r *http.Request, v content.View, posts content.Listing, root string, lp listPage, title string) {
+	cfg := s.config(v.Site)
+	page, pg, ok := s.paginate(r, posts, cfg.PostsPerPage, root)
+	if !ok {
+		s.notFound(w, r)
+		return
+	}
+	items, err := s.listItems(r, page)
+	if err != nil {
+		s.serverError(w, r, "counting comments", err)
+		return
+	}
+	lp.Items, lp.Pager = items, pg
+	if pg.Page > 1 {
+		if title == "" {
+			title = cfg.Title
+		}
+		title += " — page " + strconv.Itoa(pg.Page)
+	}
+	s.render(w, r, http.StatusOK, "list", pageData{
+		Title:     title,
+		Canonical: r.URL.Path,
+		Feeds:     feedLinks(cfg, root, lp.Heading),
+		List:      &lp,
+	}, v.Site)
+}
+
+// feedLinks are the <link rel="alternate"> feeds of a page: the site's, and
+// the tag's or author's own when root is a tag or author page.
+func feedLinks(cfg content.Config, root, heading string) []feedLink {
+	var out []feedLink
+	add := func(base, name string) {
+		for _, f := range feed.Formats {
+			out = append(out, feedLink{Title: name + " (" + f.Name() + ")", Type: f.MediaType(), URL: cfg.BaseURL + base + f.FileName()})
+		}
+	}
+	if root != "/" {
+		add(root, heading)
+	}
+	add("/", cfg.Title)
+	return out
+}
+
+// postPage is the data of a post page.
+type postPage struct {
+	Post     *content.Post
+	Thread   []*comments.Node
+	Count    int
+	Form     commentForm
+	Open     bool
+	MaxDepth int
+}
+
+// commentForm is the comment form's state: what the reader typed, what was
+// wrong with it, and which comment they are replying to.
+type commentForm struct {
+	Values  comments.Input
+	Errors  comments.FieldErrors
+	ReplyTo *comments.Comment
+}
+
+func (s *Server) post(w http.ResponseWriter, r *http.Request) {
+	v := s.view()
+	p := v.Post(r.PathValue("slug"))
+	if p == nil {
+		s.notFound(w, r)
+		return
+	}
+	form := commentForm{}
+	if reply := r.URL.Query().Get("reply"); reply != "" {
+		form.Values.Parent = reply
+	}
+	s.renderPost(w, r, http.StatusOK, v, p, form)
+}
+
+// renderPost renders a post page with its thread and the comment form in the
+// given state; the comment handler uses it to show a reader their mistakes.
+func (s *Server) renderPost(w http.ResponseWriter, r *http.Request, status int, v content.View, p *content.Post, form commentForm) {
+	thread, err := s.opts.Comments.ForPost(r.Context(), p.Slug)
+	if err != nil {
+		s.serverError(w, r, "reading comments", err)
+		return
+	}
+	if form.Values.Parent != "" && form.ReplyTo == nil {
+		form.ReplyTo = findComment(thread, form.Values.Parent)
+		if form.ReplyTo == nil && form.Errors == nil {
+			form.Values.Parent = "" // a stale ?reply= link: answer the post instead
+		}
+	}
+	cfg := s.config(v.Site)
+	s.render(w, r, status, "post", pageData{
+		Title:       p.Title,
+		Description: plainText(string(p.Summary)),
+		Canonical:   "/posts/" + p.Slug + "/",
+		Feeds:       feedLinks(cfg, "/", ""),
+		Post: &postPage{
+			Post: p, Thread: thread, Count: countNodes(thread), Form: form,
+			Open: cfg.Comments.Enabled && p.CommentsOpen, MaxDepth: comments.MaxDepth,
+		},
+	}, v.Site)
+}
+
+// findComment finds the comment with the decimal id in a thread.
+func findComment(nodes []*comments.Node, id string) *comments.Comment {
+	for _, n := range nodes {
+		if strconv.FormatUint(n.Comment.ID, 10) == id {
+			return &n.Comment
+		}
+		if c := findComment(n.Children, id); c != nil {
+			return c
+		}
+	}
+	return nil
+}
+
+// archiveMonth groups the posts of one month.
+type archiveMonth struct {
+	Month time.Time
+	Posts []*content.Post
+}
+
+func (s *Server) archive(w http.ResponseWriter, r *http.Request) {
+	v := s.view()
+	var months []archiveMonth
+	for _, p := range v.Posts() {
+		m := time.Date(p.Date.Year(), p.Date.Month(), 1, 0, 0, 0, 0, p.Date.Location())
+		if len(months) == 0 || !months[len(months)-1].Month.Equal(m) {
+			months = append(months, archiveMonth{Month: m})
+		}
+		last := &months[len(months)-1]
+		last.Posts = append(last.Posts, p)
+	}
+	cfg := s.config(v.Site)
+	s.render(w, r, http.StatusOK, "archive", pageData{
+		Title: "Archive", Canonical: "/archive/", Feeds: feedLinks(cfg, "/", ""), Archive: months,
+	}, v.Site)
+}
+
+func (s *Server) tagIndex(w http.ResponseWriter, r *http.Request) {
+	v := s.view()
+	cfg := s.config(v.Site)
+	s.render(w, r, http.StatusOK, "tags", pageData{
+		Title: "Tags", Canonical: "/tags/", Feeds: feedLinks(cfg, "/", ""), Tags: v.Tags(),
+	}, v.Site)
+}
+
+// countNodes counts the comments in a thread.
+func countNodes(nodes []*comments.Node) int {
+	n := len(nodes)
+	for _, c := range nodes {
+		n += countNodes(c.Children)
+	}
+	return n
+}

@@ -1,0 +1,171 @@
+// Package web serves a Milepost site over HTTP: the pages, the comment form,
+// the feeds and the theme's static files.
+package web
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"milepost/internal/comments"
+	"milepost/internal/content"
+)
+
+// SiteSource gives the current Site; content.Source is one.
+type SiteSource interface {
+	Current() *content.Site
+}
+
+// Options configure a Server.
+type Options struct {
+	Content  SiteSource
+	Comments *comments.Service
+	Store    comments.Store
+	// Theme is the theme file system: templates/*.html and static/*.
+	Theme fs.FS
+	Log   *slog.Logger
+	// BaseURL, when set, overrides the site's base_url.
+	BaseURL string
+	// Drafts shows draft posts.
+	Drafts bool
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// CommentRate is how many comments one address may post per minute, with
+	// a burst of the same size; 0 means 5.
+	CommentRate int
+}
+
+// Server is the Milepost HTTP handler.
+type Server struct {
+	opts     Options
+	log      *slog.Logger
+	now      func() time.Time
+	tmpl     *templates
+	mux      *http.ServeMux
+	handler  http.Handler
+	limiter  *ipLimiter
+	feeds    feedCache
+	staticFS fs.FS
+}
+
+// MaxCommentBytes bounds a comment POST's body; a larger one is answered 413.
+const MaxCommentBytes = 64 << 10
+
+// New checks the options, parses the theme's templates and builds the routes.
+func New(opts Options) (*Server, error) {
+	if opts.Content == nil || opts.Comments == nil || opts.Store == nil || opts.Theme == nil {
+		return nil, errors.New("web: Content, Comments, Store and Theme are required")
+	}
+	s := &Server{opts: opts, log: opts.Log, now: opts.Now}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	rate := opts.CommentRate
+	if rate <= 0 {
+		rate = 5
+	}
+	s.limiter = newIPLimiter(rate, time.Minute)
+	t, err := parseTemplates(opts.Theme)
+	if err != nil {
+		return nil, err
+	}
+	s.tmpl = t
+	static, err := fs.Sub(opts.Theme, "static")
+	if err != nil {
+		return nil, fmt.Errorf("opening theme static files: %w", err)
+	}
+	s.staticFS = static
+	s.routes()
+	return s, nil
+}
+
+func (s *Server) routes() {
+	m := http.NewServeMux()
+	m.HandleFunc("GET /{$}", s.home)
+	m.HandleFunc("GET /page/{n}/{$}", s.home)
+	m.HandleFunc("GET /posts/{slug}/{$}", s.post)
+	m.HandleFunc("POST /posts/{slug}/comments", s.postComment)
+	m.HandleFunc("GET /tags/{$}", s.tagIndex)
+	m.HandleFunc("GET /tags/{tag}/{$}", s.tag)
+	m.HandleFunc("GET /tags/{tag}/page/{n}/{$}", s.tag)
+	m.HandleFunc("GET /tags/{tag}/{file}", s.tagFeed)
+	m.HandleFunc("GET /authors/{id}/{$}", s.author)
+	m.HandleFunc("GET /authors/{id}/page/{n}/{$}", s.author)
+	m.HandleFunc("GET /authors/{id}/{file}", s.authorFeed)
+	m.HandleFunc("GET /archive/{$}", s.archive)
+	m.HandleFunc("GET /{file}", s.siteFeed)
+	m.Handle("GET /static/", http.StripPrefix("/static/", s.static(http.FileServerFS(s.staticFS))))
+	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	s.mux = m
+
+	var h http.Handler = http.HandlerFunc(s.dispatch)
+	h = http.NewCrossOriginProtection().Handler(h)
+	h = securityHeaders(h)
+	h = s.recoverPanics(h)
+	h = s.accessLog(h)
+	s.handler = h
+}
+
+// ServeHTTP makes Server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// dispatch routes through the mux, but answers requests the mux has no route
+// for with the theme's error page instead of the mux's plain text.
+func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
+	if _, pattern := s.mux.Handler(r); pattern != "" {
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	// No pattern: the mux would answer 404, 405 (setting Allow) or redirect
+	// to the path with a trailing slash. Learn which without writing.
+	probe := &statusProbe{header: http.Header{}}
+	s.mux.ServeHTTP(probe, r)
+	switch probe.status {
+	case http.StatusMethodNotAllowed:
+		w.Header().Set("Allow", probe.header.Get("Allow"))
+		s.errorPage(w, r, http.StatusMethodNotAllowed, "Method not allowed",
+			fmt.Sprintf("This address does not accept %s requests.", r.Method))
+	case http.StatusNotFound, 0:
+		s.notFound(w, r)
+	default:
+		for k, v := range probe.header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(probe.status)
+	}
+}
+
+// statusProbe records what the mux's fallback handler would send.
+type statusProbe struct {
+	header http.Header
+	status int
+}
+
+func (p *statusProbe) Header() http.Header         { return p.header }
+func (p *statusProbe) Write(b []byte) (int, error) { return len(b), nil }
+func (p *statusProbe) WriteHeader(code int)        { p.status = code }
+
+// view is what this request may see of the current site.
+func (s *Server) view() content.View {
+	return content.View{Site: s.opts.Content.Current(), Now: s.now(), Drafts: s.opts.Drafts}
+}
+
+// config returns the site settings with the command-line base URL applied.
+func (s *Server) config(site *content.Site) content.Config {
+	c := site.Config
+	if s.opts.BaseURL != "" {
+		c.BaseURL = s.opts.BaseURL
+	}
+	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	return c
+}
