@@ -1,0 +1,332 @@
+// Package feed builds the RSS 2.0, Atom 1.0 and JSON Feed 1.1 documents of
+// the site, a tag or an author. It is the only package that knows
+// gorilla/feeds, so the rest of Milepost deals in content types only.
+//
+// Build is a pure function of its input: the same Channel and posts give the
+// same bytes, which lets callers cache a feed and derive its ETag from the
+// body.
+package feed
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"html/template"
+	"io"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/gorilla/feeds"
+	"golang.org/x/net/html"
+
+	"milepost/internal/content"
+)
+
+// MaxItems is the number of posts a feed carries: the newest ones.
+const MaxItems = 20
+
+// Channel describes the page a feed belongs to.
+type Channel struct {
+	Title       string
+	Description string
+	Language    string // e.g. "en-GB"; omitted from the feed when empty
+	// BaseURL is the absolute URL the site is served at, without a trailing
+	// slash, as in content.Config.
+	BaseURL string
+	// Path is the page the feed belongs to, e.g. "/" or "/tags/marathon/".
+	// Its feeds are served below it.
+	Path string
+	// Author is set for an author's own feed, which then names them as the
+	// feed's author (Atom and JSON Feed; RSS's channel author must be an
+	// email address, which Milepost never publishes).
+	Author *content.Author
+}
+
+const atomNamespace = "http://www.w3.org/2005/Atom"
+
+// Build returns the feed of ch in format f, with the MaxItems newest of
+// posts, which must be sorted newest first (as a content.Listing is).
+// It fails for an unknown format, a base URL that is not absolute, or a
+// date a format cannot encode.
+func Build(ch Channel, posts content.Listing, f Format) ([]byte, error) {
+	if !f.valid() {
+		return nil, fmt.Errorf("building a feed of %q: unknown format %v", ch.Path, f)
+	}
+	d, err := newDoc(ch, posts[:min(len(posts), MaxItems)], f)
+	if err != nil {
+		return nil, fmt.Errorf("building the %v feed of %q: %w", f, ch.Path, err)
+	}
+	var buf bytes.Buffer
+	switch f {
+	case RSS:
+		err = d.writeRSS(&buf)
+	case Atom:
+		err = d.writeAtom(&buf)
+	case JSON:
+		err = d.writeJSON(&buf)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("writing the %v feed of %s: %w", f, d.page, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// doc is a feed on its way out: gorilla/feeds' format-neutral Feed, plus
+// what Milepost publishes that the neutral Feed has no field for. Each write
+// method lets gorilla/feeds convert the Feed to its format's structs, then
+// fills in the rest before marshalling them.
+type doc struct {
+	ch    Channel
+	page  string // absolute URL of ch.Path
+	self  string // absolute URL of the feed itself
+	feed  *feeds.Feed
+	posts content.Listing // the posts of feed.Items, in the same order
+}
+
+func newDoc(ch Channel, posts content.Listing, f Format) (*doc, error) {
+	base := strings.TrimSuffix(ch.BaseURL, "/")
+	u, err := url.Parse(base)
+	if err != nil {
+		return nil, fmt.Errorf("parsing the base URL: %w", err)
+	}
+	// Feed readers resolve nothing against the page they found a feed on,
+	// so every link must be absolute, and ids need the host.
+	if !u.IsAbs() || u.Hostname() == "" {
+		return nil, fmt.Errorf("base URL %q is not an absolute URL", ch.BaseURL)
+	}
+	path := ch.Path
+	if !strings.HasPrefix(path, "/") {
+		path = "/" + path
+	}
+	if !strings.HasSuffix(path, "/") {
+		path += "/"
+	}
+	d := &doc{
+		ch:    ch,
+		page:  base + path,
+		self:  base + path + f.FileName(),
+		posts: posts,
+	}
+	d.feed = &feeds.Feed{
+		Title:       ch.Title,
+		Link:        &feeds.Link{Href: d.page},
+		Description: ch.Description,
+		// Not the build time: a feed changes only when its posts do, so
+		// that rebuilding it gives the same bytes.
+		Updated: newest(posts),
+		// The page URL is as stable as the posts' links; used as Atom's id.
+		Id:    d.page,
+		Items: make([]*feeds.Item, 0, len(posts)),
+	}
+	for _, p := range posts {
+		it := &feeds.Item{
+			Title:       p.Title,
+			Link:        &feeds.Link{Href: base + "/posts/" + p.Slug + "/"},
+			Description: string(p.Summary),
+			Content:     string(p.HTML),
+			Id:          tagURI(u.Hostname(), p),
+			// The id is a tag URI, not a URL a reader could open.
+			IsPermaLink: "false",
+			Created:     p.Date,
+			Updated:     p.Lastmod,
+		}
+		// Only the name: content.Author has no email, and gorilla/feeds'
+		// Author.Email is left empty so none can ever be published.
+		if p.Author != nil && p.Author.Name != "" {
+			it.Author = &feeds.Author{Name: p.Author.Name}
+		}
+		d.feed.Items = append(d.feed.Items, it)
+	}
+	return d, nil
+}
+
+// tagURI is a post's permanent id (RFC 4151). Unlike its URL or title it
+// survives edits, so feed readers never show an edited post twice. The host
+// is the base URL's without port, which a tag URI does not allow.
+func tagURI(host string, p *content.Post) string {
+	return "tag:" + host + "," + p.Date.Format(time.DateOnly) + ":/posts/" + p.Slug + "/"
+}
+
+// newest is the latest modification among posts, or the zero time for none.
+func newest(posts content.Listing) time.Time {
+	var t time.Time
+	for _, p := range posts {
+		m := p.Lastmod
+		if m.IsZero() {
+			m = p.Date
+		}
+		if m.After(t) {
+			t = m
+		}
+	}
+	return t
+}
+
+// rssDoc is gorilla/feeds' <rss> element with the Atom namespace declared,
+// for the channel's atom:link.
+type rssDoc struct {
+	*feeds.RssFeedXml
+	AtomNamespace string `xml:"xmlns:atom,attr"`
+	// Shadows RssFeedXml.Channel: encoding/xml marshals the shallower field.
+	Channel *rssChannel `xml:"channel"`
+}
+
+// FeedXml makes rssDoc a feeds.XmlFeed.
+func (d *rssDoc) FeedXml() any { return d }
+
+// rssChannel is gorilla/feeds' channel plus the self link that RSS Best
+// Practices ask for and gorilla/feeds' RssFeed has no field for.
+type rssChannel struct {
+	Self rssAtomLink
+	*feeds.RssFeed
+}
+
+// rssAtomLink is <atom:link>, written with the prefix the way gorilla/feeds
+// writes content:encoded; feeds.AtomLink cannot be reused because its
+// XMLName is "link", which would clash with RSS's own <link>.
+type rssAtomLink struct {
+	XMLName xml.Name `xml:"atom:link"`
+	Href    string   `xml:"href,attr"`
+	Rel     string   `xml:"rel,attr"`
+	Type    string   `xml:"type,attr"`
+}
+
+func (d *doc) writeRSS(w io.Writer) error {
+	ch := (&feeds.Rss{Feed: d.feed}).RssFeed()
+	ch.Language = d.ch.Language
+	// gorilla/feeds' RssItem has room for one <category>, so tags are left
+	// out rather than cut to the first one (Atom's needs a term attribute
+	// its AtomEntry cannot write, so it has none either).
+	x := ch.FeedXml()
+	root, ok := x.(*feeds.RssFeedXml)
+	if !ok {
+		return fmt.Errorf("unexpected RSS root %T from gorilla/feeds", x)
+	}
+	root.Channel = nil // replaced by rssDoc.Channel
+	return feeds.WriteXML(&rssDoc{
+		RssFeedXml:    root,
+		AtomNamespace: atomNamespace,
+		Channel: &rssChannel{
+			Self:    rssAtomLink{Href: d.self, Rel: "self", Type: RSS.MediaType()},
+			RssFeed: ch,
+		},
+	}, w)
+}
+
+// atomDoc is gorilla/feeds' <feed> with the two links Atom feeds should
+// have (AtomFeed has room for one) and the feed's language.
+type atomDoc struct {
+	// Shadows AtomFeed.Link: encoding/xml marshals the shallower field.
+	// First, so that the links come before the entries, as in RSS.
+	Links []feeds.AtomLink `xml:"link"`
+	*feeds.AtomFeed
+	Lang string `xml:"xml:lang,attr,omitempty"`
+}
+
+// FeedXml makes atomDoc a feeds.XmlFeed; without it the embedded AtomFeed's
+// method would marshal the feed without the fields added here.
+func (d *atomDoc) FeedXml() any { return d }
+
+func (d *doc) writeAtom(w io.Writer) error {
+	af := (&feeds.Atom{Feed: d.feed}).AtomFeed()
+	af.Link = nil // replaced by atomDoc.Links
+	if a := d.ch.Author; a != nil {
+		af.Author = &feeds.AtomAuthor{AtomPerson: feeds.AtomPerson{Name: a.Name, Uri: a.Website}}
+	}
+	for i, e := range af.Entries {
+		p := d.posts[i]
+		// gorilla/feeds writes only <updated>, from Item.Updated.
+		if !p.Date.IsZero() {
+			e.Published = p.Date.Format(time.RFC3339)
+		}
+		if e.Author != nil {
+			e.Author.Uri = p.Author.Website
+		}
+	}
+	return feeds.WriteXML(&atomDoc{
+		AtomFeed: af,
+		Lang:     d.ch.Language,
+		Links: []feeds.AtomLink{
+			{Href: d.page, Rel: "alternate", Type: "text/html"},
+			{Href: d.self, Rel: "self", Type: Atom.MediaType()},
+		},
+	}, w)
+}
+
+func (d *doc) writeJSON(w io.Writer) error {
+	jf := (&feeds.JSON{Feed: d.feed}).JSONFeed()
+	jf.FeedUrl = d.self
+	jf.Language = d.ch.Language
+	if a := d.ch.Author; a != nil {
+		// Both fields, as gorilla/feeds does for items: authors is JSON
+		// Feed 1.1's, author what 1.0 readers understand.
+		ja := &feeds.JSONAuthor{Name: a.Name, Url: a.Website}
+		jf.Author, jf.Authors = ja, []*feeds.JSONAuthor{ja}
+	}
+	for i, it := range jf.Items {
+		p := d.posts[i]
+		// JSON Feed's summary is plain text, unlike RSS's description and
+		// Atom's summary, which are marked as HTML.
+		it.Summary = plainText(p.Summary)
+		it.Tags = p.Tags
+		if it.Author != nil {
+			it.Author.Url = p.Author.Website // shared with it.Authors[0]
+		}
+	}
+	e := json.NewEncoder(w)
+	// The HTML in content_html needs no \u003c escapes: the feed is never
+	// embedded in a page, and they would bloat it.
+	e.SetEscapeHTML(false)
+	e.SetIndent("", "  ")
+	if err := e.Encode(jf); err != nil {
+		return fmt.Errorf("encoding JSON: %w", err)
+	}
+	return nil
+}
+
+// plainText is h with its markup removed, entities decoded and runs of
+// whitespace collapsed to one space.
+func plainText(h template.HTML) string {
+	z := html.NewTokenizer(strings.NewReader(string(h)))
+	var b strings.Builder
+	skip := 0 // depth inside elements whose text is not prose
+	for {
+		tt := z.Next()
+		switch tt {
+		case html.ErrorToken:
+			// io.EOF at the end; the tokenizer takes any other input, so
+			// there is no other error to report.
+			return strings.Join(strings.Fields(b.String()), " ")
+		case html.TextToken:
+			if skip == 0 {
+				b.Write(z.Text())
+			}
+		case html.StartTagToken, html.EndTagToken, html.SelfClosingTagToken:
+			name, _ := z.TagName()
+			tag := string(name)
+			if tag == "script" || tag == "style" {
+				switch tt {
+				case html.StartTagToken:
+					skip++
+				case html.EndTagToken:
+					skip = max(skip-1, 0)
+				}
+			}
+			// "<p>a</p><p>b</p>" reads "a b", but "<em>a</em>b" reads "ab".
+			if !inline[tag] {
+				b.WriteByte(' ')
+			}
+		}
+	}
+}
+
+// inline lists the elements that do not separate words.
+var inline = map[string]bool{
+	"a": true, "abbr": true, "b": true, "bdi": true, "bdo": true, "cite": true,
+	"code": true, "data": true, "del": true, "dfn": true, "em": true, "i": true,
+	"ins": true, "kbd": true, "mark": true, "q": true, "s": true, "samp": true,
+	"small": true, "span": true, "strong": true, "sub": true, "sup": true,
+	"time": true, "u": true, "var": true,
+}
