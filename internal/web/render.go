@@ -153,10 +153,12 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 }
 
 func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, heading, message string) {
+	site := s.opts.Content.Current()
 	s.render(w, r, status, "error", pageData{
 		Title: heading,
+		Feeds: feedLinks(s.config(site), "/", ""),
 		Error: &errorInfo{Status: status, Heading: heading, Message: message},
-	}, s.opts.Content.Current())
+	}, site)
 }
 
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
