@@ -20,6 +20,12 @@ type Config struct {
 	// BaseURL is the absolute URL the site is served at, without a trailing slash.
 	BaseURL  string `yaml:"base_url" toml:"base_url"`
 	Language string `yaml:"language" toml:"language"`
+	// Timezone is the IANA name of the zone that post dates written without
+	// one are in. Empty means UTC.
+	Timezone string `yaml:"timezone" toml:"timezone"`
+	// Location is Timezone loaded. Every post date is in it, so themes can
+	// show and group dates without converting.
+	Location *time.Location `yaml:"-" toml:"-"`
 	// PostsPerPage is the page size of the home, tag and author lists.
 	PostsPerPage int             `yaml:"posts_per_page" toml:"posts_per_page"`
 	Comments     CommentSettings `yaml:"comments" toml:"comments"`

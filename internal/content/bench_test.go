@@ -1,0 +1,155 @@
+package content
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// benchWords and benchTags make up the synthetic corpus: running-blog posts
+// of some 600 words with headings, emphasis, links, lists, tables, quotes
+// and code, like a real blog's.
+var (
+	benchWords = strings.Fields(`run runner marathon tempo interval fartlek quads hamstrings calves
+		foam roller massage trigger point recovery stretch mileage taper long slow distance pace
+		threshold hill repeats track workout shoes blister hydration gel carb loading race bib
+		finish line splits negative split heart rate cadence stride knee hip band shin rest day
+		cross training yoga strength core plan week coach club trail road weather rain sunrise
+		breakfast coffee legs tired happy`)
+	benchTags = []string{"marathon", "recovery", "massage", "training", "injury", "race-report",
+		"nutrition", "gear", "trail", "track", "half-marathon", "5k", "10k", "ultra", "strength"}
+)
+
+type corpus struct{ r *rand.Rand }
+
+func (c corpus) word() string { return benchWords[c.r.IntN(len(benchWords))] }
+
+func (c corpus) sentence() string {
+	w := make([]string, 6+c.r.IntN(13))
+	for i := range w {
+		w[i] = c.word()
+	}
+	w[0] = strings.ToUpper(w[0][:1]) + w[0][1:]
+	if c.r.Float64() < 0.2 {
+		i := c.r.IntN(len(w))
+		w[i] = "**" + w[i] + "**"
+	}
+	if c.r.Float64() < 0.15 {
+		i := c.r.IntN(len(w))
+		w[i] = "_" + w[i] + "_"
+	}
+	if c.r.Float64() < 0.1 {
+		i := c.r.IntN(len(w))
+		w[i] = "[" + w[i] + "](https://example.org/" + w[i] + ")"
+	}
+	s := strings.Join(w, " ")
+	if c.r.Float64() < 0.2 {
+		s = `"` + s + `"`
+	}
+	return s + []string{".", ".", ".", "!", "?", "..."}[c.r.IntN(6)]
+}
+
+func (c corpus) para() string {
+	s := make([]string, 2+c.r.IntN(5))
+	for i := range s {
+		s[i] = c.sentence()
+	}
+	return strings.Join(s, " ")
+}
+
+func (c corpus) body() string {
+	var out []string
+	for sec := range 2 + c.r.IntN(4) {
+		if sec > 0 {
+			out = append(out, "## "+strings.TrimRight(c.sentence(), ".!?"))
+		}
+		for range 2 + c.r.IntN(3) {
+			out = append(out, c.para())
+		}
+		var b strings.Builder
+		switch k := c.r.Float64(); {
+		case k < 0.3:
+			for range 3 + c.r.IntN(4) {
+				b.WriteString("- " + c.sentence() + "\n")
+			}
+		case k < 0.5:
+			b.WriteString("| Day | Workout | Miles |\n|---|---|---:|\n")
+			for _, d := range []string{"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"} {
+				fmt.Fprintf(&b, "| %s | %s %s | %d |\n", d, c.word(), c.word(), c.r.IntN(21))
+			}
+		case k < 0.6:
+			b.WriteString("> " + c.para())
+		case k < 0.7:
+			b.WriteString("```\n")
+			for i := 1; i <= 7; i++ {
+				fmt.Fprintf(&b, "mile %d: %d:%02d\n", i, 6+c.r.IntN(5), c.r.IntN(60))
+			}
+			b.WriteString("```")
+		}
+		if b.Len() > 0 {
+			out = append(out, b.String())
+		}
+	}
+	return strings.Join(out, "\n\n") + "\n"
+}
+
+// writeCorpus writes a site of n posts by 25 authors into a new directory.
+// The same n gives the same bytes.
+func writeCorpus(b *testing.B, n int) string {
+	c := corpus{rand.New(rand.NewPCG(2026, 1124))}
+	fs := files{"site.yaml": "title: Bench\ntimezone: America/Los_Angeles\n"}
+	for i := range 25 {
+		fs[fmt.Sprintf("authors/runner-%03d.md", i)] = fmt.Sprintf("---\nname: Runner %d\n---\n\n%s\n", i, c.para())
+	}
+	start := time.Date(2020, 1, 1, 6, 0, 0, 0, time.UTC)
+	for i := range n {
+		tags := map[string]bool{}
+		for range 1 + c.r.IntN(3) {
+			tags[benchTags[c.r.IntN(len(benchTags))]] = true
+		}
+		tagList := slices.Sorted(maps.Keys(tags))
+		fs[fmt.Sprintf("posts/post-%05d.md", i)] = fmt.Sprintf("---\ntitle: %q\ndate: %s\nauthor: runner-%03d\ntags: [%s]\n---\n\n%s",
+			c.sentence(), start.Add(time.Duration(7*i)*time.Hour).Format(time.RFC3339), c.r.IntN(25),
+			strings.Join(tagList, ", "), c.body())
+	}
+	return writeSite(b, fs)
+}
+
+func BenchmarkLoad(b *testing.B) {
+	const n = 1000
+	dir := writeCorpus(b, n)
+	ctx := context.Background()
+	site, err := Load(ctx, dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if len(site.Problems) > 0 || len(site.all) != n {
+		b.Fatalf("corpus loaded %d posts with problems %v", len(site.all), problemList(site))
+	}
+	for b.Loop() {
+		if _, err := Load(ctx, dir); err != nil {
+			b.Fatal(err)
+		}
+	}
+	words := 0
+	for _, p := range site.all {
+		words += p.WordCount
+	}
+	b.ReportMetric(float64(words)/n, "words/post")
+}
+
+// BenchmarkFingerprint is the cost of one Watch poll with nothing changed.
+func BenchmarkFingerprint(b *testing.B) {
+	dir := writeCorpus(b, 1000)
+	ctx := context.Background()
+	for b.Loop() {
+		if _, err := fingerprint(ctx, dir); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

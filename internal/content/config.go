@@ -1,0 +1,96 @@
+package content
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	// The binary is meant to run anywhere, including containers without a
+	// zoneinfo database; embedding it keeps site.yaml's timezone working there.
+	_ "time/tzdata"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// configFile is the site settings file, relative to the content directory.
+const configFile = "site.yaml"
+
+// loadConfig reads dir/site.yaml and fills in the defaults. Every error is
+// fatal for the load: without settings there is no site to serve.
+func loadConfig(ctx context.Context, dir string) (Config, error) {
+	if err := ctx.Err(); err != nil {
+		return Config{}, err
+	}
+	path := filepath.Join(dir, configFile)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("reading site settings: %w", err)
+	}
+	// Unmarshalling over the defaults keeps them for absent keys, which is
+	// the only way to tell "comments.enabled absent" from "false".
+	cfg := Config{
+		Title:        "Milepost",
+		Language:     "en",
+		PostsPerPage: 10,
+		Comments:     CommentSettings{Enabled: true},
+	}
+	if err := yaml.Unmarshal(data, &cfg); err != nil {
+		return Config{}, fmt.Errorf("parsing %s: %w", path, err)
+	}
+	if err := cfg.finish(); err != nil {
+		return Config{}, fmt.Errorf("checking %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// finish applies the defaults that an explicitly empty value should also get
+// and checks the values that would otherwise break pages or dates.
+func (c *Config) finish() error {
+	if strings.TrimSpace(c.Title) == "" {
+		c.Title = "Milepost"
+	}
+	if strings.TrimSpace(c.Language) == "" {
+		c.Language = "en"
+	}
+	if c.PostsPerPage < 1 {
+		return fmt.Errorf("posts_per_page is %d; it must be at least 1", c.PostsPerPage)
+	}
+	c.BaseURL = strings.TrimRight(strings.TrimSpace(c.BaseURL), "/")
+	if c.BaseURL != "" {
+		u, err := url.Parse(c.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("base_url %q is not an absolute http or https URL", c.BaseURL)
+		}
+	}
+	loc, err := loadLocation(c.Timezone)
+	if err != nil {
+		return err
+	}
+	c.Location = loc
+	if len(c.Params) == 0 {
+		c.Params = nil // the same whether or not YAML saw an unknown key
+	}
+	return nil
+}
+
+// loadLocation loads an IANA zone name; empty means UTC. "Local" is refused
+// because it would make post dates depend on the machine serving them.
+func loadLocation(name string) (*time.Location, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return time.UTC, nil
+	}
+	if name == "Local" {
+		return nil, errors.New(`timezone "Local" depends on the server; name a zone such as "Europe/Paris"`)
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, fmt.Errorf("timezone %q is not an IANA zone name such as \"Europe/Paris\": %w", name, err)
+	}
+	return loc, nil
+}

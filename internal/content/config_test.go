@@ -1,0 +1,137 @@
+package content
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestConfig(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		want Config
+	}{{
+		name: "empty file gets every default",
+		yaml: "",
+		want: Config{
+			Title: "Milepost", Language: "en", PostsPerPage: 10,
+			Comments: CommentSettings{Enabled: true}, Location: time.UTC,
+		},
+	}, {
+		name: "comments block without enabled keeps comments open",
+		yaml: "comments: {}\ntitle: ' '\n",
+		want: Config{
+			Title: "Milepost", Language: "en", PostsPerPage: 10,
+			Comments: CommentSettings{Enabled: true}, Location: time.UTC,
+		},
+	}, {
+		name: "every key",
+		yaml: `title: Club
+description: Long runs.
+base_url: https://runners.example.org/
+language: fr
+timezone: Europe/Paris
+posts_per_page: 5
+comments:
+  enabled: false
+markdown:
+  unsafe_html: true
+seed_comments: comments.json
+hero_image: /static/hero.jpg
+social: {mastodon: "@club@example.social"}
+`,
+		want: Config{
+			Title: "Club", Description: "Long runs.",
+			BaseURL:  "https://runners.example.org", // trailing slash removed
+			Language: "fr", Timezone: "Europe/Paris", Location: mustZone(t, "Europe/Paris"),
+			PostsPerPage: 5,
+			Comments:     CommentSettings{Enabled: false},
+			Markdown:     MarkdownConfig{UnsafeHTML: true},
+			SeedComments: "comments.json",
+			Params: map[string]any{
+				"hero_image": "/static/hero.jpg",
+				"social":     map[string]any{"mastodon": "@club@example.social"},
+			},
+		},
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			site := loadSite(t, files{"site.yaml": tt.yaml})
+			if diff := cmp.Diff(tt.want, site.Config, locationByName); diff != "" {
+				t.Errorf("Config mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	tests := []struct {
+		name   string
+		yaml   string // "" for no site.yaml at all
+		want   string // in the error
+		notExt bool   // the error wraps fs.ErrNotExist
+	}{
+		{name: "missing", want: "reading site settings", notExt: true},
+		{name: "syntax", yaml: "title: [Club\n", want: "parsing"},
+		{name: "wrong type", yaml: "posts_per_page: ten\n", want: "line 1"},
+		{name: "page size", yaml: "posts_per_page: 0\n", want: "posts_per_page is 0"},
+		{name: "unknown zone", yaml: "timezone: Mars/Olympus\n", want: `timezone "Mars/Olympus"`},
+		{name: "local zone", yaml: "timezone: Local\n", want: `timezone "Local"`},
+		{name: "relative base URL", yaml: "base_url: runners.example.org\n", want: "base_url"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if tt.yaml != "" {
+				writeFile(t, dir, "site.yaml", tt.yaml)
+			}
+			writeFile(t, dir, "posts/fine.md", "---\ntitle: Fine\ndate: 2024-01-01\n---\n")
+			site, err := Load(context.Background(), dir)
+			if err == nil {
+				t.Fatalf("Load succeeded with %+v, want an error", site.Config)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error %q does not mention %q", err, tt.want)
+			}
+			if !strings.Contains(err.Error(), filepath.Join(dir, "site.yaml")) {
+				t.Errorf("error %q does not name the file", err)
+			}
+			if got := errors.Is(err, fs.ErrNotExist); got != tt.notExt {
+				t.Errorf("errors.Is(err, fs.ErrNotExist) = %v, want %v", got, tt.notExt)
+			}
+		})
+	}
+}
+
+func TestLoadMissingDirectory(t *testing.T) {
+	_, err := Load(context.Background(), filepath.Join(t.TempDir(), "nope"))
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Load of a missing directory: %v, want fs.ErrNotExist", err)
+	}
+}
+
+func TestLoadCancelled(t *testing.T) {
+	dir := writeSite(t, files{"posts/a.md": "---\ntitle: A\ndate: 2024-01-01\n---\n"})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Load(ctx, dir); !errors.Is(err, context.Canceled) {
+		t.Errorf("Load with a cancelled context: %v, want context.Canceled", err)
+	}
+}
+
+func TestEmptySite(t *testing.T) {
+	// No authors/ and no posts/ is a site with nothing in it yet, not an
+	// error.
+	site := loadSite(t, files{})
+	v := View{Site: site, Now: time.Now()}
+	if len(v.Posts()) != 0 || len(v.Tags()) != 0 || len(site.Authors) != 0 || len(site.Problems) != 0 {
+		t.Errorf("empty site has posts %v, tags %v, authors %v, problems %v", v.Posts(), v.Tags(), site.Authors, site.Problems)
+	}
+}

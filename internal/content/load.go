@@ -1,0 +1,441 @@
+package content
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"unicode"
+)
+
+// wordsPerMinute is the reading speed behind Post.ReadingMinutes.
+const wordsPerMinute = 220
+
+// Load reads the content directory dir into a Site.
+//
+// Only an unreadable directory or a missing or invalid site.yaml fail the
+// load. A post or author file that cannot be used is skipped and reported in
+// Site.Problems, so one typo never takes the whole blog down.
+func Load(ctx context.Context, dir string) (*Site, error) {
+	cfg, err := loadConfig(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	l := &loader{cfg: cfg, md: newMarkdown(cfg.Markdown)}
+
+	site := &Site{Config: cfg, Authors: make(map[string]*Author)}
+	authorFiles, unreadable, err := markdownFiles(ctx, dir, "authors", false)
+	if err != nil {
+		return nil, err
+	}
+	site.Problems = append(site.Problems, unreadable...)
+	authors := loadAll(ctx, dir, authorFiles, l.author)
+	for _, r := range authors {
+		site.Problems = append(site.Problems, r.problems...)
+		if a := r.value; a != nil {
+			site.Authors[a.ID] = a
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	// Posts read the authors, which are complete and no longer change.
+	postFiles, unreadable, err := markdownFiles(ctx, dir, "posts", true)
+	if err != nil {
+		return nil, err
+	}
+	site.Problems = append(site.Problems, unreadable...)
+	posts := loadAll(ctx, dir, postFiles, func(rel string, src []byte) (*loadedPost, []*lineError) {
+		return l.post(rel, src, site.Authors)
+	})
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	site.bySlug = make(map[string]*Post, len(posts))
+	for _, r := range posts {
+		site.Problems = append(site.Problems, r.problems...)
+		lp := r.value
+		if lp == nil {
+			continue
+		}
+		p := lp.Post
+		// Files are in path order, so the first file keeps its slug.
+		if first := site.bySlug[p.Slug]; first != nil {
+			site.Problems = append(site.Problems, Problem{
+				File: p.File, Line: lp.slugLine,
+				Err: fmt.Errorf("slug %q is already used by %s", p.Slug, first.File),
+			})
+			continue
+		}
+		site.bySlug[p.Slug] = p
+		site.all = append(site.all, p)
+	}
+	site.index()
+	return site, nil
+}
+
+// index sorts the posts and builds the listings the View methods read.
+func (s *Site) index() {
+	slices.SortFunc(s.all, func(a, b *Post) int {
+		if c := b.Date.Compare(a.Date); c != 0 {
+			return c // newest first
+		}
+		return cmp.Compare(a.Slug, b.Slug)
+	})
+	s.byTag = make(map[string]Listing)
+	s.byTagD = make(map[string]Listing)
+	s.byAuth = make(map[string]Listing)
+	s.byAuthD = make(map[string]Listing)
+	for _, p := range s.all {
+		if !p.Draft {
+			s.public = append(s.public, p)
+		}
+		for _, t := range p.Tags {
+			s.byTagD[t] = append(s.byTagD[t], p)
+			if !p.Draft {
+				s.byTag[t] = append(s.byTag[t], p)
+			}
+		}
+		if p.Author != nil {
+			id := p.Author.ID
+			s.byAuthD[id] = append(s.byAuthD[id], p)
+			if !p.Draft {
+				s.byAuth[id] = append(s.byAuth[id], p)
+			}
+		}
+	}
+	// Clipped so that a caller appending to a listing gets a copy instead of
+	// writing into an array other requests are reading.
+	s.all, s.public = slices.Clip(s.all), slices.Clip(s.public)
+	for _, m := range []map[string]Listing{s.byTag, s.byTagD, s.byAuth, s.byAuthD} {
+		for k, l := range m {
+			m[k] = slices.Clip(l)
+		}
+	}
+}
+
+// loader holds what decoding a file needs besides the file.
+type loader struct {
+	cfg Config
+	md  *markdown
+}
+
+// markdownFiles returns the .md files under dir/sub, relative to dir with
+// forward slashes, in path order. A missing sub directory is an empty one;
+// one that cannot be read fails. A directory below it that cannot be read
+// is a problem, like a file that cannot be.
+func markdownFiles(ctx context.Context, dir, sub string, recursive bool) (files []string, unreadable []Problem, err error) {
+	root := filepath.Join(dir, sub)
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if p == root {
+				if errors.Is(err, fs.ErrNotExist) {
+					return fs.SkipDir
+				}
+				return err
+			}
+			rel, _ := filepath.Rel(dir, p)
+			unreadable = append(unreadable, Problem{File: filepath.ToSlash(rel), Err: fmt.Errorf("reading: %w", err)})
+			return nil // WalkDir goes on with the next entry
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		// Editors leave hidden swap and lock files (".#post.md") next to
+		// the files being edited.
+		if p != root && strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			if p != root && !recursive {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if strings.HasSuffix(d.Name(), ".md") {
+			rel, err := filepath.Rel(dir, p)
+			if err != nil {
+				return err
+			}
+			files = append(files, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("listing %s: %w", root, err)
+	}
+	return files, unreadable, nil
+}
+
+// result is what became of one file: its value, or nil and the problems
+// that made it be skipped.
+type result[T any] struct {
+	value    T
+	problems []Problem
+}
+
+// loadAll reads and decodes the files (relative to dir) with one worker per
+// CPU: rendering Markdown is most of the cost of a load. The results are in
+// file order whatever order the workers finish in.
+func loadAll[T any](ctx context.Context, dir string, files []string, decode func(rel string, src []byte) (T, []*lineError)) []result[T] {
+	results := make([]result[T], len(files))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(files)) {
+		wg.Go(func() {
+			for i := range next {
+				results[i] = loadFile(dir, files[i], decode)
+			}
+		})
+	}
+	for i := range files {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return results
+}
+
+func loadFile[T any](dir, rel string, decode func(string, []byte) (T, []*lineError)) result[T] {
+	src, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(rel)))
+	if err != nil {
+		return result[T]{problems: []Problem{{File: rel, Err: fmt.Errorf("reading: %w", err)}}}
+	}
+	if lerr := checkUTF8(src); lerr != nil {
+		return result[T]{problems: problems(rel, []*lineError{lerr})}
+	}
+	v, errs := decode(rel, src)
+	if len(errs) > 0 {
+		return result[T]{problems: problems(rel, errs)}
+	}
+	return result[T]{value: v}
+}
+
+// problems turns a file's line errors into Problems, in line order.
+func problems(rel string, errs []*lineError) []Problem {
+	slices.SortStableFunc(errs, func(a, b *lineError) int { return cmp.Compare(a.line, b.line) })
+	out := make([]Problem, len(errs))
+	for i, e := range errs {
+		out[i] = Problem{File: rel, Line: e.line, Err: e.err}
+	}
+	return out
+}
+
+// loadedPost is a post with the line of its slug key, 0 when the slug comes
+// from the file name, for the duplicate slug problem.
+type loadedPost struct {
+	*Post
+	slugLine int
+}
+
+// post decodes one post file. It reports every problem with the front matter
+// it finds, not only the first, so that one round of fixes is enough.
+func (l *loader) post(rel string, src []byte, authors map[string]*Author) (*loadedPost, []*lineError) {
+	doc, lerr := splitDocument(src)
+	if lerr != nil {
+		return nil, []*lineError{lerr}
+	}
+	fields, lerr := parseFront(doc)
+	if lerr != nil {
+		return nil, []*lineError{lerr}
+	}
+	p := &Post{File: rel, CommentsOpen: true}
+	var errs []*lineError
+	check := func(e *lineError) {
+		if e != nil {
+			errs = append(errs, e)
+		}
+	}
+	var (
+		summary             string
+		titleLine, dateLine = openLine, openLine
+		haveDate            bool
+		haveLastmod         bool
+		slugLine            int // 0: the slug comes from the file name
+		bad                 = make(map[string]bool)
+	)
+	for _, f := range fields {
+		var e *lineError
+		switch strings.ToLower(f.key) {
+		case "title":
+			p.Title, e = f.str()
+			p.Title = strings.TrimSpace(p.Title)
+			titleLine = f.line
+		case "date":
+			p.Date, haveDate, e = f.date(l.cfg.Location)
+			dateLine = f.line
+		case "lastmod":
+			p.Lastmod, haveLastmod, e = f.date(l.cfg.Location)
+		case "author":
+			var id string
+			if id, e = f.str(); e == nil && strings.TrimSpace(id) != "" {
+				id = strings.TrimSpace(id)
+				if p.Author = authors[id]; p.Author == nil {
+					e = errAt(f.line, "unknown author %q", id)
+				}
+			}
+		case "tags":
+			var tags []string
+			tags, e = f.strs()
+			p.Tags = normalizeTags(tags)
+		case "summary":
+			summary, e = f.str()
+		case "slug":
+			p.Slug, e = f.str()
+			if e != nil || p.Slug == "" {
+				break
+			}
+			slugLine = f.line
+			if !validSlug(p.Slug) {
+				e = errAt(f.line, "slug %q must be lowercase letters, digits and inner hyphens", p.Slug)
+			}
+		case "draft":
+			p.Draft, e = f.boolean(false)
+		case "comments":
+			p.CommentsOpen, e = f.boolean(true)
+		default:
+			if p.Params == nil {
+				p.Params = make(map[string]any)
+			}
+			p.Params[f.key] = f.value
+		}
+		if e != nil {
+			bad[strings.ToLower(f.key)] = true
+			errs = append(errs, e)
+		}
+	}
+	if p.Title == "" && !bad["title"] {
+		check(errAt(titleLine, "missing title"))
+	}
+	if !haveDate && !bad["date"] {
+		check(errAt(dateLine, "missing date"))
+	}
+	if slugLine == 0 {
+		p.Slug = strings.ToLower(strings.TrimSuffix(path.Base(rel), ".md"))
+		if !validSlug(p.Slug) {
+			check(errAt(0, "the file name gives the slug %q, which is not lowercase letters, digits and inner hyphens: rename the file or set slug", p.Slug))
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	if !haveLastmod {
+		p.Lastmod = p.Date
+	}
+
+	body, err := l.md.render(doc.body)
+	if err != nil {
+		return nil, []*lineError{{line: doc.endLine + 1, err: err}}
+	}
+	p.HTML, p.Summary, p.WordCount = body.html, body.summary, body.words
+	p.ReadingMinutes = max(1, int(math.Ceil(float64(p.WordCount)/wordsPerMinute)))
+	if strings.TrimSpace(summary) != "" {
+		if p.Summary, err = l.md.html([]byte(summary)); err != nil {
+			return nil, []*lineError{{line: openLine, err: fmt.Errorf("summary: %w", err)}}
+		}
+	}
+	return &loadedPost{Post: p, slugLine: slugLine}, nil
+}
+
+// author decodes one author file. Its ID is the file name, which is part of
+// the author's URL and must therefore be a valid slug.
+func (l *loader) author(rel string, src []byte) (*Author, []*lineError) {
+	id := strings.TrimSuffix(path.Base(rel), ".md")
+	if !validSlug(id) {
+		return nil, []*lineError{errAt(0, "the author id %q from the file name must be lowercase letters, digits and inner hyphens", id)}
+	}
+	doc, lerr := splitDocument(src)
+	if lerr != nil {
+		return nil, []*lineError{lerr}
+	}
+	fields, lerr := parseFront(doc)
+	if lerr != nil {
+		return nil, []*lineError{lerr}
+	}
+	a := &Author{ID: id}
+	var errs []*lineError
+	nameLine, badName := openLine, false
+	for _, f := range fields {
+		var e *lineError
+		switch strings.ToLower(f.key) {
+		case "name":
+			a.Name, e = f.str()
+			a.Name = strings.TrimSpace(a.Name)
+			nameLine, badName = f.line, e != nil
+		case "website":
+			a.Website, e = f.str()
+			a.Website = strings.TrimSpace(a.Website)
+			if scheme, _ := urlScheme(a.Website); e == nil && a.Website != "" && scheme != "http" && scheme != "https" {
+				e = errAt(f.line, "website %q must be an http or https URL", a.Website)
+			}
+		default:
+			if a.Params == nil {
+				a.Params = make(map[string]any)
+			}
+			a.Params[f.key] = f.value
+		}
+		if e != nil {
+			errs = append(errs, e)
+		}
+	}
+	if a.Name == "" && !badName {
+		errs = append(errs, errAt(nameLine, "missing name"))
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	bio, err := l.md.html(doc.body)
+	if err != nil {
+		return nil, []*lineError{{line: doc.endLine + 1, err: err}}
+	}
+	a.Bio = bio
+	return a, nil
+}
+
+// validSlug reports whether s is lowercase ASCII letters, digits and
+// hyphens, neither first nor last: it is a URL path segment.
+func validSlug(s string) bool {
+	if s == "" || s[0] == '-' || s[len(s)-1] == '-' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// normalizeTags trims and lowercases tags and joins the words of each with
+// single hyphens, so "Long  Run" and "long run" are one tag, long-run.
+// Duplicates and empty tags go; the order stays.
+func normalizeTags(tags []string) []string {
+	var out []string
+	seen := make(map[string]bool, len(tags))
+	for _, t := range tags {
+		t = strings.Join(strings.FieldsFunc(strings.ToLower(t), unicode.IsSpace), "-")
+		if t == "" || seen[t] {
+			continue
+		}
+		seen[t] = true
+		out = append(out, t)
+	}
+	return out
+}
