@@ -55,6 +55,7 @@ func serve(ctx context.Context, log *slog.Logger, args []string) error {
 	fs.StringVar(&cfg.BaseURL, "base-url", "", "absolute URL the site is served at (overrides site.yaml's base_url)")
 	fs.BoolVar(&cfg.Drafts, "drafts", false, "show draft posts")
 	fs.StringVar(&cfg.ThemeDir, "theme", "", "theme directory whose files override the embedded default theme")
+	fs.IntVar(&cfg.CommentRate, "comment-rate", 5, "comments one address may post per minute")
 	fs.Parse(args)
 	return app.Serve(ctx, cfg)
 }

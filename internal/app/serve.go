@@ -29,6 +29,9 @@ type ServeConfig struct {
 	BaseURL    string
 	Drafts     bool
 	ThemeDir   string
+	// CommentRate is how many comments one address may post a minute; 0
+	// means the web package's default.
+	CommentRate int
 	// WatchInterval is how often the content directory is checked for
 	// changes; 0 means every second.
 	WatchInterval time.Duration
@@ -70,13 +73,14 @@ func Serve(ctx context.Context, cfg ServeConfig) (err error) {
 	}
 
 	handler, err := web.New(web.Options{
-		Content:  src,
-		Comments: comments.NewService(db, time.Now),
-		Store:    db,
-		Theme:    theme,
-		Log:      log,
-		BaseURL:  cfg.BaseURL,
-		Drafts:   cfg.Drafts,
+		Content:     src,
+		Comments:    comments.NewService(db, time.Now),
+		Store:       db,
+		Theme:       theme,
+		Log:         log,
+		BaseURL:     cfg.BaseURL,
+		Drafts:      cfg.Drafts,
+		CommentRate: cfg.CommentRate,
 	})
 	if err != nil {
 		return err

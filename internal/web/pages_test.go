@@ -283,3 +283,23 @@ func TestThemeStylesheetIsServedAndPagesUseNoScript(t *testing.T) {
 		}
 	}
 }
+
+func TestABrokenPostIsSkippedAndTheRestServes(t *testing.T) {
+	h := newHarness(t, siteFiles{
+		"posts/good.md":     post("title: A good long run\ndate: 2024-01-01\nauthor: kay", "Twenty miles."),
+		"posts/broken.md":   "---\ntitle: [unclosed\ndate: 2024-01-02\n---\nBody.\n",
+		"posts/untitled.md": post("date: 2024-01-03\nauthor: kay", "No title."),
+		"posts/stranger.md": post("title: Who wrote this\ndate: 2024-01-04\nauthor: nobody", "x"),
+	})
+	home := h.get("/")
+	if home.status != http.StatusOK {
+		t.Fatalf("home: %d", home.status)
+	}
+	mustContain(t, "home", home.body, "A good long run")
+	mustNotContain(t, "home", home.body, "Who wrote this")
+	for _, path := range []string{"/posts/broken/", "/posts/untitled/", "/posts/stranger/"} {
+		if res := h.get(path); res.status != http.StatusNotFound {
+			t.Errorf("%s: %d, want 404 for a skipped post", path, res.status)
+		}
+	}
+}
