@@ -2,8 +2,10 @@ package web
 
 import (
 	"errors"
+	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"milepost/internal/comments"
 )
@@ -23,8 +25,13 @@ func (s *Server) postComment(w http.ResponseWriter, r *http.Request) {
 			"This post no longer takes comments. Thank you for reading it.")
 		return
 	}
+	if !isForm(r) {
+		s.errorPage(w, r, http.StatusUnsupportedMediaType, "Unsupported form encoding",
+			"Comments are sent as an HTML form (application/x-www-form-urlencoded or multipart/form-data).")
+		return
+	}
 	r.Body = http.MaxBytesReader(w, r.Body, MaxCommentBytes)
-	if err := r.ParseForm(); err != nil {
+	if err := parseForm(r); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			s.errorPage(w, r, http.StatusRequestEntityTooLarge, "Comment too long",
@@ -61,4 +68,19 @@ func (s *Server) postComment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/posts/"+p.Slug+"/#comment-"+strconv.FormatUint(c.ID, 10), http.StatusSeeOther)
+}
+
+// isForm reports whether the request body is an HTML form.
+func isForm(r *http.Request) bool {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return err == nil && (mt == "application/x-www-form-urlencoded" || mt == "multipart/form-data")
+}
+
+// parseForm reads either form encoding into r.PostForm. Multipart bodies are
+// already bounded by the MaxBytesReader, so they are held in memory.
+func parseForm(r *http.Request) error {
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
+		return r.ParseMultipartForm(MaxCommentBytes)
+	}
+	return r.ParseForm()
 }

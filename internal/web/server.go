@@ -109,6 +109,7 @@ func (s *Server) routes() {
 	s.mux = m
 
 	var h http.Handler = http.HandlerFunc(s.dispatch)
+	h = s.limitBodies(h)
 	h = http.NewCrossOriginProtection().Handler(h)
 	h = securityHeaders(h)
 	h = s.recoverPanics(h)
