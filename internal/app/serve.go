@@ -32,6 +32,8 @@ type ServeConfig struct {
 	// CommentRate is how many comments one address may post a minute; 0
 	// means the web package's default.
 	CommentRate int
+	// Guards are the comment form's spam defences.
+	Guards web.Guards
 	// WatchInterval is how often the content directory is checked for
 	// changes; 0 means every second.
 	WatchInterval time.Duration
@@ -72,10 +74,15 @@ func Serve(ctx context.Context, cfg ServeConfig) (err error) {
 		return err
 	}
 
+	secret, err := db.Secret(ctx, "signing")
+	if err != nil {
+		return err
+	}
 	handler, err := web.New(web.Options{
 		Content:     src,
-		Comments:    comments.NewService(db, time.Now),
 		Store:       db,
+		Secret:      secret,
+		Guards:      cfg.Guards,
 		Theme:       theme,
 		Log:         log,
 		BaseURL:     cfg.BaseURL,

@@ -2,7 +2,11 @@ package bolt
 
 import (
 	"context"
+	"strconv"
 	"testing"
+	"time"
+
+	"milepost/internal/comments"
 )
 
 // BenchmarkAdd measures one committed comment, fsync included: the cost a
@@ -37,6 +41,29 @@ func BenchmarkByPost(b *testing.B) {
 		}
 		if len(cs) != 200 {
 			b.Fatalf("%d comments, want 200", len(cs))
+		}
+	}
+}
+
+// BenchmarkServicePost measures a reader's comment through the whole
+// moderation path: facts, decision, every index and the fsync.
+func BenchmarkServicePost(b *testing.B) {
+	db, _ := openTest(b)
+	ctx := context.Background()
+	for i := range 20 {
+		if err := db.PutBan(ctx, comments.Ban{Kind: comments.BanIP, Value: "203.0.113." + strconv.Itoa(i)}, comments.Action{Kind: comments.ActionBan}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	clock := t0
+	svc := comments.New(db, comments.Options{Now: func() time.Time { clock = clock.Add(time.Second); return clock }})
+	in := comments.Input{Post: "massage-during-training", Name: "Kay", Email: "kay@example.org", Body: "Nice run!"}
+	who := comments.Author{IP: "192.0.2.1", CommenterID: "cid"}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		in.Body = "Nice run! " + strconv.Itoa(i)
+		if _, err := svc.Post(ctx, in, who); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

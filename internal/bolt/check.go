@@ -1,12 +1,15 @@
 package bolt
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	bbolt "go.etcd.io/bbolt"
 
@@ -21,10 +24,13 @@ var ErrInconsistent = errors.New("database indexes disagree with its comments")
 const maxReported = 20
 
 // Check rebuilds every index from the comments bucket, in memory, and
-// compares it with the stored one; it also checks each comment's key, post,
-// parent and depth, the ID sequence and the schema version. It reads a
-// consistent snapshot and changes nothing. Tests run it after every kind of
-// write; an operator can run it on a live database.
+// compares it with the stored one: post_comments, post_counts, held,
+// recent, known_commenters, duplicates and sources. It also checks each
+// comment's key, post, parent and depth, the ID sequence, the schema
+// version, and that every ban, audit log entry, closure and secret is
+// readable and stored under the right key. It reads a consistent snapshot
+// and changes nothing. Tests run it after every kind of write; an operator
+// can run it on a live database.
 func (db *DB) Check(ctx context.Context) error {
 	var problems []string
 	report := func(format string, args ...any) {
@@ -39,6 +45,14 @@ func (db *DB) Check(ctx context.Context) error {
 		all := map[uint64]comments.Comment{}
 		wantIndex := map[string]bool{}
 		wantCounts := map[string]uint64{}
+		dupsFrom := b.meta.Get(keyDupsFrom)
+		if dupsFrom != nil && len(dupsFrom) != timeKeyLen {
+			report("meta: duplicates_from %x is not a %d-byte time", dupsFrom, timeKeyLen)
+			dupsFrom = nil
+		}
+		// want holds the other indexes as entriesOf defines them.
+		want := map[string]map[string][]byte{}
+		sourceOwner := map[string]uint64{}
 		seq := b.comments.Sequence()
 		err := b.comments.ForEach(func(k, v []byte) error {
 			id, err := keyID(k)
@@ -65,6 +79,34 @@ func (db *DB) Check(ctx context.Context) error {
 			wantIndex[string(indexKey(c.Post, id))] = true
 			if c.Status == comments.StatusApproved {
 				wantCounts[c.Post]++
+			}
+			switch c.Status {
+			case comments.StatusApproved, comments.StatusPending, comments.StatusSpam:
+			default:
+				report("comments: comment %d has unknown status %q", id, c.Status)
+			}
+			if c.Source != "" {
+				if other, dup := sourceOwner[c.Source]; dup {
+					report("comments: comments %d and %d have the same source %q", min(id, other), max(id, other), c.Source)
+				}
+				sourceOwner[c.Source] = id
+			}
+			for _, e := range entriesOf(&c, dupsFrom) {
+				name := string(e.bucket)
+				if name == string(bucketIndex) || name == string(bucketCounts) {
+					continue // checked below, with their own messages
+				}
+				m := want[name]
+				if m == nil {
+					m = map[string][]byte{}
+					want[name] = m
+				}
+				if e.count {
+					n, _ := readCount(m[string(e.key)])
+					m[string(e.key)] = countValue(n + 1)
+				} else {
+					m[string(e.key)] = e.value
+				}
 			}
 			return nil
 		})
@@ -131,7 +173,13 @@ func (db *DB) Check(ctx context.Context) error {
 		for post, n := range wantCounts {
 			report("post_counts: no count for post %q, which has %d approved comments", post, n)
 		}
-		return nil
+
+		for _, name := range [][]byte{bucketHeld, bucketRecent, bucketKnown, bucketDups, bucketSources} {
+			if err := compareIndex(b.bucket(name), name, want[string(name)], report); err != nil {
+				return err
+			}
+		}
+		return checkRecords(b, report)
 	})
 	if err != nil {
 		return fmt.Errorf("checking database: %w", err)
@@ -145,4 +193,131 @@ func (db *DB) Check(ctx context.Context) error {
 		problems = append(problems[:maxReported], fmt.Sprintf("and %d more", total-maxReported))
 	}
 	return fmt.Errorf("checking database: %w: %d problem(s):\n\t%s", ErrInconsistent, total, strings.Join(problems, "\n\t"))
+}
+
+// compareIndex reports every difference between a stored index and the one
+// rebuilt from the comments.
+func compareIndex(bk *bbolt.Bucket, name []byte, want map[string][]byte, report func(string, ...any)) error {
+	err := bk.ForEach(func(k, v []byte) error {
+		w, ok := want[string(k)]
+		switch {
+		case !ok:
+			report("%s: stale entry %s, which no comment accounts for", name, describeEntry(name, k))
+		case !bytes.Equal(v, w):
+			report("%s: entry %s is %s, want %s", name, describeEntry(name, k), describeValue(name, v), describeValue(name, w))
+		}
+		delete(want, string(k))
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for k := range want {
+		report("%s: no entry %s", name, describeEntry(name, []byte(k)))
+	}
+	return nil
+}
+
+// describeEntry names an index entry in Check's report.
+func describeEntry(name, k []byte) string {
+	switch string(name) {
+	case string(bucketHeld), string(bucketRecent):
+		t, id, err := splitTimeIDKey(k)
+		if err != nil {
+			return err.Error()
+		}
+		return fmt.Sprintf("for comment %d (created %s)", id, t.Format(time.RFC3339Nano))
+	case string(bucketDups):
+		id, err := splitDupKey(k)
+		if err != nil {
+			return err.Error()
+		}
+		return fmt.Sprintf("for comment %d", id)
+	case string(bucketKnown):
+		return "for " + describeKnownKey(k)
+	case string(bucketSources):
+		return fmt.Sprintf("for source %q", k)
+	}
+	return fmt.Sprintf("%x", k)
+}
+
+// describeValue spells out an index value in Check's report.
+func describeValue(name, v []byte) string {
+	switch string(name) {
+	case string(bucketKnown):
+		n, err := readCount(v)
+		if err != nil {
+			return err.Error()
+		}
+		return fmt.Sprintf("count %d", n)
+	case string(bucketSources):
+		id, err := keyID(v)
+		if err != nil {
+			return err.Error()
+		}
+		return fmt.Sprintf("comment %d", id)
+	}
+	return fmt.Sprintf("%x", v)
+}
+
+// checkRecords checks the buckets that are records rather than indexes:
+// each must decode and sit under the key its content gives.
+func checkRecords(b buckets, report func(string, ...any)) error {
+	err := b.bans.ForEach(func(k, v []byte) error {
+		var ban comments.Ban
+		if err := json.Unmarshal(v, &ban); err != nil {
+			report("bans: %q: %v", k, err)
+			return nil
+		}
+		if norm, err := comments.NormalizeBan(ban.Kind, ban.Value); err != nil {
+			report("bans: %q: %v", k, err)
+		} else if !bytes.Equal(k, banKey(ban.Kind, norm)) {
+			report("bans: key %q holds the ban on %s %s", k, ban.Kind, ban.Value)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	seq := b.actions.Sequence()
+	err = b.actions.ForEach(func(k, v []byte) error {
+		id, err := keyID(k)
+		if err != nil {
+			report("actions: %v", err)
+			return nil
+		}
+		var a comments.Action
+		if err := json.Unmarshal(v, &a); err != nil {
+			report("actions: entry %d: %v", id, err)
+			return nil
+		}
+		if a.ID != id {
+			report("actions: key %d holds entry %d", id, a.ID)
+		}
+		if id > seq {
+			report("actions: entry %d is above the sequence %d", id, seq)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	err = b.closures.ForEach(func(k, v []byte) error {
+		var cl comments.Closure
+		if err := json.Unmarshal(v, &cl); err != nil {
+			report("closures: %q: %v", k, err)
+		} else if cl.Post != string(k) {
+			report("closures: key %q holds the closure of %q", k, cl.Post)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return b.secrets.ForEach(func(k, v []byte) error {
+		if len(v) != secretLen {
+			report("secrets: %q is %d bytes, want %d", k, len(v), secretLen)
+		}
+		return nil
+	})
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -31,8 +32,8 @@ func TestOpenCreatesDirectoryAndSchema(t *testing.T) {
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if got := readMeta(t, path, keySchemaVersion); got != "1" {
-		t.Errorf("schema_version = %q, want %q", got, "1")
+	if got, want := readMeta(t, path, keySchemaVersion), strconv.Itoa(SchemaVersion); got != want {
+		t.Errorf("schema_version = %q, want %q", got, want)
 	}
 	if info, err := os.Stat(path); err != nil || info.Mode().Perm() != 0o600 {
 		t.Errorf("database file: %v, %v; want mode 0600", info, err)
@@ -96,19 +97,20 @@ func TestNewerSchemaIsRefusedAndLeftAlone(t *testing.T) {
 	}
 	add(t, db, newComment("p", 0))
 	db.Close()
-	writeMeta(t, path, keySchemaVersion, "2")
+	newer := strconv.Itoa(SchemaVersion + 1)
+	writeMeta(t, path, keySchemaVersion, newer)
 
 	_, err = Open(context.Background(), path)
 	if err == nil {
-		t.Fatal("Open of a version 2 database succeeded")
+		t.Fatal("Open of a newer database succeeded")
 	}
-	for _, want := range []string{path, "schema version 2", "newer", "upgrade milepost"} {
+	for _, want := range []string{path, "schema version " + newer, "newer", "upgrade milepost"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %q", err, want)
 		}
 	}
 	// The refused file is untouched and unlocked.
-	if got := readMeta(t, path, keySchemaVersion); got != "2" {
+	if got := readMeta(t, path, keySchemaVersion); got != newer {
 		t.Errorf("schema_version after refusal = %q", got)
 	}
 }

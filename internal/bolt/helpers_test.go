@@ -63,3 +63,11 @@ func ids(cs []comments.Comment) []uint64 {
 	}
 	return out
 }
+
+// openPolicy publishes every comment at once, like Milepost before
+// moderation, for tests about something else.
+func openPolicy() comments.Policy {
+	p := comments.DefaultPolicy()
+	p.Moderation = comments.ModerationOpen
+	return p
+}

@@ -1,10 +1,14 @@
 package bolt
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
+	"time"
+
+	"milepost/internal/comments"
 )
 
 // idKey encodes an ID big-endian, so that bbolt's byte order is ID order.
@@ -60,6 +64,102 @@ var errBadPost = errors.New("comment has no post slug, or one containing NUL")
 func checkPost(post string) error {
 	if post == "" || strings.IndexByte(post, 0) >= 0 {
 		return fmt.Errorf("%w: %q", errBadPost, post)
+	}
+	return nil
+}
+
+// timeKey encodes t so that byte order is time order, before 1970 too: 8
+// bytes of Unix seconds with the sign bit flipped, then 4 of nanoseconds.
+func timeKey(t time.Time) []byte {
+	k := make([]byte, 0, timeKeyLen+8)
+	k = binary.BigEndian.AppendUint64(k, uint64(t.Unix())^(1<<63))
+	return binary.BigEndian.AppendUint32(k, uint32(t.Nanosecond()))
+}
+
+const timeKeyLen = 12
+
+func keyTime(k []byte) time.Time {
+	sec := int64(binary.BigEndian.Uint64(k[:8]) ^ (1 << 63))
+	return time.Unix(sec, int64(binary.BigEndian.Uint32(k[8:12]))).UTC()
+}
+
+// timeIDKey is the key of the held and recent indexes: creation time, then
+// ID, so that comments made in the same instant stay apart and in order.
+func timeIDKey(t time.Time, id uint64) []byte {
+	return binary.BigEndian.AppendUint64(timeKey(t), id)
+}
+
+// splitTimeIDKey is the inverse of timeIDKey.
+func splitTimeIDKey(k []byte) (time.Time, uint64, error) {
+	if len(k) != timeKeyLen+8 {
+		return time.Time{}, 0, fmt.Errorf("key %x is not a 12-byte time and an 8-byte ID", k)
+	}
+	return keyTime(k), binary.BigEndian.Uint64(k[timeKeyLen:]), nil
+}
+
+// dupPrefixLen is how much of a SHA-256 of IP and body the duplicates index
+// keeps: 128 bits make a collision between two readers' comments
+// practically impossible.
+const dupPrefixLen = 16
+
+// dupPrefix is the start of the duplicates index keys of every comment with
+// this IP address and body.
+func dupPrefix(ip, body string) []byte {
+	h := sha256.New()
+	h.Write([]byte(ip))
+	h.Write([]byte{0})
+	h.Write([]byte(body))
+	return h.Sum(nil)[:dupPrefixLen]
+}
+
+// dupKey is a comment's duplicates index key: the hash of its IP address and
+// body, then its creation time and ID, so that the newest with one hash is
+// the last key with that prefix.
+func dupKey(c *comments.Comment) []byte {
+	return append(dupPrefix(c.IP, c.Body), timeIDKey(c.Created, c.ID)...)
+}
+
+// splitDupKey returns the ID at the end of a duplicates index key.
+func splitDupKey(k []byte) (uint64, error) {
+	if len(k) != dupPrefixLen+timeKeyLen+8 {
+		return 0, fmt.Errorf("key %x is not a 16-byte hash, a 12-byte time and an 8-byte ID", k)
+	}
+	return binary.BigEndian.Uint64(k[len(k)-8:]), nil
+}
+
+// Keys of the known-commenters index: 'e' and the SHA-256 of the email in
+// lower case (the index need not spell addresses out), or 'c' and the
+// commenter id.
+func knownEmailKey(email string) []byte {
+	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(email))))
+	return append([]byte{'e'}, sum[:]...)
+}
+
+func knownIDKey(id string) []byte { return append([]byte{'c'}, id...) }
+
+// describeKnownKey names a known-commenters key in Check's report.
+func describeKnownKey(k []byte) string {
+	switch {
+	case len(k) == 1+sha256.Size && k[0] == 'e':
+		return fmt.Sprintf("email hash %x…", k[1:7])
+	case len(k) > 1 && k[0] == 'c':
+		return fmt.Sprintf("commenter id %q", k[1:])
+	}
+	return fmt.Sprintf("malformed key %x", k)
+}
+
+// banKey is a ban's key: its kind, 0x00, its normalised value.
+func banKey(kind comments.BanKind, value string) []byte {
+	k := make([]byte, 0, len(kind)+1+len(value))
+	k = append(k, kind...)
+	k = append(k, 0)
+	return append(k, value...)
+}
+
+// checkSource refuses a source key that is too long to be one.
+func checkSource(s string) error {
+	if len(s) > comments.MaxSourceChars {
+		return fmt.Errorf("source %.40q… is longer than %d bytes", s, comments.MaxSourceChars)
 	}
 	return nil
 }

@@ -16,15 +16,15 @@ func TestServiceOverRealStore(t *testing.T) {
 	db, _ := openTest(t)
 	ctx := context.Background()
 	clock := t0
-	svc := comments.NewService(db, func() time.Time { clock = clock.Add(time.Minute); return clock })
+	svc := comments.New(db, comments.Options{Now: func() time.Time { clock = clock.Add(time.Minute); return clock }, Policy: openPolicy})
 
-	root, err := svc.Post(ctx, comments.Input{Post: "p", Name: "Ana", Body: "First **post**", Website: "https://ana.example.org/"}, "192.0.2.1")
+	root, err := svc.Post(ctx, comments.Input{Post: "p", Name: "Ana", Body: "First **post**", Website: "https://ana.example.org/"}, comments.Author{IP: "192.0.2.1"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	parent := strconv.FormatUint(root.ID, 10)
 	for depth := 1; depth < comments.MaxDepth; depth++ {
-		c, err := svc.Post(ctx, comments.Input{Post: "p", Name: "Ben", Body: "deeper", Parent: parent}, "192.0.2.2")
+		c, err := svc.Post(ctx, comments.Input{Post: "p", Name: "Ben", Body: "deeper " + strconv.Itoa(depth), Parent: parent}, comments.Author{IP: "192.0.2.2"})
 		if err != nil {
 			t.Fatalf("reply at depth %d: %v", depth, err)
 		}
@@ -36,20 +36,20 @@ func TestServiceOverRealStore(t *testing.T) {
 	mustCheck(t, db)
 
 	var fe comments.FieldErrors
-	_, err = svc.Post(ctx, comments.Input{Post: "p", Name: "Cy", Body: "too deep", Parent: parent}, "")
+	_, err = svc.Post(ctx, comments.Input{Post: "p", Name: "Cy", Body: "too deep", Parent: parent}, comments.Author{})
 	if !errors.As(err, &fe) || fe["parent"] == "" {
 		t.Fatalf("reply past MaxDepth = %v, want FieldErrors on parent", err)
 	}
-	other, err := svc.Post(ctx, comments.Input{Post: "q", Name: "Di", Body: "elsewhere"}, "")
+	other, err := svc.Post(ctx, comments.Input{Post: "q", Name: "Di", Body: "elsewhere"}, comments.Author{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = svc.Post(ctx, comments.Input{Post: "p", Name: "Cy", Body: "cross-post", Parent: strconv.FormatUint(other.ID, 10)}, "")
+	_, err = svc.Post(ctx, comments.Input{Post: "p", Name: "Cy", Body: "cross-post", Parent: strconv.FormatUint(other.ID, 10)}, comments.Author{})
 	if !errors.As(err, &fe) || fe["parent"] == "" {
 		t.Fatalf("reply to another post's comment = %v, want FieldErrors on parent", err)
 	}
 
-	nodes, err := svc.ForPost(ctx, "p")
+	nodes, err := svc.ForPost(ctx, "p", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func TestServiceOverRealStore(t *testing.T) {
 	if len(nodes) != 1 || depth != comments.MaxDepth {
 		t.Errorf("ForPost: %d roots, chain of %d, want 1 and %d", len(nodes), depth, comments.MaxDepth)
 	}
-	if nodes[0].Comment.HTML != "<p>First <strong>post</strong></p>\n" || nodes[0].Comment.IP != "192.0.2.1" {
+	if nodes[0].Comment.HTML != "<p>First <strong>post</strong></p>\n" || nodes[0].Comment.IP != "" {
 		t.Errorf("root comment = %+v", nodes[0].Comment)
 	}
 	counts, _ := db.Counts(ctx)

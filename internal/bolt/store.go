@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	bbolt "go.etcd.io/bbolt"
 
@@ -16,9 +17,36 @@ import (
 // parent. A reply's parent must be on the same post (else
 // comments.ErrParent); the check and the write are one transaction, so a
 // parent deleted at the same moment cannot slip through. c is only changed
-// once the write is committed.
+// once the write is committed. No policy applies: c is stored with the
+// status it has.
 func (db *DB) Add(ctx context.Context, c *comments.Comment) error {
+	return db.insert(ctx, c, time.Time{}, nil)
+}
+
+// Submit is Add for a reader's comment: in the same transaction it forgets
+// duplicate-detection entries of comments created before forgetBefore,
+// gathers the comments.Facts about the writer and the post, and lets decide
+// set the status or refuse. An error from decide is returned as it is.
+func (db *DB) Submit(ctx context.Context, c *comments.Comment, forgetBefore time.Time,
+	decide func(*comments.Comment, comments.Facts) error) error {
+	if decide == nil {
+		return errors.New("submitting comment: no decision function")
+	}
+	return db.insert(ctx, c, forgetBefore, decide)
+}
+
+// callbackError marks an error from a caller's function, which the store
+// hands back as it is.
+type callbackError struct{ err error }
+
+func (e callbackError) Error() string { return e.err.Error() }
+
+func (db *DB) insert(ctx context.Context, c *comments.Comment, forgetBefore time.Time,
+	decide func(*comments.Comment, comments.Facts) error) error {
 	if err := checkPost(c.Post); err != nil {
+		return fmt.Errorf("adding comment: %w", err)
+	}
+	if err := checkSource(c.Source); err != nil {
 		return fmt.Errorf("adding comment: %w", err)
 	}
 	stored := *c
@@ -38,6 +66,24 @@ func (db *DB) Add(ctx context.Context, c *comments.Comment) error {
 			}
 			stored.Depth = parent.Depth + 1
 		}
+		if decide != nil {
+			if !forgetBefore.IsZero() {
+				if err := forgetDuplicates(b, forgetBefore); err != nil {
+					return err
+				}
+			}
+			f, err := factsFor(b, &stored)
+			if err != nil {
+				return err
+			}
+			before := stored
+			if err := decide(&stored, f); err != nil {
+				return callbackError{err}
+			}
+			if stored.Post != before.Post || stored.Parent != before.Parent || stored.Depth != before.Depth {
+				return errors.New("the decision changed the comment's post or parent")
+			}
+		}
 		id, err := b.comments.NextSequence()
 		if err != nil {
 			return fmt.Errorf("allocating an ID: %w", err)
@@ -45,6 +91,9 @@ func (db *DB) Add(ctx context.Context, c *comments.Comment) error {
 		stored.ID = id
 		return putComment(b, &stored)
 	})
+	if cb, ok := err.(callbackError); ok {
+		return cb.err
+	}
 	if err != nil {
 		return fmt.Errorf("adding comment on %s: %w", c.Post, err)
 	}
@@ -116,7 +165,8 @@ func (db *DB) Counts(ctx context.Context) (map[string]int, error) {
 	return out, nil
 }
 
-// Delete removes a comment with its index entry and its share of the count.
+// Delete removes a comment with its index entries and its share of the
+// counts, recording nothing (Service.Delete is the moderator's, logged).
 // Replies to it stay; comments.Thread shows them where the parent was.
 func (db *DB) Delete(ctx context.Context, id uint64) error {
 	err := db.update(ctx, func(tx *bbolt.Tx) error {
@@ -125,16 +175,7 @@ func (db *DB) Delete(ctx context.Context, id uint64) error {
 		if err != nil {
 			return err
 		}
-		if err := b.comments.Delete(idKey(id)); err != nil {
-			return err
-		}
-		if err := b.index.Delete(indexKey(c.Post, id)); err != nil {
-			return err
-		}
-		if c.Status == comments.StatusApproved {
-			return addCount(b, c.Post, -1)
-		}
-		return nil
+		return deleteComment(b, &c)
 	})
 	if err != nil {
 		return fmt.Errorf("deleting comment %d: %w", id, err)
@@ -153,40 +194,4 @@ func getComment(b buckets, id uint64) (comments.Comment, error) {
 		return comments.Comment{}, fmt.Errorf("decoding comment %d: %w", id, err)
 	}
 	return c, nil
-}
-
-// putComment writes a new comment and its index entries. It is the one place
-// a comment is added, so Add and Seed cannot keep the indexes differently.
-func putComment(b buckets, c *comments.Comment) error {
-	data, err := json.Marshal(c)
-	if err != nil {
-		return fmt.Errorf("encoding comment %d: %w", c.ID, err)
-	}
-	if err := b.comments.Put(idKey(c.ID), data); err != nil {
-		return fmt.Errorf("writing comment %d: %w", c.ID, err)
-	}
-	if err := b.index.Put(indexKey(c.Post, c.ID), nil); err != nil {
-		return fmt.Errorf("indexing comment %d: %w", c.ID, err)
-	}
-	if c.Status == comments.StatusApproved {
-		return addCount(b, c.Post, 1)
-	}
-	return nil
-}
-
-// addCount changes a post's approved count by delta, removing the key at
-// zero so that Counts lists only posts that have comments.
-func addCount(b buckets, post string, delta int) error {
-	key := []byte(post)
-	n, err := readCount(b.counts.Get(key))
-	if err != nil {
-		return fmt.Errorf("count of post %q: %w", post, err)
-	}
-	switch {
-	case delta < 0 && n < uint64(-delta):
-		return fmt.Errorf("count of post %q would go below zero", post)
-	case int64(n)+int64(delta) == 0:
-		return b.counts.Delete(key)
-	}
-	return b.counts.Put(key, countValue(uint64(int64(n)+int64(delta))))
 }

@@ -1,6 +1,13 @@
 // Package comments is Milepost's comment model: what a comment is, the rules a
-// new one must pass, how its Markdown becomes safe HTML, how comments form
-// threads, and the Store they are kept in.
+// new one must pass, the moderation policy that decides whether it is shown at
+// once or held, how its Markdown becomes safe HTML, how comments form threads,
+// and the Store they are kept in.
+//
+// The web layer talks to a Service (see service.go). Readers post, read
+// threads and edit or delete their own comments for a short while;
+// moderators approve, mark as spam, edit, delete, ban and close posts, and
+// every one of those actions is written to an audit log in the same
+// transaction as the change it records.
 package comments
 
 import (
@@ -14,7 +21,7 @@ type Status string
 
 const (
 	StatusApproved Status = "approved" // shown to everyone
-	StatusPending  Status = "pending"  // held for a moderator
+	StatusPending  Status = "pending"  // held for a moderator; shown to its writer only
 	StatusSpam     Status = "spam"     // shown to no one
 )
 
@@ -27,9 +34,16 @@ const (
 	// MaxDepth is how deep a thread goes: a top-level comment has depth 0, so a
 	// reply to a comment at depth MaxDepth-1 is refused.
 	MaxDepth = 5
+	// MaxCommenterIDChars bounds the commenter id the web layer passes in.
+	MaxCommenterIDChars = 128
+	// MaxSourceChars bounds an imported comment's Source key.
+	MaxSourceChars = 512
 )
 
 // Comment is one reader comment on one post.
+//
+// Email, IP and CommenterID are private: no page, feed or API a reader can see
+// may show them. Feeds should use PublicComment, which does not have them.
 type Comment struct {
 	ID     uint64 `json:"id"`
 	Post   string `json:"post"`             // the post's slug
@@ -47,6 +61,44 @@ type Comment struct {
 	Updated time.Time `json:"updated,omitzero"`
 	// IP is the address the comment came from, kept for moderation.
 	IP string `json:"ip,omitempty"`
+	// CommenterID is the random id the web layer keeps in the writer's
+	// signed cookie. It lets the writer see their held comment and edit or
+	// delete it for a while, and counts towards "first-time" moderation.
+	// Never shown.
+	CommenterID string `json:"commenter,omitempty"`
+	// HoldReason says, for moderators, why the policy held the comment
+	// ("first comment from this reader", "3 links; the limit is 2", …).
+	// It is kept after approval as a record.
+	HoldReason string `json:"hold_reason,omitempty"`
+	// Source is a stable key for an imported comment in the system it came
+	// from ("wxr:123", "disqus:456", "milepost:12"); empty for a comment
+	// written here. Importing the same comment twice adds it once.
+	Source string `json:"source,omitempty"`
+}
+
+// Pending reports whether the comment is held for a moderator. In a thread
+// from Service.ForPost only the viewer's own comments can be pending, and a
+// template should say so ("awaiting moderation") and offer no reply link.
+func (c Comment) Pending() bool { return c.Status == StatusPending }
+
+// PublicComment is what anyone may see of an approved comment: what a feed
+// or a public API prints. It has no email, IP or commenter id.
+type PublicComment struct {
+	ID      uint64
+	Post    string
+	Parent  uint64
+	Name    string
+	Website string
+	Body    string // Markdown as the reader wrote it
+	HTML    string // sanitised, safe to put in a page or a feed
+	Created time.Time
+	Updated time.Time
+}
+
+// Public returns the publicly visible part of c.
+func (c Comment) Public() PublicComment {
+	return PublicComment{ID: c.ID, Post: c.Post, Parent: c.Parent, Name: c.Name, Website: c.Website,
+		Body: c.Body, HTML: c.HTML, Created: c.Created, Updated: c.Updated}
 }
 
 // Errors a Store returns.
@@ -55,12 +107,19 @@ var (
 	// ErrParent is returned for a reply whose parent is not a comment on the
 	// same post.
 	ErrParent = errors.New("parent comment not found on this post")
+	// ErrNotBanned is returned when lifting a ban that does not exist.
+	ErrNotBanned = errors.New("no such ban")
+	// ErrSourceTaken is returned for a comment whose Source is already used.
+	ErrSourceTaken = errors.New("another comment has the same source")
 )
 
-// Store keeps comments. Every method that changes data has committed the change
-// durably when it returns nil.
+// Store keeps comments and everything moderation needs. Every method that
+// changes data has committed the change durably when it returns nil, and
+// changes a comment, all the indexes derived from it and the audit entry
+// recording it in one transaction.
 type Store interface {
-	// Add assigns c an ID and stores it. A reply's parent must be on the same post.
+	// Add assigns c an ID and stores it as it is (no policy applies). A
+	// reply's parent must be on the same post.
 	Add(ctx context.Context, c *Comment) error
 	// Get returns one comment or ErrNotFound.
 	Get(ctx context.Context, id uint64) (Comment, error)
@@ -68,10 +127,76 @@ type Store interface {
 	ByPost(ctx context.Context, post string) ([]Comment, error)
 	// Counts returns the number of approved comments per post slug.
 	Counts(ctx context.Context) (map[string]int, error)
-	// Delete removes a comment.
+	// Delete removes a comment, recording nothing.
 	Delete(ctx context.Context, id uint64) error
 	// Seed adds comments to a database that has never been seeded, keeping
 	// their IDs, and records that it has been; on any later call it does
 	// nothing and reports false, so a deleted seed comment stays deleted.
 	Seed(ctx context.Context, cs []Comment) (bool, error)
+
+	// Submit stores a reader's new comment as Add does, but first, in the
+	// same write transaction, gathers the Facts about its writer and post
+	// and calls decide, which sets c's Status and HoldReason or returns an
+	// error that aborts the write (and which Submit returns as it is).
+	// Duplicate-detection entries of comments created before forgetBefore
+	// may be dropped. decide must be quick and do no I/O.
+	Submit(ctx context.Context, c *Comment, forgetBefore time.Time, decide func(c *Comment, f Facts) error) error
+	// Modify reads comment id in a write transaction and calls fn with it
+	// and the number of its direct replies that are not spam. fn changes
+	// the comment in place (not its ID, Post, Parent, Depth or Created) or
+	// returns an error, which aborts and is returned as it is. Modify then stores
+	// the comment, or removes it when Change.Delete is set, and appends
+	// Change.Log to the audit log, all in that transaction. It returns the
+	// comment as stored (as it was, when deleted).
+	Modify(ctx context.Context, id uint64, fn func(c *Comment, replies int) (Change, error)) (Comment, error)
+
+	// PutBan adds a ban or replaces the one on the same Kind and Value,
+	// and logs a.
+	PutBan(ctx context.Context, b Ban, a Action) error
+	// RemoveBan lifts a ban (ErrNotBanned if there is none) and logs a.
+	RemoveBan(ctx context.Context, kind BanKind, value string, a Action) error
+	// Bans returns every stored ban, expired ones included, newest first.
+	Bans(ctx context.Context) ([]Ban, error)
+
+	// SetClosure records a moderator's closing or reopening of a post, and
+	// logs a.
+	SetClosure(ctx context.Context, c Closure, a Action) error
+	// Closure returns a post's closure, and false when no moderator has
+	// closed or reopened it.
+	Closure(ctx context.Context, post string) (Closure, bool, error)
+
+	// Held returns held comments across all posts, newest first, skipping
+	// offset and returning at most limit, with the number held in all.
+	Held(ctx context.Context, offset, limit int) ([]Comment, int, error)
+	// Recent is Held for comments of every status.
+	Recent(ctx context.Context, offset, limit int) ([]Comment, int, error)
+	// RecentApproved returns the newest approved comments across all posts.
+	RecentApproved(ctx context.Context, limit int) ([]Comment, error)
+	// Actions returns audit log entries newest first, with their number.
+	Actions(ctx context.Context, offset, limit int) ([]Action, int, error)
+}
+
+// Facts are what a Store knows about a new comment's writer and post, read
+// in the transaction that stores the comment.
+type Facts struct {
+	// Bans are the stored bans that match the writer's email or IP,
+	// expired or not.
+	Bans []Ban
+	// Closure is a moderator's closing or reopening of the post, or nil.
+	Closure *Closure
+	// LastSame is when the newest stored comment with the same IP and body
+	// was created; zero if there is none (or it has been forgotten).
+	LastSame time.Time
+	// Known is true when a comment with the writer's email (compared
+	// without regard to case) or commenter id is approved.
+	Known bool
+}
+
+// Change is what a Store.Modify callback decided.
+type Change struct {
+	// Delete removes the comment instead of storing it.
+	Delete bool
+	// Log, when not nil, is appended to the audit log in the same
+	// transaction; the store assigns its ID.
+	Log *Action
 }

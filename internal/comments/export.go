@@ -12,8 +12,10 @@ import (
 )
 
 // ExportVersion is the version of the export format this package writes and
-// the newest it reads.
-const ExportVersion = 1
+// the newest it reads. Version 2 added comments' "commenter", "hold_reason"
+// and "source", and the "bans" and "actions" lists; a version 1 file (a seed,
+// an old backup) is read as it always was.
+const ExportVersion = 2
 
 // Export is every comment of a site, as written by WriteExport. It is both the
 // backup format and the format of a site's hand-written seed comments:
@@ -21,11 +23,14 @@ const ExportVersion = 1
 //	{"version": 1, "comments": [{"id": 1, "post": "massage-during-training",
 //	  "body": "…", "status": "approved", "created": "2011-10-04T09:12:00-07:00"}]}
 //
-// Depth and HTML are derived, so a file need not give them.
+// Depth and HTML are derived, so a file need not give them. A full export
+// also has the bans and the audit log, oldest first.
 type Export struct {
 	Version  int       `json:"version"`
 	Exported time.Time `json:"exported,omitzero"`
 	Comments []Comment `json:"comments"`
+	Bans     []Ban     `json:"bans,omitempty"`
+	Actions  []Action  `json:"actions,omitempty"`
 }
 
 // WriteExport writes e as indented JSON, always as ExportVersion (the only
@@ -59,8 +64,9 @@ func WriteExport(w io.Writer, e Export) error {
 // unknown fields (a misspelt "crated" would otherwise silently lose the
 // date), and checks every comment: an ID, unique; a post; a body; a creation
 // time; a known status ("approved" when left out); a parent, when given, that
-// is in the file on the same post. It fills in each comment's Depth and
-// renders its HTML.
+// is in the file on the same post; a source, when given, used once. It fills
+// in each comment's Depth and renders its HTML, and checks each ban's kind
+// and value.
 func ReadExport(r io.Reader) (Export, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
@@ -82,11 +88,19 @@ func ReadExport(r io.Reader) (Export, error) {
 	case e.Version == 0:
 		return Export{}, errors.New(`reading comments export: missing "version" (this milepost writes version 1)`)
 	case e.Version > ExportVersion || e.Version < 0:
-		return Export{}, fmt.Errorf("reading comments export: version %d is not one this milepost understands (it reads version %d); upgrade milepost",
+		return Export{}, fmt.Errorf("reading comments export: version %d is not one this milepost understands (it reads versions 1 to %d); upgrade milepost",
 			e.Version, ExportVersion)
 	}
 	if err := checkExported(e.Comments); err != nil {
 		return Export{}, fmt.Errorf("reading comments export: %w", err)
+	}
+	for i := range e.Bans {
+		b := &e.Bans[i]
+		v, err := NormalizeBan(b.Kind, b.Value)
+		if err != nil {
+			return Export{}, fmt.Errorf("reading comments export: ban %d: %w", i+1, err)
+		}
+		b.Value = v
 	}
 	for i := range e.Comments {
 		e.Comments[i].HTML = Render(e.Comments[i].Body)
@@ -128,6 +142,7 @@ func describeJSONError(data []byte, err error) error {
 // status, and computes each comment's depth from its parents.
 func checkExported(cs []Comment) error {
 	index := make(map[uint64]int, len(cs))
+	sources := map[string]int{}
 	for i := range cs {
 		c := &cs[i]
 		where := fmt.Sprintf("comment %d (id %d)", i+1, c.ID)
@@ -147,6 +162,12 @@ func checkExported(cs []Comment) error {
 			return fmt.Errorf("%s: the id is already used by comment %d", where, j+1)
 		}
 		index[c.ID] = i
+		if c.Source != "" {
+			if j, dup := sources[c.Source]; dup {
+				return fmt.Errorf("%s: source %q is already used by comment %d", where, c.Source, j+1)
+			}
+			sources[c.Source] = i
+		}
 		switch c.Status {
 		case "":
 			c.Status = StatusApproved

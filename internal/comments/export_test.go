@@ -134,7 +134,7 @@ func TestReadExportErrors(t *testing.T) {
 		{"empty", ``, "empty"},
 		{"not UTF-8", "{\"version\": 1, \"comments\": [{\"body\": \"\xff\"}]}", "UTF-8"},
 		{"missing version", `{"comments": []}`, `missing "version"`},
-		{"newer version", `{"version": 2, "comments": []}`, "version 2"},
+		{"newer version", `{"version": 3, "comments": []}`, "version 3"},
 		{"negative version", `{"version": -1, "comments": []}`, "version -1"},
 		{"unknown field", `{"version": 1, "comments": [{"id": 1, "post": "p", "body": "b", "crated": "2011-10-04T09:12:00Z"}]}`, `"crated"`},
 		{"trailing data", `{"version": 1, "comments": []} {}`, "after"},

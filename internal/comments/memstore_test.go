@@ -1,27 +1,41 @@
 package comments
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
+	"time"
 )
 
 // memStore is an in-memory Store for the Service tests. The real store lives
-// in internal/bolt, which imports this package, so these tests cannot use it.
+// in internal/bolt, which imports this package, so these tests cannot use it;
+// internal/bolt runs the Service over the real one.
 type memStore struct {
-	mu     sync.Mutex
-	next   uint64
-	byID   map[uint64]Comment
-	seeded bool
-	// failAdd, when set, is returned by Add: a store that is down.
+	mu       sync.Mutex
+	next     uint64
+	byID     map[uint64]Comment
+	bans     map[string]Ban
+	closures map[string]Closure
+	actions  []Action
+	seeded   bool
+	// failAdd, when set, is returned by Add and Submit: a store that is down.
 	failAdd error
 }
 
 var _ Store = (*memStore)(nil)
 
-func newMemStore() *memStore { return &memStore{byID: map[uint64]Comment{}} }
+func newMemStore() *memStore {
+	return &memStore{byID: map[uint64]Comment{}, bans: map[string]Ban{}, closures: map[string]Closure{}}
+}
 
 func (m *memStore) Add(ctx context.Context, c *Comment) error {
+	return m.Submit(ctx, c, time.Time{}, nil)
+}
+
+func (m *memStore) Submit(ctx context.Context, c *Comment, _ time.Time, decide func(*Comment, Facts) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -30,16 +44,41 @@ func (m *memStore) Add(ctx context.Context, c *Comment) error {
 	if m.failAdd != nil {
 		return m.failAdd
 	}
-	if c.Parent != 0 {
-		p, ok := m.byID[c.Parent]
-		if !ok || p.Post != c.Post {
+	stored := *c
+	if stored.Parent != 0 {
+		p, ok := m.byID[stored.Parent]
+		if !ok || p.Post != stored.Post {
 			return fmt.Errorf("adding comment: %w", ErrParent)
 		}
-		c.Depth = p.Depth + 1
+		stored.Depth = p.Depth + 1
+	}
+	if decide != nil {
+		var f Facts
+		for _, b := range m.bans {
+			if b.Matches(stored.Email, stored.IP) {
+				f.Bans = append(f.Bans, b)
+			}
+		}
+		if cl, ok := m.closures[stored.Post]; ok {
+			f.Closure = &cl
+		}
+		for _, o := range m.byID {
+			if o.IP != "" && o.IP == stored.IP && o.Body == stored.Body && o.Created.After(f.LastSame) {
+				f.LastSame = o.Created
+			}
+			if o.Status == StatusApproved && ((stored.Email != "" && strings.EqualFold(o.Email, stored.Email)) ||
+				(stored.CommenterID != "" && o.CommenterID == stored.CommenterID)) {
+				f.Known = true
+			}
+		}
+		if err := decide(&stored, f); err != nil {
+			return fmt.Errorf("adding comment: %w", err)
+		}
 	}
 	m.next++
-	c.ID = m.next
-	m.byID[c.ID] = *c
+	stored.ID = m.next
+	m.byID[stored.ID] = stored
+	*c = stored
 	return nil
 }
 
@@ -100,6 +139,136 @@ func (m *memStore) Seed(ctx context.Context, cs []Comment) (bool, error) {
 	}
 	m.seeded = true
 	return true, nil
+}
+
+func (m *memStore) Modify(ctx context.Context, id uint64, fn func(*Comment, int) (Change, error)) (Comment, error) {
+	if err := ctx.Err(); err != nil {
+		return Comment{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	old, ok := m.byID[id]
+	if !ok {
+		return Comment{}, ErrNotFound
+	}
+	replies := 0
+	for _, c := range m.byID {
+		if c.Parent == id && c.Status != StatusSpam {
+			replies++
+		}
+	}
+	c := old
+	ch, err := fn(&c, replies)
+	if err != nil {
+		return Comment{}, err
+	}
+	if c.ID != old.ID || c.Post != old.Post || c.Parent != old.Parent || c.Depth != old.Depth || !c.Created.Equal(old.Created) {
+		return Comment{}, fmt.Errorf("modify changed comment %d's identity", id)
+	}
+	if ch.Delete {
+		delete(m.byID, id)
+		c = old
+	} else {
+		m.byID[id] = c
+	}
+	m.log(ch.Log)
+	return c, nil
+}
+
+func (m *memStore) log(a *Action) {
+	if a != nil {
+		a.ID = uint64(len(m.actions) + 1)
+		m.actions = append(m.actions, *a)
+	}
+}
+
+func (m *memStore) PutBan(ctx context.Context, b Ban, a Action) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.bans[string(b.Kind)+" "+b.Value] = b
+	m.log(&a)
+	return nil
+}
+
+func (m *memStore) RemoveBan(ctx context.Context, kind BanKind, value string, a Action) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := string(kind) + " " + value
+	if _, ok := m.bans[k]; !ok {
+		return ErrNotBanned
+	}
+	delete(m.bans, k)
+	m.log(&a)
+	return nil
+}
+
+func (m *memStore) Bans(ctx context.Context) ([]Ban, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []Ban
+	for _, b := range m.bans {
+		out = append(out, b)
+	}
+	slices.SortFunc(out, func(a, b Ban) int { return b.Created.Compare(a.Created) })
+	return out, nil
+}
+
+func (m *memStore) SetClosure(ctx context.Context, c Closure, a Action) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.closures[c.Post] = c
+	m.log(&a)
+	return nil
+}
+
+func (m *memStore) Closure(ctx context.Context, post string) (Closure, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c, ok := m.closures[post]
+	return c, ok, nil
+}
+
+// newestFirst lists the comments keep selects, newest first.
+func (m *memStore) newestFirst(keep func(Comment) bool) []Comment {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []Comment
+	for _, c := range m.byID {
+		if keep(c) {
+			out = append(out, c)
+		}
+	}
+	slices.SortFunc(out, func(a, b Comment) int { return -cmp.Or(a.Created.Compare(b.Created), cmp.Compare(a.ID, b.ID)) })
+	return out
+}
+
+func window[T any](all []T, offset, limit int) []T {
+	if offset >= len(all) {
+		return nil
+	}
+	return all[offset:min(len(all), offset+limit)]
+}
+
+func (m *memStore) Held(ctx context.Context, offset, limit int) ([]Comment, int, error) {
+	all := m.newestFirst(func(c Comment) bool { return c.Status == StatusPending })
+	return window(all, offset, limit), len(all), nil
+}
+
+func (m *memStore) Recent(ctx context.Context, offset, limit int) ([]Comment, int, error) {
+	all := m.newestFirst(func(Comment) bool { return true })
+	return window(all, offset, limit), len(all), nil
+}
+
+func (m *memStore) RecentApproved(ctx context.Context, limit int) ([]Comment, error) {
+	return window(m.newestFirst(func(c Comment) bool { return c.Status == StatusApproved }), 0, limit), nil
+}
+
+func (m *memStore) Actions(ctx context.Context, offset, limit int) ([]Action, int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	all := slices.Clone(m.actions)
+	slices.Reverse(all)
+	return window(all, offset, limit), len(all), nil
 }
 
 // put stores c as it is, for setting up a test.

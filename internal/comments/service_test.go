@@ -13,14 +13,22 @@ import (
 
 var now = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
 
+// newTestService is a Service with an open policy, so that comments are
+// published at once unless a test says otherwise.
 func newTestService() (*Service, *memStore) {
 	st := newMemStore()
-	return NewService(st, func() time.Time { return now }), st
+	return New(st, Options{Now: func() time.Time { return now }, Policy: openPolicy}), st
+}
+
+func openPolicy() Policy {
+	p := DefaultPolicy()
+	p.Moderation = ModerationOpen
+	return p
 }
 
 func post(t *testing.T, s *Service, in Input) Comment {
 	t.Helper()
-	c, err := s.Post(context.Background(), in, "192.0.2.7")
+	c, err := s.Post(context.Background(), in, Author{IP: "192.0.2.7"})
 	if err != nil {
 		t.Fatalf("Post(%+v): %v", in, err)
 	}
@@ -48,7 +56,7 @@ func TestServicePostStoresARenderedApprovedComment(t *testing.T) {
 
 func TestServicePostRefusesInvalidInput(t *testing.T) {
 	s, st := newTestService()
-	c, err := s.Post(context.Background(), Input{Post: "p", Name: "Kay", Email: "nope", Body: " Kept "}, "")
+	c, err := s.Post(context.Background(), Input{Post: "p", Name: "Kay", Email: "nope", Body: " Kept "}, Author{})
 	var fe FieldErrors
 	if !errors.As(err, &fe) || fe["email"] == "" || len(fe) != 1 {
 		t.Fatalf("Post = %v, want FieldErrors on email", err)
@@ -81,7 +89,7 @@ func TestServiceReplies(t *testing.T) {
 	for name, parent := range refused {
 		t.Run(name, func(t *testing.T) {
 			before := len(st.byID)
-			_, err := s.Post(context.Background(), Input{Post: "p", Name: "Cy", Body: "hi", Parent: parent}, "")
+			_, err := s.Post(context.Background(), Input{Post: "p", Name: "Cy", Body: "hi", Parent: parent}, Author{})
 			var fe FieldErrors
 			if !errors.As(err, &fe) || fe["parent"] == "" {
 				t.Fatalf("Post = %v, want FieldErrors on parent", err)
@@ -97,13 +105,13 @@ func TestServiceRefusesRepliesPastMaxDepth(t *testing.T) {
 	s, st := newTestService()
 	parent := ""
 	for depth := 0; depth < MaxDepth; depth++ {
-		c := post(t, s, Input{Post: "p", Name: "R", Body: "level", Parent: parent})
+		c := post(t, s, Input{Post: "p", Name: "R", Body: "level " + strconv.Itoa(depth), Parent: parent})
 		if c.Depth != depth {
 			t.Fatalf("comment at level %d has depth %d", depth, c.Depth)
 		}
 		parent = strconv.FormatUint(c.ID, 10)
 	}
-	c, err := s.Post(context.Background(), Input{Post: "p", Name: "R", Body: "too deep", Parent: parent}, "")
+	c, err := s.Post(context.Background(), Input{Post: "p", Name: "R", Body: "too deep", Parent: parent}, Author{})
 	var fe FieldErrors
 	if !errors.As(err, &fe) || !strings.Contains(fe["parent"], strconv.Itoa(MaxDepth)) {
 		t.Fatalf("Post = %v, want FieldErrors on parent mentioning %d", err, MaxDepth)
@@ -131,8 +139,8 @@ func (v vanishingStore) Get(ctx context.Context, id uint64) (Comment, error) {
 func TestServiceParentDeletedMeanwhile(t *testing.T) {
 	st := newMemStore()
 	st.put(Comment{ID: 1, Post: "p", Body: "x", Status: StatusApproved, Created: now})
-	s := NewService(vanishingStore{st}, func() time.Time { return now })
-	_, err := s.Post(context.Background(), Input{Post: "p", Name: "Kay", Body: "hi", Parent: "1"}, "")
+	s := New(vanishingStore{st}, Options{Now: func() time.Time { return now }, Policy: openPolicy})
+	_, err := s.Post(context.Background(), Input{Post: "p", Name: "Kay", Body: "hi", Parent: "1"}, Author{})
 	var fe FieldErrors
 	if !errors.As(err, &fe) || fe["parent"] == "" {
 		t.Fatalf("Post = %v, want FieldErrors on parent", err)
@@ -143,7 +151,7 @@ func TestServiceStoreFailureIsNotTheReadersFault(t *testing.T) {
 	s, st := newTestService()
 	disk := errors.New("disk full")
 	st.failAdd = disk
-	_, err := s.Post(context.Background(), Input{Post: "p", Name: "Kay", Body: "hi"}, "")
+	_, err := s.Post(context.Background(), Input{Post: "p", Name: "Kay", Body: "hi"}, Author{})
 	var fe FieldErrors
 	if !errors.Is(err, disk) || errors.As(err, &fe) {
 		t.Fatalf("Post = %v, want the store's error, not FieldErrors", err)
@@ -155,7 +163,7 @@ func TestServiceStoreFailureIsNotTheReadersFault(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	st.failAdd = nil
-	if _, err := s.Post(ctx, Input{Post: "p", Name: "Kay", Body: "hi"}, ""); !errors.Is(err, context.Canceled) {
+	if _, err := s.Post(ctx, Input{Post: "p", Name: "Kay", Body: "hi"}, Author{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("Post with a cancelled context = %v", err)
 	}
 }
@@ -173,14 +181,14 @@ func TestServiceForPost(t *testing.T) {
 	} {
 		st.put(c)
 	}
-	nodes, err := s.ForPost(context.Background(), "p")
+	nodes, err := s.ForPost(context.Background(), "p", "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got := shape(nodes); got != "2 1(3) 5" {
 		t.Errorf("ForPost = %q, want %q", got, "2 1(3) 5")
 	}
-	if nodes, err := s.ForPost(context.Background(), "none"); err != nil || len(nodes) != 0 {
+	if nodes, err := s.ForPost(context.Background(), "none", ""); err != nil || len(nodes) != 0 {
 		t.Errorf("ForPost(none) = %v, %v", nodes, err)
 	}
 }
@@ -193,14 +201,14 @@ func (failingByPost) ByPost(context.Context, string) ([]Comment, error) {
 
 func TestServiceForPostError(t *testing.T) {
 	s := NewService(failingByPost{newMemStore()}, nil)
-	if _, err := s.ForPost(context.Background(), "p"); err == nil || !strings.Contains(err.Error(), "reading comments on p") {
+	if _, err := s.ForPost(context.Background(), "p", ""); err == nil || !strings.Contains(err.Error(), "reading comments on p") {
 		t.Errorf("ForPost = %v, want a wrapped error", err)
 	}
 }
 
 func TestNewServiceDefaultsToTheClock(t *testing.T) {
 	s := NewService(newMemStore(), nil)
-	c, err := s.Post(context.Background(), Input{Post: "p", Name: "Kay", Body: "hi"}, "")
+	c, err := s.Post(context.Background(), Input{Post: "p", Name: "Kay", Body: "hi"}, Author{})
 	if err != nil {
 		t.Fatal(err)
 	}

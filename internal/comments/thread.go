@@ -5,12 +5,6 @@ import (
 	"slices"
 )
 
-// Node is one comment in a thread with the replies shown under it.
-type Node struct {
-	Comment  Comment
-	Children []*Node
-}
-
 // Thread arranges a post's comments into reply trees, oldest first at every
 // level. Only comments for which visible returns true appear (nil shows all).
 // A visible reply whose parent is missing (deleted) or hidden (pending, spam)

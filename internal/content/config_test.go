@@ -22,14 +22,40 @@ func TestConfig(t *testing.T) {
 		yaml: "",
 		want: Config{
 			Title: "Milepost", Language: "en", PostsPerPage: 10,
-			Comments: CommentSettings{Enabled: true}, Location: time.UTC,
+			Comments: DefaultCommentSettings(), Location: time.UTC,
 		},
 	}, {
 		name: "comments block without enabled keeps comments open",
 		yaml: "comments: {}\ntitle: ' '\n",
 		want: Config{
 			Title: "Milepost", Language: "en", PostsPerPage: 10,
-			Comments: CommentSettings{Enabled: true}, Location: time.UTC,
+			Comments: DefaultCommentSettings(), Location: time.UTC,
+		},
+	}, {
+		name: "moderation settings",
+		yaml: `comments:
+  moderation: " All "
+  link_limit: 0
+  hold_words: [" casino ", "buy now"]
+  reject_words: ["spam-bot"]
+  close_after_days: 90
+  edit_minutes: 0
+  duplicate_minutes: 30
+`,
+		want: Config{
+			Title: "Milepost", Language: "en", PostsPerPage: 10, Location: time.UTC,
+			Comments: CommentSettings{
+				Enabled: true, Moderation: "all", LinkLimit: 0,
+				HoldWords: []string{"casino", "buy now"}, RejectWords: []string{"spam-bot"},
+				CloseAfterDays: 90, EditMinutes: 0, DuplicateMinutes: 30,
+			},
+		},
+	}, {
+		name: "empty moderation and word lists get the defaults",
+		yaml: "comments:\n  moderation: ''\n  hold_words: []\n",
+		want: Config{
+			Title: "Milepost", Language: "en", PostsPerPage: 10,
+			Comments: DefaultCommentSettings(), Location: time.UTC,
 		},
 	}, {
 		name: "every key",
@@ -52,7 +78,8 @@ social: {mastodon: "@club@example.social"}
 			BaseURL:  "https://runners.example.org", // trailing slash removed
 			Language: "fr", Timezone: "Europe/Paris", Location: mustZone(t, "Europe/Paris"),
 			PostsPerPage: 5,
-			Comments:     CommentSettings{Enabled: false},
+			Comments: CommentSettings{Enabled: false, Moderation: "first-time", LinkLimit: 2,
+				EditMinutes: 15, DuplicateMinutes: 10},
 			Markdown:     MarkdownConfig{UnsafeHTML: true},
 			SeedComments: "comments.json",
 			Params: map[string]any{
@@ -85,6 +112,15 @@ func TestConfigErrors(t *testing.T) {
 		{name: "unknown zone", yaml: "timezone: Mars/Olympus\n", want: `timezone "Mars/Olympus"`},
 		{name: "local zone", yaml: "timezone: Local\n", want: `timezone "Local"`},
 		{name: "relative base URL", yaml: "base_url: runners.example.org\n", want: "base_url"},
+		{name: "moderation mode", yaml: "comments: {moderation: sometimes}\n", want: `comments.moderation is "sometimes"; it must be open, first-time or all`},
+		{name: "negative link limit", yaml: "comments: {link_limit: -1}\n", want: "comments.link_limit is -1; it must be 0 or more"},
+		{name: "negative close after", yaml: "comments: {close_after_days: -3}\n", want: "comments.close_after_days is -3"},
+		{name: "huge close after", yaml: "comments: {close_after_days: 100000000}\n", want: "comments.close_after_days is 100000000; it must be at most"},
+		{name: "negative edit minutes", yaml: "comments: {edit_minutes: -1}\n", want: "comments.edit_minutes is -1"},
+		{name: "huge duplicate minutes", yaml: "comments: {duplicate_minutes: 99999999}\n", want: "comments.duplicate_minutes is 99999999"},
+		{name: "hold word without letters", yaml: "comments: {hold_words: [casino, '!!!']}\n", want: `comments.hold_words entry 2 ("!!!") has no letters or digits`},
+		{name: "empty reject word", yaml: "comments: {reject_words: ['  ']}\n", want: "comments.reject_words entry 1"},
+		{name: "word list not a list", yaml: "comments: {reject_words: casino}\n", want: "line 1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

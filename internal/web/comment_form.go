@@ -4,6 +4,7 @@ import (
 	"errors"
 	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -20,9 +21,11 @@ func (s *Server) postComment(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r)
 		return
 	}
-	if !s.config(v.Site).Comments.Enabled || !p.CommentsOpen {
-		s.errorPage(w, r, http.StatusForbidden, "Comments are closed",
-			"This post no longer takes comments. Thank you for reading it.")
+	if open, err := s.comments.AcceptsComments(r.Context(), p.Slug); err != nil {
+		s.serverError(w, r, "checking whether comments are open", err)
+		return
+	} else if !open {
+		s.commentsClosed(w, r)
 		return
 	}
 	if !isForm(r) {
@@ -42,32 +45,118 @@ func (s *Server) postComment(w http.ResponseWriter, r *http.Request) {
 			"The comment form could not be read. Please go back and try again.")
 		return
 	}
-	ip := clientIP(r)
+	ip := s.clientIP(r)
 	if ok, wait := s.limiter.allow(ip, s.now()); !ok {
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds()+0.999)))
 		s.errorPage(w, r, http.StatusTooManyRequests, "Slow down a little",
 			"You have posted several comments in a short time. Please wait a minute and try again.")
 		return
 	}
-	in := comments.Input{
-		Post:    p.Slug,
-		Parent:  r.PostForm.Get("parent"),
-		Name:    r.PostForm.Get("name"),
-		Email:   r.PostForm.Get("email"),
-		Website: r.PostForm.Get("website"),
-		Body:    r.PostForm.Get("body"),
+	if problem := s.checkGuards(r, p.Slug); problem != "" {
+		s.renderPost(w, r, http.StatusUnprocessableEntity, v, p, commentForm{Values: formInput(r, p.Slug), Problem: problem})
+		return
 	}
-	c, err := s.opts.Comments.Post(r.Context(), in, ip)
-	var invalid comments.FieldErrors
+	in := formInput(r, p.Slug)
+	who := comments.Author{IP: ip, CommenterID: s.ensureCommenterID(w, r)}
+	c, err := s.comments.Post(r.Context(), in, who)
+	var (
+		invalid comments.FieldErrors
+		banned  *comments.BanError
+	)
 	switch {
 	case errors.As(err, &invalid):
 		s.renderPost(w, r, http.StatusUnprocessableEntity, v, p, commentForm{Values: in, Errors: invalid})
+		return
+	case errors.As(err, &banned):
+		s.errorPage(w, r, http.StatusForbidden, "You cannot comment here", banMessage(banned))
+		return
+	case errors.Is(err, comments.ErrClosed):
+		s.commentsClosed(w, r)
+		return
+	case errors.Is(err, comments.ErrNoPost):
+		s.notFound(w, r)
+		return
+	case errors.Is(err, comments.ErrDuplicate):
+		s.renderPost(w, r, http.StatusUnprocessableEntity, v, p, commentForm{Values: in,
+			Problem: "You have just posted this same comment. It is already on the page; there is no need to send it again."})
 		return
 	case err != nil:
 		s.serverError(w, r, "storing a comment", err)
 		return
 	}
-	http.Redirect(w, r, "/posts/"+p.Slug+"/#comment-"+strconv.FormatUint(c.ID, 10), http.StatusSeeOther)
+	s.rememberReader(w, r, in)
+	id := strconv.FormatUint(c.ID, 10)
+	http.Redirect(w, r, "/posts/"+p.Slug+"/?posted="+id+"#comment-"+id, http.StatusSeeOther)
+}
+
+func (s *Server) commentsClosed(w http.ResponseWriter, r *http.Request) {
+	s.errorPage(w, r, http.StatusForbidden, "Comments are closed",
+		"This post no longer takes comments. Thank you for reading it.")
+}
+
+// Sentences for forms the guards refuse. The reader's text is kept, so a
+// person who was merely quick can send it again.
+const (
+	msgTooFast   = "That was quicker than we expect a person to write a comment. Please check it and send it again."
+	msgStaleForm = "This form is too old or was not served by this site. Please send your comment again from this page."
+	msgHoneypot  = "Your comment looks like it was sent by an automated program. If you are a person, please send it again."
+)
+
+// checkGuards applies the spam guards to a parsed comment form; it returns
+// the sentence to show when one refuses it.
+func (s *Server) checkGuards(r *http.Request, slug string) string {
+	g := s.opts.Guards
+	if g.Honeypot && r.PostForm.Get(honeypotField) != "" {
+		return msgHoneypot
+	}
+	if g.MinFormAge == 0 && g.MaxFormAge == 0 {
+		return ""
+	}
+	age, ok := s.signer.formAge(r.PostForm.Get("ts"), slug, s.now())
+	switch {
+	case !ok:
+		return msgStaleForm
+	case g.MinFormAge > 0 && age < g.MinFormAge:
+		return msgTooFast
+	case g.MaxFormAge > 0 && age > g.MaxFormAge:
+		return msgStaleForm
+	}
+	return ""
+}
+
+// readerCookie remembers the name, email and website a reader last used, so
+// the form is filled in for them next time. It never leaves their browser
+// except to come back here.
+const readerCookie = "milepost_reader"
+
+func (s *Server) rememberReader(w http.ResponseWriter, r *http.Request, in comments.Input) {
+	v := url.Values{"name": {in.Name}, "email": {in.Email}, "website": {in.Website}}
+	http.SetCookie(w, &http.Cookie{
+		Name: readerCookie, Value: v.Encode(), Path: "/", MaxAge: 365 * 24 * 3600,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil,
+	})
+}
+
+// rememberedReader fills the reader's details into an empty form.
+func rememberedReader(r *http.Request, in *comments.Input) {
+	c, err := r.Cookie(readerCookie)
+	if err != nil {
+		return
+	}
+	v, err := url.ParseQuery(c.Value)
+	if err != nil {
+		return
+	}
+	in.Name, in.Email, in.Website = v.Get("name"), v.Get("email"), v.Get("website")
+}
+
+// formInput reads the comment form's fields.
+func formInput(r *http.Request, slug string) comments.Input {
+	f := r.PostForm
+	return comments.Input{
+		Post: slug, Parent: f.Get("parent"), Name: f.Get("name"),
+		Email: f.Get("email"), Website: f.Get("website"), Body: f.Get("body"),
+	}
 }
 
 // isForm reports whether the request body is an HTML form.
@@ -83,4 +172,16 @@ func parseForm(r *http.Request) error {
 		return r.ParseMultipartForm(MaxCommentBytes)
 	}
 	return r.ParseForm()
+}
+
+// banMessage tells a banned reader why and for how long.
+func banMessage(b *comments.BanError) string {
+	msg := "You may not comment on this site"
+	if !b.Until.IsZero() {
+		msg += " until " + b.Until.Format("January 2, 2006 at 15:04 MST")
+	}
+	if b.Reason != "" {
+		msg += ". Reason: " + b.Reason
+	}
+	return msg + "."
 }

@@ -21,7 +21,7 @@ func commentForm(name, body string) url.Values {
 	return url.Values{"name": {name}, "body": {body}, "email": {""}, "website": {""}, "parent": {""}}
 }
 
-var commentLocation = regexp.MustCompile(`^/posts/massage/#comment-(\d+)$`)
+var commentLocation = regexp.MustCompile(`^/posts/massage/\?posted=(\d+)#comment-(\d+)$`)
 
 // postComment posts a comment and returns its id, failing unless the server
 // answered 303 to the new comment.
@@ -166,7 +166,7 @@ func TestClosedCommentsAnswer403(t *testing.T) {
 	mustContain(t, "403 page", res.body, "Comments are closed")
 
 	siteWide := newHarness(t, siteFiles{
-		"site.yaml": siteYAML + "comments:\n  enabled: false\n",
+		"site.yaml": strings.Replace(siteYAML, "comments:\n", "comments:\n  enabled: false\n", 1),
 		massage:     post("title: Massage\ndate: 2011-10-03\nauthor: kay", "x"),
 	})
 	if res := siteWide.postForm("/posts/massage/comments", commentForm("Kay", "Hello")); res.status != http.StatusForbidden {

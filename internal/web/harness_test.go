@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"milepost/internal/bolt"
-	"milepost/internal/comments"
 	"milepost/internal/content"
 	"milepost/internal/web"
 	"milepost/themes"
@@ -28,6 +27,11 @@ const siteYAML = `title: Test Runners
 description: Stories from the test club.
 base_url: https://runners.example.org
 language: en
+` + openComments
+
+// openComments publishes every comment at once; moderation has its own tests.
+const openComments = `comments:
+  moderation: open
 `
 
 const authorFile = `---
@@ -64,6 +68,8 @@ func withDrafts(o *web.Options) { o.Drafts = true }
 
 func withCommentRate(n int) harnessOption { return func(o *web.Options) { o.CommentRate = n } }
 
+func withGuards(g web.Guards) harnessOption { return func(o *web.Options) { o.Guards = g } }
+
 // newHarness writes files (plus a default site.yaml and author when absent)
 // into a temporary content directory and serves it.
 func newHarness(t *testing.T, files siteFiles, opts ...harnessOption) *harness {
@@ -96,14 +102,16 @@ func newHarness(t *testing.T, files siteFiles, opts ...harnessOption) *harness {
 	t.Cleanup(func() { db.Close() })
 	clk := &clock{now: time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)}
 	o := web.Options{
-		Content:  staticSource{site},
-		Comments: comments.NewService(db, clk.Now),
-		Store:    db,
-		Theme:    themes.Default(),
-		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Now:      clk.Now,
+		Content: staticSource{site},
+		Store:   db,
+		Theme:   themes.Default(),
+		Log:     slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Now:     clk.Now,
 		// Tests post many comments from one address; the limit has its own test.
 		CommentRate: 1000,
+		// The guards are off here, as tests post forms they never fetched;
+		// the guards have tests of their own.
+		Secret: []byte("a test key of thirty-two bytes!!"),
 	}
 	for _, opt := range opts {
 		opt(&o)

@@ -3,7 +3,6 @@ package web
 import (
 	"io/fs"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -88,7 +87,7 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 			slog.Int("status", rec.status),
 			slog.Int("bytes", rec.bytes),
 			slog.Duration("duration", time.Since(start)),
-			slog.String("ip", clientIP(r)),
+			slog.String("ip", s.clientIP(r)),
 		)
 	})
 }
@@ -108,15 +107,6 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(w, r)
 	})
-}
-
-// clientIP is the address the request came from.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // ipLimiter is a token bucket per client address. Buckets idle for longer

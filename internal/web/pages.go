@@ -169,14 +169,36 @@ type postPage struct {
 	Form     commentForm
 	Open     bool
 	MaxDepth int
+	Now      time.Time
+	// Posted is the comment the reader has just posted, when it is theirs,
+	// so the page can thank them (and say when it awaits moderation).
+	Posted *comments.Node
+}
+
+// postedNotice finds the reader's own comment with the decimal id.
+func postedNotice(nodes []*comments.Node, id string) *comments.Node {
+	for _, n := range nodes {
+		if n.Own && strconv.FormatUint(n.Comment.ID, 10) == id {
+			return n
+		}
+		if found := postedNotice(n.Children, id); found != nil {
+			return found
+		}
+	}
+	return nil
 }
 
 // commentForm is the comment form's state: what the reader typed, what was
 // wrong with it, and which comment they are replying to.
 type commentForm struct {
-	Values  comments.Input
-	Errors  comments.FieldErrors
+	Values comments.Input
+	Errors comments.FieldErrors
+	// Problem is a refusal of the whole form (a spam guard), not of a field.
+	Problem string
 	ReplyTo *comments.Comment
+	// Token is the form's signed time stamp; Honeypot names the trap field.
+	Token    string
+	Honeypot string
 }
 
 func (s *Server) post(w http.ResponseWriter, r *http.Request) {
@@ -187,6 +209,7 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	form := commentForm{}
+	rememberedReader(r, &form.Values)
 	if reply := r.URL.Query().Get("reply"); reply != "" {
 		form.Values.Parent = reply
 	}
@@ -196,9 +219,14 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request) {
 // renderPost renders a post page with its thread and the comment form in the
 // given state; the comment handler uses it to show a reader their mistakes.
 func (s *Server) renderPost(w http.ResponseWriter, r *http.Request, status int, v content.View, p *content.Post, form commentForm) {
-	thread, err := s.opts.Comments.ForPost(r.Context(), p.Slug)
+	thread, err := s.comments.ForPost(r.Context(), p.Slug, s.commenterID(r))
 	if err != nil {
 		s.serverError(w, r, "reading comments", err)
+		return
+	}
+	open, err := s.comments.AcceptsComments(r.Context(), p.Slug)
+	if err != nil {
+		s.serverError(w, r, "checking whether comments are open", err)
 		return
 	}
 	if form.Values.Parent != "" && form.ReplyTo == nil {
@@ -206,6 +234,10 @@ func (s *Server) renderPost(w http.ResponseWriter, r *http.Request, status int, 
 		if form.ReplyTo == nil && form.Errors == nil {
 			form.Values.Parent = "" // a stale ?reply= link: answer the post instead
 		}
+	}
+	form.Token = s.signer.formToken(p.Slug, s.now())
+	if s.opts.Guards.Honeypot {
+		form.Honeypot = honeypotField
 	}
 	cfg := s.config(v.Site)
 	s.render(w, r, status, "post", pageData{
@@ -215,7 +247,8 @@ func (s *Server) renderPost(w http.ResponseWriter, r *http.Request, status int, 
 		Feeds:       feedLinks(cfg, "/", ""),
 		Post: &postPage{
 			Post: p, Thread: thread, Count: countNodes(thread), Form: form,
-			Open: cfg.Comments.Enabled && p.CommentsOpen, MaxDepth: comments.MaxDepth,
+			Open: open, MaxDepth: comments.MaxDepth, Now: s.now(),
+			Posted: postedNotice(thread, r.URL.Query().Get("posted")),
 		},
 	}, v.Site)
 }

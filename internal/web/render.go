@@ -33,6 +33,7 @@ type pageData struct {
 	Archive []archiveMonth
 	Tags    []content.TagCount
 	Error   *errorInfo
+	Edit    *editPage
 }
 
 // feedLink is a <link rel="alternate"> in a page's head.
@@ -55,7 +56,7 @@ type templates struct {
 
 // The pages a theme must provide, in templates/NAME.html. Every other .html
 // file in templates/ is a partial available to all of them.
-var pageNames = []string{"list", "post", "archive", "tags", "error"}
+var pageNames = []string{"list", "post", "archive", "tags", "error", "comment-edit"}
 
 var funcs = template.FuncMap{
 	"date":     func(t time.Time) string { return t.Format("January 2, 2006") },

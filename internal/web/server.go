@@ -22,9 +22,10 @@ type SiteSource interface {
 
 // Options configure a Server.
 type Options struct {
-	Content  SiteSource
-	Comments *comments.Service
-	Store    comments.Store
+	Content SiteSource
+	// Store keeps the comments; the Server applies the site's comment
+	// policy to it, read from the current site.yaml on every request.
+	Store comments.Store
 	// Theme is the theme file system: templates/*.html and static/*.
 	Theme fs.FS
 	Log   *slog.Logger
@@ -37,6 +38,11 @@ type Options struct {
 	// CommentRate is how many comments one address may post per minute, with
 	// a burst of the same size; 0 means 5.
 	CommentRate int
+	// Guards are the comment form's spam defences.
+	Guards Guards
+	// Secret keys the HMAC signatures of form tokens and commenter cookies.
+	// It must stay the same across restarts (the database keeps it).
+	Secret []byte
 }
 
 // Server is the Milepost HTTP handler.
@@ -50,6 +56,8 @@ type Server struct {
 	limiter  *ipLimiter
 	feeds    feedCache
 	staticFS fs.FS
+	signer   signer
+	comments *comments.Service
 }
 
 // MaxCommentBytes bounds a comment POST's body; a larger one is answered 413.
@@ -57,16 +65,30 @@ const MaxCommentBytes = 64 << 10
 
 // New checks the options, parses the theme's templates and builds the routes.
 func New(opts Options) (*Server, error) {
-	if opts.Content == nil || opts.Comments == nil || opts.Store == nil || opts.Theme == nil {
-		return nil, errors.New("web: Content, Comments, Store and Theme are required")
+	if opts.Content == nil || opts.Store == nil || opts.Theme == nil {
+		return nil, errors.New("web: Content, Store and Theme are required")
 	}
-	s := &Server{opts: opts, log: opts.Log, now: opts.Now}
+	if len(opts.Secret) < 16 {
+		return nil, errors.New("web: a Secret of at least 16 bytes is required")
+	}
+	s := &Server{opts: opts, log: opts.Log, now: opts.Now, signer: signer{opts.Secret}}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.comments = comments.New(opts.Store, comments.Options{
+		Now:    s.now,
+		Policy: func() comments.Policy { return policyOf(s.opts.Content.Current().Config.Comments) },
+		Posts: func(slug string) (comments.PostInfo, bool) {
+			p := s.view().Post(slug)
+			if p == nil {
+				return comments.PostInfo{}, false
+			}
+			return comments.PostInfo{Date: p.Date, CommentsOff: !p.CommentsOpen}, true
+		},
+	})
 	rate := opts.CommentRate
 	if rate <= 0 {
 		rate = 5
@@ -92,6 +114,9 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /page/{n}/{$}", s.home)
 	m.HandleFunc("GET /posts/{slug}/{$}", s.post)
 	m.HandleFunc("POST /posts/{slug}/comments", s.postComment)
+	m.HandleFunc("GET /posts/{slug}/comments/{id}/edit", s.editOwnForm)
+	m.HandleFunc("POST /posts/{slug}/comments/{id}/edit", s.editOwn)
+	m.HandleFunc("POST /posts/{slug}/comments/{id}/delete", s.deleteOwn)
 	m.HandleFunc("GET /tags/{$}", s.tagIndex)
 	m.HandleFunc("GET /tags/{tag}/{$}", s.tag)
 	m.HandleFunc("GET /tags/{tag}/page/{n}/{$}", s.tag)
@@ -169,4 +194,18 @@ func (s *Server) config(site *content.Site) content.Config {
 	}
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
 	return c
+}
+
+// policyOf turns site.yaml's comments: block into the moderation policy.
+func policyOf(c content.CommentSettings) comments.Policy {
+	return comments.Policy{
+		Closed:          !c.Enabled,
+		Moderation:      comments.Moderation(c.Moderation),
+		LinkLimit:       c.LinkLimit,
+		HoldWords:       c.HoldWords,
+		RejectWords:     c.RejectWords,
+		CloseAfter:      time.Duration(c.CloseAfterDays) * 24 * time.Hour,
+		EditWindow:      time.Duration(c.EditMinutes) * time.Minute,
+		DuplicateWindow: time.Duration(c.DuplicateMinutes) * time.Minute,
+	}
 }

@@ -1,0 +1,158 @@
+// Package accounts is Milepost's moderator accounts: who may use the admin
+// pages, with which role, and the sessions they log in with.
+//
+// Passwords are kept only as bcrypt hashes. A session token is 32 random
+// bytes, base64url-encoded; it is given to the browser once, and the server
+// keeps only its SHA-256, so a copy of the database cannot be used to log in.
+// Logins are throttled per client address and per account.
+//
+// The accounts live in a Store, which internal/bolt implements; this package
+// never sees the database itself.
+package accounts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Role says what a user may do.
+type Role string
+
+const (
+	// RoleAdmin may do everything: moderate, manage users, take backups.
+	RoleAdmin Role = "admin"
+	// RoleModerator may moderate comments, and nothing else.
+	RoleModerator Role = "moderator"
+)
+
+// ParseRole returns the role named s ("admin" or "moderator"), or an error
+// matching ErrBadRole.
+func ParseRole(s string) (Role, error) {
+	r := Role(s)
+	if !r.Valid() {
+		return "", fmt.Errorf("%w: %q", ErrBadRole, s)
+	}
+	return r, nil
+}
+
+// Valid reports whether r is one of the roles above.
+func (r Role) Valid() bool { return r == RoleAdmin || r == RoleModerator }
+
+// CanModerate reports whether r may moderate comments: every role may.
+func (r Role) CanModerate() bool { return r.Valid() }
+
+// CanAdminister reports whether r may manage users and take backups.
+func (r Role) CanAdminister() bool { return r == RoleAdmin }
+
+// User is an account as the rest of Milepost sees it: never with its hash.
+type User struct {
+	Name    string    `json:"name"` // lowercase; see NormalizeName
+	Role    Role      `json:"role"`
+	Created time.Time `json:"created"`
+}
+
+// UserRecord is a user as a Store keeps it.
+type UserRecord struct {
+	User
+	PasswordHash []byte `json:"password_hash"` // bcrypt
+}
+
+// Session is a login as a Store keeps it, under the SHA-256 of its token.
+type Session struct {
+	User    string    `json:"user"` // the user's name
+	Created time.Time `json:"created"`
+	Expires time.Time `json:"expires"` // dead from this instant on
+}
+
+// Store keeps users and sessions. Names given to it are normalized (see
+// NormalizeName); an implementation may refuse any other. Session keys are
+// SHA-256 sums of tokens. Every method that changes data has committed the
+// change durably when it returns nil.
+type Store interface {
+	// AddUser stores a new user, or fails with ErrUserExists.
+	AddUser(ctx context.Context, u UserRecord) error
+	// GetUser returns a user or ErrNoUser.
+	GetUser(ctx context.Context, name string) (UserRecord, error)
+	// ListUsers returns every user, by name.
+	ListUsers(ctx context.Context) ([]User, error)
+	// SetPasswordHash replaces a user's hash and deletes their sessions, in
+	// one transaction; ErrNoUser if there is no such user.
+	SetPasswordHash(ctx context.Context, name string, hash []byte) error
+	// DeleteUser removes a user and their sessions, in one transaction;
+	// ErrNoUser if there is no such user.
+	DeleteUser(ctx context.Context, name string) error
+	// PutSession stores s under key if, in the same transaction, s.User
+	// still exists (else ErrNoUser) and still has the password hash the login
+	// was checked against (else ErrPasswordChanged). So a login that races
+	// with Remove or SetPassword cannot leave a session behind.
+	PutSession(ctx context.Context, key []byte, s Session, checked []byte) error
+	// GetSession returns the session under key, expired or not, or
+	// ErrNoSession.
+	GetSession(ctx context.Context, key []byte) (Session, error)
+	// DeleteSession removes a session; a missing one is not an error.
+	DeleteSession(ctx context.Context, key []byte) error
+	// DeleteSessionsOf removes every session of a user, and says how many.
+	DeleteSessionsOf(ctx context.Context, name string) (int, error)
+	// DeleteExpiredSessions removes every session whose Expires is not after
+	// now, and says how many.
+	DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error)
+}
+
+// Errors, matched with errors.Is.
+var (
+	ErrBadName          = errors.New("a user name is 1 to 64 ASCII letters, digits, dots, hyphens and underscores")
+	ErrBadRole          = errors.New(`a role is "admin" or "moderator"`)
+	ErrPasswordTooShort = fmt.Errorf("password is too short: it needs at least %d bytes", MinPasswordBytes)
+	ErrPasswordTooLong  = fmt.Errorf("password is too long: bcrypt uses at most %d bytes", MaxPasswordBytes)
+	ErrUserExists       = errors.New("a user with that name already exists")
+	ErrNoUser           = errors.New("no such user")
+	ErrPasswordChanged  = errors.New("the user's password changed during the login")
+	// ErrBadCredentials is Login's answer to a wrong name or password,
+	// whichever it was.
+	ErrBadCredentials = errors.New("wrong user name or password")
+	// ErrNoSession is Authenticate's answer to a token that is unknown,
+	// expired, or belongs to a removed user.
+	ErrNoSession = errors.New("not logged in, or the session has expired")
+)
+
+// Limits on names and passwords. Passwords are counted in bytes because
+// bcrypt ignores everything past its 72nd byte.
+const (
+	MaxNameChars     = 64
+	MinPasswordBytes = 10
+	MaxPasswordBytes = 72
+)
+
+// NormalizeName checks a user name and returns it lowercased, which is how
+// it is stored and compared: "Kay" and "kay" are the same user. Only ASCII
+// letters are allowed, so that no two names can look alike.
+func NormalizeName(name string) (string, error) {
+	if len(name) == 0 || len(name) > MaxNameChars {
+		return "", fmt.Errorf("%w (got %d characters)", ErrBadName, len(name))
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9',
+			c == '.', c == '-', c == '_':
+		default:
+			return "", fmt.Errorf("%w (got %q)", ErrBadName, name)
+		}
+	}
+	return strings.ToLower(name), nil
+}
+
+// checkPassword applies the length rules. The error never contains the
+// password.
+func checkPassword(password string) error {
+	switch {
+	case len(password) < MinPasswordBytes:
+		return ErrPasswordTooShort
+	case len(password) > MaxPasswordBytes:
+		return ErrPasswordTooLong
+	}
+	return nil
+}

@@ -1,0 +1,155 @@
+package accounts
+
+import (
+	"bytes"
+	"context"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// memStore is an in-memory Store for the Service tests. The real store lives
+// in internal/bolt, which imports this package, so these tests cannot use it;
+// internal/bolt runs the same kinds of test against the real one.
+type memStore struct {
+	mu       sync.Mutex
+	users    map[string]UserRecord
+	sessions map[string]Session // by string(key)
+}
+
+var _ Store = (*memStore)(nil)
+
+func newMemStore() *memStore {
+	return &memStore{users: map[string]UserRecord{}, sessions: map[string]Session{}}
+}
+
+func (m *memStore) AddUser(ctx context.Context, u UserRecord) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.users[u.Name]; ok {
+		return ErrUserExists
+	}
+	u.PasswordHash = bytes.Clone(u.PasswordHash)
+	m.users[u.Name] = u
+	return nil
+}
+
+func (m *memStore) GetUser(ctx context.Context, name string) (UserRecord, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	u, ok := m.users[name]
+	if !ok {
+		return UserRecord{}, ErrNoUser
+	}
+	return u, nil
+}
+
+func (m *memStore) ListUsers(ctx context.Context) ([]User, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []User
+	for _, u := range m.users {
+		out = append(out, u.User)
+	}
+	slices.SortFunc(out, func(a, b User) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
+}
+
+func (m *memStore) SetPasswordHash(ctx context.Context, name string, hash []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	u, ok := m.users[name]
+	if !ok {
+		return ErrNoUser
+	}
+	u.PasswordHash = bytes.Clone(hash)
+	m.users[name] = u
+	m.deleteSessionsOf(name)
+	return nil
+}
+
+func (m *memStore) DeleteUser(ctx context.Context, name string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.users[name]; !ok {
+		return ErrNoUser
+	}
+	delete(m.users, name)
+	m.deleteSessionsOf(name)
+	return nil
+}
+
+func (m *memStore) PutSession(ctx context.Context, key []byte, s Session, checked []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	u, ok := m.users[s.User]
+	if !ok {
+		return ErrNoUser
+	}
+	if !bytes.Equal(u.PasswordHash, checked) {
+		return ErrPasswordChanged
+	}
+	m.sessions[string(key)] = s
+	return nil
+}
+
+func (m *memStore) GetSession(ctx context.Context, key []byte) (Session, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, ok := m.sessions[string(key)]
+	if !ok {
+		return Session{}, ErrNoSession
+	}
+	return s, nil
+}
+
+func (m *memStore) DeleteSession(ctx context.Context, key []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.sessions, string(key))
+	return nil
+}
+
+func (m *memStore) DeleteSessionsOf(ctx context.Context, name string) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.deleteSessionsOf(name), nil
+}
+
+func (m *memStore) deleteSessionsOf(name string) int {
+	n := 0
+	for k, s := range m.sessions {
+		if s.User == name {
+			delete(m.sessions, k)
+			n++
+		}
+	}
+	return n
+}
+
+func (m *memStore) DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for k, s := range m.sessions {
+		if !now.Before(s.Expires) {
+			delete(m.sessions, k)
+			n++
+		}
+	}
+	return n, nil
+}
+
+// sessionCount is how many sessions a user has (all users for "").
+func (m *memStore) sessionCount(name string) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for _, s := range m.sessions {
+		if name == "" || s.User == name {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,671 @@
+package accounts
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+var t0 = time.Date(2011, 10, 4, 9, 12, 0, 0, time.UTC)
+
+const (
+	pw      = "correct horse battery"
+	otherPW = "tr0ub4dor&3-staple"
+)
+
+// clock is a settable clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// newTest is a Service at bcrypt.MinCost over a fresh memStore, on a clock
+// stopped at t0.
+func newTest(t *testing.T) (*Service, *memStore, *clock) {
+	t.Helper()
+	store, clk := newMemStore(), &clock{t: t0}
+	s, err := NewService(store, Options{Cost: bcrypt.MinCost, Now: clk.Now})
+	if err != nil {
+		t.Fatalf("NewService: %v", err)
+	}
+	return s, store, clk
+}
+
+func mustAdd(t *testing.T, s *Service, name string, role Role, password string) User {
+	t.Helper()
+	u, err := s.Add(context.Background(), name, role, password)
+	if err != nil {
+		t.Fatalf("Add(%q): %v", name, err)
+	}
+	return u
+}
+
+func mustLogin(t *testing.T, s *Service, name, password, ip string) string {
+	t.Helper()
+	token, _, err := s.Login(context.Background(), name, password, ip)
+	if err != nil {
+		t.Fatalf("Login(%q) from %s: %v", name, ip, err)
+	}
+	return token
+}
+
+// authenticates reports whether token is a live session, failing the test
+// on any error but ErrNoSession.
+func authenticates(t *testing.T, s *Service, token string) bool {
+	t.Helper()
+	_, err := s.Authenticate(context.Background(), token)
+	if err != nil && !errors.Is(err, ErrNoSession) {
+		t.Fatalf("Authenticate: %v", err)
+	}
+	return err == nil
+}
+
+func TestNormalizeName(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"kay", "kay"}, {"Kay", "kay"}, {"KAY.o-Brien_2", "kay.o-brien_2"},
+		{"a", "a"}, {strings.Repeat("Z", 64), strings.Repeat("z", 64)},
+	} {
+		if got, err := NormalizeName(tc.in); err != nil || got != tc.want {
+			t.Errorf("NormalizeName(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+	for _, in := range []string{"", strings.Repeat("a", 65), "kay o", "kay@example", "kåy", "kay\x00", "kay/..", " kay"} {
+		if got, err := NormalizeName(in); !errors.Is(err, ErrBadName) {
+			t.Errorf("NormalizeName(%q) = %q, %v; want ErrBadName", in, got, err)
+		}
+	}
+}
+
+func TestRoles(t *testing.T) {
+	for _, tc := range []struct {
+		role            Role
+		moderate, admin bool
+		parses          bool
+	}{
+		{RoleAdmin, true, true, true},
+		{RoleModerator, true, false, true},
+		{"Admin", false, false, false},
+		{"", false, false, false},
+	} {
+		if got := tc.role.CanModerate(); got != tc.moderate {
+			t.Errorf("%q.CanModerate() = %v", tc.role, got)
+		}
+		if got := tc.role.CanAdminister(); got != tc.admin {
+			t.Errorf("%q.CanAdminister() = %v", tc.role, got)
+		}
+		if r, err := ParseRole(string(tc.role)); (err == nil) != tc.parses || (err == nil && r != tc.role) {
+			t.Errorf("ParseRole(%q) = %q, %v", tc.role, r, err)
+		}
+	}
+	s, _, _ := newTest(t)
+	if _, err := s.Add(context.Background(), "kay", "owner", pw); !errors.Is(err, ErrBadRole) {
+		t.Errorf("Add with role owner: %v, want ErrBadRole", err)
+	}
+}
+
+func TestAddListRemove(t *testing.T) {
+	ctx := context.Background()
+	s, _, clk := newTest(t)
+	if us, err := s.List(ctx); err != nil || len(us) != 0 {
+		t.Fatalf("List of none = %v, %v", us, err)
+	}
+	u := mustAdd(t, s, "Kay", RoleAdmin, pw)
+	if want := (User{Name: "kay", Role: RoleAdmin, Created: t0}); u != want {
+		t.Errorf("Add = %+v, want %+v", u, want)
+	}
+	clk.Add(time.Minute)
+	mustAdd(t, s, "dana", RoleModerator, otherPW)
+	us, err := s.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []User{{"dana", RoleModerator, t0.Add(time.Minute)}, {"kay", RoleAdmin, t0}}
+	if fmt.Sprint(us) != fmt.Sprint(want) {
+		t.Errorf("List = %v, want %v", us, want)
+	}
+	if err := s.Remove(ctx, "KAY"); err != nil {
+		t.Fatalf("Remove: %v", err)
+	}
+	if err := s.Remove(ctx, "kay"); !errors.Is(err, ErrNoUser) {
+		t.Errorf("second Remove: %v, want ErrNoUser", err)
+	}
+	if err := s.Remove(ctx, "k y"); !errors.Is(err, ErrBadName) {
+		t.Errorf("Remove of a bad name: %v, want ErrBadName", err)
+	}
+	if us, _ := s.List(ctx); len(us) != 1 || us[0].Name != "dana" {
+		t.Errorf("List after Remove = %v", us)
+	}
+}
+
+func TestAddDuplicateIgnoresCase(t *testing.T) {
+	s, _, _ := newTest(t)
+	mustAdd(t, s, "kay", RoleModerator, pw)
+	for _, name := range []string{"kay", "KAY", "Kay"} {
+		if _, err := s.Add(context.Background(), name, RoleAdmin, otherPW); !errors.Is(err, ErrUserExists) {
+			t.Errorf("Add(%q) again: %v, want ErrUserExists", name, err)
+		}
+	}
+	if _, u, err := s.Login(context.Background(), "kay", pw, "192.0.2.1"); err != nil || u.Role != RoleModerator {
+		t.Errorf("the first kay was changed: %+v, %v", u, err)
+	}
+}
+
+func TestPasswordRules(t *testing.T) {
+	ctx := context.Background()
+	s, store, _ := newTest(t)
+	for _, tc := range []struct {
+		password string
+		want     error
+	}{
+		{"", ErrPasswordTooShort},
+		{"123456789", ErrPasswordTooShort},
+		{"ééééé", nil}, // 5 characters, 10 bytes
+		{"1234567890", nil},
+		{strings.Repeat("x", 72), nil},
+		{strings.Repeat("x", 73), ErrPasswordTooLong},
+		{strings.Repeat("é", 37), ErrPasswordTooLong}, // 37 characters, 74 bytes
+	} {
+		_, err := s.Add(ctx, "kay", RoleModerator, tc.password)
+		if !errors.Is(err, tc.want) {
+			t.Errorf("Add with a %d-byte password: %v, want %v", len(tc.password), err, tc.want)
+		}
+		if err != nil && tc.password != "" && strings.Contains(err.Error(), tc.password) {
+			t.Errorf("error %q shows the password", err)
+		}
+		if err == nil {
+			if err := s.SetPassword(ctx, "kay", tc.password); err != nil {
+				t.Errorf("SetPassword with a %d-byte password: %v", len(tc.password), err)
+			}
+			delete(store.users, "kay")
+		}
+	}
+	mustAdd(t, s, "kay", RoleModerator, pw)
+	if err := s.SetPassword(ctx, "kay", "short"); !errors.Is(err, ErrPasswordTooShort) {
+		t.Errorf("SetPassword short: %v", err)
+	}
+	if err := s.SetPassword(ctx, "nobody", otherPW); !errors.Is(err, ErrNoUser) {
+		t.Errorf("SetPassword of nobody: %v, want ErrNoUser", err)
+	}
+}
+
+func TestHashIsNotThePassword(t *testing.T) {
+	s, store, _ := newTest(t)
+	mustAdd(t, s, "kay", RoleAdmin, pw)
+	rec := store.users["kay"]
+	if strings.Contains(string(rec.PasswordHash), pw) {
+		t.Fatalf("stored hash %q contains the password", rec.PasswordHash)
+	}
+	if cost, err := bcrypt.Cost(rec.PasswordHash); err != nil || cost != bcrypt.MinCost {
+		t.Errorf("hash cost = %d, %v; want %d", cost, err, bcrypt.MinCost)
+	}
+	if err := bcrypt.CompareHashAndPassword(rec.PasswordHash, []byte(pw)); err != nil {
+		t.Errorf("stored hash does not match the password: %v", err)
+	}
+	// A second user with the same password gets a different salt.
+	mustAdd(t, s, "dana", RoleAdmin, pw)
+	if string(store.users["dana"].PasswordHash) == string(rec.PasswordHash) {
+		t.Error("two users with one password have the same hash")
+	}
+}
+
+func TestLoginAndAuthenticate(t *testing.T) {
+	ctx := context.Background()
+	s, store, _ := newTest(t)
+	mustAdd(t, s, "kay", RoleAdmin, pw)
+	token, u, err := s.Login(ctx, "Kay", pw, "192.0.2.1")
+	if err != nil {
+		t.Fatalf("Login: %v", err)
+	}
+	if want := (User{Name: "kay", Role: RoleAdmin, Created: t0}); u != want {
+		t.Errorf("Login user = %+v, want %+v", u, want)
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil || len(raw) != 32 {
+		t.Errorf("token %q is not 32 bytes in base64url: %d bytes, %v", token, len(raw), err)
+	}
+	got, err := s.Authenticate(ctx, token)
+	if err != nil || got != u {
+		t.Errorf("Authenticate = %+v, %v; want %+v", got, err, u)
+	}
+
+	// Only the SHA-256 of the token is kept, with the user and times.
+	sum := sha256.Sum256([]byte(token))
+	sess, ok := store.sessions[string(sum[:])]
+	if !ok || len(store.sessions) != 1 {
+		t.Fatalf("sessions = %v, want one under the token's SHA-256", store.sessions)
+	}
+	if want := (Session{User: "kay", Created: t0, Expires: t0.Add(DefaultSessionTTL)}); sess != want {
+		t.Errorf("session = %+v, want %+v", sess, want)
+	}
+
+	// Each login is a new session.
+	token2 := mustLogin(t, s, "kay", pw, "192.0.2.1")
+	if token2 == token || !authenticates(t, s, token) || !authenticates(t, s, token2) {
+		t.Error("a second login did not make a second, separate session")
+	}
+
+	for _, bad := range []string{"", "x", token[:42], token + "A", strings.ToUpper(token), string(raw)} {
+		if authenticates(t, s, bad) {
+			t.Errorf("Authenticate(%q) succeeded", bad)
+		}
+	}
+}
+
+// The answer to a wrong password must not tell whether the user exists:
+// same error, same bcrypt work.
+func TestWrongPasswordAndUnknownUserLookAlike(t *testing.T) {
+	s, _, _ := newTest(t)
+	mustAdd(t, s, "kay", RoleAdmin, pw)
+	var compares atomic.Int32
+	var costs []int
+	s.compare = func(hash, password []byte) error {
+		compares.Add(1)
+		c, err := bcrypt.Cost(hash)
+		if err != nil {
+			t.Errorf("compared against an invalid hash: %v", err)
+		}
+		costs = append(costs, c)
+		return bcrypt.CompareHashAndPassword(hash, password)
+	}
+	attempts := []struct{ name, password string }{
+		{"kay", "wrong password"},
+		{"nobody", "wrong password"},
+		{"nobody", pw},
+		{"no body!", pw},                  // not even a valid name
+		{"kay", strings.Repeat("x", 100)}, // longer than any password can be
+	}
+	for i, a := range attempts {
+		before := compares.Load()
+		_, _, err := s.Login(context.Background(), a.name, a.password, fmt.Sprintf("192.0.2.%d", i))
+		if err != ErrBadCredentials {
+			t.Errorf("Login(%q): %v, want exactly ErrBadCredentials", a.name, err)
+		}
+		if n := compares.Load() - before; n != 1 {
+			t.Errorf("Login(%q) ran bcrypt %d times, want 1", a.name, n)
+		}
+	}
+	for i, c := range costs {
+		if c != bcrypt.MinCost {
+			t.Errorf("attempt %d compared against a cost-%d hash, want the configured %d", i, c, bcrypt.MinCost)
+		}
+	}
+}
+
+func TestDummyHashMatchesDefaultCost(t *testing.T) {
+	if c, err := bcrypt.Cost([]byte(dummyHash12)); err != nil || c != DefaultCost {
+		t.Fatalf("dummy hash cost = %d, %v; want %d", c, err, DefaultCost)
+	}
+	s, err := NewService(newMemStore(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(s.dummyHash) != dummyHash12 || s.cost != DefaultCost || s.sessionTTL != 14*24*time.Hour {
+		t.Errorf("default service: cost %d, ttl %v, dummy %q", s.cost, s.sessionTTL, s.dummyHash)
+	}
+	if _, err := NewService(newMemStore(), Options{Cost: bcrypt.MaxCost + 1}); err == nil {
+		t.Error("NewService accepted a cost bcrypt refuses")
+	}
+}
+
+// bcrypt reads only 72 bytes, so a longer password could match a hash of
+// its first 72. Login must not let it.
+func TestLoginRefusesWhatBcryptWouldTruncate(t *testing.T) {
+	s, _, _ := newTest(t)
+	long := strings.Repeat("x", MaxPasswordBytes)
+	mustAdd(t, s, "kay", RoleAdmin, long)
+	if _, _, err := s.Login(context.Background(), "kay", long+"tail", "192.0.2.1"); err != ErrBadCredentials {
+		t.Errorf("Login with a 76-byte password: %v, want ErrBadCredentials", err)
+	}
+	mustLogin(t, s, "kay", long, "192.0.2.1")
+}
+
+func TestThrottlePerIP(t *testing.T) {
+	ctx := context.Background()
+	s, _, clk := newTest(t)
+	mustAdd(t, s, "kay", RoleAdmin, pw)
+	mustAdd(t, s, "dana", RoleAdmin, pw)
+	const ip = "198.51.100.7"
+	// Five failures, against different names, spread over four minutes.
+	for i := range DefaultMaxFailures {
+		if _, _, err := s.Login(ctx, fmt.Sprintf("guess%d", i), "wrong password", ip); err != ErrBadCredentials {
+			t.Fatalf("failure %d: %v", i, err)
+		}
+		clk.Add(time.Minute)
+	}
+	clk.Add(-time.Minute) // now 4 minutes after the first failure
+	// Even the right password is not checked now.
+	_, _, err := s.Login(ctx, "kay", pw, ip)
+	var te *ThrottledError
+	if !errors.As(err, &te) || !errors.Is(err, ErrThrottled) {
+		t.Fatalf("sixth try: %v, want a *ThrottledError", err)
+	}
+	if te.RetryAfter != 11*time.Minute {
+		t.Errorf("RetryAfter = %v, want 11m (until the first failure is 15 minutes old)", te.RetryAfter)
+	}
+	if !strings.Contains(err.Error(), "11m0s") {
+		t.Errorf("error %q does not say when to retry", err)
+	}
+	// Another address is unaffected.
+	mustLogin(t, s, "dana", pw, "198.51.100.8")
+
+	clk.Add(11*time.Minute - 1)
+	if _, _, err := s.Login(ctx, "kay", pw, ip); !errors.Is(err, ErrThrottled) {
+		t.Errorf("a nanosecond early: %v, want throttled", err)
+	} else if err.(*ThrottledError).RetryAfter != time.Second {
+		t.Errorf("a nanosecond early: RetryAfter %v, want 1s (rounded up)", err.(*ThrottledError).RetryAfter)
+	}
+	clk.Add(1)
+	mustLogin(t, s, "kay", pw, ip)
+	// That success does not wipe the address's other failures: the second
+	// one is still inside the window.
+	if _, _, err := s.Login(ctx, "nobody", "wrong password", ip); err != ErrBadCredentials {
+		t.Fatalf("another failure: %v", err)
+	}
+	if _, _, err := s.Login(ctx, "kay", pw, ip); !errors.Is(err, ErrThrottled) {
+		t.Errorf("after a success and a new failure: %v, want still throttled", err)
+	}
+}
+
+func TestThrottleGroupsIPv6By64(t *testing.T) {
+	ctx := context.Background()
+	s, _, _ := newTest(t)
+	mustAdd(t, s, "kay", RoleAdmin, pw)
+	for i := range DefaultMaxFailures {
+		s.Login(ctx, "nobody", "wrong password", fmt.Sprintf("2001:db8:1:2::%x", i+1))
+	}
+	if _, _, err := s.Login(ctx, "kay", pw, "2001:db8:1:2:ffff::1"); !errors.Is(err, ErrThrottled) {
+		t.Errorf("same /64: %v, want throttled", err)
+	}
+	mustLogin(t, s, "kay", pw, "2001:db8:1:3::1")
+}
+
+func TestThrottlePerAccount(t *testing.T) {
+	ctx := context.Background()
+	s, _, clk := newTest(t)
+	mustAdd(t, s, "kay", RoleAdmin, pw)
+	mustAdd(t, s, "dana", RoleAdmin, pw)
+	fail := func(name string, n int, ipBase int) {
+		t.Helper()
+		for i := range n {
+			ip := fmt.Sprintf("203.0.113.%d", ipBase+i)
+			if _, _, err := s.Login(ctx, name, "wrong password", ip); err != ErrBadCredentials {
+				t.Fatalf("failure %d against %s: %v", i, name, err)
+			}
+		}
+	}
+	// Four failures, a success: the account starts again from nothing.
+	fail("kay", 4, 0)
+	mustLogin(t, s, "kay", pw, "203.0.113.100")
+	fail("kay", 4, 10)
+	mustLogin(t, s, "kay", pw, "203.0.113.101")
+
+	// Five failures from five addresses, against "KAY" in any case.
+	fail("KAY", DefaultMaxFailures, 20)
+	_, _, err := s.Login(ctx, "kay", pw, "203.0.113.200")
+	var te *ThrottledError
+	if !errors.As(err, &te) || te.RetryAfter != DefaultFailureWindow {
+		t.Fatalf("after 5 failures against kay: %v, want throttled for 15m", err)
+	}
+	mustLogin(t, s, "dana", pw, "203.0.113.201")
+	// An unknown name is throttled the same way, or throttling would tell
+	// which names exist.
+	fail("nobody", DefaultMaxFailures, 30)
+	if _, _, err := s.Login(ctx, "nobody", pw, "203.0.113.202"); !errors.Is(err, ErrThrottled) {
+		t.Errorf("after 5 failures against nobody: %v, want throttled", err)
+	}
+
+	clk.Add(DefaultFailureWindow)
+	mustLogin(t, s, "kay", pw, "203.0.113.203")
+}
+
+// Guesses sent all at once must not all be checked before the first
+// failures are counted.
+func TestThrottleHoldsUnderConcurrency(t *testing.T) {
+	s, _, _ := newTest(t)
+	mustAdd(t, s, "kay", RoleAdmin, pw)
+	var wg sync.WaitGroup
+	var bad, throttled atomic.Int32
+	for i := range 20 {
+		wg.Go(func() {
+			_, _, err := s.Login(context.Background(), "kay", "wrong password", fmt.Sprintf("203.0.113.%d", i))
+			switch {
+			case err == ErrBadCredentials:
+				bad.Add(1)
+			case errors.Is(err, ErrThrottled):
+				throttled.Add(1)
+			default:
+				t.Errorf("Login: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if bad.Load() != DefaultMaxFailures || throttled.Load() != 20-DefaultMaxFailures {
+		t.Errorf("%d checked and %d throttled, want %d and %d",
+			bad.Load(), throttled.Load(), DefaultMaxFailures, 20-DefaultMaxFailures)
+	}
+}
+
+func TestThrottleOptions(t *testing.T) {
+	clk := &clock{t: t0}
+	s, err := NewService(newMemStore(), Options{Cost: bcrypt.MinCost, Now: clk.Now, MaxFailures: 2, FailureWindow: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		s.Login(context.Background(), "kay", "wrong password", "192.0.2.1")
+	}
+	_, _, err = s.Login(context.Background(), "kay", "wrong password", "192.0.2.1")
+	if te, ok := err.(*ThrottledError); !ok || te.RetryAfter != time.Minute {
+		t.Errorf("third try with MaxFailures 2: %v, want throttled for 1m", err)
+	}
+}
+
+func TestThrottleMemoryIsBounded(t *testing.T) {
+	g := newGuard(DefaultMaxFailures, DefaultFailureWindow)
+	now := t0
+	for i := range maxTracked + 500 {
+		g.begin(fmt.Sprintf("ip%d", i), fmt.Sprintf("name%d", i), now)
+	}
+	if len(g.ips) > maxTracked || len(g.accounts) > maxTracked {
+		t.Fatalf("tracking %d addresses and %d accounts, over %d", len(g.ips), len(g.accounts), maxTracked)
+	}
+	// A key tracked before the table filled stays tracked.
+	for range DefaultMaxFailures - 1 {
+		g.begin("ip0", "", now)
+	}
+	if g.begin("ip0", "", now) == 0 {
+		t.Error("ip0 was forgotten while the table was full")
+	}
+	// Once the failures age out, the tables empty.
+	now = now.Add(DefaultFailureWindow)
+	g.begin("late", "late", now)
+	if len(g.ips) != 1 || len(g.accounts) != 1 {
+		t.Errorf("after the window: %d addresses and %d accounts tracked, want 1 and 1", len(g.ips), len(g.accounts))
+	}
+}
+
+func TestIPKey(t *testing.T) {
+	for in, want := range map[string]string{
+		"192.0.2.1":              "192.0.2.1",
+		"::ffff:192.0.2.1":       "192.0.2.1",
+		"2001:db8:1:2:3:4:5:6":   "2001:db8:1:2::/64",
+		"2001:db8:1:2::1%eth0":   "2001:db8:1:2::/64",
+		"":                       "",
+		"not an address":         "not an address",
+		strings.Repeat("z", 100): strings.Repeat("z", maxIPKey),
+	} {
+		if got := ipKey(in); got != want {
+			t.Errorf("ipKey(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestSessionExpiry(t *testing.T) {
+	ctx := context.Background()
+	store, clk := newMemStore(), &clock{t: t0}
+	s, err := NewService(store, Options{Cost: bcrypt.MinCost, Now: clk.Now, SessionTTL: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.SessionTTL() != time.Hour {
+		t.Errorf("SessionTTL() = %v", s.SessionTTL())
+	}
+	mustAdd(t, s, "kay", RoleAdmin, pw)
+	token := mustLogin(t, s, "kay", pw, "192.0.2.1")
+	clk.Add(time.Hour - time.Second)
+	if !authenticates(t, s, token) {
+		t.Fatal("session dead before its hour was up")
+	}
+	clk.Add(time.Second)
+	if authenticates(t, s, token) {
+		t.Fatal("session alive after its hour")
+	}
+	// The dead session is still stored until pruned.
+	if n, err := s.PruneSessions(ctx); err != nil || n != 1 || store.sessionCount("") != 0 {
+		t.Errorf("PruneSessions = %d, %v; %d left", n, err, store.sessionCount(""))
+	}
+}
+
+func TestLoginPrunesHourly(t *testing.T) {
+	store, clk := newMemStore(), &clock{t: t0}
+	s, err := NewService(store, Options{Cost: bcrypt.MinCost, Now: clk.Now, SessionTTL: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustAdd(t, s, "kay", RoleAdmin, pw)
+	mustLogin(t, s, "kay", pw, "192.0.2.1")
+	clk.Add(30 * time.Minute)
+	mustLogin(t, s, "kay", pw, "192.0.2.1")
+	if n := store.sessionCount("kay"); n != 2 {
+		t.Errorf("%d sessions; a login within the hour should not have pruned", n)
+	}
+	clk.Add(30 * time.Minute)
+	mustLogin(t, s, "kay", pw, "192.0.2.1")
+	if n := store.sessionCount("kay"); n != 1 {
+		t.Errorf("%d sessions; the login an hour on should have pruned the two expired", n)
+	}
+}
+
+func TestLogout(t *testing.T) {
+	ctx := context.Background()
+	s, _, _ := newTest(t)
+	mustAdd(t, s, "kay", RoleAdmin, pw)
+	a := mustLogin(t, s, "kay", pw, "192.0.2.1")
+	b := mustLogin(t, s, "kay", pw, "192.0.2.1")
+	if err := s.Logout(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	if authenticates(t, s, a) || !authenticates(t, s, b) {
+		t.Error("Logout should end its own session and only that")
+	}
+	for _, token := range []string{a, "", "junk", strings.Repeat("A", 43)} {
+		if err := s.Logout(ctx, token); err != nil {
+			t.Errorf("Logout(%q): %v", token, err)
+		}
+	}
+}
+
+func TestSetPasswordEndsSessions(t *testing.T) {
+	ctx := context.Background()
+	s, _, _ := newTest(t)
+	mustAdd(t, s, "kay", RoleAdmin, pw)
+	mustAdd(t, s, "dana", RoleModerator, pw)
+	kay1 := mustLogin(t, s, "kay", pw, "192.0.2.1")
+	kay2 := mustLogin(t, s, "kay", pw, "192.0.2.2")
+	dana := mustLogin(t, s, "dana", pw, "192.0.2.3")
+	if err := s.SetPassword(ctx, "Kay", otherPW); err != nil {
+		t.Fatal(err)
+	}
+	if authenticates(t, s, kay1) || authenticates(t, s, kay2) {
+		t.Error("kay's sessions survived the new password")
+	}
+	if !authenticates(t, s, dana) {
+		t.Error("dana's session ended with kay's password change")
+	}
+	if _, _, err := s.Login(ctx, "kay", pw, "192.0.2.4"); err != ErrBadCredentials {
+		t.Errorf("old password: %v", err)
+	}
+	mustLogin(t, s, "kay", otherPW, "192.0.2.4")
+}
+
+func TestRemoveEndsSessions(t *testing.T) {
+	ctx := context.Background()
+	s, store, _ := newTest(t)
+	mustAdd(t, s, "kay", RoleAdmin, pw)
+	mustAdd(t, s, "dana", RoleModerator, pw)
+	kay := mustLogin(t, s, "kay", pw, "192.0.2.1")
+	dana := mustLogin(t, s, "dana", pw, "192.0.2.2")
+	if err := s.Remove(ctx, "kay"); err != nil {
+		t.Fatal(err)
+	}
+	if authenticates(t, s, kay) || store.sessionCount("kay") != 0 {
+		t.Error("kay's session survived the removal")
+	}
+	if !authenticates(t, s, dana) {
+		t.Error("dana's session ended with kay's removal")
+	}
+	if _, _, err := s.Login(ctx, "kay", pw, "192.0.2.1"); err != ErrBadCredentials {
+		t.Errorf("removed user's login: %v", err)
+	}
+	// Even a session a store failed to delete is dead without its user.
+	dana2 := mustLogin(t, s, "dana", pw, "192.0.2.2")
+	delete(store.users, "dana")
+	if authenticates(t, s, dana2) {
+		t.Error("a session of a user who is gone still authenticates")
+	}
+}
+
+// A login checked against the old password must not start a session once
+// the password has changed, nor once the user is gone.
+func TestLoginRacingAChange(t *testing.T) {
+	for _, change := range []func(s *Service) error{
+		func(s *Service) error { return s.SetPassword(context.Background(), "kay", otherPW) },
+		func(s *Service) error { return s.Remove(context.Background(), "kay") },
+	} {
+		s, store, _ := newTest(t)
+		mustAdd(t, s, "kay", RoleAdmin, pw)
+		s.compare = func(hash, password []byte) error {
+			err := bcrypt.CompareHashAndPassword(hash, password)
+			if cerr := change(s); cerr != nil {
+				t.Errorf("change during login: %v", cerr)
+			}
+			return err
+		}
+		if _, _, err := s.Login(context.Background(), "kay", pw, "192.0.2.1"); err != ErrBadCredentials {
+			t.Errorf("login racing a change: %v, want ErrBadCredentials", err)
+		}
+		if n := store.sessionCount(""); n != 0 {
+			t.Errorf("%d sessions left behind", n)
+		}
+	}
+}
+
+func TestCancelledContext(t *testing.T) {
+	s, _, _ := newTest(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, _, err := s.Login(ctx, "kay", pw, "192.0.2.1"); !errors.Is(err, context.Canceled) {
+		t.Errorf("Login with a cancelled context: %v", err)
+	}
+}

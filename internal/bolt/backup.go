@@ -1,0 +1,329 @@
+package bolt
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"milepost/internal/comments"
+)
+
+// secretLen is the size of the keys Secret makes: 256 bits, as HMAC-SHA256
+// wants.
+const secretLen = 32
+
+// Secret returns the 32-byte random key stored under name, making and
+// storing it on first use, so that it is the same after a restart: for the
+// web layer's HMAC signing of cookies. Two callers racing on a new name get
+// the same key. Keep the returned slice private; it is a copy.
+func (db *DB) Secret(ctx context.Context, name string) ([]byte, error) {
+	if name == "" {
+		return nil, errors.New("reading secret: no name")
+	}
+	var key []byte
+	err := db.view(ctx, func(tx *bbolt.Tx) error {
+		key = bytes.Clone(bucketsOf(tx).secrets.Get([]byte(name)))
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading secret %q: %w", name, err)
+	}
+	if key != nil {
+		return key, nil
+	}
+	err = db.update(ctx, func(tx *bbolt.Tx) error {
+		b := bucketsOf(tx)
+		if v := b.secrets.Get([]byte(name)); v != nil {
+			key = bytes.Clone(v) // made meanwhile by another caller
+			return nil
+		}
+		key = make([]byte, secretLen)
+		if _, err := rand.Read(key); err != nil {
+			return err
+		}
+		return b.secrets.Put([]byte(name), key)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("making secret %q: %w", name, err)
+	}
+	return key, nil
+}
+
+// Backup writes a consistent copy of the whole database file to w while it
+// goes on serving (a read transaction: writers are not blocked), and
+// returns the number of bytes written. The copy holds the secrets too:
+// keep it as private as the database.
+func (db *DB) Backup(ctx context.Context, w io.Writer) (int64, error) {
+	var n int64
+	err := db.view(ctx, func(tx *bbolt.Tx) error {
+		var err error
+		n, err = tx.WriteTo(w)
+		return err
+	})
+	if err != nil {
+		return n, fmt.Errorf("backing up database %s: %w", db.path, err)
+	}
+	return n, nil
+}
+
+// BackupFile writes a consistent copy of the database to path, readable by
+// its owner only. It writes a temporary file beside path and renames it, so
+// path is either the old file or a complete copy, never half of one. It
+// refuses to overwrite the database itself.
+func (db *DB) BackupFile(ctx context.Context, path string) (int64, error) {
+	if same, err := samePath(path, db.path); err != nil {
+		return 0, fmt.Errorf("backing up database to %s: %w", path, err)
+	} else if same {
+		return 0, fmt.Errorf("backing up database to %s: that is the database itself", path)
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return 0, fmt.Errorf("backing up database: creating %s: %w", dir, err)
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return 0, fmt.Errorf("backing up database: %w", err)
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // after a successful rename there is nothing to remove
+	n, err := db.Backup(ctx, f)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("backing up database to %s: %w", path, err)
+	}
+	return n, nil
+}
+
+// samePath reports whether a and b name the same file (b exists).
+func samePath(a, b string) (bool, error) {
+	fa, err := os.Stat(a)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	fb, err := os.Stat(b)
+	if err != nil {
+		return false, err
+	}
+	return os.SameFile(fa, fb), nil
+}
+
+// ExportAll returns every comment (in ID order, every status, email and IP
+// included), every ban and the whole audit log (oldest first), read in one
+// transaction, for comments.WriteExport. An export is the site's own
+// backup: keep it private.
+func (db *DB) ExportAll(ctx context.Context) (comments.Export, error) {
+	e := comments.Export{Version: comments.ExportVersion, Exported: time.Now().UTC().Round(0)}
+	err := db.view(ctx, func(tx *bbolt.Tx) error {
+		b := bucketsOf(tx)
+		err := b.comments.ForEach(func(k, v []byte) error {
+			var c comments.Comment
+			if err := json.Unmarshal(v, &c); err != nil {
+				return fmt.Errorf("decoding comment %x: %w", k, err)
+			}
+			e.Comments = append(e.Comments, c)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if e.Bans, err = readBans(b); err != nil {
+			return err
+		}
+		return b.actions.ForEach(func(k, v []byte) error {
+			var a comments.Action
+			if err := json.Unmarshal(v, &a); err != nil {
+				return fmt.Errorf("decoding audit log entry %x: %w", k, err)
+			}
+			e.Actions = append(e.Actions, a)
+			return nil
+		})
+	})
+	if err != nil {
+		return comments.Export{}, fmt.Errorf("exporting comments: %w", err)
+	}
+	return e, nil
+}
+
+// Import adds comments from another system or another Milepost, all in one
+// transaction: on any error nothing is added. It is idempotent: each
+// comment's Source is a stable key ("wxr:123", "disqus:456"; a comment
+// without one gets "milepost:<its ID>"), kept in the sources index, and a
+// comment whose source is already stored is skipped. So is a
+// "milepost:<n>" comment that is comment n here, on the same post, from the
+// same instant, with the same body: an export imported back into the
+// database it came from.
+//
+// IDs in cs are the batch's own: they must be unique and non-zero, and a
+// Parent refers to another comment of cs, which may come after it. Imported
+// comments get new IDs and their parents are remapped (to the stored
+// comment when the parent was skipped). Depth is recomputed and HTML
+// rendered again from Body: no HTML from elsewhere is trusted. An empty
+// Status means approved. Policy does not apply: statuses are kept.
+func (db *DB) Import(ctx context.Context, cs []comments.Comment) (added, skipped int, err error) {
+	batch := make(map[uint64]int, len(cs))
+	todo := make([]comments.Comment, len(cs))
+	copy(todo, cs)
+	sources := make(map[string]int, len(cs))
+	for i := range todo {
+		c := &todo[i]
+		where := fmt.Sprintf("comment %d (id %d)", i+1, c.ID)
+		if c.ID == 0 {
+			return 0, 0, fmt.Errorf("importing comments: comment %d has no id", i+1)
+		}
+		if j, dup := batch[c.ID]; dup {
+			return 0, 0, fmt.Errorf("importing comments: %s: the id is also comment %d's", where, j+1)
+		}
+		batch[c.ID] = i
+		if c.Source == "" {
+			c.Source = "milepost:" + strconv.FormatUint(c.ID, 10)
+		}
+		if j, dup := sources[c.Source]; dup {
+			return 0, 0, fmt.Errorf("importing comments: %s: source %q is also comment %d's", where, c.Source, j+1)
+		}
+		sources[c.Source] = i
+		if c.Status == "" {
+			c.Status = comments.StatusApproved
+		}
+		c.Body = strings.TrimSpace(c.Body)
+		switch {
+		case checkPost(c.Post) != nil:
+			return 0, 0, fmt.Errorf("importing comments: %s: %w", where, checkPost(c.Post))
+		case checkSource(c.Source) != nil:
+			return 0, 0, fmt.Errorf("importing comments: %s: %w", where, checkSource(c.Source))
+		case c.Body == "":
+			return 0, 0, fmt.Errorf("importing comments: %s: no body", where)
+		case c.Created.IsZero():
+			return 0, 0, fmt.Errorf("importing comments: %s: no creation time", where)
+		case c.Status != comments.StatusApproved && c.Status != comments.StatusPending && c.Status != comments.StatusSpam:
+			return 0, 0, fmt.Errorf("importing comments: %s: unknown status %q", where, c.Status)
+		}
+	}
+	// Parents may come after their replies, so they are checked once every
+	// batch ID is known.
+	for i, c := range todo {
+		if c.Parent != 0 {
+			if _, ok := batch[c.Parent]; !ok {
+				return 0, 0, fmt.Errorf("importing comments: comment %d (id %d): parent %d is not in the import", i+1, c.ID, c.Parent)
+			}
+		}
+	}
+
+	err = db.update(ctx, func(tx *bbolt.Tx) error {
+		b := bucketsOf(tx)
+		added, skipped = 0, 0
+		stored := make(map[uint64]comments.Comment, len(todo)) // batch ID → as stored
+		for i := range todo {
+			c := &todo[i]
+			if existing, ok, err := alreadyImported(b, c); err != nil {
+				return err
+			} else if ok {
+				stored[c.ID] = existing
+				skipped++
+			}
+		}
+		// place stores a comment after its parent; visiting catches a
+		// loop of parents.
+		visiting := map[uint64]bool{}
+		var place func(i int) (comments.Comment, error)
+		place = func(i int) (comments.Comment, error) {
+			c := todo[i]
+			if s, ok := stored[c.ID]; ok {
+				return s, nil
+			}
+			if visiting[c.ID] {
+				return comments.Comment{}, fmt.Errorf("comment %d (id %d): its parents form a loop", i+1, c.ID)
+			}
+			visiting[c.ID] = true
+			batchID := c.ID
+			c.Depth = 0
+			if c.Parent != 0 {
+				p, err := place(batch[c.Parent])
+				if err != nil {
+					return comments.Comment{}, err
+				}
+				if p.Post != c.Post {
+					return comments.Comment{}, fmt.Errorf("comment %d (id %d): parent %d is on another post (%q)", i+1, batchID, c.Parent, p.Post)
+				}
+				c.Parent, c.Depth = p.ID, p.Depth+1
+			}
+			id, err := b.comments.NextSequence()
+			if err != nil {
+				return comments.Comment{}, fmt.Errorf("allocating an ID: %w", err)
+			}
+			c.ID = id
+			c.HTML = comments.Render(c.Body)
+			if err := putComment(b, &c); err != nil {
+				return comments.Comment{}, err
+			}
+			stored[batchID] = c
+			added++
+			return c, nil
+		}
+		for i := range todo {
+			if _, err := place(i); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("importing comments: %w", err)
+	}
+	return added, skipped, nil
+}
+
+// alreadyImported finds the stored comment an imported one already is.
+func alreadyImported(b buckets, c *comments.Comment) (comments.Comment, bool, error) {
+	if v := b.sources.Get([]byte(c.Source)); v != nil {
+		id, err := keyID(v)
+		if err != nil {
+			return comments.Comment{}, false, fmt.Errorf("sources: %q: %w", c.Source, err)
+		}
+		s, err := getComment(b, id)
+		if err != nil {
+			return comments.Comment{}, false, fmt.Errorf("sources: %q: %w", c.Source, err)
+		}
+		return s, true, nil
+	}
+	n, ok := strings.CutPrefix(c.Source, "milepost:")
+	if !ok {
+		return comments.Comment{}, false, nil
+	}
+	id, err := strconv.ParseUint(n, 10, 64)
+	if err != nil {
+		return comments.Comment{}, false, nil
+	}
+	s, err := getComment(b, id)
+	if errors.Is(err, comments.ErrNotFound) {
+		return comments.Comment{}, false, nil
+	}
+	if err != nil {
+		return comments.Comment{}, false, err
+	}
+	if s.Post == c.Post && s.Created.Equal(c.Created) && strings.TrimSpace(s.Body) == c.Body {
+		return s, true, nil
+	}
+	return comments.Comment{}, false, nil
+}

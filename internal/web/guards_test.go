@@ -1,0 +1,162 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"milepost/internal/web"
+)
+
+var formToken = regexp.MustCompile(`name="ts" value="([^"]+)"`)
+
+// freshForm fetches the post page and returns a comment form carrying the
+// page's signed time stamp.
+func (h *harness) freshForm(name, body string) url.Values {
+	h.t.Helper()
+	m := formToken.FindStringSubmatch(h.get("/posts/massage/").body)
+	if m == nil {
+		h.t.Fatal("the post page has no form time stamp")
+	}
+	f := commentForm(name, body)
+	f.Set("ts", m[1])
+	return f
+}
+
+func (h *harness) storedCount() int {
+	h.t.Helper()
+	cs, err := h.db.ByPost(context.Background(), "massage")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return len(cs)
+}
+
+func TestHoneypotFieldRefusesBots(t *testing.T) {
+	h := newHarness(t, massageSite(""), withGuards(web.Guards{Honeypot: true}))
+	page := h.get("/posts/massage/").body
+	mustContain(t, "form", page, `name="homepage"`, "Leave this field empty")
+
+	bot := commentForm("Bot", "Cheap shoes at my site")
+	bot.Set("homepage", "http://spam.example")
+	res := h.postForm("/posts/massage/comments", bot)
+	if res.status != http.StatusUnprocessableEntity {
+		t.Fatalf("honeypot filled: %d, want 422", res.status)
+	}
+	mustContain(t, "refusal", res.body, "automated program", "Cheap shoes at my site")
+	if h.storedCount() != 0 {
+		t.Error("a honeypot comment was stored")
+	}
+	// A person leaves it empty.
+	h.postComment(commentForm("Kay", "A person’s comment"))
+}
+
+func TestFormTimeStampRefusesTooFastAndTooOld(t *testing.T) {
+	h := newHarness(t, massageSite(""), withGuards(web.Guards{MinFormAge: 2 * time.Second, MaxFormAge: 24 * time.Hour}))
+	served := h.clock.Now()
+
+	form := h.freshForm("Kay", "Typed in a hurry")
+	res := h.postForm("/posts/massage/comments", form)
+	if res.status != http.StatusUnprocessableEntity {
+		t.Fatalf("submitted at once: %d, want 422", res.status)
+	}
+	mustContain(t, "too fast", res.body, "quicker than we expect", "Typed in a hurry")
+
+	h.clock.Set(served.Add(25 * time.Hour))
+	if res := h.postForm("/posts/massage/comments", form); res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, "too old") {
+		t.Fatalf("a day-old form: %d, want 422 saying it is too old", res.status)
+	}
+
+	forged := h.freshForm("Kay", "Forged time stamp")
+	forged.Set("ts", "1000000000.AAAAAAAAAAAAAAAAAAAAAAAA")
+	h.clock.Set(h.clock.Now().Add(time.Minute))
+	if res := h.postForm("/posts/massage/comments", forged); res.status != http.StatusUnprocessableEntity {
+		t.Fatalf("forged time stamp: %d, want 422", res.status)
+	}
+	missing := commentForm("Kay", "No time stamp at all")
+	if res := h.postForm("/posts/massage/comments", missing); res.status != http.StatusUnprocessableEntity {
+		t.Fatalf("no time stamp: %d, want 422", res.status)
+	}
+
+	// A person who takes their time is welcome.
+	h.clock.Set(served)
+	ok := h.freshForm("Kay", "Written at a human pace")
+	h.clock.Set(served.Add(30 * time.Second))
+	h.postComment(ok)
+	if h.storedCount() != 1 {
+		t.Errorf("stored %d comments, want only the human one", h.storedCount())
+	}
+}
+
+func TestRateLimitUsesForwardedForOnlyFromTrustedProxies(t *testing.T) {
+	proxy := netip.MustParsePrefix("127.0.0.0/8")
+	h := newHarness(t, massageSite(""), withCommentRate(2), withGuards(web.Guards{TrustedProxies: []netip.Prefix{proxy}}))
+	post := func(xff string) int {
+		return h.postForm("/posts/massage/comments", commentForm("Kay", "hello "+xff+time.Now().String()), "X-Forwarded-For", xff).status
+	}
+	// Two readers behind the proxy each get their own allowance.
+	for _, ip := range []string{"203.0.113.7", "203.0.113.7", "198.51.100.9", "198.51.100.9"} {
+		if st := post(ip); st != http.StatusSeeOther {
+			t.Fatalf("reader %s: %d, want 303", ip, st)
+		}
+	}
+	if st := post("203.0.113.7"); st != http.StatusTooManyRequests {
+		t.Errorf("third comment from 203.0.113.7: %d, want 429", st)
+	}
+	// A spoofed hop to the left of the real client changes nothing.
+	if st := post("10.9.9.9, 203.0.113.7"); st != http.StatusTooManyRequests {
+		t.Errorf("spoofed X-Forwarded-For: %d, want 429", st)
+	}
+
+	untrusting := newHarness(t, massageSite(""), withCommentRate(2))
+	for i, xff := range []string{"203.0.113.1", "203.0.113.2", "203.0.113.3"} {
+		st := untrusting.postForm("/posts/massage/comments", commentForm("Kay", "hi "+xff), "X-Forwarded-For", xff).status
+		if want := http.StatusSeeOther; i == 2 {
+			want = http.StatusTooManyRequests
+			if st != want {
+				t.Errorf("without trusted proxies X-Forwarded-For must be ignored: third post %d, want 429", st)
+			}
+		} else if st != want {
+			t.Errorf("post %d: %d", i, st)
+		}
+	}
+}
+
+func TestTheFormRemembersTheReader(t *testing.T) {
+	h := newHarness(t, massageSite(""))
+	jar := &cookieJar{}
+	h.client.Jar = jar
+	form := commentForm("Dana Runner", "First visit")
+	form.Set("email", "dana@example.org")
+	form.Set("website", "https://dana.example.org/")
+	h.postComment(form)
+	page := h.get("/posts/massage/").body
+	mustContain(t, "prefilled form", page, `value="Dana Runner"`, `value="dana@example.org"`, `value="https://dana.example.org/"`)
+	for _, c := range jar.cookies {
+		if c.Name == "milepost_reader" && (!c.HttpOnly || c.SameSite != http.SameSiteLaxMode) {
+			t.Errorf("reader cookie is not HttpOnly and SameSite=Lax: %+v", c)
+		}
+	}
+}
+
+// cookieJar is a minimal jar that also lets the test read cookie attributes.
+type cookieJar struct{ cookies []*http.Cookie }
+
+func (j *cookieJar) SetCookies(_ *url.URL, cs []*http.Cookie) {
+	for _, c := range cs {
+		kept := j.cookies[:0]
+		for _, old := range j.cookies {
+			if old.Name != c.Name {
+				kept = append(kept, old)
+			}
+		}
+		j.cookies = append(kept, c)
+	}
+}
+
+func (j *cookieJar) Cookies(*url.URL) []*http.Cookie { return j.cookies }
