@@ -1,0 +1,277 @@
+// Package e2e drives a real Chromium against a real Milepost server: the
+// paths a reader takes through the site, and hostile input that must never
+// run as script.
+//
+// The tests need Chromium (or Chrome). They look for it at $CHROMIUM, else at
+// /usr/bin/chromium, and skip when it is missing, unless the CI variable is
+// set: CI must not pass by skipping.
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+)
+
+const defaultChromium = "/usr/bin/chromium"
+
+// testTimeout bounds each test: a hung browser must not hang the package.
+const testTimeout = 60 * time.Second
+
+// browser is one Chromium shared by the package's tests; each test gets its
+// own tab. It starts on first use, so that a run that selects no browser test
+// starts none.
+var browser struct {
+	once    sync.Once
+	path    string // the executable, or "" when none was found
+	missing string // why there is no executable
+	ctx     context.Context
+	err     error
+
+	dataDir string
+	cancel  func()
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if browser.cancel != nil {
+		// Cancelling the allocator waits for the browser to exit, so its
+		// profile directory is no longer written to when it is removed.
+		browser.cancel()
+	}
+	if browser.dataDir != "" {
+		os.RemoveAll(browser.dataDir)
+	}
+	os.Exit(code)
+}
+
+// findChromium returns the browser executable, or why there is none.
+func findChromium() (string, string) {
+	path := os.Getenv("CHROMIUM")
+	if path == "" {
+		path = defaultChromium
+	}
+	found, err := exec.LookPath(path)
+	if err != nil {
+		return "", fmt.Sprintf("no browser at %s (set CHROMIUM to its path): %v", path, err)
+	}
+	return found, ""
+}
+
+// startBrowser starts the shared browser. Its context has no timeout: the
+// first Run on a chromedp context binds the browser's life to that context.
+func startBrowser() {
+	browser.path, browser.missing = findChromium()
+	if browser.path == "" {
+		return
+	}
+	dir, err := os.MkdirTemp("", "milepost-e2e-profile-")
+	if err != nil {
+		browser.err = err
+		return
+	}
+	browser.dataDir = dir
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(browser.path),
+		chromedp.UserDataDir(dir),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		// Tabs of a shared browser must not be slowed down as background tabs.
+		chromedp.Flag("disable-background-timer-throttling", true),
+		chromedp.Flag("disable-backgrounding-occluded-windows", true),
+		chromedp.Flag("disable-renderer-backgrounding", true),
+		// Only the test servers on loopback resolve: a payload's
+		// https://example.com/ image must not reach the internet.
+		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"),
+		chromedp.WindowSize(1280, 900),
+	)
+	ctx, cancelBrowser := chromedp.NewContext(allocCtx)
+	browser.cancel = func() { cancelBrowser(); cancelAlloc() }
+	started := make(chan error, 1)
+	go func() { started <- chromedp.Do(ctx) }()
+	select {
+	case err := <-started:
+		if err != nil {
+			browser.err = fmt.Errorf("starting %s: %w", browser.path, err)
+			return
+		}
+	case <-time.After(30 * time.Second):
+		browser.err = fmt.Errorf("starting %s: no answer within 30s", browser.path)
+		return
+	}
+	browser.ctx = ctx
+}
+
+// tab is one browser tab of a test. Dialogs that the page opens are recorded
+// and dismissed, so that a payload calling alert() fails the test instead of
+// blocking the page.
+type tab struct {
+	t   *testing.T
+	ctx context.Context
+
+	mu      sync.Mutex
+	dialogs []string
+}
+
+// newTab opens a tab in the shared browser, with the test's timeout. Without a
+// browser it skips the test, or fails it when CI is set.
+func newTab(t *testing.T) *tab {
+	t.Helper()
+	browser.once.Do(startBrowser)
+	if browser.path == "" {
+		requireEnv(t, browser.missing)
+	}
+	if browser.err != nil {
+		t.Fatal(browser.err)
+	}
+	tb := &tab{t: t}
+	var tabCtx context.Context
+	// Each tab has a browser context of its own (cookies, cache, sockets):
+	// disposing of it closes the connections Chromium keeps open to the
+	// test's server, which would otherwise hold up the server's shutdown.
+	tabCtx, cancelTab := chromedp.NewContext(browser.ctx, chromedp.WithNewBrowserContext(), chromedp.WithListener(func(ev any) {
+		// This runs in the tab's event loop: record, and answer elsewhere.
+		if ev, ok := ev.(*page.EventJavascriptDialogOpening); ok {
+			tb.mu.Lock()
+			tb.dialogs = append(tb.dialogs, fmt.Sprintf("%s(%q) on %s", ev.Type, ev.Message, ev.URL))
+			tb.mu.Unlock()
+			go func() {
+				_, _ = chromedp.Call(tabCtx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: false})
+			}()
+		}
+	}))
+	// The tab lives as long as the context of its first Run, so that one has
+	// no timeout; the test's actions run under one.
+	if err := chromedp.Do(tabCtx); err != nil {
+		cancelTab()
+		t.Fatalf("opening a tab: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(tabCtx, testTimeout)
+	t.Cleanup(func() {
+		cancel()
+		cancelTab()
+	})
+	tb.ctx = ctx
+	return tb
+}
+
+// do runs actions and fails the test on an error.
+func (tb *tab) do(what string, actions ...chromedp.Action[chromedp.Void]) {
+	tb.t.Helper()
+	if err := chromedp.Do(tb.ctx, actions...); err != nil {
+		tb.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// run runs one action with a value and fails the test on an error.
+func run[T any](tb *tab, what string, action chromedp.Action[T]) T {
+	tb.t.Helper()
+	v, err := chromedp.Run(tb.ctx, action)
+	if err != nil {
+		tb.t.Fatalf("%s: %v", what, err)
+	}
+	return v
+}
+
+// eval evaluates a JavaScript expression in the page.
+func eval[T any](tb *tab, expr string) T {
+	tb.t.Helper()
+	return run(tb, "evaluating "+firstLine(expr), chromedp.Evaluate[T](expr))
+}
+
+// navigate loads a page and returns its HTTP status.
+func (tb *tab) navigate(url string) int64 {
+	tb.t.Helper()
+	res := run(tb, "loading "+url, chromedp.NavigateResponse(url))
+	if res == nil {
+		tb.t.Fatalf("loading %s: no response", url)
+	}
+	return res.Status
+}
+
+// clickAndLoad clicks the element and waits for the page it leads to; it
+// returns that page's HTTP status, as the network events reported it.
+func (tb *tab) clickAndLoad(sel string) int64 {
+	tb.t.Helper()
+	res, err := chromedp.RunResponse(tb.ctx, chromedp.Click(chromedp.CSS(sel)))
+	if err != nil {
+		tb.t.Fatalf("clicking %s: %v", sel, err)
+	}
+	if res == nil {
+		tb.t.Fatalf("clicking %s: no response", sel)
+	}
+	return res.Status
+}
+
+// text is the rendered text of the first element the selector finds.
+func (tb *tab) text(sel string) string {
+	tb.t.Helper()
+	return strings.TrimSpace(run(tb, "reading "+sel, chromedp.Text(chromedp.CSS(sel))))
+}
+
+// count is how many elements the selector finds.
+func (tb *tab) count(sel string) int {
+	tb.t.Helper()
+	return eval[int](tb, fmt.Sprintf("document.querySelectorAll(%s).length", jsString(sel)))
+}
+
+// location is the page's URL.
+func (tb *tab) location() string {
+	tb.t.Helper()
+	return run(tb, "reading the location", chromedp.Location())
+}
+
+// takeDialogs returns the dialogs opened since the last call.
+func (tb *tab) takeDialogs() []string {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	d := tb.dialogs
+	tb.dialogs = nil
+	return d
+}
+
+// jsString quotes s as a JavaScript string literal.
+func jsString(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r < 0x20 || r == 0x2028 || r == 0x2029 || r == 0x7f:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i] + " …"
+	}
+	if len(s) > 80 {
+		s = s[:80] + "…"
+	}
+	return s
+}

@@ -1,0 +1,222 @@
+package e2e
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+var commentAnchor = regexp.MustCompile(`^` + regexp.QuoteMeta(postPath) + `#comment-([0-9]+)$`)
+
+// landedOn checks that the browser is on the post, at a comment's anchor, and
+// returns the comment's element id.
+func landedOn(t *testing.T, tb *tab, base string) string {
+	t.Helper()
+	loc := strings.TrimPrefix(tb.location(), base)
+	m := commentAnchor.FindStringSubmatch(loc)
+	if m == nil {
+		t.Fatalf("after posting, the browser is at %s, want %s#comment-N", loc, postPath)
+	}
+	id := "comment-" + m[1]
+	if got := eval[string](tb, `document.querySelector(":target")?.id ?? ""`); got != id {
+		t.Errorf("the page's :target is %q, want the new comment %q", got, id)
+	}
+	return id
+}
+
+// TestNewcomerReadsCommentsAndReplies is a first visit: from the home page to
+// the story, its author and seed comments, then a comment of one's own and a
+// reply to it, both still there after a reload.
+func TestNewcomerReadsCommentsAndReplies(t *testing.T) {
+	srv := startServer(t, nil)
+	tb := newTab(t)
+
+	if status := tb.navigate(srv.base + "/"); status != 200 {
+		t.Fatalf("home page: status %d", status)
+	}
+	if got := tb.text(".post-card h2 a"); got != postTitle {
+		t.Fatalf("the first story on the home page is %q, want %q", got, postTitle)
+	}
+	if status := tb.clickAndLoad(".post-card h2 a"); status != 200 {
+		t.Fatalf("the story: status %d", status)
+	}
+	if loc := tb.location(); loc != srv.base+postPath {
+		t.Fatalf("the title link led to %s, want %s", loc, srv.base+postPath)
+	}
+
+	// The story, its author and the two seed comments.
+	if got := tb.text("h1.p-name"); got != postTitle {
+		t.Errorf("heading %q, want %q", got, postTitle)
+	}
+	if got := run(tb, "reading the title", chromedp.Title()); !strings.Contains(got, postTitle) {
+		t.Errorf("document title %q does not name the story", got)
+	}
+	if got := tb.text(".author-card .author-name"); got != "Kay-Kay's Bird Club" {
+		t.Errorf("author card names %q", got)
+	}
+	if got := tb.text(".author-card .bio"); got != "Hat-maker, Bird lover, Star gazer, Scooter rider, and Running fool." {
+		t.Errorf("author card bio %q", got)
+	}
+	if got := tb.text("#comments-heading"); got != "2 comments" {
+		t.Errorf("comments heading %q, want 2 comments", got)
+	}
+	if n := tb.count("ol.thread > li.comment"); n != 2 {
+		t.Fatalf("%d top-level comments, want the 2 seed comments", n)
+	}
+	for i, want := range []string{firstSeed, secondSeed} {
+		li := fmt.Sprintf("ol.thread > li.comment:nth-child(%d)", i+1)
+		if got := tb.text(li + " > article .comment-body"); !strings.HasPrefix(got, want) {
+			t.Errorf("seed comment %d reads %q, want it to start %q", i+1, got, want)
+		}
+		if got := tb.text(li + " > article .comment-author"); got != "Anonymous reader" {
+			t.Errorf("seed comment %d is by %q, want Anonymous reader", i+1, got)
+		}
+	}
+
+	// A comment of one's own.
+	const name, body = "New Runner", "Massage the Monday before worked for me too."
+	tb.do("filling the comment form",
+		chromedp.SendKeys(chromedp.ID("field-name"), name),
+		chromedp.SendKeys(chromedp.ID("field-body"), body),
+	)
+	if status := tb.clickAndLoad(`#comment-form button[type="submit"]`); status != 200 {
+		t.Fatalf("posting the comment: the page after it has status %d", status)
+	}
+	mine := landedOn(t, tb, srv.base)
+	if got := tb.text("#" + mine + " > article .comment-body"); got != body {
+		t.Errorf("the new comment reads %q, want %q", got, body)
+	}
+	if got := tb.text("#" + mine + " > article .comment-author"); got != name {
+		t.Errorf("the new comment is by %q, want %q", got, name)
+	}
+	if tb.count("ol.thread > li.comment#"+mine) != 1 {
+		t.Errorf("the new comment is not a top-level comment")
+	}
+
+	// A reply to it.
+	if status := tb.clickAndLoad("#" + mine + " > article .comment-actions a"); status != 200 {
+		t.Fatalf("the reply link: status %d", status)
+	}
+	wantReply := srv.base + postPath + "?reply=" + strings.TrimPrefix(mine, "comment-") + "#comment-form"
+	if loc := tb.location(); loc != wantReply {
+		t.Errorf("the reply link led to %s, want %s", loc, wantReply)
+	}
+	if got := tb.text("#comment-form h3"); got != "Reply to "+name {
+		t.Errorf("the form is headed %q, want %q", got, "Reply to "+name)
+	}
+	const replyName, replyBody = "Kay-Kay", "Good to know, thanks! Monday it is."
+	tb.do("filling the reply form",
+		chromedp.SendKeys(chromedp.ID("field-name"), replyName),
+		chromedp.SendKeys(chromedp.ID("field-body"), replyBody),
+	)
+	if status := tb.clickAndLoad(`#comment-form button[type="submit"]`); status != 200 {
+		t.Fatalf("posting the reply: the page after it has status %d", status)
+	}
+	reply := landedOn(t, tb, srv.base)
+
+	check := func(when string) {
+		t.Helper()
+		nested := "#" + mine + " > ol.replies > li.comment#" + reply
+		if tb.count(nested) != 1 {
+			t.Fatalf("%s: the reply is not nested in the comment's ol.replies", when)
+		}
+		if got := tb.text(nested + " > article .comment-body"); got != replyBody {
+			t.Errorf("%s: the reply reads %q, want %q", when, got, replyBody)
+		}
+		if got := tb.text(nested + " > article .comment-author"); got != replyName {
+			t.Errorf("%s: the reply is by %q, want %q", when, got, replyName)
+		}
+		if got := tb.text("#" + mine + " > article .comment-body"); got != body {
+			t.Errorf("%s: the comment reads %q, want %q", when, got, body)
+		}
+		if got := tb.text("#comments-heading"); got != "4 comments" {
+			t.Errorf("%s: comments heading %q, want 4 comments", when, got)
+		}
+	}
+	check("after replying")
+	tb.do("reloading", chromedp.Reload())
+	check("after a reload")
+	if d := tb.takeDialogs(); len(d) > 0 {
+		t.Errorf("the page opened dialogs: %v", d)
+	}
+}
+
+// TestCommentFormKeepsTextWhenNameIsMissing sends the form without a name: the
+// page answers 422 with the error next to the name field, and the comment the
+// reader typed is still in the textarea.
+func TestCommentFormKeepsTextWhenNameIsMissing(t *testing.T) {
+	srv := startServer(t, nil)
+	tb := newTab(t)
+	if status := tb.navigate(srv.base + postPath); status != 200 {
+		t.Fatalf("the story: status %d", status)
+	}
+	const body = "First comment here.\nTwo lines: 5 < 6 & 7 > 3."
+	tb.do("typing a comment", chromedp.SendKeys(chromedp.ID("field-body"), body))
+
+	// The status comes from the browser's network events for the document.
+	if status := tb.clickAndLoad(`#comment-form button[type="submit"]`); status != 422 {
+		t.Errorf("sending the form without a name: status %d, want 422", status)
+	}
+	if tb.count("#error-name") != 1 {
+		t.Fatal("no #error-name on the page")
+	}
+	if got := tb.text("#error-name"); got != "Please tell us your name." {
+		t.Errorf("name error %q", got)
+	}
+	type fieldState struct {
+		SameField   bool   `json:"sameField"`
+		Invalid     string `json:"invalid"`
+		DescribedBy string `json:"describedBy"`
+		Body        string `json:"body"`
+		Name        string `json:"name"`
+		Alert       string `json:"alert"`
+		Errors      int    `json:"errors"`
+	}
+	st := eval[fieldState](tb, `(() => {
+		const input = document.getElementById("field-name");
+		const err = document.getElementById("error-name");
+		return {
+			sameField: err.closest(".field") === input.closest(".field") && input.closest(".field").classList.contains("invalid"),
+			invalid: input.getAttribute("aria-invalid") ?? "",
+			describedBy: input.getAttribute("aria-describedby") ?? "",
+			body: document.getElementById("field-body").value,
+			name: input.value,
+			alert: document.querySelector('.form-errors[role="alert"]')?.innerText ?? "",
+			errors: document.querySelectorAll("#comment-form .error").length,
+		};
+	})()`)
+	if !st.SameField {
+		t.Error("the name error is not in the name field's .field.invalid")
+	}
+	if st.Invalid != "true" || st.DescribedBy != "error-name" {
+		t.Errorf("name input: aria-invalid=%q aria-describedby=%q, want true and error-name", st.Invalid, st.DescribedBy)
+	}
+	if st.Body != body {
+		t.Errorf("the textarea holds %q, want what was typed, %q", st.Body, body)
+	}
+	if st.Name != "" {
+		t.Errorf("the name field holds %q, want it empty", st.Name)
+	}
+	if !strings.Contains(st.Alert, "Please tell us your name.") {
+		t.Errorf("the error summary reads %q", st.Alert)
+	}
+	if st.Errors != 1 {
+		t.Errorf("%d field errors shown, want only the name's", st.Errors)
+	}
+	if got := tb.text("#comments-heading"); got != "2 comments" {
+		t.Errorf("comments heading %q: the refused comment must not be stored", got)
+	}
+
+	// Fixing the name sends the same text.
+	tb.do("typing a name", chromedp.SendKeys(chromedp.ID("field-name"), "Late Name"))
+	if status := tb.clickAndLoad(`#comment-form button[type="submit"]`); status != 200 {
+		t.Fatalf("sending the fixed form: status %d", status)
+	}
+	id := landedOn(t, tb, srv.base)
+	if got := eval[string](tb, fmt.Sprintf(`document.querySelector("#%s .comment-body").innerText`, id)); strings.TrimSpace(got) != body {
+		t.Errorf("the stored comment reads %q, want %q", got, body)
+	}
+}
