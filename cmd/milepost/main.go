@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"milepost/internal/app"
+	"milepost/internal/web"
 )
 
 const usage = `Milepost serves a running blog.
@@ -56,6 +57,18 @@ func serve(ctx context.Context, log *slog.Logger, args []string) error {
 	fs.BoolVar(&cfg.Drafts, "drafts", false, "show draft posts")
 	fs.StringVar(&cfg.ThemeDir, "theme", "", "theme directory whose files override the embedded default theme")
 	fs.IntVar(&cfg.CommentRate, "comment-rate", 5, "comments one address may post per minute")
+	cfg.Guards = web.DefaultGuards
+	fs.BoolVar(&cfg.Guards.Honeypot, "honeypot", cfg.Guards.Honeypot, "add a hidden field that only bots fill in")
+	fs.DurationVar(&cfg.Guards.MinFormAge, "min-form-age", cfg.Guards.MinFormAge, "refuse comment forms sent sooner than this after the page was served (0: off)")
+	fs.DurationVar(&cfg.Guards.MaxFormAge, "max-form-age", cfg.Guards.MaxFormAge, "refuse comment forms older than this (0: off)")
+	fs.Func("trusted-proxy", "an address or CIDR range whose X-Forwarded-For is believed (repeatable)", func(v string) error {
+		p, err := web.ParseTrustedProxy(v)
+		if err != nil {
+			return err
+		}
+		cfg.Guards.TrustedProxies = append(cfg.Guards.TrustedProxies, p)
+		return nil
+	})
 	fs.Parse(args)
 	return app.Serve(ctx, cfg)
 }

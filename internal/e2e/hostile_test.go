@@ -181,15 +181,18 @@ const checkPageJS = `(() => {
 		"form, input, button, textarea, select, option, svg, math, template, video, audio, source, track, " +
 		"picture, canvas, marquee, noscript, xmp, plaintext, isindex, portal, dialog, details";
 	const ownControls = "input#field-name, input#field-email, input#field-website, " +
-		'input[type="hidden"][name="parent"], textarea#field-body, button[type="submit"]';
+		'input[type="hidden"][name="parent"], input[type="hidden"][name="ts"], input#field-homepage, ' +
+		'textarea#field-body, button[type="submit"]';
 	for (const el of document.querySelectorAll(forbidden)) {
 		if (el.closest("svg.brand-mark")) continue;
 		if (el.matches("form#comment-form")) continue;
 		if (el.closest("form#comment-form") && el.matches(ownControls)) continue;
 		problems.add("unexpected element: " + show(el));
 	}
+	// Its own 7 (the fields, parent, time stamp and button), and the honeypot when the guard is on.
 	const controls = document.querySelectorAll("#comment-form :is(input, textarea, button, select)").length;
-	if (controls !== 0 && controls !== 6) problems.add("the comment form has " + controls + " controls, not its own 6");
+	const honeypot = document.querySelectorAll("#comment-form input#field-homepage").length;
+	if (controls !== 0 && controls !== 7 + honeypot) problems.add("the comment form has " + controls + " controls, not its own " + (7 + honeypot));
 	for (const el of document.querySelectorAll(".comments img")) problems.add("image in a comment: " + show(el));
 	for (const el of document.querySelectorAll(".comment-body [id], .comment-body [name], .comment-meta [name]")) {
 		problems.add("id or name in a comment (DOM clobbering): " + show(el));

@@ -9,7 +9,7 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-var commentAnchor = regexp.MustCompile(`^` + regexp.QuoteMeta(postPath) + `#comment-([0-9]+)$`)
+var commentAnchor = regexp.MustCompile(`^` + regexp.QuoteMeta(postPath) + `\?posted=([0-9]+)#comment-([0-9]+)$`)
 
 // landedOn checks that the browser is on the post, at a comment's anchor, and
 // returns the comment's element id.
@@ -18,9 +18,12 @@ func landedOn(t *testing.T, tb *tab, base string) string {
 	loc := strings.TrimPrefix(tb.location(), base)
 	m := commentAnchor.FindStringSubmatch(loc)
 	if m == nil {
-		t.Fatalf("after posting, the browser is at %s, want %s#comment-N", loc, postPath)
+		t.Fatalf("after posting, the browser is at %s, want %s?posted=N#comment-N", loc, postPath)
 	}
-	id := "comment-" + m[1]
+	if m[1] != m[2] {
+		t.Fatalf("after posting, the browser is at %s: posted= and the anchor name different comments", loc)
+	}
+	id := "comment-" + m[2]
 	if got := eval[string](tb, `document.querySelector(":target")?.id ?? ""`); got != id {
 		t.Errorf("the page's :target is %q, want the new comment %q", got, id)
 	}
@@ -107,7 +110,12 @@ func TestNewcomerReadsCommentsAndReplies(t *testing.T) {
 	if got := tb.text("#comment-form h3"); got != "Reply to "+name {
 		t.Errorf("the form is headed %q, want %q", got, "Reply to "+name)
 	}
+	// The form remembers the name this browser used last time.
+	if got := eval[string](tb, `document.getElementById("field-name").value`); got != name {
+		t.Errorf("the reply form's name is %q, want the remembered %q", got, name)
+	}
 	const replyName, replyBody = "Kay-Kay", "Good to know, thanks! Monday it is."
+	eval[string](tb, `document.getElementById("field-name").value = ""`)
 	tb.do("filling the reply form",
 		chromedp.SendKeys(chromedp.ID("field-name"), replyName),
 		chromedp.SendKeys(chromedp.ID("field-body"), replyBody),

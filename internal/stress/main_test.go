@@ -189,6 +189,9 @@ func (s *server) start(addr string) error {
 		"-content", s.site.content,
 		"-db", s.site.db,
 		"-comment-rate", commentRate,
+		// The load posts forms it never fetched, as fast as it can: the
+		// form time stamp guard would refuse them all.
+		"-min-form-age", "0", "-max-form-age", "0",
 	)
 	cmd.Stdout = io.Discard
 	cmd.Stderr = s.logs.writer(ready)
@@ -465,12 +468,22 @@ func postComment(ctx context.Context, c *http.Client, base, slug, name, body str
 		return posted{outcome: rejected, status: res.StatusCode, err: fmt.Errorf("answered %s", res.Status)}
 	}
 	loc := res.Header.Get("Location")
-	m := regexp.MustCompile(`^/posts/` + regexp.QuoteMeta(slug) + `/#comment-(\d+)$`).FindStringSubmatch(loc)
-	if m == nil {
+	id, ok := commentAt(slug, loc)
+	if !ok {
 		return posted{outcome: rejected, status: res.StatusCode, err: fmt.Errorf("303 to %q, not to the new comment", loc)}
 	}
-	id, _ := strconv.ParseUint(m[1], 10, 64)
 	return posted{outcome: acknowledged, id: id, status: res.StatusCode, err: readErr}
+}
+
+// commentAt reads the new comment's id from the 303 a comment post gets:
+// /posts/SLUG/?posted=ID#comment-ID.
+func commentAt(slug, location string) (uint64, bool) {
+	m := regexp.MustCompile(`^/posts/` + regexp.QuoteMeta(slug) + `/\?posted=(\d+)#comment-(\d+)$`).FindStringSubmatch(location)
+	if m == nil || m[1] != m[2] {
+		return 0, false
+	}
+	id, err := strconv.ParseUint(m[1], 10, 64)
+	return id, err == nil
 }
 
 // isRefused reports a connection refused: the request was never sent.

@@ -265,10 +265,9 @@ func (c *slowComment) finish() posted {
 	if res.StatusCode != http.StatusSeeOther {
 		return posted{outcome: rejected, status: res.StatusCode, err: fmt.Errorf("answered %s", res.Status)}
 	}
-	var id uint64
-	prefix := "/posts/" + c.slug + "/#comment-"
 	loc := res.Header.Get("Location")
-	if _, err := fmt.Sscanf(strings.TrimPrefix(loc, prefix), "%d", &id); err != nil || !strings.HasPrefix(loc, prefix) {
+	id, ok := commentAt(c.slug, loc)
+	if !ok {
 		return posted{outcome: rejected, status: res.StatusCode, err: fmt.Errorf("303 to %q, not to the new comment", loc)}
 	}
 	return posted{outcome: acknowledged, id: id, status: res.StatusCode, err: readErr}

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
@@ -31,6 +32,20 @@ type Guards struct {
 
 // DefaultGuards are the guards a new site gets.
 var DefaultGuards = Guards{Honeypot: true, MinFormAge: 2 * time.Second, MaxFormAge: 24 * time.Hour}
+
+// ParseTrustedProxy reads a trusted proxy given as an address
+// ("10.0.0.1") or a CIDR range ("10.0.0.0/8").
+func ParseTrustedProxy(s string) (netip.Prefix, error) {
+	if p, err := netip.ParsePrefix(s); err == nil {
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("trusted proxy %q is neither an address nor a CIDR range", s)
+	}
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
 
 // honeypotField is the name of the hidden field. It looks like one a form
 // filler would happily complete.
