@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"milepost/internal/accounts"
 	"milepost/internal/bolt"
 	"milepost/internal/comments"
 	"milepost/internal/content"
@@ -78,7 +79,16 @@ func Serve(ctx context.Context, cfg ServeConfig) (err error) {
 	if err != nil {
 		return err
 	}
+	accts, err := accounts.NewService(db, accounts.Options{})
+	if err != nil {
+		return err
+	}
+	if _, err := accts.PruneSessions(ctx); err != nil {
+		log.Warn("pruning expired sessions", "err", err)
+	}
 	handler, err := web.New(web.Options{
+		Accounts:    accts,
+		Backup:      db.Backup,
 		Content:     src,
 		Store:       db,
 		Secret:      secret,

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"milepost/internal/comments"
 	"milepost/internal/content"
 	"milepost/internal/feed"
 )
@@ -106,8 +107,7 @@ func (s *Server) serveFeed(w http.ResponseWriter, r *http.Request, v content.Vie
 		if err != nil {
 			return builtFeed{}, err
 		}
-		sum := sha256.Sum256(body)
-		bf := builtFeed{body: body, etag: `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`}
+		bf := builtFeed{body: body, etag: etagOf(body)}
 		if len(posts) > 0 {
 			bf.updated = posts[0].Lastmod
 			for _, p := range posts[:min(len(posts), feed.MaxItems)] {
@@ -128,4 +128,69 @@ func (s *Server) serveFeed(w http.ResponseWriter, r *http.Request, v content.Vie
 	h.Set("Cache-Control", "public, max-age=300")
 	// ServeContent answers If-None-Match and If-Modified-Since with a 304.
 	http.ServeContent(w, r, "", f.updated, bytes.NewReader(f.body))
+}
+
+// commentFeed serves the recent approved comments, site-wide or on one
+// post, as RSS. It is rebuilt on each request: comments change far more
+// often than posts, and the ETag still spares unchanged polls the body.
+func (s *Server) commentFeed(w http.ResponseWriter, r *http.Request) {
+	v := s.view()
+	cfg := s.config(v.Site)
+	ch := feed.Channel{Title: "Comments · " + cfg.Title, Description: "Recent comments on " + cfg.Title,
+		Language: cfg.Language, BaseURL: cfg.BaseURL, Path: "/"}
+	var (
+		list []comments.PublicComment
+		err  error
+	)
+	if slug := r.PathValue("slug"); slug != "" {
+		p := v.Post(slug)
+		if p == nil {
+			s.notFound(w, r)
+			return
+		}
+		ch.Title, ch.Path = "Comments on “"+p.Title+"”", "/posts/"+p.Slug+"/"
+		list, err = s.comments.ApprovedOn(r.Context(), p.Slug, feed.MaxItems)
+	} else {
+		list, err = s.comments.RecentApproved(r.Context(), feed.MaxItems)
+	}
+	if err != nil {
+		s.serverError(w, r, "reading comments for a feed", err)
+		return
+	}
+	items := make([]feed.CommentItem, 0, len(list))
+	var updated time.Time
+	for _, c := range list {
+		p := v.Post(c.Post)
+		if p == nil {
+			continue // a comment on a draft or removed post
+		}
+		items = append(items, feed.CommentItem{ID: c.ID, PostSlug: c.Post, PostTitle: p.Title, Name: c.Name, HTML: c.HTML, Created: c.Created})
+		updated = maxTime(updated, c.Created, c.Updated)
+	}
+	body, err := feed.BuildComments(ch, items)
+	if err != nil {
+		s.serverError(w, r, "building a comment feed", err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", feed.RSS.ContentType())
+	h.Set("ETag", etagOf(body))
+	h.Set("Cache-Control", "public, max-age=60")
+	http.ServeContent(w, r, "", updated, bytes.NewReader(body))
+}
+
+func maxTime(ts ...time.Time) time.Time {
+	var m time.Time
+	for _, t := range ts {
+		if t.After(m) {
+			m = t
+		}
+	}
+	return m
+}
+
+// etagOf is a strong ETag for a response body.
+func etagOf(body []byte) string {
+	sum := sha256.Sum256(body)
+	return `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`
 }

@@ -160,3 +160,16 @@ func (j *cookieJar) SetCookies(_ *url.URL, cs []*http.Cookie) {
 }
 
 func (j *cookieJar) Cookies(*url.URL) []*http.Cookie { return j.cookies }
+
+func mustGuards(t *testing.T, proxies ...string) web.Guards {
+	t.Helper()
+	var g web.Guards
+	for _, p := range proxies {
+		prefix, err := web.ParseTrustedProxy(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g.TrustedProxies = append(g.TrustedProxies, prefix)
+	}
+	return g
+}

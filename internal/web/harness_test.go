@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -14,6 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
+	"milepost/internal/accounts"
 	"milepost/internal/bolt"
 	"milepost/internal/content"
 	"milepost/internal/web"
@@ -60,6 +64,71 @@ type harness struct {
 	db     *bolt.DB
 	clock  *clock
 	client *http.Client
+	// accounts holds the moderators; addUser makes them.
+	accounts *accounts.Service
+}
+
+// addUser creates a moderator account.
+func (h *harness) addUser(name string, role accounts.Role) {
+	h.t.Helper()
+	if _, err := h.accounts.Add(context.Background(), name, role, name+" has a long password"); err != nil {
+		h.t.Fatalf("adding user %s: %v", name, err)
+	}
+}
+
+// browser is one reader's or moderator's browser: its own cookies, and
+// redirects left for the test to see.
+type browser struct {
+	h      *harness
+	client *http.Client
+	jar    *cookiejar.Jar
+}
+
+func (h *harness) browser() *browser {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return &browser{h: h, jar: jar, client: &http.Client{
+		Jar:           jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+func (b *browser) get(path string) response {
+	b.h.t.Helper()
+	req, err := http.NewRequest(http.MethodGet, b.h.srv.URL+path, nil)
+	if err != nil {
+		b.h.t.Fatal(err)
+	}
+	return b.do(req)
+}
+
+func (b *browser) postForm(path string, form url.Values, header ...string) response {
+	b.h.t.Helper()
+	req, err := http.NewRequest(http.MethodPost, b.h.srv.URL+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		b.h.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	return b.do(req)
+}
+
+func (b *browser) do(req *http.Request) response {
+	b.h.t.Helper()
+	return b.h.send(b.client, req)
+}
+
+// signIn signs a browser in as name, whose password addUser chose.
+func (b *browser) signIn(name string) {
+	b.h.t.Helper()
+	res := b.postForm("/admin/login", url.Values{"name": {name}, "password": {name + " has a long password"}})
+	if res.status != http.StatusSeeOther {
+		b.h.t.Fatalf("signing in as %s: %d\n%.400s", name, res.status, res.body)
+	}
 }
 
 type harnessOption func(*web.Options)
@@ -116,6 +185,12 @@ func newHarness(t *testing.T, files siteFiles, opts ...harnessOption) *harness {
 	for _, opt := range opts {
 		opt(&o)
 	}
+	accts, err := accounts.NewService(db, accounts.Options{Cost: bcrypt.MinCost, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Accounts = accts
+	o.Backup = db.Backup
 	h, err := web.New(o)
 	if err != nil {
 		t.Fatalf("web.New: %v", err)
@@ -123,7 +198,7 @@ func newHarness(t *testing.T, files siteFiles, opts ...harnessOption) *harness {
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &harness{
-		t: t, srv: srv, db: db, clock: clk,
+		t: t, srv: srv, db: db, clock: clk, accounts: accts,
 		client: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 	}
 }
@@ -137,7 +212,13 @@ type response struct {
 
 func (h *harness) do(req *http.Request) response {
 	h.t.Helper()
-	res, err := h.client.Do(req)
+	return h.send(h.client, req)
+}
+
+// send makes one request with a client and reads the whole answer.
+func (h *harness) send(client *http.Client, req *http.Request) response {
+	h.t.Helper()
+	res, err := client.Do(req)
 	if err != nil {
 		h.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
 	}

@@ -158,6 +158,7 @@ func feedLinks(cfg content.Config, root, heading string) []feedLink {
 		add(root, heading)
 	}
 	add("/", cfg.Title)
+	out = append(out, feedLink{Title: "Comments on " + cfg.Title + " (RSS)", Type: feed.RSS.MediaType(), URL: cfg.BaseURL + "/" + feed.CommentFileName})
 	return out
 }
 
@@ -244,7 +245,8 @@ func (s *Server) renderPost(w http.ResponseWriter, r *http.Request, status int, 
 		Title:       p.Title,
 		Description: plainText(string(p.Summary)),
 		Canonical:   "/posts/" + p.Slug + "/",
-		Feeds:       feedLinks(cfg, "/", ""),
+		Feeds: append(feedLinks(cfg, "/", ""), feedLink{Title: "Comments on “" + p.Title + "” (RSS)",
+			Type: feed.RSS.MediaType(), URL: cfg.BaseURL + "/posts/" + p.Slug + "/" + feed.CommentFileName}),
 		Post: &postPage{
 			Post: p, Thread: thread, Count: countNodes(thread), Form: form,
 			Open: open, MaxDepth: comments.MaxDepth, Now: s.now(),

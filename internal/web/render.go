@@ -34,6 +34,7 @@ type pageData struct {
 	Tags    []content.TagCount
 	Error   *errorInfo
 	Edit    *editPage
+	Admin   *adminPage
 }
 
 // feedLink is a <link rel="alternate"> in a page's head.
@@ -56,7 +57,7 @@ type templates struct {
 
 // The pages a theme must provide, in templates/NAME.html. Every other .html
 // file in templates/ is a partial available to all of them.
-var pageNames = []string{"list", "post", "archive", "tags", "error", "comment-edit"}
+var pageNames = []string{"list", "post", "archive", "tags", "error", "comment-edit", "admin"}
 
 var funcs = template.FuncMap{
 	"date":     func(t time.Time) string { return t.Format("January 2, 2006") },

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"milepost/internal/accounts"
 	"milepost/internal/comments"
 	"milepost/internal/content"
 )
@@ -40,6 +41,11 @@ type Options struct {
 	CommentRate int
 	// Guards are the comment form's spam defences.
 	Guards Guards
+	// Accounts signs moderators in to /admin/; without it there are no
+	// admin pages.
+	Accounts *accounts.Service
+	// Backup streams a consistent copy of the database for GET /admin/backup.
+	Backup Backuper
 	// Secret keys the HMAC signatures of form tokens and commenter cookies.
 	// It must stay the same across restarts (the database keeps it).
 	Secret []byte
@@ -126,7 +132,26 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /authors/{id}/{file}", s.authorFeed)
 	m.HandleFunc("GET /archive/{$}", s.archive)
 	m.HandleFunc("GET /{file}", s.siteFeed)
+	m.HandleFunc("GET /comments.xml", s.commentFeed)
+	m.HandleFunc("GET /posts/{slug}/comments.xml", s.commentFeed)
 	m.Handle("GET /static/", http.StripPrefix("/static/", s.static(http.FileServerFS(s.staticFS))))
+	if s.opts.Accounts != nil {
+		m.HandleFunc("GET /admin/login", s.loginForm)
+		m.HandleFunc("POST /admin/login", s.login)
+		m.HandleFunc("POST /admin/logout", s.logout)
+		m.HandleFunc("GET /admin/{$}", s.moderator(s.adminList("queue", "Held comments", s.comments.Held)))
+		m.HandleFunc("GET /admin/comments/{$}", s.moderator(s.adminList("recent", "Recent comments", s.comments.Recent)))
+		m.HandleFunc("POST /admin/comments/{id}/{action}", s.moderator(s.moderate))
+		m.HandleFunc("GET /admin/comments/{id}/edit", s.moderator(s.adminEditForm))
+		m.HandleFunc("POST /admin/comments/{id}/edit", s.moderator(s.adminEdit))
+		m.HandleFunc("GET /admin/bans/{$}", s.moderator(s.adminBans))
+		m.HandleFunc("POST /admin/bans/{$}", s.moderator(s.addBan))
+		m.HandleFunc("POST /admin/bans/remove", s.moderator(s.removeBan))
+		m.HandleFunc("GET /admin/posts/{$}", s.moderator(s.adminPosts))
+		m.HandleFunc("POST /admin/posts/{slug}/{action}", s.moderator(s.closePost))
+		m.HandleFunc("GET /admin/log/{$}", s.moderator(s.adminLog))
+		m.HandleFunc("GET /admin/backup", s.admin(s.backup))
+	}
 	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")

@@ -1,0 +1,148 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"milepost/internal/comments"
+)
+
+// ExportConfig is what `milepost export` is told.
+type ExportConfig struct {
+	DBPath string
+	// Output is the file to write; "" or "-" means Stdout. A file is
+	// written whole or not at all, readable by its owner only: an export
+	// holds commenters' email and IP addresses.
+	Output string
+	Stdout io.Writer
+	// Stderr receives the one-line summary.
+	Stderr io.Writer
+}
+
+// Export writes every comment, ban and moderation record of the database
+// as the JSON export (comments.WriteExport), which `milepost import` reads
+// back.
+func Export(ctx context.Context, cfg ExportConfig) (err error) {
+	db, err := openDB(ctx, cfg.DBPath, true, stopServerHint)
+	if err != nil {
+		return fmt.Errorf("exporting comments: %w", err)
+	}
+	defer closeDB(db, &err)
+	toStdout := cfg.Output == "" || cfg.Output == "-"
+	if !toStdout {
+		if err := notTheDatabase(cfg.Output, cfg.DBPath); err != nil {
+			return fmt.Errorf("exporting comments: %w", err)
+		}
+	}
+	e, err := db.ExportAll(ctx)
+	if err != nil {
+		return err // already says "exporting comments"
+	}
+	where := "standard output"
+	if toStdout {
+		err = comments.WriteExport(cfg.Stdout, e)
+	} else {
+		where = cfg.Output
+		err = writeFileAtomic(cfg.Output, func(w io.Writer) error { return comments.WriteExport(w, e) })
+	}
+	if err != nil {
+		return fmt.Errorf("exporting comments to %s: %w", where, err)
+	}
+	fmt.Fprintf(cfg.Stderr, "exported %s, %s and %s from %s to %s\n",
+		plural(len(e.Comments), "comment"), plural(len(e.Bans), "ban"),
+		plural(len(e.Actions), "moderation record"), cfg.DBPath, where)
+	return nil
+}
+
+// BackupConfig is what `milepost backup` is told.
+type BackupConfig struct {
+	DBPath string
+	// Output is the copy to write, replaced whole or not at all, readable
+	// by its owner only; "-" means Stdout.
+	Output string
+	Stdout io.Writer
+	// Stderr receives the one-line summary.
+	Stderr io.Writer
+}
+
+// Backup writes a consistent copy of the database file, which must not be
+// in use: it is for a stopped server. A running one serves its own backup
+// (the error says so).
+func Backup(ctx context.Context, cfg BackupConfig) (err error) {
+	if cfg.Output == "" {
+		return errors.New("backing up database: no output file given (-o)")
+	}
+	db, err := openDB(ctx, cfg.DBPath, true, backupHint)
+	if err != nil {
+		return fmt.Errorf("backing up database: %w", err)
+	}
+	defer closeDB(db, &err)
+	var n int64
+	where := cfg.Output
+	if cfg.Output == "-" {
+		where = "standard output"
+		n, err = db.Backup(ctx, cfg.Stdout)
+	} else {
+		n, err = db.BackupFile(ctx, cfg.Output)
+	}
+	if err != nil {
+		return err // already says "backing up database"
+	}
+	fmt.Fprintf(cfg.Stderr, "backed up %s to %s (%s)\n", cfg.DBPath, where, plural(int(n), "byte"))
+	return nil
+}
+
+// notTheDatabase refuses an output file that is the database itself.
+func notTheDatabase(out, db string) error {
+	fo, err := os.Stat(out)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if fd, err := os.Stat(db); err == nil && os.SameFile(fo, fd) {
+		return fmt.Errorf("%s is the database itself", out)
+	}
+	return nil
+}
+
+// writeFileAtomic writes path through write: into a temporary file beside
+// it, readable by its owner only, which is synced and renamed over path
+// only when write succeeded. So path is either as it was or complete.
+func writeFileAtomic(path string, write func(io.Writer) error) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // nothing left to remove after the rename
+	err = write(f)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	return err
+}
+
+// plural is "1 comment", "2 comments".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}

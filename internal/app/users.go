@@ -1,0 +1,224 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"milepost/internal/accounts"
+	"milepost/internal/bolt"
+)
+
+// UsersConfig is what the `milepost user` commands are told on their
+// command line, and where they read and write.
+type UsersConfig struct {
+	// DBPath is the database file. Every command but add needs it to exist.
+	DBPath string
+	// PasswordStdin reads the password as one line from Stdin, for
+	// scripts; otherwise Stdin must be a terminal (an *os.File), and the
+	// password is typed twice without being shown.
+	PasswordStdin bool
+	Stdin         io.Reader
+	// Stdout receives the result (a table, or what was done); Stderr the
+	// password prompts.
+	Stdout io.Writer
+	Stderr io.Writer
+	// BcryptCost is the cost of new password hashes; 0 means the accounts
+	// package's default. Tests use 4, the least bcrypt allows.
+	BcryptCost int
+}
+
+// UserAdd creates a user with role. The password is asked for only once
+// the name is known to be free.
+func UserAdd(ctx context.Context, cfg UsersConfig, name string, role accounts.Role) (err error) {
+	norm, err := accounts.NormalizeName(name)
+	if err != nil {
+		return fmt.Errorf("adding user: %w", err)
+	}
+	if !role.Valid() {
+		return fmt.Errorf("adding user %s: %w: %q", norm, accounts.ErrBadRole, role)
+	}
+	db, svc, err := openUsers(ctx, cfg, false)
+	if err != nil {
+		return fmt.Errorf("adding user %s: %w", norm, err)
+	}
+	defer closeDB(db, &err)
+	switch _, err := db.GetUser(ctx, norm); {
+	case err == nil:
+		return fmt.Errorf("adding user %s: %w", norm, accounts.ErrUserExists)
+	case !errors.Is(err, accounts.ErrNoUser):
+		return fmt.Errorf("adding user %s: %w", norm, err)
+	}
+	password, err := readPassword(ctx, cfg, fmt.Sprintf("Password for %s: ", norm))
+	if err != nil {
+		return fmt.Errorf("adding user %s: %w", norm, err)
+	}
+	u, err := svc.Add(ctx, norm, role, password)
+	if err != nil {
+		return err // already says "adding user"
+	}
+	fmt.Fprintf(cfg.Stdout, "added %s %s\n", u.Role, u.Name)
+	return nil
+}
+
+// UserPasswd sets a new password for a user and ends their sessions.
+func UserPasswd(ctx context.Context, cfg UsersConfig, name string) (err error) {
+	norm, err := accounts.NormalizeName(name)
+	if err != nil {
+		return fmt.Errorf("setting password: %w", err)
+	}
+	db, svc, err := openUsers(ctx, cfg, true)
+	if err != nil {
+		return fmt.Errorf("setting password of %s: %w", norm, err)
+	}
+	defer closeDB(db, &err)
+	if _, err := findUser(ctx, db, norm); err != nil {
+		return fmt.Errorf("setting password of %s: %w", norm, err)
+	}
+	password, err := readPassword(ctx, cfg, fmt.Sprintf("New password for %s: ", norm))
+	if err != nil {
+		return fmt.Errorf("setting password of %s: %w", norm, err)
+	}
+	if err := svc.SetPassword(ctx, norm, password); err != nil {
+		return err // already says "setting password"
+	}
+	fmt.Fprintf(cfg.Stdout, "changed the password of %s; their sessions have ended\n", norm)
+	return nil
+}
+
+// UserRemove deletes a user and their sessions. It refuses to remove the
+// last admin, who is the only one who could add users again from the admin
+// pages.
+func UserRemove(ctx context.Context, cfg UsersConfig, name string) (err error) {
+	norm, err := accounts.NormalizeName(name)
+	if err != nil {
+		return fmt.Errorf("removing user: %w", err)
+	}
+	db, svc, err := openUsers(ctx, cfg, true)
+	if err != nil {
+		return fmt.Errorf("removing user %s: %w", norm, err)
+	}
+	defer closeDB(db, &err)
+	u, err := findUser(ctx, db, norm)
+	if err != nil {
+		return fmt.Errorf("removing user %s: %w", norm, err)
+	}
+	if u.Role == accounts.RoleAdmin {
+		// The database is this process's alone while it is open (bolt
+		// locks the file), so nobody can add or remove an admin between
+		// this count and the removal.
+		us, err := svc.List(ctx)
+		if err != nil {
+			return fmt.Errorf("removing user %s: %w", norm, err)
+		}
+		admins := 0
+		for _, o := range us {
+			if o.Role == accounts.RoleAdmin {
+				admins++
+			}
+		}
+		if admins <= 1 {
+			return fmt.Errorf("removing user %s: %w", norm, ErrLastAdmin)
+		}
+	}
+	if err := svc.Remove(ctx, norm); err != nil {
+		return err // already says "removing user"
+	}
+	fmt.Fprintf(cfg.Stdout, "removed %s %s; their sessions have ended\n", u.Role, norm)
+	return nil
+}
+
+// ErrLastAdmin is matched by UserRemove's error when asked to remove the
+// only admin.
+var ErrLastAdmin = errors.New("it is the last admin, and without one nobody can manage users or take backups; " +
+	"add another admin first (milepost user add NAME -role admin)")
+
+// UserList writes a table of the users, by name: name, role, and when the
+// account was created (UTC).
+func UserList(ctx context.Context, cfg UsersConfig) (err error) {
+	db, svc, err := openUsers(ctx, cfg, true)
+	if err != nil {
+		return fmt.Errorf("listing users: %w", err)
+	}
+	defer closeDB(db, &err)
+	us, err := svc.List(ctx)
+	if err != nil {
+		return err // already says "listing users"
+	}
+	if len(us) == 0 {
+		fmt.Fprintln(cfg.Stdout, "no users yet; add one with: milepost user add NAME -role admin")
+		return nil
+	}
+	tw := tabwriter.NewWriter(cfg.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tROLE\tCREATED")
+	for _, u := range us {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", u.Name, u.Role, u.Created.UTC().Format(time.DateTime+" MST"))
+	}
+	if err := tw.Flush(); err != nil {
+		return fmt.Errorf("listing users: %w", err)
+	}
+	return nil
+}
+
+// openUsers opens the database and the accounts service over it.
+func openUsers(ctx context.Context, cfg UsersConfig, mustExist bool) (*bolt.DB, *accounts.Service, error) {
+	db, err := openDB(ctx, cfg.DBPath, mustExist, stopServerHint)
+	if err != nil {
+		return nil, nil, err
+	}
+	svc, err := accounts.NewService(db, accounts.Options{Cost: cfg.BcryptCost})
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return db, svc, nil
+}
+
+// findUser returns the user named norm, or an error that names the
+// command listing the users.
+func findUser(ctx context.Context, db *bolt.DB, norm string) (accounts.User, error) {
+	rec, err := db.GetUser(ctx, norm)
+	if errors.Is(err, accounts.ErrNoUser) {
+		return accounts.User{}, fmt.Errorf("%w (milepost user list shows who there is)", accounts.ErrNoUser)
+	}
+	if err != nil {
+		return accounts.User{}, err
+	}
+	return rec.User, nil
+}
+
+// readPassword reads a new password: one line from cfg.Stdin with
+// PasswordStdin, or typed twice on the terminal without echo.
+func readPassword(ctx context.Context, cfg UsersConfig, prompt string) (string, error) {
+	var (
+		password string
+		err      error
+	)
+	if cfg.PasswordStdin {
+		if cfg.Stdin == nil {
+			return "", errors.New("reading password: no standard input")
+		}
+		password, err = accounts.ReadPasswordFrom(cfg.Stdin)
+	} else {
+		tty, ok := cfg.Stdin.(*os.File)
+		if !ok {
+			return "", errors.New("reading password: standard input is not a terminal; pipe the password in with -password-stdin")
+		}
+		password, err = accounts.ReadPassword(tty, cfg.Stderr, prompt, true)
+		if errors.Is(err, accounts.ErrNotTerminal) {
+			err = fmt.Errorf("%w; pipe the password in with -password-stdin", err)
+		}
+	}
+	if err != nil {
+		return "", err
+	}
+	// An interrupt while typing ends the read only once Enter is pressed.
+	if err := ctx.Err(); err != nil {
+		return "", fmt.Errorf("reading password: %w", err)
+	}
+	return password, nil
+}

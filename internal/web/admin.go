@@ -1,0 +1,430 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"milepost/internal/accounts"
+	"milepost/internal/comments"
+	"milepost/internal/content"
+)
+
+// adminPerPage is the length of the admin lists.
+const adminPerPage = 20
+
+// adminPage is the data of every /admin/ page; Section says which.
+type adminPage struct {
+	Section string // login, queue, recent, edit, bans, posts, log
+	User    accounts.User
+	// Login
+	Next       string
+	LoginName  string
+	LoginError string
+	// Lists
+	Comments []adminComment
+	Actions  []comments.Action
+	Bans     []adminBan
+	Posts    []adminPost
+	Pager    pager
+	Total    int
+	// Edit
+	Comment *adminComment
+	Body    string
+	Error   string
+	// Notice reports the last action ("Comment 12 approved.").
+	Notice string
+}
+
+type adminComment struct {
+	comments.Comment
+	PostTitle string
+}
+
+type adminBan struct {
+	comments.Ban
+	Active bool
+}
+
+type adminPost struct {
+	Post *content.Post
+	Open bool
+}
+
+// userKey carries the signed-in moderator in a request's context.
+type userKey struct{}
+
+func userOf(r *http.Request) accounts.User {
+	u, _ := r.Context().Value(userKey{}).(accounts.User)
+	return u
+}
+
+// secure reports whether the request reached us over TLS, directly or
+// through a trusted proxy that says so; cookies are Secure then.
+func (s *Server) secure(r *http.Request) bool {
+	if r.TLS != nil {
+		return true
+	}
+	return s.trusted(peerIP(r)) && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
+}
+
+// moderator lets signed-in moderators (and admins) through and sends anyone
+// else to the sign-in page; admin is the same for admins only.
+func (s *Server) moderator(h http.HandlerFunc) http.HandlerFunc { return s.signedIn(h, false) }
+func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc     { return s.signedIn(h, true) }
+
+func (s *Server) signedIn(h http.HandlerFunc, adminOnly bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		var u accounts.User
+		var err error = accounts.ErrNoSession
+		if c, cerr := r.Cookie(accounts.CookieName); cerr == nil {
+			u, err = s.opts.Accounts.Authenticate(r.Context(), c.Value)
+		}
+		switch {
+		case errors.Is(err, accounts.ErrNoSession):
+			if r.Method != http.MethodGet {
+				s.errorPage(w, r, http.StatusUnauthorized, "Please sign in", "Your session has ended. Sign in again at /admin/login.")
+				return
+			}
+			http.Redirect(w, r, "/admin/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			return
+		case err != nil:
+			s.serverError(w, r, "checking a session", err)
+			return
+		case !u.Role.CanModerate() || (adminOnly && !u.Role.CanAdminister()):
+			s.errorPage(w, r, http.StatusForbidden, "Not allowed", "Your account may not do this.")
+			return
+		}
+		h(w, r.WithContext(context.WithValue(r.Context(), userKey{}, u)))
+	}
+}
+
+func (s *Server) renderAdmin(w http.ResponseWriter, r *http.Request, status int, title string, a adminPage) {
+	a.User = userOf(r)
+	if a.Notice == "" {
+		a.Notice = r.URL.Query().Get("done")
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	s.render(w, r, status, "admin", pageData{Title: title, Admin: &a}, s.opts.Content.Current())
+}
+
+func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
+	s.renderAdmin(w, r, http.StatusOK, "Sign in", adminPage{Section: "login", Next: safeNext(r.URL.Query().Get("next"))})
+}
+
+// safeNext keeps the page to return to after signing in on this site's
+// admin pages, so the sign-in form cannot be used to send people elsewhere.
+func safeNext(next string) string {
+	if strings.HasPrefix(next, "/admin/") && !strings.HasPrefix(next, "//") && !strings.ContainsAny(next, "\\\r\n") {
+		return next
+	}
+	return "/admin/"
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	name, password := r.PostFormValue("name"), r.PostFormValue("password")
+	next := safeNext(r.PostFormValue("next"))
+	token, _, err := s.opts.Accounts.Login(r.Context(), name, password, s.clientIP(r))
+	var throttled *accounts.ThrottledError
+	switch {
+	case errors.As(err, &throttled):
+		w.Header().Set("Retry-After", strconv.Itoa(int(throttled.RetryAfter.Seconds())))
+		s.renderAdmin(w, r, http.StatusTooManyRequests, "Sign in", adminPage{Section: "login", Next: next, LoginName: name,
+			LoginError: "Too many failed attempts. Please wait " + throttled.RetryAfter.Round(time.Second).String() + " and try again."})
+		return
+	case errors.Is(err, accounts.ErrBadCredentials):
+		s.renderAdmin(w, r, http.StatusUnauthorized, "Sign in", adminPage{Section: "login", Next: next, LoginName: name,
+			LoginError: "That name and password do not match an account."})
+		return
+	case err != nil:
+		s.serverError(w, r, "signing in", err)
+		return
+	}
+	http.SetCookie(w, accounts.SessionCookie(token, s.secure(r), s.opts.Accounts.SessionTTL()))
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(accounts.CookieName); err == nil {
+		if err := s.opts.Accounts.Logout(r.Context(), c.Value); err != nil {
+			s.serverError(w, r, "signing out", err)
+			return
+		}
+	}
+	http.SetCookie(w, accounts.ClearSessionCookie(s.secure(r)))
+	http.Redirect(w, r, "/admin/login", http.StatusSeeOther)
+}
+
+// adminList renders one page of held or recent comments.
+func (s *Server) adminList(section, title string, list func(ctx context.Context, page, per int) ([]comments.Comment, int, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+		page = max(page, 1)
+		cs, total, err := list(r.Context(), page, adminPerPage)
+		if err != nil {
+			s.serverError(w, r, "listing comments", err)
+			return
+		}
+		s.renderAdmin(w, r, http.StatusOK, title, adminPage{
+			Section: section, Comments: s.withTitles(cs), Total: total,
+			Pager: adminPager(r.URL.Path, page, total),
+		})
+	}
+}
+
+func adminPager(path string, page, total int) pager {
+	pages := max(1, (total+adminPerPage-1)/adminPerPage)
+	pg := pager{Page: page, Pages: pages}
+	if page > 1 {
+		pg.Prev = path + "?page=" + strconv.Itoa(page-1)
+	}
+	if page < pages {
+		pg.Next = path + "?page=" + strconv.Itoa(page+1)
+	}
+	return pg
+}
+
+func (s *Server) withTitles(cs []comments.Comment) []adminComment {
+	site := s.opts.Content.Current()
+	out := make([]adminComment, len(cs))
+	for i, c := range cs {
+		title := c.Post
+		if p := (content.View{Site: site, Now: s.now(), Drafts: true}).Post(c.Post); p != nil {
+			title = p.Title
+		}
+		out[i] = adminComment{Comment: c, PostTitle: title}
+	}
+	return out
+}
+
+// moderate applies approve, spam or delete to a comment and goes back to
+// the list the moderator came from.
+func (s *Server) moderate(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
+	if err != nil {
+		s.notFound(w, r)
+		return
+	}
+	by := userOf(r).Name
+	var done string
+	switch action := r.PathValue("action"); action {
+	case "approve":
+		_, err = s.comments.Approve(r.Context(), by, id)
+		done = "approved"
+	case "spam":
+		_, err = s.comments.MarkSpam(r.Context(), by, id)
+		done = "marked as spam"
+	case "delete":
+		err = s.comments.Delete(r.Context(), by, id)
+		done = "deleted"
+	default:
+		s.notFound(w, r)
+		return
+	}
+	if errors.Is(err, comments.ErrNotFound) {
+		s.notFound(w, r)
+		return
+	}
+	if err != nil {
+		s.serverError(w, r, "moderating a comment", err)
+		return
+	}
+	s.backTo(w, r, fmt.Sprintf("Comment %d %s.", id, done))
+}
+
+// backTo redirects to the admin page a form came from, with a notice.
+func (s *Server) backTo(w http.ResponseWriter, r *http.Request, notice string) {
+	back := safeNext(r.PostFormValue("back"))
+	sep := "?"
+	if strings.Contains(back, "?") {
+		sep = "&"
+	}
+	http.Redirect(w, r, back+sep+"done="+url.QueryEscape(notice), http.StatusSeeOther)
+}
+
+func (s *Server) adminEditForm(w http.ResponseWriter, r *http.Request) {
+	c, ok := s.adminComment(w, r)
+	if !ok {
+		return
+	}
+	s.renderAdmin(w, r, http.StatusOK, "Edit comment", adminPage{Section: "edit", Comment: &c, Body: c.Body})
+}
+
+func (s *Server) adminComment(w http.ResponseWriter, r *http.Request) (adminComment, bool) {
+	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
+	if err != nil {
+		s.notFound(w, r)
+		return adminComment{}, false
+	}
+	c, err := s.opts.Store.Get(r.Context(), id)
+	if errors.Is(err, comments.ErrNotFound) {
+		s.notFound(w, r)
+		return adminComment{}, false
+	}
+	if err != nil {
+		s.serverError(w, r, "reading a comment", err)
+		return adminComment{}, false
+	}
+	return s.withTitles([]comments.Comment{c})[0], true
+}
+
+func (s *Server) adminEdit(w http.ResponseWriter, r *http.Request) {
+	c, ok := s.adminComment(w, r)
+	if !ok {
+		return
+	}
+	body := r.PostFormValue("body")
+	_, err := s.comments.Edit(r.Context(), userOf(r).Name, c.ID, body)
+	var invalid comments.FieldErrors
+	if errors.As(err, &invalid) {
+		s.renderAdmin(w, r, http.StatusUnprocessableEntity, "Edit comment",
+			adminPage{Section: "edit", Comment: &c, Body: body, Error: invalid.Error()})
+		return
+	}
+	if err != nil {
+		s.serverError(w, r, "editing a comment", err)
+		return
+	}
+	http.Redirect(w, r, "/admin/comments/?done="+url.QueryEscape(fmt.Sprintf("Comment %d edited.", c.ID)), http.StatusSeeOther)
+}
+
+func (s *Server) adminBans(w http.ResponseWriter, r *http.Request) {
+	s.renderBans(w, r, http.StatusOK, "")
+}
+
+func (s *Server) renderBans(w http.ResponseWriter, r *http.Request, status int, problem string) {
+	bans, err := s.comments.Bans(r.Context())
+	if err != nil {
+		s.serverError(w, r, "listing bans", err)
+		return
+	}
+	now := s.now()
+	list := make([]adminBan, len(bans))
+	for i, b := range bans {
+		list[i] = adminBan{Ban: b, Active: b.Active(now)}
+	}
+	s.renderAdmin(w, r, status, "Bans", adminPage{Section: "bans", Bans: list, Error: problem})
+}
+
+// banDurations are the lengths a moderator picks from.
+var banDurations = map[string]time.Duration{
+	"1d": 24 * time.Hour, "7d": 7 * 24 * time.Hour, "30d": 30 * 24 * time.Hour, "365d": 365 * 24 * time.Hour, "forever": 0,
+}
+
+func (s *Server) addBan(w http.ResponseWriter, r *http.Request) {
+	d, ok := banDurations[r.PostFormValue("duration")]
+	if !ok {
+		s.renderBans(w, r, http.StatusUnprocessableEntity, "Choose how long the ban lasts.")
+		return
+	}
+	b := comments.Ban{
+		Kind:   comments.BanKind(r.PostFormValue("kind")),
+		Value:  r.PostFormValue("value"),
+		Reason: r.PostFormValue("reason"),
+	}
+	if d > 0 {
+		b.Until = s.now().Add(d)
+	}
+	b, err := s.comments.Ban(r.Context(), userOf(r).Name, b)
+	if err != nil {
+		// NormalizeBan's errors say what is wrong with the value.
+		s.renderBans(w, r, http.StatusUnprocessableEntity, "The ban was not added: "+err.Error())
+		return
+	}
+	s.backTo(w, r, fmt.Sprintf("Banned %s %s.", b.Kind, b.Value))
+}
+
+func (s *Server) removeBan(w http.ResponseWriter, r *http.Request) {
+	kind, value := comments.BanKind(r.PostFormValue("kind")), r.PostFormValue("value")
+	err := s.comments.Unban(r.Context(), userOf(r).Name, kind, value)
+	if errors.Is(err, comments.ErrNotBanned) {
+		s.notFound(w, r)
+		return
+	}
+	if err != nil {
+		s.serverError(w, r, "removing a ban", err)
+		return
+	}
+	s.backTo(w, r, fmt.Sprintf("Lifted the ban on %s %s.", kind, value))
+}
+
+func (s *Server) adminPosts(w http.ResponseWriter, r *http.Request) {
+	v := s.view()
+	v.Drafts = true
+	var list []adminPost
+	for _, p := range v.Posts() {
+		open, err := s.comments.AcceptsComments(r.Context(), p.Slug)
+		if err != nil {
+			s.serverError(w, r, "checking whether comments are open", err)
+			return
+		}
+		list = append(list, adminPost{Post: p, Open: open})
+	}
+	s.renderAdmin(w, r, http.StatusOK, "Posts", adminPage{Section: "posts", Posts: list})
+}
+
+func (s *Server) closePost(w http.ResponseWriter, r *http.Request) {
+	slug, by := r.PathValue("slug"), userOf(r).Name
+	var err error
+	var done string
+	switch r.PathValue("action") {
+	case "close":
+		err, done = s.comments.ClosePost(r.Context(), by, slug), "closed"
+	case "reopen":
+		err, done = s.comments.ReopenPost(r.Context(), by, slug), "reopened"
+	default:
+		s.notFound(w, r)
+		return
+	}
+	if errors.Is(err, comments.ErrNoPost) {
+		s.notFound(w, r)
+		return
+	}
+	if err != nil {
+		s.serverError(w, r, "closing or reopening a post", err)
+		return
+	}
+	s.backTo(w, r, "Comments on "+slug+" "+done+".")
+}
+
+func (s *Server) adminLog(w http.ResponseWriter, r *http.Request) {
+	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+	page = max(page, 1)
+	as, total, err := s.comments.Actions(r.Context(), page, adminPerPage)
+	if err != nil {
+		s.serverError(w, r, "reading the moderation log", err)
+		return
+	}
+	s.renderAdmin(w, r, http.StatusOK, "Moderation log", adminPage{
+		Section: "log", Actions: as, Total: total, Pager: adminPager(r.URL.Path, page, total),
+	})
+}
+
+// backup streams a consistent copy of the database (a read transaction's
+// view of it) while the site keeps serving.
+func (s *Server) backup(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Backup == nil {
+		s.notFound(w, r)
+		return
+	}
+	name := "milepost-" + s.now().UTC().Format("20060102-150405") + ".db"
+	h := w.Header()
+	h.Set("Content-Type", "application/octet-stream")
+	h.Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	if _, err := s.opts.Backup(r.Context(), w); err != nil {
+		// The status line has gone; all that is left is to log and cut the
+		// response short so the client sees an incomplete download.
+		s.log.ErrorContext(r.Context(), "streaming a backup", "err", err)
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// Backuper writes a consistent copy of the database.
+type Backuper func(ctx context.Context, w io.Writer) (int64, error)
