@@ -45,7 +45,7 @@ import (
 
 var (
 	killsFlag = flag.Int("kills", 10, "how many times TestKill9KeepsEveryAcknowledgedComment kills the server")
-	soakFlag  = flag.Duration("soak", 20*time.Second, "how long TestSoak puts load on the server")
+	soakFlag  = flag.Duration("soak", 5*time.Second, "how long TestSoak puts load on the server")
 	binFlag   = flag.String("milepost-bin", "", "test this milepost binary instead of building one from the module")
 )
 

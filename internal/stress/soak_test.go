@@ -48,7 +48,7 @@ func soakPosts() (map[string]string, []target) {
 	return files, targets
 }
 
-// TestSoak puts mixed traffic on the server for -soak (20s by default,
+// TestSoak puts mixed traffic on the server for -soak (5s by default, 30s in CI,
 // after a short warm-up): page views, missing pages, feed polls with and
 // without If-None-Match, static files and comments, from 32 clients. Every
 // answer must be right, and the server's memory must stay flat: its RSS at
