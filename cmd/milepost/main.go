@@ -1,16 +1,21 @@
 // Command milepost serves a running blog: Markdown posts from a content
-// directory, reader comments kept in a bbolt file, and feeds.
+// directory, reader comments kept in a bbolt file, and feeds. Its other
+// commands manage moderator accounts and move comments in and out of the
+// database while the server is stopped.
 package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
+	"milepost/internal/accounts"
 	"milepost/internal/app"
 	"milepost/internal/web"
 )
@@ -18,8 +23,22 @@ import (
 const usage = `Milepost serves a running blog.
 
 Usage:
-  milepost serve [flags]    serve the site (milepost serve -h for flags)
+  milepost serve [flags]                        serve the site
+  milepost user add NAME -role admin|moderator  add a moderator account (asks for its password)
+  milepost user passwd NAME                     set a user's password, ending their sessions
+  milepost user remove NAME                     remove a user (never the last admin)
+  milepost user list                            list the users
+  milepost export [-o FILE]                     write every comment, ban and moderation record as JSON
+  milepost import [-dry-run] FILE               import comments from a Milepost export, a WordPress
+                                                WXR file or a Disqus XML export
+  milepost backup -o FILE                       copy the database of a stopped server
+
+Every command takes -db FILE (default ./data/milepost.db). All but serve need
+the server stopped; a running server's backup is GET /admin/backup, for admins.
+"milepost COMMAND -h" lists a command's flags.
 `
+
+const defaultDB = "./data/milepost.db"
 
 func main() {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
@@ -33,7 +52,19 @@ func main() {
 	var err error
 	switch cmd, args := os.Args[1], os.Args[2:]; cmd {
 	case "serve":
-		err = serve(ctx, log, args)
+		if err := serve(ctx, log, args); err != nil {
+			log.Error("milepost failed", "err", err)
+			os.Exit(1)
+		}
+		return
+	case "user":
+		err = user(ctx, args)
+	case "export":
+		err = export(ctx, args)
+	case "import":
+		err = importCmd(ctx, args)
+	case "backup":
+		err = backup(ctx, args)
 	case "help", "-h", "-help", "--help":
 		fmt.Print(usage)
 		return
@@ -41,8 +72,15 @@ func main() {
 		fmt.Fprintf(os.Stderr, "milepost: unknown command %q\n\n%s", cmd, usage)
 		os.Exit(2)
 	}
-	if err != nil {
-		log.Error("milepost failed", "err", err)
+	var uerr usageError
+	switch {
+	case errors.As(err, &uerr):
+		fmt.Fprintf(os.Stderr, "milepost: %v\n\n", uerr.msg)
+		uerr.fs.SetOutput(os.Stderr)
+		uerr.fs.Usage()
+		os.Exit(2)
+	case err != nil:
+		fmt.Fprintf(os.Stderr, "milepost: %v\n", err)
 		os.Exit(1)
 	}
 }
@@ -52,7 +90,7 @@ func serve(ctx context.Context, log *slog.Logger, args []string) error {
 	cfg := app.ServeConfig{Log: log}
 	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fs.StringVar(&cfg.ContentDir, "content", "./content", "content directory: site.yaml, posts/, authors/")
-	fs.StringVar(&cfg.DBPath, "db", "./data/milepost.db", "bbolt database file (created with its directory if missing)")
+	fs.StringVar(&cfg.DBPath, "db", defaultDB, "bbolt database file (created with its directory if missing)")
 	fs.StringVar(&cfg.BaseURL, "base-url", "", "absolute URL the site is served at (overrides site.yaml's base_url)")
 	fs.BoolVar(&cfg.Drafts, "drafts", false, "show draft posts")
 	fs.StringVar(&cfg.ThemeDir, "theme", "", "theme directory whose files override the embedded default theme")
@@ -71,4 +109,168 @@ func serve(ctx context.Context, log *slog.Logger, args []string) error {
 	})
 	fs.Parse(args)
 	return app.Serve(ctx, cfg)
+}
+
+const userUsage = `Usage:
+  milepost user add NAME -role admin|moderator [-password-stdin] [-db FILE]
+  milepost user passwd NAME [-password-stdin] [-db FILE]
+  milepost user remove NAME [-db FILE]
+  milepost user list [-db FILE]
+
+A password is typed twice on the terminal, without being shown, or read as one
+line from standard input with -password-stdin. It needs 10 to 72 bytes.
+An admin may moderate, manage users and take backups; a moderator may moderate.
+"milepost user SUBCOMMAND -h" lists a subcommand's flags.
+`
+
+func user(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(os.Stderr, userUsage)
+		os.Exit(2)
+	}
+	sub, args := args[0], args[1:]
+	cfg := app.UsersConfig{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}
+	var role accounts.Role
+	fs := newFlagSet("user "+sub, "")
+	fs.StringVar(&cfg.DBPath, "db", defaultDB, "bbolt database `FILE`")
+	passwordStdin := func() {
+		fs.BoolVar(&cfg.PasswordStdin, "password-stdin", false, "read the password as one line from standard input instead of the terminal")
+	}
+	switch sub {
+	case "add":
+		fs.synopsis = "milepost user add NAME -role admin|moderator [flags]"
+		fs.Func("role", "the user's role, required: `admin|moderator` (an admin may moderate, manage users and take backups; a moderator may moderate)", func(v string) error {
+			r, err := accounts.ParseRole(v)
+			role = r
+			return err
+		})
+		passwordStdin()
+	case "passwd":
+		fs.synopsis = "milepost user passwd NAME [flags]"
+		passwordStdin()
+	case "remove":
+		fs.synopsis = "milepost user remove NAME [flags]"
+	case "list":
+		fs.synopsis = "milepost user list [flags]"
+	case "help", "-h", "-help", "--help":
+		fmt.Print(userUsage)
+		return nil
+	default:
+		fmt.Fprintf(os.Stderr, "milepost: unknown user command %q\n\n%s", sub, userUsage)
+		os.Exit(2)
+	}
+	pos := fs.parse(args)
+	if sub == "list" {
+		if len(pos) != 0 {
+			return fs.usageErr("user list takes no arguments")
+		}
+		return app.UserList(ctx, cfg)
+	}
+	if len(pos) != 1 {
+		return fs.usageErr("want exactly one user NAME")
+	}
+	switch sub {
+	case "add":
+		if role == "" {
+			return fs.usageErr("-role is required: admin or moderator")
+		}
+		return app.UserAdd(ctx, cfg, pos[0], role)
+	case "passwd":
+		return app.UserPasswd(ctx, cfg, pos[0])
+	default:
+		return app.UserRemove(ctx, cfg, pos[0])
+	}
+}
+
+func export(ctx context.Context, args []string) error {
+	fs := newFlagSet("export", "milepost export [-db FILE] [-o FILE]")
+	cfg := app.ExportConfig{Stdout: os.Stdout, Stderr: os.Stderr}
+	fs.StringVar(&cfg.DBPath, "db", defaultDB, "bbolt database `FILE`")
+	fs.StringVar(&cfg.Output, "o", "-", "`FILE` to write the export to (private: it holds emails and IP addresses); - for standard output")
+	if pos := fs.parse(args); len(pos) != 0 {
+		return fs.usageErr("export takes no arguments; name the output file with -o")
+	}
+	return app.Export(ctx, cfg)
+}
+
+func importCmd(ctx context.Context, args []string) error {
+	fs := newFlagSet("import", "milepost import [-db FILE] [-content DIR] [-dry-run] FILE\n\n"+
+		"FILE is a Milepost export, a WordPress WXR file or a Disqus XML export (- for\n"+
+		"standard input); the format is detected. Comments are placed on the posts of\n"+
+		"the content directory by slug or URL. Importing the same file again adds nothing.")
+	cfg := app.ImportConfig{Stdin: os.Stdin, Stdout: os.Stdout}
+	fs.StringVar(&cfg.DBPath, "db", defaultDB, "bbolt database `FILE` (created if missing)")
+	fs.StringVar(&cfg.ContentDir, "content", "./content", "content `DIR`: the comments go on its published posts")
+	fs.BoolVar(&cfg.DryRun, "dry-run", false, "report what would be imported, and change nothing")
+	pos := fs.parse(args)
+	if len(pos) != 1 {
+		return fs.usageErr("want exactly one FILE to import")
+	}
+	cfg.File = pos[0]
+	_, err := app.Import(ctx, cfg)
+	return err
+}
+
+func backup(ctx context.Context, args []string) error {
+	fs := newFlagSet("backup", "milepost backup -o FILE [-db FILE]\n\n"+
+		"Copies the database of a stopped server. A running server holds the database:\n"+
+		"download GET /admin/backup from it instead.")
+	cfg := app.BackupConfig{Stdout: os.Stdout, Stderr: os.Stderr}
+	fs.StringVar(&cfg.DBPath, "db", defaultDB, "bbolt database `FILE`")
+	fs.StringVar(&cfg.Output, "o", "", "`FILE` to write the copy to (private: it holds everything); - for standard output; required")
+	if pos := fs.parse(args); len(pos) != 0 {
+		return fs.usageErr("backup takes no arguments; name the output file with -o")
+	}
+	if cfg.Output == "" {
+		return fs.usageErr("-o FILE is required")
+	}
+	return app.Backup(ctx, cfg)
+}
+
+// flagSet is a command's flags, with the synopsis its -h prints first.
+type flagSet struct {
+	*flag.FlagSet
+	synopsis string
+}
+
+func newFlagSet(name, synopsis string) *flagSet {
+	fs := &flagSet{FlagSet: flag.NewFlagSet(name, flag.ExitOnError), synopsis: synopsis}
+	fs.Usage = func() {
+		out := fs.Output()
+		fmt.Fprintf(out, "Usage:\n  %s\n\nFlags:\n", fs.synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses args, which may mix flags and positional arguments ("user
+// add kay -role admin"), and returns the positional ones. Everything after
+// "--" is positional.
+func (fs *flagSet) parse(args []string) []string {
+	var pos []string
+	for len(args) > 0 {
+		fs.Parse(args) // exits on a bad flag, or after -h
+		rest := fs.Args()
+		if used := args[:len(args)-len(rest)]; len(used) > 0 && used[len(used)-1] == "--" {
+			return append(pos, rest...)
+		}
+		if len(rest) == 0 {
+			break
+		}
+		pos, args = append(pos, rest[0]), rest[1:]
+	}
+	return pos
+}
+
+// usageError is a command line that makes no sense: main prints it with the
+// command's usage and exits with status 2.
+type usageError struct {
+	fs  *flagSet
+	msg string
+}
+
+func (e usageError) Error() string { return e.msg }
+
+func (fs *flagSet) usageErr(msg string) error {
+	return usageError{fs: fs, msg: strings.TrimSpace(msg)}
 }

@@ -91,8 +91,7 @@ func UserPasswd(ctx context.Context, cfg UsersConfig, name string) (err error) {
 }
 
 // UserRemove deletes a user and their sessions. It refuses to remove the
-// last admin, who is the only one who could add users again from the admin
-// pages.
+// last admin: only an admin may download backups from the running server.
 func UserRemove(ctx context.Context, cfg UsersConfig, name string) (err error) {
 	norm, err := accounts.NormalizeName(name)
 	if err != nil {
@@ -134,7 +133,7 @@ func UserRemove(ctx context.Context, cfg UsersConfig, name string) (err error) {
 
 // ErrLastAdmin is matched by UserRemove's error when asked to remove the
 // only admin.
-var ErrLastAdmin = errors.New("it is the last admin, and without one nobody can manage users or take backups; " +
+var ErrLastAdmin = errors.New("it is the last admin, and without one nobody could download backups from the running server (GET /admin/backup); " +
 	"add another admin first (milepost user add NAME -role admin)")
 
 // UserList writes a table of the users, by name: name, role, and when the
@@ -209,8 +208,9 @@ func readPassword(ctx context.Context, cfg UsersConfig, prompt string) (string, 
 			return "", errors.New("reading password: standard input is not a terminal; pipe the password in with -password-stdin")
 		}
 		password, err = accounts.ReadPassword(tty, cfg.Stderr, prompt, true)
-		if errors.Is(err, accounts.ErrNotTerminal) {
-			err = fmt.Errorf("%w; pipe the password in with -password-stdin", err)
+		if err != nil && !errors.Is(err, accounts.ErrPasswordMismatch) {
+			// Not a terminal, or one whose echo cannot be turned off.
+			err = fmt.Errorf("%w; to give the password without a terminal, pipe it in with -password-stdin", err)
 		}
 	}
 	if err != nil {
