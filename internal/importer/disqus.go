@@ -46,7 +46,7 @@ type dsqPost struct {
 
 // parseDisqus reads the rest of a Disqus export. Posts may name threads that
 // come later in the file, so threads are matched up at the end.
-func parseDisqus(d *xml.Decoder) ([]Item, error) {
+func parseDisqus(d *decoder) ([]Item, error) {
 	threads := make(map[string]PostRef)
 	threadLine := make(map[string]int)
 	postLine := make(map[string]int)

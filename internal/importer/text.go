@@ -2,7 +2,9 @@ package importer
 
 import (
 	"net/url"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -28,10 +30,13 @@ func htmlToMarkdown(src string, keepNewlines bool) string {
 	nodes, err := html.ParseFragment(strings.NewReader(src), &html.Node{
 		Type: html.ElementNode, Data: "body", DataAtom: atom.Body,
 	})
-	if err != nil { // only a failing reader, which a strings.Reader is not
-		return ""
-	}
 	w := &mdWriter{keepNewlines: keepNewlines}
+	if err != nil {
+		// The parser refuses elements nested more than 512 deep; keep the
+		// text, which is all such a comment could sensibly have.
+		w.text(tokenText(src))
+		return w.finish()
+	}
 	for _, n := range nodes {
 		w.node(n, 0)
 	}
@@ -152,7 +157,7 @@ func (w *mdWriter) list(n *html.Node, depth int) {
 		marker := "- "
 		if n.DataAtom == atom.Ol {
 			num++
-			marker = itoa(num) + ". "
+			marker = strconv.Itoa(num) + ". "
 		}
 		items = append(items, prefixLines(s, marker, strings.Repeat(" ", len(marker)), ""))
 	}
@@ -177,6 +182,7 @@ func (w *mdWriter) link(n *html.Node) {
 			href = strings.TrimSpace(a.Val)
 		}
 	}
+	href = unwrapDisqus(href)
 	dest, ok := linkDest(href)
 	switch {
 	case !ok:
@@ -192,7 +198,7 @@ func (w *mdWriter) link(n *html.Node) {
 // linkDest checks that href is an absolute http, https or mailto address
 // and escapes it for a Markdown link destination.
 func linkDest(href string) (string, bool) {
-	if href == "" {
+	if href == "" || !utf8.ValidString(href) {
 		return "", false
 	}
 	u, err := url.Parse(href)
@@ -214,6 +220,25 @@ func linkDest(href string) (string, bool) {
 	return destEscaper.Replace(href), true
 }
 
+// unwrapDisqus returns the real address behind a Disqus redirect,
+// https://disq.us/url?url=<address>:<hash>&cuid=…, which Disqus exports put
+// in place of every link; other addresses come back as they are.
+func unwrapDisqus(href string) string {
+	u, err := url.Parse(href)
+	if err != nil || !strings.EqualFold(u.Host, "disq.us") || u.Path != "/url" {
+		return href
+	}
+	target := u.Query().Get("url")
+	// The hash is not a port: those are digits.
+	if i := strings.LastIndexByte(target, ':'); i >= 0 && !isDigits(target[i+1:]) && !strings.Contains(target[i+1:], "/") {
+		target = target[:i]
+	}
+	if _, ok := linkDest(target); !ok {
+		return href
+	}
+	return target
+}
+
 var destEscaper = strings.NewReplacer(
 	" ", "%20", "(", "%28", ")", "%29", "<", "%3C", ">", "%3E",
 	"[", "%5B", "]", "%5D", "\\", "%5C", "`", "%60", "\"", "%22",
@@ -228,16 +253,22 @@ func escapeLinkText(s string) string {
 func (w *mdWriter) text(s string) {
 	s = strings.ReplaceAll(s, "\u00a0", " ") // &nbsp;
 	if !w.keepNewlines {
-		s = strings.Join(strings.FieldsFunc(s, isHTMLSpace), " ")
-		// Fields drops a leading or trailing space that separates this
-		// text from its neighbours.
-		if s == "" {
-			w.inline.WriteByte(' ')
+		// Runs of white space are one space, kept at either end only when
+		// the text has it there: "un<b>like</b>ly" is one word.
+		words := strings.Join(strings.FieldsFunc(s, isHTMLSpace), " ")
+		if words == "" {
+			if s != "" {
+				w.inline.WriteByte(' ')
+			}
 			return
 		}
-		w.inline.WriteByte(' ')
-		w.inline.WriteString(escapeText(s))
-		w.inline.WriteByte(' ')
+		if isHTMLSpace(rune(s[0])) {
+			w.inline.WriteByte(' ')
+		}
+		w.inline.WriteString(escapeText(words))
+		if isHTMLSpace(rune(s[len(s)-1])) {
+			w.inline.WriteByte(' ')
+		}
 		return
 	}
 	s = strings.ReplaceAll(s, "\r\n", "\n")
@@ -327,6 +358,48 @@ func plainText(n *html.Node) string {
 	return b.String()
 }
 
+// tokenText is the text of src, found without building a tree: <br> and
+// the ends of paragraphs become newlines; dropped elements' content is left
+// out.
+func tokenText(src string) string {
+	var b strings.Builder
+	z := html.NewTokenizer(strings.NewReader(src))
+	skip := 0 // how many dropped elements we are inside
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			return b.String()
+		case html.TextToken:
+			if skip == 0 {
+				b.Write(z.Text())
+			}
+		case html.StartTagToken:
+			name, _ := z.TagName()
+			a := atom.Lookup(name)
+			switch {
+			case a == atom.Br:
+				b.WriteByte('\n')
+			case dropped[a] && !voidElements[a]:
+				skip++
+			}
+		case html.EndTagToken:
+			name, _ := z.TagName()
+			a := atom.Lookup(name)
+			switch {
+			case dropped[a] && !voidElements[a]:
+				skip = max(skip-1, 0)
+			case blocks[a]:
+				b.WriteString("\n\n")
+			}
+		}
+	}
+}
+
+// Dropped elements that have no end tag.
+var voidElements = map[atom.Atom]bool{
+	atom.Img: true, atom.Input: true, atom.Embed: true, atom.Frame: true,
+}
+
 // escapeText backslash-escapes a "<" that could start a tag or autolink and
 // a "&" that starts what looks like an entity, so Markdown shows them as
 // typed.
@@ -376,10 +449,3 @@ func entityAt(s string) bool {
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 func isHex(c byte) bool   { return isDigit(c) || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
 func isAlnum(c byte) bool { return isDigit(c) || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
-
-func itoa(n int) string {
-	if n < 10 {
-		return string(rune('0' + n))
-	}
-	return itoa(n/10) + string(rune('0'+n%10))
-}

@@ -31,7 +31,7 @@ const wxrDate = "2006-01-02 15:04:05"
 
 // parseWXR reads the <item>s of a WordPress export (posts, pages and the
 // like) and the <wp:comment>s inside them.
-func parseWXR(d *xml.Decoder) ([]Item, error) {
+func parseWXR(d *decoder) ([]Item, error) {
 	var items []Item
 	seen := make(map[string]int) // comment_id → the line it was first on
 	err := walk(d, func(start xml.StartElement) (bool, error) {
@@ -49,7 +49,7 @@ func parseWXR(d *xml.Decoder) ([]Item, error) {
 }
 
 // parseWXRItem reads one <item> after its start tag, through its end tag.
-func parseWXRItem(d *xml.Decoder, seen map[string]int) ([]Item, error) {
+func parseWXRItem(d *decoder, seen map[string]int) ([]Item, error) {
 	var ref PostRef
 	type located struct {
 		c    wxrComment

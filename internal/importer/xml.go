@@ -11,17 +11,19 @@ import (
 // parseXML reads the root element to tell a WordPress export from a Disqus
 // one, then hands the rest of the document to the reader for that format.
 func parseXML(r io.Reader) (Format, []Item, error) {
-	d := xml.NewDecoder(r)
+	raw := xml.NewDecoder(r)
 	// Exports are machine-written, but titles and names sometimes carry
 	// HTML entities such as &nbsp; outside CDATA.
-	d.Entity = xml.HTMLEntity
-	d.CharsetReader = func(label string, input io.Reader) (io.Reader, error) {
+	raw.Entity = xml.HTMLEntity
+	raw.CharsetReader = func(label string, input io.Reader) (io.Reader, error) {
 		switch strings.ToLower(label) {
 		case "us-ascii", "ascii":
 			return input, nil // a subset of UTF-8; non-ASCII bytes still fail as invalid UTF-8
 		}
 		return nil, fmt.Errorf("only UTF-8 is supported; convert the file first (for example: iconv -f %s -t UTF-8)", label)
 	}
+	d := &decoder{raw: raw}
+	d.Decoder = xml.NewTokenDecoder(&depthLimit{d: d})
 
 	root, err := rootElement(d)
 	if err != nil {
@@ -53,7 +55,7 @@ func parseXML(r io.Reader) (Format, []Item, error) {
 
 // rootElement reads up to the document's first element, allowing only what
 // may come before it.
-func rootElement(d *xml.Decoder) (xml.StartElement, error) {
+func rootElement(d *decoder) (xml.StartElement, error) {
 	for {
 		tok, err := d.Token()
 		if err == io.EOF {
@@ -95,7 +97,7 @@ func isWP(n xml.Name, local string) bool {
 // returns true, or returns false to have walk look inside it. walk returns
 // once the root has ended and only blank space, comments and processing
 // instructions follow.
-func walk(d *xml.Decoder, visit func(xml.StartElement) (bool, error)) error {
+func walk(d *decoder, visit func(xml.StartElement) (bool, error)) error {
 	depth := 0
 	for depth >= 0 {
 		tok, err := d.Token()
@@ -134,6 +136,42 @@ func walk(d *xml.Decoder, visit func(xml.StartElement) (bool, error)) error {
 	}
 }
 
+// maxXMLDepth bounds how deeply elements may nest, so that a hostile file
+// cannot make the decoder hold millions of open elements. Real exports nest
+// five or six deep.
+const maxXMLDepth = 256
+
+// decoder is the XML decoder the format readers use: an xml.Decoder reading
+// tokens through depthLimit, with the line numbers of the one underneath.
+type decoder struct {
+	*xml.Decoder
+	raw *xml.Decoder
+}
+
+// InputPos is the line and column the raw decoder has reached.
+func (d *decoder) InputPos() (line, column int) { return d.raw.InputPos() }
+
+// depthLimit passes on the raw decoder's tokens, failing once elements nest
+// deeper than maxXMLDepth. Everything above it, DecodeElement and Skip
+// included, is bounded by it.
+type depthLimit struct {
+	d     *decoder
+	depth int
+}
+
+func (l *depthLimit) Token() (xml.Token, error) {
+	tok, err := l.d.raw.Token()
+	switch tok.(type) {
+	case xml.StartElement:
+		if l.depth++; l.depth > maxXMLDepth {
+			return nil, posError(l.d, "elements nested more than %d deep", maxXMLDepth)
+		}
+	case xml.EndElement:
+		l.depth--
+	}
+	return tok, err
+}
+
 // lineError is an error already placed on a line of the input.
 type lineError struct {
 	line int
@@ -143,14 +181,14 @@ type lineError struct {
 func (e *lineError) Error() string { return fmt.Sprintf("line %d: %s", e.line, e.msg) }
 
 // posError is an error at the decoder's current position.
-func posError(d *xml.Decoder, format string, args ...any) error {
+func posError(d *decoder, format string, args ...any) error {
 	line, _ := d.InputPos()
 	return &lineError{line: line, msg: fmt.Sprintf(format, args...)}
 }
 
 // xmlError makes an error from the decoder say where it happened: syntax
 // errors carry their line already; a cut-short file is called that.
-func xmlError(d *xml.Decoder, err error) error {
+func xmlError(d *decoder, err error) error {
 	var le *lineError
 	var syn *xml.SyntaxError
 	switch {
