@@ -16,10 +16,20 @@ func parseMilepost(r io.Reader) ([]Item, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A comment that was itself imported keeps the key of the system it
+	// came from, so that restoring an export and then importing the
+	// original file again adds nothing twice.
+	sources := make(map[uint64]string, len(e.Comments))
+	for _, c := range e.Comments {
+		sources[c.ID] = c.Source
+		if c.Source == "" {
+			sources[c.ID] = milepostSource(c.ID)
+		}
+	}
 	items := make([]Item, 0, len(e.Comments))
 	for _, c := range e.Comments {
 		it := Item{
-			Source:  milepostSource(c.ID),
+			Source:  sources[c.ID],
 			PostRef: PostRef{Slug: c.Post},
 			Name:    strings.TrimSpace(c.Name),
 			Email:   strings.TrimSpace(c.Email),
@@ -30,7 +40,10 @@ func parseMilepost(r io.Reader) ([]Item, error) {
 			IP:      strings.TrimSpace(c.IP),
 		}
 		if c.Parent != 0 {
-			it.ParentSource = milepostSource(c.Parent)
+			it.ParentSource = sources[c.Parent]
+			if it.ParentSource == "" {
+				it.ParentSource = milepostSource(c.Parent)
+			}
 		}
 		items = append(items, it)
 	}

@@ -433,3 +433,16 @@ func TestParseReadError(t *testing.T) {
 type iotestErr struct{ err error }
 
 func (e iotestErr) Read([]byte) (int, error) { return 0, e.err }
+
+func TestMilepostExportKeepsTheSourcesOfImportedComments(t *testing.T) {
+	in := `{"version": 2, "comments": [
+	  {"id": 7, "post": "massage-during-training", "body": "From WordPress", "status": "approved", "created": "2011-10-04T08:14:00Z", "source": "wxr:11"},
+	  {"id": 8, "post": "massage-during-training", "parent": 7, "body": "Written here", "status": "approved", "created": "2011-10-05T08:14:00Z"}]}`
+	_, items, err := Parse(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != 2 || items[0].Source != "wxr:11" || items[1].Source != "milepost:8" || items[1].ParentSource != "wxr:11" {
+		t.Fatalf("sources: %+v", items)
+	}
+}

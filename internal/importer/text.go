@@ -358,8 +358,8 @@ func plainText(n *html.Node) string {
 	return b.String()
 }
 
-// tokenText is the text of src, found without building a tree: <br> and
-// the ends of paragraphs become newlines; dropped elements' content is left
+// tokenText is the text of src, found without building a tree: <br> is a
+// newline, and paragraphs are apart; dropped elements' content is left
 // out.
 func tokenText(src string) string {
 	var b strings.Builder
@@ -381,6 +381,8 @@ func tokenText(src string) string {
 				b.WriteByte('\n')
 			case dropped[a] && !voidElements[a]:
 				skip++
+			case blocks[a]:
+				b.WriteString("\n\n")
 			}
 		case html.EndTagToken:
 			name, _ := z.TagName()

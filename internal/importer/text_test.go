@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -110,6 +111,42 @@ func TestDeepHTML(t *testing.T) {
 		}
 		if n := strings.Count(got, ">"); n > 2*maxNest {
 			t.Errorf("%d levels: %d quote markers, with %d levels followed", levels, n, maxNest)
+		}
+	}
+}
+
+// Inputs that are hard on an HTML parser convert in well under the test
+// timeout and keep their text.
+func TestPathologicalHTML(t *testing.T) {
+	n := MaxContentBytes / 4 // large enough to nest far past 512, small enough to be quick
+	tests := []struct {
+		name, in string
+		text     string // a sample of what must survive
+	}{
+		{"links", strings.Repeat("<a href=https://x.example/>x", n/28), "[x](https://x.example/)"},
+		{"formatting", strings.Repeat("<b><i><u>x", n/10), "x"},
+		{"deep then wide", strings.Repeat("<div>", 500) + strings.Repeat("<b>x", n/4), "xxxx"},
+		{"tables", strings.Repeat("<table><tr><td>x", n/16), "x"},
+		{"paragraphs", strings.Repeat("<p>x", n/4), "x\n\nx"},
+		{"quotes", strings.Repeat("<blockquote>x", n/13), "x"},
+		{"lists", strings.Repeat("<ul><li>x", n/9), "x"},
+		{"entities", strings.Repeat("&lt;a&amp;copy;", n/15), `\<a\&copy;`},
+		{"breaks", strings.Repeat("x<br>", n/5), "x\nx"},
+		{"selects", strings.Repeat("<select><option>x", n/17), ""},
+	}
+	for _, tc := range tests {
+		for _, keep := range []bool{false, true} {
+			start := time.Now()
+			got := htmlToMarkdown(tc.in, keep)
+			if d := time.Since(start); d > 10*time.Second {
+				t.Errorf("%s: %v", tc.name, d)
+			}
+			if !strings.Contains(got, tc.text) {
+				t.Errorf("%s (keepNewlines %v): %q not in %q…", tc.name, keep, tc.text, got[:min(len(got), 80)])
+			}
+			if tag := leftoverTag(got); tag != "" {
+				t.Errorf("%s: a tag survives: %q", tc.name, tag)
+			}
 		}
 	}
 }

@@ -139,6 +139,7 @@ func (c wxrComment) item(ref PostRef) (it Item, keep bool, err error) {
 	case "1", "approve", "approved":
 		status = StatusApproved
 	case "0", "hold", "":
+		// Missing is held for a moderator: the safe guess.
 		status = StatusPending
 	case "spam":
 		status = StatusSpam
