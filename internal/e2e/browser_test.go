@@ -9,9 +9,11 @@ package e2e
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -40,7 +42,22 @@ var browser struct {
 	cancel  func()
 }
 
+// minParallel is how many parallel tests may run at once unless -parallel
+// says otherwise. The default, GOMAXPROCS, suits tests that keep the CPUs
+// busy; these mostly wait, for the browser and for a comment form to be old
+// enough for the spam guards, so on a machine with few CPUs they would wait
+// in turn for nothing.
+const minParallel = 4
+
 func TestMain(m *testing.M) {
+	flag.Parse()
+	explicit := false
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "test.parallel" })
+	if f := flag.Lookup("test.parallel"); f != nil && !explicit {
+		if n, err := strconv.Atoi(f.Value.String()); err == nil && n < minParallel {
+			_ = f.Value.Set(strconv.Itoa(minParallel))
+		}
+	}
 	code := m.Run()
 	if browser.cancel != nil {
 		// Cancelling the allocator waits for the browser to exit, so its
@@ -217,6 +234,26 @@ func (tb *tab) clickAndLoad(sel string) int64 {
 		tb.t.Fatalf("clicking %s: no response", sel)
 	}
 	return res.Status
+}
+
+// waitPageAge waits, as a person reading and typing would have, until d has
+// passed since the tab's page began to arrive (its navigation's
+// responseStart, after any redirects). The server stamps a form before it
+// sends the page, so a form on the page is at least d old afterwards, by the
+// server's clock as well.
+func (tb *tab) waitPageAge(d time.Duration) {
+	tb.t.Helper()
+	// A few milliseconds more, for the two processes' clocks.
+	const margin = 50
+	run(tb, "waiting for the page to age", chromedp.Evaluate[float64](fmt.Sprintf(`new Promise((resolve, reject) => {
+		const nav = performance.getEntriesByType("navigation")[0];
+		if (!nav || !nav.responseStart) {
+			reject(new Error("the page has no navigation timing"));
+			return;
+		}
+		const left = Math.max(0, nav.responseStart + %d - performance.now());
+		setTimeout(() => resolve(left), left);
+	})`, d.Milliseconds()+margin), chromedp.EvalAwaitPromise))
 }
 
 // text is the rendered text of the first element the selector finds.

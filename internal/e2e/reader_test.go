@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+
+	"milepost/internal/web"
 )
 
 var commentAnchor = regexp.MustCompile(`^` + regexp.QuoteMeta(postPath) + `\?posted=([0-9]+)#comment-([0-9]+)$`)
@@ -30,11 +32,70 @@ func landedOn(t *testing.T, tb *tab, base string) string {
 	return id
 }
 
+// honeypot is what honeypotJS reports about the comment form's trap field.
+type honeypot struct {
+	Present  bool    `json:"present"`
+	Value    string  `json:"value"`
+	Right    float64 `json:"right"`  // its box's right edge, in page coordinates
+	Bottom   float64 `json:"bottom"` // its box's bottom edge, in page coordinates
+	Width    float64 `json:"width"`
+	Height   float64 `json:"height"`
+	Clipped  bool    `json:"clipped"`  // inside a box of at most 1px that hides what overflows it
+	TabIndex int     `json:"tabIndex"` // -1 leaves it out of the Tab order
+	Hidden   bool    `json:"hidden"`   // inside aria-hidden="true"
+}
+
+const honeypotJS = `(() => {
+	const el = document.getElementById("field-homepage");
+	if (!el) return { present: false };
+	const r = el.getBoundingClientRect();
+	const box = el.closest(".trap");
+	const cs = box && getComputedStyle(box);
+	return {
+		present: true,
+		value: el.value,
+		right: r.right + scrollX,
+		bottom: r.bottom + scrollY,
+		width: r.width,
+		height: r.height,
+		clipped: !!box && cs.overflow === "hidden" && box.getBoundingClientRect().width <= 1 && box.getBoundingClientRect().height <= 1,
+		tabIndex: el.tabIndex,
+		hidden: !!el.closest('[aria-hidden="true"]'),
+	};
+})()`
+
+// sendCommentForm sends the comment form in the tab as a person would on a
+// server with web.DefaultGuards: not before the form is old enough for the
+// time guard, and with the honeypot field there but out of a person's sight
+// and reach, and still empty after they filled the form in. It returns the
+// status of the page the browser lands on.
+func sendCommentForm(t *testing.T, tb *tab) int64 {
+	t.Helper()
+	tb.waitPageAge(web.DefaultGuards.MinFormAge)
+	hp := eval[honeypot](tb, honeypotJS)
+	if !hp.Present {
+		t.Errorf("the comment form has no #field-homepage: the honeypot guard is off")
+	} else {
+		if hp.Value != "" {
+			t.Errorf("the honeypot field holds %q after a person filled the form in; the server will take them for a bot", hp.Value)
+		}
+		if onPage := hp.Right > 0 && hp.Bottom > 0 && hp.Width > 0 && hp.Height > 0; onPage && !hp.Clipped {
+			t.Errorf("a person can see the honeypot field: %+v", hp)
+		}
+		if hp.TabIndex >= 0 || !hp.Hidden {
+			t.Errorf("the honeypot field is in the Tab order or not aria-hidden: %+v", hp)
+		}
+	}
+	return tb.clickAndLoad(`#comment-form button[type="submit"]`)
+}
+
 // TestNewcomerReadsCommentsAndReplies is a first visit: from the home page to
 // the story, its author and seed comments, then a comment of one's own and a
-// reply to it, both still there after a reload.
+// reply to it, both still there after a reload. The spam guards are on, as
+// on a new site, and the newcomer takes a couple of seconds over each form.
 func TestNewcomerReadsCommentsAndReplies(t *testing.T) {
-	srv := startServer(t, nil)
+	t.Parallel()
+	srv := startServer(t, nil, withGuards(web.DefaultGuards))
 	tb := newTab(t)
 
 	if status := tb.navigate(srv.base + "/"); status != 200 {
@@ -85,7 +146,7 @@ func TestNewcomerReadsCommentsAndReplies(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("field-name"), name),
 		chromedp.SendKeys(chromedp.ID("field-body"), body),
 	)
-	if status := tb.clickAndLoad(`#comment-form button[type="submit"]`); status != 200 {
+	if status := sendCommentForm(t, tb); status != 200 {
 		t.Fatalf("posting the comment: the page after it has status %d", status)
 	}
 	mine := landedOn(t, tb, srv.base)
@@ -120,7 +181,7 @@ func TestNewcomerReadsCommentsAndReplies(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("field-name"), replyName),
 		chromedp.SendKeys(chromedp.ID("field-body"), replyBody),
 	)
-	if status := tb.clickAndLoad(`#comment-form button[type="submit"]`); status != 200 {
+	if status := sendCommentForm(t, tb); status != 200 {
 		t.Fatalf("posting the reply: the page after it has status %d", status)
 	}
 	reply := landedOn(t, tb, srv.base)
@@ -154,9 +215,11 @@ func TestNewcomerReadsCommentsAndReplies(t *testing.T) {
 
 // TestCommentFormKeepsTextWhenNameIsMissing sends the form without a name: the
 // page answers 422 with the error next to the name field, and the comment the
-// reader typed is still in the textarea.
+// reader typed is still in the textarea. The spam guards are on: the form
+// shown again is a new form, with a new time stamp and the honeypot.
 func TestCommentFormKeepsTextWhenNameIsMissing(t *testing.T) {
-	srv := startServer(t, nil)
+	t.Parallel()
+	srv := startServer(t, nil, withGuards(web.DefaultGuards))
 	tb := newTab(t)
 	if status := tb.navigate(srv.base + postPath); status != 200 {
 		t.Fatalf("the story: status %d", status)
@@ -165,7 +228,7 @@ func TestCommentFormKeepsTextWhenNameIsMissing(t *testing.T) {
 	tb.do("typing a comment", chromedp.SendKeys(chromedp.ID("field-body"), body))
 
 	// The status comes from the browser's network events for the document.
-	if status := tb.clickAndLoad(`#comment-form button[type="submit"]`); status != 422 {
+	if status := sendCommentForm(t, tb); status != 422 {
 		t.Errorf("sending the form without a name: status %d, want 422", status)
 	}
 	if tb.count("#error-name") != 1 {
@@ -220,7 +283,7 @@ func TestCommentFormKeepsTextWhenNameIsMissing(t *testing.T) {
 
 	// Fixing the name sends the same text.
 	tb.do("typing a name", chromedp.SendKeys(chromedp.ID("field-name"), "Late Name"))
-	if status := tb.clickAndLoad(`#comment-form button[type="submit"]`); status != 200 {
+	if status := sendCommentForm(t, tb); status != 200 {
 		t.Fatalf("sending the fixed form: status %d", status)
 	}
 	id := landedOn(t, tb, srv.base)

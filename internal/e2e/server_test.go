@@ -16,7 +16,12 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
+	"milepost/internal/accounts"
 	"milepost/internal/app"
+	"milepost/internal/bolt"
+	"milepost/internal/web"
 )
 
 const (
@@ -33,11 +38,56 @@ type server struct {
 	posts atomic.Int64 // form posts sent so far, see send
 }
 
+// serverOption changes how startServer sets up its server.
+type serverOption func(*serverSetup)
+
+type serverSetup struct {
+	guards web.Guards
+	// prepare runs, in order, on the new database before the server opens it.
+	prepare []func(t *testing.T, dbPath string)
+}
+
+// withGuards runs the server with the comment form's spam guards g. Without
+// it they are all off (the zero web.Guards), so that a test can send forms
+// as fast as it likes and without a time stamp.
+func withGuards(g web.Guards) serverOption {
+	return func(s *serverSetup) { s.guards = g }
+}
+
+// withAccount creates a user in the database before the server starts, as
+// `milepost user add` would, but with the cheapest bcrypt cost.
+func withAccount(name string, role accounts.Role, password string) serverOption {
+	return func(s *serverSetup) {
+		s.prepare = append(s.prepare, func(t *testing.T, dbPath string) {
+			t.Helper()
+			ctx := t.Context()
+			db, err := bolt.Open(ctx, dbPath)
+			if err != nil {
+				t.Fatalf("opening the database to add %s: %v", name, err)
+			}
+			accts, err := accounts.NewService(db, accounts.Options{Cost: bcrypt.MinCost})
+			if err == nil {
+				_, err = accts.Add(ctx, name, role, password)
+			}
+			if cerr := db.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				t.Fatalf("adding the account %s: %v", name, err)
+			}
+		})
+	}
+}
+
 // startServer copies the sample site into a temporary directory, adds the
 // extra files (path relative to the content directory → text) and serves it
 // with a new database on a free port until the test ends.
-func startServer(t *testing.T, extra map[string]string) *server {
+func startServer(t *testing.T, extra map[string]string, opts ...serverOption) *server {
 	t.Helper()
+	var setup serverSetup
+	for _, o := range opts {
+		o(&setup)
+	}
 	dir := t.TempDir()
 	contentDir := filepath.Join(dir, "content")
 	if err := os.CopyFS(contentDir, os.DirFS(filepath.Join("..", "..", "content"))); err != nil {
@@ -52,6 +102,10 @@ func startServer(t *testing.T, extra map[string]string) *server {
 			t.Fatal(err)
 		}
 	}
+	dbPath := filepath.Join(dir, "milepost.db")
+	for _, prepare := range setup.prepare {
+		prepare(t, dbPath)
+	}
 
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
@@ -60,8 +114,9 @@ func startServer(t *testing.T, extra map[string]string) *server {
 		done <- app.Serve(ctx, app.ServeConfig{
 			Addr:       "127.0.0.1:0",
 			ContentDir: contentDir,
-			DBPath:     filepath.Join(dir, "milepost.db"),
+			DBPath:     dbPath,
 			BaseURL:    "http://milepost.test",
+			Guards:     setup.guards,
 			Log:        slog.New(slog.NewTextHandler(io.Discard, nil)),
 			Ready:      func(addr string) { ready <- addr },
 		})

@@ -53,7 +53,7 @@ func (s *Server) postComment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if problem := s.checkGuards(r, p.Slug); problem != "" {
-		s.renderPost(w, r, http.StatusUnprocessableEntity, v, p, commentForm{Values: formInput(r, p.Slug), Problem: problem})
+		s.renderPost(w, r, http.StatusUnprocessableEntity, v, p, commentForm{Values: formInput(r, p.Slug), Problem: problem, Token: s.keptToken(r, p.Slug)})
 		return
 	}
 	in := formInput(r, p.Slug)
@@ -65,7 +65,7 @@ func (s *Server) postComment(w http.ResponseWriter, r *http.Request) {
 	)
 	switch {
 	case errors.As(err, &invalid):
-		s.renderPost(w, r, http.StatusUnprocessableEntity, v, p, commentForm{Values: in, Errors: invalid})
+		s.renderPost(w, r, http.StatusUnprocessableEntity, v, p, commentForm{Values: in, Errors: invalid, Token: s.keptToken(r, p.Slug)})
 		return
 	case errors.As(err, &banned):
 		s.errorPage(w, r, http.StatusForbidden, "You cannot comment here", banMessage(banned))
@@ -77,7 +77,7 @@ func (s *Server) postComment(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r)
 		return
 	case errors.Is(err, comments.ErrDuplicate):
-		s.renderPost(w, r, http.StatusUnprocessableEntity, v, p, commentForm{Values: in,
+		s.renderPost(w, r, http.StatusUnprocessableEntity, v, p, commentForm{Values: in, Token: s.keptToken(r, p.Slug),
 			Problem: "You have just posted this same comment. It is already on the page; there is no need to send it again."})
 		return
 	case err != nil:
@@ -122,6 +122,18 @@ func (s *Server) checkGuards(r *http.Request, slug string) string {
 		return msgStaleForm
 	}
 	return ""
+}
+
+// keptToken returns the form's own time stamp when it is genuine and not
+// stale, so that a form shown again to fix a mistake keeps counting from
+// when the reader first opened it; otherwise "" for a fresh one.
+func (s *Server) keptToken(r *http.Request, slug string) string {
+	token := r.PostForm.Get("ts")
+	age, ok := s.signer.formAge(token, slug, s.now())
+	if !ok || (s.opts.Guards.MaxFormAge > 0 && age > s.opts.Guards.MaxFormAge) {
+		return ""
+	}
+	return token
 }
 
 // readerCookie remembers the name, email and website a reader last used, so

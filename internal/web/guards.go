@@ -71,7 +71,9 @@ func (s signer) valid(sig string, parts ...string) bool {
 // formToken is the signed time stamp the comment form carries: when the page
 // was served, and for which post.
 func (s signer) formToken(slug string, at time.Time) string {
-	ts := strconv.FormatInt(at.Unix(), 10)
+	// Milliseconds: whole seconds would let a form through up to a second
+	// early.
+	ts := strconv.FormatInt(at.UnixMilli(), 10)
 	return ts + "." + s.sign("form", slug, ts)
 }
 
@@ -81,11 +83,11 @@ func (s signer) formAge(token, slug string, now time.Time) (time.Duration, bool)
 	if !ok || !s.valid(sig, "form", slug, ts) {
 		return 0, false
 	}
-	sec, err := strconv.ParseInt(ts, 10, 64)
+	ms, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil {
 		return 0, false
 	}
-	return now.Sub(time.Unix(sec, 0)), true
+	return now.Sub(time.UnixMilli(ms)), true
 }
 
 // commenterCookie names the cookie that carries a reader's signed commenter

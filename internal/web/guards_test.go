@@ -173,3 +173,33 @@ func mustGuards(t *testing.T, proxies ...string) web.Guards {
 	}
 	return g
 }
+
+func TestAFormShownAgainKeepsItsTimeStamp(t *testing.T) {
+	h := newHarness(t, massageSite(""), withGuards(web.Guards{MinFormAge: 2 * time.Second, MaxFormAge: 24 * time.Hour}))
+	served := h.clock.Now()
+	form := h.freshForm("", "Forgot my name")
+	h.clock.Set(served.Add(30 * time.Second))
+	res := h.postForm("/posts/massage/comments", form)
+	if res.status != http.StatusUnprocessableEntity {
+		t.Fatalf("missing name: %d, want 422", res.status)
+	}
+	// The reader adds their name at once: the form is 30 s old, not new.
+	m := formToken.FindStringSubmatch(res.body)
+	if m == nil || m[1] != form.Get("ts") {
+		t.Fatalf("the form shown again has time stamp %v, want the original %q", m, form.Get("ts"))
+	}
+	form.Set("name", "Kay")
+	h.clock.Set(served.Add(30*time.Second + 500*time.Millisecond))
+	h.postComment(form)
+}
+
+func TestTheMinimumFormAgeIsExact(t *testing.T) {
+	h := newHarness(t, massageSite(""), withGuards(web.Guards{MinFormAge: 2 * time.Second}))
+	served := time.Date(2026, 11, 24, 12, 0, 0, 999_000_000, time.UTC) // just before a second ticks
+	h.clock.Set(served)
+	form := h.freshForm("Kay", "Quick")
+	h.clock.Set(served.Add(1100 * time.Millisecond))
+	if res := h.postForm("/posts/massage/comments", form); res.status != http.StatusUnprocessableEntity {
+		t.Fatalf("a form sent after 1.1 s: %d, want 422", res.status)
+	}
+}

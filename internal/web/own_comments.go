@@ -99,8 +99,7 @@ func (s *Server) editOwn(w http.ResponseWriter, r *http.Request) {
 		s.ownCommentError(w, r, "editing a comment", err)
 		return
 	}
-	id := strconv.FormatUint(c.ID, 10)
-	http.Redirect(w, r, "/posts/"+p.Slug+"/?posted="+id+"#comment-"+id, http.StatusSeeOther)
+	http.Redirect(w, r, "/posts/"+p.Slug+"/#comment-"+strconv.FormatUint(c.ID, 10), http.StatusSeeOther)
 }
 
 func (s *Server) deleteOwn(w http.ResponseWriter, r *http.Request) {

@@ -236,7 +236,9 @@ func (s *Server) renderPost(w http.ResponseWriter, r *http.Request, status int, 
 			form.Values.Parent = "" // a stale ?reply= link: answer the post instead
 		}
 	}
-	form.Token = s.signer.formToken(p.Slug, s.now())
+	if form.Token == "" {
+		form.Token = s.signer.formToken(p.Slug, s.now())
+	}
 	if s.opts.Guards.Honeypot {
 		form.Honeypot = honeypotField
 	}
@@ -299,10 +301,15 @@ func (s *Server) tagIndex(w http.ResponseWriter, r *http.Request) {
 	}, v.Site)
 }
 
-// countNodes counts the comments in a thread.
+// countNodes counts the published comments in a thread: a reader's own held
+// comment is shown to them but not counted, so every reader sees the count
+// the home page shows.
 func countNodes(nodes []*comments.Node) int {
-	n := len(nodes)
+	n := 0
 	for _, c := range nodes {
+		if !c.Comment.Pending() {
+			n++
+		}
 		n += countNodes(c.Children)
 	}
 	return n
