@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -66,6 +68,12 @@ type ImportReport struct {
 	// Note gives: a reply moved to the top level, an invalid website left
 	// out, …
 	Changed []ImportNote
+	// A Milepost export's bans and moderation records (its audit log):
+	// how many were restored, and how many the database had already and
+	// were left as they are (a ban on the same email or IP address, a
+	// record alike in time, moderator, kind, target and detail).
+	BansRestored, BansPresent       int
+	ActionsRestored, ActionsPresent int
 }
 
 // ImportNote is one comment of an import and what happened to it.
@@ -77,9 +85,11 @@ type ImportNote struct {
 
 // Import reads a Milepost export, a WordPress WXR file or a Disqus export,
 // places its comments on the site's published posts by slug or old link,
-// and stores those that keep the rules, in one transaction. Importing the
-// same file again adds nothing: comments are recognised by their Source.
-// The report is written to cfg.Stdout, and returned.
+// and stores those that keep the rules, in one transaction with a Milepost
+// export's bans and moderation records. Importing the same file again adds
+// nothing: comments are recognised by their Source, bans by their email or
+// IP address, and records by their content (see bolt.DB.ImportAll). The
+// report is written to cfg.Stdout, and returned.
 func Import(ctx context.Context, cfg ImportConfig) (ImportReport, error) {
 	rep := ImportReport{File: cfg.File, DryRun: cfg.DryRun}
 	if cfg.File == "" {
@@ -109,10 +119,14 @@ func Import(ctx context.Context, cfg ImportConfig) (ImportReport, error) {
 	for _, u := range unplaced {
 		rep.Unplaced = append(rep.Unplaced, ImportNote{Source: u.Item.Source, Note: u.Reason})
 	}
-	cs := toComments(placed, &rep)
+	batch := comments.Export{Comments: toComments(placed, &rep)}
+	if items.export != nil {
+		batch.Bans = items.export.Bans
+		batch.Actions = linkActions(items.export, batch.Comments)
+	}
 
-	if len(cs) > 0 {
-		if err := store(ctx, cfg, site.Config.SeedComments, cs, &rep); err != nil {
+	if len(batch.Comments)+len(batch.Bans)+len(batch.Actions) > 0 {
+		if err := store(ctx, cfg, site.Config.SeedComments, batch, &rep); err != nil {
 			return rep, err
 		}
 	}
@@ -125,9 +139,14 @@ func Import(ctx context.Context, cfg ImportConfig) (ImportReport, error) {
 type parsed struct {
 	format importer.Format
 	items  []importer.Item
+	// export is the whole of a Milepost export, for its bans and
+	// moderation records; nil for other formats.
+	export *comments.Export
 }
 
-// parseFile reads cfg.File, or Stdin for "-".
+// parseFile reads cfg.File, or Stdin for "-". A Milepost export is read
+// once, and kept to be read again with comments.ReadExport, since the
+// importer gives only its comments.
 func parseFile(cfg ImportConfig) (parsed, error) {
 	var r io.Reader
 	if cfg.File == "-" {
@@ -143,12 +162,84 @@ func parseFile(cfg ImportConfig) (parsed, error) {
 		defer f.Close()
 		r = f
 	}
-	format, items, err := importer.Parse(r)
+	var copied jsonCopy
+	format, items, err := importer.Parse(io.TeeReader(r, &copied))
 	if err != nil {
 		// The importer's errors begin with what it was doing already.
 		return parsed{}, fmt.Errorf("%s: %w", displayName(cfg.File), err)
 	}
-	return parsed{format, items}, nil
+	p := parsed{format: format, items: items}
+	if format == importer.FormatMilepost {
+		if copied.notJSON { // cannot be: Parse took it for JSON
+			return parsed{}, fmt.Errorf("%s: importing comments: the export was not kept to be read again", displayName(cfg.File))
+		}
+		e, err := comments.ReadExport(bytes.NewReader(bytes.TrimPrefix(copied.buf.Bytes(), utf8BOM)))
+		if err != nil {
+			return parsed{}, fmt.Errorf("%s: importing comments: %w", displayName(cfg.File), err)
+		}
+		p.export = &e
+	}
+	return p, nil
+}
+
+var utf8BOM = []byte("\xef\xbb\xbf")
+
+// jsonCopy keeps what is written to it while it may be a Milepost export,
+// whose first character after a byte order mark and blank space is '{',
+// and drops it as soon as it is clear that it is not, so that a large XML
+// export is not held in memory twice.
+type jsonCopy struct {
+	buf     bytes.Buffer
+	notJSON bool
+}
+
+func (j *jsonCopy) Write(p []byte) (int, error) {
+	if j.notJSON {
+		return len(p), nil
+	}
+	j.buf.Write(p)
+	b := j.buf.Bytes()
+	if len(b) < len(utf8BOM) && bytes.HasPrefix(utf8BOM, b) {
+		return len(p), nil // perhaps the start of a byte order mark
+	}
+	if rest := bytes.TrimLeft(bytes.TrimPrefix(b, utf8BOM), " \t\r\n"); len(rest) > 0 && rest[0] != '{' {
+		j.notJSON = true
+		j.buf = bytes.Buffer{}
+	}
+	return len(p), nil
+}
+
+// linkActions returns e's moderation records with each comment link turned
+// from the comment's ID in the file to its batch ID in cs, found through
+// the comment's Source as the importer gives it ("milepost:<id>" unless
+// the comment has one of its own). A record about a comment that is not
+// in cs (deleted before the export, unplaced or refused) loses its link:
+// its ID would be another comment's here. Its Target still names it.
+func linkActions(e *comments.Export, cs []comments.Comment) []comments.Action {
+	if len(e.Actions) == 0 {
+		return nil
+	}
+	sources := make(map[uint64]string, len(e.Comments)) // ID in the file → Source
+	for _, c := range e.Comments {
+		sources[c.ID] = c.Source
+		if c.Source == "" {
+			sources[c.ID] = "milepost:" + strconv.FormatUint(c.ID, 10)
+		}
+	}
+	batch := make(map[string]uint64, len(cs)) // Source → batch ID
+	for _, c := range cs {
+		batch[c.Source] = c.ID
+	}
+	out := make([]comments.Action, len(e.Actions))
+	for i, a := range e.Actions {
+		if src, inFile := sources[a.Comment]; inFile {
+			a.Comment = batch[src] // zero when the comment is not in cs
+		} else {
+			a.Comment = 0
+		}
+		out[i] = a
+	}
+	return out
 }
 
 func displayName(file string) string {
@@ -262,10 +353,10 @@ func toComment(it importer.Item, post string) (c comments.Comment, changes []str
 	}, changes, ""
 }
 
-// store imports cs into the database, or in a dry run into a scratch copy
-// of it, and fills in rep's counts. The site's sample comments (seedFile)
-// go in first if the database has never been seeded.
-func store(ctx context.Context, cfg ImportConfig, seedFile string, cs []comments.Comment, rep *ImportReport) (err error) {
+// store imports batch into the database, or in a dry run into a scratch
+// copy of it, and fills in rep's counts. The site's sample comments
+// (seedFile) go in first if the database has never been seeded.
+func store(ctx context.Context, cfg ImportConfig, seedFile string, batch comments.Export, rep *ImportReport) (err error) {
 	path := cfg.DBPath
 	if cfg.DryRun {
 		dir, err := os.MkdirTemp("", "milepost-import-dry-run-")
@@ -286,11 +377,13 @@ func store(ctx context.Context, cfg ImportConfig, seedFile string, cs []comments
 	if rep.Seeded, err = seedSample(ctx, db, cfg.ContentDir, seedFile); err != nil {
 		return fmt.Errorf("importing comments: %w", err)
 	}
-	added, skipped, err := db.Import(ctx, cs)
+	r, err := db.ImportAll(ctx, batch)
 	if err != nil {
 		return err // already says "importing comments"
 	}
-	rep.Imported, rep.AlreadyPresent = added, skipped
+	rep.Imported, rep.AlreadyPresent = r.Added, r.Skipped
+	rep.BansRestored, rep.BansPresent = r.BansAdded, r.BansSkipped
+	rep.ActionsRestored, rep.ActionsPresent = r.ActionsAdded, r.ActionsSkipped
 	return nil
 }
 
@@ -346,9 +439,9 @@ func (r ImportReport) write(w io.Writer, db string, maxListed int) {
 	if maxListed <= 0 {
 		maxListed = 20
 	}
-	verb, into := "imported", "into "+db
+	verb, restore, into := "imported", "restored", "into "+db
 	if r.DryRun {
-		verb = "would import"
+		verb, restore = "would import", "would be restored"
 		into = "into " + db + " (dry run: nothing was written)"
 	}
 	fmt.Fprintf(w, "%s (%s) %s\n", displayName(r.File), formatName(r.Format), into)
@@ -361,6 +454,10 @@ func (r ImportReport) write(w io.Writer, db string, maxListed int) {
 	fmt.Fprintf(w, "  already present:  %d\n", r.AlreadyPresent)
 	fmt.Fprintf(w, "  unplaced:         %d\n", len(r.Unplaced))
 	fmt.Fprintf(w, "  refused:          %d\n", len(r.Refused))
+	if r.Format == importer.FormatMilepost {
+		fmt.Fprintf(w, "  bans:             %d %s, %d already present\n", r.BansRestored, restore, r.BansPresent)
+		fmt.Fprintf(w, "  moderation log:   %s %s, %d already present\n", plural(r.ActionsRestored, "record"), restore, r.ActionsPresent)
+	}
 	list := func(title string, notes []ImportNote) {
 		if len(notes) == 0 {
 			return
@@ -381,9 +478,6 @@ func (r ImportReport) write(w io.Writer, db string, maxListed int) {
 	list("Unplaced (no post of the site to put them on)", r.Unplaced)
 	list("Refused", r.Refused)
 	list("Changed on the way in", r.Changed)
-	if r.Format == importer.FormatMilepost {
-		fmt.Fprintln(w, "Only comments are imported from a Milepost export, not its bans or moderation records.")
-	}
 }
 
 func formatName(f importer.Format) string {

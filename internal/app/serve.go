@@ -35,6 +35,9 @@ type ServeConfig struct {
 	CommentRate int
 	// Guards are the comment form's spam defences.
 	Guards web.Guards
+	// DebugAddr, when set, is a (loopback) address serving expvar, pprof
+	// and /debug/heap.
+	DebugAddr string
 	// WatchInterval is how often the content directory is checked for
 	// changes; 0 means every second.
 	WatchInterval time.Duration
@@ -124,6 +127,11 @@ func Serve(ctx context.Context, cfg ServeConfig) (err error) {
 		interval = time.Second
 	}
 	go src.Watch(watchCtx, interval)
+	if cfg.DebugAddr != "" {
+		if err := serveDebug(watchCtx, cfg.DebugAddr, log); err != nil {
+			return err
+		}
+	}
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()

@@ -2,9 +2,11 @@ package app_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -189,5 +191,42 @@ func TestSecondServerOnTheSameDatabaseFailsFast(t *testing.T) {
 	}
 	if errors.Is(err, context.Canceled) {
 		t.Error("error is a cancellation, not the lock")
+	}
+}
+
+func TestDebugAddressReportsTheLiveHeap(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- app.Serve(ctx, app.ServeConfig{
+			Addr: "127.0.0.1:0", ContentDir: filepath.Join("..", "..", "content"), DBPath: filepath.Join(t.TempDir(), "m.db"),
+			DebugAddr: addr, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Ready: func(a string) { ready <- a },
+		})
+	}()
+	select {
+	case <-ready:
+	case err := <-done:
+		t.Fatal(err)
+	}
+	var heap map[string]uint64
+	res, err := http.Get("http://" + addr + "/debug/heap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if err := json.NewDecoder(res.Body).Decode(&heap); err != nil || heap["heap_alloc"] == 0 || heap["num_gc"] == 0 {
+		t.Fatalf("/debug/heap = %v, %v", heap, err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

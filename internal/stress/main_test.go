@@ -21,6 +21,7 @@ package stress
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -143,6 +144,9 @@ func newSite(t *testing.T, extra map[string]string) site {
 type server struct {
 	site site
 
+	// debugAddr serves the server's /debug/heap, on a port of its own.
+	debugAddr string
+
 	mu   sync.Mutex
 	addr string // host:port, once first ready
 	proc *process
@@ -161,7 +165,7 @@ type process struct {
 // startServer starts milepost on a free port and waits until it serves.
 func startServer(t *testing.T, s site) *server {
 	t.Helper()
-	srv := &server{site: s, logs: newServerLog()}
+	srv := &server{site: s, logs: newServerLog(), debugAddr: freeAddr(t)}
 	if err := srv.start("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}
@@ -192,6 +196,7 @@ func (s *server) start(addr string) error {
 		// The load posts forms it never fetched, as fast as it can: the
 		// form time stamp guard would refuse them all.
 		"-min-form-age", "0", "-max-form-age", "0",
+		"-debug-addr", s.debugAddr,
 	)
 	cmd.Stdout = io.Discard
 	cmd.Stderr = s.logs.writer(ready)
@@ -616,4 +621,40 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 	case <-ctx.Done():
 	case <-t.C:
 	}
+}
+
+// freeAddr finds a loopback port nothing listens on.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// heapAfterGC asks the server for its live heap after a collection, n times
+// a tenth of a second apart, and returns the smallest answer.
+func (s *server) heapAfterGC(n int) (uint64, error) {
+	var least uint64
+	for i := range n {
+		res, err := http.Get("http://" + s.debugAddr + "/debug/heap")
+		if err != nil {
+			return 0, err
+		}
+		var heap struct {
+			HeapAlloc uint64 `json:"heap_alloc"`
+		}
+		err = json.NewDecoder(res.Body).Decode(&heap)
+		res.Body.Close()
+		if err != nil {
+			return 0, fmt.Errorf("reading /debug/heap: %w", err)
+		}
+		if i == 0 || heap.HeapAlloc < least {
+			least = heap.HeapAlloc
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return least, nil
 }

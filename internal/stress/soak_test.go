@@ -103,6 +103,20 @@ func TestSoak(t *testing.T) {
 	deadline := measureFrom.Add(soak)
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
+	// The live heap after a collection, from the server's debug address,
+	// at the start and at the end of the measured run, while under load.
+	var heapFirst, heapLast uint64
+	var heapErr error
+	heapDone := make(chan struct{})
+	go func() {
+		defer close(heapDone)
+		time.Sleep(time.Until(measureFrom))
+		if heapFirst, heapErr = srv.heapAfterGC(3); heapErr != nil {
+			return
+		}
+		time.Sleep(time.Until(deadline.Add(-soak / 10)))
+		heapLast, heapErr = srv.heapAfterGC(3)
+	}()
 	var wg sync.WaitGroup
 	for c := range clients {
 		wg.Go(func() {
@@ -154,6 +168,7 @@ func TestSoak(t *testing.T) {
 	elapsed := time.Since(start)
 	stopMem()
 	<-memDone
+	<-heapDone
 
 	if took, err := srv.stop(10 * time.Second); err != nil {
 		t.Errorf("stopping after the soak: %v (after %v)", err, took)
@@ -181,6 +196,16 @@ func TestSoak(t *testing.T) {
 	last, okLast := mem.min(deadline.Sub(start)-window, deadline.Sub(start))
 	if !okFirst || !okLast {
 		t.Fatalf("too few memory samples: %d (%v)", len(mem.samples), mem.failed)
+	}
+	// The Go heap after GC is the sign of a leak that matters most.
+	if heapErr != nil {
+		t.Fatalf("reading the heap after GC: %v", heapErr)
+	}
+	heapLimit := heapFirst*3/2 + 8<<20
+	t.Logf("heap after GC, start → end of the measured run: %s → %s (limit %s)",
+		mib(int64(heapFirst)), mib(int64(heapLast)), mib(int64(heapLimit)))
+	if heapLast > heapLimit {
+		t.Errorf("the heap after GC grew from %s to %s over the soak, past 1.5× + 8 MiB: a leak?", mib(int64(heapFirst)), mib(int64(heapLast)))
 	}
 	// VmRSS is what the operator sees; RssAnon leaves out the mapped
 	// database and binary and is mostly the Go heap, the better sign of a
