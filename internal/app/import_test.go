@@ -8,7 +8,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"milepost/internal/app"
 	"milepost/internal/bolt"
@@ -463,4 +467,185 @@ func TestImportRules(t *testing.T) {
 	if _, err := comments.ReadExport(&exp); err != nil {
 		t.Errorf("the export of the imported threads does not read back: %v", err)
 	}
+}
+
+// moderatedDB is seedDB with more history: a comment edited, one deleted
+// (so that the comments after it move down in a fresh database), a
+// comment added after that, an IP ban, an expired ban and a closed post,
+// each with its audit entry.
+func moderatedDB(t *testing.T) string {
+	t.Helper()
+	ctx := context.Background()
+	path := seedDB(t)
+	db, err := bolt.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	at := time.Date(2011, 10, 8, 9, 0, 0, 0, time.UTC)
+	log := func(kind comments.ActionKind, c *comments.Comment, detail string) *comments.Action {
+		at = at.Add(time.Minute)
+		return &comments.Action{At: at, By: "kay", Kind: kind, Target: fmt.Sprintf("comment %d on %s", c.ID, c.Post),
+			Comment: c.ID, Post: c.Post, Detail: detail}
+	}
+	modify := func(id uint64, del bool, body string) {
+		t.Helper()
+		_, err := db.Modify(ctx, id, func(c *comments.Comment, _ int) (comments.Change, error) {
+			ch := comments.Change{Delete: del}
+			if del {
+				ch.Log = log(comments.ActionDelete, c, "by Spammy: "+c.Body)
+			} else {
+				ch.Log = log(comments.ActionEdit, c, "was: "+c.Body)
+				c.Body, c.HTML = body, comments.Render(body)
+			}
+			return ch, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	modify(3, false, "Good luck next weekend, *all* of you!")
+	modify(4, true, "")
+	late := comments.Comment{Post: post, Name: "Lee", Body: "Rolled my calves after reading this.", Status: comments.StatusApproved,
+		Created: at.Add(time.Hour), IP: "192.0.2.30"}
+	late.HTML = comments.Render(late.Body)
+	if err := db.Add(ctx, &late); err != nil {
+		t.Fatal(err)
+	}
+	if late.ID != 5 {
+		t.Fatalf("the late comment is %d; want 5", late.ID)
+	}
+	modify(late.ID, false, "Rolled my calves and quads after reading this.")
+	for _, ban := range []comments.Ban{
+		{Kind: comments.BanIP, Value: "198.51.100.0/24", Reason: "a botnet", By: "kay", Created: at.Add(2 * time.Hour)},
+		{Kind: comments.BanEmail, Value: "grump@example.org", Reason: "cool off", By: "kay", Created: at.Add(3 * time.Hour), Until: at.Add(4 * time.Hour)},
+	} {
+		a := comments.Action{At: ban.Created, By: "kay", Kind: comments.ActionBan, Target: string(ban.Kind) + " " + ban.Value, Detail: ban.Reason}
+		if err := db.PutBan(ctx, ban, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cl := comments.Closure{Post: post, Closed: true, By: "kay", At: at.Add(5 * time.Hour)}
+	if err := db.SetClosure(ctx, cl, comments.Action{At: cl.At, By: "kay", Kind: comments.ActionClose, Target: "post " + post, Post: post}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Check(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestImportRestoresModeration: a Milepost export imported into a fresh
+// database brings back its bans, the expired one too, and its moderation
+// records, their comment links following the comments; importing it again,
+// or into the database it came from, adds nothing; a dry run writes nothing.
+func TestImportRestoresModeration(t *testing.T) {
+	ctx := context.Background()
+	src := moderatedDB(t)
+	export := filepath.Join(t.TempDir(), "export.json")
+	if err := app.Export(ctx, app.ExportConfig{DBPath: src, Output: export, Stderr: &bytes.Buffer{}}); err != nil {
+		t.Fatal(err)
+	}
+	want := allComments(t, src)
+	if len(want.Comments) != 4 || len(want.Bans) != 3 || len(want.Actions) != 7 {
+		t.Fatalf("the export has %d comments, %d bans, %d records; want 4, 3, 7", len(want.Comments), len(want.Bans), len(want.Actions))
+	}
+
+	fresh := filepath.Join(t.TempDir(), "fresh.db")
+	if rep, out := runImport(t, fresh, export, true); rep.BansRestored != 3 || rep.ActionsRestored != 7 ||
+		!strings.Contains(out, "bans:             3 would be restored, 0 already present") ||
+		!strings.Contains(out, "moderation log:   7 records would be restored, 0 already present") {
+		t.Errorf("dry run: %+v\n%s", rep, out)
+	}
+	if _, err := os.Stat(fresh); !os.IsNotExist(err) {
+		t.Errorf("a dry run made the database: %v", err)
+	}
+
+	rep, out := runImport(t, fresh, export, false)
+	t.Logf("report:\n%s", out)
+	if rep.Seeded != 2 || rep.Imported != 2 || rep.AlreadyPresent != 2 || rep.BansRestored != 3 || rep.BansPresent != 0 ||
+		rep.ActionsRestored != 7 || rep.ActionsPresent != 0 {
+		t.Fatalf("report: %+v", rep)
+	}
+	for _, w := range []string{"bans:             3 restored, 0 already present", "moderation log:   7 records restored, 0 already present"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("the report lacks %q:\n%s", w, out)
+		}
+	}
+	if strings.Contains(out, "not its bans") {
+		t.Errorf("the report still says bans are not imported:\n%s", out)
+	}
+	byPost(t, fresh) // runs Check
+	got := allComments(t, fresh)
+
+	// Comments by body: the one after the deleted comment moved down.
+	newID := map[uint64]uint64{}
+	for _, w := range want.Comments {
+		for _, g := range got.Comments {
+			if g.Body == w.Body {
+				newID[w.ID] = g.ID
+			}
+		}
+	}
+	if len(newID) != len(want.Comments) || len(got.Comments) != len(want.Comments) {
+		t.Fatalf("comments: got %+v\nwant %+v", got.Comments, want.Comments)
+	}
+	if newID[5] != 4 {
+		t.Fatalf("comment 5 came back as %d; want 4", newID[5])
+	}
+	if diff := cmp.Diff(want.Bans, got.Bans, cmpopts.EquateApproxTime(0)); diff != "" {
+		t.Errorf("bans (-exported +imported):\n%s", diff)
+	}
+	wantActions := append([]comments.Action(nil), want.Actions...)
+	for i := range wantActions {
+		a := &wantActions[i]
+		a.Comment = newID[a.Comment] // 0 for the deleted comment 4
+	}
+	if diff := cmp.Diff(wantActions, got.Actions, cmpopts.EquateApproxTime(0)); diff != "" {
+		t.Errorf("moderation records (-exported, relinked +imported):\n%s", diff)
+	}
+
+	// Again: nothing new.
+	rep, out = runImport(t, fresh, export, false)
+	if rep.Imported != 0 || rep.BansRestored != 0 || rep.BansPresent != 3 || rep.ActionsRestored != 0 || rep.ActionsPresent != 7 ||
+		!strings.Contains(out, "bans:             0 restored, 3 already present") {
+		t.Errorf("second import: %+v\n%s", rep, out)
+	}
+	byPost(t, fresh)
+	if again := allComments(t, fresh); len(again.Comments) != 4 || len(again.Bans) != 3 || len(again.Actions) != 7 {
+		t.Errorf("after the second import: %d comments, %d bans, %d records", len(again.Comments), len(again.Bans), len(again.Actions))
+	}
+
+	// Into the database it came from: nothing new either.
+	rep, _ = runImport(t, src, export, false)
+	if rep.Imported != 0 || rep.AlreadyPresent != 4 || rep.BansRestored != 0 || rep.BansPresent != 3 || rep.ActionsRestored != 0 || rep.ActionsPresent != 7 {
+		t.Errorf("import into the source database: %+v", rep)
+	}
+	byPost(t, src)
+	if again := allComments(t, src); len(again.Comments) != 4 || len(again.Bans) != 3 || len(again.Actions) != 7 {
+		t.Errorf("the source after importing its export: %d comments, %d bans, %d records", len(again.Comments), len(again.Bans), len(again.Actions))
+	}
+}
+
+// TestImportModerationFromStdin: an export read from standard input, a
+// byte at a time and with a byte order mark, restores its bans and
+// records too; a WordPress file from standard input still imports.
+func TestImportModerationFromStdin(t *testing.T) {
+	ctx := context.Background()
+	var exp bytes.Buffer
+	if err := app.Export(ctx, app.ExportConfig{DBPath: moderatedDB(t), Stdout: &exp, Stderr: &bytes.Buffer{}}); err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(t.TempDir(), "milepost.db")
+	in := iotest.OneByteReader(strings.NewReader("\xef\xbb\xbf \n" + exp.String()))
+	rep, err := app.Import(ctx, app.ImportConfig{DBPath: db, ContentDir: sampleContent, File: "-", Stdin: in})
+	if err != nil || rep.Format != importer.FormatMilepost || rep.Imported != 2 || rep.BansRestored != 3 || rep.ActionsRestored != 7 {
+		t.Fatalf("import from stdin: %v, %+v", err, rep)
+	}
+	rep, err = app.Import(ctx, app.ImportConfig{DBPath: db, ContentDir: sampleContent, File: "-",
+		Stdin: iotest.OneByteReader(strings.NewReader(wxrFixture))})
+	if err != nil || rep.Format != importer.FormatWXR || rep.Imported != 3 || rep.BansRestored+rep.BansPresent+rep.ActionsRestored+rep.ActionsPresent != 0 {
+		t.Errorf("WXR from stdin: %v, %+v", err, rep)
+	}
+	byPost(t, db)
 }
