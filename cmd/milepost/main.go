@@ -29,8 +29,9 @@ Usage:
   milepost user remove NAME                     remove a user (never the last admin)
   milepost user list                            list the users
   milepost export [-o FILE]                     write every comment, ban and moderation record as JSON
-  milepost import [-dry-run] FILE               import comments from a Milepost export, a WordPress
-                                                WXR file or a Disqus XML export
+  milepost import [-dry-run] FILE               import comments from a Milepost export (with its bans
+                                                and moderation log), a WordPress WXR file or a Disqus
+                                                XML export
   milepost backup -o FILE                       copy the database of a stopped server
 
 Every command takes -db FILE (default ./data/milepost.db). All but serve need
