@@ -83,7 +83,7 @@ type page struct {
 
 // render renders a post body and works out its summary and length.
 func (m *markdown) render(src []byte) (page, error) {
-	doc := m.md.Parser().Parse(text.NewReader(src))
+	doc := m.md.Parser().Parse(text.NewReader(src), parser.WithContext(parser.NewContext(parser.WithIDs(newHeadingIDs()))))
 
 	// Each top-level block is rendered on its own into one buffer so that the
 	// summary is a prefix of the full HTML, always cut between blocks.
@@ -340,4 +340,38 @@ func urlScheme(u string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// headingIDs are goldmark's automatic heading ids, kept clear of the ids the
+// page around a post uses: a heading "Comments" or "Comment 1" must not
+// take the place of the comments section or of a comment's anchor.
+type headingIDs struct{ parser.IDs }
+
+func newHeadingIDs() parser.IDs { return headingIDs{parser.NewContext().IDs()} }
+
+// pageIDs and pageIDPrefixes are the ids the default theme gives its own
+// elements.
+var (
+	pageIDs        = map[string]bool{"main": true, "comments": true, "comments-heading": true, "comment-form": true}
+	pageIDPrefixes = []string{"comment-", "field-", "error-", "login-", "ban-"}
+)
+
+func (h headingIDs) Generate(value []byte, kind ast.NodeKind) []byte {
+	id := h.IDs.Generate(value, kind)
+	if reservedID(string(id)) {
+		return h.IDs.Generate(append([]byte("h "), value...), kind)
+	}
+	return id
+}
+
+func reservedID(id string) bool {
+	if pageIDs[id] {
+		return true
+	}
+	for _, p := range pageIDPrefixes {
+		if strings.HasPrefix(id, p) {
+			return true
+		}
+	}
+	return false
 }
