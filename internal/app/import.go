@@ -14,7 +14,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"milepost/internal/bolt"
 	"milepost/internal/comments"
 	"milepost/internal/content"
 	"milepost/internal/importer"
@@ -374,7 +373,7 @@ func store(ctx context.Context, cfg ImportConfig, seedFile string, batch comment
 		return fmt.Errorf("importing comments: %w", err)
 	}
 	defer closeDB(db, &err)
-	if rep.Seeded, err = seedSample(ctx, db, cfg.ContentDir, seedFile); err != nil {
+	if rep.Seeded, err = seedComments(ctx, db, cfg.ContentDir, seedFile); err != nil {
 		return fmt.Errorf("importing comments: %w", err)
 	}
 	r, err := db.ImportAll(ctx, batch)
@@ -385,39 +384,6 @@ func store(ctx context.Context, cfg ImportConfig, seedFile string, batch comment
 	rep.BansRestored, rep.BansPresent = r.BansAdded, r.BansSkipped
 	rep.ActionsRestored, rep.ActionsPresent = r.ActionsAdded, r.ActionsSkipped
 	return nil
-}
-
-// seedSample does first what serve does when it opens a database: it loads
-// the site's sample comments (site.yaml's seed_comments, relative to the
-// content directory) into a database that has never been seeded, keeping
-// their IDs, and says how many it stored. Imported comments would otherwise
-// take those IDs, and serve would then refuse to start. A missing file is
-// not an error, as for serve.
-func seedSample(ctx context.Context, db *bolt.DB, contentDir, file string) (int, error) {
-	if file == "" {
-		return 0, nil
-	}
-	path := filepath.Join(contentDir, file)
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("opening seed comments: %w", err)
-	}
-	defer f.Close()
-	exp, err := comments.ReadExport(f)
-	if err != nil {
-		return 0, fmt.Errorf("reading seed comments %s: %w", path, err)
-	}
-	added, err := db.Seed(ctx, exp.Comments)
-	if err != nil {
-		return 0, fmt.Errorf("seeding comments from %s: %w", path, err)
-	}
-	if !added {
-		return 0, nil
-	}
-	return len(exp.Comments), nil
 }
 
 // copyIfExists copies the database at from, if there is one, to to.

@@ -74,8 +74,12 @@ func Serve(ctx context.Context, cfg ServeConfig) (err error) {
 			err = fmt.Errorf("closing database: %w", cerr)
 		}
 	}()
-	if err := seedComments(ctx, db, cfg.ContentDir, src.Current().Config.SeedComments, log); err != nil {
+	seeded, err := seedComments(ctx, db, cfg.ContentDir, src.Current().Config.SeedComments)
+	if err != nil {
 		return err
+	}
+	if seeded > 0 {
+		log.Info("seeded sample comments", "comments", seeded)
 	}
 
 	secret, err := db.Secret(ctx, "signing")
@@ -164,31 +168,31 @@ func Serve(ctx context.Context, cfg ServeConfig) (err error) {
 }
 
 // seedComments loads the site's sample comments into a database that has
-// never been seeded. A missing file is not an error: a real site has none.
-func seedComments(ctx context.Context, store comments.Store, contentDir, file string, log *slog.Logger) error {
+// never been seeded, and says how many it added. A missing file is not an
+// error: a real site has none.
+func seedComments(ctx context.Context, store comments.Store, contentDir, file string) (int, error) {
 	if file == "" {
-		return nil
+		return 0, nil
 	}
 	path := filepath.Join(contentDir, file)
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
-		log.Warn("seed comments file not found", "file", path)
-		return nil
+		return 0, nil
 	}
 	if err != nil {
-		return fmt.Errorf("opening seed comments: %w", err)
+		return 0, fmt.Errorf("opening seed comments: %w", err)
 	}
 	defer f.Close()
 	exp, err := comments.ReadExport(f)
 	if err != nil {
-		return fmt.Errorf("reading seed comments %s: %w", path, err)
+		return 0, fmt.Errorf("reading seed comments %s: %w", path, err)
 	}
 	added, err := store.Seed(ctx, exp.Comments)
 	if err != nil {
-		return fmt.Errorf("seeding comments from %s: %w", path, err)
+		return 0, fmt.Errorf("seeding comments from %s: %w", path, err)
 	}
-	if added {
-		log.Info("seeded sample comments", "file", path, "comments", len(exp.Comments))
+	if !added {
+		return 0, nil
 	}
-	return nil
+	return len(exp.Comments), nil
 }

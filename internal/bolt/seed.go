@@ -70,11 +70,8 @@ func (db *DB) Seed(ctx context.Context, cs []comments.Comment) (bool, error) {
 				}
 				c.ID = id
 			}
-			// A caller that did not go through comments.ReadExport may pass
-			// no HTML; a comment must never show up blank.
-			if c.HTML == "" {
-				c.HTML = comments.Render(c.Body)
-			}
+			// HTML from elsewhere is never trusted: pages print it as is.
+			c.HTML = comments.Render(c.Body)
 			if err := putComment(b, c); err != nil {
 				return err
 			}

@@ -269,7 +269,7 @@ func (d *doc) writeJSON(w io.Writer) error {
 		p := d.posts[i]
 		// JSON Feed's summary is plain text, unlike RSS's description and
 		// Atom's summary, which are marked as HTML.
-		it.Summary = plainText(p.Summary)
+		it.Summary = PlainText(p.Summary)
 		it.Tags = p.Tags
 		if it.Author != nil {
 			it.Author.Url = p.Author.Website // shared with it.Authors[0]
@@ -286,9 +286,9 @@ func (d *doc) writeJSON(w io.Writer) error {
 	return nil
 }
 
-// plainText is h with its markup removed, entities decoded and runs of
+// PlainText is h with its markup removed, entities decoded and runs of
 // whitespace collapsed to one space.
-func plainText(h template.HTML) string {
+func PlainText(h template.HTML) string {
 	z := html.NewTokenizer(strings.NewReader(string(h)))
 	var b strings.Builder
 	skip := 0 // depth inside elements whose text is not prose

@@ -23,8 +23,8 @@ func TestPlainText(t *testing.T) {
 		{"<p>unclosed <em>tags", "unclosed tags"},
 	}
 	for _, tt := range tests {
-		if got := plainText(tt.in); got != tt.want {
-			t.Errorf("plainText(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := PlainText(tt.in); got != tt.want {
+			t.Errorf("PlainText(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
 }

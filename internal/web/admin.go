@@ -109,7 +109,7 @@ func (s *Server) signedIn(h http.HandlerFunc, adminOnly bool) http.HandlerFunc {
 func (s *Server) renderAdmin(w http.ResponseWriter, r *http.Request, status int, title string, a adminPage) {
 	a.User = userOf(r)
 	if a.Notice == "" {
-		a.Notice = r.URL.Query().Get("done")
+		a.Notice = s.notice(r)
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	s.render(w, r, status, "admin", pageData{Title: title, Admin: &a}, s.opts.Content.Current())
@@ -246,7 +246,22 @@ func (s *Server) backTo(w http.ResponseWriter, r *http.Request, notice string) {
 	if strings.Contains(back, "?") {
 		sep = "&"
 	}
-	http.Redirect(w, r, back+sep+"done="+url.QueryEscape(notice), http.StatusSeeOther)
+	http.Redirect(w, r, back+sep+s.noticeQuery(notice), http.StatusSeeOther)
+}
+
+// noticeQuery carries the sentence an admin page shows after an action,
+// signed, so that a link from elsewhere cannot put words on the page.
+func (s *Server) noticeQuery(notice string) string {
+	return "done=" + url.QueryEscape(notice) + "&sig=" + s.signer.sign("notice", notice)
+}
+
+// notice is the signed sentence of noticeQuery, or "".
+func (s *Server) notice(r *http.Request) string {
+	q := r.URL.Query()
+	if done := q.Get("done"); done != "" && s.signer.valid(q.Get("sig"), "notice", done) {
+		return done
+	}
+	return ""
 }
 
 func (s *Server) adminEditForm(w http.ResponseWriter, r *http.Request) {
@@ -283,16 +298,19 @@ func (s *Server) adminEdit(w http.ResponseWriter, r *http.Request) {
 	body := r.PostFormValue("body")
 	_, err := s.comments.Edit(r.Context(), userOf(r).Name, c.ID, body)
 	var invalid comments.FieldErrors
-	if errors.As(err, &invalid) {
+	switch {
+	case errors.As(err, &invalid):
 		s.renderAdmin(w, r, http.StatusUnprocessableEntity, "Edit comment",
-			adminPage{Section: "edit", Comment: &c, Body: body, Error: invalid.Error()})
+			adminPage{Section: "edit", Comment: &c, Body: body, Error: bodyError(invalid)})
 		return
-	}
-	if err != nil {
+	case errors.Is(err, comments.ErrNotFound):
+		s.notFound(w, r)
+		return
+	case err != nil:
 		s.serverError(w, r, "editing a comment", err)
 		return
 	}
-	http.Redirect(w, r, "/admin/comments/?done="+url.QueryEscape(fmt.Sprintf("Comment %d edited.", c.ID)), http.StatusSeeOther)
+	http.Redirect(w, r, "/admin/comments/?"+s.noticeQuery(fmt.Sprintf("Comment %d edited.", c.ID)), http.StatusSeeOther)
 }
 
 func (s *Server) adminBans(w http.ResponseWriter, r *http.Request) {
@@ -329,13 +347,17 @@ func (s *Server) addBan(w http.ResponseWriter, r *http.Request) {
 		Value:  r.PostFormValue("value"),
 		Reason: r.PostFormValue("reason"),
 	}
+	if _, err := comments.NormalizeBan(b.Kind, b.Value); err != nil {
+		// NormalizeBan's errors say what is wrong with the value.
+		s.renderBans(w, r, http.StatusUnprocessableEntity, "The ban was not added: "+err.Error())
+		return
+	}
 	if d > 0 {
 		b.Until = s.now().Add(d)
 	}
 	b, err := s.comments.Ban(r.Context(), userOf(r).Name, b)
 	if err != nil {
-		// NormalizeBan's errors say what is wrong with the value.
-		s.renderBans(w, r, http.StatusUnprocessableEntity, "The ban was not added: "+err.Error())
+		s.serverError(w, r, "adding a ban", err)
 		return
 	}
 	s.backTo(w, r, fmt.Sprintf("Banned %s %s.", b.Kind, b.Value))
@@ -343,6 +365,10 @@ func (s *Server) addBan(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) removeBan(w http.ResponseWriter, r *http.Request) {
 	kind, value := comments.BanKind(r.PostFormValue("kind")), r.PostFormValue("value")
+	if _, err := comments.NormalizeBan(kind, value); err != nil {
+		s.renderBans(w, r, http.StatusUnprocessableEntity, "No ban was lifted: "+err.Error())
+		return
+	}
 	err := s.comments.Unban(r.Context(), userOf(r).Name, kind, value)
 	if errors.Is(err, comments.ErrNotBanned) {
 		s.notFound(w, r)
@@ -356,8 +382,9 @@ func (s *Server) removeBan(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) adminPosts(w http.ResponseWriter, r *http.Request) {
+	// The posts readers can see (drafts too with serve -drafts): those are
+	// the posts that take comments.
 	v := s.view()
-	v.Drafts = true
 	var list []adminPost
 	for _, p := range v.Posts() {
 		open, err := s.comments.AcceptsComments(r.Context(), p.Slug)
@@ -413,6 +440,11 @@ func (s *Server) backup(w http.ResponseWriter, r *http.Request) {
 	if s.opts.Backup == nil {
 		s.notFound(w, r)
 		return
+	}
+	// A large database on a slow link takes longer than the server's write
+	// timeout, which is meant for pages.
+	if err := http.NewResponseController(w).SetWriteDeadline(time.Time{}); err != nil {
+		s.log.WarnContext(r.Context(), "lifting the write deadline for a backup", "err", err)
 	}
 	name := "milepost-" + s.now().UTC().Format("20060102-150405") + ".db"
 	h := w.Header()

@@ -48,8 +48,8 @@ func (s *Server) postComment(w http.ResponseWriter, r *http.Request) {
 	ip := s.clientIP(r)
 	if ok, wait := s.limiter.allow(ip, s.now()); !ok {
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds()+0.999)))
-		s.errorPage(w, r, http.StatusTooManyRequests, "Slow down a little",
-			"You have posted several comments in a short time. Please wait a minute and try again.")
+		s.renderPost(w, r, http.StatusTooManyRequests, v, p, commentForm{Values: formInput(r, p.Slug), Token: s.keptToken(r, p.Slug),
+			Problem: "You have posted several comments in a short time. Please wait a minute, then send this one again."})
 		return
 	}
 	if problem := s.checkGuards(r, p.Slug); problem != "" {
@@ -145,7 +145,7 @@ func (s *Server) rememberReader(w http.ResponseWriter, r *http.Request, in comme
 	v := url.Values{"name": {in.Name}, "email": {in.Email}, "website": {in.Website}}
 	http.SetCookie(w, &http.Cookie{
 		Name: readerCookie, Value: v.Encode(), Path: "/", MaxAge: 365 * 24 * 3600,
-		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.secure(r),
 	})
 }
 

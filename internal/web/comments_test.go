@@ -210,6 +210,8 @@ func TestPostingTooFastIsRateLimited(t *testing.T) {
 	if last.status != http.StatusTooManyRequests || last.header.Get("Retry-After") == "" {
 		t.Fatalf("sixth comment in a minute: status %d Retry-After %q, want 429 with Retry-After", last.status, last.header.Get("Retry-After"))
 	}
+	// The reader's words are kept for when they may send them.
+	mustContain(t, "429 page", last.body, "Please wait a minute", "Comment number f")
 }
 
 func TestNothingAReaderWritesRunsScript(t *testing.T) {

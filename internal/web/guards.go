@@ -119,7 +119,7 @@ func (s *Server) ensureCommenterID(w http.ResponseWriter, r *http.Request) strin
 	id := base64.RawURLEncoding.EncodeToString(b)
 	http.SetCookie(w, &http.Cookie{
 		Name: commenterCookie, Value: id + "." + s.signer.sign("commenter", id),
-		Path: "/", MaxAge: 365 * 24 * 3600, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil,
+		Path: "/", MaxAge: 365 * 24 * 3600, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.secure(r),
 	})
 	return id
 }

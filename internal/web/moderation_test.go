@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -71,6 +72,19 @@ func TestHeldCommentIsSeenOnlyByItsWriterUntilApproved(t *testing.T) {
 	mustContain(t, "stranger after approval", stranger.get("/posts/massage/").body, `id="comment-`+id+`"`, "https://c.example/")
 	mustContain(t, "empty queue", mod.get("/admin/").body, "Nothing is waiting for a moderator.")
 	mustContain(t, "moderation log", mod.get("/admin/log/").body, "approve", "mod", "comment "+id)
+
+	// The notice after an action is signed: a link from elsewhere cannot
+	// put its own words on a moderator's page.
+	mustNotContain(t, "forged notice", mod.get("/admin/?done=Session+expired,+sign+in+at+evil.example").body, "evil.example")
+}
+
+func mustID(t *testing.T, s string) uint64 {
+	t.Helper()
+	id, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
 }
 
 func TestFirstTimeReadersAreHeldThenTrusted(t *testing.T) {
@@ -119,8 +133,11 @@ func TestModeratorsSpamDeleteAndEdit(t *testing.T) {
 	mustContain(t, "post page", page, "Helpful comment", "(edited)")
 	mustNotContain(t, "post page", page, "Cheap watches", "Posted twice")
 	recent := mod.get("/admin/comments/").body
-	mustContain(t, "recent list", recent, "Cheap watches", "spam")
-	mustNotContain(t, "recent list", recent, "Posted twice")
+	mustContain(t, "recent list", recent, `<li class="admin-comment status-spam" id="c`+spam+`">`, `<li class="admin-comment status-approved" id="c`+fix+`">`)
+	mustNotContain(t, "recent list", recent, `id="c`+gone+`"`, "Posted twice")
+	if _, err := h.db.Get(context.Background(), mustID(t, gone)); err == nil {
+		t.Error("the deleted comment is still stored")
+	}
 	log := mod.get("/admin/log/").body
 	for _, kind := range []string{"spam", "delete", "edit", "approve"} {
 		mustContain(t, "log", log, "<td>"+kind+" ")
@@ -153,6 +170,9 @@ func TestBannedReadersAreRefusedWithTheReason(t *testing.T) {
 	mustContain(t, "bans page", mod.get("/admin/bans/").body, "troll@example.org", "127.0.0.1", "flooding")
 	if res := mod.postForm("/admin/bans/", url.Values{"kind": {"ip"}, "value": {"not an address"}, "duration": {"1d"}}); res.status != http.StatusUnprocessableEntity {
 		t.Errorf("a bad ban: %d, want 422", res.status)
+	}
+	if res := mod.postForm("/admin/bans/remove", url.Values{"kind": {"ip"}, "value": {"not an address"}}); res.status != http.StatusUnprocessableEntity {
+		t.Errorf("lifting a bad ban: %d, want 422", res.status)
 	}
 
 	// Lifting the IP ban lets the address comment again; a ban also ends by itself.
@@ -226,6 +246,16 @@ func TestSessionCookieIsSecureBehindATLSProxy(t *testing.T) {
 	res := h.browser().postForm("/admin/login", url.Values{"name": {"mod"}, "password": {"mod has a long password"}}, "X-Forwarded-Proto", "https")
 	if c := res.header.Get("Set-Cookie"); !strings.Contains(c, "Secure") {
 		t.Errorf("session cookie behind a TLS proxy is not Secure: %q", c)
+	}
+	// So are a reader's cookies, one of which holds their email address.
+	reader := h.browser().postForm("/posts/massage/comments", commentForm("Kay", "Over TLS"), "X-Forwarded-Proto", "https")
+	for _, c := range reader.header.Values("Set-Cookie") {
+		if !strings.Contains(c, "Secure") {
+			t.Errorf("reader cookie behind a TLS proxy is not Secure: %q", c)
+		}
+	}
+	if n := len(reader.header.Values("Set-Cookie")); n != 2 {
+		t.Errorf("posting a comment set %d cookies, want the commenter and reader cookies", n)
 	}
 }
 
@@ -348,6 +378,9 @@ func TestCommentFeedsCarryApprovedCommentsWithoutPrivateData(t *testing.T) {
 			t.Errorf("%s: items %+v, want only the published comment", path, f.Items)
 		}
 		mustNotContain(t, path, res.body, "dana@example.org", "127.0.0.1", "Held:")
+	}
+	if lm := h.get("/comments.xml").header.Get("Last-Modified"); lm != "" {
+		t.Errorf("comment feed has Last-Modified %q: marking the newest comment as spam would make it older", lm)
 	}
 	if res := h.get("/posts/nope/comments.xml"); res.status != http.StatusNotFound {
 		t.Errorf("comment feed of a missing post: %d", res.status)

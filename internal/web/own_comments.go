@@ -53,6 +53,30 @@ func (s *Server) ownComment(w http.ResponseWriter, r *http.Request) (content.Vie
 	return v, p, n, true
 }
 
+// bodyError is what to say about an edited comment's text.
+func bodyError(invalid comments.FieldErrors) string {
+	if msg := invalid["body"]; msg != "" {
+		return msg
+	}
+	return invalid.Error()
+}
+
+// parseID reads a decimal comment id; 0, which no comment has, when it
+// is not one.
+func parseID(s string) uint64 {
+	id, _ := strconv.ParseUint(s, 10, 64)
+	return id
+}
+
+// ownNode is the viewer's own comment with the id in a thread, or nil.
+func ownNode(nodes []*comments.Node, id uint64) *comments.Node {
+	if n := findNode(nodes, id); n != nil && n.Own {
+		return n
+	}
+	return nil
+}
+
+// findNode finds the comment with the id in a thread.
 func findNode(nodes []*comments.Node, id uint64) *comments.Node {
 	for _, n := range nodes {
 		if n.Comment.ID == id {
@@ -89,11 +113,7 @@ func (s *Server) editOwn(w http.ResponseWriter, r *http.Request) {
 	var invalid comments.FieldErrors
 	switch {
 	case errors.As(err, &invalid):
-		msg := invalid["body"]
-		if msg == "" {
-			msg = invalid.Error()
-		}
-		s.renderEdit(w, r, http.StatusUnprocessableEntity, v, editPage{Post: p, Comment: n.Comment, Body: body, Error: msg, EditUntil: n.EditUntil})
+		s.renderEdit(w, r, http.StatusUnprocessableEntity, v, editPage{Post: p, Comment: n.Comment, Body: body, Error: bodyError(invalid), EditUntil: n.EditUntil})
 		return
 	case err != nil:
 		s.ownCommentError(w, r, "editing a comment", err)

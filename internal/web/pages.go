@@ -176,19 +176,6 @@ type postPage struct {
 	Posted *comments.Node
 }
 
-// postedNotice finds the reader's own comment with the decimal id.
-func postedNotice(nodes []*comments.Node, id string) *comments.Node {
-	for _, n := range nodes {
-		if n.Own && strconv.FormatUint(n.Comment.ID, 10) == id {
-			return n
-		}
-		if found := postedNotice(n.Children, id); found != nil {
-			return found
-		}
-	}
-	return nil
-}
-
 // commentForm is the comment form's state: what the reader typed, what was
 // wrong with it, and which comment they are replying to.
 type commentForm struct {
@@ -231,7 +218,9 @@ func (s *Server) renderPost(w http.ResponseWriter, r *http.Request, status int, 
 		return
 	}
 	if form.Values.Parent != "" && form.ReplyTo == nil {
-		form.ReplyTo = findComment(thread, form.Values.Parent)
+		if n := findNode(thread, parseID(form.Values.Parent)); n != nil {
+			form.ReplyTo = &n.Comment
+		}
 		if form.ReplyTo == nil && form.Errors == nil {
 			form.Values.Parent = "" // a stale ?reply= link: answer the post instead
 		}
@@ -245,29 +234,16 @@ func (s *Server) renderPost(w http.ResponseWriter, r *http.Request, status int, 
 	cfg := s.config(v.Site)
 	s.render(w, r, status, "post", pageData{
 		Title:       p.Title,
-		Description: plainText(string(p.Summary)),
+		Description: feed.PlainText(p.Summary),
 		Canonical:   "/posts/" + p.Slug + "/",
 		Feeds: append(feedLinks(cfg, "/", ""), feedLink{Title: "Comments on “" + p.Title + "” (RSS)",
 			Type: feed.RSS.MediaType(), URL: cfg.BaseURL + "/posts/" + p.Slug + "/" + feed.CommentFileName}),
 		Post: &postPage{
 			Post: p, Thread: thread, Count: countNodes(thread), Form: form,
 			Open: open, MaxDepth: comments.MaxDepth, Now: s.now(),
-			Posted: postedNotice(thread, r.URL.Query().Get("posted")),
+			Posted: ownNode(thread, parseID(r.URL.Query().Get("posted"))),
 		},
 	}, v.Site)
-}
-
-// findComment finds the comment with the decimal id in a thread.
-func findComment(nodes []*comments.Node, id string) *comments.Comment {
-	for _, n := range nodes {
-		if strconv.FormatUint(n.Comment.ID, 10) == id {
-			return &n.Comment
-		}
-		if c := findComment(n.Children, id); c != nil {
-			return c
-		}
-	}
-	return nil
 }
 
 // archiveMonth groups the posts of one month.

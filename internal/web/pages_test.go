@@ -260,6 +260,9 @@ func TestResponsesCarrySecurityHeaders(t *testing.T) {
 		if !strings.Contains(csp, "script-src 'none'") || !strings.Contains(csp, "frame-ancestors 'none'") {
 			t.Errorf("%s: Content-Security-Policy = %q", path, csp)
 		}
+		if strings.Contains(res.header.Get("Content-Type"), "text/html") && res.header.Get("Cache-Control") != "private, no-cache" {
+			t.Errorf("%s: Cache-Control %q; a page may hold a reader's own details", path, res.header.Get("Cache-Control"))
+		}
 		if res.header.Get("X-Content-Type-Options") != "nosniff" || res.header.Get("Referrer-Policy") == "" || res.header.Get("Permissions-Policy") == "" {
 			t.Errorf("%s: missing security headers: %v", path, res.header)
 		}

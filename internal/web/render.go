@@ -12,8 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/net/html"
-
 	"milepost/internal/comments"
 	"milepost/internal/content"
 )
@@ -147,7 +145,9 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-cache")
+	// Pages can hold a reader's own details (the form filled in from their
+	// cookie, their held comments), so no shared cache may keep them.
+	h.Set("Cache-Control", "private, no-cache")
 	w.WriteHeader(status)
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(buf.Bytes())
@@ -172,19 +172,4 @@ func (s *Server) serverError(w http.ResponseWriter, r *http.Request, doing strin
 	s.log.ErrorContext(r.Context(), doing, "path", r.URL.Path, "err", err)
 	s.errorPage(w, r, http.StatusInternalServerError, "Something went wrong",
 		"The server could not finish this request. Please try again in a moment.")
-}
-
-// plainText strips the tags of a rendered HTML fragment, for meta descriptions.
-func plainText(fragment string) string {
-	var b strings.Builder
-	z := html.NewTokenizer(strings.NewReader(fragment))
-	for {
-		switch z.Next() {
-		case html.ErrorToken:
-			return strings.Join(strings.Fields(b.String()), " ")
-		case html.TextToken:
-			b.Write(z.Text())
-			b.WriteByte(' ')
-		}
-	}
 }
