@@ -411,21 +411,7 @@ func TestCheckFindsModerationIndexDisagreements(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			db := openUnchecked(t)
-			fillForModerationCheck(t, db)
-			if err := db.Check(context.Background()); err != nil {
-				t.Fatalf("Check before corrupting: %v", err)
-			}
-			if err := db.bolt.Update(func(tx *bbolt.Tx) error { return tc.corrupt(bucketsOf(tx)) }); err != nil {
-				t.Fatal(err)
-			}
-			err := db.Check(context.Background())
-			if !errors.Is(err, ErrInconsistent) {
-				t.Fatalf("Check = %v, want ErrInconsistent", err)
-			}
-			if !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("Check error does not mention %q:\n%v", tc.want, err)
-			}
+			checkCatches(t, fillForModerationCheck, tc.corrupt, tc.want)
 		})
 	}
 }

@@ -74,21 +74,7 @@ func TestCheckFindsEveryKindOfDisagreement(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			db := openUnchecked(t)
-			fillForCheck(t, db)
-			if err := db.Check(context.Background()); err != nil {
-				t.Fatalf("Check before corrupting: %v", err)
-			}
-			if err := db.bolt.Update(func(tx *bbolt.Tx) error { return tc.corrupt(bucketsOf(tx)) }); err != nil {
-				t.Fatal(err)
-			}
-			err := db.Check(context.Background())
-			if !errors.Is(err, ErrInconsistent) {
-				t.Fatalf("Check = %v, want ErrInconsistent", err)
-			}
-			if !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("Check error does not mention %q:\n%v", tc.want, err)
-			}
+			checkCatches(t, fillForCheck, tc.corrupt, tc.want)
 		})
 	}
 }
@@ -150,4 +136,25 @@ func openUnchecked(t *testing.T) *DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// checkCatches fills a database, checks it is consistent, corrupts it and
+// checks that Check reports the corruption with want in its message.
+func checkCatches(t *testing.T, fill func(*testing.T, *DB), corrupt func(buckets) error, want string) {
+	t.Helper()
+	db := openUnchecked(t)
+	fill(t, db)
+	if err := db.Check(context.Background()); err != nil {
+		t.Fatalf("Check before corrupting: %v", err)
+	}
+	if err := db.bolt.Update(func(tx *bbolt.Tx) error { return corrupt(bucketsOf(tx)) }); err != nil {
+		t.Fatal(err)
+	}
+	err := db.Check(context.Background())
+	if !errors.Is(err, ErrInconsistent) {
+		t.Fatalf("Check = %v, want ErrInconsistent", err)
+	}
+	if !strings.Contains(err.Error(), want) {
+		t.Errorf("Check error does not mention %q:\n%v", want, err)
+	}
 }
