@@ -68,10 +68,33 @@ func TestBadRequestsGetAClearAnswerAndBreakNothing(t *testing.T) {
 		})
 	}
 
+	// A reply to a comment deleted since the page was loaded, and one past
+	// the deepest level, are refused with the reader's text kept.
+	doomed := h.postComment(commentForm("Ben", "Soon deleted."))
+	if err := h.db.Delete(context.Background(), mustID(t, doomed)); err != nil {
+		t.Fatal(err)
+	}
+	orphan := commentForm("Cleo", "Replying to a deleted comment")
+	orphan.Set("parent", doomed)
+	if res := h.postForm("/posts/massage/comments", orphan); res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, "Replying to a deleted comment") {
+		t.Errorf("reply to a deleted comment: %d, want 422 with the text kept", res.status)
+	}
+	deepest := parent
+	for range 4 {
+		f := commentForm("Dee", "Deeper "+deepest)
+		f.Set("parent", deepest)
+		deepest = h.postComment(f)
+	}
+	tooDeep := commentForm("Eve", "One level too deep")
+	tooDeep.Set("parent", deepest)
+	if res := h.postForm("/posts/massage/comments", tooDeep); res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, "One level too deep") {
+		t.Errorf("over-deep reply: %d, want 422 with the text kept", res.status)
+	}
+
 	// Nothing above was stored, and the site still serves.
 	stored, err := h.db.ByPost(context.Background(), "massage")
-	if err != nil || len(stored) != 1 || strconv.FormatUint(stored[0].ID, 10) != parent {
-		t.Errorf("stored = %+v, %v; want only the parent comment", stored, err)
+	if err != nil || len(stored) != 5 || strconv.FormatUint(stored[0].ID, 10) != parent {
+		t.Errorf("stored %d comments (%v); want the parent and its four replies only", len(stored), err)
 	}
 	if res := h.get("/posts/massage/"); res.status != http.StatusOK {
 		t.Errorf("post page after bad input: %d", res.status)
