@@ -43,6 +43,14 @@ func TestCommentFeedParsesBackWithoutPrivateData(t *testing.T) {
 	if f.Items[1].Title != "An anonymous reader on “Massage during training”" {
 		t.Errorf("anonymous item title = %q", f.Items[1].Title)
 	}
+	// The commenter's name is in dc:creator, never in RSS's <author>.
+	if first.Author == nil || first.Author.Name != "Dana" || first.Author.Email != "" {
+		t.Errorf("first item's author = %+v, want Dana", first.Author)
+	}
+	creators := rssCreators(t, b)
+	if len(creators) != feed.MaxItems || creators[0] != "Dana" || creators[1] != "An anonymous reader" {
+		t.Errorf("items' dc:creator = %q", creators)
+	}
 	if f.FeedLink != "https://runners.example.org/comments.xml" {
 		t.Errorf("self link = %q", f.FeedLink)
 	}

@@ -44,7 +44,11 @@ type Channel struct {
 	Author *content.Author
 }
 
-const atomNamespace = "http://www.w3.org/2005/Atom"
+const (
+	atomNamespace = "http://www.w3.org/2005/Atom"
+	// dcNamespace is Dublin Core's, for RSS items' dc:creator.
+	dcNamespace = "http://purl.org/dc/elements/1.1/"
+)
 
 // Build returns the feed of ch in format f, with the MaxItems newest of
 // posts, which must be sorted newest first (as a content.Listing is).
@@ -165,10 +169,12 @@ func newest(posts content.Listing) time.Time {
 }
 
 // rssDoc is gorilla/feeds' <rss> element with the Atom namespace declared,
-// for the channel's atom:link.
+// for the channel's atom:link, and Dublin Core's, for the items'
+// dc:creator.
 type rssDoc struct {
 	*feeds.RssFeedXml
 	AtomNamespace string `xml:"xmlns:atom,attr"`
+	DCNamespace   string `xml:"xmlns:dc,attr"`
 	// Shadows RssFeedXml.Channel: encoding/xml marshals the shallower field.
 	Channel *rssChannel `xml:"channel"`
 }
@@ -181,6 +187,16 @@ func (d *rssDoc) FeedXml() any { return d }
 type rssChannel struct {
 	Self rssAtomLink
 	*feeds.RssFeed
+	// Shadows RssFeed.Items, which come last there too.
+	Items []rssItem `xml:"item"`
+}
+
+// rssItem is gorilla/feeds' item with the author's name as <dc:creator>.
+// RSS's own <author> is for an email address, which Milepost never
+// publishes, so the embedded RssItem's Author is left empty.
+type rssItem struct {
+	*feeds.RssItem
+	Creator string `xml:"dc:creator,omitempty"`
 }
 
 // rssAtomLink is <atom:link>, written with the prefix the way gorilla/feeds
@@ -205,12 +221,21 @@ func (d *doc) writeRSS(w io.Writer) error {
 		return fmt.Errorf("unexpected RSS root %T from gorilla/feeds", x)
 	}
 	root.Channel = nil // replaced by rssDoc.Channel
+	items := make([]rssItem, len(ch.Items))
+	for i, it := range ch.Items {
+		// gorilla/feeds puts the bare name in <author>.
+		items[i] = rssItem{RssItem: it, Creator: it.Author}
+		it.Author = ""
+	}
+	ch.Items = nil // replaced by rssChannel.Items
 	return feeds.WriteXML(&rssDoc{
 		RssFeedXml:    root,
 		AtomNamespace: atomNamespace,
+		DCNamespace:   dcNamespace,
 		Channel: &rssChannel{
 			Self:    rssAtomLink{Href: d.self, Rel: "self", Type: RSS.MediaType()},
 			RssFeed: ch,
+			Items:   items,
 		},
 	}, w)
 }
@@ -232,8 +257,12 @@ func (d *atomDoc) FeedXml() any { return d }
 func (d *doc) writeAtom(w io.Writer) error {
 	af := (&feeds.Atom{Feed: d.feed}).AtomFeed()
 	af.Link = nil // replaced by atomDoc.Links
-	if a := d.ch.Author; a != nil {
+	// Atom wants an author on the feed or on every entry, and posts may
+	// have none: an author's feed names them, any other the site.
+	if a := d.ch.Author; a != nil && a.Name != "" {
 		af.Author = &feeds.AtomAuthor{AtomPerson: feeds.AtomPerson{Name: a.Name, Uri: a.Website}}
+	} else {
+		af.Author = &feeds.AtomAuthor{AtomPerson: feeds.AtomPerson{Name: d.siteName()}}
 	}
 	for i, e := range af.Entries {
 		p := d.posts[i]
@@ -253,6 +282,16 @@ func (d *doc) writeAtom(w io.Writer) error {
 			{Href: d.self, Rel: "self", Type: Atom.MediaType()},
 		},
 	}, w)
+}
+
+// siteName is the feed's title, or the host of its page for an untitled
+// feed, so that a name made from it is never empty.
+func (d *doc) siteName() string {
+	if d.ch.Title != "" {
+		return d.ch.Title
+	}
+	u, _ := url.Parse(d.page) // newDoc built it from a parsed base URL
+	return u.Hostname()
 }
 
 func (d *doc) writeJSON(w io.Writer) error {

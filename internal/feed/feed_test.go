@@ -3,8 +3,11 @@ package feed_test
 import (
 	"bytes"
 	"encoding/json"
+	"encoding/xml"
+	"errors"
 	"fmt"
 	"html/template"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -164,6 +167,8 @@ func TestBuildRoundTrip(t *testing.T) {
 		tags bool
 		// feedUpdated: JSON Feed has no feed-level date.
 		feedUpdated bool
+		// feedAuthors: only Atom needs one on a site feed.
+		feedAuthors []gofeed.Person
 	}{
 		{
 			format: feed.RSS, version: "2.0",
@@ -174,6 +179,7 @@ func TestBuildRoundTrip(t *testing.T) {
 			format: feed.Atom, version: "1.0",
 			summary:     func(p *content.Post) string { return string(p.Summary) },
 			itemUpdated: true, feedUpdated: true,
+			feedAuthors: []gofeed.Person{{Name: "Milepost & friends"}},
 		},
 		{
 			format: feed.JSON, version: "https://jsonfeed.org/version/1.1",
@@ -201,6 +207,7 @@ func TestBuildRoundTrip(t *testing.T) {
 				FeedLink:    baseURL + "/" + tt.format.FileName(),
 				Language:    "en-GB",
 				Version:     tt.version,
+				Authors:     tt.feedAuthors,
 			}
 			if tt.feedUpdated {
 				want.Updated = time.Date(2024, 4, 25, 10, 0, 0, 0, time.UTC)
@@ -264,6 +271,85 @@ func TestBuildRSSDetails(t *testing.T) {
 	if f.ManagingEditor != "" {
 		t.Errorf("managingEditor = %q, want none", f.ManagingEditor)
 	}
+	// The authors' names are in dc:creator, and <author>, which RSS keeps
+	// for an email address, is left out.
+	var creators []string
+	for _, it := range f.Items {
+		if it.Author != "" {
+			t.Errorf("item %q: author %q, want none", it.Title, it.Author)
+		}
+		c := ""
+		if it.DublinCoreExt != nil && len(it.DublinCoreExt.Creator) > 0 {
+			c = strings.Join(it.DublinCoreExt.Creator, "|")
+		}
+		creators = append(creators, c)
+	}
+	if diff := cmp.Diff([]string{"Jane Strider", "Omar Pace", ""}, creators); diff != "" {
+		t.Errorf("items' dc:creator (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"Jane Strider", "Omar Pace", ""}, rssCreators(t, data)); diff != "" {
+		t.Errorf("items' dc:creator in the XML (-want +got):\n%s", diff)
+	}
+}
+
+const dcNamespace = "http://purl.org/dc/elements/1.1/"
+
+// rssCreators reads an RSS feed as XML and returns the dc:creator of each
+// item, "" for none. It fails t unless the root declares the Dublin Core
+// namespace, and if an item has an <author> element or a creator in any
+// other namespace.
+func rssCreators(t testing.TB, data []byte) []string {
+	t.Helper()
+	dec := xml.NewDecoder(bytes.NewReader(data))
+	var (
+		creators []string
+		path     []xml.Name // open elements
+		text     string
+	)
+	for {
+		tok, err := dec.Token()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("reading the XML: %v\n%s", err, data)
+		}
+		switch tok := tok.(type) {
+		case xml.StartElement:
+			if len(path) == 0 {
+				declared := false
+				for _, a := range tok.Attr {
+					if a.Name.Space == "xmlns" && a.Name.Local == "dc" && a.Value == dcNamespace {
+						declared = true
+					}
+				}
+				if tok.Name.Local != "rss" || !declared {
+					t.Errorf("root <%s> does not declare xmlns:dc=%q: %v", tok.Name.Local, dcNamespace, tok.Attr)
+				}
+			}
+			if len(path) == 2 && tok.Name.Local == "item" {
+				creators = append(creators, "")
+			}
+			if len(path) == 3 && path[2].Local == "item" {
+				switch {
+				case tok.Name.Local == "author":
+					t.Errorf("item %d has an <%s:author>, which RSS keeps for an email", len(creators), tok.Name.Space)
+				case tok.Name.Local == "creator" && tok.Name.Space != dcNamespace:
+					t.Errorf("item %d has a creator in namespace %q, want %q", len(creators), tok.Name.Space, dcNamespace)
+				}
+			}
+			path = append(path, tok.Name)
+			text = ""
+		case xml.CharData:
+			text += string(tok)
+		case xml.EndElement:
+			path = path[:len(path)-1]
+			if len(path) == 3 && path[2].Local == "item" && tok.Name.Local == "creator" && tok.Name.Space == dcNamespace {
+				creators[len(creators)-1] = text
+			}
+		}
+	}
+	return creators
 }
 
 func TestBuildAtomDetails(t *testing.T) {
@@ -294,6 +380,60 @@ func TestBuildAtomDetails(t *testing.T) {
 		if e.Content == nil || e.Content.Type != "html" {
 			t.Errorf("entry %q: content %+v, want type html", e.Title, e.Content)
 		}
+	}
+}
+
+// TestBuildAtomFeedAuthor checks that an Atom feed always has a feed-level
+// author, which Atom requires unless every entry has one: the channel's
+// author for an author's feed, else the site, by its title or its host.
+func TestBuildAtomFeedAuthor(t *testing.T) {
+	anonymous := samplePosts()
+	for _, p := range anonymous {
+		p.Author = nil
+	}
+	untitled := siteChannel()
+	untitled.Title = ""
+	tagged := siteChannel()
+	tagged.Path = "/tags/marathon/"
+	authors := siteChannel()
+	authors.Path = "/authors/jane/"
+	authors.Author = jane
+	nameless := siteChannel()
+	nameless.Author = &content.Author{ID: "x"}
+	tests := []struct {
+		name string
+		ch   feed.Channel
+		want gofeed.Person
+	}{
+		{"site", siteChannel(), gofeed.Person{Name: "Milepost & friends"}},
+		{"tag", tagged, gofeed.Person{Name: "Milepost & friends"}},
+		{"untitled", untitled, gofeed.Person{Name: "run.example.com"}},
+		{"author", authors, gofeed.Person{Name: "Jane Strider"}},
+		{"nameless author", nameless, gofeed.Person{Name: "Milepost & friends"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			data, err := feed.Build(tt.ch, anonymous, feed.Atom)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := (&atom.Parser{}).Parse(bytes.NewReader(data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []gofeed.Person
+			for _, a := range f.Authors {
+				got = append(got, gofeed.Person{Name: a.Name, Email: a.Email})
+			}
+			if diff := cmp.Diff([]gofeed.Person{tt.want}, got); diff != "" {
+				t.Errorf("feed authors (-want +got):\n%s\n%s", diff, data)
+			}
+			for _, e := range f.Entries {
+				if len(e.Authors) != 0 {
+					t.Errorf("entry %q: authors %+v, want none", e.Title, e.Authors)
+				}
+			}
+		})
 	}
 }
 
