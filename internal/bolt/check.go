@@ -13,6 +13,7 @@ import (
 
 	bbolt "go.etcd.io/bbolt"
 
+	"milepost/internal/accounts"
 	"milepost/internal/comments"
 )
 
@@ -27,10 +28,12 @@ const maxReported = 20
 // compares it with the stored one: post_comments, post_counts, held,
 // recent, known_commenters, duplicates and sources. It also checks each
 // comment's key, post, parent and depth, the ID sequence, the schema
-// version, and that every ban, audit log entry, closure and secret is
-// readable and stored under the right key. It reads a consistent snapshot
-// and changes nothing. Tests run it after every kind of write; an operator
-// can run it on a live database.
+// version, that every ban, audit log entry, closure and secret is readable
+// and stored under the right key, and that every user and session is
+// readable, stored under the right key and complete, with no session
+// outliving its user. It reads a consistent snapshot and changes nothing.
+// Tests run it after every kind of write; an operator can run it on a live
+// database.
 func (db *DB) Check(ctx context.Context) error {
 	var problems []string
 	report := func(format string, args ...any) {
@@ -179,7 +182,10 @@ func (db *DB) Check(ctx context.Context) error {
 				return err
 			}
 		}
-		return checkRecords(b, report)
+		if err := checkRecords(b, report); err != nil {
+			return err
+		}
+		return checkAccounts(tx, report)
 	})
 	if err != nil {
 		return fmt.Errorf("checking database: %w", err)
@@ -317,6 +323,60 @@ func checkRecords(b buckets, report func(string, ...any)) error {
 	return b.secrets.ForEach(func(k, v []byte) error {
 		if len(v) != secretLen {
 			report("secrets: %q is %d bytes, want %d", k, len(v), secretLen)
+		}
+		return nil
+	})
+}
+
+// checkAccounts checks the account buckets, which a database gets only with
+// its first user; a missing one is empty. Each user must decode, sit under
+// its lowercased name, and have a valid role and a password hash. Each
+// session must sit under a SHA-256 sum, decode, and belong to a user that
+// exists: the user and its sessions are deleted together, so an orphan means
+// a lost write. Expired sessions are fine; they are pruned later.
+func checkAccounts(tx *bbolt.Tx, report func(string, ...any)) error {
+	userKeys := map[string]bool{}
+	if users := tx.Bucket(bucketAccountUsers); users != nil {
+		err := users.ForEach(func(k, v []byte) error {
+			userKeys[string(k)] = true
+			var u accounts.UserRecord
+			if err := json.Unmarshal(v, &u); err != nil {
+				report("%s: %q: %v", bucketAccountUsers, k, err)
+				return nil
+			}
+			if string(k) != u.Name {
+				report("%s: key %q holds the user %q", bucketAccountUsers, k, u.Name)
+			}
+			if _, err := userKey(u.Name); err != nil {
+				report("%s: %q: %v", bucketAccountUsers, k, err)
+			}
+			if !u.Role.Valid() {
+				report("%s: user %q has role %q", bucketAccountUsers, k, u.Role)
+			}
+			if len(u.PasswordHash) == 0 {
+				report("%s: user %q has no password hash", bucketAccountUsers, k)
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	sessions := tx.Bucket(bucketAccountSessions)
+	if sessions == nil {
+		return nil
+	}
+	return sessions.ForEach(func(k, v []byte) error {
+		if err := checkSessionKey(k); err != nil {
+			report("%s: key %x: %v", bucketAccountSessions, k, err)
+		}
+		var s accounts.Session
+		if err := json.Unmarshal(v, &s); err != nil {
+			report("%s: key %x: %v", bucketAccountSessions, k, err)
+			return nil
+		}
+		if !userKeys[s.User] {
+			report("%s: key %x is a session of %q, who does not exist", bucketAccountSessions, k, s.User)
 		}
 		return nil
 	})
