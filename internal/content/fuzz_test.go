@@ -105,7 +105,7 @@ func checkPost(t *testing.T, p *Post, file string) {
 	switch {
 	case p.File != file:
 		t.Errorf("post from %s says it is from %s", file, p.File)
-	case !validSlug(p.Slug):
+	case !ValidSlug(p.Slug):
 		t.Errorf("post has slug %q", p.Slug)
 	case p.Title == "" || p.Title != strings.TrimSpace(p.Title):
 		t.Errorf("post has title %q", p.Title)

@@ -302,7 +302,7 @@ func (l *loader) post(rel string, src []byte, authors map[string]*Author) (*load
 				break
 			}
 			slugLine = f.line
-			if !validSlug(p.Slug) {
+			if !ValidSlug(p.Slug) {
 				e = errAt(f.line, "slug %q must be lowercase letters, digits and inner hyphens", p.Slug)
 			}
 		case "draft":
@@ -328,7 +328,7 @@ func (l *loader) post(rel string, src []byte, authors map[string]*Author) (*load
 	}
 	if slugLine == 0 {
 		p.Slug = strings.ToLower(strings.TrimSuffix(path.Base(rel), ".md"))
-		if !validSlug(p.Slug) {
+		if !ValidSlug(p.Slug) {
 			check(errAt(0, "the file name gives the slug %q, which is not lowercase letters, digits and inner hyphens: rename the file or set slug", p.Slug))
 		}
 	}
@@ -357,7 +357,7 @@ func (l *loader) post(rel string, src []byte, authors map[string]*Author) (*load
 // the author's URL and must therefore be a valid slug.
 func (l *loader) author(rel string, src []byte) (*Author, []*lineError) {
 	id := strings.TrimSuffix(path.Base(rel), ".md")
-	if !validSlug(id) {
+	if !ValidSlug(id) {
 		return nil, []*lineError{errAt(0, "the author id %q from the file name must be lowercase letters, digits and inner hyphens", id)}
 	}
 	doc, lerr := splitDocument(src)
@@ -410,7 +410,7 @@ func (l *loader) author(rel string, src []byte) (*Author, []*lineError) {
 
 // validSlug reports whether s is lowercase ASCII letters, digits and
 // hyphens, neither first nor last: it is a URL path segment.
-func validSlug(s string) bool {
+func ValidSlug(s string) bool {
 	if s == "" || s[0] == '-' || s[len(s)-1] == '-' {
 		return false
 	}

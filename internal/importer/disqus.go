@@ -6,6 +6,8 @@ import (
 	"html"
 	"strings"
 	"time"
+
+	"milepost/internal/content"
 )
 
 // A Disqus export is a flat list under <disqus>: <category>s, then
@@ -196,14 +198,5 @@ func disqusTime(s string) (time.Time, error) {
 // letters, digits and inner hyphens. A bare number is not taken for one:
 // it is almost always a database ID.
 func looksLikeSlug(s string) bool {
-	if s == "" || s[0] == '-' || s[len(s)-1] == '-' || isDigits(s) {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
+	return !isDigits(s) && content.ValidSlug(s)
 }
