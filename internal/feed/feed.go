@@ -154,6 +154,12 @@ func tagURI(host string, p *content.Post) string {
 }
 
 // newest is the latest modification among posts, or the zero time for none.
+// Updated is when a feed of posts last changed: the newest modification
+// among the posts it carries. Servers send it as Last-Modified.
+func Updated(posts content.Listing) time.Time {
+	return newest(posts[:min(len(posts), MaxItems)])
+}
+
 func newest(posts content.Listing) time.Time {
 	var t time.Time
 	for _, p := range posts {

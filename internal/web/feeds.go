@@ -107,16 +107,7 @@ func (s *Server) serveFeed(w http.ResponseWriter, r *http.Request, v content.Vie
 		if err != nil {
 			return builtFeed{}, err
 		}
-		bf := builtFeed{body: body, etag: etagOf(body)}
-		if len(posts) > 0 {
-			bf.updated = posts[0].Lastmod
-			for _, p := range posts[:min(len(posts), feed.MaxItems)] {
-				if p.Lastmod.After(bf.updated) {
-					bf.updated = p.Lastmod
-				}
-			}
-		}
-		return bf, nil
+		return builtFeed{body: body, etag: etagOf(body), updated: feed.Updated(posts)}, nil
 	})
 	if err != nil {
 		s.serverError(w, r, "building a feed", err)
