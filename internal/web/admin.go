@@ -192,11 +192,12 @@ func adminPager(path string, page, total int) pager {
 }
 
 func (s *Server) withTitles(cs []comments.Comment) []adminComment {
-	site := s.opts.Content.Current()
+	// Moderators see comments on drafts and future posts by their titles too.
+	v := content.View{Site: s.opts.Content.Current(), Now: s.now(), Drafts: true}
 	out := make([]adminComment, len(cs))
 	for i, c := range cs {
 		title := c.Post
-		if p := (content.View{Site: site, Now: s.now(), Drafts: true}).Post(c.Post); p != nil {
+		if p := v.Post(c.Post); p != nil {
 			title = p.Title
 		}
 		out[i] = adminComment{Comment: c, PostTitle: title}
