@@ -192,7 +192,7 @@ func adminPager(path string, page, total int) pager {
 }
 
 func (s *Server) withTitles(cs []comments.Comment) []adminComment {
-	// Moderators see comments on drafts and future posts by their titles too.
+	// Moderators see comments on drafts by their titles too.
 	v := content.View{Site: s.opts.Content.Current(), Now: s.now(), Drafts: true}
 	out := make([]adminComment, len(cs))
 	for i, c := range cs {
