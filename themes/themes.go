@@ -26,6 +26,13 @@ func Default() fs.FS {
 // Open returns the default theme with the files of dir laid over it: a file in
 // dir replaces the embedded file of the same path, so a theme on disk needs only
 // the files it changes. An empty dir returns the default theme.
+//
+// Nothing outside dir can be reached through the result: files are opened
+// through an os.Root, so a symbolic link (or "..") in the theme that leads out
+// of dir fails to open instead of serving what it points at — a theme's static
+// files are public, and a link to the database or /etc/passwd must not make
+// them so. Links that stay inside dir work. The Root stays open for the life of
+// the process, as the theme does.
 func Open(dir string) (fs.FS, error) {
 	if dir == "" {
 		return Default(), nil
@@ -37,12 +44,19 @@ func Open(dir string) (fs.FS, error) {
 	if !info.IsDir() {
 		return nil, fmt.Errorf("opening theme: %s is not a directory", dir)
 	}
-	return overlay{upper: os.DirFS(dir), lower: Default()}, nil
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("opening theme: %w", err)
+	}
+	return overlay{upper: root.FS(), lower: Default()}, nil
 }
 
 // overlay is a read-only union of two file systems, upper winning.
 type overlay struct{ upper, lower fs.FS }
 
+// Open opens name from upper, or from lower when upper has no such file. Any
+// other error from upper — a link leading out of the theme directory — is
+// returned, so such a file is neither served nor quietly replaced.
 func (o overlay) Open(name string) (fs.File, error) {
 	f, err := o.upper.Open(name)
 	if err == nil {
