@@ -45,14 +45,16 @@ func BuildComments(ch Channel, items []CommentItem) ([]byte, error) {
 		}
 		link := base + "/posts/" + c.PostSlug + "/#comment-" + strconv.FormatUint(c.ID, 10)
 		d.feed.Items = append(d.feed.Items, &feeds.Item{
-			Title:       name + " on “" + c.PostTitle + "”",
+			// Plain text: readers render titles as HTML, and the name is
+			// whatever a stranger typed.
+			Title:       markupFree(name + " on “" + c.PostTitle + "”"),
 			Link:        &feeds.Link{Href: link},
 			Description: c.HTML,
 			// A comment's id: its host, its day and its number never change.
 			Id:          "tag:" + u.Hostname() + "," + c.Created.Format(time.DateOnly) + ":comment:" + strconv.FormatUint(c.ID, 10),
 			IsPermaLink: "false",
 			Created:     c.Created,
-			Author:      &feeds.Author{Name: name},
+			Author:      &feeds.Author{Name: markupFree(name)},
 		})
 		if c.Created.After(d.feed.Updated) {
 			d.feed.Updated = c.Created

@@ -114,9 +114,9 @@ func newDoc(ch Channel, posts content.Listing, f Format) (*doc, error) {
 		posts: posts,
 	}
 	d.feed = &feeds.Feed{
-		Title:       ch.Title,
+		Title:       markupFree(ch.Title),
 		Link:        &feeds.Link{Href: d.page},
-		Description: ch.Description,
+		Description: markupFree(ch.Description),
 		// Not the build time: a feed changes only when its posts do, so
 		// that rebuilding it gives the same bytes.
 		Updated: newest(posts),
@@ -125,11 +125,18 @@ func newDoc(ch Channel, posts content.Listing, f Format) (*doc, error) {
 		Items: make([]*feeds.Item, 0, len(posts)),
 	}
 	for _, p := range posts {
+		link := base + "/posts/" + p.Slug + "/"
+		postURL, err := url.Parse(link)
+		if err != nil {
+			return nil, fmt.Errorf("parsing the URL of post %q: %w", p.Slug, err)
+		}
 		it := &feeds.Item{
-			Title:       p.Title,
-			Link:        &feeds.Link{Href: base + "/posts/" + p.Slug + "/"},
-			Description: string(p.Summary),
-			Content:     string(p.HTML),
+			Title: markupFree(p.Title),
+			Link:  &feeds.Link{Href: link},
+			// A reader shows the post away from its page: relative links
+			// (a photo beside the post, a footnote's #fn:1) must be absolute.
+			Description: string(absoluteURLs(p.Summary, postURL)),
+			Content:     string(absoluteURLs(p.HTML, postURL)),
 			Id:          tagURI(u.Hostname(), p),
 			// The id is a tag URI, not a URL a reader could open.
 			IsPermaLink: "false",
@@ -139,7 +146,7 @@ func newDoc(ch Channel, posts content.Listing, f Format) (*doc, error) {
 		// Only the name: content.Author has no email, and gorilla/feeds'
 		// Author.Email is left empty so none can ever be published.
 		if p.Author != nil && p.Author.Name != "" {
-			it.Author = &feeds.Author{Name: p.Author.Name}
+			it.Author = &feeds.Author{Name: markupFree(p.Author.Name)}
 		}
 		d.feed.Items = append(d.feed.Items, it)
 	}
@@ -197,12 +204,15 @@ type rssChannel struct {
 	Items []rssItem `xml:"item"`
 }
 
-// rssItem is gorilla/feeds' item with the author's name as <dc:creator>.
-// RSS's own <author> is for an email address, which Milepost never
-// publishes, so the embedded RssItem's Author is left empty.
+// rssItem is gorilla/feeds' item with the author's name as <dc:creator>
+// and one <category> per tag. RSS's own <author> is for an email address,
+// which Milepost never publishes, so the embedded RssItem's Author is left
+// empty.
 type rssItem struct {
 	*feeds.RssItem
 	Creator string `xml:"dc:creator,omitempty"`
+	// Shadows RssItem.Category, which has room for one.
+	Categories []string `xml:"category"`
 }
 
 // rssAtomLink is <atom:link>, written with the prefix the way gorilla/feeds
@@ -218,9 +228,6 @@ type rssAtomLink struct {
 func (d *doc) writeRSS(w io.Writer) error {
 	ch := (&feeds.Rss{Feed: d.feed}).RssFeed()
 	ch.Language = d.ch.Language
-	// gorilla/feeds' RssItem has room for one <category>, so tags are left
-	// out rather than cut to the first one (Atom's needs a term attribute
-	// its AtomEntry cannot write, so it has none either).
 	x := ch.FeedXml()
 	root, ok := x.(*feeds.RssFeedXml)
 	if !ok {
@@ -230,7 +237,7 @@ func (d *doc) writeRSS(w io.Writer) error {
 	items := make([]rssItem, len(ch.Items))
 	for i, it := range ch.Items {
 		// gorilla/feeds puts the bare name in <author>.
-		items[i] = rssItem{RssItem: it, Creator: it.Author}
+		items[i] = rssItem{RssItem: it, Creator: it.Author, Categories: d.tags(i)}
 		it.Author = ""
 	}
 	ch.Items = nil // replaced by rssChannel.Items
@@ -247,13 +254,28 @@ func (d *doc) writeRSS(w io.Writer) error {
 }
 
 // atomDoc is gorilla/feeds' <feed> with the two links Atom feeds should
-// have (AtomFeed has room for one) and the feed's language.
+// have (AtomFeed has room for one), the feed's language and entries with
+// their categories.
 type atomDoc struct {
 	// Shadows AtomFeed.Link: encoding/xml marshals the shallower field.
 	// First, so that the links come before the entries, as in RSS.
 	Links []feeds.AtomLink `xml:"link"`
 	*feeds.AtomFeed
 	Lang string `xml:"xml:lang,attr,omitempty"`
+	// Shadows AtomFeed.Entries, which come last there too.
+	Entries []atomEntry `xml:"entry"`
+}
+
+// atomEntry is gorilla/feeds' entry with one <category term="…"> per tag;
+// AtomEntry's Category is a single element with text, not a term.
+type atomEntry struct {
+	*feeds.AtomEntry
+	// Shadows AtomEntry.Category.
+	Categories []atomCategory `xml:"category"`
+}
+
+type atomCategory struct {
+	Term string `xml:"term,attr"`
 }
 
 // FeedXml makes atomDoc a feeds.XmlFeed; without it the embedded AtomFeed's
@@ -266,11 +288,16 @@ func (d *doc) writeAtom(w io.Writer) error {
 	// Atom wants an author on the feed or on every entry, and posts may
 	// have none: an author's feed names them, any other the site.
 	if a := d.ch.Author; a != nil && a.Name != "" {
-		af.Author = &feeds.AtomAuthor{AtomPerson: feeds.AtomPerson{Name: a.Name, Uri: a.Website}}
+		af.Author = &feeds.AtomAuthor{AtomPerson: feeds.AtomPerson{Name: markupFree(a.Name), Uri: a.Website}}
 	} else {
-		af.Author = &feeds.AtomAuthor{AtomPerson: feeds.AtomPerson{Name: d.siteName()}}
+		af.Author = &feeds.AtomAuthor{AtomPerson: feeds.AtomPerson{Name: markupFree(d.siteName())}}
 	}
+	entries := make([]atomEntry, len(af.Entries))
 	for i, e := range af.Entries {
+		entries[i].AtomEntry = e
+		for _, tag := range d.tags(i) {
+			entries[i].Categories = append(entries[i].Categories, atomCategory{Term: tag})
+		}
 		p := d.posts[i]
 		// gorilla/feeds writes only <updated>, from Item.Updated.
 		if !p.Date.IsZero() {
@@ -280,14 +307,29 @@ func (d *doc) writeAtom(w io.Writer) error {
 			e.Author.Uri = p.Author.Website
 		}
 	}
+	af.Entries = nil // replaced by atomDoc.Entries
 	return feeds.WriteXML(&atomDoc{
 		AtomFeed: af,
+		Entries:  entries,
 		Lang:     d.ch.Language,
 		Links: []feeds.AtomLink{
 			{Href: d.page, Rel: "alternate", Type: "text/html"},
 			{Href: d.self, Rel: "self", Type: Atom.MediaType()},
 		},
 	}, w)
+}
+
+// tags are the tags of the i-th post, as plain text, for the item's
+// categories; nil for a feed of comments.
+func (d *doc) tags(i int) []string {
+	if i >= len(d.posts) {
+		return nil
+	}
+	var out []string
+	for _, t := range d.posts[i].Tags {
+		out = append(out, markupFree(t))
+	}
+	return out
 }
 
 // siteName is the feed's title, or the host of its page for an untitled
@@ -307,15 +349,15 @@ func (d *doc) writeJSON(w io.Writer) error {
 	if a := d.ch.Author; a != nil {
 		// Both fields, as gorilla/feeds does for items: authors is JSON
 		// Feed 1.1's, author what 1.0 readers understand.
-		ja := &feeds.JSONAuthor{Name: a.Name, Url: a.Website}
+		ja := &feeds.JSONAuthor{Name: markupFree(a.Name), Url: a.Website}
 		jf.Author, jf.Authors = ja, []*feeds.JSONAuthor{ja}
 	}
 	for i, it := range jf.Items {
 		p := d.posts[i]
 		// JSON Feed's summary is plain text, unlike RSS's description and
 		// Atom's summary, which are marked as HTML.
-		it.Summary = PlainText(p.Summary)
-		it.Tags = p.Tags
+		it.Summary = markupFree(PlainText(p.Summary))
+		it.Tags = d.tags(i)
 		if it.Author != nil {
 			it.Author.Url = p.Author.Website // shared with it.Authors[0]
 		}
