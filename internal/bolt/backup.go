@@ -1,112 +1,113 @@
 package bolt
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
-	"time"
 
 	bbolt "go.etcd.io/bbolt"
 
-	"milepost/internal/comments"
+	"milepost/internal/atomicfile"
 )
 
-// secretLen is the size of the keys Secret makes: 256 bits, as HMAC-SHA256
-// wants.
-const secretLen = 32
-
-// Secret returns the 32-byte random key stored under name, making and
-// storing it on first use, so that it is the same after a restart: for the
-// web layer's HMAC signing of cookies. Two callers racing on a new name get
-// the same key. Keep the returned slice private; it is a copy.
-func (db *DB) Secret(ctx context.Context, name string) ([]byte, error) {
-	if name == "" {
-		return nil, errors.New("reading secret: no name")
-	}
-	var key []byte
-	err := db.view(ctx, func(tx *bbolt.Tx) error {
-		key = bytes.Clone(bucketsOf(tx).secrets.Get([]byte(name)))
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("reading secret %q: %w", name, err)
-	}
-	if key != nil {
-		return key, nil
-	}
-	err = db.update(ctx, func(tx *bbolt.Tx) error {
-		b := bucketsOf(tx)
-		if v := b.secrets.Get([]byte(name)); v != nil {
-			key = bytes.Clone(v) // made meanwhile by another caller
-			return nil
-		}
-		key = make([]byte, secretLen)
-		if _, err := rand.Read(key); err != nil {
-			return err
-		}
-		return b.secrets.Put([]byte(name), key)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("making secret %q: %w", name, err)
-	}
-	return key, nil
-}
-
 // Backup writes a consistent copy of the whole database file to w while it
-// goes on serving (a read transaction: writers are not blocked), and
-// returns the number of bytes written. The copy holds the secrets too:
-// keep it as private as the database.
+// goes on serving, and returns the number of bytes written. The copy holds
+// the secrets too: keep it as private as the database.
+//
+// The copy is first written to a temporary file beside the database, in
+// one read transaction that lasts only as long as a local file write; the
+// transaction has ended before the first byte goes to w. So a reader of w
+// that is slow, or stops reading altogether, holds up nothing else: a read
+// transaction left open would make every write that must grow the file
+// wait for it, and every read queue behind that write. It takes as much
+// free disk space as the database is large, for as long as the copy to w
+// lasts; the temporary file is removed as soon as it is written where the
+// system allows (so not even a crash leaves it behind), else afterwards.
 func (db *DB) Backup(ctx context.Context, w io.Writer) (int64, error) {
-	var n int64
-	err := db.view(ctx, func(tx *bbolt.Tx) error {
-		var err error
-		n, err = tx.WriteTo(w)
-		return err
-	})
+	snap, err := db.snapshot(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("backing up database %s: %w", db.path, err)
+	}
+	defer snap.Close()
+	n, err := io.Copy(w, snap)
 	if err != nil {
 		return n, fmt.Errorf("backing up database %s: %w", db.path, err)
 	}
 	return n, nil
 }
 
+// snapshot is a consistent copy of the database in a temporary file, read
+// from its start.
+type snapshot struct {
+	*os.File
+	removed bool
+}
+
+// Close closes the file and removes it if that was not possible earlier.
+func (s *snapshot) Close() error {
+	err := s.File.Close()
+	if !s.removed {
+		if rerr := os.Remove(s.Name()); rerr != nil && err == nil {
+			err = rerr
+		}
+	}
+	return err
+}
+
+// snapshot copies the database into a temporary file in its directory (the
+// same file system, and the same privacy as the database) in one read
+// transaction.
+func (db *DB) snapshot(ctx context.Context) (_ *snapshot, err error) {
+	f, err := os.CreateTemp(filepath.Dir(db.path), "."+filepath.Base(db.path)+".backup-*.tmp")
+	if err != nil {
+		return nil, fmt.Errorf("creating the snapshot file: %w", err)
+	}
+	snap := &snapshot{File: f}
+	defer func() {
+		if err != nil {
+			snap.Close()
+		}
+	}()
+	if err := f.Chmod(0o600); err != nil {
+		return nil, fmt.Errorf("making the snapshot file private: %w", err)
+	}
+	// An open file outlives its name on Unix; elsewhere Close removes it.
+	snap.removed = os.Remove(f.Name()) == nil
+	err = db.view(ctx, func(tx *bbolt.Tx) error {
+		_, err := tx.WriteTo(f)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("writing the snapshot file: %w", err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("rewinding the snapshot file: %w", err)
+	}
+	return snap, nil
+}
+
 // BackupFile writes a consistent copy of the database to path, readable by
-// its owner only. It writes a temporary file beside path and renames it, so
-// path is either the old file or a complete copy, never half of one. It
-// refuses to overwrite the database itself.
+// its owner only, and returns its size. path is replaced whole or not at
+// all (see atomicfile.Write). It refuses to overwrite the database itself.
 func (db *DB) BackupFile(ctx context.Context, path string) (int64, error) {
 	if same, err := samePath(path, db.path); err != nil {
 		return 0, fmt.Errorf("backing up database to %s: %w", path, err)
 	} else if same {
 		return 0, fmt.Errorf("backing up database to %s: that is the database itself", path)
 	}
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return 0, fmt.Errorf("backing up database: creating %s: %w", dir, err)
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return 0, fmt.Errorf("backing up database: %w", err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // after a successful rename there is nothing to remove
-	n, err := db.Backup(ctx, f)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
+	var n int64
+	err := atomicfile.Write(path, 0o600, func(w io.Writer) error {
+		// A local file is written at disk speed, so the read transaction
+		// is short.
+		return db.view(ctx, func(tx *bbolt.Tx) error {
+			var err error
+			n, err = tx.WriteTo(w)
+			return err
+		})
+	})
 	if err != nil {
 		return 0, fmt.Errorf("backing up database to %s: %w", path, err)
 	}
@@ -127,372 +128,4 @@ func samePath(a, b string) (bool, error) {
 		return false, err
 	}
 	return os.SameFile(fa, fb), nil
-}
-
-// ExportAll returns every comment (in ID order, every status, email and IP
-// included), every ban and the whole audit log (oldest first), read in one
-// transaction, for comments.WriteExport. An export is the site's own
-// backup: keep it private.
-func (db *DB) ExportAll(ctx context.Context) (comments.Export, error) {
-	e := comments.Export{Version: comments.ExportVersion, Exported: time.Now().UTC().Round(0)}
-	err := db.view(ctx, func(tx *bbolt.Tx) error {
-		b := bucketsOf(tx)
-		err := b.comments.ForEach(func(k, v []byte) error {
-			var c comments.Comment
-			if err := json.Unmarshal(v, &c); err != nil {
-				return fmt.Errorf("decoding comment %x: %w", k, err)
-			}
-			e.Comments = append(e.Comments, c)
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		if e.Bans, err = readBans(b); err != nil {
-			return err
-		}
-		return b.actions.ForEach(func(k, v []byte) error {
-			var a comments.Action
-			if err := json.Unmarshal(v, &a); err != nil {
-				return fmt.Errorf("decoding audit log entry %x: %w", k, err)
-			}
-			e.Actions = append(e.Actions, a)
-			return nil
-		})
-	})
-	if err != nil {
-		return comments.Export{}, fmt.Errorf("exporting comments: %w", err)
-	}
-	return e, nil
-}
-
-// ImportResult is what ImportAll did: how many comments, bans and audit
-// log entries it added, and how many of each it skipped because the
-// database already had them.
-type ImportResult struct {
-	Added, Skipped               int // comments
-	BansAdded, BansSkipped       int
-	ActionsAdded, ActionsSkipped int
-}
-
-// Import adds comments from another system or another Milepost; it is
-// ImportAll with comments only, and returns how many were added and how
-// many skipped.
-func (db *DB) Import(ctx context.Context, cs []comments.Comment) (added, skipped int, err error) {
-	r, err := db.ImportAll(ctx, comments.Export{Comments: cs})
-	return r.Added, r.Skipped, err
-}
-
-// ImportAll adds the comments, bans and audit log entries of e (its Version
-// and Exported are ignored), all in one transaction: on any error nothing
-// is added. It is idempotent, and adds nothing to the database an export
-// came from.
-//
-// Comments: each comment's Source is a stable key ("wxr:123",
-// "disqus:456"; a comment without one gets "milepost:<its ID>"), kept in
-// the sources index, and a comment whose source is already stored is
-// skipped. So is a "milepost:<n>" comment that is comment n here, on the
-// same post, from the same instant, with the same body: an export imported
-// back into the database it came from. IDs in e.Comments are the batch's
-// own: they must be unique and non-zero, and a Parent refers to another
-// comment of the batch, which may come after it. Imported comments get new
-// IDs and their parents are remapped (to the stored comment when the parent
-// was skipped). Depth is recomputed and HTML rendered again from Body: no
-// HTML from elsewhere is trusted. An empty Status means approved. Policy
-// does not apply: statuses are kept.
-//
-// Bans are keyed by kind and value (normalised as comments.NormalizeBan
-// does; two bans of e on the same one are an error). A ban on a kind and
-// value that already has one is skipped, whatever its reason or end, so a
-// ban changed here since is left as it is. An expired ban is restored as it
-// is: as history, not in force.
-//
-// Audit log entries are appended in the order given, under new IDs (their
-// ID in e is ignored). An entry is skipped when the log already holds one
-// with the same At, By, Kind, Target and Detail, each stored entry
-// standing for one entry of e at most, so that two identical entries of e
-// need two in the log. Comment, when not zero, is a batch ID: it becomes
-// the ID that comment has here (added or skipped), and is cleared when no
-// comment of the batch has it (a comment deleted before the export, or
-// left out of the batch), so that it never points at another comment.
-func (db *DB) ImportAll(ctx context.Context, e comments.Export) (ImportResult, error) {
-	todo, batch, err := prepareComments(e.Comments)
-	if err != nil {
-		return ImportResult{}, fmt.Errorf("importing comments: %w", err)
-	}
-	bans, err := prepareBans(e.Bans)
-	if err != nil {
-		return ImportResult{}, fmt.Errorf("importing comments: %w", err)
-	}
-	actions, err := prepareActions(e.Actions)
-	if err != nil {
-		return ImportResult{}, fmt.Errorf("importing comments: %w", err)
-	}
-	var r ImportResult
-	err = db.update(ctx, func(tx *bbolt.Tx) error {
-		b := bucketsOf(tx)
-		r = ImportResult{}
-		stored, err := importComments(b, todo, batch, &r)
-		if err != nil {
-			return err
-		}
-		if err := importBans(b, bans, &r); err != nil {
-			return err
-		}
-		return importActions(b, actions, stored, &r)
-	})
-	if err != nil {
-		return ImportResult{}, fmt.Errorf("importing comments: %w", err)
-	}
-	return r, nil
-}
-
-// prepareComments checks an import's comments and returns a copy with
-// their defaults filled in, and the index of each batch ID.
-func prepareComments(cs []comments.Comment) ([]comments.Comment, map[uint64]int, error) {
-	batch := make(map[uint64]int, len(cs))
-	todo := make([]comments.Comment, len(cs))
-	copy(todo, cs)
-	sources := make(map[string]int, len(cs))
-	for i := range todo {
-		c := &todo[i]
-		where := fmt.Sprintf("comment %d (id %d)", i+1, c.ID)
-		if c.ID == 0 {
-			return nil, nil, fmt.Errorf("comment %d has no id", i+1)
-		}
-		if j, dup := batch[c.ID]; dup {
-			return nil, nil, fmt.Errorf("%s: the id is also comment %d's", where, j+1)
-		}
-		batch[c.ID] = i
-		if c.Source == "" {
-			c.Source = "milepost:" + strconv.FormatUint(c.ID, 10)
-		}
-		if j, dup := sources[c.Source]; dup {
-			return nil, nil, fmt.Errorf("%s: source %q is also comment %d's", where, c.Source, j+1)
-		}
-		sources[c.Source] = i
-		if c.Status == "" {
-			c.Status = comments.StatusApproved
-		}
-		c.Body = strings.TrimSpace(c.Body)
-		switch {
-		case checkPost(c.Post) != nil:
-			return nil, nil, fmt.Errorf("%s: %w", where, checkPost(c.Post))
-		case checkSource(c.Source) != nil:
-			return nil, nil, fmt.Errorf("%s: %w", where, checkSource(c.Source))
-		case c.Body == "":
-			return nil, nil, fmt.Errorf("%s: no body", where)
-		case c.Created.IsZero():
-			return nil, nil, fmt.Errorf("%s: no creation time", where)
-		case c.Status != comments.StatusApproved && c.Status != comments.StatusPending && c.Status != comments.StatusSpam:
-			return nil, nil, fmt.Errorf("%s: unknown status %q", where, c.Status)
-		}
-	}
-	// Parents may come after their replies, so they are checked once every
-	// batch ID is known.
-	for i, c := range todo {
-		if c.Parent != 0 {
-			if _, ok := batch[c.Parent]; !ok {
-				return nil, nil, fmt.Errorf("comment %d (id %d): parent %d is not in the import", i+1, c.ID, c.Parent)
-			}
-		}
-	}
-	return todo, batch, nil
-}
-
-// importComments stores the comments of todo that are not stored already,
-// parents first, and returns every one of them as stored, by batch ID.
-func importComments(b buckets, todo []comments.Comment, batch map[uint64]int, r *ImportResult) (map[uint64]comments.Comment, error) {
-	stored := make(map[uint64]comments.Comment, len(todo)) // batch ID → as stored
-	for i := range todo {
-		c := &todo[i]
-		if existing, ok, err := alreadyImported(b, c); err != nil {
-			return nil, err
-		} else if ok {
-			stored[c.ID] = existing
-			r.Skipped++
-		}
-	}
-	// place stores a comment after its parent; visiting catches a loop of
-	// parents.
-	visiting := map[uint64]bool{}
-	var place func(i int) (comments.Comment, error)
-	place = func(i int) (comments.Comment, error) {
-		c := todo[i]
-		if s, ok := stored[c.ID]; ok {
-			return s, nil
-		}
-		if visiting[c.ID] {
-			return comments.Comment{}, fmt.Errorf("comment %d (id %d): its parents form a loop", i+1, c.ID)
-		}
-		visiting[c.ID] = true
-		batchID := c.ID
-		c.Depth = 0
-		if c.Parent != 0 {
-			p, err := place(batch[c.Parent])
-			if err != nil {
-				return comments.Comment{}, err
-			}
-			if p.Post != c.Post {
-				return comments.Comment{}, fmt.Errorf("comment %d (id %d): parent %d is on another post (%q)", i+1, batchID, c.Parent, p.Post)
-			}
-			c.Parent, c.Depth = p.ID, p.Depth+1
-		}
-		id, err := b.comments.NextSequence()
-		if err != nil {
-			return comments.Comment{}, fmt.Errorf("allocating an ID: %w", err)
-		}
-		c.ID = id
-		c.HTML = comments.Render(c.Body)
-		if err := putComment(b, &c); err != nil {
-			return comments.Comment{}, err
-		}
-		stored[batchID] = c
-		r.Added++
-		return c, nil
-	}
-	for i := range todo {
-		if _, err := place(i); err != nil {
-			return nil, err
-		}
-	}
-	return stored, nil
-}
-
-// prepareBans checks an import's bans and returns a copy with their values
-// normalised.
-func prepareBans(bans []comments.Ban) ([]comments.Ban, error) {
-	out := make([]comments.Ban, len(bans))
-	seen := make(map[string]int, len(bans))
-	for i, ban := range bans {
-		v, err := comments.NormalizeBan(ban.Kind, ban.Value)
-		if err != nil {
-			return nil, fmt.Errorf("ban %d: %w", i+1, err)
-		}
-		ban.Value = v
-		k := string(banKey(ban.Kind, v))
-		if j, dup := seen[k]; dup {
-			return nil, fmt.Errorf("ban %d: ban %d is on the same %s %s", i+1, j+1, ban.Kind, v)
-		}
-		seen[k] = i
-		out[i] = ban
-	}
-	return out, nil
-}
-
-// importBans stores each ban whose kind and value has none yet.
-func importBans(b buckets, bans []comments.Ban, r *ImportResult) error {
-	for _, ban := range bans {
-		key := banKey(ban.Kind, ban.Value)
-		if b.bans.Get(key) != nil {
-			r.BansSkipped++
-			continue
-		}
-		data, err := json.Marshal(ban)
-		if err != nil {
-			return fmt.Errorf("encoding the ban on %s %s: %w", ban.Kind, ban.Value, err)
-		}
-		if err := b.bans.Put(key, data); err != nil {
-			return fmt.Errorf("storing the ban on %s %s: %w", ban.Kind, ban.Value, err)
-		}
-		r.BansAdded++
-	}
-	return nil
-}
-
-// prepareActions checks an import's audit log entries and returns a copy.
-func prepareActions(as []comments.Action) ([]comments.Action, error) {
-	out := make([]comments.Action, len(as))
-	for i, a := range as {
-		switch {
-		case a.At.IsZero():
-			return nil, fmt.Errorf("audit log entry %d (id %d): no time", i+1, a.ID)
-		case a.Kind == "":
-			return nil, fmt.Errorf("audit log entry %d (id %d): no kind", i+1, a.ID)
-		}
-		out[i] = a
-	}
-	return out, nil
-}
-
-// actionKey is what makes two audit log entries the same one for an
-// import: everything but the ID and the links (Comment, Post), which an
-// import may change.
-type actionKey struct {
-	at                       string // timeKey: the same instant in any zone
-	by, kind, target, detail string
-}
-
-func keyOfAction(a *comments.Action) actionKey {
-	return actionKey{string(timeKey(a.At)), a.By, string(a.Kind), a.Target, a.Detail}
-}
-
-// importActions appends the entries of as that the log does not hold yet;
-// stored maps the batch's comment IDs to the comments as stored.
-func importActions(b buckets, as []comments.Action, stored map[uint64]comments.Comment, r *ImportResult) error {
-	if len(as) == 0 {
-		return nil
-	}
-	have := map[actionKey]int{} // how many of each the log holds
-	err := b.actions.ForEach(func(k, v []byte) error {
-		var a comments.Action
-		if err := json.Unmarshal(v, &a); err != nil {
-			return fmt.Errorf("decoding audit log entry %x: %w", k, err)
-		}
-		have[keyOfAction(&a)]++
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	for _, a := range as {
-		key := keyOfAction(&a)
-		if have[key] > 0 {
-			have[key]--
-			r.ActionsSkipped++
-			continue
-		}
-		if a.Comment != 0 {
-			a.Comment = stored[a.Comment].ID // zero when it is not in the batch
-		}
-		if err := appendAction(b, &a); err != nil {
-			return err
-		}
-		r.ActionsAdded++
-	}
-	return nil
-}
-
-// alreadyImported finds the stored comment an imported one already is.
-func alreadyImported(b buckets, c *comments.Comment) (comments.Comment, bool, error) {
-	if v := b.sources.Get([]byte(c.Source)); v != nil {
-		id, err := keyID(v)
-		if err != nil {
-			return comments.Comment{}, false, fmt.Errorf("sources: %q: %w", c.Source, err)
-		}
-		s, err := getComment(b, id)
-		if err != nil {
-			return comments.Comment{}, false, fmt.Errorf("sources: %q: %w", c.Source, err)
-		}
-		return s, true, nil
-	}
-	n, ok := strings.CutPrefix(c.Source, "milepost:")
-	if !ok {
-		return comments.Comment{}, false, nil
-	}
-	id, err := strconv.ParseUint(n, 10, 64)
-	if err != nil {
-		return comments.Comment{}, false, nil
-	}
-	s, err := getComment(b, id)
-	if errors.Is(err, comments.ErrNotFound) {
-		return comments.Comment{}, false, nil
-	}
-	if err != nil {
-		return comments.Comment{}, false, err
-	}
-	if s.Post == c.Post && s.Created.Equal(c.Created) && strings.TrimSpace(s.Body) == c.Body {
-		return s, true, nil
-	}
-	return comments.Comment{}, false, nil
 }

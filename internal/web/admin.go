@@ -435,8 +435,9 @@ func (s *Server) adminLog(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// backup streams a consistent copy of the database (a read transaction's
-// view of it) while the site keeps serving.
+// backup streams a consistent copy of the database while the site keeps
+// serving. The copy is a snapshot taken before the first byte is sent (see
+// bolt.DB.Backup), so a slow or paused download holds up no other request.
 func (s *Server) backup(w http.ResponseWriter, r *http.Request) {
 	if s.opts.Backup == nil {
 		s.notFound(w, r)
