@@ -59,13 +59,22 @@ func (c *feedCache) get(site *content.Site, k feedKey, build func() (builtFeed, 
 	return f, nil
 }
 
-func (s *Server) siteFeed(w http.ResponseWriter, r *http.Request) {
+// feedView is what feeds may show of the current site: never a draft, even
+// when -drafts shows them on the pages, since a feed reader keeps whatever it
+// has fetched once.
+func (s *Server) feedView() content.View {
 	v := s.view()
+	v.Drafts = false
+	return v
+}
+
+func (s *Server) siteFeed(w http.ResponseWriter, r *http.Request) {
+	v := s.feedView()
 	s.serveFeed(w, r, v, "/", r.PathValue("file"), v.Posts(), "", nil)
 }
 
 func (s *Server) tagFeed(w http.ResponseWriter, r *http.Request) {
-	v := s.view()
+	v := s.feedView()
 	tag := r.PathValue("tag")
 	posts := v.Tag(tag)
 	if len(posts) == 0 {
@@ -76,7 +85,7 @@ func (s *Server) tagFeed(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) authorFeed(w http.ResponseWriter, r *http.Request) {
-	v := s.view()
+	v := s.feedView()
 	a := v.Site.Authors[r.PathValue("id")]
 	if a == nil {
 		s.notFound(w, r)
@@ -125,7 +134,7 @@ func (s *Server) serveFeed(w http.ResponseWriter, r *http.Request, v content.Vie
 // post, as RSS. It is rebuilt on each request: comments change far more
 // often than posts, and the ETag still spares unchanged polls the body.
 func (s *Server) commentFeed(w http.ResponseWriter, r *http.Request) {
-	v := s.view()
+	v := s.feedView()
 	cfg := s.config(v.Site)
 	ch := feed.Channel{Title: "Comments · " + cfg.Title, Description: "Recent comments on " + cfg.Title,
 		Language: cfg.Language, BaseURL: cfg.BaseURL, Path: "/"}

@@ -3,6 +3,7 @@ package web_test
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -98,6 +99,64 @@ func TestUnchangedFeedsAnswer304(t *testing.T) {
 		}
 		if res := h.get(path, "If-None-Match", `"stale"`); res.status != http.StatusOK {
 			t.Errorf("%s with a stale ETag: %d, want 200", path, res.status)
+		}
+	}
+}
+
+func TestDraftsShownWithDraftsFlagStayOutOfEveryFeed(t *testing.T) {
+	files := feedSite()
+	files["posts/secret-plan.md"] = post("title: Secret plan\ndate: 2024-02-01T07:00:00Z\nauthor: kay\ntags: [road]\ndraft: true", "Not for subscribers yet.")
+	h := newHarness(t, files, withDrafts)
+
+	if res := h.get("/posts/secret-plan/"); res.status != http.StatusOK || !strings.Contains(res.body, "Not for subscribers yet.") {
+		t.Fatalf("the draft's page with -drafts: %d; want it shown", res.status)
+	}
+	// A comment on the draft, which -drafts lets a reader write.
+	if res := h.postForm("/posts/secret-plan/comments", url.Values{"name": {"Early Reader"}, "body": {"Sneak peek!"}}); res.status != http.StatusSeeOther {
+		t.Logf("commenting on the draft: %d", res.status)
+	}
+	for _, path := range []string{
+		"/feed.xml", "/atom.xml", "/feed.json",
+		"/tags/road/feed.xml", "/tags/road/atom.xml", "/authors/kay/feed.json",
+		"/comments.xml",
+	} {
+		res := h.get(path)
+		if res.status != http.StatusOK {
+			t.Errorf("%s: status %d", path, res.status)
+			continue
+		}
+		if _, err := gofeed.NewParser().ParseString(res.body); err != nil {
+			t.Errorf("%s: %v", path, err)
+		}
+		for _, leak := range []string{"secret-plan", "Secret plan", "Sneak peek"} {
+			if strings.Contains(res.body, leak) {
+				t.Errorf("%s carries the draft (%q)", path, leak)
+			}
+		}
+	}
+	if res := h.get("/posts/secret-plan/comments.xml"); res.status != http.StatusNotFound {
+		t.Errorf("the draft's comment feed: %d, want 404", res.status)
+	}
+}
+
+func TestFeedsCarryTagsAndAbsoluteLinksFromPostContent(t *testing.T) {
+	files := siteFiles{"posts/trail.md": post("title: Trail day\ndate: 2024-03-01T07:00:00Z\nauthor: kay\ntags: [trail, hills]",
+		"![the start](start.jpg) and a note.[^1] See [the last one](../road/).\n\n[^1]: Muddy.")}
+	h := newHarness(t, files)
+	const page = "https://runners.example.org/posts/trail/"
+	for _, path := range []string{"/feed.xml", "/atom.xml", "/feed.json"} {
+		f, err := gofeed.NewParser().ParseString(h.get(path).body)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		it := f.Items[0]
+		if strings.Join(it.Categories, "|") != "trail|hills" {
+			t.Errorf("%s: categories %q, want the post's tags", path, it.Categories)
+		}
+		for _, want := range []string{`src="` + page + `start.jpg"`, `href="` + page + `#fn:1"`, `href="https://runners.example.org/posts/road/"`} {
+			if !strings.Contains(it.Content, want) {
+				t.Errorf("%s: content lacks %s:\n%s", path, want, it.Content)
+			}
 		}
 	}
 }
