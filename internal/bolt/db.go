@@ -15,6 +15,17 @@
 //	                  8-byte ID → empty, for comments with an IP created at
 //	                  or after meta's duplicates_from
 //	sources           index: imported comment's source → 8-byte ID
+//	threads           index: post slug + 0x00 + 8-byte Thread → 8-byte count
+//	                  of the thread's approved comments
+//	post_threads      index: post slug → 8-byte count of its keys in threads
+//	thread_comments   index: post slug + 0x00 + 8-byte Thread + 8-byte ID →
+//	                  empty, approved comments (a page's comments)
+//	held_by           index: commenter id + 0x00 + post slug + 0x00 + 8-byte
+//	                  ID → empty, pending comments with a commenter id
+//	reply_counts      index: 8-byte parent ID → 8-byte count of its approved
+//	                  replies
+//	post_approved     index: post slug + 0x00 + time key + 8-byte ID → empty,
+//	                  approved comments (a post's comment feed)
 //	bans              kind ("email", "ip") + 0x00 + value → ban as JSON
 //	actions           8-byte sequence → audit log entry as JSON
 //	closures          post slug → a moderator's close or reopen as JSON
@@ -33,8 +44,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"time"
 
@@ -50,8 +63,11 @@ import (
 //
 // Version 2 added the held, recent, known_commenters, duplicates, sources,
 // bans, actions, closures and secrets buckets; Open builds the new indexes
-// of a version 1 database from its comments.
-const SchemaVersion = 2
+// of a version 1 database from its comments. Version 3 added each comment's
+// Thread and the thread indexes a page of comments is read through
+// (threads, post_threads, thread_comments, held_by, reply_counts,
+// post_approved); Open fills in the one and builds the others.
+const SchemaVersion = 3
 
 // lockTimeout is how long Open waits for another process to release the
 // file. bbolt's default is to wait for ever, which turns a second milepost
@@ -76,8 +92,10 @@ var (
 	// allBuckets are created by Open; derivedBuckets are the indexes that
 	// reindex rebuilds from the comments.
 	allBuckets = [][]byte{bucketComments, bucketIndex, bucketCounts, bucketMeta, bucketHeld, bucketRecent,
+		bucketThreads, bucketPostThreads, bucketThreadComments, bucketHeldBy, bucketReplies, bucketPostApproved,
 		bucketKnown, bucketDups, bucketSources, bucketBans, bucketActions, bucketClosures, bucketSecrets}
-	derivedBuckets = [][]byte{bucketIndex, bucketCounts, bucketHeld, bucketRecent, bucketKnown, bucketDups, bucketSources}
+	derivedBuckets = [][]byte{bucketIndex, bucketCounts, bucketHeld, bucketRecent, bucketKnown, bucketDups, bucketSources,
+		bucketThreads, bucketPostThreads, bucketThreadComments, bucketHeldBy, bucketReplies, bucketPostApproved}
 
 	keySchemaVersion = []byte("schema_version")
 	keySeeded        = []byte("seeded")
@@ -106,29 +124,115 @@ type DB struct {
 // The compile-time proof that DB is what the rest of Milepost uses.
 var _ comments.Store = (*DB)(nil)
 
+// ErrDamaged is matched (with errors.Is) by the error Open returns for a
+// file that exists but is not a whole database.
+var ErrDamaged = errors.New("database is damaged")
+
+// damagedError is one line naming the file, what is wrong with it and what
+// the operator can do, for a tool to print as it is.
+type damagedError struct{ path, what string }
+
+func (e *damagedError) Error() string {
+	return fmt.Sprintf("database %s is damaged (%s): restore it from a backup, or move it away to start afresh with no comments, accounts or keys",
+		e.path, e.what)
+}
+
+func (e *damagedError) Is(target error) bool { return target == ErrDamaged }
+
 // Open opens the database at path, creating it (and its directory) when
 // missing. It fails after about a second, with an error matching ErrInUse,
-// when another process holds the file.
+// when another process holds the file, and with one matching ErrDamaged
+// when the file exists but is not a whole database: empty (bbolt would
+// quietly make a new database of it, and the site would lose everything),
+// shorter than its own header says (a truncated copy), or unreadable.
 func Open(ctx context.Context, path string) (*DB, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("opening database %s: %w", path, err)
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-		return nil, fmt.Errorf("creating the database's directory: %w", err)
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+			return nil, fmt.Errorf("creating the database's directory: %w", err)
+		}
+	case err != nil:
+		return nil, fmt.Errorf("opening database %s: %w", path, err)
+	case fi.IsDir():
+		return nil, fmt.Errorf("opening database %s: it is a directory, not a file", path)
+	case fi.Size() == 0:
+		return nil, &damagedError{path: path, what: "the file is empty"}
+	default:
+		if err := checkLength(path, fi.Size()); err != nil {
+			return nil, err
+		}
 	}
-	b, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: lockTimeout})
+	var b *bbolt.DB
+	err = guard(func() (err error) {
+		b, err = bbolt.Open(path, 0o600, &bbolt.Options{Timeout: lockTimeout})
+		return err
+	})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, &inUseError{path: path}
+	}
+	if errors.Is(err, errFault) {
+		return nil, &damagedError{path: path, what: err.Error()}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("opening database %s: %w", path, err)
 	}
 	db := &DB{bolt: b, path: path}
-	if err := db.init(); err != nil {
+	if err := guard(db.init); err != nil {
 		b.Close()
+		if errors.Is(err, errFault) {
+			return nil, &damagedError{path: path, what: err.Error()}
+		}
 		return nil, fmt.Errorf("opening database %s: %w", path, err)
 	}
 	return db, nil
+}
+
+// checkLength compares an existing file's size with the size its header
+// says the database has, before anything reads the pages: bbolt maps the
+// file into memory, and reading a page past the end of a truncated file is
+// a memory fault that no error check catches. The file is opened read-only,
+// which reads only the header.
+func checkLength(path string, size int64) error {
+	var b *bbolt.DB
+	err := guard(func() (err error) {
+		b, err = bbolt.Open(path, 0o600, &bbolt.Options{Timeout: lockTimeout, ReadOnly: true})
+		return err
+	})
+	switch {
+	case errors.Is(err, bolterrors.ErrTimeout):
+		return &inUseError{path: path}
+	case err != nil:
+		return &damagedError{path: path, what: "unreadable header: " + err.Error()}
+	}
+	defer b.Close()
+	var want int64
+	if err := b.View(func(tx *bbolt.Tx) error { want = tx.Size(); return nil }); err != nil {
+		return &damagedError{path: path, what: "unreadable header: " + err.Error()}
+	}
+	if size < want {
+		return &damagedError{path: path, what: fmt.Sprintf("the file has %d bytes, but its header says %d: it was cut short", size, want)}
+	}
+	return nil
+}
+
+// errFault is matched by guard's error for a fault or panic in bbolt.
+var errFault = errors.New("unreadable page")
+
+// guard runs fn, turning a memory fault (a read past the end of a damaged
+// file) or a panic (bbolt finding a page that makes no sense) into an error
+// matching errFault, instead of a crash with a stack trace.
+func guard(fn func() error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w: %v", errFault, r)
+		}
+	}()
+	return fn()
 }
 
 // init checks the schema version, creates whatever buckets are missing and
@@ -155,9 +259,10 @@ func (db *DB) init() error {
 				return fmt.Errorf("creating bucket %s: %w", name, err)
 			}
 		}
-		if version < 2 {
-			// Version 1 had only post_comments and post_counts: build
-			// every index again from the comments.
+		if version < 3 {
+			// Version 1 had only post_comments and post_counts, and
+			// version 2 no threads: give every comment its Thread and
+			// build every index again from the comments.
 			if err := reindex(tx); err != nil {
 				return fmt.Errorf("upgrading the database from schema version %d: %w", version, err)
 			}
@@ -201,6 +306,7 @@ func (db *DB) view(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
 
 // buckets are a transaction's buckets, which init guarantees exist.
 type buckets struct {
+	tx                                 *bbolt.Tx // for the buckets bucket finds by name
 	comments, index, counts, meta      *bbolt.Bucket
 	held, recent, known, dups, sources *bbolt.Bucket
 	bans, actions, closures, secrets   *bbolt.Bucket
@@ -208,6 +314,7 @@ type buckets struct {
 
 func bucketsOf(tx *bbolt.Tx) buckets {
 	return buckets{
+		tx:       tx,
 		comments: tx.Bucket(bucketComments),
 		index:    tx.Bucket(bucketIndex),
 		counts:   tx.Bucket(bucketCounts),
@@ -241,6 +348,9 @@ func (b buckets) bucket(name []byte) *bbolt.Bucket {
 		return b.dups
 	case string(bucketSources):
 		return b.sources
+	}
+	if bk := b.tx.Bucket(name); bk != nil {
+		return bk
 	}
 	panic("bolt: no bucket " + string(name))
 }

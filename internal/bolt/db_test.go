@@ -146,8 +146,8 @@ func TestOpenNotADatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := Open(context.Background(), path)
-	if err == nil || !strings.Contains(err.Error(), "opening database "+path) {
-		t.Errorf("Open = %v, want an error naming the file", err)
+	if !errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), "database "+path) {
+		t.Errorf("Open = %v, want ErrDamaged naming the file", err)
 	}
 }
 
@@ -263,5 +263,68 @@ func writeMeta(t *testing.T, path string, key []byte, value string) {
 		return tx.Bucket(bucketMeta).Put(key, []byte(value))
 	}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestOpenRefusesAnEmptyFileAndLeavesItAlone(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "milepost.db")
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, err := Open(context.Background(), path)
+	if err == nil {
+		db.Close()
+		t.Fatal("Open made a new database of an existing empty file")
+	}
+	if !errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), path) {
+		t.Errorf("Open = %v; want ErrDamaged naming the file", err)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Size() != 0 {
+		t.Errorf("the empty file was changed: %v, %v", fi, err)
+	}
+}
+
+func TestOpenRefusesATruncatedFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "milepost.db")
+	db, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 300 {
+		c := newComment("p", i)
+		c.Body = strings.Repeat("A long run, and a longer comment about it. ", 40)
+		add(t, db, c)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The file is allocated ahead of the pages in use; cutting the spare
+	// end is harmless, cutting a page in use is not.
+	var used int64
+	b, err := bbolt.Open(path, 0o600, &bbolt.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.View(func(tx *bbolt.Tx) error { used = tx.Size(); return nil })
+	b.Close()
+	for _, size := range []int64{used / 2, used - 4096, 4096 * 3} {
+		cut := filepath.Join(t.TempDir(), "cut.db")
+		data, _ := os.ReadFile(path)
+		if err := os.WriteFile(cut, data[:size], 0o600); err != nil {
+			t.Fatal(err)
+		}
+		db, err := Open(context.Background(), cut)
+		if err == nil {
+			db.Close()
+			t.Errorf("Open of the file cut to %d of %d bytes (%d in use) succeeded", size, fi.Size(), used)
+			continue
+		}
+		if !errors.Is(err, ErrDamaged) || !strings.Contains(err.Error(), cut) {
+			t.Errorf("Open of the file cut to %d bytes = %v; want ErrDamaged naming the file", size, err)
+		}
 	}
 }
