@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -150,19 +151,26 @@ func compareWithLoad(t *testing.T, src []byte, file string, want []Problem) {
 // HTML off (the default) and parses the result as a browser would: there
 // must be no element that runs script or changes where the page loads from,
 // no event handler attribute, and no URL with a scheme other than http,
-// https or mailto. The automatic summary must be a prefix of the body.
+// https or mailto. The summary must be just as safe, carry no id (it is
+// shown many to a page), and the description must be short plain text.
 func FuzzRenderPost(f *testing.F) {
 	md := newMarkdown(MarkdownConfig{UnsafeHTML: false})
 	f.Fuzz(func(t *testing.T, src string) {
-		pg, err := md.render([]byte(src))
+		pg, err := md.render([]byte(src), "/posts/p/")
 		if err != nil {
 			t.Fatalf("render: %v", err)
 		}
-		if !strings.HasPrefix(string(pg.html), string(pg.summary)) {
-			t.Errorf("the summary is not a prefix of the body:\nsummary %q\nbody    %q", pg.summary, pg.html)
-		}
 		if msg := unsafeMarkup(string(pg.html)); msg != "" {
 			t.Errorf("render(%q):\n%s\n%s", src, pg.html, msg)
+		}
+		if msg := unsafeMarkup(string(pg.summary)); msg != "" {
+			t.Errorf("render(%q) summary:\n%s\n%s", src, pg.summary, msg)
+		}
+		if strings.Contains(string(pg.summary), " id=") {
+			t.Errorf("render(%q) summary has an id:\n%s", src, pg.summary)
+		}
+		if n := utf8.RuneCountInString(pg.description); n >= descriptionMax || strings.ContainsAny(pg.description, "\n\t") {
+			t.Errorf("render(%q) description (%d characters) is not short plain text: %q", src, n, pg.description)
 		}
 		// Bios and front matter summaries go through html instead.
 		out, err := md.html([]byte(src))

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"math"
+	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -30,9 +31,9 @@ func Load(ctx context.Context, dir string) (*Site, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &loader{cfg: cfg, md: newMarkdown(cfg.Markdown)}
+	l := &loader{cfg: cfg, md: newMarkdown(cfg.Markdown), basePath: basePath(cfg.BaseURL)}
 
-	site := &Site{Config: cfg, Authors: make(map[string]*Author)}
+	site := &Site{Config: cfg, Authors: make(map[string]*Author), dir: dir}
 	authorFiles, unreadable, err := markdownFiles(ctx, dir, "authors", false)
 	if err != nil {
 		return nil, err
@@ -128,10 +129,24 @@ func (s *Site) index() {
 type loader struct {
 	cfg Config
 	md  *markdown
+	// basePath is the path of the base URL without its trailing slash:
+	// "" for a site at the root of its host, "/blog" for one below.
+	basePath string
+}
+
+// basePath returns the path part of a base URL (already checked by
+// Config.finish) without its trailing slash.
+func basePath(baseURL string) string {
+	u, err := url.Parse(baseURL)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimRight(u.EscapedPath(), "/")
 }
 
 // markdownFiles returns the .md files under dir/sub, relative to dir with
-// forward slashes, in path order. A missing sub directory is an empty one;
+// forward slashes, in path order; of a page bundle (recursive only), only
+// its index.md. A missing sub directory is an empty one;
 // one that cannot be read fails. A directory below it that cannot be read
 // is a problem, like a file that cannot be.
 func markdownFiles(ctx context.Context, dir, sub string, recursive bool) (files []string, unreadable []Problem, err error) {
@@ -162,6 +177,18 @@ func markdownFiles(ctx context.Context, dir, sub string, recursive bool) (files 
 		if d.IsDir() {
 			if p != root && !recursive {
 				return fs.SkipDir
+			}
+			// A folder with an index.md is a page bundle: one post, and
+			// the files beside it are its own, Markdown or not.
+			if p != root {
+				if info, err := os.Stat(filepath.Join(p, bundleIndex)); err == nil && info.Mode().IsRegular() {
+					rel, err := filepath.Rel(dir, filepath.Join(p, bundleIndex))
+					if err != nil {
+						return err
+					}
+					files = append(files, filepath.ToSlash(rel))
+					return fs.SkipDir
+				}
 			}
 			return nil
 		}
@@ -255,102 +282,127 @@ func (l *loader) post(rel string, src []byte, authors map[string]*Author) (*load
 	if lerr != nil {
 		return nil, []*lineError{lerr}
 	}
-	p := &Post{File: rel, CommentsOpen: true}
+	p := &Post{File: rel, CommentsOpen: true, Bundle: bundleOf(rel)}
+	pf := postFields{titleLine: openLine, dateLine: openLine, bad: make(map[string]bool)}
 	var errs []*lineError
-	check := func(e *lineError) {
-		if e != nil {
-			errs = append(errs, e)
-		}
-	}
-	var (
-		summary             string
-		titleLine, dateLine = openLine, openLine
-		haveDate            bool
-		haveLastmod         bool
-		slugLine            int // 0: the slug comes from the file name
-		bad                 = make(map[string]bool)
-	)
 	for _, f := range fields {
-		var e *lineError
-		switch strings.ToLower(f.key) {
-		case "title":
-			p.Title, e = f.str()
-			p.Title = strings.TrimSpace(p.Title)
-			titleLine = f.line
-		case "date":
-			p.Date, haveDate, e = f.date(l.cfg.Location)
-			dateLine = f.line
-		case "lastmod":
-			p.Lastmod, haveLastmod, e = f.date(l.cfg.Location)
-		case "author":
-			var id string
-			if id, e = f.str(); e == nil && strings.TrimSpace(id) != "" {
-				id = strings.TrimSpace(id)
-				if p.Author = authors[id]; p.Author == nil {
-					e = errAt(f.line, "unknown author %q", id)
-				}
-			}
-		case "tags":
-			var tags []string
-			tags, e = f.strs()
-			p.Tags = normalizeTags(tags)
-		case "summary":
-			summary, e = f.str()
-		case "slug":
-			p.Slug, e = f.str()
-			if e != nil || p.Slug == "" {
-				break
-			}
-			slugLine = f.line
-			if !ValidSlug(p.Slug) {
-				e = errAt(f.line, "slug %q must be lowercase letters, digits and inner hyphens", p.Slug)
-			}
-		case "draft":
-			p.Draft, e = f.boolean(false)
-		case "comments":
-			p.CommentsOpen, e = f.boolean(true)
-		default:
-			if p.Params == nil {
-				p.Params = make(map[string]any)
-			}
-			p.Params[f.key] = f.value
-		}
-		if e != nil {
-			bad[strings.ToLower(f.key)] = true
+		if e := l.postField(p, &pf, f, authors); e != nil {
+			pf.bad[strings.ToLower(f.key)] = true
 			errs = append(errs, e)
 		}
 	}
-	if p.Title == "" && !bad["title"] {
-		check(errAt(titleLine, "missing title"))
-	}
-	if !haveDate && !bad["date"] {
-		check(errAt(dateLine, "missing date"))
-	}
-	if slugLine == 0 {
-		p.Slug = strings.ToLower(strings.TrimSuffix(path.Base(rel), ".md"))
-		if !ValidSlug(p.Slug) {
-			check(errAt(0, "the file name gives the slug %q, which is not lowercase letters, digits and inner hyphens: rename the file or set slug", p.Slug))
-		}
-	}
+	errs = append(errs, pf.check(p)...)
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	if !haveLastmod {
-		p.Lastmod = p.Date
+	if lerr := l.render(p, doc, pf.summary); lerr != nil {
+		return nil, []*lineError{lerr}
 	}
+	return &loadedPost{Post: p, slugLine: pf.slugLine}, nil
+}
 
-	body, err := l.md.render(doc.body)
-	if err != nil {
-		return nil, []*lineError{{line: doc.endLine + 1, err: err}}
+// postFields is what reading a post's front matter learns besides the Post
+// itself: where its keys were, which were bad, and its summary's Markdown.
+type postFields struct {
+	summary             string
+	titleLine, dateLine int
+	slugLine            int // 0: the slug comes from the file name
+	haveDate            bool
+	haveLastmod         bool
+	bad                 map[string]bool // keys already reported
+}
+
+// postField decodes one front matter key into p.
+func (l *loader) postField(p *Post, pf *postFields, f field, authors map[string]*Author) *lineError {
+	var e *lineError
+	switch strings.ToLower(f.key) {
+	case "title":
+		p.Title, e = f.str()
+		p.Title = strings.TrimSpace(p.Title)
+		pf.titleLine = f.line
+	case "date":
+		p.Date, pf.haveDate, e = f.date(l.cfg.Location)
+		pf.dateLine = f.line
+	case "lastmod":
+		p.Lastmod, pf.haveLastmod, e = f.date(l.cfg.Location)
+	case "author":
+		var id string
+		if id, e = f.str(); e == nil && strings.TrimSpace(id) != "" {
+			id = strings.TrimSpace(id)
+			if p.Author = authors[id]; p.Author == nil {
+				e = errAt(f.line, "unknown author %q", id)
+			}
+		}
+	case "tags":
+		var tags []string
+		tags, e = f.strs()
+		p.Tags = normalizeTags(tags)
+	case "summary":
+		pf.summary, e = f.str()
+	case "slug":
+		p.Slug, e = f.str()
+		if e != nil || p.Slug == "" {
+			break
+		}
+		pf.slugLine = f.line
+		if !ValidSlug(p.Slug) {
+			e = errAt(f.line, "slug %q must be lowercase letters, digits and inner hyphens", p.Slug)
+		}
+	case "draft":
+		p.Draft, e = f.boolean(false)
+	case "comments":
+		p.CommentsOpen, e = f.boolean(true)
+	default:
+		if p.Params == nil {
+			p.Params = make(map[string]any)
+		}
+		p.Params[f.key] = f.value
 	}
-	p.HTML, p.Summary, p.WordCount = body.html, body.summary, body.words
-	p.ReadingMinutes = max(1, int(math.Ceil(float64(p.WordCount)/wordsPerMinute)))
-	if strings.TrimSpace(summary) != "" {
-		if p.Summary, err = l.md.html([]byte(summary)); err != nil {
-			return nil, []*lineError{{line: openLine, err: fmt.Errorf("summary: %w", err)}}
+	return e
+}
+
+// check reports the required keys that are missing and gives p the
+// defaults of the keys that were left out.
+func (pf *postFields) check(p *Post) []*lineError {
+	var errs []*lineError
+	if p.Title == "" && !pf.bad["title"] {
+		errs = append(errs, errAt(pf.titleLine, "missing title"))
+	}
+	if !pf.haveDate && !pf.bad["date"] {
+		errs = append(errs, errAt(pf.dateLine, "missing date"))
+	}
+	if pf.slugLine == 0 {
+		name, what := strings.TrimSuffix(path.Base(p.File), ".md"), "file"
+		if p.Bundle != "" {
+			name, what = path.Base(p.Bundle), "folder"
+		}
+		p.Slug = strings.ToLower(name)
+		if !ValidSlug(p.Slug) {
+			errs = append(errs, errAt(0, "the %s name gives the slug %q, which is not lowercase letters, digits and inner hyphens: rename the %s or set slug", what, p.Slug, what))
 		}
 	}
-	return &loadedPost{Post: p, slugLine: slugLine}, nil
+	if !pf.haveLastmod {
+		p.Lastmod = p.Date
+	}
+	return errs
+}
+
+// render renders the body of p and its summary: the front matter's
+// summary (Markdown) when it has one.
+func (l *loader) render(p *Post, doc document, summary string) *lineError {
+	postPath := l.basePath + "/posts/" + p.Slug + "/"
+	body, err := l.md.render(doc.body, postPath)
+	if err != nil {
+		return &lineError{line: doc.endLine + 1, err: err}
+	}
+	p.HTML, p.Summary, p.Description, p.WordCount = body.html, body.summary, body.description, body.words
+	p.ReadingMinutes = max(1, int(math.Ceil(float64(p.WordCount)/wordsPerMinute)))
+	if strings.TrimSpace(summary) != "" {
+		if p.Summary, p.Description, err = l.md.summary([]byte(summary), postPath); err != nil {
+			return &lineError{line: openLine, err: fmt.Errorf("summary: %w", err)}
+		}
+	}
+	return nil
 }
 
 // author decodes one author file. Its ID is the file name, which is part of

@@ -42,6 +42,7 @@ func TestFrontMatterKeys(t *testing.T) {
 			Draft:          true,
 			CommentsOpen:   false,
 			Summary:        "<p>A <em>short</em> one.</p>\n",
+			Description:    "A short one.",
 			HTML:           "<p>Thirty-two kilometres.</p>\n",
 			WordCount:      2,
 			ReadingMinutes: 1,
@@ -101,7 +102,8 @@ Thirty-two kilometres.
 			Lastmod:      time.Date(2024, 3, 10, 0, 0, 0, 0, paris), // = Date
 			CommentsOpen: true,
 			Summary:      "<p>Easy five.</p>\n", HTML: "<p>Easy five.</p>\n",
-			WordCount: 2, ReadingMinutes: 1,
+			Description: "Easy five.",
+			WordCount:   2, ReadingMinutes: 1,
 			File: "posts/2024/sunday.md",
 		},
 	}, {
@@ -113,7 +115,8 @@ Thirty-two kilometres.
 			Lastmod:      time.Date(2024, 3, 10, 0, 0, 0, 0, paris),
 			CommentsOpen: true,
 			Summary:      "<p>Easy five.</p>\n", HTML: "<p>Easy five.</p>\n",
-			WordCount: 2, ReadingMinutes: 1,
+			Description: "Easy five.",
+			WordCount:   2, ReadingMinutes: 1,
 			File: "posts/2024/sunday.md",
 		},
 	}}

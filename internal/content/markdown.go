@@ -1,7 +1,6 @@
 package content
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"html"
@@ -23,9 +22,6 @@ import (
 	"github.com/yuin/goldmark/util"
 )
 
-// summaryWords is roughly how long an automatic summary is.
-const summaryWords = 70
-
 // markdown renders posts, summaries and bios. One is built per Load: goldmark
 // sets itself up on first use, and a Markdown is safe for concurrent use
 // afterwards, so the loader's workers share it.
@@ -42,9 +38,16 @@ func newMarkdown(cfg MarkdownConfig) *markdown {
 	if cfg.UnsafeHTML {
 		rendererOpts = []renderer.Option{goldhtml.WithUnsafe()}
 	}
+	// Task list boxes get a label (tasklist.go).
+	rendererOpts = append(rendererOpts, renderer.WithNodeRenderers(util.Prioritized(taskCheckBox{}, 100)))
 	return &markdown{md: goldmark.New(
 		goldmark.WithExtensions(
-			extension.GFM,
+			// GFM, with table alignment as classes: the site's CSP forbids
+			// the inline style="text-align:…" goldmark writes by default.
+			extension.Linkify,
+			extension.NewTable(extension.WithTableCellAlignMethod(extension.TableCellAlignNone)),
+			extension.Strikethrough,
+			extension.TaskList,
 			extension.Footnote,
 			extension.DefinitionList,
 			// Characters rather than goldmark's default named entities
@@ -66,7 +69,10 @@ func newMarkdown(cfg MarkdownConfig) *markdown {
 		goldmark.WithParserOptions(
 			parser.WithAutoHeadingID(),
 			// Last, so that it also sees any link another transformer adds.
-			parser.WithASTTransformers(util.Prioritized(linkSanitizer{}, 10000)),
+			parser.WithASTTransformers(
+				util.Prioritized(tableAlignClasses{}, 500),
+				util.Prioritized(linkSanitizer{}, 10000),
+			),
 		),
 		goldmark.WithRendererOptions(rendererOpts...),
 	)}
@@ -75,66 +81,72 @@ func newMarkdown(cfg MarkdownConfig) *markdown {
 // page is a rendered post body.
 type page struct {
 	html template.HTML
-	// summary is the part before a <!--more--> line, else the first
-	// blocks up to about summaryWords words.
+	// summary is the part before a <!--more--> line, else about
+	// summaryWords words of the body's prose (see summarize).
 	summary template.HTML
-	words   int
+	// description is the summary as plain text, for the meta description.
+	description string
+	words       int
 }
 
 // render renders a post body and works out its summary and length.
-func (m *markdown) render(src []byte) (page, error) {
+// postPath is the post's URL path ("/posts/slug/"): the summary is shown on
+// other pages, so its relative URLs are resolved against it.
+func (m *markdown) render(src []byte, postPath string) (page, error) {
 	doc := m.md.Parser().Parse(text.NewReader(src), parser.WithContext(parser.NewContext(parser.WithIDs(newHeadingIDs()))))
 
-	// Each top-level block is rendered on its own into one buffer so that the
-	// summary is a prefix of the full HTML, always cut between blocks.
-	var blocks []ast.Node
-	more := -1
+	// The <!--more--> marker is taken out before rendering: with unsafe
+	// HTML on it would otherwise be copied into the page.
+	var more ast.Node
 	for c := doc.FirstChild(); c != nil; c = c.NextSibling() {
-		if more < 0 && isMoreMarker(c, src) {
-			more = len(blocks)
-			continue
+		if isMoreMarker(c, src) {
+			more = c
+			break
 		}
-		blocks = append(blocks, c)
 	}
-	var buf bytes.Buffer
-	buf.Grow(2 * len(src))
-	w := bufio.NewWriter(&buf)
-	ends := make([]int, len(blocks))
-	words := make([]int, len(blocks))
-	total := 0
-	for i, b := range blocks {
-		// Render flushes w, so buf.Len() is where this block ends.
-		if err := m.md.Renderer().Render(w, src, b); err != nil {
-			return page{}, fmt.Errorf("rendering Markdown: %w", err)
+	var beforeMore []ast.Node
+	if more != nil {
+		for c := doc.FirstChild(); c != more; c = c.NextSibling() {
+			beforeMore = append(beforeMore, c)
 		}
-		ends[i] = buf.Len()
-		words[i] = countWords(b, src)
-		total += words[i]
+		doc.RemoveChild(doc, more)
 	}
 
-	cut := more
-	if cut < 0 {
-		cut = 0
-		n := 0
-		for i, b := range blocks {
-			// The footnotes come last; a summary never ends with them.
-			if b.Kind() == extast.KindFootnoteList || n >= summaryWords {
-				break
-			}
-			cut = i + 1
-			n += words[i]
-		}
+	var buf bytes.Buffer
+	buf.Grow(2 * len(src))
+	if err := m.md.Renderer().Render(&buf, src, doc); err != nil {
+		return page{}, fmt.Errorf("rendering Markdown: %w", err)
 	}
-	out := buf.String()
-	p := page{html: template.HTML(out), words: total}
-	if cut > 0 {
-		p.summary = template.HTML(out[:ends[cut-1]])
+	p := page{html: template.HTML(buf.String()), words: countWords(doc, src)}
+
+	// The summary is cut out of the tree the page was rendered from, which
+	// is not used again.
+	var sum *ast.Document
+	if more != nil {
+		sum = ast.NewDocument()
+		for _, b := range beforeMore {
+			sum.AppendChild(sum, b)
+		}
+	} else {
+		sum = summarize(doc, src)
+	}
+	var err error
+	if p.summary, p.description, err = m.renderSummary(sum, src, postPath); err != nil {
+		return page{}, err
+	}
+	if p.description == "" {
+		p.description = description(p.html)
 	}
 	return p, nil
 }
 
-// html renders Markdown that needs no summary: bios and front matter
-// summaries.
+// summary renders a front matter summary, which is Markdown.
+func (m *markdown) summary(src []byte, postPath string) (template.HTML, string, error) {
+	doc := m.md.Parser().Parse(text.NewReader(src))
+	return m.renderSummary(doc, src, postPath)
+}
+
+// html renders Markdown that needs no summary: bios.
 func (m *markdown) html(src []byte) (template.HTML, error) {
 	var buf bytes.Buffer
 	if err := m.md.Convert(src, &buf); err != nil {
@@ -374,4 +386,18 @@ func reservedID(id string) bool {
 		}
 	}
 	return false
+}
+
+// tableAlignClasses gives aligned table cells a class (align-left,
+// align-center, align-right) the theme styles, in place of goldmark's
+// inline style, which the site's Content-Security-Policy blocks.
+type tableAlignClasses struct{}
+
+func (tableAlignClasses) Transform(doc *ast.Document, _ text.Reader, _ parser.Context) {
+	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+		if cell, ok := n.(*extast.TableCell); ok && entering && cell.Alignment != extast.AlignNone {
+			cell.SetAttributeString("class", []byte("align-"+cell.Alignment.String()))
+		}
+		return ast.WalkContinue, nil
+	})
 }

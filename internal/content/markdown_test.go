@@ -41,27 +41,27 @@ func TestMarkdown(t *testing.T) {
 </div>
 `,
 	}, {
-		name: "tables",
+		name: "table alignment as classes the theme styles, never inline styles the CSP blocks",
 		md:   "| day | km |\n|-----|---:|\n| Sun | 32 |\n",
 		want: `<table>
 <thead>
 <tr>
 <th>day</th>
-<th style="text-align:right">km</th>
+<th class="align-right">km</th>
 </tr>
 </thead>
 <tbody>
 <tr>
 <td>Sun</td>
-<td style="text-align:right">32</td>
+<td class="align-right">32</td>
 </tr>
 </tbody>
 </table>
 `,
 	}, {
-		name: "task lists",
+		name: "task lists, each box labelled for screen readers",
 		md:   "- [x] long run\n- [ ] massage\n",
-		want: "<ul>\n<li><input checked=\"\" disabled=\"\" type=\"checkbox\"> long run</li>\n<li><input disabled=\"\" type=\"checkbox\"> massage</li>\n</ul>\n",
+		want: "<ul>\n<li><input checked=\"\" disabled=\"\" type=\"checkbox\" aria-label=\"Done\"> long run</li>\n<li><input disabled=\"\" type=\"checkbox\" aria-label=\"To do\"> massage</li>\n</ul>\n",
 	}, {
 		name: "definition lists",
 		md:   "Tempo\n: Comfortably hard.\n",
@@ -217,6 +217,10 @@ func TestSafeURL(t *testing.T) {
 func TestSummary(t *testing.T) {
 	words := func(n int, w string) string { return strings.TrimSpace(strings.Repeat(w+" ", n)) }
 	para := func(n int) string { return "<p>" + words(n, "stride") + "</p>\n" }
+	// sentences is n sentences of ten words each.
+	sentences := func(n int) string {
+		return strings.TrimSpace(strings.Repeat("Easy miles build the base that race day will need. ", n))
+	}
 	tests := []struct {
 		name, config, front, md string
 		want                    template.HTML
@@ -239,29 +243,54 @@ func TestSummary(t *testing.T) {
 		md:   "Short.\n\n<!-- more -->\n\n" + words(100, "long") + "\n",
 		want: "<p>Short.</p>\n",
 	}, {
-		name: "more marker inside a code block is text",
+		name: "more marker keeps the writer's blocks, without heading ids or footnote references",
+		md:   "# Plan\n\n| a |\n|---|\n| b |\n\nEasy[^1].\n\n<!--more-->\n\nRest.\n\n[^1]: Really.\n",
+		want: "<h1>Plan</h1>\n<table>\n<thead>\n<tr>\n<th>a</th>\n</tr>\n</thead>\n<tbody>\n<tr>\n<td>b</td>\n</tr>\n</tbody>\n</table>\n<p>Easy.</p>\n",
+	}, {
+		name: "more marker inside a code block is text, and code is not prose",
 		md:   "```\n<!--more-->\n```\n\nAfter.\n",
-		want: "<pre><code>&lt;!--more--&gt;\n</code></pre>\n<p>After.</p>\n",
+		want: "<p>After.</p>\n",
 	}, {
-		name: "blocks until 70 words: 40 + 40",
-		md:   words(40, "stride") + "\n\n" + words(40, "stride") + "\n\n" + words(40, "stride") + "\n",
-		want: template.HTML(para(40) + para(40)),
-	}, {
-		name: "blocks until 70 words: 30 + 30 + 10",
+		name: "paragraphs until 70 words: 30 + 30 + 10",
 		md:   words(30, "stride") + "\n\n" + words(30, "stride") + "\n\n" + words(10, "stride") + "\n\n" + words(10, "stride") + "\n",
 		want: template.HTML(para(30) + para(30) + para(10)),
 	}, {
-		name: "a long first block is the summary, whole",
+		name: "cut at the first sentence end past 70 words",
+		md:   sentences(12) + "\n",
+		want: template.HTML("<p>" + sentences(7) + "</p>\n"),
+	}, {
+		name: "a second paragraph is cut at a sentence end too",
+		md:   words(65, "stride") + "\n\n" + sentences(3) + "\n",
+		want: template.HTML(para(65) + "<p>" + sentences(1) + "</p>\n"),
+	}, {
+		name: "abbreviations and decimals do not end a sentence",
+		md:   words(65, "stride") + "\n\nRan 3.5 km, e.g. the loop, then stopped. " + sentences(3) + "\n",
+		want: template.HTML(para(65) + "<p>Ran 3.5 km, e.g. the loop, then stopped.</p>\n"),
+	}, {
+		name: "a paragraph with no sentence end in reach is left out",
+		md:   words(60, "stride") + "\n\n" + words(200, "stride") + "\n",
+		want: template.HTML(para(60)),
+	}, {
+		name: "a long first paragraph with no sentence end is cut at a word, with an ellipsis",
 		md:   words(200, "stride") + "\n\n" + words(5, "stride") + "\n",
-		want: template.HTML(para(200)),
+		want: template.HTML("<p>" + words(70, "stride") + "…</p>\n"),
 	}, {
-		name: "a short post is its own summary, without the footnotes",
-		md:   "# Plan\n\nEasy[^1].\n\n[^1]: Really.\n",
-		want: "<h1 id=\"plan\">Plan</h1>\n<p>Easy<sup id=\"fnref:1\"><a href=\"#fn:1\" class=\"footnote-ref\" role=\"doc-noteref\">1</a></sup>.</p>\n",
+		name: "the cut keeps inline markup whole",
+		md:   words(65, "stride") + "\n\n*Easy miles. Build* [the base. Race](/x/) day. " + sentences(2) + "\n",
+		want: template.HTML(para(65) + "<p><em>Easy miles. Build</em> <a href=\"/x/\">the base.</a></p>\n"),
 	}, {
-		name: "lists count their words",
-		md:   "- " + words(35, "a") + "\n- " + words(35, "b") + "\n\nAfter.\n",
-		want: template.HTML("<ul>\n<li>" + words(35, "a") + "</li>\n<li>" + words(35, "b") + "</li>\n</ul>\n"),
+		name: "prose only: no headings, lists, tables, footnote references or images",
+		md:   "# Plan\n\n- " + words(35, "a") + "\n\n| a |\n|---|\n| b |\n\n![Finish](finish.jpg)\n\nEasy[^1] ![x](x.jpg) run.\n\n[^1]: Really.\n",
+		want: "<p>Easy  run.</p>\n",
+	}, {
+		name: "relative URLs resolved against the post's URL",
+		md:   "See [the splits](splits/) and [the plan](#plan), [home](/) or [far](https://example.org/a).\n",
+		want: "<p>See <a href=\"/posts/p/splits/\">the splits</a> and <a href=\"/posts/p/#plan\">the plan</a>, <a href=\"/\">home</a> or <a href=\"https://example.org/a\">far</a>.</p>\n",
+	}, {
+		name:   "relative URLs resolved below the base URL's path",
+		config: "base_url: https://club.example.org/blog/\n",
+		md:     "![Finish](photo.jpg)\n\n<!--more-->\n\nRest.\n",
+		want:   "<p><img src=\"/blog/posts/p/photo.jpg\" alt=\"Finish\"></p>\n",
 	}, {
 		name:   "the marker is not in the page even with unsafe_html",
 		config: unsafeHTMLConfig,
@@ -290,6 +319,52 @@ func TestSummary(t *testing.T) {
 			t.Errorf("HTML = %q, want %q", p.HTML, want)
 		}
 	})
+	t.Run("the page keeps its relative URLs, which resolve against it", func(t *testing.T) {
+		p := body(t, "", "![Finish](photo.jpg)\n")
+		if want := template.HTML("<p><img src=\"photo.jpg\" alt=\"Finish\"></p>\n"); p.HTML != want {
+			t.Errorf("HTML = %q, want %q", p.HTML, want)
+		}
+	})
+}
+
+func TestDescription(t *testing.T) {
+	long := strings.Repeat("Tempo runs teach the body to hold a hard pace. ", 8)
+	tests := []struct {
+		name, front, md string
+		want            string
+	}{{
+		name: "the summary as plain text",
+		md:   "An *easy* [ten](/x/) &amp; a `cool-down`[^1].\n\n[^1]: Note.\n",
+		want: "An easy ten & a cool-down.",
+	}, {
+		name:  "the front matter summary as plain text",
+		front: "summary: \"Race day: a **10k** PR.\"\n",
+		md:    "Body.\n",
+		want:  "Race day: a 10k PR.",
+	}, {
+		name: "shorter than 160 characters, cut at a word with an ellipsis",
+		md:   long + "\n",
+		want: "Tempo runs teach the body to hold a hard pace. Tempo runs teach the body to hold a hard pace. Tempo runs teach the body to hold a hard pace. Tempo runs teach…",
+	}, {
+		name: "blocks do not run together",
+		md:   "One.\n<!--more-->\n",
+		want: "One.",
+	}, {
+		name: "a post without prose is described by its text",
+		md:   "# Splits\n\n- 4:05\n- 4:01\n",
+		want: "Splits 4:05 4:01",
+	}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := onlyPost(t, loadSite(t, files{"posts/p.md": "---\ntitle: P\ndate: 2024-01-01\n" + tt.front + "---\n" + tt.md}))
+			if p.Description != tt.want {
+				t.Errorf("Description = %q, want %q", p.Description, tt.want)
+			}
+			if n := len([]rune(p.Description)); n >= descriptionMax {
+				t.Errorf("Description is %d characters, want fewer than %d", n, descriptionMax)
+			}
+		})
+	}
 }
 
 func TestReadingTime(t *testing.T) {

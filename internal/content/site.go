@@ -123,15 +123,25 @@ type Post struct {
 	Draft   bool
 	// CommentsOpen is false when the front matter says comments: false.
 	CommentsOpen bool
-	Summary      template.HTML
-	HTML         template.HTML
-	WordCount    int
+	// Summary is the front matter's summary, else the part before a
+	// <!--more--> line, else about 70 words of the post's first
+	// paragraphs. It is made for other pages than the post's: no heading
+	// ids or footnote references, relative URLs resolved.
+	Summary template.HTML
+	// Description is Summary as plain text shorter than 160 characters,
+	// for the page's meta description.
+	Description string
+	HTML        template.HTML
+	WordCount   int
 	// ReadingMinutes is at least 1.
 	ReadingMinutes int
 	// Params holds front matter keys Milepost does not know, for themes.
 	Params map[string]any
 	// File is the post's path relative to the content directory.
 	File string
+	// Bundle is the folder of a page bundle (posts/SLUG/index.md and its
+	// files), relative to the content directory; "" for a single file.
+	Bundle string
 }
 
 // Problem is a file that could not be loaded; the rest of the site still is.
@@ -157,6 +167,7 @@ type Site struct {
 	// Problems lists the files that were skipped, in file order.
 	Problems []Problem
 
+	dir     string  // the content directory, for bundle files
 	all     Listing // every post, drafts included, newest first
 	public  Listing // all without drafts
 	bySlug  map[string]*Post
@@ -178,10 +189,21 @@ func (l Listing) At(now time.Time) Listing {
 
 // View is what one request may see of a Site: posts published by Now, and
 // drafts only when Drafts is set.
+//
+// Drafts is for pages a writer previews (serve -drafts). Whatever leaves
+// the site to be indexed or followed elsewhere — feeds, the sitemap — is
+// built from a View without drafts, always: View{Site: s, Now: now}, or
+// Published() of a request's View.
 type View struct {
 	Site   *Site
 	Now    time.Time
 	Drafts bool
+}
+
+// Published returns v without drafts: the View feeds and the sitemap use.
+func (v View) Published() View {
+	v.Drafts = false
+	return v
 }
 
 // Posts returns the visible posts, newest first.

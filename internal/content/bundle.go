@@ -1,0 +1,116 @@
+package content
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+)
+
+// A page bundle is a post written as a folder, as in Hugo:
+// posts/SLUG/index.md with its photos beside it. The files are published
+// under the post's URL (/posts/SLUG/photo.jpg), so Markdown such as
+// ![Finish line](photo.jpg) works as written.
+//
+// Only files a reader should get are published: media types on
+// resourceTypes, never the post's Markdown, hidden files, or original
+// activity files (.fit, .gpx, .tcx), which carry where a runner lives.
+// Files are opened through os.Root, so neither ".." nor a symbolic link
+// reaches anything outside the bundle's folder.
+
+// bundleIndex is the name of a page bundle's post file.
+const bundleIndex = "index.md"
+
+// resourceTypes are the media types of the bundle files that are served,
+// by lowercased extension. Anything else is not found.
+var resourceTypes = map[string]string{
+	".jpg":  "image/jpeg",
+	".jpeg": "image/jpeg",
+	".png":  "image/png",
+	".gif":  "image/gif",
+	".webp": "image/webp",
+	".avif": "image/avif",
+}
+
+// bundleOf returns the folder of a post file, relative to the content
+// directory, when the file is a page bundle's index.md, else "".
+func bundleOf(rel string) string {
+	dir := path.Dir(rel)
+	if path.Base(rel) != bundleIndex || dir == "posts" || !strings.HasPrefix(dir, "posts/") {
+		return ""
+	}
+	return dir
+}
+
+// Resource is an open file of a page bundle. Close it after use.
+type Resource struct {
+	*os.File
+	Info fs.FileInfo
+	// MediaType is the Content-Type to serve it with.
+	MediaType string
+}
+
+// ErrNotPublished is returned (wrapped, alongside fs.ErrNotExist) for a
+// bundle file that exists but is never served: its type is not on the
+// allow-list, or it is hidden.
+var ErrNotPublished = errors.New("not a file readers may download")
+
+// OpenResource opens the file name (a slash-separated path inside the
+// bundle, as in the URL) of the visible post with the slug. Every error
+// that means "no such file for readers" matches fs.ErrNotExist: the post
+// is not visible or not a bundle, the name is not a clean path inside
+// the bundle, names a hidden file or a type that is not served, or leaves
+// the folder through a symbolic link.
+func (v View) OpenResource(slug, name string) (*Resource, error) {
+	p := v.Post(slug)
+	if p == nil || p.Bundle == "" {
+		return nil, fmt.Errorf("%s has no file %q: %w", slug, name, fs.ErrNotExist)
+	}
+	mediaType, err := resourceType(name)
+	if err != nil {
+		return nil, fmt.Errorf("opening %s/%s: %w", p.Bundle, name, err)
+	}
+	root, err := os.OpenRoot(filepath.Join(v.Site.dir, filepath.FromSlash(p.Bundle)))
+	if err != nil {
+		return nil, fmt.Errorf("opening %s: %w", p.Bundle, err)
+	}
+	defer root.Close() // the file stays open
+	f, err := root.Open(filepath.FromSlash(name))
+	if err != nil {
+		if !errors.Is(err, fs.ErrNotExist) {
+			// Escaping the root through a link, or a path through a
+			// file: nothing a reader may have either way.
+			err = fmt.Errorf("%w (%w)", fs.ErrNotExist, err)
+		}
+		return nil, fmt.Errorf("opening %s/%s: %w", p.Bundle, name, err)
+	}
+	info, err := f.Stat()
+	if err == nil && !info.Mode().IsRegular() {
+		err = fmt.Errorf("not a regular file: %w", fs.ErrNotExist)
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("opening %s/%s: %w", p.Bundle, name, err)
+	}
+	return &Resource{File: f, Info: info, MediaType: mediaType}, nil
+}
+
+// resourceType checks that name may be served and returns its media type.
+func resourceType(name string) (string, error) {
+	if !fs.ValidPath(name) || name == "." {
+		return "", fmt.Errorf("not a path inside the bundle: %w", fs.ErrNotExist)
+	}
+	for _, seg := range strings.Split(name, "/") {
+		if strings.HasPrefix(seg, ".") {
+			return "", fmt.Errorf("%w: hidden: %w", ErrNotPublished, fs.ErrNotExist)
+		}
+	}
+	t, ok := resourceTypes[strings.ToLower(path.Ext(name))]
+	if !ok {
+		return "", fmt.Errorf("%w: %w", ErrNotPublished, fs.ErrNotExist)
+	}
+	return t, nil
+}
