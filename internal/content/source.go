@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -100,8 +102,8 @@ func (s *Source) logProblems(site *Site) {
 	}
 }
 
-// fingerprint hashes the path, size and modification time of site.yaml and
-// of the Markdown files Load reads: cheap enough to run every second, and
+// fingerprint hashes the path, size and modification time of site.yaml, of
+// the Markdown files Load reads and of the files of page bundles: cheap enough to run every second, and
 // any save changes it. Hidden files are left out like Load leaves them out,
 // so an editor's swap file does not reload the site while someone types. A
 // file or directory that cannot be read is hashed with its error, so that
@@ -135,7 +137,35 @@ func fingerprint(ctx context.Context, dir string) (uint64, error) {
 		}
 		for _, f := range files {
 			add(f)
+			if b := bundleOf(f); b != "" {
+				bundleFiles(dir, b, add)
+			}
 		}
 	}
 	return h.Sum64(), nil
+}
+
+// bundleFiles calls add with each file of the page bundle b (relative to
+// dir) but its index.md, which is added as a post: a photo saved or
+// replaced is a change like any other. Hidden files are left out, as Load
+// and OpenResource leave them out.
+func bundleFiles(dir, b string, add func(rel string)) {
+	root := filepath.Join(dir, filepath.FromSlash(b))
+	_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if p != root && strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		rel, rerr := filepath.Rel(dir, p)
+		if err != nil || rerr != nil {
+			add(filepath.ToSlash(rel)) // hashed with its error
+			return nil
+		}
+		if !d.IsDir() && p != filepath.Join(root, bundleIndex) {
+			add(filepath.ToSlash(rel))
+		}
+		return nil
+	})
 }
