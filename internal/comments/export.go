@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -62,11 +61,10 @@ func WriteExport(w io.Writer, e Export) error {
 
 // ReadExport reads an export or seed file. It refuses unknown versions and
 // unknown fields (a misspelt "crated" would otherwise silently lose the
-// date), and checks every comment: an ID, unique; a post; a body; a creation
-// time; a known status ("approved" when left out); a parent, when given, that
-// is in the file on the same post; a source, when given, used once. It fills
-// in each comment's Depth and renders its HTML, and checks each ban's kind
-// and value.
+// date), and checks the comments as ValidateBatch does (every field, the
+// IDs, sources, parents and depth; "approved" when the status is left out).
+// It fills in each comment's Depth and renders its HTML, and checks each
+// ban's kind and value.
 func ReadExport(r io.Reader) (Export, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
@@ -138,65 +136,8 @@ func describeJSONError(data []byte, err error) error {
 	return fmt.Errorf("line %d, column %d: %w", line, max(col, 1), err)
 }
 
-// checkExported validates the comments of an export in place: it defaults the
-// status, and computes each comment's depth from its parents.
+// checkExported validates the comments of an export in place (see
+// ValidateBatch), saying which field of the file to fix.
 func checkExported(cs []Comment) error {
-	index := make(map[uint64]int, len(cs))
-	sources := map[string]int{}
-	for i := range cs {
-		c := &cs[i]
-		where := fmt.Sprintf("comment %d (id %d)", i+1, c.ID)
-		switch {
-		case c.ID == 0:
-			return fmt.Errorf(`comment %d: missing "id" (a positive whole number)`, i+1)
-		case strings.TrimSpace(c.Post) == "":
-			return fmt.Errorf(`%s: missing "post" (the slug of the post it is on)`, where)
-		case strings.IndexByte(c.Post, 0) >= 0:
-			return fmt.Errorf(`%s: "post" contains a NUL character`, where)
-		case strings.TrimSpace(c.Body) == "":
-			return fmt.Errorf(`%s: missing "body"`, where)
-		case c.Created.IsZero():
-			return fmt.Errorf(`%s: missing "created" (a time like "2011-10-04T09:12:00-07:00")`, where)
-		}
-		if j, dup := index[c.ID]; dup {
-			return fmt.Errorf("%s: the id is already used by comment %d", where, j+1)
-		}
-		index[c.ID] = i
-		if c.Source != "" {
-			if j, dup := sources[c.Source]; dup {
-				return fmt.Errorf("%s: source %q is already used by comment %d", where, c.Source, j+1)
-			}
-			sources[c.Source] = i
-		}
-		switch c.Status {
-		case "":
-			c.Status = StatusApproved
-		case StatusApproved, StatusPending, StatusSpam:
-		default:
-			return fmt.Errorf(`%s: unknown status %q (want "approved", "pending" or "spam")`, where, c.Status)
-		}
-	}
-	// Parents may come after their replies in a hand-written file, so depths
-	// are found by walking up rather than in file order.
-	for i := range cs {
-		c := &cs[i]
-		depth := 0
-		for id := c.Parent; id != 0; depth++ {
-			j, ok := index[id]
-			if !ok {
-				return fmt.Errorf("comment %d (id %d): parent %d is not in the file", i+1, c.ID, c.Parent)
-			}
-			if cs[j].Post != c.Post {
-				return fmt.Errorf("comment %d (id %d): parent %d is on another post (%q)", i+1, c.ID, c.Parent, cs[j].Post)
-			}
-			// A reply to a comment at depth MaxDepth-1 is refused by Post, so
-			// it is refused here too; this also ends a loop of parents.
-			if depth+1 >= MaxDepth {
-				return fmt.Errorf("comment %d (id %d): replies nest more than %d levels deep (or its parents form a loop)", i+1, c.ID, MaxDepth)
-			}
-			id = cs[j].Parent
-		}
-		c.Depth = depth
-	}
-	return nil
+	return ValidateBatch(cs, BatchOptions{})
 }

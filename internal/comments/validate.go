@@ -199,9 +199,7 @@ func validateBody(raw string) (string, string) {
 	}
 	// Browsers send a textarea's line breaks as CRLF; keep one kind so that
 	// the length matches what the reader saw (and the textarea's maxlength).
-	body := strings.ReplaceAll(raw, "\r\n", "\n")
-	body = strings.ReplaceAll(body, "\r", "\n")
-	body = strings.TrimSpace(body)
+	body := NormalizeBody(raw)
 	switch n := utf8.RuneCountInString(body); {
 	case n == 0:
 		return "", "Please write a comment."
