@@ -4,7 +4,8 @@
 // Passwords are kept only as bcrypt hashes. A session token is 32 random
 // bytes, base64url-encoded; it is given to the browser once, and the server
 // keeps only its SHA-256, so a copy of the database cannot be used to log in.
-// Logins are throttled per client address and per account.
+// Logins are throttled per client address group, per account and across the
+// site, and bcrypt work is capped (see Login).
 //
 // The accounts live in a Store, which internal/bolt implements; this package
 // never sees the database itself.
@@ -67,23 +68,36 @@ type Session struct {
 	Expires time.Time `json:"expires"` // dead from this instant on
 }
 
-// Store keeps users and sessions. Names given to it are normalized (see
-// NormalizeName); an implementation may refuse any other. Session keys are
-// SHA-256 sums of tokens. Every method that changes data has committed the
-// change durably when it returns nil.
+// Store keeps users, sessions and one-time tokens. Names given to it are
+// normalized (see NormalizeName); an implementation may refuse any other.
+// Session and token keys are SHA-256 sums of tokens. Every method that
+// changes data has committed the change durably when it returns nil.
+//
+// Rules about the users as a whole (there must be an admin) are this
+// package's; a Store applies them by calling the check it is given inside
+// the transaction that makes the change, with every user as they are
+// before it, so that two changes at once cannot both pass.
 type Store interface {
 	// AddUser stores a new user, or fails with ErrUserExists.
 	AddUser(ctx context.Context, u UserRecord) error
+	// AddUserWithToken stores a new user and a one-time token for them
+	// under key, in one transaction; ErrUserExists if the name is taken.
+	AddUserWithToken(ctx context.Context, u UserRecord, key []byte, t OneTimeToken) error
 	// GetUser returns a user or ErrNoUser.
 	GetUser(ctx context.Context, name string) (UserRecord, error)
 	// ListUsers returns every user, by name.
 	ListUsers(ctx context.Context) ([]User, error)
-	// SetPasswordHash replaces a user's hash and deletes their sessions, in
-	// one transaction; ErrNoUser if there is no such user.
+	// SetPasswordHash replaces a user's hash and deletes their sessions and
+	// one-time tokens, in one transaction; ErrNoUser if there is no such
+	// user.
 	SetPasswordHash(ctx context.Context, name string, hash []byte) error
-	// DeleteUser removes a user and their sessions, in one transaction;
-	// ErrNoUser if there is no such user.
-	DeleteUser(ctx context.Context, name string) error
+	// SetRole changes a user's role if check approves, in one transaction;
+	// ErrNoUser if there is no such user, or check's error.
+	SetRole(ctx context.Context, name string, role Role, check func(all []User) error) error
+	// DeleteUser removes a user, their sessions and their one-time tokens if
+	// check approves, in one transaction; ErrNoUser if there is no such
+	// user, or check's error.
+	DeleteUser(ctx context.Context, name string, check func(all []User) error) error
 	// PutSession stores s under key if, in the same transaction, s.User
 	// still exists (else ErrNoUser) and still has the password hash the login
 	// was checked against (else ErrPasswordChanged). So a login that races
@@ -99,6 +113,20 @@ type Store interface {
 	// DeleteExpiredSessions removes every session whose Expires is not after
 	// now, and says how many.
 	DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error)
+	// PutToken stores t under key if t.User exists (else ErrNoUser), and
+	// deletes every other token of that user with the same purpose, in one
+	// transaction: only the newest link works.
+	PutToken(ctx context.Context, key []byte, t OneTimeToken) error
+	// GetToken returns the token under key, expired or not, or ErrNoToken.
+	GetToken(ctx context.Context, key []byte) (OneTimeToken, error)
+	// SetPasswordByToken, in one transaction, reads the token under key
+	// (ErrNoToken if there is none), lets check approve it, deletes it,
+	// and gives its user the hash, deleting their sessions and other tokens
+	// (ErrNoUser if the user is gone). It returns the token.
+	SetPasswordByToken(ctx context.Context, key []byte, hash []byte, check func(OneTimeToken) error) (OneTimeToken, error)
+	// DeleteExpiredTokens removes every token whose Expires is not after
+	// now, and says how many.
+	DeleteExpiredTokens(ctx context.Context, now time.Time) (int, error)
 }
 
 // Errors, matched with errors.Is.
@@ -116,6 +144,14 @@ var (
 	// ErrNoSession is Authenticate's answer to a token that is unknown,
 	// expired, or belongs to a removed user.
 	ErrNoSession = errors.New("not logged in, or the session has expired")
+	// ErrNoToken is the answer to a one-time token that is unknown, used,
+	// expired, or for another purpose.
+	ErrNoToken = errors.New("this link is unknown, has been used or has expired")
+	// ErrLastAdmin refuses to remove the last admin or make them something
+	// else: without an admin nobody could manage users or take backups from
+	// the running server.
+	ErrLastAdmin = errors.New("it is the last admin, and without one nobody could manage users or download backups; " +
+		"make another user an admin first")
 )
 
 // Limits on names and passwords. Passwords are counted in bytes because

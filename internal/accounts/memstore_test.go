@@ -15,13 +15,14 @@ import (
 type memStore struct {
 	mu       sync.Mutex
 	users    map[string]UserRecord
-	sessions map[string]Session // by string(key)
+	sessions map[string]Session      // by string(key)
+	tokens   map[string]OneTimeToken // by string(key)
 }
 
 var _ Store = (*memStore)(nil)
 
 func newMemStore() *memStore {
-	return &memStore{users: map[string]UserRecord{}, sessions: map[string]Session{}}
+	return &memStore{users: map[string]UserRecord{}, sessions: map[string]Session{}, tokens: map[string]OneTimeToken{}}
 }
 
 func (m *memStore) AddUser(ctx context.Context, u UserRecord) error {
@@ -32,6 +33,18 @@ func (m *memStore) AddUser(ctx context.Context, u UserRecord) error {
 	}
 	u.PasswordHash = bytes.Clone(u.PasswordHash)
 	m.users[u.Name] = u
+	return nil
+}
+
+func (m *memStore) AddUserWithToken(ctx context.Context, u UserRecord, key []byte, t OneTimeToken) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.users[u.Name]; ok {
+		return ErrUserExists
+	}
+	u.PasswordHash = bytes.Clone(u.PasswordHash)
+	m.users[u.Name] = u
+	m.tokens[string(key)] = t
 	return nil
 }
 
@@ -48,12 +61,7 @@ func (m *memStore) GetUser(ctx context.Context, name string) (UserRecord, error)
 func (m *memStore) ListUsers(ctx context.Context) ([]User, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var out []User
-	for _, u := range m.users {
-		out = append(out, u.User)
-	}
-	slices.SortFunc(out, func(a, b User) int { return strings.Compare(a.Name, b.Name) })
-	return out, nil
+	return m.all(), nil
 }
 
 func (m *memStore) SetPasswordHash(ctx context.Context, name string, hash []byte) error {
@@ -66,18 +74,112 @@ func (m *memStore) SetPasswordHash(ctx context.Context, name string, hash []byte
 	u.PasswordHash = bytes.Clone(hash)
 	m.users[name] = u
 	m.deleteSessionsOf(name)
+	m.deleteTokensOf(name, "")
 	return nil
 }
 
-func (m *memStore) DeleteUser(ctx context.Context, name string) error {
+func (m *memStore) all() []User {
+	var out []User
+	for _, u := range m.users {
+		out = append(out, u.User)
+	}
+	slices.SortFunc(out, func(a, b User) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+func (m *memStore) SetRole(ctx context.Context, name string, role Role, check func([]User) error) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	u, ok := m.users[name]
+	if !ok {
+		return ErrNoUser
+	}
+	if err := check(m.all()); err != nil {
+		return err
+	}
+	u.Role = role
+	m.users[name] = u
+	return nil
+}
+
+func (m *memStore) DeleteUser(ctx context.Context, name string, check func([]User) error) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, ok := m.users[name]; !ok {
 		return ErrNoUser
 	}
+	if err := check(m.all()); err != nil {
+		return err
+	}
 	delete(m.users, name)
 	m.deleteSessionsOf(name)
+	m.deleteTokensOf(name, "")
 	return nil
+}
+
+// deleteTokensOf deletes a user's tokens of purpose, or of every purpose
+// for "".
+func (m *memStore) deleteTokensOf(name string, purpose Purpose) {
+	for k, t := range m.tokens {
+		if t.User == name && (purpose == "" || t.Purpose == purpose) {
+			delete(m.tokens, k)
+		}
+	}
+}
+
+func (m *memStore) PutToken(ctx context.Context, key []byte, t OneTimeToken) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.users[t.User]; !ok {
+		return ErrNoUser
+	}
+	m.deleteTokensOf(t.User, t.Purpose)
+	m.tokens[string(key)] = t
+	return nil
+}
+
+func (m *memStore) GetToken(ctx context.Context, key []byte) (OneTimeToken, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t, ok := m.tokens[string(key)]
+	if !ok {
+		return OneTimeToken{}, ErrNoToken
+	}
+	return t, nil
+}
+
+func (m *memStore) SetPasswordByToken(ctx context.Context, key []byte, hash []byte, check func(OneTimeToken) error) (OneTimeToken, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t, ok := m.tokens[string(key)]
+	if !ok {
+		return OneTimeToken{}, ErrNoToken
+	}
+	if err := check(t); err != nil {
+		return OneTimeToken{}, err
+	}
+	u, ok := m.users[t.User]
+	if !ok {
+		return OneTimeToken{}, ErrNoUser
+	}
+	u.PasswordHash = bytes.Clone(hash)
+	m.users[t.User] = u
+	m.deleteSessionsOf(t.User)
+	m.deleteTokensOf(t.User, "")
+	return t, nil
+}
+
+func (m *memStore) DeleteExpiredTokens(ctx context.Context, now time.Time) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for k, t := range m.tokens {
+		if !now.Before(t.Expires) {
+			delete(m.tokens, k)
+			n++
+		}
+	}
+	return n, nil
 }
 
 func (m *memStore) PutSession(ctx context.Context, key []byte, s Session, checked []byte) error {

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"time"
 
@@ -19,6 +20,13 @@ const (
 	DefaultSessionTTL    = 14 * 24 * time.Hour
 	DefaultMaxFailures   = 5
 	DefaultFailureWindow = 15 * time.Minute
+	// DefaultSiteFailures is the whole site's budget of failed logins per
+	// FailureWindow: at the default cost, about a sixth of one core spent on
+	// wrong passwords at most.
+	DefaultSiteFailures = 600
+	// DefaultCheckWait is how long a login waits for a free password check
+	// slot before it is told to come back later.
+	DefaultCheckWait = 2 * time.Second
 )
 
 // Options tune a Service; a zero field means its default.
@@ -27,21 +35,30 @@ type Options struct {
 	Cost int
 	// SessionTTL is how long a session lasts from its login.
 	SessionTTL time.Duration
-	// After MaxFailures failed logins within FailureWindow from one address,
-	// or against one account, Login refuses to check more until the oldest
-	// of them leaves the window.
+	// After MaxFailures failed logins within FailureWindow from one address
+	// group, Login refuses to check more from it until the oldest of them
+	// leaves the window. After as many against one account, only address
+	// groups with no failure in the window (or that signed in to it lately)
+	// get a check. After SiteFailures across the site, only the latter do.
 	MaxFailures   int
 	FailureWindow time.Duration
+	SiteFailures  int
+	// CheckSlots is how many bcrypt computations may run at once (default
+	// runtime.NumCPU()); a login waits at most CheckWait for a slot.
+	CheckSlots int
+	CheckWait  time.Duration
+	// TokenTTL is how long a one-time set-password link works.
+	TokenTTL time.Duration
 	// Now is the clock.
 	Now func() time.Time
 }
 
-// tokenBytes is the size of a session token before encoding.
+// tokenBytes is the size of a session or one-time token before encoding.
 const tokenBytes = 32
 
 var tokenChars = base64.RawURLEncoding.EncodedLen(tokenBytes)
 
-// pruneEvery is how often Login also deletes expired sessions.
+// pruneEvery is how often Login also deletes expired sessions and tokens.
 const pruneEvery = time.Hour
 
 // dummyHash12 is a cost-12 bcrypt hash of random bytes nobody kept. Login
@@ -55,9 +72,14 @@ type Service struct {
 	store      Store
 	cost       int
 	sessionTTL time.Duration
+	tokenTTL   time.Duration
 	now        func() time.Time
 	guard      *guard
 	dummyHash  []byte
+	// checks holds a token for each bcrypt computation running; checkWait
+	// bounds how long a login waits for one.
+	checks    chan struct{}
+	checkWait time.Duration
 	// compare is bcrypt.CompareHashAndPassword; tests count its calls.
 	compare func(hash, password []byte) error
 
@@ -68,14 +90,22 @@ type Service struct {
 // NewService returns a Service over store. It fails only for a Cost bcrypt
 // does not accept.
 func NewService(store Store, opts Options) (*Service, error) {
+	maxFailures := orDefault(opts.MaxFailures, DefaultMaxFailures)
 	s := &Service{
 		store:      store,
 		cost:       orDefault(opts.Cost, DefaultCost),
 		sessionTTL: orDefault(opts.SessionTTL, DefaultSessionTTL),
+		tokenTTL:   orDefault(opts.TokenTTL, DefaultTokenTTL),
 		now:        opts.Now,
-		guard: newGuard(orDefault(opts.MaxFailures, DefaultMaxFailures),
-			orDefault(opts.FailureWindow, DefaultFailureWindow)),
-		compare: bcrypt.CompareHashAndPassword,
+		guard: newGuard(guardLimits{
+			perAddress: maxFailures,
+			perAccount: maxFailures,
+			perSite:    orDefault(opts.SiteFailures, DefaultSiteFailures),
+			window:     orDefault(opts.FailureWindow, DefaultFailureWindow),
+		}),
+		checks:    make(chan struct{}, orDefault(opts.CheckSlots, runtime.NumCPU())),
+		checkWait: orDefault(opts.CheckWait, DefaultCheckWait),
+		compare:   bcrypt.CompareHashAndPassword,
 	}
 	if s.now == nil {
 		s.now = time.Now
@@ -122,7 +152,7 @@ func (s *Service) Add(ctx context.Context, name string, role Role, password stri
 	if !role.Valid() {
 		return User{}, fmt.Errorf("adding user %s: %w: %q", norm, ErrBadRole, role)
 	}
-	hash, err := s.hash(password)
+	hash, err := s.hash(ctx, password)
 	if err != nil {
 		return User{}, fmt.Errorf("adding user %s: %w", norm, err)
 	}
@@ -139,7 +169,7 @@ func (s *Service) SetPassword(ctx context.Context, name, password string) error 
 	if err != nil {
 		return fmt.Errorf("setting password: %w", err)
 	}
-	hash, err := s.hash(password)
+	hash, err := s.hash(ctx, password)
 	if err != nil {
 		return fmt.Errorf("setting password of %s: %w", norm, err)
 	}
@@ -149,16 +179,77 @@ func (s *Service) SetPassword(ctx context.Context, name, password string) error 
 	return nil
 }
 
-// Remove deletes a user and ends all their sessions.
+// Remove deletes a user and ends all their sessions. It refuses to remove
+// the last admin (ErrLastAdmin).
 func (s *Service) Remove(ctx context.Context, name string) error {
 	norm, err := NormalizeName(name)
 	if err != nil {
 		return fmt.Errorf("removing user: %w", err)
 	}
-	if err := s.store.DeleteUser(ctx, norm); err != nil {
+	if err := s.store.DeleteUser(ctx, norm, keepsAnAdmin(norm, "")); err != nil {
 		return fmt.Errorf("removing user %s: %w", norm, err)
 	}
 	return nil
+}
+
+// SetRole gives a user another role. It refuses to make the last admin
+// anything else (ErrLastAdmin). Their sessions go on, with the new role.
+func (s *Service) SetRole(ctx context.Context, name string, role Role) error {
+	norm, err := NormalizeName(name)
+	if err != nil {
+		return fmt.Errorf("changing role: %w", err)
+	}
+	if !role.Valid() {
+		return fmt.Errorf("changing the role of %s: %w: %q", norm, ErrBadRole, role)
+	}
+	if err := s.store.SetRole(ctx, norm, role, keepsAnAdmin(norm, role)); err != nil {
+		return fmt.Errorf("changing the role of %s: %w", norm, err)
+	}
+	return nil
+}
+
+// EndSessions signs a user out everywhere, and says how many sessions
+// ended.
+func (s *Service) EndSessions(ctx context.Context, name string) (int, error) {
+	norm, err := NormalizeName(name)
+	if err != nil {
+		return 0, fmt.Errorf("ending sessions: %w", err)
+	}
+	if _, err := s.store.GetUser(ctx, norm); err != nil {
+		return 0, fmt.Errorf("ending the sessions of %s: %w", norm, err)
+	}
+	n, err := s.store.DeleteSessionsOf(ctx, norm)
+	if err != nil {
+		return 0, fmt.Errorf("ending the sessions of %s: %w", norm, err)
+	}
+	return n, nil
+}
+
+// keepsAnAdmin is the rule that the site always has an admin, for a change
+// that leaves user name with role (removes them when role is ""): given
+// every user as they are before the change, it refuses the change with
+// ErrLastAdmin if name is the only admin and would not be one after it. A
+// site with no admin at all (one made before this rule) may still change.
+func keepsAnAdmin(name string, role Role) func(all []User) error {
+	return func(all []User) error {
+		if role == RoleAdmin {
+			return nil
+		}
+		isAdmin := false
+		for _, u := range all {
+			switch {
+			case u.Role != RoleAdmin:
+			case u.Name == name:
+				isAdmin = true
+			default:
+				return nil // another admin remains
+			}
+		}
+		if isAdmin {
+			return ErrLastAdmin
+		}
+		return nil
+	}
 }
 
 // List returns every user, by name.
@@ -172,21 +263,29 @@ func (s *Service) List(ctx context.Context) ([]User, error) {
 
 // Login checks a name and password and starts a session, returning its
 // token: the only copy there will be. A wrong password and an unknown name
-// both give ErrBadCredentials, after the same bcrypt work. After too many
-// failures from ip, or against the account, it returns a *ThrottledError
-// without checking anything; a successful login clears the account's
-// failures (not the address's). ip is the client's address; IPv6 addresses
-// count per /64.
+// both give ErrBadCredentials, after the same bcrypt work. ip is the
+// client's address; failures are counted per address group (an IPv6 /64
+// is one), per account and across the site, and when the guard's rules
+// (see guard) refuse a check, Login returns a *ThrottledError without
+// checking anything. At most CheckSlots passwords are checked at once; a
+// login that waits CheckWait for a slot in vain gets a *ThrottledError
+// with Busy set.
 func (s *Service) Login(ctx context.Context, name, password, ip string) (string, User, error) {
 	if err := ctx.Err(); err != nil {
 		return "", User{}, err
 	}
 	now := s.now()
-	ipk := ipKey(ip)
+	addr := addressKey(ip)
 	norm, nameErr := NormalizeName(name)
-	if wait := s.guard.begin(ipk, norm, now); wait > 0 {
+	if wait := s.guard.begin(addr, norm, now); wait > 0 {
 		return "", User{}, &ThrottledError{RetryAfter: wait}
 	}
+	checked := false
+	defer func() {
+		if !checked {
+			s.guard.cancelled(addr, norm, now)
+		}
+	}()
 
 	var rec UserRecord
 	found := false
@@ -204,8 +303,19 @@ func (s *Service) Login(ctx context.Context, name, password, ip string) (string,
 	if found {
 		hash = rec.PasswordHash
 	}
+	wait, cancel := context.WithTimeout(ctx, s.checkWait)
+	release, err := s.acquire(wait)
+	cancel()
+	if err != nil {
+		if ctx.Err() != nil {
+			return "", User{}, ctx.Err()
+		}
+		return "", User{}, &ThrottledError{RetryAfter: time.Second, Busy: true}
+	}
+	err = s.compare(hash, []byte(password))
+	release()
+	checked = true
 	// A password bcrypt would truncate could match one it was never set to.
-	err := s.compare(hash, []byte(password))
 	switch {
 	case !found || len(password) > MaxPasswordBytes || errors.Is(err, bcrypt.ErrMismatchedHashAndPassword):
 		return "", User{}, ErrBadCredentials
@@ -229,8 +339,24 @@ func (s *Service) Login(ctx context.Context, name, password, ip string) (string,
 	case err != nil:
 		return "", User{}, fmt.Errorf("logging in %s: %w", norm, err)
 	}
-	s.guard.succeeded(ipk, norm, now)
+	s.guard.succeeded(addr, norm, now)
 	return token, rec.User, nil
+}
+
+// acquire takes a bcrypt slot, waiting until ctx ends at most, and returns
+// the function that frees it.
+func (s *Service) acquire(ctx context.Context) (func(), error) {
+	select {
+	case s.checks <- struct{}{}:
+		return func() { <-s.checks }, nil
+	default:
+	}
+	select {
+	case s.checks <- struct{}{}:
+		return func() { <-s.checks }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 // Authenticate returns the user a session token belongs to, or
@@ -271,7 +397,8 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 }
 
 // PruneSessions deletes expired sessions and says how many. Login does it
-// too, at most once an hour, so calling it is never required.
+// too (and deletes expired one-time tokens), at most once an hour, so
+// calling it is never required.
 func (s *Service) PruneSessions(ctx context.Context) (int, error) {
 	n, err := s.store.DeleteExpiredSessions(ctx, s.now())
 	if err != nil {
@@ -293,21 +420,37 @@ func (s *Service) maybePrune(ctx context.Context, now time.Time) error {
 	if _, err := s.store.DeleteExpiredSessions(ctx, now); err != nil {
 		return fmt.Errorf("deleting expired sessions: %w", err)
 	}
+	if _, err := s.store.DeleteExpiredTokens(ctx, now); err != nil {
+		return fmt.Errorf("deleting expired one-time tokens: %w", err)
+	}
 	return nil
 }
 
-func (s *Service) hash(password string) ([]byte, error) {
+// hash checks a new password against the rules and hashes it.
+func (s *Service) hash(ctx context.Context, password string) ([]byte, error) {
 	if err := checkPassword(password); err != nil {
 		return nil, err
 	}
-	h, err := bcrypt.GenerateFromPassword([]byte(password), s.cost)
+	return s.hashBytes(ctx, []byte(password))
+}
+
+// hashBytes hashes in one of the bcrypt slots, waiting for one as long as
+// ctx lets it: only admins and holders of a one-time token get here.
+func (s *Service) hashBytes(ctx context.Context, password []byte) ([]byte, error) {
+	release, err := s.acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("hashing password: %w", err)
+	}
+	defer release()
+	h, err := bcrypt.GenerateFromPassword(password, s.cost)
 	if err != nil {
 		return nil, fmt.Errorf("hashing password: %w", err)
 	}
 	return h, nil
 }
 
-// newToken returns a new session token and the key it is stored under.
+// newToken returns a new session or one-time token and the key it is
+// stored under.
 func newToken() (string, []byte, error) {
 	b := make([]byte, tokenBytes)
 	if _, err := rand.Read(b); err != nil {

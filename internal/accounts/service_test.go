@@ -45,7 +45,9 @@ func (c *clock) Add(d time.Duration) {
 func newTest(t *testing.T) (*Service, *memStore, *clock) {
 	t.Helper()
 	store, clk := newMemStore(), &clock{t: t0}
-	s, err := NewService(store, Options{Cost: bcrypt.MinCost, Now: clk.Now})
+	// More bcrypt slots than the tests that change a password in the
+	// middle of a login need, whatever the machine.
+	s, err := NewService(store, Options{Cost: bcrypt.MinCost, Now: clk.Now, CheckSlots: 4})
 	if err != nil {
 		t.Fatalf("NewService: %v", err)
 	}
@@ -135,12 +137,12 @@ func TestAddListRemove(t *testing.T) {
 		t.Errorf("Add = %+v, want %+v", u, want)
 	}
 	clk.Add(time.Minute)
-	mustAdd(t, s, "dana", RoleModerator, otherPW)
+	mustAdd(t, s, "dana", RoleAdmin, otherPW)
 	us, err := s.List(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []User{{"dana", RoleModerator, t0.Add(time.Minute)}, {"kay", RoleAdmin, t0}}
+	want := []User{{"dana", RoleAdmin, t0.Add(time.Minute)}, {"kay", RoleAdmin, t0}}
 	if fmt.Sprint(us) != fmt.Sprint(want) {
 		t.Errorf("List = %v, want %v", us, want)
 	}
@@ -414,41 +416,202 @@ func TestThrottlePerAccount(t *testing.T) {
 			}
 		}
 	}
-	// Four failures, a success: the account starts again from nothing.
+	// Failures from here and there do not stop the right password.
 	fail("kay", 4, 0)
 	mustLogin(t, s, "kay", pw, "203.0.113.100")
 	fail("kay", 4, 10)
 	mustLogin(t, s, "kay", pw, "203.0.113.101")
+	// Nor does signing in wipe out the guesses: kay is over the limit, so
+	// an address that failed once gets no second guess.
+	if _, _, err := s.Login(ctx, "kay", "wrong password", "203.0.113.0"); !errors.Is(err, ErrThrottled) {
+		t.Fatalf("a second guess from a failing address: %v, want throttled", err)
+	}
 
-	// Five failures from five addresses, against "KAY" in any case.
+	// Five failures from five addresses, against "KAY" in any case: those
+	// addresses get no more tries at kay, even with the right password...
 	fail("KAY", DefaultMaxFailures, 20)
-	_, _, err := s.Login(ctx, "kay", pw, "203.0.113.200")
+	_, _, err := s.Login(ctx, "kay", pw, "203.0.113.20")
 	var te *ThrottledError
 	if !errors.As(err, &te) || te.RetryAfter != DefaultFailureWindow {
-		t.Fatalf("after 5 failures against kay: %v, want throttled for 15m", err)
+		t.Fatalf("after 5 failures against kay, from one of the failing addresses: %v, want throttled for 15m", err)
 	}
+	// ...but an address that has not been failing still gets its check.
+	mustLogin(t, s, "kay", pw, "203.0.113.200")
 	mustLogin(t, s, "dana", pw, "203.0.113.201")
 	// An unknown name is throttled the same way, or throttling would tell
 	// which names exist.
 	fail("nobody", DefaultMaxFailures, 30)
-	if _, _, err := s.Login(ctx, "nobody", pw, "203.0.113.202"); !errors.Is(err, ErrThrottled) {
+	if _, _, err := s.Login(ctx, "nobody", pw, "203.0.113.30"); !errors.Is(err, ErrThrottled) {
 		t.Errorf("after 5 failures against nobody: %v, want throttled", err)
+	}
+	if _, _, err := s.Login(ctx, "nobody", pw, "203.0.113.202"); err != ErrBadCredentials {
+		t.Errorf("nobody from a fresh address: %v, want ErrBadCredentials", err)
 	}
 
 	clk.Add(DefaultFailureWindow)
-	mustLogin(t, s, "kay", pw, "203.0.113.203")
+	mustLogin(t, s, "kay", pw, "203.0.113.20")
 }
 
-// Guesses sent all at once must not all be checked before the first
-// failures are counted.
+// Issue 7 item 2: five wrong passwords against coach from five addresses
+// locked the real admin out for 15 minutes, from anywhere. Now guessing is
+// bounded per address group and across the site, and the account's limit
+// only stops address groups that have been failing.
+func TestStrangerCannotLockOutAnAccount(t *testing.T) {
+	ctx := context.Background()
+	s, _, clk := newTest(t)
+	mustAdd(t, s, "coach", RoleAdmin, pw)
+	for round := range 3 { // the attack repeats, window after window
+		for i := range DefaultMaxFailures {
+			ip := fmt.Sprintf("198.51.100.%d", round*10+i)
+			if _, _, err := s.Login(ctx, "coach", "wrong password", ip); err != ErrBadCredentials {
+				t.Fatalf("round %d, guess %d: %v", round, i, err)
+			}
+		}
+		mustLogin(t, s, "coach", pw, fmt.Sprintf("192.0.2.%d", round))
+		clk.Add(DefaultFailureWindow / 2)
+	}
+	// Each guesser spent its address: a second guess from it is refused
+	// while coach is over the limit, and not checked.
+	s.compare = func(hash, password []byte) error {
+		t.Error("a password was checked for an address that has been failing")
+		return bcrypt.ErrMismatchedHashAndPassword
+	}
+	for i := range DefaultMaxFailures {
+		if _, _, err := s.Login(ctx, "coach", "another guess", fmt.Sprintf("198.51.100.%d", 20+i)); !errors.Is(err, ErrThrottled) {
+			t.Errorf("second guess from 198.51.100.%d: %v, want throttled", 20+i, err)
+		}
+	}
+}
+
+// Issue 7 item 1: past 10,000 tracked addresses, a new address was not
+// counted at all, so one IPv6 /48 (65,536 /64s) could switch the throttle
+// off for everyone. A full table now forgets the oldest entry instead.
+func TestThrottleStillLimitsWhenTheTableIsFull(t *testing.T) {
+	ctx := context.Background()
+	clk := &clock{t: t0}
+	store := newMemStore()
+	// A site budget big enough to let the table fill: this test is about
+	// the table, and the site budget has its own.
+	s, err := NewService(store, Options{Cost: bcrypt.MinCost, Now: clk.Now, SiteFailures: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustAdd(t, s, "coach", RoleAdmin, pw)
+	real := s.compare
+	s.compare = func([]byte, []byte) error { return bcrypt.ErrMismatchedHashAndPassword }
+	// One wrong guess from each of maxTracked+100 /64s of one /48.
+	for i := range maxTracked + 100 {
+		ip := fmt.Sprintf("2001:db8:ab:%x::1", i)
+		if _, _, err := s.Login(ctx, "coach", "wrong password", ip); err != ErrBadCredentials {
+			t.Fatalf("guess %d from %s: %v", i, ip, err)
+		}
+	}
+	if n := s.guard.addresses.len(); n > maxTracked {
+		t.Fatalf("tracking %d address groups, over %d", n, maxTracked)
+	}
+	// A recent /64 of the flood is still limited against coach.
+	if _, _, err := s.Login(ctx, "coach", pw, fmt.Sprintf("2001:db8:ab:%x::2", maxTracked+99)); !errors.Is(err, ErrThrottled) {
+		t.Errorf("a /64 of the flood tried again: %v, want throttled", err)
+	}
+	// A new /64 is counted like any other: five failures, then no more.
+	fresh := "2001:db8:ab:ffff::1"
+	for i := range DefaultMaxFailures {
+		if _, _, err := s.Login(ctx, fmt.Sprintf("guess%d", i), "wrong password", fresh); err != ErrBadCredentials {
+			t.Fatalf("failure %d from a new /64: %v", i, err)
+		}
+	}
+	if _, _, err := s.Login(ctx, "guess9", "wrong password", "2001:db8:ab:ffff::2"); !errors.Is(err, ErrThrottled) {
+		t.Errorf("sixth try from a new /64 with the table full: %v, want throttled", err)
+	}
+	// And the real admin, from an address that has not been failing, still
+	// signs in.
+	s.compare = real
+	mustLogin(t, s, "coach", pw, "192.0.2.1")
+}
+
+// The site's budget bounds the guesses a botnet's many addresses can make
+// together; the addresses a user signed in from lately still get through.
+func TestSiteFailureBudget(t *testing.T) {
+	ctx := context.Background()
+	clk := &clock{t: t0}
+	s, err := NewService(newMemStore(), Options{Cost: bcrypt.MinCost, Now: clk.Now, SiteFailures: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustAdd(t, s, "coach", RoleAdmin, pw)
+	mustLogin(t, s, "coach", pw, "192.0.2.1") // coach's usual address
+	for i := range 20 {
+		if _, _, err := s.Login(ctx, "coach", "wrong password", fmt.Sprintf("198.51.100.%d", i)); err != ErrBadCredentials {
+			t.Fatalf("guess %d: %v", i, err)
+		}
+	}
+	_, _, err = s.Login(ctx, "dana", "wrong password", "203.0.113.9")
+	var te *ThrottledError
+	if !errors.As(err, &te) || te.Busy || te.RetryAfter != DefaultFailureWindow {
+		t.Fatalf("guess 21, from a new address: %v, want throttled for 15m", err)
+	}
+	if _, _, err := s.Login(ctx, "coach", pw, "203.0.113.10"); !errors.Is(err, ErrThrottled) {
+		t.Errorf("coach from an unknown address with the budget spent: %v, want throttled", err)
+	}
+	mustLogin(t, s, "coach", pw, "192.0.2.1")
+	clk.Add(DefaultFailureWindow)
+	mustLogin(t, s, "coach", pw, "203.0.113.10")
+}
+
+// bcrypt work is capped: at most CheckSlots checks run at once, and a login
+// that cannot get a slot in time is told to come back, with nothing
+// counted against it.
+func TestPasswordChecksAreCapped(t *testing.T) {
+	ctx := context.Background()
+	s, err := NewService(newMemStore(), Options{Cost: bcrypt.MinCost, CheckSlots: 2, CheckWait: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustAdd(t, s, "coach", RoleAdmin, pw)
+	var running, most atomic.Int32
+	entered, release := make(chan struct{}), make(chan struct{})
+	s.compare = func(hash, password []byte) error {
+		n := running.Add(1)
+		defer running.Add(-1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		entered <- struct{}{}
+		<-release
+		return bcrypt.CompareHashAndPassword(hash, password)
+	}
+	var wg sync.WaitGroup
+	for i := range 2 {
+		wg.Go(func() { s.Login(ctx, "coach", "wrong password", fmt.Sprintf("198.51.100.%d", i)) })
+		<-entered
+	}
+	_, _, err = s.Login(ctx, "coach", pw, "192.0.2.1")
+	var te *ThrottledError
+	if !errors.As(err, &te) || !te.Busy || te.RetryAfter != time.Second {
+		t.Errorf("a third login while two checks run: %v, want busy, retry in 1s", err)
+	}
+	close(release)
+	wg.Wait()
+	if most.Load() != 2 {
+		t.Errorf("%d checks ran at once, want 2", most.Load())
+	}
+	s.compare = bcrypt.CompareHashAndPassword
+	// The refused login cost its address nothing.
+	for range DefaultMaxFailures - 1 {
+		s.Login(ctx, "nobody", "wrong password", "192.0.2.1")
+	}
+	mustLogin(t, s, "coach", pw, "192.0.2.1")
+}
+
+// Guesses sent all at once from one address must not all be checked
+// before the first failures are counted.
 func TestThrottleHoldsUnderConcurrency(t *testing.T) {
 	s, _, _ := newTest(t)
 	mustAdd(t, s, "kay", RoleAdmin, pw)
 	var wg sync.WaitGroup
 	var bad, throttled atomic.Int32
-	for i := range 20 {
+	for range 20 {
 		wg.Go(func() {
-			_, _, err := s.Login(context.Background(), "kay", "wrong password", fmt.Sprintf("203.0.113.%d", i))
+			_, _, err := s.Login(context.Background(), "kay", "wrong password", "203.0.113.7")
 			switch {
 			case err == ErrBadCredentials:
 				bad.Add(1)
@@ -482,41 +645,46 @@ func TestThrottleOptions(t *testing.T) {
 }
 
 func TestThrottleMemoryIsBounded(t *testing.T) {
-	g := newGuard(DefaultMaxFailures, DefaultFailureWindow)
+	g := newGuard(guardLimits{perAddress: DefaultMaxFailures, perAccount: DefaultMaxFailures,
+		perSite: 1 << 20, window: DefaultFailureWindow})
 	now := t0
 	for i := range maxTracked + 500 {
 		g.begin(fmt.Sprintf("ip%d", i), fmt.Sprintf("name%d", i), now)
 	}
-	if len(g.ips) > maxTracked || len(g.accounts) > maxTracked {
-		t.Fatalf("tracking %d addresses and %d accounts, over %d", len(g.ips), len(g.accounts), maxTracked)
+	if g.addresses.len() > maxTracked || g.accounts.len() > maxTracked {
+		t.Fatalf("tracking %d addresses and %d accounts, over %d", g.addresses.len(), g.accounts.len(), maxTracked)
 	}
-	// A key tracked before the table filled stays tracked.
+	// The newest keys are tracked, and limited, with the table full.
+	last := fmt.Sprintf("ip%d", maxTracked+499)
 	for range DefaultMaxFailures - 1 {
-		g.begin("ip0", "", now)
+		if g.begin(last, "", now) != 0 {
+			t.Fatal("refused before the limit")
+		}
 	}
-	if g.begin("ip0", "", now) == 0 {
-		t.Error("ip0 was forgotten while the table was full")
+	if g.begin(last, "", now) == 0 {
+		t.Errorf("%s was not limited while the table was full", last)
 	}
 	// Once the failures age out, the tables empty.
 	now = now.Add(DefaultFailureWindow)
 	g.begin("late", "late", now)
-	if len(g.ips) != 1 || len(g.accounts) != 1 {
-		t.Errorf("after the window: %d addresses and %d accounts tracked, want 1 and 1", len(g.ips), len(g.accounts))
+	if g.addresses.len() != 1 || g.accounts.len() != 1 || len(g.siteFails) != 1 {
+		t.Errorf("after the window: %d addresses, %d accounts and %d site failures tracked, want 1, 1 and 1",
+			g.addresses.len(), g.accounts.len(), len(g.siteFails))
 	}
 }
 
-func TestIPKey(t *testing.T) {
+func TestAddressKey(t *testing.T) {
 	for in, want := range map[string]string{
-		"192.0.2.1":              "192.0.2.1",
-		"::ffff:192.0.2.1":       "192.0.2.1",
+		"192.0.2.1":              "192.0.2.1/32",
+		"::ffff:192.0.2.1":       "192.0.2.1/32",
 		"2001:db8:1:2:3:4:5:6":   "2001:db8:1:2::/64",
 		"2001:db8:1:2::1%eth0":   "2001:db8:1:2::/64",
 		"":                       "",
 		"not an address":         "not an address",
-		strings.Repeat("z", 100): strings.Repeat("z", maxIPKey),
+		strings.Repeat("z", 100): strings.Repeat("z", maxAddressKey),
 	} {
-		if got := ipKey(in); got != want {
-			t.Errorf("ipKey(%q) = %q, want %q", in, got, want)
+		if got := addressKey(in); got != want {
+			t.Errorf("addressKey(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
@@ -613,7 +781,7 @@ func TestRemoveEndsSessions(t *testing.T) {
 	ctx := context.Background()
 	s, store, _ := newTest(t)
 	mustAdd(t, s, "kay", RoleAdmin, pw)
-	mustAdd(t, s, "dana", RoleModerator, pw)
+	mustAdd(t, s, "dana", RoleAdmin, pw)
 	kay := mustLogin(t, s, "kay", pw, "192.0.2.1")
 	dana := mustLogin(t, s, "dana", pw, "192.0.2.2")
 	if err := s.Remove(ctx, "kay"); err != nil {
@@ -645,6 +813,7 @@ func TestLoginRacingAChange(t *testing.T) {
 	} {
 		s, store, _ := newTest(t)
 		mustAdd(t, s, "kay", RoleAdmin, pw)
+		mustAdd(t, s, "lee", RoleAdmin, pw)
 		s.compare = func(hash, password []byte) error {
 			err := bcrypt.CompareHashAndPassword(hash, password)
 			if cerr := change(s); cerr != nil {

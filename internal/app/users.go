@@ -6,8 +6,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
+
+	"golang.org/x/term"
 
 	"milepost/internal/accounts"
 	"milepost/internal/bolt"
@@ -90,8 +95,8 @@ func UserPasswd(ctx context.Context, cfg UsersConfig, name string) (err error) {
 	return nil
 }
 
-// UserRemove deletes a user and their sessions. It refuses to remove the
-// last admin: only an admin may download backups from the running server.
+// UserRemove deletes a user and their sessions. The accounts service
+// refuses to remove the last admin (accounts.ErrLastAdmin).
 func UserRemove(ctx context.Context, cfg UsersConfig, name string) (err error) {
 	norm, err := accounts.NormalizeName(name)
 	if err != nil {
@@ -106,35 +111,16 @@ func UserRemove(ctx context.Context, cfg UsersConfig, name string) (err error) {
 	if err != nil {
 		return fmt.Errorf("removing user %s: %w", norm, err)
 	}
-	if u.Role == accounts.RoleAdmin {
-		// The database is this process's alone while it is open (bolt
-		// locks the file), so nobody can add or remove an admin between
-		// this count and the removal.
-		us, err := svc.List(ctx)
-		if err != nil {
-			return fmt.Errorf("removing user %s: %w", norm, err)
-		}
-		admins := 0
-		for _, o := range us {
-			if o.Role == accounts.RoleAdmin {
-				admins++
-			}
-		}
-		if admins <= 1 {
-			return fmt.Errorf("removing user %s: %w", norm, ErrLastAdmin)
-		}
+	err = svc.Remove(ctx, norm)
+	if errors.Is(err, accounts.ErrLastAdmin) {
+		return fmt.Errorf("%w (milepost user add NAME -role admin adds one)", err)
 	}
-	if err := svc.Remove(ctx, norm); err != nil {
+	if err != nil {
 		return err // already says "removing user"
 	}
 	fmt.Fprintf(cfg.Stdout, "removed %s %s; their sessions have ended\n", u.Role, norm)
 	return nil
 }
-
-// ErrLastAdmin is matched by UserRemove's error when asked to remove the
-// only admin.
-var ErrLastAdmin = errors.New("it is the last admin, and without one nobody could download backups from the running server (GET /admin/backup); " +
-	"add another admin first (milepost user add NAME -role admin)")
 
 // UserList writes a table of the users, by name: name, role, and when the
 // account was created (UTC).
@@ -201,17 +187,13 @@ func readPassword(ctx context.Context, cfg UsersConfig, prompt string) (string, 
 		if cfg.Stdin == nil {
 			return "", errors.New("reading password: no standard input")
 		}
-		password, err = accounts.ReadPasswordFrom(cfg.Stdin)
+		password, err = readPasswordLine(cfg.Stdin)
 	} else {
 		tty, ok := cfg.Stdin.(*os.File)
-		if !ok {
+		if !ok || !term.IsTerminal(int(tty.Fd())) {
 			return "", errors.New("reading password: standard input is not a terminal; pipe the password in with -password-stdin")
 		}
-		password, err = accounts.ReadPassword(tty, cfg.Stderr, prompt, true)
-		if err != nil && !errors.Is(err, accounts.ErrPasswordMismatch) {
-			// Not a terminal, or one whose echo cannot be turned off.
-			err = fmt.Errorf("%w; to give the password without a terminal, pipe it in with -password-stdin", err)
-		}
+		password, err = readTerminalPassword(tty, cfg.Stderr, prompt)
 	}
 	if err != nil {
 		return "", err
@@ -221,4 +203,101 @@ func readPassword(ctx context.Context, cfg UsersConfig, prompt string) (string, 
 		return "", fmt.Errorf("reading password: %w", err)
 	}
 	return password, nil
+}
+
+// errPasswordMismatch is readTerminalPassword's error when the
+// confirmation differs.
+var errPasswordMismatch = errors.New("the two passwords differ")
+
+// maxPasswordLine bounds what readPasswordLine reads; the rules accept far
+// less.
+const maxPasswordLine = 4096
+
+// readTerminalPassword prompts on out and reads a password typed on tty
+// without showing it, twice. If the process is interrupted meanwhile, the
+// terminal is put back as it was before the signal takes its usual course,
+// so the shell is not left without echo.
+func readTerminalPassword(tty *os.File, out io.Writer, prompt string) (string, error) {
+	fd := int(tty.Fd())
+	saved, err := term.GetState(fd)
+	if err != nil {
+		return "", fmt.Errorf("reading password: %w", err)
+	}
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	done := make(chan struct{})
+	defer func() {
+		signal.Stop(sigs)
+		close(done)
+	}()
+	go func() {
+		select {
+		case sig := <-sigs:
+			_ = term.Restore(fd, saved)
+			// With no handler left, the signal does what it would have.
+			signal.Stop(sigs)
+			if p, err := os.FindProcess(os.Getpid()); err == nil {
+				_ = p.Signal(sig)
+			}
+		case <-done:
+		}
+	}()
+
+	ask := func(prompt string) (string, error) {
+		fmt.Fprint(out, prompt)
+		b, err := term.ReadPassword(fd)
+		fmt.Fprintln(out) // the Enter typed was not echoed
+		if err != nil {
+			return "", fmt.Errorf("reading password: %w", err)
+		}
+		if len(b) > maxPasswordLine {
+			return "", fmt.Errorf("reading password: longer than %d bytes", maxPasswordLine)
+		}
+		return string(b), nil
+	}
+	p, err := ask(prompt)
+	if err != nil {
+		return "", err
+	}
+	again, err := ask("Again: ")
+	if err != nil {
+		return "", err
+	}
+	if again != p {
+		return "", errPasswordMismatch
+	}
+	return p, nil
+}
+
+// readPasswordLine reads one line from r and returns it without its line
+// ending: for a password piped in (-password-stdin). Only the final newline
+// (and a carriage return before it) is removed; other spaces are part of
+// the password. It reads one byte at a time so that nothing after the line
+// is consumed.
+func readPasswordLine(r io.Reader) (string, error) {
+	var line []byte
+	b := make([]byte, 1)
+	for {
+		n, err := r.Read(b)
+		if n == 1 {
+			if b[0] == '\n' {
+				break
+			}
+			if len(line) == maxPasswordLine {
+				return "", fmt.Errorf("reading password: line longer than %d bytes", maxPasswordLine)
+			}
+			line = append(line, b[0])
+			continue
+		}
+		if errors.Is(err, io.EOF) {
+			if len(line) == 0 {
+				return "", errors.New("reading password: no input")
+			}
+			break
+		}
+		if err != nil {
+			return "", fmt.Errorf("reading password: %w", err)
+		}
+	}
+	return strings.TrimSuffix(string(line), "\r"), nil
 }

@@ -154,8 +154,51 @@ func TestUserAddRefusals(t *testing.T) {
 	if err := app.UserAdd(ctx, cfg, "sam", accounts.RoleModerator); err == nil || !strings.Contains(err.Error(), "-password-stdin") {
 		t.Errorf("UserAdd without a terminal: %v", err)
 	}
+	// Nor is a file that is not a terminal, such as a pipe.
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	w.WriteString("long enough password\nlong enough password\n")
+	w.Close()
+	cfg.Stdin = r
+	var prompts bytes.Buffer
+	cfg.Stderr = &prompts
+	if err := app.UserAdd(ctx, cfg, "sam", accounts.RoleModerator); err == nil || !strings.Contains(err.Error(), "-password-stdin") {
+		t.Errorf("UserAdd from a pipe: %v", err)
+	}
+	if prompts.Len() != 0 {
+		t.Errorf("prompted %q on a pipe", prompts.String())
+	}
 	if got := listUsers(t, db); strings.Contains(got, "sam") {
 		t.Errorf("a refused user was added:\n%s", got)
+	}
+}
+
+// A password piped in is the first line, without its line ending; spaces
+// are part of it.
+func TestPasswordFromStdinIsOneLine(t *testing.T) {
+	ctx := context.Background()
+	db := filepath.Join(t.TempDir(), "milepost.db")
+	for name, tc := range map[string]struct{ in, password string }{
+		"crlf":   {"secret words\r\n", "secret words"},
+		"spaces": {"  spaced out words  \n", "  spaced out words  "},
+		"noeol":  {"no newline at the end", "no newline at the end"},
+		"two":    {"the first line\nthe second line\n", "the first line"},
+		"tab":    {"tab\there and there\r\r\n", "tab\there and there\r"},
+	} {
+		cfg, _ := usersConfig(db, tc.in)
+		if err := app.UserAdd(ctx, cfg, name, accounts.RoleModerator); err != nil {
+			t.Fatalf("UserAdd %s: %v", name, err)
+		}
+		if err := login(t, db, name, tc.password); err != nil {
+			t.Errorf("%s: the password read from %q does not sign in: %v", name, tc.in, err)
+		}
+	}
+	cfg, _ := usersConfig(db, strings.Repeat("x", 5000))
+	if err := app.UserAdd(ctx, cfg, "endless", accounts.RoleModerator); err == nil || !strings.Contains(err.Error(), "longer than") {
+		t.Errorf("UserAdd of an endless line: %v", err)
 	}
 }
 
@@ -199,7 +242,7 @@ func TestUserRemoveAndLastAdmin(t *testing.T) {
 	}
 	// kay is the only admin: a moderator does not count.
 	_, err := remove("kay")
-	if !errors.Is(err, app.ErrLastAdmin) || !strings.Contains(err.Error(), "last admin") {
+	if !errors.Is(err, accounts.ErrLastAdmin) || !strings.Contains(err.Error(), "milepost user add NAME -role admin") {
 		t.Fatalf("removing the last admin: %v", err)
 	}
 	if out, err := remove("pat"); err != nil || !strings.Contains(out, "removed moderator pat") {
@@ -213,7 +256,7 @@ func TestUserRemoveAndLastAdmin(t *testing.T) {
 	if _, err := remove("KAY"); err != nil {
 		t.Fatalf("removing one of two admins: %v", err)
 	}
-	if _, err := remove("lee"); !errors.Is(err, app.ErrLastAdmin) {
+	if _, err := remove("lee"); !errors.Is(err, accounts.ErrLastAdmin) {
 		t.Errorf("removing the second admin: %v; want ErrLastAdmin", err)
 	}
 	list := listUsers(t, db)

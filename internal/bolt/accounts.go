@@ -12,24 +12,26 @@ import (
 	"milepost/internal/accounts"
 )
 
-// The moderator accounts live in two buckets of their own, made by the first
-// write that needs them; until then a read finds nothing:
+// The moderator accounts live in three buckets of their own, made by the
+// first write that needs them; until then a read finds nothing:
 //
 //	account_users     lowercased user name → accounts.UserRecord as JSON
 //	account_sessions  SHA-256 of a session token (32 bytes) → accounts.Session as JSON
+//	account_tokens    SHA-256 of a one-time token (32 bytes) → accounts.OneTimeToken as JSON
 //
-// Sessions have no index by user: there are only ever a handful, so the
-// per-user deletes scan them all. A user and their sessions are always
-// changed in one transaction, so no session outlives its user.
+// Sessions and tokens have no index by user: there are only ever a handful,
+// so the per-user deletes scan them all. A user, their sessions and their
+// tokens are always changed in one transaction, so none outlives its user.
 var (
 	bucketAccountUsers    = []byte("account_users")
 	bucketAccountSessions = []byte("account_sessions")
+	bucketAccountTokens   = []byte("account_tokens")
 )
 
 // The compile-time proof that DB keeps the accounts too.
 var _ accounts.Store = (*DB)(nil)
 
-// sessionKeyBytes is the size of a session key, a SHA-256 sum.
+// sessionKeyBytes is the size of a session or token key, a SHA-256 sum.
 const sessionKeyBytes = 32
 
 // AddUser stores a new user, or fails with accounts.ErrUserExists.
@@ -47,6 +49,38 @@ func (db *DB) AddUser(ctx context.Context, u accounts.UserRecord) error {
 			return accounts.ErrUserExists
 		}
 		return putUser(users, u)
+	})
+	if err != nil {
+		return fmt.Errorf("adding user %s: %w", u.Name, err)
+	}
+	return nil
+}
+
+// AddUserWithToken stores a new user and a one-time token for them under
+// key, in one transaction; accounts.ErrUserExists if the name is taken.
+func (db *DB) AddUserWithToken(ctx context.Context, u accounts.UserRecord, key []byte, t accounts.OneTimeToken) error {
+	ukey, err := userKey(u.Name)
+	if err != nil {
+		return fmt.Errorf("adding user: %w", err)
+	}
+	if err := checkSessionKey(key); err != nil {
+		return fmt.Errorf("adding user %s: %w", u.Name, err)
+	}
+	if t.User != u.Name {
+		return fmt.Errorf("adding user %s with a token for %q", u.Name, t.User)
+	}
+	err = db.update(ctx, func(tx *bbolt.Tx) error {
+		users, err := tx.CreateBucketIfNotExists(bucketAccountUsers)
+		if err != nil {
+			return err
+		}
+		if users.Get(ukey) != nil {
+			return accounts.ErrUserExists
+		}
+		if err := putUser(users, u); err != nil {
+			return err
+		}
+		return putToken(tx, key, t)
 	})
 	if err != nil {
 		return fmt.Errorf("adding user %s: %w", u.Name, err)
@@ -110,12 +144,7 @@ func (db *DB) SetPasswordHash(ctx context.Context, name string, hash []byte) err
 		if err != nil {
 			return err
 		}
-		u.PasswordHash = hash
-		if err := putUser(users, u); err != nil {
-			return err
-		}
-		_, err = deleteSessionsOf(tx, u.Name)
-		return err
+		return setHash(tx, users, u, hash)
 	})
 	if err != nil {
 		return fmt.Errorf("setting password of %s: %w", name, err)
@@ -123,9 +152,53 @@ func (db *DB) SetPasswordHash(ctx context.Context, name string, hash []byte) err
 	return nil
 }
 
-// DeleteUser removes a user and their sessions, in one transaction;
-// accounts.ErrNoUser if there is no such user.
-func (db *DB) DeleteUser(ctx context.Context, name string) error {
+// setHash gives u a new hash and deletes their sessions and tokens.
+func setHash(tx *bbolt.Tx, users *bbolt.Bucket, u accounts.UserRecord, hash []byte) error {
+	u.PasswordHash = hash
+	if err := putUser(users, u); err != nil {
+		return err
+	}
+	if _, err := deleteSessionsOf(tx, u.Name); err != nil {
+		return err
+	}
+	return deleteTokensOf(tx, u.Name, "")
+}
+
+// SetRole changes a user's role if check approves, in one transaction;
+// accounts.ErrNoUser if there is no such user, or check's error.
+func (db *DB) SetRole(ctx context.Context, name string, role accounts.Role, check func([]accounts.User) error) error {
+	key, err := userKey(name)
+	if err != nil {
+		return fmt.Errorf("setting role: %w", err)
+	}
+	if !role.Valid() {
+		return fmt.Errorf("setting role of %s: %w: %q", name, accounts.ErrBadRole, role)
+	}
+	err = db.update(ctx, func(tx *bbolt.Tx) error {
+		users, err := tx.CreateBucketIfNotExists(bucketAccountUsers)
+		if err != nil {
+			return err
+		}
+		u, err := getUser(users, key)
+		if err != nil {
+			return err
+		}
+		if err := checkUsers(users, check); err != nil {
+			return err
+		}
+		u.Role = role
+		return putUser(users, u)
+	})
+	if err != nil {
+		return fmt.Errorf("setting role of %s: %w", name, err)
+	}
+	return nil
+}
+
+// DeleteUser removes a user, their sessions and their tokens if check
+// approves, in one transaction; accounts.ErrNoUser if there is no such
+// user, or check's error.
+func (db *DB) DeleteUser(ctx context.Context, name string, check func([]accounts.User) error) error {
 	key, err := userKey(name)
 	if err != nil {
 		return fmt.Errorf("deleting user: %w", err)
@@ -138,11 +211,16 @@ func (db *DB) DeleteUser(ctx context.Context, name string) error {
 		if users.Get(key) == nil {
 			return accounts.ErrNoUser
 		}
+		if err := checkUsers(users, check); err != nil {
+			return err
+		}
 		if err := users.Delete(key); err != nil {
 			return err
 		}
-		_, err = deleteSessionsOf(tx, string(key))
-		return err
+		if _, err := deleteSessionsOf(tx, string(key)); err != nil {
+			return err
+		}
+		return deleteTokensOf(tx, string(key), "")
 	})
 	if err != nil {
 		return fmt.Errorf("deleting user %s: %w", name, err)
@@ -347,4 +425,209 @@ func deleteSessionsWhere(tx *bbolt.Tx, match func(accounts.Session) bool) (int, 
 		}
 	}
 	return len(doomed), nil
+}
+
+// checkUsers calls check with every user, inside the transaction.
+func checkUsers(users *bbolt.Bucket, check func([]accounts.User) error) error {
+	if check == nil {
+		return nil
+	}
+	var all []accounts.User
+	err := users.ForEach(func(k, _ []byte) error {
+		u, err := getUser(users, k)
+		if err != nil {
+			return err
+		}
+		all = append(all, u.User)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return check(all)
+}
+
+// PutToken stores t under key if t.User exists (else accounts.ErrNoUser),
+// and deletes the user's other tokens of the same purpose, in one
+// transaction.
+func (db *DB) PutToken(ctx context.Context, key []byte, t accounts.OneTimeToken) error {
+	if err := checkSessionKey(key); err != nil {
+		return fmt.Errorf("storing a one-time token: %w", err)
+	}
+	ukey, err := userKey(t.User)
+	if err != nil {
+		return fmt.Errorf("storing a one-time token: %w", err)
+	}
+	err = db.update(ctx, func(tx *bbolt.Tx) error {
+		if _, err := getUser(tx.Bucket(bucketAccountUsers), ukey); err != nil {
+			return err
+		}
+		if err := deleteTokensOf(tx, t.User, t.Purpose); err != nil {
+			return err
+		}
+		return putToken(tx, key, t)
+	})
+	if err != nil {
+		return fmt.Errorf("storing a one-time token for %s: %w", t.User, err)
+	}
+	return nil
+}
+
+// GetToken returns the token under key, expired or not, or
+// accounts.ErrNoToken.
+func (db *DB) GetToken(ctx context.Context, key []byte) (accounts.OneTimeToken, error) {
+	if checkSessionKey(key) != nil {
+		return accounts.OneTimeToken{}, accounts.ErrNoToken
+	}
+	var t accounts.OneTimeToken
+	err := db.view(ctx, func(tx *bbolt.Tx) error {
+		var err error
+		t, err = getToken(tx, key)
+		return err
+	})
+	if err != nil {
+		return accounts.OneTimeToken{}, fmt.Errorf("getting a one-time token: %w", err)
+	}
+	return t, nil
+}
+
+// SetPasswordByToken, in one transaction, reads the token under key
+// (accounts.ErrNoToken if there is none), lets check approve it, deletes
+// it, and gives its user hash, deleting their sessions and other tokens.
+func (db *DB) SetPasswordByToken(ctx context.Context, key []byte, hash []byte, check func(accounts.OneTimeToken) error) (accounts.OneTimeToken, error) {
+	if checkSessionKey(key) != nil {
+		return accounts.OneTimeToken{}, accounts.ErrNoToken
+	}
+	var t accounts.OneTimeToken
+	err := db.update(ctx, func(tx *bbolt.Tx) error {
+		var err error
+		if t, err = getToken(tx, key); err != nil {
+			return err
+		}
+		if err := check(t); err != nil {
+			return err
+		}
+		ukey, err := userKey(t.User)
+		if err != nil {
+			return err
+		}
+		users := tx.Bucket(bucketAccountUsers)
+		u, err := getUser(users, ukey)
+		if err != nil {
+			return err
+		}
+		// setHash deletes every token of the user, this one with them.
+		return setHash(tx, users, u, hash)
+	})
+	if err != nil {
+		return accounts.OneTimeToken{}, fmt.Errorf("setting a password by one-time token: %w", err)
+	}
+	return t, nil
+}
+
+// DeleteExpiredTokens removes every token whose Expires is not after now,
+// and says how many.
+func (db *DB) DeleteExpiredTokens(ctx context.Context, now time.Time) (int, error) {
+	var n int
+	err := db.update(ctx, func(tx *bbolt.Tx) error {
+		var err error
+		n, err = deleteTokensWhere(tx, func(t accounts.OneTimeToken) bool { return !now.Before(t.Expires) })
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("deleting expired one-time tokens: %w", err)
+	}
+	return n, nil
+}
+
+func putToken(tx *bbolt.Tx, key []byte, t accounts.OneTimeToken) error {
+	data, err := json.Marshal(t)
+	if err != nil {
+		return fmt.Errorf("encoding a one-time token for %s: %w", t.User, err)
+	}
+	tokens, err := tx.CreateBucketIfNotExists(bucketAccountTokens)
+	if err != nil {
+		return err
+	}
+	return tokens.Put(key, data)
+}
+
+func getToken(tx *bbolt.Tx, key []byte) (accounts.OneTimeToken, error) {
+	var v []byte
+	if tokens := tx.Bucket(bucketAccountTokens); tokens != nil {
+		v = tokens.Get(key)
+	}
+	if v == nil {
+		return accounts.OneTimeToken{}, accounts.ErrNoToken
+	}
+	return decodeToken(v)
+}
+
+func decodeToken(v []byte) (accounts.OneTimeToken, error) {
+	var t accounts.OneTimeToken
+	if err := json.Unmarshal(v, &t); err != nil {
+		return accounts.OneTimeToken{}, fmt.Errorf("decoding a one-time token: %w", err)
+	}
+	return t, nil
+}
+
+// deleteTokensOf deletes a user's tokens of purpose, or of every purpose
+// for "".
+func deleteTokensOf(tx *bbolt.Tx, name string, purpose accounts.Purpose) error {
+	_, err := deleteTokensWhere(tx, func(t accounts.OneTimeToken) bool {
+		return t.User == name && (purpose == "" || t.Purpose == purpose)
+	})
+	return err
+}
+
+// deleteTokensWhere deletes the tokens that match, and any that cannot be
+// read (they could never be used).
+func deleteTokensWhere(tx *bbolt.Tx, match func(accounts.OneTimeToken) bool) (int, error) {
+	tokens := tx.Bucket(bucketAccountTokens)
+	if tokens == nil {
+		return 0, nil
+	}
+	var doomed [][]byte
+	err := tokens.ForEach(func(k, v []byte) error {
+		t, err := decodeToken(v)
+		if err != nil || match(t) {
+			doomed = append(doomed, bytes.Clone(k))
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, k := range doomed {
+		if err := tokens.Delete(k); err != nil {
+			return 0, err
+		}
+	}
+	return len(doomed), nil
+}
+
+// checkAccountTokens is DB.Check's part for one-time tokens: each must sit
+// under a SHA-256 sum, decode, have a purpose this version knows, and
+// belong to a user who exists (a user's tokens are deleted with them).
+func checkAccountTokens(tx *bbolt.Tx, report func(string, ...any)) {
+	tokens := tx.Bucket(bucketAccountTokens)
+	if tokens == nil {
+		return
+	}
+	users := tx.Bucket(bucketAccountUsers)
+	_ = tokens.ForEach(func(k, v []byte) error {
+		if err := checkSessionKey(k); err != nil {
+			report("%s: key %x: %v", bucketAccountTokens, k, err)
+		}
+		t, err := decodeToken(v)
+		switch {
+		case err != nil:
+			report("%s: key %x: %v", bucketAccountTokens, k, err)
+		case !t.Purpose.Valid():
+			report("%s: key %x has the unknown purpose %q", bucketAccountTokens, k, t.Purpose)
+		case users == nil || users.Get([]byte(t.User)) == nil:
+			report("%s: key %x is a token of %q, who does not exist", bucketAccountTokens, k, t.User)
+		}
+		return nil
+	})
 }

@@ -140,7 +140,7 @@ func TestAccountStoreBeforeAnyAccount(t *testing.T) {
 	if n, err := db.DeleteExpiredSessions(ctx, accountT0); err != nil || n != 0 {
 		t.Errorf("DeleteExpiredSessions = %d, %v", n, err)
 	}
-	if err := db.DeleteUser(ctx, "kay"); !errors.Is(err, accounts.ErrNoUser) {
+	if err := db.DeleteUser(ctx, "kay", nil); !errors.Is(err, accounts.ErrNoUser) {
 		t.Errorf("DeleteUser: %v, want ErrNoUser", err)
 	}
 	if err := db.SetPasswordHash(ctx, "kay", []byte("x")); !errors.Is(err, accounts.ErrNoUser) {
@@ -189,7 +189,7 @@ func TestAccountStoreUsers(t *testing.T) {
 	if got, _ := db.GetUser(ctx, "kay"); string(got.PasswordHash) != "new hash" || got.User != kay.User {
 		t.Errorf("after SetPasswordHash: %+v", got)
 	}
-	if err := db.DeleteUser(ctx, "kay"); err != nil {
+	if err := db.DeleteUser(ctx, "kay", nil); err != nil {
 		t.Fatal(err)
 	}
 	if us, _ := db.ListUsers(ctx); len(us) != 1 {
@@ -444,7 +444,7 @@ func TestAccountRemovalLeavesNoSessionBehind(t *testing.T) {
 			t.Fatal(err)
 		}
 		time.Sleep(time.Millisecond)
-		if err := db.DeleteUser(ctx, "kay"); err != nil {
+		if err := db.DeleteUser(ctx, "kay", nil); err != nil {
 			t.Fatal(err)
 		}
 		if n := accountSessionsOf(t, db, "kay"); n != 0 {
@@ -492,5 +492,133 @@ func TestAccountFileHoldsOnlyHashes(t *testing.T) {
 	}
 	if !bytes.Contains(data, sessionKey(token)) {
 		t.Error("the database file lacks the token's SHA-256, so this test looks in the wrong place")
+	}
+}
+
+// Adding a user on the web stores the user and their set-password token
+// together; the file holds the token's SHA-256, never the token; the link
+// works once, even when used twice at the same moment.
+func TestAccountPasswordLinkOverBolt(t *testing.T) {
+	ctx := context.Background()
+	db, path := openAccountsDB(t)
+	s, _ := newAccountService(t, db)
+	if _, err := s.Add(ctx, "kay", accounts.RoleAdmin, accountPW); err != nil {
+		t.Fatal(err)
+	}
+	_, link, err := s.AddWithLink(ctx, "kay", "sam", accounts.RoleModerator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PasswordToken(ctx, link.Token); err != nil {
+		t.Fatalf("PasswordToken: %v", err)
+	}
+	var wg sync.WaitGroup
+	var worked atomic.Int32
+	for i := range 4 {
+		wg.Go(func() {
+			_, err := s.SetPasswordWithToken(ctx, link.Token, fmt.Sprintf("sam's password %d", i))
+			switch {
+			case err == nil:
+				worked.Add(1)
+			case !errors.Is(err, accounts.ErrNoToken):
+				t.Errorf("SetPasswordWithToken: %v", err)
+			}
+		})
+	}
+	wg.Wait()
+	if worked.Load() != 1 {
+		t.Fatalf("the link worked %d times, want once", worked.Load())
+	}
+	if err := db.Check(ctx); err != nil {
+		t.Errorf("Check: %v", err)
+	}
+
+	// A second link, then the user's removal, takes the link with it.
+	again, err := s.NewPasswordLink(ctx, "kay", "sam")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Remove(ctx, "sam"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.GetToken(ctx, sessionKey(again.Token)); !errors.Is(err, accounts.ErrNoToken) {
+		t.Errorf("sam's link after sam's removal: %v, want ErrNoToken", err)
+	}
+	if err := db.PutToken(ctx, sessionKey(again.Token), again.OneTimeToken); !errors.Is(err, accounts.ErrNoUser) {
+		t.Errorf("PutToken for a removed user: %v, want ErrNoUser", err)
+	}
+	if _, err := db.SetPasswordByToken(ctx, sessionKey("nothing"), nil, func(accounts.OneTimeToken) error { return nil }); !errors.Is(err, accounts.ErrNoToken) {
+		t.Errorf("SetPasswordByToken of an unknown token: %v, want ErrNoToken", err)
+	}
+
+	mine, err := s.NewPasswordLink(ctx, "kay", "kay")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(data, []byte(mine.Token)) {
+		t.Error("the database file contains a one-time token")
+	}
+	if !bytes.Contains(data, sessionKey(mine.Token)) {
+		t.Error("the database file lacks the token's SHA-256, so this test looks in the wrong place")
+	}
+}
+
+// Two admins removing each other at the same moment must not leave the
+// site without one: the last-admin rule runs inside each removal's
+// transaction.
+func TestAccountLastAdminRuleHoldsUnderConcurrency(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openAccountsDB(t)
+	s, _ := newAccountService(t, db)
+	for round := range 20 {
+		for _, name := range []string{"kay", "dana"} {
+			if err := db.AddUser(ctx, userRecord(t, name, accounts.RoleAdmin)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var wg sync.WaitGroup
+		var refused atomic.Int32
+		for _, name := range []string{"kay", "dana"} {
+			wg.Go(func() {
+				var err error
+				if round%2 == 0 {
+					err = s.Remove(ctx, name)
+				} else {
+					err = s.SetRole(ctx, name, accounts.RoleModerator)
+				}
+				switch {
+				case errors.Is(err, accounts.ErrLastAdmin):
+					refused.Add(1)
+				case err != nil:
+					t.Errorf("round %d, %s: %v", round, name, err)
+				}
+			})
+		}
+		wg.Wait()
+		us, err := db.ListUsers(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		admins := 0
+		for _, u := range us {
+			if u.Role == accounts.RoleAdmin {
+				admins++
+			}
+		}
+		if admins != 1 || refused.Load() != 1 {
+			t.Fatalf("round %d: %d admins left and %d changes refused, want 1 and 1", round, admins, refused.Load())
+		}
+		for _, u := range us {
+			if err := db.DeleteUser(ctx, u.Name, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 }

@@ -185,6 +185,7 @@ func (db *DB) Check(ctx context.Context) error {
 		if err := checkRecords(b, report); err != nil {
 			return err
 		}
+		checkAccountTokens(tx, report)
 		return checkAccounts(tx, report)
 	})
 	if err != nil {

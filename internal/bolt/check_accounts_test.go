@@ -101,6 +101,20 @@ func TestCheckFindsAccountCorruption(t *testing.T) {
 		{"session of a user never added", func(b buckets) error {
 			return putSessionRaw(b, sessionKey("ghost-1"), accounts.Session{User: "ghost", Created: accountT0, Expires: accountT0.Add(time.Hour)})
 		}, "account_sessions: key " + hexKey("ghost-1") + ` is a session of "ghost", who does not exist`},
+		{"token key too short", func(b buckets) error {
+			return moveAccountEntry(b, bucketAccountTokens, sessionKey("dana-link"), sessionKey("dana-link")[:16])
+		}, "account_tokens: key " + hexKey("dana-link")[:32] + ": session key is 16 bytes, not 32"},
+		{"undecodable token", func(b buckets) error {
+			return putAccountEntry(b, bucketAccountTokens, sessionKey("dana-link"), []byte("{not json"))
+		}, "account_tokens: key " + hexKey("dana-link") + ": decoding a one-time token: invalid character"},
+		{"token of an unknown purpose", func(b buckets) error {
+			link := danaLink
+			link.Purpose = "sudo"
+			return putTokenRaw(b, sessionKey("dana-link"), link)
+		}, "account_tokens: key " + hexKey("dana-link") + ` has the unknown purpose "sudo"`},
+		{"token outlives its user", func(b buckets) error {
+			return deleteAccountEntry(b, bucketAccountUsers, []byte("dana"))
+		}, "account_tokens: key " + hexKey("dana-link") + ` is a token of "dana", who does not exist`},
 		{"session of a user name not normalized", func(b buckets) error {
 			return putSessionRaw(b, sessionKey("kay-1"), accounts.Session{User: "Kay", Created: accountT0, Expires: accountT0.Add(time.Hour)})
 		}, `is a session of "Kay", who does not exist`},
@@ -161,6 +175,22 @@ func fillAccountsForCheck(t *testing.T, db *DB) {
 			}
 		}
 	}
+	if err := db.PutToken(ctx, sessionKey("dana-link"), danaLink); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// danaLink is the set-password token fillAccountsForCheck stores for dana
+// under sessionKey("dana-link").
+var danaLink = accounts.OneTimeToken{Purpose: accounts.PurposeSetPassword, User: "dana", By: "kay",
+	Created: accountT0, Expires: accountT0.Add(time.Hour)}
+
+func putTokenRaw(b buckets, key []byte, t accounts.OneTimeToken) error {
+	v, err := json.Marshal(t)
+	if err != nil {
+		return err
+	}
+	return putAccountEntry(b, bucketAccountTokens, key, v)
 }
 
 // accountBucket returns one of the account buckets in b's transaction,
