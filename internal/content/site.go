@@ -11,6 +11,8 @@ import (
 	"html/template"
 	"sort"
 	"time"
+
+	"milepost/internal/comments"
 )
 
 // Config is content/site.yaml.
@@ -27,72 +29,17 @@ type Config struct {
 	// show and group dates without converting.
 	Location *time.Location `yaml:"-" toml:"-"`
 	// PostsPerPage is the page size of the home, tag and author lists.
-	PostsPerPage int             `yaml:"posts_per_page" toml:"posts_per_page"`
-	Comments     CommentSettings `yaml:"comments" toml:"comments"`
-	Markdown     MarkdownConfig  `yaml:"markdown" toml:"markdown"`
+	PostsPerPage int `yaml:"posts_per_page" toml:"posts_per_page"`
+	// Comments is the comments: block: whether comments are open and how
+	// they are moderated. The comments package owns its keys, defaults and
+	// rules.
+	Comments comments.Settings `yaml:"comments" toml:"comments"`
+	Markdown MarkdownConfig    `yaml:"markdown" toml:"markdown"`
 	// SeedComments names a comments export (JSON), relative to the content
 	// directory, loaded into a new database once.
 	SeedComments string `yaml:"seed_comments" toml:"seed_comments"`
 	// Params holds keys Milepost does not know, for themes.
 	Params map[string]any `yaml:",inline" toml:"-"`
-}
-
-// CommentSettings is the comments: block of site.yaml: whether comments are
-// open and how they are moderated. The app turns it into a comments.Policy.
-// Absent keys get the defaults shown.
-//
-//	comments:
-//	  enabled: true            # false closes every post
-//	  moderation: first-time   # open | first-time | all
-//	  link_limit: 2            # a comment with more links is held
-//	  hold_words: []           # a comment containing one is held
-//	  reject_words: []         # a comment containing one is refused
-//	  close_after_days: 0      # a post older than this is closed; 0: never
-//	  edit_minutes: 15         # how long a writer may edit or delete their comment
-//	  duplicate_minutes: 10    # the same text from the same address is refused this long
-type CommentSettings struct {
-	// Enabled is false to close comments on every post.
-	Enabled bool `yaml:"enabled" toml:"enabled"`
-	// Moderation is "open" (publish at once), "first-time" (hold a
-	// reader's comments until one of theirs is approved) or "all" (hold
-	// every comment).
-	Moderation string `yaml:"moderation" toml:"moderation"`
-	// LinkLimit is how many links a comment may have and still be
-	// published at once; 0 holds any comment with a link.
-	LinkLimit int `yaml:"link_limit" toml:"link_limit"`
-	// HoldWords and RejectWords are words or phrases matched, without
-	// regard to case, against whole words of a comment's text, name and
-	// website: one of HoldWords holds the comment, one of RejectWords
-	// refuses it.
-	HoldWords   []string `yaml:"hold_words" toml:"hold_words"`
-	RejectWords []string `yaml:"reject_words" toml:"reject_words"`
-	// CloseAfterDays closes a post to new comments this many days after
-	// its date; 0 never does. A moderator can reopen a post it closed.
-	CloseAfterDays int `yaml:"close_after_days" toml:"close_after_days"`
-	// EditMinutes is how long a reader may edit or delete their own
-	// comment; 0 lets no one.
-	EditMinutes int `yaml:"edit_minutes" toml:"edit_minutes"`
-	// DuplicateMinutes is how long the same comment from the same address
-	// is refused as a duplicate; 0 turns the check off.
-	DuplicateMinutes int `yaml:"duplicate_minutes" toml:"duplicate_minutes"`
-}
-
-// Moderation modes of CommentSettings.
-const (
-	ModerationOpen      = "open"
-	ModerationFirstTime = "first-time"
-	ModerationAll       = "all"
-)
-
-// DefaultCommentSettings is what a site.yaml without a comments: block gets.
-func DefaultCommentSettings() CommentSettings {
-	return CommentSettings{
-		Enabled:          true,
-		Moderation:       ModerationFirstTime,
-		LinkLimit:        2,
-		EditMinutes:      15,
-		DuplicateMinutes: 10,
-	}
 }
 
 // MarkdownConfig is the markdown: block of site.yaml.
@@ -176,6 +123,9 @@ type Site struct {
 	byAuth  map[string]Listing
 	byAuthD map[string]Listing
 }
+
+// Dir is the content directory the site was loaded from.
+func (s *Site) Dir() string { return s.dir }
 
 // Listing is a list of posts, newest first.
 type Listing []*Post
