@@ -5,8 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
+	"slices"
 
 	bbolt "go.etcd.io/bbolt"
 
@@ -40,9 +39,10 @@ func (db *DB) Import(ctx context.Context, cs []comments.Comment) (added, skipped
 // the sources index, and a comment whose source is already stored is
 // skipped. So is a "milepost:<n>" comment that is comment n here, on the
 // same post, from the same instant, with the same body: an export imported
-// back into the database it came from. IDs in e.Comments are the batch's
-// own: they must be unique and non-zero, and a Parent refers to another
-// comment of the batch, which may come after it. Imported comments get new
+// back into the database it came from. The comments must make a valid
+// batch (comments.ValidateBatch): every field within the rules of a comment
+// written here, IDs the batch's own, unique and non-zero, and a Parent
+// another comment of the batch, which may come after it. Imported comments get new
 // IDs and their parents are remapped (to the stored comment when the parent
 // was skipped). Depth is recomputed and HTML rendered again from Body: no
 // HTML from elsewhere is trusted. An empty Status means approved. Policy
@@ -94,55 +94,25 @@ func (db *DB) ImportAll(ctx context.Context, e comments.Export) (ImportResult, e
 	return r, nil
 }
 
-// prepareComments checks an import's comments and returns a copy with
-// their defaults filled in, and the index of each batch ID.
+// prepareComments checks an import's comments (comments.ValidateBatch,
+// after giving a comment without a Source its "milepost:<ID>" key) and
+// returns a normalised copy, and the index of each batch ID.
 func prepareComments(cs []comments.Comment) ([]comments.Comment, map[uint64]int, error) {
-	batch := make(map[uint64]int, len(cs))
-	todo := make([]comments.Comment, len(cs))
-	copy(todo, cs)
-	sources := make(map[string]int, len(cs))
+	todo := slices.Clone(cs)
 	for i := range todo {
-		c := &todo[i]
-		where := fmt.Sprintf("comment %d (id %d)", i+1, c.ID)
-		if c.ID == 0 {
-			return nil, nil, fmt.Errorf("comment %d has no id", i+1)
-		}
-		if j, dup := batch[c.ID]; dup {
-			return nil, nil, fmt.Errorf("%s: the id is also comment %d's", where, j+1)
-		}
-		batch[c.ID] = i
-		if c.Source == "" {
-			c.Source = "milepost:" + strconv.FormatUint(c.ID, 10)
-		}
-		if j, dup := sources[c.Source]; dup {
-			return nil, nil, fmt.Errorf("%s: source %q is also comment %d's", where, c.Source, j+1)
-		}
-		sources[c.Source] = i
-		if c.Status == "" {
-			c.Status = comments.StatusApproved
-		}
-		c.Body = strings.TrimSpace(c.Body)
-		switch {
-		case checkPost(c.Post) != nil:
-			return nil, nil, fmt.Errorf("%s: %w", where, checkPost(c.Post))
-		case checkSource(c.Source) != nil:
-			return nil, nil, fmt.Errorf("%s: %w", where, checkSource(c.Source))
-		case c.Body == "":
-			return nil, nil, fmt.Errorf("%s: no body", where)
-		case c.Created.IsZero():
-			return nil, nil, fmt.Errorf("%s: no creation time", where)
-		case c.Status != comments.StatusApproved && c.Status != comments.StatusPending && c.Status != comments.StatusSpam:
-			return nil, nil, fmt.Errorf("%s: unknown status %q", where, c.Status)
+		if todo[i].Source == "" && todo[i].ID != 0 {
+			todo[i].Source = comments.MilepostSource(todo[i].ID)
 		}
 	}
-	// Parents may come after their replies, so they are checked once every
-	// batch ID is known.
+	if err := comments.ValidateBatch(todo, comments.BatchOptions{}); err != nil {
+		return nil, nil, err
+	}
+	batch := make(map[uint64]int, len(todo))
 	for i, c := range todo {
-		if c.Parent != 0 {
-			if _, ok := batch[c.Parent]; !ok {
-				return nil, nil, fmt.Errorf("comment %d (id %d): parent %d is not in the import", i+1, c.ID, c.Parent)
-			}
+		if err := checkPost(c.Post); err != nil {
+			return nil, nil, fmt.Errorf("comment %d (id %d): %w", i+1, c.ID, err)
 		}
+		batch[c.ID] = i
 	}
 	return todo, batch, nil
 }
@@ -160,19 +130,14 @@ func importComments(b buckets, todo []comments.Comment, batch map[uint64]int, r 
 			r.Skipped++
 		}
 	}
-	// place stores a comment after its parent; visiting catches a loop of
-	// parents.
-	visiting := map[uint64]bool{}
+	// place stores a comment after its parent (ValidateBatch has ruled out
+	// loops).
 	var place func(i int) (comments.Comment, error)
 	place = func(i int) (comments.Comment, error) {
 		c := todo[i]
 		if s, ok := stored[c.ID]; ok {
 			return s, nil
 		}
-		if visiting[c.ID] {
-			return comments.Comment{}, fmt.Errorf("comment %d (id %d): its parents form a loop", i+1, c.ID)
-		}
-		visiting[c.ID] = true
 		batchID := c.ID
 		c.Depth = 0
 		if c.Parent != 0 {
@@ -180,8 +145,13 @@ func importComments(b buckets, todo []comments.Comment, batch map[uint64]int, r 
 			if err != nil {
 				return comments.Comment{}, err
 			}
+			// A parent found already stored may differ from the batch's.
 			if p.Post != c.Post {
 				return comments.Comment{}, fmt.Errorf("comment %d (id %d): parent %d is on another post (%q)", i+1, batchID, c.Parent, p.Post)
+			}
+			if p.Depth+1 >= comments.MaxDepth {
+				return comments.Comment{}, fmt.Errorf("comment %d (id %d): its parent %d is stored %d levels deep, and replies nest at most %d",
+					i+1, batchID, c.Parent, p.Depth, comments.MaxDepth)
 			}
 			c.Parent, c.Depth = p.ID, p.Depth+1
 		}
@@ -323,12 +293,8 @@ func alreadyImported(b buckets, c *comments.Comment) (comments.Comment, bool, er
 		}
 		return s, true, nil
 	}
-	n, ok := strings.CutPrefix(c.Source, "milepost:")
+	id, ok := comments.ParseMilepostSource(c.Source)
 	if !ok {
-		return comments.Comment{}, false, nil
-	}
-	id, err := strconv.ParseUint(n, 10, 64)
-	if err != nil {
 		return comments.Comment{}, false, nil
 	}
 	s, err := getComment(b, id)
@@ -338,7 +304,7 @@ func alreadyImported(b buckets, c *comments.Comment) (comments.Comment, bool, er
 	if err != nil {
 		return comments.Comment{}, false, err
 	}
-	if s.Post == c.Post && s.Created.Equal(c.Created) && strings.TrimSpace(s.Body) == c.Body {
+	if s.Post == c.Post && s.Created.Equal(c.Created) && comments.NormalizeBody(s.Body) == c.Body {
 		return s, true, nil
 	}
 	return comments.Comment{}, false, nil

@@ -353,3 +353,51 @@ func TestImportAllIsOneTransaction(t *testing.T) {
 		t.Errorf("the good import: %+v", r)
 	}
 }
+
+func TestImportRefusesACommentOutsideTheRulesAndStoresNothing(t *testing.T) {
+	good := comments.Comment{ID: 1, Post: "p", Name: "Kay", Body: "Fine", Created: t0, IP: "192.0.2.1"}
+	cases := map[string]func(c *comments.Comment){
+		"a 5 MB IP address":  func(c *comments.Comment) { c.IP = strings.Repeat("9", 5<<20) },
+		"a host name for IP": func(c *comments.Comment) { c.IP = "runner.example.org" },
+		"a 101-letter name":  func(c *comments.Comment) { c.Name = strings.Repeat("n", comments.MaxNameChars+1) },
+		"a long body":        func(c *comments.Comment) { c.Body = strings.Repeat("b", comments.MaxBodyChars+1) },
+		"a bad email":        func(c *comments.Comment) { c.Email = "kay at example" },
+		"a script website":   func(c *comments.Comment) { c.Website = "javascript:alert(1)" },
+		"a date in year 1":   func(c *comments.Comment) { c.Created = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC) },
+		"an unknown status":  func(c *comments.Comment) { c.Status = "published" },
+	}
+	for name, spoil := range cases {
+		t.Run(name, func(t *testing.T) {
+			db, _ := openTest(t)
+			bad := good
+			bad.ID = 2
+			spoil(&bad)
+			_, err := db.ImportAll(context.Background(), comments.Export{Comments: []comments.Comment{good, bad}})
+			if err == nil || !strings.Contains(err.Error(), "comment 2 (id 2)") {
+				t.Fatalf("ImportAll = %v; want an error naming comment 2", err)
+			}
+			if len(err.Error()) > 1000 {
+				t.Errorf("the error is %d bytes long", len(err.Error()))
+			}
+			if got, _ := db.ByPost(context.Background(), "p"); len(got) != 0 {
+				t.Errorf("a refused import stored %d comments", len(got))
+			}
+		})
+	}
+}
+
+func TestImportNormalisesLineBreaksAndAddresses(t *testing.T) {
+	db, _ := openTest(t)
+	c := comments.Comment{ID: 1, Post: "p", Body: "one\r\ntwo\r", Created: t0, IP: "::ffff:192.0.2.9"}
+	if _, _, err := db.Import(context.Background(), []comments.Comment{c}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.ByPost(context.Background(), "p")
+	if err != nil || len(got) != 1 {
+		t.Fatalf("ByPost = %v, %v", got, err)
+	}
+	if got[0].Body != "one\ntwo" || got[0].IP != "192.0.2.9" || got[0].Status != comments.StatusApproved {
+		t.Errorf("stored body %q, IP %q, status %q", got[0].Body, got[0].IP, got[0].Status)
+	}
+	mustCheck(t, db)
+}

@@ -2,8 +2,8 @@ package bolt
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -16,10 +16,11 @@ import (
 // nothing and report false, so a seed comment a moderator deleted stays
 // deleted. All of it is one transaction: a bad seed leaves nothing behind.
 //
-// Each comment needs a post; a parent, when given, must be in cs or already
-// stored, on the same post. Depth is recomputed from the parents. An ID of 0
-// is given a fresh one; an ID already in use is an error. The sequence is
-// moved past the largest ID so that the next Add cannot collide with a seed.
+// The seeds must make a valid batch (comments.ValidateBatch), except that a
+// parent may also be a stored comment, and an ID of 0 is given a fresh
+// one; an ID already in use is an error. Depth is recomputed from the
+// parents. The sequence is moved past the largest ID so that the next Add
+// cannot collide with a seed.
 func (db *DB) Seed(ctx context.Context, cs []comments.Comment) (bool, error) {
 	seeded := false
 	err := db.update(ctx, func(tx *bbolt.Tx) error {
@@ -27,34 +28,23 @@ func (db *DB) Seed(ctx context.Context, cs []comments.Comment) (bool, error) {
 		if b.meta.Get(keySeeded) != nil {
 			return nil
 		}
-		batch := make(map[uint64]*comments.Comment, len(cs))
-		todo := make([]comments.Comment, len(cs))
-		copy(todo, cs)
+		todo := slices.Clone(cs)
+		err := comments.ValidateBatch(todo, comments.BatchOptions{
+			NoID:   true,
+			Stored: func(id uint64) (comments.Comment, error) { return getComment(b, id) },
+		})
+		if err != nil {
+			return err
+		}
 		var maxID uint64
-		for i := range todo {
-			c := &todo[i]
+		for i, c := range todo {
 			if err := checkPost(c.Post); err != nil {
 				return fmt.Errorf("seed comment %d (id %d): %w", i+1, c.ID, err)
 			}
-			if c.ID == 0 {
-				continue
-			}
-			if _, dup := batch[c.ID]; dup {
-				return fmt.Errorf("seed comment %d: id %d appears twice", i+1, c.ID)
-			}
-			if b.comments.Get(idKey(c.ID)) != nil {
+			if c.ID != 0 && b.comments.Get(idKey(c.ID)) != nil {
 				return fmt.Errorf("seed comment %d: id %d is already used by a stored comment", i+1, c.ID)
 			}
-			batch[c.ID] = c
 			maxID = max(maxID, c.ID)
-		}
-		depths := depthFinder{b: b, batch: batch, known: map[uint64]int{}}
-		for i := range todo {
-			d, err := depths.of(&todo[i])
-			if err != nil {
-				return fmt.Errorf("seed comment %d (id %d): %w", i+1, todo[i].ID, err)
-			}
-			todo[i].Depth = d
 		}
 		if maxID > b.comments.Sequence() {
 			if err := b.comments.SetSequence(maxID); err != nil {
@@ -86,51 +76,4 @@ func (db *DB) Seed(ctx context.Context, cs []comments.Comment) (bool, error) {
 		return false, fmt.Errorf("seeding comments: %w", err)
 	}
 	return seeded, nil
-}
-
-// depthFinder works out seed comments' depths, whose parents may come later
-// in the batch or already be stored.
-type depthFinder struct {
-	b     buckets
-	batch map[uint64]*comments.Comment
-	known map[uint64]int
-}
-
-func (f *depthFinder) of(c *comments.Comment) (int, error) {
-	depth := 0
-	// Walk up until a parent of known depth; a walk longer than the batch
-	// is a loop of parents.
-	for id, post, steps := c.Parent, c.Post, 0; id != 0; steps++ {
-		if steps > len(f.batch) {
-			return 0, fmt.Errorf("%w: its parents form a loop", comments.ErrParent)
-		}
-		if p, ok := f.batch[id]; ok {
-			if p.Post != post {
-				return 0, fmt.Errorf("%w: parent %d is on post %q", comments.ErrParent, id, p.Post)
-			}
-			if d, ok := f.known[id]; ok {
-				depth += d + 1
-				break
-			}
-			depth++
-			id = p.Parent
-			continue
-		}
-		p, err := getComment(f.b, id)
-		if errors.Is(err, comments.ErrNotFound) {
-			return 0, fmt.Errorf("%w: parent %d is neither seeded nor stored", comments.ErrParent, id)
-		}
-		if err != nil {
-			return 0, err
-		}
-		if p.Post != post {
-			return 0, fmt.Errorf("%w: parent %d is on post %q", comments.ErrParent, id, p.Post)
-		}
-		depth += p.Depth + 1
-		break
-	}
-	if c.ID != 0 {
-		f.known[c.ID] = depth
-	}
-	return depth, nil
 }

@@ -137,10 +137,14 @@ func TestBadSeedLeavesNothingBehind(t *testing.T) {
 		err  error
 	}{
 		{"unknown parent", []comments.Comment{ok, {ID: 2, Post: "p", Parent: 9, Body: "x", Created: t0}}, "parent 9", comments.ErrParent},
-		{"parent on another post", []comments.Comment{ok, {ID: 2, Post: "q", Parent: 1, Body: "x", Created: t0}}, `post "p"`, comments.ErrParent},
-		{"parent loop", []comments.Comment{{ID: 1, Post: "p", Parent: 2, Body: "x"}, {ID: 2, Post: "p", Parent: 1, Body: "y"}}, "loop", comments.ErrParent},
-		{"own parent", []comments.Comment{{ID: 1, Post: "p", Parent: 1, Body: "x"}}, "loop", comments.ErrParent},
-		{"duplicate ID", []comments.Comment{ok, ok}, "appears twice", nil},
+		{"parent on another post", []comments.Comment{ok, {ID: 2, Post: "q", Parent: 1, Body: "x", Created: t0}}, `another post ("p")`, comments.ErrParent},
+		{"parent loop", []comments.Comment{{ID: 1, Post: "p", Parent: 2, Body: "x", Created: t0}, {ID: 2, Post: "p", Parent: 1, Body: "y", Created: t0}}, "loop", comments.ErrParent},
+		{"own parent", []comments.Comment{{ID: 1, Post: "p", Parent: 1, Body: "x", Created: t0}}, "loop", comments.ErrParent},
+		{"too deep", []comments.Comment{ok, {ID: 2, Post: "p", Parent: 1, Body: "x", Created: t0}, {ID: 3, Post: "p", Parent: 2, Body: "x", Created: t0},
+			{ID: 4, Post: "p", Parent: 3, Body: "x", Created: t0}, {ID: 5, Post: "p", Parent: 4, Body: "x", Created: t0}, {ID: 6, Post: "p", Parent: 5, Body: "x", Created: t0}},
+			"nest more than", comments.ErrParent},
+		{"an address that is not one", []comments.Comment{ok, {ID: 2, Post: "p", Body: "x", Created: t0, IP: "999.1.1.1"}}, "not an IP address", nil},
+		{"duplicate ID", []comments.Comment{ok, ok}, "the id is also comment 1's", nil},
 		{"no post", []comments.Comment{ok, {ID: 2, Body: "x"}}, "post", nil},
 	}
 	for _, tc := range cases {
