@@ -7,8 +7,8 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 
+	"milepost/internal/atomicfile"
 	"milepost/internal/comments"
 )
 
@@ -48,7 +48,7 @@ func Export(ctx context.Context, cfg ExportConfig) (err error) {
 		err = comments.WriteExport(cfg.Stdout, e)
 	} else {
 		where = cfg.Output
-		err = writeFileAtomic(cfg.Output, func(w io.Writer) error { return comments.WriteExport(w, e) })
+		err = atomicfile.Write(cfg.Output, 0o600, func(w io.Writer) error { return comments.WriteExport(w, e) })
 	}
 	if err != nil {
 		return fmt.Errorf("exporting comments to %s: %w", where, err)
@@ -110,33 +110,6 @@ func notTheDatabase(out, db string) error {
 		return fmt.Errorf("%s is the database itself", out)
 	}
 	return nil
-}
-
-// writeFileAtomic writes path through write: into a temporary file beside
-// it, readable by its owner only, which is synced and renamed over path
-// only when write succeeded. So path is either as it was or complete.
-func writeFileAtomic(path string, write func(io.Writer) error) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // nothing left to remove after the rename
-	err = write(f)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	return err
 }
 
 // plural is "1 comment", "2 comments".
