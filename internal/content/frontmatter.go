@@ -138,12 +138,7 @@ var yamlLineRE = regexp.MustCompile(`(?s)^yaml: line (\d+): (.*)$`)
 func parseYAML(doc document) ([]field, *lineError) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(doc.front, &root); err != nil {
-		line, msg := openLine, strings.TrimPrefix(err.Error(), "yaml: ")
-		if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
-			n, _ := strconv.Atoi(m[1])
-			line, msg = doc.fileLine(n), m[2]
-		}
-		return nil, errAt(line, "invalid YAML front matter: %s", msg)
+		return nil, yamlSyntaxError(doc, err)
 	}
 	if root.Kind == 0 || len(root.Content) == 0 {
 		return nil, nil // only comments, or nothing at all
@@ -222,7 +217,8 @@ func parseTOML(doc document) ([]field, *lineError) {
 	if err != nil {
 		var perr toml.ParseError
 		if errors.As(err, &perr) {
-			return nil, errAt(doc.fileLine(perr.Position.Line), "invalid TOML front matter: %s", perr.Message)
+			line := doc.fileLine(perr.Position.Line)
+			return nil, errAt(line, "invalid TOML front matter: %s%s", perr.Message, tomlQuoteHint(doc, line))
 		}
 		return nil, errAt(openLine, "invalid TOML front matter: %v", err)
 	}
