@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -27,6 +28,9 @@ type adminPage struct {
 	Next       string
 	LoginName  string
 	LoginError string
+	NoUsers    bool // no account exists yet: say how to make the first
+	// Users and set-password (users.go)
+	Users *usersPage
 	// Lists
 	Comments []adminComment
 	Actions  []comments.Action
@@ -116,25 +120,57 @@ func (s *Server) renderAdmin(w http.ResponseWriter, r *http.Request, status int,
 }
 
 func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {
-	s.renderAdmin(w, r, http.StatusOK, "Sign in", adminPage{Section: "login", Next: safeNext(r.URL.Query().Get("next"))})
+	us, err := s.opts.Accounts.List(r.Context())
+	if err != nil {
+		s.serverError(w, r, "listing users", err)
+		return
+	}
+	s.renderAdmin(w, r, http.StatusOK, "Sign in", adminPage{Section: "login", Next: safeNext(r.URL.Query().Get("next")), NoUsers: len(us) == 0})
 }
 
 // safeNext keeps the page to return to after signing in on this site's
 // admin pages, so the sign-in form cannot be used to send people elsewhere.
+// The path is decoded and cleaned of dot segments first, as a browser
+// would ("/admin/../evil" and "/admin/%2e%2e/evil" are "/evil"), and only
+// then must it be under /admin/. A trailing slash is kept.
 func safeNext(next string) string {
-	if strings.HasPrefix(next, "/admin/") && !strings.HasPrefix(next, "//") && !strings.ContainsAny(next, "\\\r\n") {
-		return next
+	const home = "/admin/"
+	// Browsers drop tabs and newlines from URLs and read a backslash as a
+	// slash, so "/\tevil.example" could become another host.
+	for _, c := range next {
+		if c < 0x20 || c == 0x7f || c == '\\' {
+			return home
+		}
 	}
-	return "/admin/"
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" || !strings.HasPrefix(u.Path, "/") {
+		return home
+	}
+	clean := path.Clean(u.Path)
+	if strings.HasSuffix(u.Path, "/") && clean != "/" {
+		clean += "/"
+	}
+	if !strings.HasPrefix(clean, home) {
+		return home
+	}
+	return (&url.URL{Path: clean, RawQuery: u.RawQuery}).String()
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	name, password := r.PostFormValue("name"), r.PostFormValue("password")
 	next := safeNext(r.PostFormValue("next"))
-	token, _, err := s.opts.Accounts.Login(r.Context(), name, password, s.clientIP(r))
+	ip := s.clientIP(r)
+	token, u, err := s.opts.Accounts.Login(r.Context(), name, password, ip)
 	var throttled *accounts.ThrottledError
 	switch {
+	case errors.As(err, &throttled) && throttled.Busy:
+		s.log.WarnContext(r.Context(), "sign-in refused: too many password checks at once", "name", name, "ip", ip)
+		w.Header().Set("Retry-After", strconv.Itoa(int(throttled.RetryAfter.Seconds())))
+		s.renderAdmin(w, r, http.StatusServiceUnavailable, "Sign in", adminPage{Section: "login", Next: next, LoginName: name,
+			LoginError: "The server is busy checking other sign-ins. Please try again in a moment."})
+		return
 	case errors.As(err, &throttled):
+		s.log.WarnContext(r.Context(), "sign-in throttled", "name", name, "ip", ip, "retry_after", throttled.RetryAfter)
 		w.Header().Set("Retry-After", strconv.Itoa(int(throttled.RetryAfter.Seconds())))
 		s.renderAdmin(w, r, http.StatusTooManyRequests, "Sign in", adminPage{Section: "login", Next: next, LoginName: name,
 			LoginError: "Too many failed attempts. Please wait " + throttled.RetryAfter.Round(time.Second).String() + " and try again."})
@@ -147,6 +183,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, "signing in", err)
 		return
 	}
+	s.log.InfoContext(r.Context(), "signed in", "user", u.Name, "ip", ip)
 	http.SetCookie(w, accounts.SessionCookie(token, s.secure(r), s.opts.Accounts.SessionTTL()))
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }

@@ -151,6 +151,7 @@ func (s *Server) routes() {
 		m.HandleFunc("POST /admin/posts/{slug}/{action}", s.moderator(s.closePost))
 		m.HandleFunc("GET /admin/log/{$}", s.moderator(s.adminLog))
 		m.HandleFunc("GET /admin/backup", s.admin(s.backup))
+		s.userRoutes(m)
 	}
 	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
