@@ -122,6 +122,9 @@ const userUsage = `Usage:
 A password is typed twice on the terminal, without being shown, or read as one
 line from standard input with -password-stdin. It needs 10 to 72 bytes.
 An admin may moderate, manage users and take backups; a moderator may moderate.
+The last admin can be neither removed nor made a moderator.
+These commands open the database, so the server must be stopped: use them for
+the first admin. While the server runs, admins manage users at /admin/users/.
 "milepost user SUBCOMMAND -h" lists a subcommand's flags.
 `
 
