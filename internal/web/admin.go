@@ -42,6 +42,9 @@ type adminPage struct {
 	Comment *adminComment
 	Body    string
 	Error   string
+	// Log filter: the kind shown ("" for all) and the choices.
+	LogKind  comments.ActionKind
+	LogKinds []logKind
 	// Notice reports the last action ("Comment 12 approved.").
 	Notice string
 }
@@ -216,14 +219,20 @@ func (s *Server) adminList(section, title string, list func(ctx context.Context,
 	}
 }
 
-func adminPager(path string, page, total int) pager {
+// adminPager links the pages of an admin list at base, a path that may
+// carry a query already (a filter).
+func adminPager(base string, page, total int) pager {
 	pages := max(1, (total+adminPerPage-1)/adminPerPage)
 	pg := pager{Page: page, Pages: pages}
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
 	if page > 1 {
-		pg.Prev = path + "?page=" + strconv.Itoa(page-1)
+		pg.Prev = base + sep + "page=" + strconv.Itoa(page-1)
 	}
 	if page < pages {
-		pg.Next = path + "?page=" + strconv.Itoa(page+1)
+		pg.Next = base + sep + "page=" + strconv.Itoa(page+1)
 	}
 	return pg
 }
@@ -266,12 +275,8 @@ func (s *Server) moderate(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r)
 		return
 	}
-	if errors.Is(err, comments.ErrNotFound) {
-		s.notFound(w, r)
-		return
-	}
 	if err != nil {
-		s.serverError(w, r, "moderating a comment", err)
+		s.fail(w, r, "moderating a comment", err)
 		return
 	}
 	s.backTo(w, r, fmt.Sprintf("Comment %d %s.", id, done))
@@ -316,13 +321,9 @@ func (s *Server) adminComment(w http.ResponseWriter, r *http.Request) (adminComm
 		s.notFound(w, r)
 		return adminComment{}, false
 	}
-	c, err := s.opts.Store.Get(r.Context(), id)
-	if errors.Is(err, comments.ErrNotFound) {
-		s.notFound(w, r)
-		return adminComment{}, false
-	}
+	c, err := s.comments.Get(r.Context(), id)
 	if err != nil {
-		s.serverError(w, r, "reading a comment", err)
+		s.fail(w, r, "reading a comment", err)
 		return adminComment{}, false
 	}
 	return s.withTitles([]comments.Comment{c})[0], true
@@ -334,18 +335,21 @@ func (s *Server) adminEdit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body := r.PostFormValue("body")
-	_, err := s.comments.Edit(r.Context(), userOf(r).Name, c.ID, body)
-	var invalid comments.FieldErrors
-	switch {
-	case errors.As(err, &invalid):
-		s.renderAdmin(w, r, http.StatusUnprocessableEntity, "Edit comment",
-			adminPage{Section: "edit", Comment: &c, Body: body, Error: bodyError(invalid)})
-		return
-	case errors.Is(err, comments.ErrNotFound):
-		s.notFound(w, r)
-		return
-	case err != nil:
-		s.serverError(w, r, "editing a comment", err)
+	if _, err := s.comments.Edit(r.Context(), userOf(r).Name, c.ID, body); err != nil {
+		// A mistake, or a store that could not write: the moderator's
+		// text is shown back to them.
+		pr := s.formProblem(r, "editing a comment", err)
+		if !pr.Form {
+			s.showProblem(w, r, pr)
+			return
+		}
+		msg := pr.Message
+		var invalid comments.FieldErrors
+		if errors.As(err, &invalid) {
+			msg = bodyError(invalid)
+		}
+		setRetryAfter(w, pr.RetryAfter)
+		s.renderAdmin(w, r, pr.Status, "Edit comment", adminPage{Section: "edit", Comment: &c, Body: body, Error: msg})
 		return
 	}
 	http.Redirect(w, r, "/admin/comments/?"+s.noticeQuery(fmt.Sprintf("Comment %d edited.", c.ID)), http.StatusSeeOther)
@@ -395,7 +399,7 @@ func (s *Server) addBan(w http.ResponseWriter, r *http.Request) {
 	}
 	b, err := s.comments.Ban(r.Context(), userOf(r).Name, b)
 	if err != nil {
-		s.serverError(w, r, "adding a ban", err)
+		s.fail(w, r, "adding a ban", err)
 		return
 	}
 	s.backTo(w, r, fmt.Sprintf("Banned %s %s.", b.Kind, b.Value))
@@ -407,13 +411,8 @@ func (s *Server) removeBan(w http.ResponseWriter, r *http.Request) {
 		s.renderBans(w, r, http.StatusUnprocessableEntity, "No ban was lifted: "+err.Error())
 		return
 	}
-	err := s.comments.Unban(r.Context(), userOf(r).Name, kind, value)
-	if errors.Is(err, comments.ErrNotBanned) {
-		s.notFound(w, r)
-		return
-	}
-	if err != nil {
-		s.serverError(w, r, "removing a ban", err)
+	if err := s.comments.Unban(r.Context(), userOf(r).Name, kind, value); err != nil {
+		s.fail(w, r, "removing a ban", err)
 		return
 	}
 	s.backTo(w, r, fmt.Sprintf("Lifted the ban on %s %s.", kind, value))
@@ -448,28 +447,93 @@ func (s *Server) closePost(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r)
 		return
 	}
-	if errors.Is(err, comments.ErrNoPost) {
-		s.notFound(w, r)
-		return
-	}
 	if err != nil {
-		s.serverError(w, r, "closing or reopening a post", err)
+		s.fail(w, r, "closing or reopening a post", err)
 		return
 	}
 	s.backTo(w, r, "Comments on "+slug+" "+done+".")
 }
 
+// logKinds are the kinds of moderation log entry the log can be filtered
+// by, in the order the filter offers them, with their labels.
+var logKinds = []logKind{
+	{Kind: comments.ActionApprove, Label: "Approved"},
+	{Kind: comments.ActionSpam, Label: "Spam"},
+	{Kind: comments.ActionDelete, Label: "Deleted"},
+	{Kind: comments.ActionEdit, Label: "Edited"},
+	{Kind: comments.ActionEditOwn, Label: "Edited by the writer"},
+	{Kind: comments.ActionDeleteOwn, Label: "Deleted by the writer"},
+	{Kind: comments.ActionBan, Label: "Bans"},
+	{Kind: comments.ActionUnban, Label: "Bans lifted"},
+	{Kind: comments.ActionClose, Label: "Posts closed"},
+	{Kind: comments.ActionReopen, Label: "Posts reopened"},
+}
+
+// logKind is one choice of the log's filter.
+type logKind struct {
+	Kind  comments.ActionKind
+	Label string
+}
+
+// adminLog shows the moderation log, newest first, all of it or one kind
+// of entry (?kind=edit-own), a page at a time.
 func (s *Server) adminLog(w http.ResponseWriter, r *http.Request) {
-	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+	q := r.URL.Query()
+	page, _ := strconv.Atoi(q.Get("page"))
 	page = max(page, 1)
-	as, total, err := s.comments.Actions(r.Context(), page, adminPerPage)
+	var kind comments.ActionKind
+	for _, k := range logKinds {
+		if string(k.Kind) == q.Get("kind") {
+			kind = k.Kind
+		}
+	}
+	base := r.URL.Path
+	var (
+		as    []comments.Action
+		total int
+		err   error
+	)
+	if kind == "" {
+		as, total, err = s.comments.Actions(r.Context(), page, adminPerPage)
+	} else {
+		base += "?kind=" + url.QueryEscape(string(kind))
+		as, total, err = s.actionsOfKind(r.Context(), kind, page, adminPerPage)
+	}
 	if err != nil {
 		s.serverError(w, r, "reading the moderation log", err)
 		return
 	}
 	s.renderAdmin(w, r, http.StatusOK, "Moderation log", adminPage{
-		Section: "log", Actions: as, Total: total, Pager: adminPager(r.URL.Path, page, total),
+		Section: "log", Actions: as, Total: total, Pager: adminPager(base, page, total),
+		LogKind: kind, LogKinds: logKinds,
 	})
+}
+
+// actionsOfKind returns one page of the log's entries of one kind, newest
+// first, and how many there are. It reads the whole log, a batch at a time:
+// the store has no index by kind, and only moderators ask.
+func (s *Server) actionsOfKind(ctx context.Context, kind comments.ActionKind, page, perPage int) ([]comments.Action, int, error) {
+	first := (page - 1) * perPage
+	var out []comments.Action
+	total := 0
+	for batch := 1; ; batch++ {
+		as, all, err := s.comments.Actions(ctx, batch, comments.MaxPerPage)
+		if err != nil {
+			return nil, 0, err
+		}
+		for _, a := range as {
+			if a.Kind != kind {
+				continue
+			}
+			if total >= first && total < first+perPage {
+				out = append(out, a)
+			}
+			total++
+		}
+		if len(as) == 0 || batch*comments.MaxPerPage >= all {
+			return out, total, nil
+		}
+	}
 }
 
 // backup streams a consistent copy of the database while the site keeps

@@ -2,18 +2,23 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"milepost/internal/comments"
 )
 
 // postComment takes the comment form. Success is a 303 to the new comment, so
-// that reloading the page does not post it twice; a mistake re-renders the
-// post with the reader's text kept and each error next to its field.
+// that reloading the page does not post it twice. A comment that is not
+// posted shows the post again with the reader's text kept and what went
+// wrong at the top of the form (and next to each field it concerns); the
+// form's action ends in #comment-form, so the page opens there.
 func (s *Server) postComment(w http.ResponseWriter, r *http.Request) {
 	v := s.view()
 	p := v.Post(r.PathValue("slug"))
@@ -25,63 +30,61 @@ func (s *Server) postComment(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, "checking whether comments are open", err)
 		return
 	} else if !open {
-		s.commentsClosed(w, r)
+		s.fail(w, r, "", comments.ErrClosed)
 		return
 	}
 	if !isForm(r) {
-		s.errorPage(w, r, http.StatusUnsupportedMediaType, "Unsupported form encoding",
-			"Comments are sent as an HTML form (application/x-www-form-urlencoded or multipart/form-data).")
+		s.fail(w, r, "", errNotAForm)
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, MaxCommentBytes)
 	if err := parseForm(r); err != nil {
 		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			s.errorPage(w, r, http.StatusRequestEntityTooLarge, "Comment too long",
-				"That comment is larger than this site accepts. Please shorten it and try again.")
-			return
+		if !errors.As(err, &tooBig) {
+			err = fmt.Errorf("%w: %w", errUnreadableForm, err)
 		}
-		s.errorPage(w, r, http.StatusBadRequest, "Unreadable form",
-			"The comment form could not be read. Please go back and try again.")
-		return
-	}
-	ip := s.clientIP(r)
-	if ok, wait := s.limiter.allow(ip, s.now()); !ok {
-		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds()+0.999)))
-		s.renderPost(w, r, http.StatusTooManyRequests, v, p, commentForm{Values: formInput(r, p.Slug), Token: s.keptToken(r, p.Slug),
-			Problem: "You have posted several comments in a short time. Please wait a minute, then send this one again."})
-		return
-	}
-	if problem := s.checkGuards(r, p.Slug); problem != "" {
-		s.renderPost(w, r, http.StatusUnprocessableEntity, v, p, commentForm{Values: formInput(r, p.Slug), Problem: problem, Token: s.keptToken(r, p.Slug)})
+		s.fail(w, r, "", err)
 		return
 	}
 	in := formInput(r, p.Slug)
+	refuse := func(doing string, err error) {
+		pr := s.formProblem(r, doing, err)
+		if !pr.Form {
+			s.showProblem(w, r, pr)
+			return
+		}
+		form := commentForm{Values: in, Token: s.keptToken(r, p.Slug)}
+		if fe := (comments.FieldErrors)(nil); errors.As(err, &fe) {
+			form.Errors = fe
+		} else {
+			form.Problem = pr.Message
+		}
+		setRetryAfter(w, pr.RetryAfter)
+		s.renderPost(w, r, pr.Status, v, p, form)
+	}
+	ip := s.clientIP(r)
+	if ok, wait := s.limiter.allow(limitComment, ip, s.now()); !ok {
+		refuse("", &waitError{errTooManyComments, wait})
+		return
+	}
+	if err := s.checkGuards(r, p.Slug); err != nil {
+		refuse("", err)
+		return
+	}
+	token := r.PostForm.Get("ts")
+	claimed, err := s.claimForm(token, p.Slug)
+	if err != nil {
+		refuse("", err)
+		return
+	}
 	who := comments.Author{IP: ip, CommenterID: s.ensureCommenterID(w, r)}
 	c, err := s.comments.Post(r.Context(), in, who)
-	var (
-		invalid comments.FieldErrors
-		banned  *comments.BanError
-	)
-	switch {
-	case errors.As(err, &invalid):
-		s.renderPost(w, r, http.StatusUnprocessableEntity, v, p, commentForm{Values: in, Errors: invalid, Token: s.keptToken(r, p.Slug)})
-		return
-	case errors.As(err, &banned):
-		s.errorPage(w, r, http.StatusForbidden, "You cannot comment here", banMessage(banned))
-		return
-	case errors.Is(err, comments.ErrClosed):
-		s.commentsClosed(w, r)
-		return
-	case errors.Is(err, comments.ErrNoPost):
-		s.notFound(w, r)
-		return
-	case errors.Is(err, comments.ErrDuplicate):
-		s.renderPost(w, r, http.StatusUnprocessableEntity, v, p, commentForm{Values: in, Token: s.keptToken(r, p.Slug),
-			Problem: "You have just posted this same comment. It is already on the page; there is no need to send it again."})
-		return
-	case err != nil:
-		s.serverError(w, r, "storing a comment", err)
+	if err != nil {
+		if claimed {
+			// Not posted: the reader may send this form again.
+			s.forms.release(token)
+		}
+		refuse("storing a comment", err)
 		return
 	}
 	s.rememberReader(w, r, in)
@@ -89,51 +92,119 @@ func (s *Server) postComment(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/posts/"+p.Slug+"/?posted="+id+"#comment-"+id, http.StatusSeeOther)
 }
 
-func (s *Server) commentsClosed(w http.ResponseWriter, r *http.Request) {
-	s.errorPage(w, r, http.StatusForbidden, "Comments are closed",
-		"This post no longer takes comments. Thank you for reading it.")
-}
-
-// Sentences for forms the guards refuse. The reader's text is kept, so a
-// person who was merely quick can send it again.
-const (
-	msgTooFast   = "That was quicker than we expect a person to write a comment. Please check it and send it again."
-	msgStaleForm = "This form is too old or was not served by this site. Please send your comment again from this page."
-	msgHoneypot  = "Your comment looks like it was sent by an automated program. If you are a person, please send it again."
-)
-
 // checkGuards applies the spam guards to a parsed comment form; it returns
-// the sentence to show when one refuses it.
-func (s *Server) checkGuards(r *http.Request, slug string) string {
+// why one refuses it (errHoneypot, errFormTooFast, errFormStale).
+func (s *Server) checkGuards(r *http.Request, slug string) error {
 	g := s.opts.Guards
 	if g.Honeypot && r.PostForm.Get(honeypotField) != "" {
-		return msgHoneypot
+		return errHoneypot
 	}
-	if g.MinFormAge == 0 && g.MaxFormAge == 0 {
-		return ""
+	if !s.formTokens() {
+		return nil
 	}
-	age, ok := s.signer.formAge(r.PostForm.Get("ts"), slug, s.now())
+	served, ok := s.signer.formServed(r.PostForm.Get("ts"), slug)
+	age := s.now().Sub(served)
 	switch {
 	case !ok:
-		return msgStaleForm
+		return errFormStale
 	case g.MinFormAge > 0 && age < g.MinFormAge:
-		return msgTooFast
+		return errFormTooFast
 	case g.MaxFormAge > 0 && age > g.MaxFormAge:
-		return msgStaleForm
+		return errFormStale
 	}
-	return ""
+	return nil
 }
 
-// keptToken returns the form's own time stamp when it is genuine and not
-// stale, so that a form shown again to fix a mistake keeps counting from
-// when the reader first opened it; otherwise "" for a fresh one.
+// formTokens reports whether comment forms carry a signed time stamp that
+// is checked (and is single-use).
+func (s *Server) formTokens() bool {
+	return s.opts.Guards.MinFormAge > 0 || s.opts.Guards.MaxFormAge > 0
+}
+
+// claimForm marks a checked form token as used, so that the same form
+// cannot post twice (errFormUsed). It reports whether it claimed one: the
+// caller releases it if the comment is not posted after all.
+func (s *Server) claimForm(token, slug string) (bool, error) {
+	if !s.formTokens() {
+		return false, nil
+	}
+	served, ok := s.signer.formServed(token, slug)
+	if !ok {
+		return false, errFormStale
+	}
+	switch s.forms.claim(token, served, s.formsExpire()) {
+	case formUsed:
+		return false, errFormUsed
+	case formTooOld:
+		return false, errFormStale
+	}
+	return true, nil
+}
+
+// formsExpire is the time before which a form is too old to be accepted;
+// zero when forms never expire.
+func (s *Server) formsExpire() time.Time {
+	if s.opts.Guards.MaxFormAge <= 0 {
+		return time.Time{}
+	}
+	return s.now().Add(-s.opts.Guards.MaxFormAge)
+}
+
+// keptToken returns the form's own time stamp when it is genuine, not stale
+// and not used, so that a form shown again to fix a mistake keeps counting
+// from when the reader first opened it; otherwise "" for a fresh one.
 func (s *Server) keptToken(r *http.Request, slug string) string {
 	token := r.PostForm.Get("ts")
-	age, ok := s.signer.formAge(token, slug, s.now())
-	if !ok || (s.opts.Guards.MaxFormAge > 0 && age > s.opts.Guards.MaxFormAge) {
+	served, ok := s.signer.formServed(token, slug)
+	if !ok || served.Before(s.formsExpire()) || s.forms.spent(token, served) {
 		return ""
 	}
 	return token
+}
+
+// fieldError is one line of the comment form's error summary.
+type fieldError struct {
+	Field   string // the field's name: "name", "body", …
+	Message string
+	// Input is the id of the field's input to link to; "" for a problem
+	// with no field of its own to fix (the comment replied to).
+	Input string
+}
+
+// formOrder is the order of the comment form's fields, for its error
+// summary.
+var formOrder = []string{"name", "email", "website", "body", "parent"}
+
+// ErrorList is the form's errors in the order of its fields, then any
+// others, for the summary at the top of the form.
+func (f commentForm) ErrorList() []fieldError {
+	var out []fieldError
+	seen := map[string]bool{}
+	for _, field := range formOrder {
+		if msg, ok := f.Errors[field]; ok {
+			out = append(out, newFieldError(field, msg))
+			seen[field] = true
+		}
+	}
+	var rest []string
+	for field := range f.Errors {
+		if !seen[field] {
+			rest = append(rest, field)
+		}
+	}
+	slices.Sort(rest)
+	for _, field := range rest {
+		out = append(out, newFieldError(field, f.Errors[field]))
+	}
+	return out
+}
+
+func newFieldError(field, msg string) fieldError {
+	fe := fieldError{Field: field, Message: msg}
+	if slices.Contains(formOrder[:4], field) {
+		fe.Input = "field-" + field
+	}
+	return fe
 }
 
 // readerCookie remembers the name, email and website a reader last used, so

@@ -2,11 +2,19 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
+
+	"milepost/internal/comments"
+	"milepost/internal/web"
 )
 
 const massage = "posts/massage.md"
@@ -222,4 +230,87 @@ func TestNothingAReaderWritesRunsScript(t *testing.T) {
 	thread := page[strings.Index(page, `id="comments"`):]
 	mustNotContain(t, "comments", thread, "<script", "onerror", `href="javascript:`, `href="data:`, "<img")
 	mustContain(t, "comments", thread, `&lt;script&gt;alert(&#34;name&#34;)&lt;/script&gt;`)
+}
+
+// diskFull is a store whose writes fail, as bbolt's do when the disk is
+// full, while full is set; reads still work.
+type diskFull struct {
+	comments.Store
+	full atomic.Bool
+}
+
+func (d *diskFull) Submit(ctx context.Context, c *comments.Comment, forgetBefore time.Time, decide func(*comments.Comment, comments.Facts) error) error {
+	if d.full.Load() {
+		return fmt.Errorf("committing: write milepost.db: %w", syscall.ENOSPC)
+	}
+	return d.Store.Submit(ctx, c, forgetBefore, decide)
+}
+
+func (d *diskFull) Modify(ctx context.Context, id uint64, fn func(*comments.Comment, int) (comments.Change, error)) (comments.Comment, error) {
+	if d.full.Load() {
+		return comments.Comment{}, fmt.Errorf("committing: write milepost.db: %w", syscall.ENOSPC)
+	}
+	return d.Store.Modify(ctx, id, fn)
+}
+
+func TestAFullDiskShowsTheCommentBackWith503AndRetryAfter(t *testing.T) {
+	disk := &diskFull{}
+	h := newHarness(t, massageSite(""), withGuards(web.Guards{MinFormAge: 2 * time.Second, MaxFormAge: 24 * time.Hour}),
+		withStore(func(s comments.Store) comments.Store { disk.Store = s; return disk }))
+	served := h.clock.Now()
+	form := h.freshForm("Kay", "A long story about my <first> marathon & the wall at 32 km.")
+	h.clock.Set(served.Add(time.Minute))
+	disk.full.Store(true)
+
+	res := h.postForm("/posts/massage/comments", form)
+	if res.status != http.StatusServiceUnavailable {
+		t.Fatalf("writing to a full disk: %d, want 503\n%.400s", res.status, res.body)
+	}
+	if ra := res.header.Get("Retry-After"); ra == "" {
+		t.Error("503 without Retry-After")
+	}
+	mustContain(t, "503 page", res.body, "please try again",
+		"A long story about my &lt;first&gt; marathon &amp; the wall at 32 km.", `value="Kay"`, `role="alert"`)
+
+	// When the disk has room again, the same form posts: it was not used up.
+	disk.full.Store(false)
+	h.clock.Set(served.Add(2 * time.Minute))
+	h.postComment(form)
+}
+
+var (
+	formAction   = regexp.MustCompile(`<form class="comment-form" id="comment-form" method="post" action="([^"]+)"`)
+	summaryLinks = regexp.MustCompile(`<li><a href="#field-(\w+)">`)
+)
+
+func TestAFailedCommentLandsOnTheFormWithItsErrorsInFormOrder(t *testing.T) {
+	h := newHarness(t, massageSite(""))
+	page := h.get("/posts/massage/").body
+	if m := formAction.FindStringSubmatch(page); m == nil || m[1] != "/posts/massage/comments#comment-form" {
+		t.Fatalf("the form's action is %v, want /posts/massage/comments#comment-form so the page shown back opens at the form", m)
+	}
+
+	bad := url.Values{"name": {""}, "email": {"not-an-email"}, "website": {"javascript:alert(1)"}, "body": {""}}
+	res := h.postForm("/posts/massage/comments", bad)
+	if res.status != http.StatusUnprocessableEntity {
+		t.Fatalf("status %d, want 422", res.status)
+	}
+	form := res.body[strings.Index(res.body, `id="comment-form"`):]
+	summary := strings.Index(form, `<div class="form-errors" id="form-errors" role="alert" tabindex="-1"`)
+	if summary < 0 || summary > strings.Index(form, `<input`) {
+		t.Fatalf("no focusable error summary at the top of the form:\n%.1500s", form)
+	}
+	var order []string
+	for _, m := range summaryLinks.FindAllStringSubmatch(form, -1) {
+		order = append(order, m[1])
+	}
+	if want := []string{"name", "email", "website", "body"}; !slices.Equal(order, want) {
+		t.Errorf("the summary lists %v, want the form's order %v", order, want)
+	}
+	for _, field := range order {
+		mustContain(t, "field "+field, form, `id="error-`+field+`"`)
+		if !regexp.MustCompile(`id="field-` + field + `"[^>]*aria-describedby="[^"]*error-` + field).MatchString(form) {
+			t.Errorf("field %s is not described by its error", field)
+		}
+	}
 }

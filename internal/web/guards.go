@@ -1,6 +1,8 @@
 package web
 
 import (
+	"container/heap"
+	"container/list"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -11,7 +13,12 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+
+	"golang.org/x/time/rate"
+
+	"milepost/internal/clientaddr"
 )
 
 // Guards are the spam defences of the comment form. The zero value turns
@@ -77,17 +84,17 @@ func (s signer) formToken(slug string, at time.Time) string {
 	return ts + "." + s.sign("form", slug, ts)
 }
 
-// formAge checks a form token and says how long ago its form was served.
-func (s signer) formAge(token, slug string, now time.Time) (time.Duration, bool) {
+// formServed checks a form token and says when its form was served.
+func (s signer) formServed(token, slug string) (time.Time, bool) {
 	ts, sig, ok := strings.Cut(token, ".")
 	if !ok || !s.valid(sig, "form", slug, ts) {
-		return 0, false
+		return time.Time{}, false
 	}
 	ms, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil {
-		return 0, false
+		return time.Time{}, false
 	}
-	return now.Sub(time.UnixMilli(ms)), true
+	return time.UnixMilli(ms), true
 }
 
 // commenterCookie names the cookie that carries a reader's signed commenter
@@ -166,4 +173,214 @@ func peerIP(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// Rate-limited actions: each has its own allowance per address group, so a
+// reader who fixes a typo in their comment has not used up a comment.
+const (
+	limitComment = "comment" // posting a comment
+	limitChange  = "change"  // a reader editing or deleting their own comment
+)
+
+// maxLimiterBuckets bounds the rate limiter's table: at about 200 bytes a
+// bucket, some 2 MB. A club blog sees far fewer address groups in a minute.
+const maxLimiterBuckets = 10_000
+
+// ipLimiter is a token bucket per action and client address group
+// (clientaddr.Key: an IPv4 address, an IPv6 /64, so one machine cannot
+// rotate through its 2^64 addresses).
+//
+// Its memory is bounded without ever meaning "no limit": a bucket idle long
+// enough to have refilled is as good as none and is forgotten; when the
+// table still holds maxBuckets active buckets, newcomers share one overflow
+// bucket. A flood from more address groups than that slows every newcomer
+// down (they wait, with Retry-After) rather than switching the limit off;
+// readers who already have a bucket keep their own allowance.
+type ipLimiter struct {
+	mu         sync.Mutex
+	limit      rate.Limit
+	burst      int
+	refill     time.Duration // how long an empty bucket takes to fill up
+	maxBuckets int
+	buckets    map[string]*list.Element // of *bucket, in lru
+	lru        *list.List               // least recently used first
+	overflow   *rate.Limiter
+}
+
+type bucket struct {
+	key  string
+	lim  *rate.Limiter
+	seen time.Time
+}
+
+// newIPLimiter allows n actions per period per address group, n at once.
+func newIPLimiter(n int, per time.Duration) *ipLimiter {
+	return newBoundedLimiter(n, per, maxLimiterBuckets)
+}
+
+func newBoundedLimiter(n int, per time.Duration, maxBuckets int) *ipLimiter {
+	limit := rate.Limit(float64(n) / per.Seconds())
+	return &ipLimiter{
+		limit: limit, burst: n, refill: per, maxBuckets: maxBuckets,
+		buckets:  map[string]*list.Element{},
+		lru:      list.New(),
+		overflow: rate.NewLimiter(limit, n),
+	}
+}
+
+// allow takes a token for the action from ip's address group; when there is
+// none it says how long to wait.
+func (l *ipLimiter) allow(action, ip string, now time.Time) (bool, time.Duration) {
+	key := action + " " + clientaddr.Key(ip)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for e := l.lru.Front(); e != nil; e = l.lru.Front() {
+		b := e.Value.(*bucket)
+		if now.Sub(b.seen) < l.refill {
+			break
+		}
+		l.lru.Remove(e)
+		delete(l.buckets, b.key)
+	}
+	var lim *rate.Limiter
+	switch e, ok := l.buckets[key]; {
+	case ok:
+		b := e.Value.(*bucket)
+		b.seen = now
+		l.lru.MoveToBack(e)
+		lim = b.lim
+	case len(l.buckets) < l.maxBuckets:
+		b := &bucket{key: key, lim: rate.NewLimiter(l.limit, l.burst), seen: now}
+		l.buckets[key] = l.lru.PushBack(b)
+		lim = b.lim
+	default:
+		lim = l.overflow
+	}
+	res := lim.ReserveN(now, 1)
+	if d := res.DelayFrom(now); d > 0 {
+		res.CancelAt(now)
+		return false, d
+	}
+	return true, 0
+}
+
+// retryAfter is a wait in whole seconds, rounded up, for Retry-After.
+func retryAfter(d time.Duration) string {
+	return strconv.Itoa(max(1, int((d+time.Second-1)/time.Second)))
+}
+
+// maxUsedForms bounds the set of form tokens that have posted a comment: at
+// about 150 bytes each, some 3 MB.
+const maxUsedForms = 20_000
+
+// usedForms makes a comment form's signed token single-use: a token that
+// has posted a comment is refused the second time (a replayed form, or one
+// sent twice).
+//
+// Tokens expire by themselves (-max-form-age), so a used token need only be
+// remembered until then. The set is still bounded, for a site without a
+// maximum form age or under a flood: when it is full, the form served
+// longest ago is forgotten and every form served no later than it counts as
+// used from then on (the floor). That trade-off keeps replays impossible at
+// the cost of refusing, as too old, a genuine form that a reader kept open
+// through maxUsedForms other people's comments; they are shown their text
+// and a fresh form, and send it again.
+type usedForms struct {
+	mu     sync.Mutex
+	max    int
+	tokens map[string]*usedForm
+	oldest formHeap // by when the form was served
+	floor  time.Time
+}
+
+type usedForm struct {
+	token  string
+	served time.Time
+	index  int // in the heap
+}
+
+func newUsedForms(max int) *usedForms {
+	return &usedForms{max: max, tokens: map[string]*usedForm{}}
+}
+
+// claimResult is what claim found.
+type claimResult int
+
+const (
+	formFresh  claimResult = iota // not used before: it is now
+	formUsed                      // it has posted a comment already
+	formTooOld                    // served before the floor: treated as used
+)
+
+// claim marks the token of a form served at served as used. Forms served
+// before expiredBefore are forgotten (they are refused as stale anyway);
+// pass the zero time when forms never expire.
+func (u *usedForms) claim(token string, served, expiredBefore time.Time) claimResult {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for len(u.oldest) > 0 && u.oldest[0].served.Before(expiredBefore) {
+		delete(u.tokens, heap.Pop(&u.oldest).(*usedForm).token)
+	}
+	if _, ok := u.tokens[token]; ok {
+		return formUsed
+	}
+	if !served.After(u.floor) {
+		return formTooOld
+	}
+	for len(u.tokens) >= u.max {
+		f := heap.Pop(&u.oldest).(*usedForm)
+		delete(u.tokens, f.token)
+		if f.served.After(u.floor) {
+			u.floor = f.served
+		}
+	}
+	if !served.After(u.floor) {
+		// Older than every form remembered: no room for it.
+		return formTooOld
+	}
+	f := &usedForm{token: token, served: served}
+	u.tokens[token] = f
+	heap.Push(&u.oldest, f)
+	return formFresh
+}
+
+// spent reports whether a form token would be refused as used.
+func (u *usedForms) spent(token string, served time.Time) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	_, used := u.tokens[token]
+	return used || !served.After(u.floor)
+}
+
+// release forgets a claimed token whose comment was not posted after all (a
+// mistake to fix, a store failure), so the reader can send the form again.
+func (u *usedForms) release(token string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if f, ok := u.tokens[token]; ok {
+		heap.Remove(&u.oldest, f.index)
+		delete(u.tokens, token)
+	}
+}
+
+// formHeap is a min-heap of used forms by when they were served.
+type formHeap []*usedForm
+
+func (h formHeap) Len() int           { return len(h) }
+func (h formHeap) Less(i, j int) bool { return h[i].served.Before(h[j].served) }
+func (h formHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index, h[j].index = i, j
+}
+func (h *formHeap) Push(x any) {
+	f := x.(*usedForm)
+	f.index = len(*h)
+	*h = append(*h, f)
+}
+func (h *formHeap) Pop() any {
+	old := *h
+	f := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	return f
 }

@@ -203,3 +203,57 @@ func TestTheMinimumFormAgeIsExact(t *testing.T) {
 		t.Fatalf("a form sent after 1.1 s: %d, want 422", res.status)
 	}
 }
+
+func TestRateLimitCountsAnIPv6Slash64AsOneAddress(t *testing.T) {
+	h := newHarness(t, massageSite(""), withCommentRate(2), withGuards(mustGuards(t, "127.0.0.1")))
+	post := func(xff, body string) response {
+		return h.postForm("/posts/massage/comments", commentForm("Kay", body), "X-Forwarded-For", xff)
+	}
+	// One machine hops through the addresses of its /64.
+	for i, ip := range []string{"2001:db8:1:2::1", "2001:db8:1:2:aaaa::7"} {
+		if res := post(ip, "hop "+ip); res.status != http.StatusSeeOther {
+			t.Fatalf("comment %d from %s: %d, want 303", i+1, ip, res.status)
+		}
+	}
+	res := post("2001:db8:1:2:ffff:ffff:ffff:ffff", "third hop")
+	if res.status != http.StatusTooManyRequests || res.header.Get("Retry-After") == "" {
+		t.Fatalf("a third comment from the same /64: %d Retry-After %q, want 429 with Retry-After", res.status, res.header.Get("Retry-After"))
+	}
+	mustContain(t, "429", res.body, "third hop")
+	// The neighbouring /64 is someone else.
+	if res := post("2001:db8:1:3::1", "next door"); res.status != http.StatusSeeOther {
+		t.Errorf("a comment from the next /64: %d, want 303", res.status)
+	}
+}
+
+func TestAFormPostsOnlyOnce(t *testing.T) {
+	h := newHarness(t, massageSite(""), withGuards(web.Guards{MinFormAge: 2 * time.Second, MaxFormAge: 24 * time.Hour}))
+	served := h.clock.Now()
+	form := h.freshForm("Kay", "My one comment")
+	h.clock.Set(served.Add(30 * time.Second))
+	h.postComment(form)
+
+	// The same signed form again, as a bot replaying it would send it, with
+	// other words: refused, and the reader is told why, with their text.
+	form.Set("body", "Replayed with other words")
+	h.clock.Set(served.Add(40 * time.Second))
+	res := h.postForm("/posts/massage/comments", form)
+	if res.status != http.StatusConflict {
+		t.Fatalf("the same form a second time: %d, want 409", res.status)
+	}
+	mustContain(t, "replay", res.body, "This form has already posted a comment", "Replayed with other words")
+	if h.storedCount() != 1 {
+		t.Fatalf("stored %d comments, want 1", h.storedCount())
+	}
+	// The form shown back is a new one, which posts once it is old enough.
+	m := formToken.FindStringSubmatch(res.body)
+	if m == nil || m[1] == form.Get("ts") {
+		t.Fatalf("the form shown back carries the used token again")
+	}
+	form.Set("ts", m[1])
+	h.clock.Set(served.Add(time.Minute))
+	h.postComment(form)
+	if h.storedCount() != 2 {
+		t.Errorf("stored %d comments, want 2", h.storedCount())
+	}
+}

@@ -18,7 +18,9 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"milepost/internal/accounts"
+	"milepost/internal/app"
 	"milepost/internal/bolt"
+	"milepost/internal/comments"
 	"milepost/internal/content"
 	"milepost/internal/web"
 	"milepost/themes"
@@ -139,6 +141,16 @@ func withCommentRate(n int) harnessOption { return func(o *web.Options) { o.Comm
 
 func withGuards(g web.Guards) harnessOption { return func(o *web.Options) { o.Guards = g } }
 
+// withStore puts wrap's store between the comment service and the
+// database, to inject store failures at the store's boundary.
+func withStore(wrap func(comments.Store) comments.Store) harnessOption {
+	return func(o *web.Options) { storeWraps.Store(o, wrap) }
+}
+
+// storeWraps holds withStore's wrappers by the options they were given for,
+// until newHarness builds the comment service.
+var storeWraps sync.Map // *web.Options → func(comments.Store) comments.Store
+
 // newHarness writes files (plus a default site.yaml and author when absent)
 // into a temporary content directory and serves it.
 func newHarness(t *testing.T, files siteFiles, opts ...harnessOption) *harness {
@@ -172,7 +184,6 @@ func newHarness(t *testing.T, files siteFiles, opts ...harnessOption) *harness {
 	clk := &clock{now: time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)}
 	o := web.Options{
 		Content: staticSource{site},
-		Store:   db,
 		Theme:   themes.Default(),
 		Log:     slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Now:     clk.Now,
@@ -185,6 +196,11 @@ func newHarness(t *testing.T, files siteFiles, opts ...harnessOption) *harness {
 	for _, opt := range opts {
 		opt(&o)
 	}
+	var store comments.Store = db
+	if wrap, ok := storeWraps.LoadAndDelete(&o); ok {
+		store = wrap.(func(comments.Store) comments.Store)(store)
+	}
+	o.Comments = app.NewCommentService(store, o.Content, o.Drafts, o.Now)
 	accts, err := accounts.NewService(db, accounts.Options{Cost: bcrypt.MinCost, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)

@@ -5,10 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
-
-	"golang.org/x/time/rate"
 )
 
 // securityHeaders sets the headers every response carries. The theme uses no
@@ -107,61 +104,6 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(w, r)
 	})
-}
-
-// ipLimiter is a token bucket per client address. Buckets idle for longer
-// than it takes them to refill are forgotten, so memory stays bounded by the
-// number of recently active clients.
-type ipLimiter struct {
-	mu      sync.Mutex
-	perIP   map[string]*limiterEntry
-	limit   rate.Limit
-	burst   int
-	idle    time.Duration
-	swept   time.Time
-	sweepEv time.Duration
-}
-
-type limiterEntry struct {
-	lim  *rate.Limiter
-	seen time.Time
-}
-
-func newIPLimiter(n int, per time.Duration) *ipLimiter {
-	return &ipLimiter{
-		perIP: map[string]*limiterEntry{},
-		limit: rate.Limit(float64(n) / per.Seconds()),
-		burst: n,
-		idle:  per,
-		// Sweeping on every call would make each request pay for all clients.
-		sweepEv: time.Minute,
-	}
-}
-
-// allow takes a token for ip; when there is none it says how long to wait.
-func (l *ipLimiter) allow(ip string, now time.Time) (bool, time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if now.Sub(l.swept) > l.sweepEv {
-		for k, e := range l.perIP {
-			if now.Sub(e.seen) > l.idle {
-				delete(l.perIP, k)
-			}
-		}
-		l.swept = now
-	}
-	e := l.perIP[ip]
-	if e == nil {
-		e = &limiterEntry{lim: rate.NewLimiter(l.limit, l.burst)}
-		l.perIP[ip] = e
-	}
-	e.seen = now
-	res := e.lim.ReserveN(now, 1)
-	if d := res.DelayFrom(now); d > 0 {
-		res.CancelAt(now)
-		return false, d
-	}
-	return true, 0
 }
 
 // static serves the theme's static files with a short public cache. Folders

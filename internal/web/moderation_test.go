@@ -386,3 +386,78 @@ func TestCommentFeedsCarryApprovedCommentsWithoutPrivateData(t *testing.T) {
 		t.Errorf("comment feed of a missing post: %d", res.status)
 	}
 }
+
+func TestReadersOwnEditsAndDeletesAreRateLimited(t *testing.T) {
+	h := newHarness(t, moderatedSite("  moderation: open\n  edit_minutes: 15\n"), withCommentRate(3))
+	writer := h.browser()
+	id := heldID(t, writer.postForm("/posts/massage/comments", commentForm("Kay", "Version 0")))
+	edit := "/posts/massage/comments/" + id + "/edit"
+	for i := 1; i <= 3; i++ {
+		if res := writer.postForm(edit, url.Values{"body": {"Version " + strconv.Itoa(i)}}); res.status != http.StatusSeeOther {
+			t.Fatalf("edit %d: %d, want 303", i, res.status)
+		}
+	}
+	res := writer.postForm(edit, url.Values{"body": {"Version 4, typed with care"}})
+	if res.status != http.StatusTooManyRequests || res.header.Get("Retry-After") == "" {
+		t.Fatalf("a fourth edit in a minute: %d Retry-After %q, want 429 with Retry-After", res.status, res.header.Get("Retry-After"))
+	}
+	mustContain(t, "429 edit page", res.body, "Version 4, typed with care", "Please wait a minute", `role="alert"`)
+	if res := writer.postForm("/posts/massage/comments/"+id+"/delete", url.Values{}); res.status != http.StatusTooManyRequests {
+		t.Errorf("a delete after the limit: %d, want 429", res.status)
+	}
+	mustContain(t, "post page", h.get("/posts/massage/").body, "Version 3")
+
+	// Each refused change wrote nothing to the log: three edits, no more.
+	h.addUser("mod", accounts.RoleModerator)
+	mod := h.browser()
+	mod.signIn("mod")
+	if n := strings.Count(mod.get("/admin/log/?kind=edit-own").body, "<td>edit-own "); n != 3 {
+		t.Errorf("the log has %d own edits, want 3", n)
+	}
+
+	// A minute later the writer may change it again.
+	h.clock.Set(h.clock.Now().Add(time.Minute))
+	if res := writer.postForm(edit, url.Values{"body": {"Version 4, typed with care"}}); res.status != http.StatusSeeOther {
+		t.Errorf("an edit a minute later: %d, want 303", res.status)
+	}
+}
+
+func TestTheModerationLogFiltersByKind(t *testing.T) {
+	h := newHarness(t, moderatedSite("  moderation: all\n  edit_minutes: 15\n"))
+	h.addUser("mod", accounts.RoleModerator)
+	writer, mod := h.browser(), h.browser()
+	mod.signIn("mod")
+	id := heldID(t, writer.postForm("/posts/massage/comments", commentForm("Kay", "Held at first")))
+	mod.postForm("/admin/comments/"+id+"/approve", url.Values{})
+	for i := range 25 {
+		if res := writer.postForm("/posts/massage/comments/"+id+"/edit", url.Values{"body": {"Edit " + strconv.Itoa(i)}}); res.status != http.StatusSeeOther {
+			t.Fatalf("edit %d: %d", i, res.status)
+		}
+		if i%2 == 0 {
+			mod.postForm("/admin/comments/"+id+"/approve", url.Values{})
+		}
+	}
+
+	all := mod.get("/admin/log/").body
+	mustContain(t, "whole log", all, `href="/admin/log/?kind=edit-own"`, `href="/admin/log/?kind=approve"`, "<td>approve ", "<td>edit-own ")
+
+	first := mod.get("/admin/log/?kind=edit-own")
+	mustContain(t, "own edits", first.body, `href="/admin/log/?kind=edit-own" aria-current="page"`,
+		`<span class="count">25</span>`, `href="/admin/log/?kind=edit-own&amp;page=2"`)
+	mustNotContain(t, "own edits", first.body, "<td>approve ")
+	if n := strings.Count(first.body, "<td>edit-own "); n != 20 {
+		t.Errorf("first page of own edits shows %d, want 20", n)
+	}
+	second := mod.get("/admin/log/?kind=edit-own&page=2").body
+	if n := strings.Count(second, "<td>edit-own "); n != 5 {
+		t.Errorf("second page of own edits shows %d, want 5", n)
+	}
+	mustContain(t, "oldest own edit", second, "before: Held at first")
+
+	approvals := mod.get("/admin/log/?kind=approve").body
+	if n := strings.Count(approvals, "<td>approve "); n != 14 {
+		t.Errorf("approvals: %d, want 14", n)
+	}
+	mustNotContain(t, "approvals", approvals, "<td>edit-own ")
+	mustContain(t, "no bans", mod.get("/admin/log/?kind=ban").body, "No entries of this kind.")
+}

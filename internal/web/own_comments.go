@@ -31,26 +31,23 @@ func (s *Server) ownComment(w http.ResponseWriter, r *http.Request) (content.Vie
 		s.notFound(w, r)
 		return v, nil, nil, false
 	}
-	thread, err := s.comments.ForPost(r.Context(), p.Slug, s.commenterID(r))
+	n, err := s.comments.Own(r.Context(), p.Slug, id, s.commenterID(r))
 	if err != nil {
-		s.serverError(w, r, "reading comments", err)
+		s.fail(w, r, "reading a comment", err)
 		return v, nil, nil, false
 	}
-	n := findNode(thread, id)
+	var refusal error
 	switch {
-	case n == nil:
-		s.notFound(w, r)
-		return v, nil, nil, false
 	case !n.Own:
-		s.errorPage(w, r, http.StatusForbidden, "Not your comment",
-			"Only the person who wrote a comment can change it, from the browser they wrote it in.")
-		return v, nil, nil, false
+		refusal = comments.ErrNotYours
 	case n.EditUntil.IsZero() || !s.now().Before(n.EditUntil):
-		s.errorPage(w, r, http.StatusForbidden, "Too late to change this comment",
-			"Comments can be changed for a short while after they are posted, and not once someone has replied.")
+		refusal = comments.ErrEditWindowPassed
+	}
+	if refusal != nil {
+		s.fail(w, r, "", refusal)
 		return v, nil, nil, false
 	}
-	return v, p, n, true
+	return v, p, &n, true
 }
 
 // bodyError is what to say about an edited comment's text.
@@ -99,57 +96,71 @@ func (s *Server) editOwnForm(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) renderEdit(w http.ResponseWriter, r *http.Request, status int, v content.View, e editPage) {
 	s.render(w, r, status, "comment-edit", pageData{
-		Title: "Edit your comment", Feeds: feedLinks(s.config(v.Site), "/", ""), Edit: &e,
+		Title: "Edit your comment", Feeds: feedLinks(s.config(r, v.Site), "/", ""), Edit: &e,
 	}, v.Site)
 }
 
+// editOwn saves a reader's change to their comment. Like new comments,
+// changes are rate-limited per address group, before anything is read: a
+// refusal shows the text back with Retry-After.
 func (s *Server) editOwn(w http.ResponseWriter, r *http.Request) {
-	v, p, n, ok := s.ownComment(w, r)
+	body := r.PostFormValue("body")
+	if ok, wait := s.limiter.allow(limitChange, s.clientIP(r), s.now()); !ok {
+		s.refuseChange(w, r, editPage{Body: body}, "", &waitError{errTooManyChanges, wait})
+		return
+	}
+	_, p, n, ok := s.ownComment(w, r)
 	if !ok {
 		return
 	}
-	body := r.PostFormValue("body")
 	c, err := s.comments.EditOwn(r.Context(), n.Comment.ID, s.commenterID(r), body)
-	var invalid comments.FieldErrors
-	switch {
-	case errors.As(err, &invalid):
-		s.renderEdit(w, r, http.StatusUnprocessableEntity, v, editPage{Post: p, Comment: n.Comment, Body: body, Error: bodyError(invalid), EditUntil: n.EditUntil})
-		return
-	case err != nil:
-		s.ownCommentError(w, r, "editing a comment", err)
+	if err != nil {
+		s.refuseChange(w, r, editPage{Post: p, Comment: n.Comment, Body: body, EditUntil: n.EditUntil}, "editing a comment", err)
 		return
 	}
-	http.Redirect(w, r, "/posts/"+p.Slug+"/#comment-"+strconv.FormatUint(c.ID, 10), http.StatusSeeOther)
+	http.Redirect(w, r, "/posts/"+p.Slug+"/comments/"+strconv.FormatUint(c.ID, 10), http.StatusSeeOther)
 }
 
+// deleteOwn deletes a reader's comment at their request, rate-limited as
+// editOwn is.
 func (s *Server) deleteOwn(w http.ResponseWriter, r *http.Request) {
+	if ok, wait := s.limiter.allow(limitChange, s.clientIP(r), s.now()); !ok {
+		s.fail(w, r, "", &waitError{errTooManyChanges, wait})
+		return
+	}
 	_, p, n, ok := s.ownComment(w, r)
 	if !ok {
 		return
 	}
 	if err := s.comments.DeleteOwn(r.Context(), n.Comment.ID, s.commenterID(r)); err != nil {
-		s.ownCommentError(w, r, "deleting a comment", err)
+		s.fail(w, r, "deleting a comment", err)
 		return
 	}
 	http.Redirect(w, r, "/posts/"+p.Slug+"/#comments", http.StatusSeeOther)
 }
 
-// ownCommentError explains why a reader's change was refused; a reply may
-// have arrived, or the window closed, since the form was served.
-func (s *Server) ownCommentError(w http.ResponseWriter, r *http.Request, doing string, err error) {
-	switch {
-	case errors.Is(err, comments.ErrHasReplies):
-		s.errorPage(w, r, http.StatusConflict, "Someone has replied",
-			"This comment has a reply now, so it can no longer be changed or deleted.")
-	case errors.Is(err, comments.ErrEditWindowPassed):
-		s.errorPage(w, r, http.StatusForbidden, "Too late to change this comment",
-			"The time to change this comment has passed.")
-	case errors.Is(err, comments.ErrNotYours):
-		s.errorPage(w, r, http.StatusForbidden, "Not your comment",
-			"Only the person who wrote a comment can change it, from the browser they wrote it in.")
-	case errors.Is(err, comments.ErrNotFound):
-		s.notFound(w, r)
-	default:
-		s.serverError(w, r, doing, err)
+// refuseChange answers an edit that was not saved: the edit page again with
+// the reader's text and what went wrong when they can try again (a mistake,
+// a rate limit, a store failure), else an error page (a reply arrived, or
+// the window closed, since the form was served). e holds what is known of
+// the comment; when the refusal came before anything was read, the page is
+// filled in from the URL.
+func (s *Server) refuseChange(w http.ResponseWriter, r *http.Request, e editPage, doing string, err error) {
+	pr := s.formProblem(r, doing, err)
+	v := s.view()
+	if e.Post == nil {
+		e.Post = v.Post(r.PathValue("slug"))
+		e.Comment.ID = parseID(r.PathValue("id"))
 	}
+	if !pr.Form || e.Post == nil || e.Comment.ID == 0 {
+		s.showProblem(w, r, pr)
+		return
+	}
+	e.Error = pr.Message
+	var invalid comments.FieldErrors
+	if errors.As(err, &invalid) {
+		e.Error = bodyError(invalid)
+	}
+	setRetryAfter(w, pr.RetryAfter)
+	s.renderEdit(w, r, pr.Status, v, e)
 }

@@ -60,6 +60,7 @@ type Server struct {
 	mux      *http.ServeMux
 	handler  http.Handler
 	limiter  *ipLimiter
+	forms    *usedForms
 	feeds    feedCache
 	staticFS fs.FS
 	signer   signer
@@ -100,6 +101,7 @@ func New(opts Options) (*Server, error) {
 		rate = 5
 	}
 	s.limiter = newIPLimiter(rate, time.Minute)
+	s.forms = newUsedForms(maxUsedForms)
 	t, err := parseTemplates(opts.Theme)
 	if err != nil {
 		return nil, err

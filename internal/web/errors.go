@@ -1,0 +1,205 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	"milepost/internal/accounts"
+	"milepost/internal/comments"
+)
+
+// problem is how a refused request is answered: its status, and what the
+// reader is told.
+type problem struct {
+	Status  int
+	Heading string
+	Message string
+	// Form is true when the reader can fix or simply resend what they
+	// sent: their form is shown again, their text kept, with Message at
+	// its top, instead of an error page.
+	Form bool
+	// RetryAfter, when set, is sent as Retry-After.
+	RetryAfter time.Duration
+}
+
+// Errors of the web layer's own, for the requests it refuses before any
+// domain package sees them. Their answers are in problemTable.
+var (
+	errNotAForm        = errors.New("the request body is not an HTML form")
+	errUnreadableForm  = errors.New("the form could not be parsed")
+	errTooManyComments = errors.New("too many comments from one address")
+	errTooManyChanges  = errors.New("too many changes to own comments from one address")
+	errHoneypot        = errors.New("the honeypot field was filled in")
+	errFormTooFast     = errors.New("the form was sent too soon after it was served")
+	errFormStale       = errors.New("the form token is missing, forged or expired")
+	errFormUsed        = errors.New("the form token has posted a comment already")
+)
+
+// waitError is a rate limit's refusal: err (errTooManyComments, …) and how
+// long to wait.
+type waitError struct {
+	err  error
+	wait time.Duration
+}
+
+func (e *waitError) Error() string { return e.err.Error() + "; retry in " + e.wait.String() }
+func (e *waitError) Unwrap() error { return e.err }
+
+// problemTable maps every error a handler may be refused with to its
+// answer: the domain packages' sentinel errors and error types, and the web
+// layer's own. The first entry that matches wins. An error that matches
+// none is the server's own: see problemOf.
+var problemTable = []struct {
+	match func(error) bool
+	problem
+	// detail, when set, fills in what depends on the error itself.
+	detail func(err error, p *problem)
+}{
+	// Not there (or not for this reader to know about).
+	{match: is(comments.ErrNoPost), problem: problemNotFound},
+	{match: is(comments.ErrNotFound), problem: problemNotFound},
+	{match: is(comments.ErrNotBanned), problem: problemNotFound},
+
+	// The reader may not do this.
+	{match: is(comments.ErrClosed), problem: problem{Status: http.StatusForbidden, Heading: "Comments are closed",
+		Message: "This post no longer takes comments. Thank you for reading it."}},
+	{match: is(comments.ErrBanned), problem: problem{Status: http.StatusForbidden, Heading: "You cannot comment here"},
+		detail: banDetail},
+	{match: is(comments.ErrNotYours), problem: problem{Status: http.StatusForbidden, Heading: "Not your comment",
+		Message: "Only the person who wrote a comment can change it, from the browser they wrote it in."}},
+	{match: is(comments.ErrEditWindowPassed), problem: problem{Status: http.StatusForbidden, Heading: "Too late to change this comment",
+		Message: "Comments can be changed for a short while after they are posted, and not once someone has replied."}},
+	{match: is(comments.ErrHasReplies), problem: problem{Status: http.StatusConflict, Heading: "Someone has replied",
+		Message: "This comment has a reply now, so it can no longer be changed or deleted."}},
+
+	// Mistakes and refusals the reader can put right: the form comes back.
+	{match: as[comments.FieldErrors], problem: problem{Status: http.StatusUnprocessableEntity, Heading: "Please check your comment", Form: true,
+		Message: "Your comment was not posted yet. Please fix what is marked and send it again."}},
+	{match: is(comments.ErrDuplicate), problem: problem{Status: http.StatusUnprocessableEntity, Heading: "Already posted", Form: true,
+		Message: "You have just posted this same comment. It is already on the page; there is no need to send it again."}},
+	{match: is(errFormUsed), problem: problem{Status: http.StatusConflict, Heading: "Already posted", Form: true,
+		Message: "This form has already posted a comment, so it was not posted again. If you meant to post another one, check it below and send it again."}},
+	{match: is(errFormTooFast), problem: problem{Status: http.StatusUnprocessableEntity, Heading: "Please send it again", Form: true,
+		Message: "That was quicker than we expect a person to write a comment. Please check it and send it again."}},
+	{match: is(errFormStale), problem: problem{Status: http.StatusUnprocessableEntity, Heading: "Please send it again", Form: true,
+		Message: "This form is too old or was not served by this site. Please send your comment again from this page."}},
+	{match: is(errHoneypot), problem: problem{Status: http.StatusUnprocessableEntity, Heading: "Please send it again", Form: true,
+		Message: "Your comment looks like it was sent by an automated program. If you are a person, please send it again."}},
+	{match: is(errTooManyComments), problem: problem{Status: http.StatusTooManyRequests, Heading: "Please wait a minute", Form: true,
+		Message: "You have posted several comments in a short time. Please wait a minute, then send this one again."},
+		detail: waitDetail},
+	{match: is(errTooManyChanges), problem: problem{Status: http.StatusTooManyRequests, Heading: "Please wait a minute", Form: true,
+		Message: "You have changed your comments several times in a short time. Please wait a minute, then try again."},
+		detail: waitDetail},
+
+	// Requests that are not what a form sends.
+	{match: as[*http.MaxBytesError], problem: problem{Status: http.StatusRequestEntityTooLarge, Heading: "Comment too long",
+		Message: "That comment is larger than this site accepts. Please shorten it and try again."}},
+	{match: is(errNotAForm), problem: problem{Status: http.StatusUnsupportedMediaType, Heading: "Unsupported form encoding",
+		Message: "Comments are sent as an HTML form (application/x-www-form-urlencoded or multipart/form-data)."}},
+	{match: is(errUnreadableForm), problem: problem{Status: http.StatusBadRequest, Heading: "Unreadable form",
+		Message: "The comment form could not be read. Please go back and try again."}},
+
+	// Signing in.
+	{match: is(accounts.ErrNoSession), problem: problem{Status: http.StatusUnauthorized, Heading: "Please sign in",
+		Message: "Your session has ended. Sign in again at /admin/login."}},
+	{match: is(accounts.ErrBadCredentials), problem: problem{Status: http.StatusUnauthorized, Heading: "Sign in", Form: true,
+		Message: "That name and password do not match an account."}},
+	{match: is(accounts.ErrThrottled), problem: problem{Status: http.StatusTooManyRequests, Heading: "Sign in", Form: true},
+		detail: func(err error, p *problem) {
+			var t *accounts.ThrottledError
+			if errors.As(err, &t) {
+				p.RetryAfter = t.RetryAfter
+			}
+			p.Message = "Too many failed attempts. Please wait " + max(p.RetryAfter, time.Second).Round(time.Second).String() + " and try again."
+		}},
+}
+
+// Answers that do not come from an error in the table.
+var (
+	problemNotFound = problem{Status: http.StatusNotFound, Heading: "Page not found",
+		Message: "There is nothing at this address. The post may have moved, or the link may be mistyped."}
+	// problemUnavailable answers a write the store could not make (a full
+	// disk, a failing one): nothing the reader did is wrong, and what they
+	// typed is shown back to them to send again.
+	problemUnavailable = problem{Status: http.StatusServiceUnavailable, Heading: "Not saved yet", Form: true,
+		Message:    "Your comment could not be saved just now, because of a problem on our side. It is kept below: please try again in a minute.",
+		RetryAfter: time.Minute}
+)
+
+func is(target error) func(error) bool {
+	return func(err error) bool { return errors.Is(err, target) }
+}
+
+func as[T error](err error) bool {
+	var target T
+	return errors.As(err, &target)
+}
+
+func banDetail(err error, p *problem) {
+	var b *comments.BanError
+	if !errors.As(err, &b) {
+		p.Message = "You may not comment on this site."
+		return
+	}
+	p.Message = banMessage(b)
+}
+
+func waitDetail(err error, p *problem) {
+	var w *waitError
+	if errors.As(err, &w) {
+		p.RetryAfter = w.wait
+	}
+}
+
+// problemOf looks err up in problemTable; ok is false for an error of the
+// server's own (a failing store, a bug), which the table does not know.
+func problemOf(err error) (p problem, ok bool) {
+	for _, e := range problemTable {
+		if e.match(err) {
+			p = e.problem
+			if e.detail != nil {
+				e.detail(err, &p)
+			}
+			return p, true
+		}
+	}
+	return problem{}, false
+}
+
+// fail answers a request that err refused, with the theme's error page: the
+// table's answer, or for an error of the server's own a logged 500 that
+// says no more than that.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, doing string, err error) {
+	p, ok := problemOf(err)
+	if !ok {
+		s.serverError(w, r, doing, err)
+		return
+	}
+	s.showProblem(w, r, p)
+}
+
+// showProblem sends a problem as the theme's error page.
+func (s *Server) showProblem(w http.ResponseWriter, r *http.Request, p problem) {
+	setRetryAfter(w, p.RetryAfter)
+	s.errorPage(w, r, p.Status, p.Heading, p.Message)
+}
+
+// formProblem is the answer to a form that was not accepted, for handlers
+// that show the form again: the table's, or — for an error the table does
+// not know, which can only be the store failing to write — a 503 that keeps
+// the reader's text and asks them to try again. The error is logged then.
+func (s *Server) formProblem(r *http.Request, doing string, err error) problem {
+	if p, ok := problemOf(err); ok {
+		return p
+	}
+	s.log.ErrorContext(r.Context(), doing, "path", r.URL.Path, "err", err)
+	return problemUnavailable
+}
+
+func setRetryAfter(w http.ResponseWriter, d time.Duration) {
+	if d > 0 {
+		w.Header().Set("Retry-After", retryAfter(d))
+	}
+}
