@@ -167,13 +167,13 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	var throttled *accounts.ThrottledError
 	switch {
 	case errors.As(err, &throttled) && throttled.Busy:
-		s.log.WarnContext(r.Context(), "sign-in refused: too many password checks at once", "name", name, "ip", ip)
+		s.log.WarnContext(r.Context(), "sign-in refused: too many password checks at once", "name", loggedName(name), "ip", ip)
 		w.Header().Set("Retry-After", strconv.Itoa(int(throttled.RetryAfter.Seconds())))
 		s.renderAdmin(w, r, http.StatusServiceUnavailable, "Sign in", adminPage{Section: "login", Next: next, LoginName: name,
 			LoginError: "The server is busy checking other sign-ins. Please try again in a moment."})
 		return
 	case errors.As(err, &throttled):
-		s.log.WarnContext(r.Context(), "sign-in throttled", "name", name, "ip", ip, "retry_after", throttled.RetryAfter)
+		s.log.WarnContext(r.Context(), "sign-in throttled", "name", loggedName(name), "ip", ip, "retry_after", throttled.RetryAfter)
 		w.Header().Set("Retry-After", strconv.Itoa(int(throttled.RetryAfter.Seconds())))
 		s.renderAdmin(w, r, http.StatusTooManyRequests, "Sign in", adminPage{Section: "login", Next: next, LoginName: name,
 			LoginError: "Too many failed attempts. Please wait " + throttled.RetryAfter.Round(time.Second).String() + " and try again."})

@@ -109,7 +109,7 @@ func (s *Server) userAction(w http.ResponseWriter, r *http.Request) {
 		var n int
 		if n, err = s.opts.Accounts.EndSessions(ctx, name); err == nil {
 			s.log.InfoContext(ctx, "user signed out everywhere", "by", by, "user", name, "sessions", n)
-			notice = fmt.Sprintf("%s is signed out everywhere (%s ended).", name, plural(n, "session", "sessions"))
+			notice = fmt.Sprintf("%s is signed out everywhere (sessions ended: %d).", name, n)
 		}
 	case "remove":
 		if err = s.opts.Accounts.Remove(ctx, name); err == nil {
@@ -217,9 +217,11 @@ func (s *Server) setPassword(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/admin/login?"+s.noticeQuery("Your password is set, "+name+". Sign in with it."), http.StatusSeeOther)
 }
 
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return fmt.Sprintf("%d %s", n, one)
+// loggedName is a user name as sent, cut to the longest a name can be, for
+// the log: a sign-in form may carry a megabyte in it.
+func loggedName(name string) string {
+	if len(name) > accounts.MaxNameChars {
+		return name[:accounts.MaxNameChars] + "…"
 	}
-	return fmt.Sprintf("%d %s", n, many)
+	return name
 }
