@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"milepost/internal/accounts"
 	"milepost/internal/comments"
 	"milepost/internal/web"
 )
@@ -313,4 +314,27 @@ func TestAFailedCommentLandsOnTheFormWithItsErrorsInFormOrder(t *testing.T) {
 			t.Errorf("field %s is not described by its error", field)
 		}
 	}
+}
+
+func TestAFullDiskKeepsTheTextOfAnEdit(t *testing.T) {
+	disk := &diskFull{}
+	h := newHarness(t, moderatedSite("  moderation: open\n  edit_minutes: 15\n"),
+		withStore(func(s comments.Store) comments.Store { disk.Store = s; return disk }))
+	h.addUser("mod", accounts.RoleModerator)
+	writer, mod := h.browser(), h.browser()
+	mod.signIn("mod")
+	id := heldID(t, writer.postForm("/posts/massage/comments", commentForm("Kay", "Frist")))
+	disk.full.Store(true)
+
+	res := writer.postForm("/posts/massage/comments/"+id+"/edit", url.Values{"body": {"First, & corrected"}})
+	if res.status != http.StatusServiceUnavailable || res.header.Get("Retry-After") == "" {
+		t.Fatalf("a reader's edit on a full disk: %d Retry-After %q, want 503 with Retry-After", res.status, res.header.Get("Retry-After"))
+	}
+	mustContain(t, "reader's edit", res.body, "First, &amp; corrected", "please try again")
+
+	res = mod.postForm("/admin/comments/"+id+"/edit", url.Values{"body": {"Edited by the moderator"}})
+	if res.status != http.StatusServiceUnavailable {
+		t.Fatalf("a moderator's edit on a full disk: %d, want 503", res.status)
+	}
+	mustContain(t, "moderator's edit", res.body, "Edited by the moderator", "please try again")
 }
