@@ -314,9 +314,12 @@ func description(h template.HTML) string {
 	if utf8.RuneCountInString(s) < descriptionMax {
 		return s
 	}
-	cut := string([]rune(s)[:descriptionMax-1]) // one left for the ellipsis
-	if i := strings.LastIndexByte(cut, ' '); i > 0 {
-		cut = cut[:i]
+	// The first descriptionMax-1 characters, less at least one for the
+	// ellipsis: up to the last space, or one character less without one.
+	r := []rune(s)[:descriptionMax-1]
+	cut := string(r[:len(r)-1])
+	if i := strings.LastIndexByte(string(r), ' '); i > 0 {
+		cut = string(r)[:i]
 	}
 	return strings.TrimRight(cut, " ,;:.–—-") + "…"
 }
