@@ -97,7 +97,7 @@ func Serve(ctx context.Context, cfg ServeConfig) (err error) {
 		Accounts:    accts,
 		Backup:      db.Backup,
 		Content:     src,
-		Store:       db,
+		Comments:    NewCommentService(db, src, cfg.Drafts, nil),
 		Secret:      secret,
 		Guards:      cfg.Guards,
 		Theme:       theme,

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -348,7 +349,7 @@ func TestUpgradeFromSchemaVersion1(t *testing.T) {
 	}
 	defer db.Close()
 	mustCheck(t, db)
-	if got := readMetaOpen(t, db, keySchemaVersion); got != "2" {
+	if got := readMetaOpen(t, db, keySchemaVersion); got != strconv.Itoa(SchemaVersion) {
 		t.Errorf("schema_version after the upgrade = %q", got)
 	}
 	hs, total, err := db.Held(ctx, 0, 10)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"strconv"
 	"strings"
@@ -26,11 +27,12 @@ const maxReported = 20
 
 // Check rebuilds every index from the comments bucket, in memory, and
 // compares it with the stored one: post_comments, post_counts, held,
-// recent, known_commenters, duplicates and sources. It also checks each
-// comment's key, post, parent and depth, the ID sequence, the schema
-// version, that every ban, audit log entry, closure and secret is readable
-// and stored under the right key, and that every user and session is
-// readable, stored under the right key and complete, with no session
+// recent, known_commenters, duplicates, sources, threads, post_threads,
+// thread_comments, held_by, reply_counts and post_approved. It also checks
+// each comment's key, post, parent, depth and thread, the ID sequence, the
+// schema version, that every ban, audit log entry, closure and secret is
+// readable and stored under the right key, and that every user and session
+// is readable, stored under the right key and complete, with no session
 // outliving its user. It reads a consistent snapshot and changes nothing.
 // Tests run it after every kind of write; an operator can run it on a live
 // database.
@@ -44,141 +46,23 @@ func (db *DB) Check(ctx context.Context) error {
 		if v := string(b.meta.Get(keySchemaVersion)); v != strconv.Itoa(SchemaVersion) {
 			report("meta: schema_version is %q, want %q", v, strconv.Itoa(SchemaVersion))
 		}
-
-		all := map[uint64]comments.Comment{}
-		wantIndex := map[string]bool{}
-		wantCounts := map[string]uint64{}
-		dupsFrom := b.meta.Get(keyDupsFrom)
-		if dupsFrom != nil && len(dupsFrom) != timeKeyLen {
-			report("meta: duplicates_from %x is not a %d-byte time", dupsFrom, timeKeyLen)
-			dupsFrom = nil
-		}
-		// want holds the other indexes as entriesOf defines them.
-		want := map[string]map[string][]byte{}
-		sourceOwner := map[string]uint64{}
-		seq := b.comments.Sequence()
-		err := b.comments.ForEach(func(k, v []byte) error {
-			id, err := keyID(k)
-			if err != nil {
-				report("comments: %v", err)
-				return nil
-			}
-			c, err := getComment(b, id)
-			if err != nil {
-				report("comments: %v", err)
-				return nil
-			}
-			if c.ID != id {
-				report("comments: key %d holds comment %d", id, c.ID)
-			}
-			if id > seq {
-				report("comments: id %d is above the sequence %d, so Add could reuse it", id, seq)
-			}
-			if err := checkPost(c.Post); err != nil {
-				report("comments: comment %d: %v", id, err)
-				return nil
-			}
-			all[id] = c
-			wantIndex[string(indexKey(c.Post, id))] = true
-			if c.Status == comments.StatusApproved {
-				wantCounts[c.Post]++
-			}
-			switch c.Status {
-			case comments.StatusApproved, comments.StatusPending, comments.StatusSpam:
-			default:
-				report("comments: comment %d has unknown status %q", id, c.Status)
-			}
-			if c.Source != "" {
-				if other, dup := sourceOwner[c.Source]; dup {
-					report("comments: comments %d and %d have the same source %q", min(id, other), max(id, other), c.Source)
-				}
-				sourceOwner[c.Source] = id
-			}
-			for _, e := range entriesOf(&c, dupsFrom) {
-				name := string(e.bucket)
-				if name == string(bucketIndex) || name == string(bucketCounts) {
-					continue // checked below, with their own messages
-				}
-				m := want[name]
-				if m == nil {
-					m = map[string][]byte{}
-					want[name] = m
-				}
-				if e.count {
-					n, _ := readCount(m[string(e.key)])
-					m[string(e.key)] = countValue(n + 1)
-				} else {
-					m[string(e.key)] = e.value
-				}
-			}
-			return nil
-		})
+		r, err := rebuild(b, report)
 		if err != nil {
 			return err
 		}
-
-		for id, c := range all {
-			if c.Parent == 0 {
-				if c.Depth != 0 {
-					report("comments: top-level comment %d has depth %d", id, c.Depth)
-				}
-				continue
-			}
-			p, ok := all[c.Parent]
-			if !ok {
-				continue // the parent was deleted; Thread lifts the reply up
-			}
-			if p.Post != c.Post {
-				report("comments: comment %d on %q replies to %d on %q", id, c.Post, p.ID, p.Post)
-			}
-			if c.Depth != p.Depth+1 {
-				report("comments: comment %d has depth %d, its parent %d has depth %d", id, c.Depth, p.ID, p.Depth)
-			}
-		}
-
-		err = b.index.ForEach(func(k, _ []byte) error {
-			post, id, err := splitIndexKey(k)
-			switch {
-			case err != nil:
-				report("post_comments: %v", err)
-			case !wantIndex[string(k)]:
-				if c, ok := all[id]; ok {
-					report("post_comments: entry for comment %d under post %q, but it is on %q", id, post, c.Post)
-				} else {
-					report("post_comments: entry for comment %d under post %q, which does not exist", id, post)
-				}
-			default:
-				delete(wantIndex, string(k))
-			}
-			return nil
-		})
-		if err != nil {
+		checkTree(r.all, report)
+		if err := checkPostIndex(b, r, report); err != nil {
 			return err
 		}
-		for k := range wantIndex {
-			post, id, _ := splitIndexKey([]byte(k))
-			report("post_comments: no entry for comment %d on post %q", id, post)
-		}
-
-		err = b.counts.ForEach(func(k, v []byte) error {
-			n, err := readCount(v)
-			if err != nil {
-				report("post_counts: post %q: %v", k, err)
-			} else if want := wantCounts[string(k)]; n != want {
-				report("post_counts: post %q has count %d, but %d approved comments", k, n, want)
-			}
-			delete(wantCounts, string(k))
-			return nil
-		})
-		if err != nil {
+		if err := checkCounter(b.counts, bucketCounts, "approved comments", r.counts, report); err != nil {
 			return err
 		}
-		for post, n := range wantCounts {
-			report("post_counts: no count for post %q, which has %d approved comments", post, n)
+		if err := checkCounter(b.bucket(bucketPostThreads), bucketPostThreads, "threads", r.threads, report); err != nil {
+			return err
 		}
-
-		for _, name := range [][]byte{bucketHeld, bucketRecent, bucketKnown, bucketDups, bucketSources} {
-			if err := compareIndex(b.bucket(name), name, want[string(name)], report); err != nil {
+		for _, name := range [][]byte{bucketHeld, bucketRecent, bucketKnown, bucketDups, bucketSources,
+			bucketThreads, bucketThreadComments, bucketHeldBy, bucketReplies, bucketPostApproved} {
+			if err := compareIndex(b.bucket(name), name, r.want[string(name)], report); err != nil {
 				return err
 			}
 		}
@@ -200,6 +84,182 @@ func (db *DB) Check(ctx context.Context) error {
 		problems = append(problems[:maxReported], fmt.Sprintf("and %d more", total-maxReported))
 	}
 	return fmt.Errorf("checking database: %w: %d problem(s):\n\t%s", ErrInconsistent, total, strings.Join(problems, "\n\t"))
+}
+
+// rebuilt is what Check derives from the comments bucket.
+type rebuilt struct {
+	all map[uint64]comments.Comment
+	// index holds the post_comments keys; counts and threads the
+	// post_counts and post_threads counters by post.
+	index           map[string]bool
+	counts, threads map[string]uint64
+	// want holds the other indexes as entriesOf defines them.
+	want map[string]map[string][]byte
+}
+
+// rebuild reads every comment, reporting those that cannot be read or
+// belong to no post, and builds the indexes they define.
+func rebuild(b buckets, report func(string, ...any)) (rebuilt, error) {
+	r := rebuilt{all: map[uint64]comments.Comment{}, index: map[string]bool{}, counts: map[string]uint64{},
+		threads: map[string]uint64{}, want: map[string]map[string][]byte{}}
+	dupsFrom := b.meta.Get(keyDupsFrom)
+	if dupsFrom != nil && len(dupsFrom) != timeKeyLen {
+		report("meta: duplicates_from %x is not a %d-byte time", dupsFrom, timeKeyLen)
+		dupsFrom = nil
+	}
+	sourceOwner := map[string]uint64{}
+	seq := b.comments.Sequence()
+	err := b.comments.ForEach(func(k, v []byte) error {
+		id, err := keyID(k)
+		if err != nil {
+			report("comments: %v", err)
+			return nil
+		}
+		c, err := getComment(b, id)
+		if err != nil {
+			report("comments: %v", err)
+			return nil
+		}
+		if c.ID != id {
+			report("comments: key %d holds comment %d", id, c.ID)
+		}
+		if id > seq {
+			report("comments: id %d is above the sequence %d, so Add could reuse it", id, seq)
+		}
+		if err := checkPost(c.Post); err != nil {
+			report("comments: comment %d: %v", id, err)
+			return nil
+		}
+		r.all[id] = c
+		r.index[string(indexKey(c.Post, id))] = true
+		switch c.Status {
+		case comments.StatusApproved, comments.StatusPending, comments.StatusSpam:
+		default:
+			report("comments: comment %d has unknown status %q", id, c.Status)
+		}
+		if c.Source != "" {
+			if other, dup := sourceOwner[c.Source]; dup {
+				report("comments: comments %d and %d have the same source %q", min(id, other), max(id, other), c.Source)
+			}
+			sourceOwner[c.Source] = id
+		}
+		r.add(&c, dupsFrom)
+		return nil
+	})
+	return r, err
+}
+
+// add adds the index entries of c.
+func (r *rebuilt) add(c *comments.Comment, dupsFrom []byte) {
+	for _, e := range entriesOf(c, dupsFrom) {
+		name := string(e.bucket)
+		switch name {
+		case string(bucketIndex):
+			continue // the same set as r.index
+		case string(bucketCounts):
+			r.counts[c.Post]++
+			continue
+		}
+		m := r.want[name]
+		if m == nil {
+			m = map[string][]byte{}
+			r.want[name] = m
+		}
+		if !e.count {
+			m[string(e.key)] = e.value
+			continue
+		}
+		n, _ := readCount(m[string(e.key)])
+		if n == 0 && name == string(bucketThreads) {
+			r.threads[c.Post]++
+		}
+		m[string(e.key)] = countValue(n + 1)
+	}
+}
+
+// checkTree checks each comment's depth and thread against its parent's.
+// A reply whose parent was deleted is shown where the parent was, and
+// keeps the thread it was in.
+func checkTree(all map[uint64]comments.Comment, report func(string, ...any)) {
+	for id, c := range all {
+		if c.Parent == 0 {
+			if c.Depth != 0 {
+				report("comments: top-level comment %d has depth %d", id, c.Depth)
+			}
+			if c.Thread != id {
+				report("comments: top-level comment %d has thread %d", id, c.Thread)
+			}
+			continue
+		}
+		p, ok := all[c.Parent]
+		if !ok {
+			if c.Thread == 0 {
+				report("comments: comment %d has no thread", id)
+			}
+			continue
+		}
+		if p.Post != c.Post {
+			report("comments: comment %d on %q replies to %d on %q", id, c.Post, p.ID, p.Post)
+		}
+		if c.Depth != p.Depth+1 {
+			report("comments: comment %d has depth %d, its parent %d has depth %d", id, c.Depth, p.ID, p.Depth)
+		}
+		if want := comments.ThreadOf(id, &p); c.Thread != want {
+			report("comments: comment %d has thread %d, its parent %d is in thread %d", id, c.Thread, p.ID, want)
+		}
+	}
+}
+
+// checkPostIndex compares post_comments with the comments.
+func checkPostIndex(b buckets, r rebuilt, report func(string, ...any)) error {
+	want := maps.Clone(r.index)
+	err := b.index.ForEach(func(k, _ []byte) error {
+		post, id, err := splitIndexKey(k)
+		switch {
+		case err != nil:
+			report("post_comments: %v", err)
+		case !want[string(k)]:
+			if c, ok := r.all[id]; ok {
+				report("post_comments: entry for comment %d under post %q, but it is on %q", id, post, c.Post)
+			} else {
+				report("post_comments: entry for comment %d under post %q, which does not exist", id, post)
+			}
+		default:
+			delete(want, string(k))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for k := range want {
+		post, id, _ := splitIndexKey([]byte(k))
+		report("post_comments: no entry for comment %d on post %q", id, post)
+	}
+	return nil
+}
+
+// checkCounter compares a bucket of per-post counters (post_counts,
+// post_threads) with the counts rebuilt from the comments.
+func checkCounter(bk *bbolt.Bucket, name []byte, what string, want map[string]uint64, report func(string, ...any)) error {
+	want = maps.Clone(want)
+	err := bk.ForEach(func(k, v []byte) error {
+		n, err := readCount(v)
+		if err != nil {
+			report("%s: post %q: %v", name, k, err)
+		} else if w := want[string(k)]; n != w {
+			report("%s: post %q has count %d, but %d %s", name, k, n, w, what)
+		}
+		delete(want, string(k))
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for post, n := range want {
+		report("%s: no count for post %q, which has %d %s", name, post, n, what)
+	}
+	return nil
 }
 
 // compareIndex reports every difference between a stored index and the one
@@ -242,6 +302,12 @@ func describeEntry(name, k []byte) string {
 		return fmt.Sprintf("for comment %d", id)
 	case string(bucketKnown):
 		return "for " + describeKnownKey(k)
+	case string(bucketReplies):
+		if id, err := keyID(k); err == nil {
+			return fmt.Sprintf("for replies to comment %d", id)
+		}
+	case string(bucketThreads), string(bucketThreadComments), string(bucketHeldBy), string(bucketPostApproved):
+		return fmt.Sprintf("%q", k)
 	case string(bucketSources):
 		return fmt.Sprintf("for source %q", k)
 	}
@@ -251,7 +317,7 @@ func describeEntry(name, k []byte) string {
 // describeValue spells out an index value in Check's report.
 func describeValue(name, v []byte) string {
 	switch string(name) {
-	case string(bucketKnown):
+	case string(bucketKnown), string(bucketThreads), string(bucketReplies):
 		n, err := readCount(v)
 		if err != nil {
 			return err.Error()

@@ -25,7 +25,7 @@ type harness struct {
 
 	mu     sync.Mutex
 	clock  time.Time
-	policy comments.Policy
+	policy comments.Settings
 	posts  map[string]comments.PostInfo
 }
 
@@ -33,7 +33,7 @@ func newHarness(t *testing.T) *harness {
 	t.Helper()
 	db, _ := openTest(t)
 	start := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
-	h := &harness{t: t, db: db, ctx: context.Background(), clock: start, policy: comments.DefaultPolicy(),
+	h := &harness{t: t, db: db, ctx: context.Background(), clock: start, policy: comments.DefaultSettings(),
 		posts: map[string]comments.PostInfo{
 			"p":   {Date: start.AddDate(0, 0, -1)},
 			"q":   {Date: start.AddDate(0, 0, -1)},
@@ -42,7 +42,7 @@ func newHarness(t *testing.T) *harness {
 		}}
 	h.svc = comments.New(db, comments.Options{
 		Now: func() time.Time { h.mu.Lock(); defer h.mu.Unlock(); return h.clock },
-		Policy: func() comments.Policy {
+		Settings: func() comments.Settings {
 			h.mu.Lock()
 			defer h.mu.Unlock()
 			return h.policy
@@ -53,7 +53,7 @@ func newHarness(t *testing.T) *harness {
 }
 
 // setPolicy changes the policy in force, as a reloaded site.yaml would.
-func (h *harness) setPolicy(edit func(p *comments.Policy)) {
+func (h *harness) setPolicy(edit func(p *comments.Settings)) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	edit(&h.policy)

@@ -66,8 +66,8 @@ func ids(cs []comments.Comment) []uint64 {
 
 // openPolicy publishes every comment at once, like Milepost before
 // moderation, for tests about something else.
-func openPolicy() comments.Policy {
-	p := comments.DefaultPolicy()
+func openPolicy() comments.Settings {
+	p := comments.DefaultSettings()
 	p.Moderation = comments.ModerationOpen
 	return p
 }

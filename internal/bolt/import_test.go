@@ -114,7 +114,7 @@ func TestImportAllRestoresEverything(t *testing.T) {
 		if w.Parent != 0 && c.Parent != newID[w.Parent] {
 			t.Errorf("comment %d answers %d; want %d", c.ID, c.Parent, newID[w.Parent])
 		}
-		c.ID, c.Parent, c.Source = w.ID, w.Parent, w.Source
+		c.ID, c.Parent, c.Source, c.Thread = w.ID, w.Parent, w.Source, w.Thread
 		if diff := cmp.Diff(w, c, cmpopts.EquateApproxTime(0)); diff != "" {
 			t.Errorf("imported comment (-exported +imported):\n%s", diff)
 		}

@@ -3,12 +3,24 @@ package bolt
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
 	bbolt "go.etcd.io/bbolt"
 
 	"milepost/internal/comments"
+)
+
+// The buckets a page of a post's comments is read through (schema version
+// 3); see the layout in db.go.
+var (
+	bucketThreads        = []byte("threads")
+	bucketPostThreads    = []byte("post_threads")
+	bucketThreadComments = []byte("thread_comments")
+	bucketHeldBy         = []byte("held_by")
+	bucketReplies        = []byte("reply_counts")
+	bucketPostApproved   = []byte("post_approved")
 )
 
 // entry is one index entry a comment contributes: a key with a value, or,
@@ -31,7 +43,14 @@ func entriesOf(c *comments.Comment, dupsFrom []byte) []entry {
 	}
 	switch c.Status {
 	case comments.StatusApproved:
-		es = append(es, entry{bucket: bucketCounts, key: []byte(c.Post), count: true})
+		es = append(es,
+			entry{bucket: bucketCounts, key: []byte(c.Post), count: true},
+			entry{bucket: bucketThreads, key: threadKey(c.Post, c.Thread), count: true},
+			entry{bucket: bucketThreadComments, key: threadCommentKey(c.Post, c.Thread, c.ID)},
+			entry{bucket: bucketPostApproved, key: postTimeKey(c.Post, c.Created, c.ID)})
+		if c.Parent != 0 {
+			es = append(es, entry{bucket: bucketReplies, key: idKey(c.Parent), count: true})
+		}
 		if strings.TrimSpace(c.Email) != "" {
 			es = append(es, entry{bucket: bucketKnown, key: knownEmailKey(c.Email), count: true})
 		}
@@ -40,6 +59,9 @@ func entriesOf(c *comments.Comment, dupsFrom []byte) []entry {
 		}
 	case comments.StatusPending:
 		es = append(es, entry{bucket: bucketHeld, key: timeIDKey(c.Created, c.ID)})
+		if c.CommenterID != "" {
+			es = append(es, entry{bucket: bucketHeldBy, key: heldByKey(c.CommenterID, c.Post, c.ID)})
+		}
 	}
 	if c.IP != "" && bytes.Compare(timeKey(c.Created), dupsFrom) >= 0 {
 		es = append(es, entry{bucket: bucketDups, key: dupKey(c)})
@@ -55,8 +77,15 @@ func index(b buckets, c *comments.Comment) error {
 	for _, e := range entriesOf(c, b.meta.Get(keyDupsFrom)) {
 		bk := b.bucket(e.bucket)
 		if e.count {
-			if err := addCounter(bk, e.key, 1); err != nil {
+			n, err := addCounter(bk, e.key, 1)
+			if err != nil {
 				return fmt.Errorf("%s: %w", e.bucket, err)
+			}
+			if n == 1 && bytes.Equal(e.bucket, bucketThreads) {
+				// A thread's first approved comment: one more thread.
+				if _, err := addCounter(b.bucket(bucketPostThreads), []byte(c.Post), 1); err != nil {
+					return fmt.Errorf("%s: %w", bucketPostThreads, err)
+				}
 			}
 			continue
 		}
@@ -76,8 +105,15 @@ func unindex(b buckets, c *comments.Comment) error {
 	for _, e := range entriesOf(c, b.meta.Get(keyDupsFrom)) {
 		bk := b.bucket(e.bucket)
 		if e.count {
-			if err := addCounter(bk, e.key, -1); err != nil {
+			n, err := addCounter(bk, e.key, -1)
+			if err != nil {
 				return fmt.Errorf("%s: %w", e.bucket, err)
+			}
+			if n == 0 && bytes.Equal(e.bucket, bucketThreads) {
+				// The thread's last approved comment: one thread fewer.
+				if _, err := addCounter(b.bucket(bucketPostThreads), []byte(c.Post), -1); err != nil {
+					return fmt.Errorf("%s: %w", bucketPostThreads, err)
+				}
 			}
 			continue
 		}
@@ -100,10 +136,22 @@ func writeComment(b buckets, c *comments.Comment) error {
 	return nil
 }
 
-// putComment writes a new comment and its index entries. It is the one place
-// a comment is added, so Add, Submit, Seed and Import cannot keep the indexes
-// differently.
+// putComment writes a new comment and its index entries, and sets its
+// Thread from its parent (comments.ThreadOf): a batch must put parents
+// first. It is the one place a comment is added, so Add, Submit, Seed and
+// Import cannot keep the indexes differently.
 func putComment(b buckets, c *comments.Comment) error {
+	var parent *comments.Comment
+	if c.Parent != 0 {
+		p, err := getComment(b, c.Parent)
+		switch {
+		case err == nil:
+			parent = &p
+		case !errors.Is(err, comments.ErrNotFound):
+			return err
+		}
+	}
+	c.Thread = comments.ThreadOf(c.ID, parent)
 	if err := writeComment(b, c); err != nil {
 		return err
 	}
@@ -131,24 +179,30 @@ func deleteComment(b buckets, c *comments.Comment) error {
 }
 
 // addCounter changes an 8-byte counter by delta, removing the key at zero
-// so that a bucket of counters lists only what has some.
-func addCounter(bk *bbolt.Bucket, key []byte, delta int) error {
+// so that a bucket of counters lists only what has some, and returns the
+// new count.
+func addCounter(bk *bbolt.Bucket, key []byte, delta int) (uint64, error) {
 	n, err := readCount(bk.Get(key))
 	if err != nil {
-		return fmt.Errorf("count of %q: %w", key, err)
+		return 0, fmt.Errorf("count of %q: %w", key, err)
 	}
 	switch {
 	case delta < 0 && n < uint64(-delta):
-		return fmt.Errorf("count of %q would go below zero", key)
+		return 0, fmt.Errorf("count of %q would go below zero", key)
 	case int64(n)+int64(delta) == 0:
-		return bk.Delete(key)
+		return 0, bk.Delete(key)
 	}
-	return bk.Put(key, countValue(uint64(int64(n)+int64(delta))))
+	n = uint64(int64(n) + int64(delta))
+	return n, bk.Put(key, countValue(n))
 }
 
-// reindex empties every index and builds it again from the comments: the
-// upgrade from schema version 1.
+// reindex gives every comment its Thread, then empties every index and
+// builds it again from the comments: the upgrade from schema versions 1
+// and 2.
 func reindex(tx *bbolt.Tx) error {
+	if err := fillThreads(bucketsOf(tx)); err != nil {
+		return err
+	}
 	for _, name := range derivedBuckets {
 		if err := tx.DeleteBucket(name); err != nil {
 			return fmt.Errorf("emptying %s: %w", name, err)
@@ -172,4 +226,51 @@ func reindex(tx *bbolt.Tx) error {
 		}
 		return index(b, &c)
 	})
+}
+
+// fillThreads sets the Thread of every comment from its parents, as
+// putComment would have: the top-level ancestor's ID, or that of the
+// topmost ancestor still stored. A loop of parents (a damaged record) ends
+// the walk where it closes.
+func fillThreads(b buckets) error {
+	parents := map[uint64]uint64{}
+	err := b.comments.ForEach(func(k, _ []byte) error {
+		id, err := keyID(k)
+		if err != nil {
+			return err
+		}
+		c, err := getComment(b, id)
+		if err != nil {
+			return err
+		}
+		parents[id] = c.Parent
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for id := range parents {
+		thread := id
+		for steps := 0; steps <= len(parents); steps++ {
+			p, ok := parents[thread]
+			if !ok || p == 0 {
+				break
+			}
+			if _, stored := parents[p]; !stored {
+				break
+			}
+			thread = p
+		}
+		c, err := getComment(b, id)
+		if err != nil {
+			return err
+		}
+		if c.Thread != thread {
+			c.Thread = thread
+			if err := writeComment(b, &c); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

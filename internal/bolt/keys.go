@@ -44,6 +44,42 @@ func splitIndexKey(k []byte) (string, uint64, error) {
 	return string(k[:len(k)-9]), binary.BigEndian.Uint64(k[len(k)-8:]), nil
 }
 
+// threadKey is a thread's key in the threads index: its post's prefix and
+// the Thread, so that a post's threads are together, in Thread order.
+func threadKey(post string, thread uint64) []byte {
+	return binary.BigEndian.AppendUint64(postPrefix(post), thread)
+}
+
+// threadCommentKey is an approved comment's key in thread_comments.
+func threadCommentKey(post string, thread, id uint64) []byte {
+	return binary.BigEndian.AppendUint64(threadKey(post, thread), id)
+}
+
+// splitThreadKey returns the Thread at the end of a threads key, or of a
+// thread_comments key's prefix, checking the post.
+func splitThreadKey(k []byte, post string) (uint64, error) {
+	n := len(post) + 1
+	if len(k) < n+8 || string(k[:n-1]) != post || k[n-1] != 0 {
+		return 0, fmt.Errorf("thread key %x is not %q, 0x00, 8-byte thread", k, post)
+	}
+	return binary.BigEndian.Uint64(k[n : n+8]), nil
+}
+
+// heldByKey is a held comment's key in held_by: its writer's commenter id
+// (printable ASCII, so without 0x00), its post and its ID.
+func heldByKey(commenter, post string, id uint64) []byte {
+	return indexKey(commenter+"\x00"+post, id)
+}
+
+// heldByPrefix is the start of the held_by keys of one writer on one post.
+func heldByPrefix(commenter, post string) []byte { return postPrefix(commenter + "\x00" + post) }
+
+// postTimeKey is an approved comment's key in post_approved: the post's
+// prefix, then its creation time and ID.
+func postTimeKey(post string, t time.Time, id uint64) []byte {
+	return append(postPrefix(post), timeIDKey(t, id)...)
+}
+
 func countValue(n uint64) []byte {
 	return binary.BigEndian.AppendUint64(make([]byte, 0, 8), n)
 }

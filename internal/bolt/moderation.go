@@ -104,7 +104,7 @@ func (db *DB) Modify(ctx context.Context, id uint64, fn func(*comments.Comment, 
 		if err != nil {
 			return err
 		}
-		replies, err := countReplies(b, old)
+		replies, err := approvedReplies(b, old.ID)
 		if err != nil {
 			return err
 		}
@@ -113,8 +113,9 @@ func (db *DB) Modify(ctx context.Context, id uint64, fn func(*comments.Comment, 
 		if err != nil {
 			return callbackError{err}
 		}
-		if c.ID != old.ID || c.Post != old.Post || c.Parent != old.Parent || c.Depth != old.Depth || !c.Created.Equal(old.Created) {
-			return errors.New("the change would alter the comment's ID, post, parent, depth or creation time")
+		if c.ID != old.ID || c.Post != old.Post || c.Parent != old.Parent || c.Depth != old.Depth || c.Thread != old.Thread ||
+			!c.Created.Equal(old.Created) {
+			return errors.New("the change would alter the comment's ID, post, parent, depth, thread or creation time")
 		}
 		if err := checkSource(c.Source); err != nil {
 			return err
@@ -143,29 +144,14 @@ func (db *DB) Modify(ctx context.Context, id uint64, fn func(*comments.Comment, 
 	return out, nil
 }
 
-// countReplies counts c's direct replies that are not spam, reading only
-// its post's comments.
-func countReplies(b buckets, c comments.Comment) (int, error) {
-	n := 0
-	prefix := postPrefix(c.Post)
-	cur := b.index.Cursor()
-	for k, _ := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = cur.Next() {
-		_, id, err := splitIndexKey(k)
-		if err != nil {
-			return 0, err
-		}
-		if id == c.ID {
-			continue
-		}
-		r, err := getComment(b, id)
-		if err != nil {
-			return 0, fmt.Errorf("index entry for post %q: %w", c.Post, err)
-		}
-		if r.Parent == c.ID && r.Status != comments.StatusSpam {
-			n++
-		}
+// approvedReplies is the number of comment id's approved direct replies,
+// read from its counter.
+func approvedReplies(b buckets, id uint64) (int, error) {
+	n, err := readCount(b.bucket(bucketReplies).Get(idKey(id)))
+	if err != nil {
+		return 0, fmt.Errorf("%s of comment %d: %w", bucketReplies, id, err)
 	}
-	return n, nil
+	return int(n), nil
 }
 
 // appendAction adds an entry to the audit log under the next sequence

@@ -51,6 +51,8 @@ func (db *DB) Seed(ctx context.Context, cs []comments.Comment) (bool, error) {
 				return fmt.Errorf("moving the ID sequence past the seeds: %w", err)
 			}
 		}
+		// Parents first: putComment takes a reply's thread from its parent.
+		slices.SortStableFunc(todo, func(x, y comments.Comment) int { return x.Depth - y.Depth })
 		for i := range todo {
 			c := &todo[i]
 			if c.ID == 0 {

@@ -16,7 +16,7 @@ func TestServiceOverRealStore(t *testing.T) {
 	db, _ := openTest(t)
 	ctx := context.Background()
 	clock := t0
-	svc := comments.New(db, comments.Options{Now: func() time.Time { clock = clock.Add(time.Minute); return clock }, Policy: openPolicy})
+	svc := comments.New(db, comments.Options{Now: func() time.Time { clock = clock.Add(time.Minute); return clock }, Settings: openPolicy})
 
 	root, err := svc.Post(ctx, comments.Input{Post: "p", Name: "Ana", Body: "First **post**", Website: "https://ana.example.org/"}, comments.Author{IP: "192.0.2.1"})
 	if err != nil {
@@ -49,10 +49,11 @@ func TestServiceOverRealStore(t *testing.T) {
 		t.Fatalf("reply to another post's comment = %v, want FieldErrors on parent", err)
 	}
 
-	nodes, err := svc.ForPost(ctx, "p", "")
+	page, err := svc.ForPost(ctx, "p", "", 1)
 	if err != nil {
 		t.Fatal(err)
 	}
+	nodes := page.Threads
 	depth := 0
 	for n := nodes; len(n) == 1; n = n[0].Children {
 		depth++

@@ -3,6 +3,7 @@ package bolt
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -194,4 +195,203 @@ func getComment(b buckets, id uint64) (comments.Comment, error) {
 		return comments.Comment{}, fmt.Errorf("decoding comment %d: %w", id, err)
 	}
 	return c, nil
+}
+
+// Replies returns the number of a comment's approved direct replies.
+func (db *DB) Replies(ctx context.Context, id uint64) (int, error) {
+	var n int
+	err := db.view(ctx, func(tx *bbolt.Tx) error {
+		var err error
+		n, err = approvedReplies(bucketsOf(tx), id)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("counting replies to comment %d: %w", id, err)
+	}
+	return n, nil
+}
+
+// Threads returns one page of a post's comments (see comments.ThreadQuery).
+// It walks the keys of the post's threads to the offset, reads the approved
+// comments of the threads asked for through thread_comments and the
+// viewer's held ones through held_by, and takes the numbers of threads and
+// comments from their counters: it decodes no comment it does not return.
+func (db *DB) Threads(ctx context.Context, q comments.ThreadQuery) (comments.ThreadSlice, error) {
+	var out comments.ThreadSlice
+	err := db.view(ctx, func(tx *bbolt.Tx) error {
+		b := bucketsOf(tx)
+		var err error
+		if out.Threads, out.Comments, err = postCounts(b, q.Post); err != nil {
+			return err
+		}
+		asked, err := threadsFrom(b, q.Post, q.Offset, q.Limit)
+		if err != nil {
+			return err
+		}
+		for _, t := range asked {
+			cs, err := threadComments(b, q.Post, t)
+			if err != nil {
+				return err
+			}
+			out.Approved = append(out.Approved, cs...)
+		}
+		out.Held, err = heldShown(b, q, asked)
+		return err
+	})
+	if err != nil {
+		return comments.ThreadSlice{}, fmt.Errorf("reading comments on %s: %w", q.Post, err)
+	}
+	return out, nil
+}
+
+// postCounts reads a post's numbers of threads and approved comments.
+func postCounts(b buckets, post string) (threads, approved int, err error) {
+	t, err := readCount(b.bucket(bucketPostThreads).Get([]byte(post)))
+	if err != nil {
+		return 0, 0, fmt.Errorf("%s of %q: %w", bucketPostThreads, post, err)
+	}
+	a, err := readCount(b.counts.Get([]byte(post)))
+	if err != nil {
+		return 0, 0, fmt.Errorf("%s of %q: %w", bucketCounts, post, err)
+	}
+	return int(t), int(a), nil
+}
+
+// threadsFrom returns the Threads of a post's threads from the offset-th,
+// at most limit of them, stepping over the keys before it without reading
+// any comment.
+func threadsFrom(b buckets, post string, offset, limit int) ([]uint64, error) {
+	var out []uint64
+	prefix := postPrefix(post)
+	cur := b.bucket(bucketThreads).Cursor()
+	for k, _ := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(out) < limit; k, _ = cur.Next() {
+		if offset > 0 {
+			offset--
+			continue
+		}
+		t, err := splitThreadKey(k, post)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", bucketThreads, err)
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// threadComments reads the approved comments of one thread.
+func threadComments(b buckets, post string, thread uint64) ([]comments.Comment, error) {
+	var out []comments.Comment
+	prefix := threadKey(post, thread)
+	cur := b.bucket(bucketThreadComments).Cursor()
+	for k, _ := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = cur.Next() {
+		id, err := keyID(k[len(prefix):])
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", bucketThreadComments, err)
+		}
+		c, err := getComment(b, id)
+		if err != nil {
+			return nil, fmt.Errorf("%s entry of post %q: %w", bucketThreadComments, post, err)
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// heldShown reads the viewer's newest held comments on the post, keeping
+// those in one of the threads asked for or in a thread that is not one of
+// the post's threads.
+func heldShown(b buckets, q comments.ThreadQuery, asked []uint64) ([]comments.Comment, error) {
+	if q.Viewer == "" {
+		return nil, nil
+	}
+	in := make(map[uint64]bool, len(asked))
+	for _, t := range asked {
+		in[t] = true
+	}
+	threads := b.bucket(bucketThreads)
+	var out []comments.Comment
+	prefix := heldByPrefix(q.Viewer, q.Post)
+	cur := b.bucket(bucketHeldBy).Cursor()
+	read := 0
+	// Seek past the prefix, then step back: newest (highest ID) first.
+	k, _ := cur.Seek(append(bytes.Clone(prefix), 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff))
+	if k == nil {
+		k, _ = cur.Last()
+	} else {
+		k, _ = cur.Prev()
+	}
+	for ; k != nil && bytes.HasPrefix(k, prefix) && read < comments.MaxHeldShown; k, _ = cur.Prev() {
+		if len(k) != len(prefix)+8 {
+			continue // another post whose slug starts with this one's, then 0x00
+		}
+		read++
+		c, err := getComment(b, binary.BigEndian.Uint64(k[len(prefix):]))
+		if err != nil {
+			return nil, fmt.Errorf("%s entry: %w", bucketHeldBy, err)
+		}
+		if in[c.Thread] || threads.Get(threadKey(c.Post, c.Thread)) == nil {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// ThreadRank counts the post's threads before thread by stepping over
+// their keys, reading no comment.
+func (db *DB) ThreadRank(ctx context.Context, post string, thread uint64) (comments.ThreadRank, error) {
+	var r comments.ThreadRank
+	err := db.view(ctx, func(tx *bbolt.Tx) error {
+		b := bucketsOf(tx)
+		var err error
+		if r.Total, _, err = postCounts(b, post); err != nil {
+			return err
+		}
+		prefix, key := postPrefix(post), threadKey(post, thread)
+		cur := b.bucket(bucketThreads).Cursor()
+		k, _ := cur.Seek(prefix)
+		for ; k != nil && bytes.HasPrefix(k, prefix) && bytes.Compare(k, key) < 0; k, _ = cur.Next() {
+			r.Before++
+		}
+		r.Counted = k != nil && bytes.Equal(k, key)
+		return nil
+	})
+	if err != nil {
+		return comments.ThreadRank{}, fmt.Errorf("placing thread %d of %s: %w", thread, post, err)
+	}
+	return r, nil
+}
+
+// ApprovedOn returns a post's newest approved comments, newest first,
+// through post_approved.
+func (db *DB) ApprovedOn(ctx context.Context, post string, limit int) ([]comments.Comment, error) {
+	var out []comments.Comment
+	err := db.view(ctx, func(tx *bbolt.Tx) error {
+		b := bucketsOf(tx)
+		prefix := postPrefix(post)
+		cur := b.bucket(bucketPostApproved).Cursor()
+		// The key after every key with the prefix: the slug then 0x01.
+		end := append([]byte(post), 1)
+		k, _ := cur.Seek(end)
+		if k == nil {
+			k, _ = cur.Last()
+		} else {
+			k, _ = cur.Prev()
+		}
+		for ; k != nil && bytes.HasPrefix(k, prefix) && len(out) < limit; k, _ = cur.Prev() {
+			_, id, err := splitTimeIDKey(k[len(prefix):])
+			if err != nil {
+				return fmt.Errorf("%s: %w", bucketPostApproved, err)
+			}
+			c, err := getComment(b, id)
+			if err != nil {
+				return fmt.Errorf("%s entry: %w", bucketPostApproved, err)
+			}
+			out = append(out, c)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing approved comments on %s: %w", post, err)
+	}
+	return out, nil
 }

@@ -49,6 +49,12 @@ type Comment struct {
 	Post   string `json:"post"`             // the post's slug
 	Parent uint64 `json:"parent,omitempty"` // 0 for a top-level comment
 	Depth  int    `json:"depth"`            // 0 for a top-level comment
+	// Thread is the ID of the top-level comment whose thread this one is
+	// in: its own ID for a top-level comment, else its parent's Thread (its
+	// own ID when the parent was already gone). A Store sets it when it adds
+	// the comment, and it never changes: pages of a post's comments are cut
+	// between threads.
+	Thread uint64 `json:"thread,omitempty"`
 	// Name is empty for an anonymous reader.
 	Name    string `json:"name,omitempty"`
 	Email   string `json:"email,omitempty"` // never shown, never in a feed
@@ -117,37 +123,49 @@ var (
 // changes data has committed the change durably when it returns nil, and
 // changes a comment, all the indexes derived from it and the audit entry
 // recording it in one transaction.
+//
+// Package commentstest checks that an implementation keeps this contract.
 type Store interface {
-	// Add assigns c an ID and stores it as it is (no policy applies). A
-	// reply's parent must be on the same post.
-	Add(ctx context.Context, c *Comment) error
 	// Get returns one comment or ErrNotFound.
 	Get(ctx context.Context, id uint64) (Comment, error)
-	// ByPost returns every comment on a post, whatever its status, oldest first.
-	ByPost(ctx context.Context, post string) ([]Comment, error)
-	// Counts returns the number of approved comments per post slug.
+	// Replies returns the number of a comment's direct replies that are
+	// approved (0 for a comment that does not exist).
+	Replies(ctx context.Context, id uint64) (int, error)
+	// Threads returns what one page of a post's comments shows; see
+	// ThreadQuery. It reads only the comments it returns: never a spam
+	// comment, nor another reader's held one.
+	Threads(ctx context.Context, q ThreadQuery) (ThreadSlice, error)
+	// ThreadRank tells where a thread of a post comes among the post's
+	// threads (those with an approved comment, in order of Thread ID).
+	ThreadRank(ctx context.Context, post string, thread uint64) (ThreadRank, error)
+	// ApprovedOn returns the newest approved comments on a post, at most
+	// limit, newest first.
+	ApprovedOn(ctx context.Context, post string, limit int) ([]Comment, error)
+	// Counts returns the number of approved comments per post slug; posts
+	// with none are absent.
 	Counts(ctx context.Context) (map[string]int, error)
-	// Delete removes a comment, recording nothing.
-	Delete(ctx context.Context, id uint64) error
 	// Seed adds comments to a database that has never been seeded, keeping
 	// their IDs, and records that it has been; on any later call it does
 	// nothing and reports false, so a deleted seed comment stays deleted.
 	Seed(ctx context.Context, cs []Comment) (bool, error)
 
-	// Submit stores a reader's new comment as Add does, but first, in the
-	// same write transaction, gathers the Facts about its writer and post
-	// and calls decide, which sets c's Status and HoldReason or returns an
-	// error that aborts the write (and which Submit returns as it is).
-	// Duplicate-detection entries of comments created before forgetBefore
-	// may be dropped. decide must be quick and do no I/O.
+	// Submit assigns c an ID, sets its Depth and Thread from its parent
+	// (which must be on the same post, else ErrParent) and stores it, but
+	// first, in the same write transaction, gathers the Facts about its
+	// writer and post and calls decide, which sets c's Status and
+	// HoldReason or returns an error that aborts the write (and which
+	// Submit returns as it is). Duplicate-detection entries of comments
+	// created before forgetBefore may be dropped. decide must be quick and
+	// do no I/O. c is changed only once the write is committed.
 	Submit(ctx context.Context, c *Comment, forgetBefore time.Time, decide func(c *Comment, f Facts) error) error
 	// Modify reads comment id in a write transaction and calls fn with it
-	// and the number of its direct replies that are not spam. fn changes
-	// the comment in place (not its ID, Post, Parent, Depth or Created) or
-	// returns an error, which aborts and is returned as it is. Modify then stores
-	// the comment, or removes it when Change.Delete is set, and appends
-	// Change.Log to the audit log, all in that transaction. It returns the
-	// comment as stored (as it was, when deleted).
+	// and the number of its approved direct replies. fn changes the
+	// comment in place (not its ID, Post, Parent, Depth, Thread or
+	// Created) or returns an error, which aborts and is returned as it is.
+	// Modify then stores the comment, or removes it when Change.Delete is
+	// set, and appends Change.Log to the audit log, all in that
+	// transaction. It returns the comment as stored (as it was, when
+	// deleted).
 	Modify(ctx context.Context, id uint64, fn func(c *Comment, replies int) (Change, error)) (Comment, error)
 
 	// PutBan adds a ban or replaces the one on the same Kind and Value,
@@ -174,6 +192,58 @@ type Store interface {
 	RecentApproved(ctx context.Context, limit int) ([]Comment, error)
 	// Actions returns audit log entries newest first, with their number.
 	Actions(ctx context.Context, offset, limit int) ([]Action, int, error)
+}
+
+// ThreadQuery asks a Store for one page of a post's comments. A thread is a
+// top-level comment with every reply under it (the comments sharing a
+// Thread); a post's threads, for paging, are those with at least one
+// approved comment, in order of Thread ID (the order they were started).
+type ThreadQuery struct {
+	Post string
+	// Offset threads are skipped and at most Limit returned.
+	Offset, Limit int
+	// Viewer is the commenter id whose held comments are wanted, or "".
+	Viewer string
+}
+
+// MaxHeldShown bounds how many of a reader's own held comments on one post
+// a page shows them: the newest.
+const MaxHeldShown = 100
+
+// ThreadSlice is a Store's answer to a ThreadQuery.
+type ThreadSlice struct {
+	// Approved are the approved comments of the threads asked for.
+	Approved []Comment
+	// Held are the viewer's held comments on the post (the newest
+	// MaxHeldShown) that are in one of the threads asked for, or in a
+	// thread that has no approved comment.
+	Held []Comment
+	// Threads is the number of the post's threads, and Comments that of its
+	// approved comments.
+	Threads, Comments int
+}
+
+// ThreadRank is where a thread comes among a post's threads.
+type ThreadRank struct {
+	// Before is the number of the post's threads that come before it, and
+	// Total the number of them all.
+	Before, Total int
+	// Counted is false for a thread without an approved comment, which is
+	// not one of the post's threads.
+	Counted bool
+}
+
+// ThreadOf returns the Thread of a new comment with this id whose parent
+// is parent (nil for a top-level comment, or when the parent is gone). It
+// is the rule every Store follows.
+func ThreadOf(id uint64, parent *Comment) uint64 {
+	if parent == nil {
+		return id
+	}
+	if parent.Thread == 0 {
+		return parent.ID
+	}
+	return parent.Thread
 }
 
 // Facts are what a Store knows about a new comment's writer and post, read

@@ -12,7 +12,9 @@ import (
 
 // memStore is an in-memory Store for the Service tests. The real store lives
 // in internal/bolt, which imports this package, so these tests cannot use it;
-// internal/bolt runs the Service over the real one.
+// internal/bolt runs the Service over the real one. Both pass the same
+// contract test, commentstest.TestStore (see contract_test.go), so this
+// fake cannot drift from the real thing.
 type memStore struct {
 	mu       sync.Mutex
 	next     uint64
@@ -31,10 +33,6 @@ func newMemStore() *memStore {
 	return &memStore{byID: map[uint64]Comment{}, bans: map[string]Ban{}, closures: map[string]Closure{}}
 }
 
-func (m *memStore) Add(ctx context.Context, c *Comment) error {
-	return m.Submit(ctx, c, time.Time{}, nil)
-}
-
 func (m *memStore) Submit(ctx context.Context, c *Comment, _ time.Time, decide func(*Comment, Facts) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -45,12 +43,15 @@ func (m *memStore) Submit(ctx context.Context, c *Comment, _ time.Time, decide f
 		return m.failAdd
 	}
 	stored := *c
+	var parent *Comment
+	stored.Depth = 0
 	if stored.Parent != 0 {
 		p, ok := m.byID[stored.Parent]
 		if !ok || p.Post != stored.Post {
 			return fmt.Errorf("adding comment: %w", ErrParent)
 		}
 		stored.Depth = p.Depth + 1
+		parent = &p
 	}
 	if decide != nil {
 		var f Facts
@@ -77,6 +78,7 @@ func (m *memStore) Submit(ctx context.Context, c *Comment, _ time.Time, decide f
 	}
 	m.next++
 	stored.ID = m.next
+	stored.Thread = ThreadOf(stored.ID, parent)
 	m.byID[stored.ID] = stored
 	*c = stored
 	return nil
@@ -92,17 +94,87 @@ func (m *memStore) Get(ctx context.Context, id uint64) (Comment, error) {
 	return c, nil
 }
 
-func (m *memStore) ByPost(ctx context.Context, post string) ([]Comment, error) {
+func (m *memStore) Replies(ctx context.Context, id uint64) (int, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	var out []Comment
+	return m.approvedReplies(id), nil
+}
+
+func (m *memStore) approvedReplies(id uint64) int {
+	n := 0
 	for _, c := range m.byID {
-		if c.Post == post {
-			out = append(out, c)
+		if c.Parent == id && c.Status == StatusApproved {
+			n++
 		}
 	}
-	SortOldestFirst(out)
+	return n
+}
+
+// threads returns the post's threads, in order: the Thread of each approved
+// comment on it, once.
+func (m *memStore) threads(post string) []uint64 {
+	seen := map[uint64]bool{}
+	var out []uint64
+	for _, c := range m.byID {
+		if c.Post == post && c.Status == StatusApproved && !seen[c.Thread] {
+			seen[c.Thread] = true
+			out = append(out, c.Thread)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func (m *memStore) Threads(ctx context.Context, q ThreadQuery) (ThreadSlice, error) {
+	if err := ctx.Err(); err != nil {
+		return ThreadSlice{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	all := m.threads(q.Post)
+	counted, asked := map[uint64]bool{}, map[uint64]bool{}
+	for i, t := range all {
+		counted[t] = true
+		if i >= q.Offset && i < q.Offset+q.Limit {
+			asked[t] = true
+		}
+	}
+	out := ThreadSlice{Threads: len(all)}
+	var held []Comment
+	for _, c := range m.byID {
+		if c.Post != q.Post {
+			continue
+		}
+		switch {
+		case c.Status == StatusApproved:
+			out.Comments++
+			if asked[c.Thread] {
+				out.Approved = append(out.Approved, c)
+			}
+		case c.Status == StatusPending && q.Viewer != "" && c.CommenterID == q.Viewer:
+			held = append(held, c)
+		}
+	}
+	slices.SortFunc(held, func(a, b Comment) int { return -cmp.Compare(a.ID, b.ID) })
+	for _, c := range held[:min(len(held), MaxHeldShown)] {
+		if asked[c.Thread] || !counted[c.Thread] {
+			out.Held = append(out.Held, c)
+		}
+	}
 	return out, nil
+}
+
+func (m *memStore) ThreadRank(ctx context.Context, post string, thread uint64) (ThreadRank, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	all := m.threads(post)
+	i, found := slices.BinarySearch(all, thread)
+	return ThreadRank{Before: i, Total: len(all), Counted: found}, nil
+}
+
+func (m *memStore) ApprovedOn(ctx context.Context, post string, limit int) ([]Comment, error) {
+	all := m.newestFirst(func(c Comment) bool { return c.Post == post && c.Status == StatusApproved })
+	return window(all, 0, limit), nil
 }
 
 func (m *memStore) Counts(ctx context.Context) (map[string]int, error) {
@@ -117,14 +189,12 @@ func (m *memStore) Counts(ctx context.Context) (map[string]int, error) {
 	return out, nil
 }
 
-func (m *memStore) Delete(ctx context.Context, id uint64) error {
+// remove deletes a comment as it is, recording nothing, for setting up a
+// test.
+func (m *memStore) remove(id uint64) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if _, ok := m.byID[id]; !ok {
-		return ErrNotFound
-	}
 	delete(m.byID, id)
-	return nil
 }
 
 func (m *memStore) Seed(ctx context.Context, cs []Comment) (bool, error) {
@@ -134,8 +204,17 @@ func (m *memStore) Seed(ctx context.Context, cs []Comment) (bool, error) {
 		return false, nil
 	}
 	for _, c := range cs {
-		m.byID[c.ID] = c
 		m.next = max(m.next, c.ID)
+	}
+	for _, c := range cs {
+		if c.ID == 0 {
+			m.next++
+			c.ID = m.next
+		}
+		m.byID[c.ID] = c
+	}
+	for id := range m.byID {
+		m.fillThread(id)
 	}
 	m.seeded = true
 	return true, nil
@@ -151,18 +230,13 @@ func (m *memStore) Modify(ctx context.Context, id uint64, fn func(*Comment, int)
 	if !ok {
 		return Comment{}, ErrNotFound
 	}
-	replies := 0
-	for _, c := range m.byID {
-		if c.Parent == id && c.Status != StatusSpam {
-			replies++
-		}
-	}
+	replies := m.approvedReplies(id)
 	c := old
 	ch, err := fn(&c, replies)
 	if err != nil {
 		return Comment{}, err
 	}
-	if c.ID != old.ID || c.Post != old.Post || c.Parent != old.Parent || c.Depth != old.Depth || !c.Created.Equal(old.Created) {
+	if c.ID != old.ID || c.Post != old.Post || c.Parent != old.Parent || c.Depth != old.Depth || c.Thread != old.Thread || !c.Created.Equal(old.Created) {
 		return Comment{}, fmt.Errorf("modify changed comment %d's identity", id)
 	}
 	if ch.Delete {
@@ -271,10 +345,32 @@ func (m *memStore) Actions(ctx context.Context, offset, limit int) ([]Action, in
 	return window(all, offset, limit), len(all), nil
 }
 
-// put stores c as it is, for setting up a test.
+// put stores c as it is, for setting up a test, with its Thread worked out
+// from its parent when it has none.
 func (m *memStore) put(c Comment) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.byID[c.ID] = c
 	m.next = max(m.next, c.ID)
+	m.fillThread(c.ID)
+}
+
+// fillThread sets the Thread of comment id, and of its ancestors, when it
+// has none.
+func (m *memStore) fillThread(id uint64) uint64 {
+	c, ok := m.byID[id]
+	if !ok {
+		return 0
+	}
+	if c.Thread == 0 {
+		c.Thread = c.ID
+		m.byID[id] = c // ends a loop of parents here
+		if p, ok := m.byID[c.Parent]; ok && c.Parent != 0 && c.Parent != c.ID {
+			if t := m.fillThread(p.ID); t != 0 {
+				c.Thread = t
+			}
+		}
+		m.byID[id] = c
+	}
+	return c.Thread
 }

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/BurntSushi/toml"
 	"github.com/google/go-cmp/cmp"
-
-	"milepost/internal/content"
+	"go.yaml.in/yaml/v3"
 )
 
 func TestSplitWords(t *testing.T) {
@@ -36,6 +36,11 @@ func TestSplitWords(t *testing.T) {
 		got := splitWords(in)
 		if len(got) == 0 {
 			got = nil
+		}
+		// The words come in their match form; this test is about where
+		// one word ends and the next begins.
+		for i, w := range want {
+			want[i] = matchForm(w)
 		}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("splitWords(%q) (-want +got):\n%s", in, diff)
@@ -84,58 +89,73 @@ func TestCountLinks(t *testing.T) {
 	}
 }
 
-func TestPolicyValidate(t *testing.T) {
-	if err := DefaultPolicy().Validate(); err != nil {
-		t.Errorf("DefaultPolicy: %v", err)
+func TestSettingsValidate(t *testing.T) {
+	def := DefaultSettings()
+	if err := def.Validate(); err != nil {
+		t.Errorf("DefaultSettings: %v", err)
 	}
-	if err := (Policy{}).Validate(); err != nil {
-		t.Errorf("zero Policy: %v", err)
+	if def.Moderation != ModerationFirstTime || !def.Enabled || def.LinkLimit != 2 || def.EditMinutes != 15 || def.DuplicateMinutes != 10 {
+		t.Errorf("DefaultSettings = %+v", def)
 	}
-	for _, p := range []Policy{
-		{Moderation: "sometimes"},
-		{LinkLimit: -1},
-		{CloseAfter: -time.Hour},
-		{EditWindow: -time.Minute},
-		{DuplicateWindow: -time.Minute},
-		{HoldWords: []string{"ok", "!!!"}},
-		{RejectWords: []string{""}},
+	tidy := Settings{Moderation: " Open ", HoldWords: []string{" casino "}, RejectWords: []string{}}
+	if err := tidy.Validate(); err != nil || tidy.Moderation != ModerationOpen || tidy.HoldWords[0] != "casino" || tidy.RejectWords != nil {
+		t.Errorf("Validate tidied to %+v, %v", tidy, err)
+	}
+	for _, tc := range []struct {
+		s    Settings
+		want string
+	}{
+		{Settings{Moderation: "sometimes"}, "comments.moderation"},
+		{Settings{LinkLimit: -1}, "comments.link_limit is -1"},
+		{Settings{LinkLimit: 1001}, "comments.link_limit is 1001"},
+		{Settings{CloseAfterDays: -1}, "comments.close_after_days"},
+		{Settings{EditMinutes: -1}, "comments.edit_minutes"},
+		{Settings{DuplicateMinutes: 1 << 30}, "comments.duplicate_minutes"},
+		{Settings{HoldWords: []string{"ok", "!!!"}}, "comments.hold_words entry 2"},
+		{Settings{RejectWords: []string{""}}, "comments.reject_words entry 1"},
+		{Settings{RejectWords: []string{"\u200b"}}, "comments.reject_words entry 1"},
 	} {
-		if err := p.Validate(); err == nil {
-			t.Errorf("Validate(%+v) = nil", p)
+		if err := tc.s.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Validate(%+v) = %v, want an error naming %q", tc.s, err, tc.want)
 		}
 	}
-	// A Service with an invalid policy refuses to work rather than apply
-	// half of it.
-	s := New(newMemStore(), Options{Policy: func() Policy { return Policy{LinkLimit: -1} }})
+	// A Service with invalid settings refuses to work rather than apply
+	// half of them.
+	s := New(newMemStore(), Options{Settings: func() Settings { return Settings{Enabled: true, LinkLimit: -1} }})
 	if _, err := s.Post(context.Background(), Input{Post: "p", Name: "Kay", Body: "hi"}, Author{}); !errors.Is(err, errNoPolicy) {
-		t.Errorf("Post with an invalid policy = %v", err)
+		t.Errorf("Post with invalid settings = %v", err)
 	}
 }
 
-// policyOf is the conversion Policy's doc comment gives the app.
-func policyOf(s content.CommentSettings) Policy {
-	return Policy{
-		Closed:          !s.Enabled,
-		Moderation:      Moderation(s.Moderation),
-		LinkLimit:       s.LinkLimit,
-		HoldWords:       s.HoldWords,
-		RejectWords:     s.RejectWords,
-		CloseAfter:      time.Duration(s.CloseAfterDays) * 24 * time.Hour,
-		EditWindow:      time.Duration(s.EditMinutes) * time.Minute,
-		DuplicateWindow: time.Duration(s.DuplicateMinutes) * time.Minute,
+// TestSettingsReadFromYAMLAndTOML reads the comments: block as site.yaml (or a
+// TOML site file) spells it, over the defaults, as content does.
+func TestSettingsReadFromYAMLAndTOML(t *testing.T) {
+	want := Settings{Enabled: false, Moderation: ModerationAll, LinkLimit: 0, HoldWords: []string{"casino"},
+		RejectWords: []string{"idiot"}, CloseAfterDays: 30, EditMinutes: 5, DuplicateMinutes: 15}
+	y := DefaultSettings()
+	err := yaml.Unmarshal([]byte("enabled: false\nmoderation: all\nlink_limit: 0\nhold_words: [casino]\n"+
+		"reject_words: [idiot]\nclose_after_days: 30\nedit_minutes: 5\nduplicate_minutes: 15\n"), &y)
+	if err != nil {
+		t.Fatal(err)
 	}
-}
-
-// TestSiteSettingsDefaultsArePolicyDefaults keeps site.yaml's defaults and
-// DefaultPolicy the same, and the moderation names too.
-func TestSiteSettingsDefaultsArePolicyDefaults(t *testing.T) {
-	if diff := cmp.Diff(DefaultPolicy(), policyOf(content.DefaultCommentSettings())); diff != "" {
-		t.Errorf("content defaults differ from DefaultPolicy (-policy +content):\n%s", diff)
+	if diff := cmp.Diff(want, y); diff != "" {
+		t.Errorf("from YAML (-want +got):\n%s", diff)
 	}
-	for _, m := range []string{content.ModerationOpen, content.ModerationFirstTime, content.ModerationAll} {
-		if err := (Policy{Moderation: Moderation(m)}).Validate(); err != nil {
-			t.Errorf("content's moderation %q: %v", m, err)
-		}
+	tm := DefaultSettings()
+	_, err = toml.Decode("enabled = false\nmoderation = \"all\"\nlink_limit = 0\nhold_words = [\"casino\"]\n"+
+		"reject_words = [\"idiot\"]\nclose_after_days = 30\nedit_minutes = 5\nduplicate_minutes = 15\n", &tm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, tm); diff != "" {
+		t.Errorf("from TOML (-want +got):\n%s", diff)
+	}
+	partial := DefaultSettings()
+	if err := yaml.Unmarshal([]byte("moderation: open\n"), &partial); err != nil {
+		t.Fatal(err)
+	}
+	if partial.LinkLimit != 2 || !partial.Enabled || partial.Moderation != ModerationOpen {
+		t.Errorf("absent keys lost their defaults: %+v", partial)
 	}
 }
 
@@ -258,10 +278,10 @@ func TestLongestBan(t *testing.T) {
 
 func TestHoldReasonsOverModeration(t *testing.T) {
 	st := newMemStore()
-	p := DefaultPolicy()
+	p := DefaultSettings()
 	p.Moderation = ModerationAll
 	p.HoldWords = []string{"casino"}
-	s := New(st, Options{Now: func() time.Time { return now }, Policy: func() Policy { return p }})
+	s := New(st, Options{Now: func() time.Time { return now }, Settings: func() Settings { return p }})
 	c, err := s.Post(context.Background(), Input{Post: "p", Name: "Kay", Body: "casino"}, Author{IP: "192.0.2.1"})
 	if err != nil || c.Status != StatusPending || c.HoldReason != "contains “casino”" {
 		t.Errorf("Post = %+v, %v; want held for the word, not the mode", c, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -14,10 +15,10 @@ import (
 // what readers see, and carries out moderators' actions with an audit entry
 // for each.
 type Service struct {
-	store  Store
-	now    func() time.Time
-	policy func() Policy
-	post   func(slug string) (PostInfo, bool)
+	store    Store
+	now      func() time.Time
+	settings func() Settings
+	post     func(slug string) (PostInfo, bool)
 }
 
 // PostInfo is what the Service needs to know about a post.
@@ -45,10 +46,10 @@ type Options struct {
 	// Now gives the time stamped on new comments and actions; tests pass
 	// a fixed clock. Nil means time.Now.
 	Now func() time.Time
-	// Policy returns the moderation policy in force. It is called for
+	// Settings returns the comment settings in force. It is called for
 	// every request, so a reloaded site.yaml takes effect at once. Nil
-	// means DefaultPolicy.
-	Policy func() Policy
+	// means DefaultSettings.
+	Settings func() Settings
 	// Posts returns what the Service needs to know about the post with the
 	// slug, and false for a slug that is not a post readers can see
 	// (comments on it are refused with ErrNoPost). Nil treats every slug
@@ -58,23 +59,17 @@ type Options struct {
 
 // New returns a Service over store.
 func New(store Store, opts Options) *Service {
-	s := &Service{store: store, now: opts.Now, policy: opts.Policy, post: opts.Posts}
+	s := &Service{store: store, now: opts.Now, settings: opts.Settings, post: opts.Posts}
 	if s.now == nil {
 		s.now = time.Now
 	}
-	if s.policy == nil {
-		s.policy = DefaultPolicy
+	if s.settings == nil {
+		s.settings = DefaultSettings
 	}
 	if s.post == nil {
 		s.post = func(string) (PostInfo, bool) { return PostInfo{}, true }
 	}
 	return s
-}
-
-// NewService returns a Service over store with the default policy and no
-// knowledge of posts' dates: New(store, Options{Now: now}).
-func NewService(store Store, now func() time.Time) *Service {
-	return New(store, Options{Now: now})
 }
 
 // Sentences for a reply the store cannot place.
@@ -84,12 +79,13 @@ var (
 		" replies deep. Please reply to an earlier comment in it, or to the post."
 )
 
-// currentPolicy returns the policy in force, refusing an invalid one
-// rather than applying half of it.
-func (s *Service) currentPolicy() (Policy, error) {
-	p := s.policy()
+// currentSettings returns the settings in force, refusing invalid ones
+// rather than applying half of them.
+func (s *Service) currentSettings() (Settings, error) {
+	p := s.settings()
+	p.HoldWords, p.RejectWords = slices.Clone(p.HoldWords), slices.Clone(p.RejectWords)
 	if err := p.Validate(); err != nil {
-		return Policy{}, fmt.Errorf("%w: %w", errNoPolicy, err)
+		return Settings{}, fmt.Errorf("%w: %w", errNoPolicy, err)
 	}
 	return p, nil
 }
@@ -109,14 +105,50 @@ func (s *Service) now0() time.Time { return s.now().Round(0) }
 // (errors.As; errors.Is(err, ErrBanned)), ErrClosed, ErrNoPost and
 // ErrDuplicate (errors.Is). Any other error is the server's.
 func (s *Service) Post(ctx context.Context, in Input, who Author) (Comment, error) {
-	p, err := s.currentPolicy()
+	p, err := s.currentSettings()
 	if err != nil {
 		return Comment{}, err
 	}
 	if err := checkCommenterID(who.CommenterID); err != nil {
 		return Comment{}, err
 	}
+	c, err := validateNew(in, p)
+	if err != nil {
+		return c, err
+	}
+	info, ok := s.post(c.Post)
+	if !ok {
+		return c, ErrNoPost
+	}
+	if !p.Enabled || info.CommentsOff {
+		return c, ErrClosed
+	}
+	if err := s.placeReply(ctx, &c); err != nil {
+		return c, err
+	}
+	now := s.now0()
+	c.Created = now
+	c.IP = strings.TrimSpace(who.IP)
+	c.CommenterID = who.CommenterID
+	d := decision{settings: p, post: info, now: now, hold: p.holdReason(c)}
+	if err := s.store.Submit(ctx, &c, now.Add(-p.duplicateWindow()), d.decide); err != nil {
+		if d.refusal != nil && errors.Is(err, d.refusal) {
+			return c, d.refusal
+		}
+		if errors.Is(err, ErrParent) {
+			// The parent was deleted between the check and the write.
+			return c, FieldErrors{"parent": msgParentGone}
+		}
+		return c, fmt.Errorf("storing comment on %s: %w", c.Post, err)
+	}
+	return c, nil
+}
+
+// validateNew checks a reader's input and the reject words and renders the
+// body. On FieldErrors the comment keeps every value that passed.
+func validateNew(in Input, p Settings) (Comment, error) {
 	c, errs := Validate(in)
+	c.HTML = Render(c.Body)
 	for field, msg := range p.rejected(c) {
 		if errs == nil {
 			errs = FieldErrors{}
@@ -128,80 +160,73 @@ func (s *Service) Post(ctx context.Context, in Input, who Author) (Comment, erro
 	if errs != nil {
 		return c, errs
 	}
-	info, ok := s.post(c.Post)
-	if !ok {
-		return c, ErrNoPost
-	}
-	if p.Closed || info.CommentsOff {
-		return c, ErrClosed
-	}
-	if c.Parent != 0 {
-		parent, err := s.store.Get(ctx, c.Parent)
-		switch {
-		case errors.Is(err, ErrNotFound):
-			return c, FieldErrors{"parent": msgParentGone}
-		case err != nil:
-			return c, fmt.Errorf("looking up parent comment %d: %w", c.Parent, err)
-		}
-		// A hidden comment cannot be seen, so it cannot be replied to;
-		// saying so would tell a reader what moderation has hidden.
-		if parent.Post != c.Post || parent.Status != StatusApproved {
-			return c, FieldErrors{"parent": msgParentGone}
-		}
-		c.Depth = parent.Depth + 1
-		if c.Depth >= MaxDepth {
-			return c, FieldErrors{"parent": msgTooDeep}
-		}
-	}
-	now := s.now0()
-	c.HTML = Render(c.Body)
-	c.Created = now
-	c.IP = strings.TrimSpace(who.IP)
-	c.CommenterID = who.CommenterID
-	hold := p.holdReason(c)
+	return c, nil
+}
 
-	// decide runs inside the store's write transaction, so a ban, a
-	// closure or a duplicate that lands at the same moment is still seen.
-	var refusal error
-	decide := func(sc *Comment, f Facts) error {
-		if b := longestBan(f.Bans, now); b != nil {
-			refusal = &BanError{Reason: b.Reason, Until: b.Until}
-			return refusal
-		}
-		closed := p.closedByAge(info.Date, now)
-		if f.Closure != nil {
-			closed = f.Closure.Closed
-		}
-		if closed {
-			refusal = ErrClosed
-			return refusal
-		}
-		if p.DuplicateWindow > 0 && !f.LastSame.IsZero() && now.Sub(f.LastSame) < p.DuplicateWindow {
-			refusal = ErrDuplicate
-			return refusal
-		}
-		sc.Status, sc.HoldReason = StatusApproved, ""
-		switch {
-		case hold != "":
-			sc.Status, sc.HoldReason = StatusPending, hold
-		case p.moderation() == ModerationAll:
-			sc.Status, sc.HoldReason = StatusPending, reasonAll
-		case p.moderation() == ModerationFirstTime && !f.Known:
-			sc.Status, sc.HoldReason = StatusPending, reasonFirstTime
-		}
+// placeReply checks that a reply answers a comment readers can see on the
+// same post, and sets its depth; FieldErrors on "parent" when not.
+func (s *Service) placeReply(ctx context.Context, c *Comment) error {
+	if c.Parent == 0 {
 		return nil
 	}
-	if err := s.store.Submit(ctx, &c, now.Add(-p.DuplicateWindow), decide); err != nil {
-		if refusal != nil && errors.Is(err, refusal) {
-			return c, refusal
-		}
-		if errors.Is(err, ErrParent) {
-			// The parent was deleted between the check and the write.
-			return c, FieldErrors{"parent": msgParentGone}
-		}
-		return c, fmt.Errorf("storing comment on %s: %w", c.Post, err)
+	parent, err := s.store.Get(ctx, c.Parent)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return FieldErrors{"parent": msgParentGone}
+	case err != nil:
+		return fmt.Errorf("looking up parent comment %d: %w", c.Parent, err)
 	}
-	return c, nil
+	// A hidden comment cannot be seen, so it cannot be replied to; saying
+	// so would tell a reader what moderation has hidden.
+	if parent.Post != c.Post || parent.Status != StatusApproved {
+		return FieldErrors{"parent": msgParentGone}
+	}
+	c.Depth = parent.Depth + 1
+	if c.Depth >= MaxDepth {
+		return FieldErrors{"parent": msgTooDeep}
+	}
+	return nil
+}
+
+// decision decides a new comment's fate inside the store's write
+// transaction, so that a ban, a closure or a duplicate that lands at the
+// same moment is still seen. refusal is what it refused with, if it did.
+type decision struct {
+	settings Settings
+	post     PostInfo
+	now      time.Time
+	hold     string // why the comment's content holds it, or ""
+	refusal  error
+}
+
+func (d *decision) decide(c *Comment, f Facts) error {
+	p, now := d.settings, d.now
+	if b := longestBan(f.Bans, now); b != nil {
+		d.refusal = &BanError{Reason: b.Reason, Until: b.Until}
+		return d.refusal
+	}
+	closed := p.closedByAge(d.post.Date, now)
+	if f.Closure != nil {
+		closed = f.Closure.Closed
+	}
+	if closed {
+		d.refusal = ErrClosed
+		return d.refusal
+	}
+	if p.DuplicateMinutes > 0 && !f.LastSame.IsZero() && now.Sub(f.LastSame) < p.duplicateWindow() {
+		d.refusal = ErrDuplicate
+		return d.refusal
+	}
+	c.Status, c.HoldReason = StatusApproved, ""
+	switch {
+	case d.hold != "":
+		c.Status, c.HoldReason = StatusPending, d.hold
+	case p.moderation() == ModerationAll:
+		c.Status, c.HoldReason = StatusPending, reasonAll
+	case p.moderation() == ModerationFirstTime && !f.Known:
+		c.Status, c.HoldReason = StatusPending, reasonFirstTime
+	}
+	return nil
 }
 
 // longestBan returns the active ban among bs that lasts longest, or nil.
@@ -231,12 +256,12 @@ func checkCommenterID(id string) error {
 // reopened it or neither a moderator nor close_after_days has closed it.
 // An unknown post does not. The web layer uses it to show or hide the form.
 func (s *Service) AcceptsComments(ctx context.Context, slug string) (bool, error) {
-	p, err := s.currentPolicy()
+	p, err := s.currentSettings()
 	if err != nil {
 		return false, err
 	}
 	info, ok := s.post(slug)
-	if !ok || p.Closed || info.CommentsOff {
+	if !ok || !p.Enabled || info.CommentsOff {
 		return false, nil
 	}
 	cl, found, err := s.store.Closure(ctx, slug)
@@ -249,82 +274,23 @@ func (s *Service) AcceptsComments(ctx context.Context, slug string) (bool, error
 	return !p.closedByAge(info.Date, s.now()), nil
 }
 
-// Node is one comment in a thread with the replies shown under it.
-//
-// In a thread from ForPost the Comment has no Email, IP, CommenterID or
-// HoldReason: a thread is for public pages.
-type Node struct {
-	Comment  Comment
-	Children []*Node
-	// Own is true for the viewer's own comments (same commenter id).
-	Own bool
-	// EditUntil is, for the viewer's own comment while they may still edit
-	// or delete it, when that ends; zero otherwise.
-	EditUntil time.Time
-}
-
-// ForPost returns a post's comments as threads, oldest first: the approved
-// ones, plus the viewer's own held ones (Comment.Pending() tells them apart)
-// when viewer is their commenter id. Pass "" for a viewer without one.
-func (s *Service) ForPost(ctx context.Context, slug, viewer string) ([]*Node, error) {
-	p, err := s.currentPolicy()
-	if err != nil {
-		return nil, err
-	}
-	cs, err := s.store.ByPost(ctx, slug)
-	if err != nil {
-		return nil, fmt.Errorf("reading comments on %s: %w", slug, err)
-	}
-	replies := replyCounts(cs)
-	now := s.now()
-	own := func(c Comment) bool { return viewer != "" && c.CommenterID == viewer }
-	nodes := Thread(cs, func(c Comment) bool {
-		return c.Status == StatusApproved || (c.Status == StatusPending && own(c))
-	})
-	var walk func([]*Node)
-	walk = func(ns []*Node) {
-		for _, n := range ns {
-			c := &n.Comment
-			if own(*c) {
-				n.Own = true
-				if until := c.Created.Add(p.EditWindow); p.EditWindow > 0 && now.Before(until) && replies[c.ID] == 0 {
-					n.EditUntil = until
-				}
-			}
-			c.Email, c.IP, c.CommenterID, c.HoldReason = "", "", "", ""
-			walk(n.Children)
-		}
-	}
-	walk(nodes)
-	return nodes, nil
-}
-
-// replyCounts counts each comment's direct replies that are not spam.
-func replyCounts(cs []Comment) map[uint64]int {
-	out := map[uint64]int{}
-	for _, c := range cs {
-		if c.Parent != 0 && c.Status != StatusSpam {
-			out[c.Parent]++
-		}
-	}
-	return out
-}
-
 // EditOwn replaces the body of a comment by its writer: only with the
 // commenter id it was written with (else ErrNotYours), only within the
-// policy's edit window (ErrEditWindowPassed) and only while no one has
-// replied (ErrHasReplies). The new body is checked as a new comment's is
+// policy's edit window (ErrEditWindowPassed) and only while no reply to it
+// is published (ErrHasReplies; a held reply, which only its writer sees,
+// does not count). The new body is checked as a new comment's is
 // (FieldErrors on "body"); if it has too many links or a hold word, or
 // every comment is held, an approved comment is held again. A spam comment
 // is ErrNotFound to its writer.
 func (s *Service) EditOwn(ctx context.Context, id uint64, commenterID, body string) (Comment, error) {
-	p, err := s.currentPolicy()
+	p, err := s.currentSettings()
 	if err != nil {
 		return Comment{}, err
 	}
 	newBody, msg := validateBody(body)
+	newHTML := Render(newBody)
 	if msg == "" {
-		msg = p.rejected(Comment{Body: newBody})["body"]
+		msg = p.rejected(Comment{Body: newBody, HTML: newHTML})["body"]
 	}
 	if msg != "" {
 		return Comment{Body: newBody}, FieldErrors{"body": msg}
@@ -335,7 +301,7 @@ func (s *Service) EditOwn(ctx context.Context, id uint64, commenterID, body stri
 			return Change{}, err
 		}
 		before := c.Body
-		c.Body, c.HTML, c.Updated = newBody, Render(newBody), now
+		c.Body, c.HTML, c.Updated = newBody, newHTML, now
 		if hold := p.holdReason(*c); hold != "" {
 			c.Status, c.HoldReason = StatusPending, hold
 		} else if p.moderation() == ModerationAll && c.Status == StatusApproved {
@@ -351,9 +317,10 @@ func (s *Service) EditOwn(ctx context.Context, id uint64, commenterID, body stri
 }
 
 // DeleteOwn deletes a comment for its writer, on the same terms as EditOwn.
-// Replies cannot exist (they would forbid it), so none is orphaned.
+// A held reply to it may exist; it stays, shown to its writer where a
+// reply to a deleted comment goes.
 func (s *Service) DeleteOwn(ctx context.Context, id uint64, commenterID string) error {
-	p, err := s.currentPolicy()
+	p, err := s.currentSettings()
 	if err != nil {
 		return err
 	}
@@ -371,14 +338,15 @@ func (s *Service) DeleteOwn(ctx context.Context, id uint64, commenterID string) 
 	return nil
 }
 
-// mayChangeOwn is the rule for a writer's own edit or delete.
-func mayChangeOwn(c Comment, commenterID string, replies int, p Policy, now time.Time) error {
+// mayChangeOwn is the rule for a writer's own edit or delete; replies is
+// the number of the comment's approved direct replies.
+func mayChangeOwn(c Comment, commenterID string, replies int, p Settings, now time.Time) error {
 	switch {
 	case c.Status == StatusSpam:
 		return ErrNotFound
 	case commenterID == "" || c.CommenterID != commenterID:
 		return ErrNotYours
-	case p.EditWindow <= 0 || !now.Before(c.Created.Add(p.EditWindow)):
+	case p.EditMinutes <= 0 || !now.Before(c.Created.Add(p.editWindow())):
 		return ErrEditWindowPassed
 	case replies > 0:
 		return ErrHasReplies
@@ -617,21 +585,27 @@ func (s *Service) RecentApproved(ctx context.Context, n int) ([]PublicComment, e
 	return publicOf(cs), nil
 }
 
-// ApprovedOn returns the n newest approved comments on one post (all of
-// them when n < 1), newest first, for the post's comment feed, without
-// anything private.
+// ApprovedOn returns the n newest approved comments on one post, newest
+// first, for the post's comment feed, without anything private.
 func (s *Service) ApprovedOn(ctx context.Context, slug string, n int) ([]PublicComment, error) {
-	cs, err := s.store.ByPost(ctx, slug)
+	if n < 1 {
+		return nil, nil
+	}
+	cs, err := s.store.ApprovedOn(ctx, slug, n)
 	if err != nil {
-		return nil, fmt.Errorf("reading comments on %s: %w", slug, err)
+		return nil, fmt.Errorf("listing recent comments on %s: %w", slug, err)
 	}
-	var out []PublicComment
-	for i := len(cs) - 1; i >= 0 && (n < 1 || len(out) < n); i-- {
-		if cs[i].Status == StatusApproved {
-			out = append(out, cs[i].Public())
-		}
+	return publicOf(cs), nil
+}
+
+// Counts returns the number of approved comments of each post that has
+// any, for the lists of posts.
+func (s *Service) Counts(ctx context.Context) (map[string]int, error) {
+	counts, err := s.store.Counts(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("counting comments: %w", err)
 	}
-	return out, nil
+	return counts, nil
 }
 
 func publicOf(cs []Comment) []PublicComment {
@@ -640,4 +614,14 @@ func publicOf(cs []Comment) []PublicComment {
 		out[i] = c.Public()
 	}
 	return out
+}
+
+// Get returns one comment, complete (email and IP included): for
+// moderators' eyes only. A missing one is ErrNotFound.
+func (s *Service) Get(ctx context.Context, id uint64) (Comment, error) {
+	c, err := s.store.Get(ctx, id)
+	if err != nil {
+		return Comment{}, fmt.Errorf("reading comment %d: %w", id, err)
+	}
+	return c, nil
 }

@@ -17,11 +17,11 @@ var now = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
 // published at once unless a test says otherwise.
 func newTestService() (*Service, *memStore) {
 	st := newMemStore()
-	return New(st, Options{Now: func() time.Time { return now }, Policy: openPolicy}), st
+	return New(st, Options{Now: func() time.Time { return now }, Settings: openSettings}), st
 }
 
-func openPolicy() Policy {
-	p := DefaultPolicy()
+func openSettings() Settings {
+	p := DefaultSettings()
 	p.Moderation = ModerationOpen
 	return p
 }
@@ -39,7 +39,7 @@ func TestServicePostStoresARenderedApprovedComment(t *testing.T) {
 	s, st := newTestService()
 	c := post(t, s, Input{Post: "p", Name: " Dana ", Email: "dana@example.org", Website: "https://dana.example.org/",
 		Body: "I’ve had **great** results.\r\n\r\n<script>alert(1)</script>"})
-	want := Comment{ID: 1, Post: "p", Name: "Dana", Email: "dana@example.org", Website: "https://dana.example.org/",
+	want := Comment{ID: 1, Post: "p", Thread: 1, Name: "Dana", Email: "dana@example.org", Website: "https://dana.example.org/",
 		Body: "I’ve had **great** results.\n\n<script>alert(1)</script>", HTML: "<p>I’ve had <strong>great</strong> results.</p>\n\n",
 		Status: StatusApproved, Created: now, IP: "192.0.2.7"}
 	if diff := cmp.Diff(want, c); diff != "" {
@@ -131,7 +131,7 @@ type vanishingStore struct{ *memStore }
 func (v vanishingStore) Get(ctx context.Context, id uint64) (Comment, error) {
 	c, err := v.memStore.Get(ctx, id)
 	if err == nil {
-		v.memStore.Delete(ctx, id)
+		v.memStore.remove(id)
 	}
 	return c, err
 }
@@ -139,7 +139,7 @@ func (v vanishingStore) Get(ctx context.Context, id uint64) (Comment, error) {
 func TestServiceParentDeletedMeanwhile(t *testing.T) {
 	st := newMemStore()
 	st.put(Comment{ID: 1, Post: "p", Body: "x", Status: StatusApproved, Created: now})
-	s := New(vanishingStore{st}, Options{Now: func() time.Time { return now }, Policy: openPolicy})
+	s := New(vanishingStore{st}, Options{Now: func() time.Time { return now }, Settings: openSettings})
 	_, err := s.Post(context.Background(), Input{Post: "p", Name: "Kay", Body: "hi", Parent: "1"}, Author{})
 	var fe FieldErrors
 	if !errors.As(err, &fe) || fe["parent"] == "" {
@@ -168,46 +168,8 @@ func TestServiceStoreFailureIsNotTheReadersFault(t *testing.T) {
 	}
 }
 
-func TestServiceForPost(t *testing.T) {
-	s, st := newTestService()
-	for _, c := range []Comment{
-		{ID: 1, Post: "p", Body: "a", Status: StatusApproved, Created: now.Add(2 * time.Minute)},
-		{ID: 2, Post: "p", Body: "b", Status: StatusApproved, Created: now.Add(1 * time.Minute)},
-		{ID: 3, Post: "p", Parent: 1, Depth: 1, Body: "c", Status: StatusApproved, Created: now.Add(3 * time.Minute)},
-		{ID: 4, Post: "p", Body: "spam", Status: StatusSpam, Created: now},
-		{ID: 5, Post: "p", Parent: 4, Depth: 1, Body: "answer to spam", Status: StatusApproved, Created: now.Add(4 * time.Minute)},
-		{ID: 6, Post: "p", Body: "pending", Status: StatusPending, Created: now},
-		{ID: 7, Post: "q", Body: "elsewhere", Status: StatusApproved, Created: now},
-	} {
-		st.put(c)
-	}
-	nodes, err := s.ForPost(context.Background(), "p", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := shape(nodes); got != "2 1(3) 5" {
-		t.Errorf("ForPost = %q, want %q", got, "2 1(3) 5")
-	}
-	if nodes, err := s.ForPost(context.Background(), "none", ""); err != nil || len(nodes) != 0 {
-		t.Errorf("ForPost(none) = %v, %v", nodes, err)
-	}
-}
-
-type failingByPost struct{ *memStore }
-
-func (failingByPost) ByPost(context.Context, string) ([]Comment, error) {
-	return nil, errors.New("bucket gone")
-}
-
-func TestServiceForPostError(t *testing.T) {
-	s := NewService(failingByPost{newMemStore()}, nil)
-	if _, err := s.ForPost(context.Background(), "p", ""); err == nil || !strings.Contains(err.Error(), "reading comments on p") {
-		t.Errorf("ForPost = %v, want a wrapped error", err)
-	}
-}
-
 func TestNewServiceDefaultsToTheClock(t *testing.T) {
-	s := NewService(newMemStore(), nil)
+	s := New(newMemStore(), Options{})
 	c, err := s.Post(context.Background(), Input{Post: "p", Name: "Kay", Body: "hi"}, Author{})
 	if err != nil {
 		t.Fatal(err)

@@ -9,13 +9,14 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
-	"unicode"
 
 	// The binary is meant to run anywhere, including containers without a
 	// zoneinfo database; embedding it keeps site.yaml's timezone working there.
 	_ "time/tzdata"
 
 	"go.yaml.in/yaml/v3"
+
+	"milepost/internal/comments"
 )
 
 // configFile is the site settings file, relative to the content directory.
@@ -39,7 +40,7 @@ func loadConfig(ctx context.Context, dir string) (Config, error) {
 		Title:        "Milepost",
 		Language:     "en",
 		PostsPerPage: 10,
-		Comments:     DefaultCommentSettings(),
+		Comments:     comments.DefaultSettings(),
 	}
 	if err := yaml.Unmarshal(data, &cfg); err != nil {
 		return Config{}, fmt.Errorf("parsing %s: %w", path, err)
@@ -69,7 +70,7 @@ func (c *Config) finish() error {
 			return fmt.Errorf("base_url %q is not an absolute http or https URL", c.BaseURL)
 		}
 	}
-	if err := c.Comments.finish(); err != nil {
+	if err := c.Comments.Validate(); err != nil {
 		return err
 	}
 	loc, err := loadLocation(c.Timezone)
@@ -98,67 +99,4 @@ func loadLocation(name string) (*time.Location, error) {
 		return nil, fmt.Errorf("timezone %q is not an IANA zone name such as \"Europe/Paris\": %w", name, err)
 	}
 	return loc, nil
-}
-
-// Upper bounds of the comments: numbers, far beyond any sensible value;
-// they keep the durations the app computes from them from overflowing.
-const (
-	maxCloseAfterDays = 100 * 366
-	maxMinutes        = 366 * 24 * 60 // a year
-)
-
-// finish normalises the comments: block and checks it, naming the key at
-// fault in every error.
-func (s *CommentSettings) finish() error {
-	s.Moderation = strings.ToLower(strings.TrimSpace(s.Moderation))
-	switch s.Moderation {
-	case "":
-		s.Moderation = ModerationFirstTime
-	case ModerationOpen, ModerationFirstTime, ModerationAll:
-	default:
-		return fmt.Errorf("comments.moderation is %q; it must be open, first-time or all", s.Moderation)
-	}
-	for _, n := range []struct {
-		key        string
-		value, max int
-		unit       string
-	}{
-		{"link_limit", s.LinkLimit, 1000, "links"},
-		{"close_after_days", s.CloseAfterDays, maxCloseAfterDays, "days"},
-		{"edit_minutes", s.EditMinutes, maxMinutes, "minutes (a year)"},
-		{"duplicate_minutes", s.DuplicateMinutes, maxMinutes, "minutes (a year)"},
-	} {
-		switch {
-		case n.value < 0:
-			return fmt.Errorf("comments.%s is %d; it must be 0 or more", n.key, n.value)
-		case n.value > n.max:
-			return fmt.Errorf("comments.%s is %d; it must be at most %d %s", n.key, n.value, n.max, n.unit)
-		}
-	}
-	var err error
-	if s.HoldWords, err = wordList("hold_words", s.HoldWords); err != nil {
-		return err
-	}
-	if s.RejectWords, err = wordList("reject_words", s.RejectWords); err != nil {
-		return err
-	}
-	return nil
-}
-
-// wordList trims each entry of a hold or reject list and refuses one that
-// could never match: matching is on words, runs of letters and digits, so
-// an entry needs at least one of those.
-func wordList(key string, list []string) ([]string, error) {
-	if len(list) == 0 {
-		return nil, nil // the same whether the key was absent or []
-	}
-	out := make([]string, len(list))
-	for i, w := range list {
-		w = strings.TrimSpace(w)
-		if !strings.ContainsFunc(w, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) {
-			return nil, fmt.Errorf("comments.%s entry %d (%q) has no letters or digits, so it can never match a word", key, i+1, list[i])
-		}
-		out[i] = w
-	}
-	return out, nil
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"milepost/internal/comments"
 )
 
 func TestConfig(t *testing.T) {
@@ -22,14 +24,14 @@ func TestConfig(t *testing.T) {
 		yaml: "",
 		want: Config{
 			Title: "Milepost", Language: "en", PostsPerPage: 10,
-			Comments: DefaultCommentSettings(), Location: time.UTC,
+			Comments: comments.DefaultSettings(), Location: time.UTC,
 		},
 	}, {
 		name: "comments block without enabled keeps comments open",
 		yaml: "comments: {}\ntitle: ' '\n",
 		want: Config{
 			Title: "Milepost", Language: "en", PostsPerPage: 10,
-			Comments: DefaultCommentSettings(), Location: time.UTC,
+			Comments: comments.DefaultSettings(), Location: time.UTC,
 		},
 	}, {
 		name: "moderation settings",
@@ -44,7 +46,7 @@ func TestConfig(t *testing.T) {
 `,
 		want: Config{
 			Title: "Milepost", Language: "en", PostsPerPage: 10, Location: time.UTC,
-			Comments: CommentSettings{
+			Comments: comments.Settings{
 				Enabled: true, Moderation: "all", LinkLimit: 0,
 				HoldWords: []string{"casino", "buy now"}, RejectWords: []string{"spam-bot"},
 				CloseAfterDays: 90, EditMinutes: 0, DuplicateMinutes: 30,
@@ -55,7 +57,7 @@ func TestConfig(t *testing.T) {
 		yaml: "comments:\n  moderation: ''\n  hold_words: []\n",
 		want: Config{
 			Title: "Milepost", Language: "en", PostsPerPage: 10,
-			Comments: DefaultCommentSettings(), Location: time.UTC,
+			Comments: comments.DefaultSettings(), Location: time.UTC,
 		},
 	}, {
 		name: "every key",
@@ -78,7 +80,7 @@ social: {mastodon: "@club@example.social"}
 			BaseURL:  "https://runners.example.org", // trailing slash removed
 			Language: "fr", Timezone: "Europe/Paris", Location: mustZone(t, "Europe/Paris"),
 			PostsPerPage: 5,
-			Comments: CommentSettings{Enabled: false, Moderation: "first-time", LinkLimit: 2,
+			Comments: comments.Settings{Enabled: false, Moderation: "first-time", LinkLimit: 2,
 				EditMinutes: 15, DuplicateMinutes: 10},
 			Markdown:     MarkdownConfig{UnsafeHTML: true},
 			SeedComments: "comments.json",

@@ -11,6 +11,8 @@ import (
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
+
+	"milepost/internal/comments"
 )
 
 // The seed corpora are in testdata/fuzz/<FuzzName>/; plain `go test` runs
@@ -40,7 +42,7 @@ func FuzzFrontMatter(f *testing.F) {
 		f.Fatal(err)
 	}
 	cfg := Config{Title: "Fuzz", Language: "en", PostsPerPage: 10, Timezone: loc.String(), Location: loc,
-		Comments: CommentSettings{Enabled: true}}
+		Comments: comments.Settings{Enabled: true}}
 	l := &loader{cfg: cfg, md: newMarkdown(cfg.Markdown)}
 	authors := map[string]*Author{"kay": {ID: "kay", Name: "Kay"}}
 	throughLoad := !fuzzing()

@@ -43,7 +43,9 @@ func BuildComments(ch Channel, items []CommentItem) ([]byte, error) {
 		if name == "" {
 			name = "An anonymous reader"
 		}
-		link := base + "/posts/" + c.PostSlug + "/#comment-" + strconv.FormatUint(c.ID, 10)
+		// The comment's lasting address: it redirects to the page of the
+		// post's comments that shows it.
+		link := base + "/posts/" + c.PostSlug + "/comments/" + strconv.FormatUint(c.ID, 10)
 		d.feed.Items = append(d.feed.Items, &feeds.Item{
 			// Plain text: readers render titles as HTML, and the name is
 			// whatever a stranger typed.

@@ -35,7 +35,7 @@ func TestCommentFeedParsesBackWithoutPrivateData(t *testing.T) {
 	}
 	first := f.Items[0]
 	if first.Title != "Dana on “Massage during training”" ||
-		first.Link != "https://runners.example.org/posts/massage-during-training/#comment-30" ||
+		first.Link != "https://runners.example.org/posts/massage-during-training/comments/30" ||
 		first.GUID != "tag:runners.example.org,2011-10-05:comment:30" ||
 		!strings.Contains(first.Description, "I’ve gotten a few massages &amp; more.") {
 		t.Errorf("first item = %q %q %q %q", first.Title, first.Link, first.GUID, first.Description)

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -77,7 +78,7 @@ func (s *Server) paginate(r *http.Request, posts content.Listing, per int, root 
 
 // listItems pairs posts with their approved comment counts.
 func (s *Server) listItems(r *http.Request, posts content.Listing) ([]listItem, error) {
-	counts, err := s.opts.Store.Counts(r.Context())
+	counts, err := s.comments.Counts(r.Context())
 	if err != nil {
 		return nil, err
 	}
@@ -171,6 +172,9 @@ type postPage struct {
 	Open     bool
 	MaxDepth int
 	Now      time.Time
+	// Pager links the pages of the comments when there is more than one:
+	// comments.ThreadsPerPage threads a page, oldest first.
+	Pager pager
 	// Posted is the comment the reader has just posted, when it is theirs,
 	// so the page can thank them (and say when it awaits moderation).
 	Posted *comments.Node
@@ -204,11 +208,88 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request) {
 	s.renderPost(w, r, http.StatusOK, v, p, form)
 }
 
+// commentPage is the page of comments a post page shows: the one its
+// ?comments=N asks for; else the one with the comment being replied to
+// (?reply=ID, or a reply form sent back with a mistake) or just posted
+// (?posted=ID), so that the reader lands on it; else the first. It reports
+// false for a page number that is not one.
+func (s *Server) commentPage(r *http.Request, slug string, form commentForm) (int, bool) {
+	if raw := r.URL.Query().Get("comments"); raw != "" {
+		n, err := strconv.Atoi(raw)
+		return n, err == nil && n >= 1 && strconv.Itoa(n) == raw
+	}
+	for _, id := range []string{form.Values.Parent, r.URL.Query().Get("posted")} {
+		if id == "" {
+			continue
+		}
+		if n, err := s.comments.PageOf(r.Context(), slug, parseID(id), s.commenterID(r)); err == nil {
+			return n, true
+		}
+	}
+	return 1, true
+}
+
+// commentPageURL is the address of page n of a post's comments, with a
+// fragment when given ("comment-12").
+func commentPageURL(slug string, n int, fragment string) string {
+	u := "/posts/" + slug + "/"
+	if n > 1 {
+		u += "?comments=" + strconv.Itoa(n)
+	}
+	if fragment != "" {
+		u += "#" + fragment
+	}
+	return u
+}
+
+// commentPager links a page of comments to its neighbours.
+func commentPager(slug string, t comments.ThreadPage) pager {
+	pg := pager{Page: t.Page, Pages: t.Pages}
+	if t.Page > 1 {
+		pg.Prev = commentPageURL(slug, t.Page-1, "comments")
+	}
+	if t.Page < t.Pages {
+		pg.Next = commentPageURL(slug, t.Page+1, "comments")
+	}
+	return pg
+}
+
+// commentLink answers /posts/{slug}/comments/{id}, the lasting address of a
+// comment that feeds and the admin pages link to: it redirects to the page
+// of comments that shows it, at #comment-ID, or to the post's comments when
+// the reader cannot see it (deleted, or held and not theirs).
+func (s *Server) commentLink(w http.ResponseWriter, r *http.Request) {
+	p := s.view().Post(r.PathValue("slug"))
+	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
+	if p == nil || err != nil {
+		s.notFound(w, r)
+		return
+	}
+	n, err := s.comments.PageOf(r.Context(), p.Slug, id, s.commenterID(r))
+	switch {
+	case errors.Is(err, comments.ErrNotFound):
+		http.Redirect(w, r, commentPageURL(p.Slug, 1, "comments"), http.StatusFound)
+	case err != nil:
+		s.serverError(w, r, "finding a comment's page", err)
+	default:
+		http.Redirect(w, r, commentPageURL(p.Slug, n, "comment-"+strconv.FormatUint(id, 10)), http.StatusFound)
+	}
+}
+
 // renderPost renders a post page with its thread and the comment form in the
 // given state; the comment handler uses it to show a reader their mistakes.
 func (s *Server) renderPost(w http.ResponseWriter, r *http.Request, status int, v content.View, p *content.Post, form commentForm) {
-	thread, err := s.comments.ForPost(r.Context(), p.Slug, s.commenterID(r))
-	if err != nil {
+	page, ok := s.commentPage(r, p.Slug, form)
+	if !ok {
+		s.notFound(w, r)
+		return
+	}
+	thread, err := s.comments.ForPost(r.Context(), p.Slug, s.commenterID(r), page)
+	switch {
+	case errors.Is(err, comments.ErrNoPage):
+		s.notFound(w, r)
+		return
+	case err != nil:
 		s.serverError(w, r, "reading comments", err)
 		return
 	}
@@ -218,7 +299,7 @@ func (s *Server) renderPost(w http.ResponseWriter, r *http.Request, status int, 
 		return
 	}
 	if form.Values.Parent != "" && form.ReplyTo == nil {
-		if n := findNode(thread, parseID(form.Values.Parent)); n != nil {
+		if n := findNode(thread.Threads, parseID(form.Values.Parent)); n != nil {
 			form.ReplyTo = &n.Comment
 		}
 		if form.ReplyTo == nil && form.Errors == nil {
@@ -235,13 +316,14 @@ func (s *Server) renderPost(w http.ResponseWriter, r *http.Request, status int, 
 	s.render(w, r, status, "post", pageData{
 		Title:       p.Title,
 		Description: feed.PlainText(p.Summary),
-		Canonical:   "/posts/" + p.Slug + "/",
+		Canonical:   commentPageURL(p.Slug, thread.Page, ""),
 		Feeds: append(feedLinks(cfg, "/", ""), feedLink{Title: "Comments on “" + p.Title + "” (RSS)",
 			Type: feed.RSS.MediaType(), URL: cfg.BaseURL + "/posts/" + p.Slug + "/" + feed.CommentFileName}),
 		Post: &postPage{
-			Post: p, Thread: thread, Count: countNodes(thread), Form: form,
+			Post: p, Thread: thread.Threads, Count: thread.Comments, Form: form,
 			Open: open, MaxDepth: comments.MaxDepth, Now: s.now(),
-			Posted: ownNode(thread, parseID(r.URL.Query().Get("posted"))),
+			Pager:  commentPager(p.Slug, thread),
+			Posted: ownNode(thread.Threads, parseID(r.URL.Query().Get("posted"))),
 		},
 	}, v.Site)
 }
@@ -277,16 +359,3 @@ func (s *Server) tagIndex(w http.ResponseWriter, r *http.Request) {
 	}, v.Site)
 }
 
-// countNodes counts the published comments in a thread: a reader's own held
-// comment is shown to them but not counted, so every reader sees the count
-// the home page shows.
-func countNodes(nodes []*comments.Node) int {
-	n := 0
-	for _, c := range nodes {
-		if !c.Comment.Pending() {
-			n++
-		}
-		n += countNodes(c.Children)
-	}
-	return n
-}

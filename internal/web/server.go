@@ -24,9 +24,9 @@ type SiteSource interface {
 // Options configure a Server.
 type Options struct {
 	Content SiteSource
-	// Store keeps the comments; the Server applies the site's comment
-	// policy to it, read from the current site.yaml on every request.
-	Store comments.Store
+	// Comments is the comment service, which applies the site's comment
+	// settings; the Server reaches the comments only through it.
+	Comments *comments.Service
 	// Theme is the theme file system: templates/*.html and static/*.
 	Theme fs.FS
 	Log   *slog.Logger
@@ -72,30 +72,19 @@ const MaxCommentBytes = 64 << 10
 
 // New checks the options, parses the theme's templates and builds the routes.
 func New(opts Options) (*Server, error) {
-	if opts.Content == nil || opts.Store == nil || opts.Theme == nil {
-		return nil, errors.New("web: Content, Store and Theme are required")
+	if opts.Content == nil || opts.Comments == nil || opts.Theme == nil {
+		return nil, errors.New("web: Content, Comments and Theme are required")
 	}
 	if len(opts.Secret) < 16 {
 		return nil, errors.New("web: a Secret of at least 16 bytes is required")
 	}
-	s := &Server{opts: opts, log: opts.Log, now: opts.Now, signer: signer{opts.Secret}}
+	s := &Server{opts: opts, log: opts.Log, now: opts.Now, signer: signer{opts.Secret}, comments: opts.Comments}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
 	if s.now == nil {
 		s.now = time.Now
 	}
-	s.comments = comments.New(opts.Store, comments.Options{
-		Now:    s.now,
-		Policy: func() comments.Policy { return policyOf(s.opts.Content.Current().Config.Comments) },
-		Posts: func(slug string) (comments.PostInfo, bool) {
-			p := s.view().Post(slug)
-			if p == nil {
-				return comments.PostInfo{}, false
-			}
-			return comments.PostInfo{Date: p.Date, CommentsOff: !p.CommentsOpen}, true
-		},
-	})
 	rate := opts.CommentRate
 	if rate <= 0 {
 		rate = 5
@@ -122,6 +111,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /page/{n}/{$}", s.home)
 	m.HandleFunc("GET /posts/{slug}/{$}", s.post)
 	m.HandleFunc("POST /posts/{slug}/comments", s.postComment)
+	m.HandleFunc("GET /posts/{slug}/comments/{id}", s.commentLink)
 	m.HandleFunc("GET /posts/{slug}/comments/{id}/edit", s.editOwnForm)
 	m.HandleFunc("POST /posts/{slug}/comments/{id}/edit", s.editOwn)
 	m.HandleFunc("POST /posts/{slug}/comments/{id}/delete", s.deleteOwn)
@@ -224,16 +214,3 @@ func (s *Server) config(site *content.Site) content.Config {
 	return c
 }
 
-// policyOf turns site.yaml's comments: block into the moderation policy.
-func policyOf(c content.CommentSettings) comments.Policy {
-	return comments.Policy{
-		Closed:          !c.Enabled,
-		Moderation:      comments.Moderation(c.Moderation),
-		LinkLimit:       c.LinkLimit,
-		HoldWords:       c.HoldWords,
-		RejectWords:     c.RejectWords,
-		CloseAfter:      time.Duration(c.CloseAfterDays) * 24 * time.Hour,
-		EditWindow:      time.Duration(c.EditMinutes) * time.Minute,
-		DuplicateWindow: time.Duration(c.DuplicateMinutes) * time.Minute,
-	}
-}
