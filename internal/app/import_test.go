@@ -3,9 +3,12 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -208,7 +211,7 @@ func TestImportWXR(t *testing.T) {
 		t.Errorf("refused: %+v", r)
 	}
 	for _, want := range []string{"WordPress WXR", "read:             5 comments", "imported:         3", "unplaced:         1",
-		"wxr:15: no post matches", "wxr:14 on massage-during-training: its text is", "wxr:13 on massage-during-training: its website"} {
+		"wxr:15: no post matches", "wxr:14 on massage-during-training: the text is", "wxr:13 on massage-during-training: the website is not a valid http or https address: left out"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
 		}
@@ -436,7 +439,7 @@ func TestImportRules(t *testing.T) {
 	if rep.Read != 14 || rep.Imported != 7 || len(rep.Refused) != 1 || len(rep.Unplaced) != 6 {
 		t.Fatalf("report: %+v", rep)
 	}
-	if r := rep.Refused[0]; r.Source != "wxr:1" || !strings.Contains(r.Note, "name is 101 characters") {
+	if r := rep.Refused[0]; r.Source != "wxr:1" || !strings.Contains(r.Note, "the name is 101 characters long") {
 		t.Errorf("refused: %+v", r)
 	}
 	if u := rep.Unplaced[0]; u.Source != "wxr:2" || !strings.Contains(u.Note, "empty") {
@@ -648,4 +651,105 @@ func TestImportModerationFromStdin(t *testing.T) {
 		t.Errorf("WXR from stdin: %v, %+v", err, rep)
 	}
 	byPost(t, db)
+}
+
+// A file larger than an import may be is refused before it is read: it is
+// sparse here, so 259 MiB cost no disk, and reading it would cost memory.
+func TestImportRefusesAnOversizedFileBeforeReadingIt(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "huge.json")
+	f, err := os.Create(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(`{"version": 2, "comments": [`); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(259 << 20); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	db := filepath.Join(t.TempDir(), "milepost.db")
+
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err = app.Import(context.Background(), app.ImportConfig{DBPath: db, ContentDir: sampleContent, File: file, Stdout: io.Discard})
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, importer.ErrTooLarge) || !strings.Contains(err.Error(), "259 MiB") || !strings.Contains(err.Error(), "256 MiB") {
+		t.Fatalf("Import = %v; want ErrTooLarge giving the file's size and the limit", err)
+	}
+	if allocated := after.TotalAlloc - before.TotalAlloc; allocated > 32<<20 {
+		t.Errorf("refusing the file allocated %d MiB", allocated>>20)
+	}
+	if _, err := os.Stat(db); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a refused import made the database: %v", err)
+	}
+}
+
+// Every field of an imported comment is checked by the rules comments
+// keeps: an "IP address" that is not one is left out, as an invalid email
+// or website is, and the comment kept; a name or date that cannot be
+// refuses the comment.
+func TestImportChecksEveryField(t *testing.T) {
+	comment := func(id int, name, ip, date, text string) string {
+		return fmt.Sprintf(`<wp:comment><wp:comment_id>%d</wp:comment_id><wp:comment_author><![CDATA[%s]]></wp:comment_author>
+<wp:comment_author_IP>%s</wp:comment_author_IP><wp:comment_date_gmt>%s</wp:comment_date_gmt>
+<wp:comment_content><![CDATA[%s]]></wp:comment_content><wp:comment_approved>1</wp:comment_approved></wp:comment>
+`, id, name, ip, date, text)
+	}
+	wxr := `<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:wp="http://wordpress.org/export/1.2/"><channel><item>
+<wp:post_name>` + post + `</wp:post_name>
+` + comment(1, "Ana", strings.Repeat("1", 100<<10), "2011-10-06 16:00:00", "Kept, without the address") +
+		comment(2, "Bo", "2001:db8::1", "2011-10-06 16:01:00", "Kept, IP and all") +
+		comment(3, strings.Repeat("C", comments.MaxNameChars+1), "", "2011-10-06 16:02:00", "Refused: a long name") +
+		comment(4, "Di", "", "0001-01-01 00:00:01", "Refused: written in year 1") +
+		comment(5, "Ed", "", "2099-01-01 00:00:00", "Refused: from the future") +
+		`</item></channel></rss>`
+	db := filepath.Join(t.TempDir(), "milepost.db")
+	rep, out := runImport(t, db, writeFile(t, "wordpress.xml", wxr), false)
+	if rep.Imported != 2 || len(rep.Refused) != 3 {
+		t.Fatalf("imported %d, refused %d; want 2 and 3\n%s", rep.Imported, len(rep.Refused), out)
+	}
+	if len(out) > 10000 {
+		t.Errorf("the report is %d bytes long: the huge address is in it", len(out))
+	}
+	for _, want := range []string{"wxr:1 on " + post + `: "111`, "is not an IP address: left out",
+		"wxr:3 on " + post + ": the name is 101 characters long",
+		"wxr:4 on " + post + ": created 0001-01-01T00:00:01Z is not a time",
+		"wxr:5 on " + post + ": created 2099-01-01T00:00:00Z is not a time"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+	ips := map[string]string{}
+	for _, c := range byPost(t, db) {
+		ips[c.Body] = c.IP
+	}
+	if ip, ok := ips["Kept, without the address"]; !ok || ip != "" {
+		t.Errorf("the comment with the huge address: stored %v, IP %.20q", ok, ip)
+	}
+	if ips["Kept, IP and all"] != "2001:db8::1" {
+		t.Errorf("the comment with a good address has IP %q", ips["Kept, IP and all"])
+	}
+}
+
+// Milepost's own export is the site's backup: a field outside the rules
+// (a 5 MB "IP address") means the file was damaged or forged, and the whole
+// import is refused, naming the comment, before anything is written.
+func TestImportRefusesAMilepostExportWithAFieldOutsideTheRules(t *testing.T) {
+	export := `{"version": 2, "comments": [
+	  {"id": 1, "post": "` + post + `", "name": "Ana", "body": "Fine", "created": "2011-10-04T09:00:00Z", "ip": "192.0.2.1"},
+	  {"id": 2, "post": "` + post + `", "name": "Bo", "body": "Forged", "created": "2011-10-04T09:01:00Z", "ip": "` + strings.Repeat("1", 5<<20) + `"}]}`
+	db := filepath.Join(t.TempDir(), "milepost.db")
+	_, err := app.Import(context.Background(), app.ImportConfig{DBPath: db, ContentDir: sampleContent,
+		File: writeFile(t, "export.json", export), Stdout: io.Discard})
+	if err == nil || !strings.Contains(err.Error(), "comment 2 (id 2): ip:") || !strings.Contains(err.Error(), "is not an IP address") {
+		t.Fatalf("Import = %.300v; want an error about comment 2's IP address", err)
+	}
+	if len(err.Error()) > 1000 {
+		t.Errorf("the error is %d bytes long", len(err.Error()))
+	}
+	if _, err := os.Stat(db); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a refused import made the database: %v", err)
+	}
 }

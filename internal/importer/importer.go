@@ -16,8 +16,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"time"
 	"unicode/utf8"
+
+	"milepost/internal/comments"
 )
 
 // Format is the kind of file Parse found.
@@ -47,8 +50,9 @@ const (
 	MaxContentBytes = 256 << 10
 )
 
-// ErrTooLarge is returned (wrapped) for an input over MaxInputBytes.
-var ErrTooLarge = fmt.Errorf("the input is larger than %d MiB", MaxInputBytes>>20)
+// ErrTooLarge is returned (wrapped) for an input over MaxInputBytes: a
+// file is refused before it is read, a stream once it has gone past it.
+var ErrTooLarge = fmt.Errorf("the input is larger than the %d MiB an import may have", MaxInputBytes>>20)
 
 // Item is one imported comment, whatever it came from.
 type Item struct {
@@ -81,6 +85,15 @@ type PostRef struct {
 	Title string
 }
 
+// Parsed is a parsed input.
+type Parsed struct {
+	Format Format
+	Items  []Item
+	// Export is the whole of a Milepost export, for its bans and
+	// moderation records (see LinkActions); nil for other formats.
+	Export *comments.Export
+}
+
 // Parse reads a Milepost export, a WordPress WXR file or a Disqus export,
 // telling them apart by their content, and returns its comments in file
 // order. Comments the source marks as deleted or trashed, and pingbacks and
@@ -89,18 +102,51 @@ type PostRef struct {
 // On error the Format is the one detected ("" if none was), and the error
 // says what was wrong and, for XML, on which line.
 func Parse(r io.Reader) (Format, []Item, error) {
+	p, err := ParseAll(r)
+	return p.Format, p.Items, err
+}
+
+// ParseAll is Parse that also keeps a Milepost export whole. It reads at
+// most MaxInputBytes, and fails with ErrTooLarge on a longer input.
+func ParseAll(r io.Reader) (Parsed, error) {
 	return parse(r, MaxInputBytes)
 }
 
-// parse is Parse with the size limit as a parameter, so that tests can
+// ParseFile is ParseAll for a file, which it refuses before reading when
+// it is larger than MaxInputBytes: parsing is what costs memory.
+func ParseFile(path string) (Parsed, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Parsed{}, fmt.Errorf("importing comments: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return Parsed{}, fmt.Errorf("importing comments: %w", err)
+	}
+	if err := checkSize(fi.Size(), MaxInputBytes); err != nil {
+		return Parsed{}, err
+	}
+	return ParseAll(f)
+}
+
+// checkSize refuses an input of size bytes when it is over limit.
+func checkSize(size, limit int64) error {
+	if size > limit {
+		return fmt.Errorf("importing comments: %w: it is %d MiB (split the export, or import the comments that matter)", ErrTooLarge, (size+(1<<20)-1)>>20)
+	}
+	return nil
+}
+
+// parse is ParseAll with the size limit as a parameter, so that tests can
 // exercise it without a quarter-gigabyte input.
-func parse(r io.Reader, limit int64) (Format, []Item, error) {
+func parse(r io.Reader, limit int64) (Parsed, error) {
 	br := bufio.NewReaderSize(&capReader{r: r, left: limit}, 64<<10)
 	// Look at the first non-blank byte; Peek leaves it all to be read again,
 	// so XML line numbers stay right.
 	head, err := br.Peek(br.Size())
 	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
-		return "", nil, fmt.Errorf("importing comments: %w", err)
+		return Parsed{}, fmt.Errorf("importing comments: %w", err)
 	}
 	bom := 0
 	if bytes.HasPrefix(head, []byte("\xef\xbb\xbf")) {
@@ -109,23 +155,27 @@ func parse(r io.Reader, limit int64) (Format, []Item, error) {
 	rest := bytes.TrimLeft(head[bom:], " \t\r\n")
 	if len(rest) == 0 {
 		if len(head) == br.Size() {
-			return "", nil, fmt.Errorf("importing comments: the input starts with more than %d KiB of blank space", br.Size()>>10)
+			return Parsed{}, fmt.Errorf("importing comments: the input starts with more than %d KiB of blank space", br.Size()>>10)
 		}
-		return "", nil, errors.New("importing comments: the input is empty")
+		return Parsed{}, errors.New("importing comments: the input is empty")
 	}
 	if _, err := br.Discard(bom); err != nil {
-		return "", nil, fmt.Errorf("importing comments: %w", err)
+		return Parsed{}, fmt.Errorf("importing comments: %w", err)
 	}
 	switch rest[0] {
 	case '{':
-		items, err := parseMilepost(br)
-		return FormatMilepost, items, err
+		e, items, err := parseMilepost(br)
+		if err != nil {
+			return Parsed{Format: FormatMilepost}, err
+		}
+		return Parsed{Format: FormatMilepost, Items: items, Export: &e}, nil
 	case '<':
-		return parseXML(br)
+		format, items, err := parseXML(br)
+		return Parsed{Format: format, Items: items}, err
 	case '[':
-		return "", nil, errors.New("importing comments: the input is a JSON list, not a Milepost export (which is an object: {\"version\": 1, \"comments\": [...]})")
+		return Parsed{}, errors.New("importing comments: the input is a JSON list, not a Milepost export (which is an object: {\"version\": 1, \"comments\": [...]})")
 	}
-	return "", nil, fmt.Errorf("importing comments: unrecognised format: the input starts with %s; want a Milepost export (JSON), a WordPress WXR file or a Disqus XML export",
+	return Parsed{}, fmt.Errorf("importing comments: unrecognised format: the input starts with %s; want a Milepost export (JSON), a WordPress WXR file or a Disqus XML export",
 		quoteStart(rest))
 }
 

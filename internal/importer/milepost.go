@@ -2,7 +2,6 @@ package importer
 
 import (
 	"io"
-	"strconv"
 	"strings"
 
 	"milepost/internal/comments"
@@ -10,21 +9,19 @@ import (
 
 // parseMilepost reads Milepost's own export with comments.ReadExport, which
 // checks it thoroughly, and maps its comments to items. Bodies are already
-// Markdown and are kept as written.
-func parseMilepost(r io.Reader) ([]Item, error) {
+// Markdown and are kept as written. The export is returned too, for its
+// bans and moderation records.
+func parseMilepost(r io.Reader) (comments.Export, []Item, error) {
 	e, err := comments.ReadExport(r)
 	if err != nil {
-		return nil, err
+		return comments.Export{}, nil, err
 	}
 	// A comment that was itself imported keeps the key of the system it
 	// came from, so that restoring an export and then importing the
 	// original file again adds nothing twice.
 	sources := make(map[uint64]string, len(e.Comments))
 	for _, c := range e.Comments {
-		sources[c.ID] = c.Source
-		if c.Source == "" {
-			sources[c.ID] = milepostSource(c.ID)
-		}
+		sources[c.ID] = comments.SourceOf(c)
 	}
 	items := make([]Item, 0, len(e.Comments))
 	for _, c := range e.Comments {
@@ -42,14 +39,10 @@ func parseMilepost(r io.Reader) ([]Item, error) {
 		if c.Parent != 0 {
 			it.ParentSource = sources[c.Parent]
 			if it.ParentSource == "" {
-				it.ParentSource = milepostSource(c.Parent)
+				it.ParentSource = comments.MilepostSource(c.Parent)
 			}
 		}
 		items = append(items, it)
 	}
-	return items, nil
-}
-
-func milepostSource(id uint64) string {
-	return "milepost:" + strconv.FormatUint(id, 10)
+	return e, items, nil
 }

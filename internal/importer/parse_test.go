@@ -339,7 +339,7 @@ func TestParseErrors(t *testing.T) {
 		{"Milepost bad date", `{"version": 1, "comments": [{"id": 1, "post": "a", "body": "b", "created": "yesterday"}]}`, FormatMilepost,
 			`reading comments export: parsing time "yesterday" …`},
 		{"Milepost missing post", `{"version": 1, "comments": [{"id": 1, "body": "b", "created": "2024-01-01T00:00:00Z"}]}`, FormatMilepost,
-			`reading comments export: comment 1 (id 1): missing "post" …`},
+			`reading comments export: comment 1 (id 1): post: missing "post" …`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -388,7 +388,8 @@ func TestParseRefusesHugeInput(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			format, _, err := parse(tc.in, limit)
+			p, err := parse(tc.in, limit)
+			format := p.Format
 			if tc.format == "" {
 				// Blank space is looked at before the limit is reached.
 				if err == nil || !strings.Contains(err.Error(), "blank space") {
@@ -399,7 +400,7 @@ func TestParseRefusesHugeInput(t *testing.T) {
 			if !errors.Is(err, ErrTooLarge) {
 				t.Fatalf("err = %v, want ErrTooLarge", err)
 			}
-			if !strings.Contains(err.Error(), "the input is larger than 256 MiB") {
+			if !strings.Contains(err.Error(), "the input is larger than the 256 MiB an import may have") {
 				t.Errorf("error %q does not say what the limit is", err)
 			}
 			if format != tc.format {
@@ -411,10 +412,10 @@ func TestParseRefusesHugeInput(t *testing.T) {
 	// Exactly at the limit is fine.
 	doc := wxr12()
 	in := doc + strings.Repeat(" ", limit-len(doc))
-	if _, items, err := parse(strings.NewReader(in), limit); err != nil || len(items) != 1 {
-		t.Errorf("an input of exactly the limit: %d items, %v", len(items), err)
+	if p, err := parse(strings.NewReader(in), limit); err != nil || len(p.Items) != 1 {
+		t.Errorf("an input of exactly the limit: %d items, %v", len(p.Items), err)
 	}
-	if _, _, err := parse(strings.NewReader(in+" "), limit); !errors.Is(err, ErrTooLarge) {
+	if _, err := parse(strings.NewReader(in+" "), limit); !errors.Is(err, ErrTooLarge) {
 		t.Errorf("an input one byte over the limit: %v, want ErrTooLarge", err)
 	}
 }
