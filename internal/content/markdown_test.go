@@ -395,3 +395,22 @@ func TestReadingTime(t *testing.T) {
 		})
 	}
 }
+
+// The site's Content-Security-Policy allows no inline styles, so a browser
+// would drop goldmark's default style="text-align:…" (and log an error per
+// cell): alignment must come as classes, which the theme styles.
+func TestTableAlignmentNeedsNoInlineStyle(t *testing.T) {
+	p := body(t, "", "| day | km | pace | note |\n|:----|---:|:----:|------|\n| Sun | 32 | 5:10 | long |\n| Tue | 10 | 4:30 | tempo |\n")
+	html := string(p.HTML)
+	if strings.Contains(html, "style=") {
+		t.Errorf("table has inline styles:\n%s", html)
+	}
+	for class, n := range map[string]int{`class="align-left"`: 3, `class="align-right"`: 3, `class="align-center"`: 3} {
+		if got := strings.Count(html, class); got != n {
+			t.Errorf("%s on %d cells, want %d:\n%s", class, got, n, html)
+		}
+	}
+	if got := strings.Count(html, "<td>") + strings.Count(html, "<th>"); got != 3 {
+		t.Errorf("%d cells without alignment, want the note column's 3", got)
+	}
+}
