@@ -109,27 +109,29 @@ func CheckRecord(c *Comment, now time.Time) FieldErrors {
 	} else if c.Post = strings.TrimSpace(c.Post); c.Post == "" {
 		errs["post"] = `missing "post" (the slug of the post it is on)`
 	}
+	// The form's rules decide; the messages speak of the record, not to
+	// a reader.
 	if c.Name = strings.TrimSpace(c.Name); c.Name != "" {
 		if v, msg := validateName(c.Name); msg != "" {
-			errs["name"] = msg
+			errs["name"] = recordProblem("the name", c.Name, MaxNameChars, "contains control characters")
 		} else {
 			c.Name = v
 		}
 	}
 	if v, msg := validateEmail(c.Email); msg != "" {
-		errs["email"] = msg
+		errs["email"] = recordProblem("the email address", c.Email, MaxEmailChars, "is not an address like name@example.com")
 	} else {
 		c.Email = v
 	}
 	if v, msg := validateWebsite(c.Website); msg != "" {
-		errs["website"] = msg
+		errs["website"] = recordProblem("the website", c.Website, MaxWebsiteChars, "is not a valid http or https address")
 	} else {
 		c.Website = v
 	}
 	if NormalizeBody(c.Body) == "" {
 		errs["body"] = `missing "body"`
 	} else if v, msg := validateBody(c.Body); msg != "" {
-		errs["body"] = msg
+		errs["body"] = recordProblem("the text", NormalizeBody(c.Body), MaxBodyChars, "is not valid")
 	} else {
 		c.Body = v
 	}
@@ -167,6 +169,18 @@ func CheckRecord(c *Comment, now time.Time) FieldErrors {
 		return nil
 	}
 	return errs
+}
+
+// recordProblem says why a field that the form's rules refused is wrong:
+// its encoding, its length, or else otherwise.
+func recordProblem(what, v string, limit int, otherwise string) string {
+	if checkText(v, what) != "" {
+		return what + " contains bytes that are not UTF-8 text, or a NUL"
+	}
+	if n := utf8.RuneCountInString(strings.TrimSpace(v)); n > limit {
+		return fmt.Sprintf("%s is %d characters long; at most %d fit", what, n, limit)
+	}
+	return what + " " + otherwise
 }
 
 // clip quotes s for a message, cut short if it is long.
