@@ -62,20 +62,7 @@ type Unplaced struct {
 // Placed items come parents first and otherwise oldest first, so they can
 // be stored in order; unplaced ones come in input order.
 func Place(items []Item, posts []PostInfo) (placed []Placed, unplaced []Unplaced) {
-	bySlug := make(map[string]bool, len(posts))
-	byPath := make(map[string]string, len(posts))
-	for _, p := range posts {
-		slug := strings.TrimSpace(p.Slug)
-		if slug == "" {
-			continue
-		}
-		bySlug[slug] = true
-		if pth, ok := urlPath(p.URL); ok && pth != "/" {
-			if _, dup := byPath[pth]; !dup {
-				byPath[pth] = slug
-			}
-		}
-	}
+	bySlug, byPath := indexPosts(posts)
 
 	index := make(map[string]int, len(items)) // Source → position in placed
 	why := make(map[string]string)            // Source → why it is unplaced
@@ -107,29 +94,7 @@ func Place(items []Item, posts []PostInfo) (placed []Placed, unplaced []Unplaced
 		placed = append(placed, Placed{Item: it, Post: post, By: by})
 	}
 
-	// par[i] is the position of placed[i]'s parent, -1 for none.
-	par := make([]int, len(placed))
-	for i := range placed {
-		p := &placed[i]
-		par[i] = -1
-		ps := p.Item.ParentSource
-		if ps == "" {
-			continue
-		}
-		j, ok := index[ps]
-		switch {
-		case ps == p.Item.Source:
-			p.Note = fmt.Sprintf("reply to %s, which is itself: placed at top level", ps)
-		case ok && placed[j].Post != p.Post:
-			p.Note = fmt.Sprintf("reply to %s, which is on another post (%s): placed at top level", ps, placed[j].Post)
-		case ok:
-			par[i] = j
-		case why[ps] != "":
-			p.Note = fmt.Sprintf("reply to %s, which could not be placed (%s): placed at top level", ps, why[ps])
-		default:
-			p.Note = fmt.Sprintf("reply to %s, which is not among the imported comments (deleted, trashed or skipped): placed at top level", ps)
-		}
-	}
+	par := linkParents(placed, index, why)
 
 	if len(placed) == 0 {
 		return nil, unplaced
@@ -153,44 +118,81 @@ func Place(items []Item, posts []PostInfo) (placed []Placed, unplaced []Unplaced
 	return out, unplaced
 }
 
+// indexPosts maps the site's post slugs, and the paths of their URLs to
+// their slugs.
+func indexPosts(posts []PostInfo) (bySlug map[string]bool, byPath map[string]string) {
+	bySlug = make(map[string]bool, len(posts))
+	byPath = make(map[string]string, len(posts))
+	for _, p := range posts {
+		slug := strings.TrimSpace(p.Slug)
+		if slug == "" {
+			continue
+		}
+		bySlug[slug] = true
+		if pth, ok := urlPath(p.URL); ok && pth != "/" {
+			if _, dup := byPath[pth]; !dup {
+				byPath[pth] = slug
+			}
+		}
+	}
+	return bySlug, byPath
+}
+
+// linkParents returns the position in placed of each item's parent, -1 for
+// none, and notes why a reply goes to the top level: its parent is itself,
+// on another post, unplaced (why has the reason) or not among the items.
+// index is the position of each placed Source.
+func linkParents(placed []Placed, index map[string]int, why map[string]string) []int {
+	par := make([]int, len(placed))
+	for i := range placed {
+		p := &placed[i]
+		par[i] = -1
+		ps := p.Item.ParentSource
+		if ps == "" {
+			continue
+		}
+		j, ok := index[ps]
+		switch {
+		case ps == p.Item.Source:
+			p.Note = fmt.Sprintf("reply to %s, which is itself: placed at top level", ps)
+		case ok && placed[j].Post != p.Post:
+			p.Note = fmt.Sprintf("reply to %s, which is on another post (%s): placed at top level", ps, placed[j].Post)
+		case ok:
+			par[i] = j
+		case why[ps] != "":
+			p.Note = fmt.Sprintf("reply to %s, which could not be placed (%s): placed at top level", ps, why[ps])
+		default:
+			p.Note = fmt.Sprintf("reply to %s, which is not among the imported comments (deleted, trashed or skipped): placed at top level", ps)
+		}
+	}
+	return par
+}
+
+// Visit states of settle's walk.
+const (
+	unvisited = iota
+	onPath
+	done
+)
+
 // settle breaks loops of parents and re-parents replies nested too deeply,
 // adjusting par and the Notes, and returns each item's depth and sort key:
 // the latest Created on its way up, so that with depth as tie-break every
 // parent sorts before its replies. It visits each item a bounded number of
 // times.
 func settle(placed []Placed, par []int) (depth []int, key []time.Time) {
-	const (
-		unvisited = iota
-		onPath
-		done
-	)
 	state := make([]uint8, len(placed))
 	depth = make([]int, len(placed))
 	key = make([]time.Time, len(placed))
 	var walk []int
 	for i := range placed {
 		for state[i] != done {
-			walk = walk[:0]
-			cur, loop := i, false
-			for {
-				if state[cur] == done {
-					break
-				}
-				if state[cur] == onPath {
-					loop = true
-					break
-				}
-				state[cur] = onPath
-				walk = append(walk, cur)
-				if par[cur] < 0 {
-					break
-				}
-				cur = par[cur]
-			}
-			if loop {
+			var loopAt int
+			walk, loopAt = climb(i, par, state, walk[:0])
+			if loopAt >= 0 {
 				// Cut the loop where the walk came back round, and walk again.
-				placed[cur].Note = fmt.Sprintf("reply to %s, but its replies lead back to it: placed at top level", placed[cur].Item.ParentSource)
-				par[cur] = -1
+				placed[loopAt].Note = fmt.Sprintf("reply to %s, but its replies lead back to it: placed at top level", placed[loopAt].Item.ParentSource)
+				par[loopAt] = -1
 				for _, k := range walk {
 					state[k] = unvisited
 				}
@@ -198,34 +200,60 @@ func settle(placed []Placed, par []int) (depth []int, key []time.Time) {
 			}
 			// Each item's parent is later on the walk, or already done.
 			for k := len(walk) - 1; k >= 0; k-- {
-				x := walk[k]
-				p := par[x]
-				if p >= 0 && depth[p] >= comments.MaxDepth-1 {
-					if gp := par[p]; gp >= 0 {
-						placed[x].Note = fmt.Sprintf("reply to %s, but threads go only %d levels deep: placed beside it, as a reply to %s",
-							placed[p].Item.Source, comments.MaxDepth, placed[gp].Item.Source)
-					} else {
-						placed[x].Note = fmt.Sprintf("reply to %s, but threads go only %d levels deep: placed at top level",
-							placed[p].Item.Source, comments.MaxDepth)
-					}
-					p = par[p]
-					par[x] = p
-				}
-				created := placed[x].Item.Created
-				if p < 0 {
-					depth[x], key[x] = 0, created
-				} else {
-					depth[x] = depth[p] + 1
-					key[x] = key[p]
-					if created.After(key[x]) {
-						key[x] = created
-					}
-				}
-				state[x] = done
+				settleOne(placed, par, depth, key, walk[k])
+				state[walk[k]] = done
 			}
 		}
 	}
 	return depth, key
+}
+
+// climb walks up from item i through par until an item that is done or
+// top-level, marking the items on its way and returning them, nearest
+// first; or, when it comes back to an item on its way, that item as loopAt
+// (else -1).
+func climb(i int, par []int, state []uint8, walk []int) (_ []int, loopAt int) {
+	for cur := i; ; cur = par[cur] {
+		switch state[cur] {
+		case done:
+			return walk, -1
+		case onPath:
+			return walk, cur
+		}
+		state[cur] = onPath
+		walk = append(walk, cur)
+		if par[cur] < 0 {
+			return walk, -1
+		}
+	}
+}
+
+// settleOne gives item x, whose parent is settled, its depth and key,
+// moving it up beside its parent when it would nest deeper than
+// comments.MaxDepth.
+func settleOne(placed []Placed, par, depth []int, key []time.Time, x int) {
+	p := par[x]
+	if p >= 0 && depth[p] >= comments.MaxDepth-1 {
+		if gp := par[p]; gp >= 0 {
+			placed[x].Note = fmt.Sprintf("reply to %s, but threads go only %d levels deep: placed beside it, as a reply to %s",
+				placed[p].Item.Source, comments.MaxDepth, placed[gp].Item.Source)
+		} else {
+			placed[x].Note = fmt.Sprintf("reply to %s, but threads go only %d levels deep: placed at top level",
+				placed[p].Item.Source, comments.MaxDepth)
+		}
+		p = par[p]
+		par[x] = p
+	}
+	created := placed[x].Item.Created
+	if p < 0 {
+		depth[x], key[x] = 0, created
+		return
+	}
+	depth[x] = depth[p] + 1
+	key[x] = key[p]
+	if created.After(key[x]) {
+		key[x] = created
+	}
 }
 
 // match finds the post for ref, or says why there is none.
