@@ -30,7 +30,7 @@ func bundleSite(t *testing.T, opts ...harnessOption) string {
 		"posts/race-day/photos/start.jpg": "a JPEG of the start",
 		"posts/race-day/run.fit":          "FIT: the route from the runner's front door",
 		"posts/race-day/route.gpx":        "<gpx>the route from the runner's front door</gpx>",
-		"posts/race-day/.notes.png":       "hidden",
+		"posts/race-day/.notes.png":       "a hidden file's text",
 		"posts/race-day/notes.md":         "private notes",
 		"posts/single.md":                 post("title: Single file\ndate: 2024-04-01\nauthor: kay", "Still works."),
 		"posts/plan/index.md":             post("title: Next plan\ndate: 2024-06-01\nauthor: kay\ndraft: true", "![Plan](plan.png)"),
@@ -155,7 +155,7 @@ func TestBundlePhotosLoadFromThePostAndTheListsThatShowThem(t *testing.T) {
 
 func TestBundleServesOnlyWhatReadersShouldGet(t *testing.T) {
 	srv := bundleSite(t)
-	leaks := []string{"front door", "outside the content", "hidden", "private notes", "title:", "the draft's photo"}
+	leaks := []string{"front door", "outside the content", "a hidden file", "private notes", "title:", "the draft's photo"}
 	for _, path := range []string{
 		"/posts/race-day/index.md",
 		"/posts/race-day/notes.md",
