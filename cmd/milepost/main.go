@@ -201,8 +201,9 @@ func export(ctx context.Context, args []string) error {
 func importCmd(ctx context.Context, args []string) error {
 	fs := newFlagSet("import", "milepost import [-db FILE] [-content DIR] [-dry-run] FILE\n\n"+
 		"FILE is a Milepost export, a WordPress WXR file or a Disqus XML export (- for\n"+
-		"standard input); the format is detected. Comments are placed on the posts of\n"+
-		"the content directory by slug or URL. Importing the same file again adds nothing.")
+		"standard input), of at most 256 MiB; the format is detected. Comments are placed\n"+
+		"on the posts of the content directory by slug or URL, and must keep the rules of\n"+
+		"a comment written on the site. Importing the same file again adds nothing.")
 	cfg := app.ImportConfig{Stdin: os.Stdin, Stdout: os.Stdout}
 	fs.StringVar(&cfg.DBPath, "db", defaultDB, "bbolt database `FILE` (created if missing)")
 	fs.StringVar(&cfg.ContentDir, "content", "./content", "content `DIR`: the comments go on its published posts")
