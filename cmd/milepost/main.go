@@ -12,11 +12,13 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 
 	"milepost/internal/accounts"
 	"milepost/internal/app"
+	"milepost/internal/importer"
 	"milepost/internal/web"
 )
 
@@ -201,7 +203,7 @@ func export(ctx context.Context, args []string) error {
 func importCmd(ctx context.Context, args []string) error {
 	fs := newFlagSet("import", "milepost import [-db FILE] [-content DIR] [-dry-run] FILE\n\n"+
 		"FILE is a Milepost export, a WordPress WXR file or a Disqus XML export (- for\n"+
-		"standard input), of at most 256 MiB; the format is detected. Comments are placed\n"+
+		"standard input), of at most "+strconv.Itoa(importer.MaxInputBytes>>20)+" MiB; the format is detected. Comments are placed\n"+
 		"on the posts of the content directory by slug or URL, and must keep the rules of\n"+
 		"a comment written on the site. Importing the same file again adds nothing.")
 	cfg := app.ImportConfig{Stdin: os.Stdin, Stdout: os.Stdout}
