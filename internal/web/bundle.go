@@ -2,9 +2,11 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"net/http"
 	"strconv"
+	"strings"
 )
 
 // bundleCacheSeconds is how long browsers and caches keep a page bundle's
@@ -22,6 +24,12 @@ func (s *Server) bundleFile(w http.ResponseWriter, r *http.Request) {
 	res, err := v.OpenResource(slug, r.PathValue("file"))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
+			if allow := s.otherMethods(r); allow != "" {
+				w.Header().Set("Allow", allow)
+				s.errorPage(w, r, http.StatusMethodNotAllowed, "Method not allowed",
+					fmt.Sprintf("This address does not accept %s requests.", r.Method))
+				return
+			}
 			s.notFound(w, r)
 			return
 		}
@@ -40,4 +48,24 @@ func (s *Server) bundleFile(w http.ResponseWriter, r *http.Request) {
 	}
 	// ServeContent answers If-None-Match, If-Modified-Since and ranges.
 	http.ServeContent(w, r, "", res.Info.ModTime(), res)
+}
+
+// otherMethods lists the methods of the other routes that serve r's path.
+// Bundle files share their path with routes such as the comment form's
+// target (POST /posts/{slug}/comments): a GET there must still answer 405
+// with Allow, as if this route did not exist.
+func (s *Server) otherMethods(r *http.Request) string {
+	_, own := s.mux.Handler(r)
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost} {
+		if m == r.Method || (m == http.MethodGet && r.Method == http.MethodHead) {
+			continue
+		}
+		other := r.Clone(r.Context())
+		other.Method = m
+		if _, pattern := s.mux.Handler(other); pattern != "" && pattern != own {
+			allow = append(allow, m)
+		}
+	}
+	return strings.Join(allow, ", ")
 }

@@ -197,3 +197,25 @@ func TestBundleOfADraftOnlyWithDrafts(t *testing.T) {
 		t.Errorf("the draft's photo: Cache-Control %q, want private, no-cache: no shared cache keeps a preview", got)
 	}
 }
+
+func TestBundleFilesLeaveOtherRoutesTheirAnswers(t *testing.T) {
+	srv := bundleSite(t)
+	for _, path := range []string{"/posts/race-day/comments", "/posts/race-day/comments/1/delete"} {
+		res, _ := fetch(t, srv+path)
+		if res.StatusCode != http.StatusMethodNotAllowed || res.Header.Get("Allow") != "POST" {
+			t.Errorf("GET %s: %d, Allow %q; want 405, Allow POST", path, res.StatusCode, res.Header.Get("Allow"))
+		}
+	}
+	req, err := http.NewRequest(http.MethodHead, srv+"/posts/race-day/finish.png", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || res.ContentLength != int64(len(finishPNG)) {
+		t.Errorf("HEAD of a photo: %d, length %d", res.StatusCode, res.ContentLength)
+	}
+}
