@@ -24,24 +24,36 @@ func BenchmarkAdd(b *testing.B) {
 	}
 }
 
-// BenchmarkByPost reads a busy post's 200 comments among other posts': what
-// every post page view costs.
-func BenchmarkByPost(b *testing.B) {
+// BenchmarkThreadsPage reads one page of a busy post: 5,000 threads of a
+// comment and a reply, among 5,000 spam comments, with the reader's held
+// comment. What a post page view costs the store, first page and last.
+func BenchmarkThreadsPage(b *testing.B) {
 	db, _ := openTest(b)
-	ctx := context.Background()
-	for i := range 200 {
-		add(b, db, newComment("massage-during-training", i))
-		add(b, db, newComment("first-marathon", i))
+	var cs []comments.Comment
+	for i := range 5000 {
+		cs = append(cs, newComment("massage-during-training", 2*i))
+		reply := newComment("massage-during-training", 2*i+1)
+		reply.Parent = uint64(len(cs))
+		cs = append(cs, reply, status("massage-during-training", 2*i, comments.StatusSpam))
 	}
-	b.ReportAllocs()
-	for b.Loop() {
-		cs, err := db.ByPost(ctx, "massage-during-training")
-		if err != nil {
-			b.Fatal(err)
-		}
-		if len(cs) != 200 {
-			b.Fatalf("%d comments, want 200", len(cs))
-		}
+	mine := status("massage-during-training", 20000, comments.StatusPending)
+	mine.CommenterID = "me"
+	bulk(b, db, append(cs, mine))
+	ctx := context.Background()
+	for _, offset := range []int{0, 5000 - comments.ThreadsPerPage} {
+		b.Run("offset="+strconv.Itoa(offset), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				s, err := db.Threads(ctx, comments.ThreadQuery{Post: "massage-during-training", Offset: offset,
+					Limit: comments.ThreadsPerPage, Viewer: "me"})
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(s.Approved) != 2*comments.ThreadsPerPage || len(s.Held) != 1 {
+					b.Fatalf("%d approved, %d held", len(s.Approved), len(s.Held))
+				}
+			}
+		})
 	}
 }
 

@@ -71,6 +71,39 @@ func TestCheckFindsEveryKindOfDisagreement(t *testing.T) {
 		{"schema version", func(b buckets) error {
 			return b.meta.Put(keySchemaVersion, []byte("0"))
 		}, "schema_version is \"0\""},
+		{"reply in another thread than its parent", func(b buckets) error {
+			return rewrite(b, 3, func(c *comments.Comment) { c.Thread = 2 })
+		}, "comment 3 has thread 2, its parent 1 is in thread 1"},
+		{"top-level comment in another thread", func(b buckets) error {
+			return rewrite(b, 2, func(c *comments.Comment) { c.Thread = 1 })
+		}, "top-level comment 2 has thread 1"},
+		{"thread count wrong", func(b buckets) error {
+			return b.bucket(bucketThreads).Put(threadKey("p", 1), countValue(7))
+		}, "threads: entry \"p\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x01\" is count 7, want count 2"},
+		{"thread counter missing", func(b buckets) error {
+			return b.bucket(bucketThreads).Delete(threadKey("p", 2))
+		}, "threads: no entry"},
+		{"number of threads wrong", func(b buckets) error {
+			return b.bucket(bucketPostThreads).Put([]byte("p"), countValue(3))
+		}, "post_threads: post \"p\" has count 3, but 2 threads"},
+		{"number of threads missing", func(b buckets) error {
+			return b.bucket(bucketPostThreads).Delete([]byte("q"))
+		}, "post_threads: no count for post \"q\", which has 1 threads"},
+		{"page entry of a comment gone", func(b buckets) error {
+			return b.bucket(bucketThreadComments).Put(threadCommentKey("p", 1, 99), nil)
+		}, "thread_comments: stale entry"},
+		{"page entry missing", func(b buckets) error {
+			return b.bucket(bucketThreadComments).Delete(threadCommentKey("p", 1, 3))
+		}, "thread_comments: no entry"},
+		{"held-by entry missing", func(b buckets) error {
+			return b.bucket(bucketHeldBy).Delete(heldByKey("cid-5", "p", 5))
+		}, "held_by: no entry"},
+		{"reply count wrong", func(b buckets) error {
+			return b.bucket(bucketReplies).Put(idKey(1), countValue(2))
+		}, "reply_counts: entry for replies to comment 1 is count 2, want count 1"},
+		{"feed entry missing", func(b buckets) error {
+			return b.bucket(bucketPostApproved).Delete(postTimeKey("q", t0, 4))
+		}, "post_approved: no entry"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -110,6 +143,7 @@ func fillForCheck(t *testing.T, db *DB) {
 	add(t, db, newComment("q", 0))
 	pending := newComment("p", 3)
 	pending.Status = comments.StatusPending
+	pending.CommenterID = "cid-5"
 	add(t, db, pending)
 }
 

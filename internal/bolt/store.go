@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -184,12 +185,18 @@ func (db *DB) Delete(ctx context.Context, id uint64) error {
 	return nil
 }
 
+// commentsDecoded counts the comments this process has decoded: what a
+// read costs, which tests use to prove that a page reads only what it
+// shows.
+var commentsDecoded atomic.Uint64
+
 // getComment reads one comment inside a transaction.
 func getComment(b buckets, id uint64) (comments.Comment, error) {
 	v := b.comments.Get(idKey(id))
 	if v == nil {
 		return comments.Comment{}, comments.ErrNotFound
 	}
+	commentsDecoded.Add(1)
 	var c comments.Comment
 	if err := json.Unmarshal(v, &c); err != nil {
 		return comments.Comment{}, fmt.Errorf("decoding comment %d: %w", id, err)
