@@ -83,6 +83,69 @@ func TestBackupIsAConsistentCopy(t *testing.T) {
 	}
 }
 
+// stallWriter is a backup's destination that, on its first write, grows
+// the database past its memory map and waits for that: what a paused
+// download does to a read transaction left open.
+type stallWriter struct {
+	db   *DB
+	grew bool
+	err  error
+	bytes.Buffer
+}
+
+func (w *stallWriter) Write(p []byte) (int, error) {
+	if !w.grew {
+		w.grew = true
+		done := make(chan error, 1)
+		go func() {
+			body := strings.Repeat("🏃", comments.MaxBodyChars) // 40 KB, stored twice
+			cs := make([]comments.Comment, 200)
+			for i := range cs {
+				cs[i] = comments.Comment{ID: uint64(i + 1), Post: "grow", Body: body, Created: t0, Source: "grow:" + strconv.Itoa(i)}
+			}
+			_, _, err := w.db.Import(context.Background(), cs)
+			done <- err
+		}()
+		select {
+		case w.err = <-done:
+		case <-time.After(10 * time.Second):
+			w.err = errors.New("a write that grows the database waited for the backup's reader")
+		}
+	}
+	return w.Buffer.Write(p)
+}
+
+func TestBackupHoldsNoTransactionWhileItsReaderIsSlow(t *testing.T) {
+	h := newHarness(t)
+	fillModerated(t, h)
+	w := &stallWriter{db: h.db}
+	if _, err := h.db.Backup(h.ctx, w); err != nil {
+		t.Fatal(err)
+	}
+	if w.err != nil {
+		t.Fatal(w.err)
+	}
+	// The copy is the database as it was when the backup began.
+	path := filepath.Join(t.TempDir(), "copy.db")
+	if err := os.WriteFile(path, w.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	copyDB, err := Open(h.ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer copyDB.Close()
+	mustCheck(t, copyDB)
+	if got, _ := copyDB.ByPost(h.ctx, "grow"); len(got) != 0 {
+		t.Errorf("the copy has %d comments written after it began", len(got))
+	}
+	// And the snapshot it was streamed from is gone.
+	entries, _ := os.ReadDir(filepath.Dir(h.db.Path()))
+	if len(entries) != 1 {
+		t.Errorf("beside the database: %v", entries)
+	}
+}
+
 func TestBackupFile(t *testing.T) {
 	h := newHarness(t)
 	fillModerated(t, h)
