@@ -267,6 +267,14 @@ func TestSummary(t *testing.T) {
 		md:   words(65, "stride") + "\n\nRan 3.5 km, e.g. the loop, then stopped. " + sentences(3) + "\n",
 		want: template.HTML(para(65) + "<p>Ran 3.5 km, e.g. the loop, then stopped.</p>\n"),
 	}, {
+		name: "a paragraph that ends in reach is kept whole rather than cut short",
+		md:   "Go. " + words(75, "stride") + "\n",
+		want: template.HTML("<p>Go. " + words(75, "stride") + "</p>\n"),
+	}, {
+		name: "else it ends at the last sentence end before 70 words",
+		md:   sentences(3) + " " + words(200, "Stride") + "\n",
+		want: template.HTML("<p>" + sentences(3) + "</p>\n"),
+	}, {
 		name: "a paragraph with no sentence end in reach is left out",
 		md:   words(60, "stride") + "\n\n" + words(200, "stride") + "\n",
 		want: template.HTML(para(60)),

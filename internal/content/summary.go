@@ -130,21 +130,24 @@ func cutParagraph(p *ast.Paragraph, src []byte, need int, alone bool) bool {
 	})
 
 	ends, wordEnds := sentenceEnds(plain)
-	total := len(wordEnds)
-	cut, ellipsis := -1, false
+	after, before := -1, -1
 	for _, e := range ends {
-		if e.words >= need && e.words <= need+summarySlack {
-			cut = e.at
+		if e.words >= need {
+			if e.words <= need+summarySlack {
+				after = e.at
+			}
 			break
 		}
-		if e.words < need {
-			cut = e.at // the last one before need, unless one after fits
-		}
+		before = e.at
 	}
+	cut, ellipsis := -1, false
 	switch {
-	case cut >= 0:
-	case total <= need+summarySlack:
+	case after >= 0:
+		cut = after
+	case len(wordEnds) <= need+summarySlack:
 		return true // the paragraph's own end is the sentence end
+	case before >= 0:
+		cut = before
 	case !alone:
 		return false
 	default:
