@@ -287,6 +287,14 @@ func TestSummary(t *testing.T) {
 		md:   words(65, "stride") + "\n\n*Easy miles. Build* [the base. Race](/x/) day. " + sentences(2) + "\n",
 		want: template.HTML(para(65) + "<p><em>Easy miles. Build</em> <a href=\"/x/\">the base.</a></p>\n"),
 	}, {
+		name: "a cut at a link's address keeps the link whole and drops the rest",
+		md:   words(200, "stride") + " https://example.org/route then more\n",
+		want: template.HTML("<p>" + words(70, "stride") + "…</p>\n"),
+	}, {
+		name: "a cut right after a link's address drops what follows it",
+		md:   words(69, "stride") + " https://example.org/route " + words(200, "stride") + "\n",
+		want: template.HTML("<p>" + words(69, "stride") + " <a href=\"https://example.org/route\">https://example.org/route</a>…</p>\n"),
+	}, {
 		name: "prose only: no headings, lists, tables, footnote references or images",
 		md:   "# Plan\n\n- " + words(35, "a") + "\n\n| a |\n|---|\n| b |\n\n![Finish](finish.jpg)\n\nEasy[^1] ![x](x.jpg) run.\n\n[^1]: Really.\n",
 		want: "<p>Easy  run.</p>\n",

@@ -92,7 +92,7 @@ func removeAll(root ast.Node, drop func(ast.Node) bool) {
 
 // textRun is a piece of a paragraph's text that comes from one node.
 type textRun struct {
-	node       ast.Node // *ast.Text or *ast.String; nil for text that cannot be cut (an autolink)
+	node       ast.Node // *ast.Text, *ast.String, or *ast.AutoLink, which is kept whole
 	start, end int      // in the paragraph's plain text
 }
 
@@ -123,7 +123,7 @@ func cutParagraph(p *ast.Paragraph, src []byte, need int, alone bool) bool {
 			runs = append(runs, textRun{n, start, len(plain)})
 		case *ast.AutoLink:
 			plain = append(plain, n.Label(src)...)
-			runs = append(runs, textRun{nil, start, len(plain)})
+			runs = append(runs, textRun{n, start, len(plain)})
 			return ast.WalkSkipChildren, nil
 		}
 		return ast.WalkContinue, nil
@@ -158,7 +158,7 @@ func cutParagraph(p *ast.Paragraph, src []byte, need int, alone bool) bool {
 	}
 	for _, r := range runs {
 		if r.start < cut && cut <= r.end {
-			if r.node == nil {
+			if _, whole := r.node.(*ast.AutoLink); whole {
 				cut = r.end
 			}
 			truncate(r.node, src, cut-r.start, ellipsis)
@@ -230,8 +230,9 @@ func sentenceEnds(text []byte) (ends []sentenceEnd, wordEnds []int) {
 	return ends, wordEnds
 }
 
-// truncate keeps the first n bytes of a text node; cut at a word for an
-// ellipsis, it also drops the punctuation that would come before it.
+// truncate keeps the first keep bytes of a text node (an autolink stays
+// whole); cut at a word for an ellipsis, it also drops the punctuation that
+// would come before it.
 func truncate(n ast.Node, src []byte, keep int, ellipsis bool) {
 	trim := func(b []byte) int {
 		if ellipsis {
