@@ -132,9 +132,7 @@ func rebuild(b buckets, report func(string, ...any)) (rebuilt, error) {
 		}
 		r.all[id] = c
 		r.index[string(indexKey(c.Post, id))] = true
-		switch c.Status {
-		case comments.StatusApproved, comments.StatusPending, comments.StatusSpam:
-		default:
+		if !c.Status.Known() {
 			report("comments: comment %d has unknown status %q", id, c.Status)
 		}
 		if c.Source != "" {

@@ -64,12 +64,21 @@ func NormalizeBody(s string) string {
 	return strings.TrimSpace(s)
 }
 
+// Known reports whether s is a status a stored comment can have.
+func (s Status) Known() bool {
+	switch s {
+	case StatusApproved, StatusPending, StatusSpam:
+		return true
+	}
+	return false
+}
+
 // ParseStatus returns the status s names; an empty one is StatusApproved.
 func ParseStatus(s string) (Status, error) {
-	switch st := Status(s); st {
-	case "":
+	if s == "" {
 		return StatusApproved, nil
-	case StatusApproved, StatusPending, StatusSpam:
+	}
+	if st := Status(s); st.Known() {
 		return st, nil
 	}
 	return "", fmt.Errorf(`unknown status %.40q (want "approved", "pending" or "spam")`, s)
