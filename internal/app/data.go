@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 
 	"milepost/internal/atomicfile"
 	"milepost/internal/comments"
@@ -35,8 +33,10 @@ func Export(ctx context.Context, cfg ExportConfig) (err error) {
 	defer closeDB(db, &err)
 	toStdout := cfg.Output == "" || cfg.Output == "-"
 	if !toStdout {
-		if err := notTheDatabase(cfg.Output, cfg.DBPath); err != nil {
+		if same, err := db.IsDatabaseFile(cfg.Output); err != nil {
 			return fmt.Errorf("exporting comments: %w", err)
+		} else if same {
+			return fmt.Errorf("exporting comments: %s is the database itself", cfg.Output)
 		}
 	}
 	e, err := db.ExportAll(ctx)
@@ -94,21 +94,6 @@ func Backup(ctx context.Context, cfg BackupConfig) (err error) {
 		return err // already says "backing up database"
 	}
 	fmt.Fprintf(cfg.Stderr, "backed up %s to %s (%s)\n", cfg.DBPath, where, plural(int(n), "byte"))
-	return nil
-}
-
-// notTheDatabase refuses an output file that is the database itself.
-func notTheDatabase(out, db string) error {
-	fo, err := os.Stat(out)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if fd, err := os.Stat(db); err == nil && os.SameFile(fo, fd) {
-		return fmt.Errorf("%s is the database itself", out)
-	}
 	return nil
 }
 

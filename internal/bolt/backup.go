@@ -93,7 +93,7 @@ func (db *DB) snapshot(ctx context.Context) (_ *snapshot, err error) {
 // its owner only, and returns its size. path is replaced whole or not at
 // all (see atomicfile.Write). It refuses to overwrite the database itself.
 func (db *DB) BackupFile(ctx context.Context, path string) (int64, error) {
-	if same, err := samePath(path, db.path); err != nil {
+	if same, err := db.IsDatabaseFile(path); err != nil {
 		return 0, fmt.Errorf("backing up database to %s: %w", path, err)
 	} else if same {
 		return 0, fmt.Errorf("backing up database to %s: that is the database itself", path)
@@ -114,18 +114,20 @@ func (db *DB) BackupFile(ctx context.Context, path string) (int64, error) {
 	return n, nil
 }
 
-// samePath reports whether a and b name the same file (b exists).
-func samePath(a, b string) (bool, error) {
-	fa, err := os.Stat(a)
+// IsDatabaseFile reports whether path names the database's own file, by
+// another name too, which no export or backup may overwrite. A path that
+// does not exist is not it.
+func (db *DB) IsDatabaseFile(path string) (bool, error) {
+	fp, err := os.Stat(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return false, nil
 	}
 	if err != nil {
 		return false, err
 	}
-	fb, err := os.Stat(b)
+	fd, err := os.Stat(db.path)
 	if err != nil {
 		return false, err
 	}
-	return os.SameFile(fa, fb), nil
+	return os.SameFile(fp, fd), nil
 }
