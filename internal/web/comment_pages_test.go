@@ -19,7 +19,7 @@ func (h *harness) seedThreads(n int, status func(i int) comments.Status) {
 	start := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range cs {
 		cs[i] = comments.Comment{ID: uint64(i + 1), Post: "massage", Name: "Reader " + strconv.Itoa(i+1),
-			Body: "Comment number " + strconv.Itoa(i+1) + " with a few words to make it look real.",
+			Body:   "Comment number " + strconv.Itoa(i+1) + " with a few words to make it look real.",
 			Status: status(i), Created: start.Add(time.Duration(i) * time.Minute)}
 	}
 	if ok, err := h.db.Seed(context.Background(), cs); err != nil || !ok {
