@@ -34,15 +34,15 @@ type listPage struct {
 }
 
 // pageNumber reads the {n} of /page/{n}/; it is 1 where the route has none.
-// /page/1/ is not a page of its own (the list's first page is its root), so
-// it is refused along with anything that is not a positive number.
+// It refuses anything that is not a positive number written plainly; /page/1/
+// is read as 1, and the list answers it with a redirect to its root.
 func pageNumber(r *http.Request) (int, bool) {
 	raw := r.PathValue("n")
 	if raw == "" {
 		return 1, true
 	}
 	n, err := strconv.Atoi(raw)
-	if err != nil || n < 2 || strconv.Itoa(n) != raw {
+	if err != nil || n < 1 || strconv.Itoa(n) != raw {
 		return 0, false
 	}
 	return n, true
@@ -91,7 +91,7 @@ func (s *Server) listItems(r *http.Request, posts content.Listing) ([]listItem, 
 
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	v := s.view()
-	s.list(w, r, v, v.Posts(), "/", listPage{}, "")
+	s.list(w, r, v, v.Posts(), "/", listPage{}, "", "stories")
 }
 
 func (s *Server) tag(w http.ResponseWriter, r *http.Request) {
@@ -103,7 +103,7 @@ func (s *Server) tag(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.list(w, r, v, posts, "/tags/"+url.PathEscape(tag)+"/",
-		listPage{Heading: "Tagged “" + tag + "”", Tag: tag}, "Posts tagged “"+tag+"”")
+		listPage{Heading: "Tagged “" + tag + "”", Tag: tag}, "Posts tagged “"+tag+"”", "tags")
 }
 
 func (s *Server) author(w http.ResponseWriter, r *http.Request) {
@@ -114,13 +114,18 @@ func (s *Server) author(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.list(w, r, v, v.ByAuthor(a.ID), "/authors/"+url.PathEscape(a.ID)+"/",
-		listPage{Heading: a.Name, Author: a}, "Posts by "+a.Name)
+		listPage{Heading: a.Name, Author: a}, "Posts by "+a.Name, "")
 }
 
 // list renders one page of a post list rooted at root; title is the page's
 // title ("" for the home page, which uses the site's).
-func (s *Server) list(w http.ResponseWriter, r *http.Request, v content.View, posts content.Listing, root string, lp listPage, title string) {
-	cfg := s.config(v.Site)
+func (s *Server) list(w http.ResponseWriter, r *http.Request, v content.View, posts content.Listing, root string, lp listPage, title, nav string) {
+	cfg := s.config(r, v.Site)
+	if r.PathValue("n") == "1" {
+		// The first page of a list is its root: one address per page.
+		http.Redirect(w, r, root, http.StatusPermanentRedirect)
+		return
+	}
 	page, pg, ok := s.paginate(r, posts, cfg.PostsPerPage, root)
 	if !ok {
 		s.notFound(w, r)
@@ -141,6 +146,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, v content.View, po
 	s.render(w, r, http.StatusOK, "list", pageData{
 		Title:     title,
 		Canonical: r.URL.Path,
+		Nav:       nav,
 		Feeds:     feedLinks(cfg, root, lp.Heading),
 		List:      &lp,
 	}, v.Site)
@@ -178,6 +184,8 @@ type postPage struct {
 	// Posted is the comment the reader has just posted, when it is theirs,
 	// so the page can thank them (and say when it awaits moderation).
 	Posted *comments.Node
+	// Older and Newer are the posts either side of this one, or nil.
+	Older, Newer *content.Post
 }
 
 // commentForm is the comment form's state: what the reader typed, what was
@@ -312,11 +320,14 @@ func (s *Server) renderPost(w http.ResponseWriter, r *http.Request, status int, 
 	if s.opts.Guards.Honeypot {
 		form.Honeypot = honeypotField
 	}
-	cfg := s.config(v.Site)
+	cfg := s.config(r, v.Site)
+	older, newer := neighbours(v.Posts(), p)
 	s.render(w, r, status, "post", pageData{
 		Title:       p.Title,
-		Description: feed.PlainText(p.Summary),
+		Description: p.Description,
 		Canonical:   commentPageURL(p.Slug, thread.Page, ""),
+		Type:        "article",
+		Published:   p.Date,
 		Feeds: append(feedLinks(cfg, "/", ""), feedLink{Title: "Comments on “" + p.Title + "” (RSS)",
 			Type: feed.RSS.MediaType(), URL: cfg.BaseURL + "/posts/" + p.Slug + "/" + feed.CommentFileName}),
 		Post: &postPage{
@@ -324,8 +335,27 @@ func (s *Server) renderPost(w http.ResponseWriter, r *http.Request, status int, 
 			Open: open, MaxDepth: comments.MaxDepth, Now: s.now(),
 			Pager:  commentPager(p.Slug, thread),
 			Posted: ownNode(thread.Threads, parseID(r.URL.Query().Get("posted"))),
+			Older:  older, Newer: newer,
 		},
 	}, v.Site)
+}
+
+// neighbours are the posts published just before and just after p in
+// posts (newest first), or nil at either end.
+func neighbours(posts content.Listing, p *content.Post) (older, newer *content.Post) {
+	for i, q := range posts {
+		if q != p {
+			continue
+		}
+		if i+1 < len(posts) {
+			older = posts[i+1]
+		}
+		if i > 0 {
+			newer = posts[i-1]
+		}
+		break
+	}
+	return older, newer
 }
 
 // archiveMonth groups the posts of one month.
@@ -345,17 +375,16 @@ func (s *Server) archive(w http.ResponseWriter, r *http.Request) {
 		last := &months[len(months)-1]
 		last.Posts = append(last.Posts, p)
 	}
-	cfg := s.config(v.Site)
+	cfg := s.config(r, v.Site)
 	s.render(w, r, http.StatusOK, "archive", pageData{
-		Title: "Archive", Canonical: "/archive/", Feeds: feedLinks(cfg, "/", ""), Archive: months,
+		Title: "Archive", Canonical: "/archive/", Nav: "archive", Feeds: feedLinks(cfg, "/", ""), Archive: months,
 	}, v.Site)
 }
 
 func (s *Server) tagIndex(w http.ResponseWriter, r *http.Request) {
 	v := s.view()
-	cfg := s.config(v.Site)
+	cfg := s.config(r, v.Site)
 	s.render(w, r, http.StatusOK, "tags", pageData{
-		Title: "Tags", Canonical: "/tags/", Feeds: feedLinks(cfg, "/", ""), Tags: v.Tags(),
+		Title: "Tags", Canonical: "/tags/", Nav: "tags", Feeds: feedLinks(cfg, "/", ""), Tags: v.Tags(),
 	}, v.Site)
 }
-

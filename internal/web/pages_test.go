@@ -3,12 +3,15 @@ package web_test
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"golang.org/x/net/html"
+
+	"milepost/internal/accounts"
 )
 
 func mustContain(t *testing.T, what, body string, wants ...string) {
@@ -72,7 +75,7 @@ func TestHomePaginatesTenAPage(t *testing.T) {
 		t.Errorf("page 3 shows %d posts, want 3", n)
 	}
 	mustContain(t, "page 3", third.body, "Run number 01", `href="/page/2/" rel="prev"`)
-	for _, path := range []string{"/page/4/", "/page/1/", "/page/0/", "/page/x/", "/page/02/"} {
+	for _, path := range []string{"/page/4/", "/page/0/", "/page/x/", "/page/02/"} {
 		if res := h.get(path); res.status != http.StatusNotFound {
 			t.Errorf("GET %s: status %d, want 404", path, res.status)
 		}
@@ -97,7 +100,7 @@ func TestPostPageShowsEverythingAboutTheStory(t *testing.T) {
 		`1 min read`,
 		`<a href="/tags/recovery/" rel="tag">#recovery</a>`,
 		`Hat-maker, Bird lover, Star gazer, Scooter rider, and Running fool.`,
-		`<form class="comment-form" id="comment-form" method="post" action="/posts/massage-during-training/comments"`,
+		`<form class="comment-form" id="comment-form" method="post" action="/posts/massage-during-training/comments#comment-form"`,
 		`<label for="field-name">`, `<label for="field-email">`, `<label for="field-website">`, `<label for="field-body">`,
 		`<title>Massage during training · Test Runners</title>`,
 		`<link rel="canonical" href="https://runners.example.org/posts/massage-during-training/">`,
@@ -304,5 +307,31 @@ func TestABrokenPostIsSkippedAndTheRestServes(t *testing.T) {
 		if res := h.get(path); res.status != http.StatusNotFound {
 			t.Errorf("%s: %d, want 404 for a skipped post", path, res.status)
 		}
+	}
+}
+
+func TestAdminPagesAreNeverStoredByAnyCache(t *testing.T) {
+	h := newHarness(t, siteFiles{"posts/a.md": post("title: A\ndate: 2024-01-01\nauthor: kay", "x")})
+	h.postForm("/posts/a/comments", url.Values{"name": {"Sam"}, "email": {"sam@example.org"}, "body": {"Hello."}})
+	h.addUser("coach", accounts.RoleAdmin)
+	h.addUser("mod", accounts.RoleModerator)
+	b := h.browser()
+	if res := b.get("/admin/login"); res.header.Get("Cache-Control") != "no-store" {
+		t.Errorf("sign-in page: Cache-Control %q, want no-store", res.header.Get("Cache-Control"))
+	}
+	b.signIn("coach")
+	for _, page := range []string{"/admin/", "/admin/comments/", "/admin/bans/", "/admin/posts/", "/admin/log/", "/admin/comments/1/edit", "/admin/nope"} {
+		res := b.get(page)
+		if res.header.Get("Cache-Control") != "no-store" {
+			t.Errorf("%s (%d): Cache-Control %q, want no-store", page, res.status, res.header.Get("Cache-Control"))
+		}
+	}
+	if body := b.get("/admin/comments/").body; !strings.Contains(body, "sam@example.org") {
+		t.Error("the recent comments page does not list the email it must keep out of caches")
+	}
+	mod := h.browser()
+	mod.signIn("mod")
+	if res := mod.get("/admin/backup"); res.status != http.StatusForbidden || res.header.Get("Cache-Control") != "no-store" {
+		t.Errorf("refused backup: %d, Cache-Control %q", res.status, res.header.Get("Cache-Control"))
 	}
 }

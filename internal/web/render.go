@@ -23,8 +23,23 @@ type pageData struct {
 	Title       string // the <title>; the site title when empty
 	Description string
 	Canonical   string // the page's path
-	Feeds       []feedLink
-	Year        int
+	// URL is the page's absolute URL, for Open Graph: the base URL and the
+	// canonical path, or the path asked for when the page has none.
+	URL string
+	// Type is the Open Graph type: "article" for a post, else "website".
+	Type string
+	// Published is an article's date, for article:published_time.
+	Published time.Time
+	// Nav names the site menu entry this page belongs to ("stories",
+	// "archive", "tags"), which the menu marks as the current page.
+	Nav string
+	// Menu is the site menu, with the current page (or section) marked.
+	Menu []menuItem
+	// NoIndex asks search engines not to index the page (admin and error
+	// pages).
+	NoIndex bool
+	Feeds   []feedLink
+	Year    int
 
 	List    *listPage
 	Post    *postPage
@@ -38,6 +53,32 @@ type pageData struct {
 // feedLink is a <link rel="alternate"> in a page's head.
 type feedLink struct {
 	Title, Type, URL string
+}
+
+// menuItem is an entry of the site menu. Current is the aria-current value:
+// "page" on the entry's own page, "true" on other pages of its section
+// (a tag's page under Tags), "" elsewhere.
+type menuItem struct {
+	Label, Path, Nav, Current string
+}
+
+// siteMenu is the site menu, marked for a page of section nav at path.
+func siteMenu(nav, path string) []menuItem {
+	menu := []menuItem{
+		{Label: "Stories", Path: "/", Nav: "stories"},
+		{Label: "Archive", Path: "/archive/", Nav: "archive"},
+		{Label: "Tags", Path: "/tags/", Nav: "tags"},
+		{Label: "Feed", Path: "/feed.xml"},
+	}
+	for i := range menu {
+		switch {
+		case menu[i].Path == path:
+			menu[i].Current = "page"
+		case menu[i].Nav != "" && menu[i].Nav == nav:
+			menu[i].Current = "true"
+		}
+	}
+	return menu
 }
 
 // errorInfo is what the error page shows.
@@ -57,21 +98,56 @@ type templates struct {
 // file in templates/ is a partial available to all of them.
 var pageNames = []string{"list", "post", "archive", "tags", "error", "comment-edit", "admin"}
 
-var funcs = template.FuncMap{
-	"date":     func(t time.Time) string { return t.Format("January 2, 2006") },
-	"datetime": func(t time.Time) string { return t.Format(time.RFC3339) },
-	"month":    func(t time.Time) string { return t.Format("January 2006") },
-	"plural": func(n int, one, many string) string {
-		if n == 1 {
-			return fmt.Sprintf("%d %s", n, one)
-		}
-		return fmt.Sprintf("%d %s", n, many)
-	},
-	"pathEscape": url.PathEscape,
-	"add":        func(a, b int) int { return a + b },
-	// commentHTML trusts a comment's HTML: it was sanitised when stored.
-	"commentHTML": func(c comments.Comment) template.HTML { return template.HTML(c.HTML) },
-	"dict":        dict,
+// Layouts of the times pages show. A time of day always carries its zone.
+const (
+	dateLayout     = "January 2, 2006"
+	dateTimeLayout = "January 2, 2006 at 3:04 PM MST"
+	clockLayout    = "3:04 PM MST"
+)
+
+// funcs are the template functions. Times are shown in the site's zone,
+// read from the current site on each call, and paths get the site's prefix:
+// both come from the Server, so two Servers never share them.
+func (s *Server) funcs() template.FuncMap {
+	in := func(t time.Time) time.Time { return t.In(s.location()) }
+	return template.FuncMap{
+		"date":     func(t time.Time) string { return in(t).Format(dateLayout) },
+		"datetime": func(t time.Time) string { return in(t).Format(time.RFC3339) },
+		// when is a date with its time of day and zone:
+		// "October 4, 2011 at 9:15 PM PDT".
+		"when":  func(t time.Time) string { return in(t).Format(dateTimeLayout) },
+		"clock": func(t time.Time) string { return in(t).Format(clockLayout) },
+		"month": func(t time.Time) string { return in(t).Format("January 2006") },
+		"plural": func(n int, one, many string) string {
+			if n == 1 {
+				return fmt.Sprintf("%d %s", n, one)
+			}
+			return fmt.Sprintf("%d %s", n, many)
+		},
+		"pathEscape": url.PathEscape,
+		// url makes a site path a link, under the base URL's path when it
+		// has one; its arguments are joined: {{url "/posts/" .Slug "/"}}.
+		// Every link to the site goes through it.
+		"url": func(parts ...any) string {
+			var b strings.Builder
+			for _, p := range parts {
+				fmt.Fprint(&b, p)
+			}
+			return s.url(b.String())
+		},
+		"add": func(a, b int) int { return a + b },
+		// commentHTML trusts a comment's HTML: it was sanitised when stored.
+		"commentHTML": func(c comments.Comment) template.HTML { return template.HTML(c.HTML) },
+		"dict":        dict,
+	}
+}
+
+// location is the site's time zone, in which every time is shown.
+func (s *Server) location() *time.Location {
+	if loc := s.opts.Content.Current().Config.Location; loc != nil {
+		return loc
+	}
+	return time.UTC
 }
 
 // dict builds a map from key, value pairs, to pass several values to a
@@ -91,7 +167,7 @@ func dict(kv ...any) (map[string]any, error) {
 	return m, nil
 }
 
-func parseTemplates(theme fs.FS) (*templates, error) {
+func parseTemplates(theme fs.FS, funcs template.FuncMap) (*templates, error) {
 	files, err := fs.Glob(theme, "templates/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("listing theme templates: %w", err)
@@ -127,7 +203,20 @@ func parseTemplates(theme fs.FS) (*templates, error) {
 // render executes a page into a buffer first, so that a template error
 // becomes a clean 500 rather than half a page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page string, data pageData, site *content.Site) {
-	data.Site = s.config(site)
+	data.Site = s.config(r, site)
+	path := data.Canonical
+	if path == "" {
+		path = r.URL.Path
+	}
+	data.URL = data.Site.BaseURL + path
+	if data.Type == "" {
+		data.Type = "website"
+	}
+	data.Menu = siteMenu(data.Nav, data.Canonical)
+	private := data.Admin != nil || isAdminPath(r.URL.Path)
+	if private || status >= 400 || data.showsDrafts() {
+		data.NoIndex = true
+	}
 	if data.Title == "" {
 		data.Title = data.Site.Title
 	} else {
@@ -145,20 +234,30 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	// Pages can hold a reader's own details (the form filled in from their
-	// cookie, their held comments), so no shared cache may keep them.
-	h.Set("Cache-Control", "private, no-cache")
+	if private {
+		// Admin pages list readers' email and IP addresses: no cache, not
+		// even the browser's, may keep them.
+		h.Set("Cache-Control", "no-store")
+	} else {
+		// Pages can hold a reader's own details (the form filled in from
+		// their cookie, their held comments), so no shared cache may keep
+		// them.
+		h.Set("Cache-Control", "private, no-cache")
+	}
 	w.WriteHeader(status)
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(buf.Bytes())
 	}
 }
 
+// isAdminPath reports whether a site path is one of the admin pages.
+func isAdminPath(p string) bool { return p == "/admin" || strings.HasPrefix(p, "/admin/") }
+
 func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, heading, message string) {
 	site := s.opts.Content.Current()
 	s.render(w, r, status, "error", pageData{
 		Title: heading,
-		Feeds: feedLinks(s.config(site), "/", ""),
+		Feeds: feedLinks(s.config(r, site), "/", ""),
 		Error: &errorInfo{Status: status, Heading: heading, Message: message},
 	}, site)
 }

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -91,7 +92,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s.limiter = newIPLimiter(rate, time.Minute)
 	s.forms = newUsedForms(maxUsedForms)
-	t, err := parseTemplates(opts.Theme)
+	t, err := parseTemplates(opts.Theme, s.funcs())
 	if err != nil {
 		return nil, err
 	}
@@ -109,6 +110,9 @@ func (s *Server) routes() {
 	m := http.NewServeMux()
 	m.HandleFunc("GET /{$}", s.home)
 	m.HandleFunc("GET /page/{n}/{$}", s.home)
+	m.HandleFunc("GET /robots.txt", s.robots)
+	m.HandleFunc("GET /sitemap.xml", s.sitemap)
+	m.HandleFunc("GET /favicon.ico", s.favicon)
 	m.HandleFunc("GET /posts/{slug}/{$}", s.post)
 	m.HandleFunc("POST /posts/{slug}/comments", s.postComment)
 	m.HandleFunc("GET /posts/{slug}/comments/{id}", s.commentLink)
@@ -123,11 +127,16 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /authors/{id}/page/{n}/{$}", s.author)
 	m.HandleFunc("GET /authors/{id}/{file}", s.authorFeed)
 	m.HandleFunc("GET /archive/{$}", s.archive)
+	// Without these, "/{file}" (a feed) would answer them 404.
+	m.HandleFunc("GET /archive", addSlash)
+	m.HandleFunc("GET /tags", addSlash)
 	m.HandleFunc("GET /{file}", s.siteFeed)
 	m.HandleFunc("GET /comments.xml", s.commentFeed)
 	m.HandleFunc("GET /posts/{slug}/comments.xml", s.commentFeed)
+	m.HandleFunc("GET /posts/{slug}/{file...}", s.bundleFile)
 	m.Handle("GET /static/", http.StripPrefix("/static/", s.static(http.FileServerFS(s.staticFS))))
 	if s.opts.Accounts != nil {
+		m.HandleFunc("GET /admin", addSlash)
 		m.HandleFunc("GET /admin/login", s.loginForm)
 		m.HandleFunc("POST /admin/login", s.login)
 		m.HandleFunc("POST /admin/logout", s.logout)
@@ -152,6 +161,7 @@ func (s *Server) routes() {
 	s.mux = m
 
 	var h http.Handler = http.HandlerFunc(s.dispatch)
+	h = s.underPrefix(h)
 	h = s.limitBodies(h)
 	h = http.NewCrossOriginProtection().Handler(h)
 	h = securityHeaders(h)
@@ -181,12 +191,27 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 			fmt.Sprintf("This address does not accept %s requests.", r.Method))
 	case http.StatusNotFound, 0:
 		s.notFound(w, r)
+	case http.StatusMovedPermanently:
+		// The mux's redirect to the path with a trailing slash (/archive →
+		// /archive/). 308 says the same, and keeps the method.
+		w.Header().Set("Location", probe.header.Get("Location"))
+		w.WriteHeader(http.StatusPermanentRedirect)
 	default:
 		for k, v := range probe.header {
 			w.Header()[k] = v
 		}
 		w.WriteHeader(probe.status)
 	}
+}
+
+// addSlash redirects permanently to the path with a trailing slash, the
+// page's one address.
+func addSlash(w http.ResponseWriter, r *http.Request) {
+	target := r.URL.Path + "/"
+	if r.URL.RawQuery != "" {
+		target += "?" + r.URL.RawQuery
+	}
+	http.Redirect(w, r, target, http.StatusPermanentRedirect)
 }
 
 // statusProbe records what the mux's fallback handler would send.
@@ -205,12 +230,105 @@ func (s *Server) view() content.View {
 }
 
 // config returns the site settings with the command-line base URL applied.
-func (s *Server) config(site *content.Site) content.Config {
+// With no base URL at all, links use the address the request came to: its
+// Host, over https when it came by TLS or through a trusted proxy that says
+// so. BaseURL never ends in a slash; a base URL with a path keeps it
+// ("https://example.org/blog").
+func (s *Server) config(r *http.Request, site *content.Site) content.Config {
 	c := site.Config
 	if s.opts.BaseURL != "" {
-		c.BaseURL = s.opts.BaseURL
+		c.BaseURL = strings.TrimRight(s.opts.BaseURL, "/")
 	}
-	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	if c.BaseURL == "" {
+		scheme := "http"
+		if s.secure(r) {
+			scheme = "https"
+		}
+		c.BaseURL = scheme + "://" + r.Host
+	}
 	return c
 }
 
+// BaseURL is the base URL links use, from -base-url or site.yaml, without a
+// trailing slash; "" when neither sets one and links use the address each
+// request came to.
+func (s *Server) BaseURL() string {
+	if s.opts.BaseURL != "" {
+		return strings.TrimRight(s.opts.BaseURL, "/")
+	}
+	return s.opts.Content.Current().Config.BaseURL
+}
+
+// prefix is the path the site is served under, from the base URL: "" for a
+// site at the root of its host, "/blog" for https://example.org/blog/.
+func (s *Server) prefix() string {
+	u, err := url.Parse(s.BaseURL())
+	if err != nil {
+		return ""
+	}
+	return strings.TrimRight(u.EscapedPath(), "/")
+}
+
+// url is the path of a page of the site as a link: path under the prefix.
+// Handlers and templates think in site paths ("/posts/x/"); this and
+// underPrefix are the only places that know the site may live under one.
+func (s *Server) url(path string) string { return s.prefix() + path }
+
+// underPrefix serves the site under the base URL's path: a request outside
+// it is not found, the prefix itself redirects to its slash, and the prefix
+// is cut off before routing. Redirects to site paths get it put back.
+func (s *Server) underPrefix(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		prefix := s.prefix()
+		if prefix == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		rest, ok := strings.CutPrefix(r.URL.Path, prefix)
+		switch {
+		case ok && rest == "":
+			target := prefix + "/"
+			if r.URL.RawQuery != "" {
+				target += "?" + r.URL.RawQuery
+			}
+			http.Redirect(w, r, target, http.StatusPermanentRedirect)
+		case ok && strings.HasPrefix(rest, "/"):
+			http.StripPrefix(prefix, next).ServeHTTP(&prefixedRedirects{ResponseWriter: w, prefix: prefix}, r)
+		default:
+			// The error page's links need the prefix too.
+			s.notFound(&prefixedRedirects{ResponseWriter: w, prefix: prefix}, r)
+		}
+	})
+}
+
+// prefixedRedirects puts the site's prefix in front of a redirect to a site
+// path ("/admin/" → "/blog/admin/"), so handlers need not know it.
+type prefixedRedirects struct {
+	http.ResponseWriter
+	prefix string
+	done   bool
+}
+
+func (p *prefixedRedirects) fix() {
+	if p.done {
+		return
+	}
+	p.done = true
+	h := p.ResponseWriter.Header()
+	if loc := h.Get("Location"); strings.HasPrefix(loc, "/") && !strings.HasPrefix(loc, "//") {
+		h.Set("Location", p.prefix+loc)
+	}
+}
+
+func (p *prefixedRedirects) WriteHeader(code int) {
+	p.fix()
+	p.ResponseWriter.WriteHeader(code)
+}
+
+func (p *prefixedRedirects) Write(b []byte) (int, error) {
+	p.fix()
+	return p.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the real writer.
+func (p *prefixedRedirects) Unwrap() http.ResponseWriter { return p.ResponseWriter }

@@ -1,0 +1,118 @@
+package web
+
+import (
+	"bytes"
+	"encoding/xml"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"milepost/internal/content"
+)
+
+// robots answers /robots.txt: crawl everything but the admin pages, and
+// find the pages in the sitemap.
+func (s *Server) robots(w http.ResponseWriter, r *http.Request) {
+	cfg := s.config(r, s.opts.Content.Current())
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	h.Set("Cache-Control", "public, max-age=3600")
+	fmt.Fprintf(w, "User-agent: *\nDisallow: %s\nAllow: /\n\nSitemap: %s/sitemap.xml\n", s.url("/admin/"), cfg.BaseURL)
+}
+
+// sitemapURL is one <url> of a sitemap (sitemaps.org protocol 0.9).
+type sitemapURL struct {
+	Loc     string `xml:"loc"`
+	LastMod string `xml:"lastmod,omitempty"`
+}
+
+type sitemapSet struct {
+	XMLName xml.Name     `xml:"http://www.sitemaps.org/schemas/sitemap/0.9 urlset"`
+	URLs    []sitemapURL `xml:"url"`
+}
+
+// sitemap answers /sitemap.xml: the home page, archive and tag index, every
+// published post, tag and author, each with when it last changed. It is
+// built from a view without drafts whatever -drafts says: a draft is never
+// offered to a search engine.
+func (s *Server) sitemap(w http.ResponseWriter, r *http.Request) {
+	v := content.View{Site: s.opts.Content.Current(), Now: s.now(), Drafts: false}
+	cfg := s.config(r, v.Site)
+	posts := v.Posts()
+	set := sitemapSet{}
+	add := func(path string, lastmod time.Time) {
+		u := sitemapURL{Loc: cfg.BaseURL + path}
+		if !lastmod.IsZero() {
+			u.LastMod = lastmod.Format(time.RFC3339)
+		}
+		set.URLs = append(set.URLs, u)
+	}
+	newest := lastModified(posts)
+	add("/", newest)
+	add("/archive/", newest)
+	add("/tags/", newest)
+	for _, p := range posts {
+		add("/posts/"+url.PathEscape(p.Slug)+"/", lastModified(content.Listing{p}))
+	}
+	for _, t := range v.Tags() {
+		add("/tags/"+url.PathEscape(t.Tag)+"/", lastModified(v.Tag(t.Tag)))
+	}
+	for _, a := range sortedAuthors(v) {
+		add("/authors/"+url.PathEscape(a.ID)+"/", lastModified(v.ByAuthor(a.ID)))
+	}
+	var buf bytes.Buffer
+	buf.WriteString(xml.Header)
+	enc := xml.NewEncoder(&buf)
+	enc.Indent("", "  ")
+	if err := enc.Encode(set); err != nil {
+		s.serverError(w, r, "writing the sitemap", err)
+		return
+	}
+	buf.WriteByte('\n')
+	h := w.Header()
+	h.Set("Content-Type", "application/xml; charset=utf-8")
+	h.Set("Cache-Control", "public, max-age=300")
+	http.ServeContent(w, r, "", newest, bytes.NewReader(buf.Bytes()))
+}
+
+// sortedAuthors are the authors with at least one visible post, by id.
+func sortedAuthors(v content.View) []*content.Author {
+	var out []*content.Author
+	for _, a := range v.Site.Authors {
+		if len(v.ByAuthor(a.ID)) > 0 {
+			out = append(out, a)
+		}
+	}
+	slices.SortFunc(out, func(a, b *content.Author) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
+// lastModified is when the newest change to any of posts was made.
+func lastModified(posts content.Listing) time.Time {
+	var t time.Time
+	for _, p := range posts {
+		if p.Lastmod.After(t) {
+			t = p.Lastmod
+		}
+		if p.Date.After(t) {
+			t = p.Date
+		}
+	}
+	return t
+}
+
+// favicon answers /favicon.ico, which browsers and crawlers ask for whatever
+// the page says: the theme's own favicon.ico when it has one, else a
+// permanent redirect to its SVG icon.
+func (s *Server) favicon(w http.ResponseWriter, r *http.Request) {
+	if _, err := fs.Stat(s.staticFS, "favicon.ico"); err == nil {
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		http.ServeFileFS(w, r, s.staticFS, "favicon.ico")
+		return
+	}
+	http.Redirect(w, r, "/static/favicon.svg", http.StatusMovedPermanently)
+}
