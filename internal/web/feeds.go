@@ -25,9 +25,16 @@ type feedCache struct {
 }
 
 type feedKey struct {
+	// base is the base URL the feed's links use: with no base_url set it is
+	// the address each request came to, so it is part of the key.
+	base    string
 	path    string
 	visible int
 }
+
+// maxCachedFeeds bounds the feed cache; a site has a few feeds per tag and
+// author, far fewer than this.
+const maxCachedFeeds = 4096
 
 type builtFeed struct {
 	body    []byte
@@ -43,6 +50,10 @@ func (c *feedCache) get(site *content.Site, k feedKey, build func() (builtFeed, 
 	if f, ok := c.entries[k]; ok {
 		c.mu.Unlock()
 		return f, nil
+	}
+	if len(c.entries) >= maxCachedFeeds {
+		// Requests naming ever more hosts must not grow the cache for ever.
+		c.entries = map[feedKey]builtFeed{}
 	}
 	c.mu.Unlock()
 	// Built outside the lock: two requests may build the same feed at once,
@@ -102,13 +113,13 @@ func (s *Server) serveFeed(w http.ResponseWriter, r *http.Request, v content.Vie
 		s.notFound(w, r)
 		return
 	}
-	cfg := s.config(v.Site)
+	cfg := s.config(r, v.Site)
 	if title == "" {
 		title = cfg.Title
 	} else {
 		title += " · " + cfg.Title
 	}
-	f, err := s.feeds.get(v.Site, feedKey{path: root + file, visible: len(posts)}, func() (builtFeed, error) {
+	f, err := s.feeds.get(v.Site, feedKey{base: cfg.BaseURL, path: root + file, visible: len(posts)}, func() (builtFeed, error) {
 		body, err := feed.Build(feed.Channel{
 			Title: title, Description: cfg.Description, Language: cfg.Language,
 			BaseURL: cfg.BaseURL, Path: root, Author: author,
@@ -135,7 +146,7 @@ func (s *Server) serveFeed(w http.ResponseWriter, r *http.Request, v content.Vie
 // often than posts, and the ETag still spares unchanged polls the body.
 func (s *Server) commentFeed(w http.ResponseWriter, r *http.Request) {
 	v := s.feedView()
-	cfg := s.config(v.Site)
+	cfg := s.config(r, v.Site)
 	ch := feed.Channel{Title: "Comments · " + cfg.Title, Description: "Recent comments on " + cfg.Title,
 		Language: cfg.Language, BaseURL: cfg.BaseURL, Path: "/"}
 	var (
