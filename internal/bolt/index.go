@@ -59,7 +59,10 @@ func entriesOf(c *comments.Comment, dupsFrom []byte) []entry {
 		}
 	case comments.StatusPending:
 		es = append(es, entry{bucket: bucketHeld, key: timeIDKey(c.Created, c.ID)})
-		if c.CommenterID != "" {
+		// A commenter id is printable ASCII (the Service checks it), so
+		// 0x00 can separate it from the post; one that is not is skipped
+		// rather than misfiled.
+		if c.CommenterID != "" && strings.IndexByte(c.CommenterID, 0) < 0 {
 			es = append(es, entry{bucket: bucketHeldBy, key: heldByKey(c.CommenterID, c.Post, c.ID)})
 		}
 	}
