@@ -140,7 +140,11 @@ func Serve(ctx context.Context, cfg ServeConfig) (err error) {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	url := "http://" + ln.Addr().String() + "/"
-	log.Info("milepost is serving", "url", url, "content", cfg.ContentDir, "db", cfg.DBPath)
+	links := "no base_url set: links use the address each request came to"
+	if h, ok := srv.Handler.(interface{ BaseURL() string }); ok && h.BaseURL() != "" {
+		links = h.BaseURL()
+	}
+	log.Info("milepost is serving", "url", url, "links", links, "content", cfg.ContentDir, "db", cfg.DBPath)
 	if cfg.Ready != nil {
 		cfg.Ready(ln.Addr().String())
 	}
