@@ -78,22 +78,31 @@ func (v View) OpenResource(slug, name string) (*Resource, error) {
 		return nil, fmt.Errorf("opening %s: %w", p.Bundle, err)
 	}
 	defer root.Close() // the file stays open
-	f, err := root.Open(filepath.FromSlash(name))
-	if err != nil {
+	notFound := func(err error) error {
 		if !errors.Is(err, fs.ErrNotExist) {
-			// Escaping the root through a link, or a path through a
-			// file: nothing a reader may have either way.
+			// Leaving the folder through a link, a path through a file, a
+			// file the server may not read: nothing a reader may have.
 			err = fmt.Errorf("%w (%w)", fs.ErrNotExist, err)
 		}
-		return nil, fmt.Errorf("opening %s/%s: %w", p.Bundle, name, err)
+		return fmt.Errorf("opening %s/%s: %w", p.Bundle, name, err)
+	}
+	// Checked before opening: opening a named pipe would wait for a writer.
+	if info, err := root.Stat(filepath.FromSlash(name)); err != nil {
+		return nil, notFound(err)
+	} else if !info.Mode().IsRegular() {
+		return nil, notFound(errors.New("not a regular file"))
+	}
+	f, err := root.Open(filepath.FromSlash(name))
+	if err != nil {
+		return nil, notFound(err)
 	}
 	info, err := f.Stat()
 	if err == nil && !info.Mode().IsRegular() {
-		err = fmt.Errorf("not a regular file: %w", fs.ErrNotExist)
+		err = errors.New("not a regular file")
 	}
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("opening %s/%s: %w", p.Bundle, name, err)
+		return nil, notFound(err)
 	}
 	return &Resource{File: f, Info: info, MediaType: mediaType}, nil
 }
