@@ -146,9 +146,9 @@ func basePath(baseURL string) string {
 
 // markdownFiles returns the .md files under dir/sub, relative to dir with
 // forward slashes, in path order; of a page bundle (recursive only), only
-// its index.md. A missing sub directory is an empty one;
-// one that cannot be read fails. A directory below it that cannot be read
-// is a problem, like a file that cannot be.
+// its index.md. A missing sub directory is an empty one; one that cannot
+// be read fails. A directory below it that cannot be read is a problem,
+// like a file that cannot be.
 func markdownFiles(ctx context.Context, dir, sub string, recursive bool) (files []string, unreadable []Problem, err error) {
 	root := filepath.Join(dir, sub)
 	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
