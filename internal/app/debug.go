@@ -39,6 +39,24 @@ func debugHandler() http.Handler {
 	return m
 }
 
+// checkLoopback refuses a debug address that is not on loopback: the debug
+// server shows the command line, the heap and CPU profiles, and anyone who
+// can reach it can make the process spend its CPU on profiling. An empty
+// host (":6060") listens on every interface, so it is refused too.
+func checkLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("debug address %q: %w", addr, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("debug address %q is not a loopback address: use 127.0.0.1 or [::1] (pprof and expvar are for the operator alone), or pass -debug-addr-public to serve it there anyway", addr)
+}
+
 // serveDebug listens on addr and serves debugHandler until ctx ends.
 func serveDebug(ctx context.Context, addr string, log *slog.Logger) error {
 	ln, err := net.Listen("tcp", addr)

@@ -7,12 +7,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"time"
+
+	"golang.org/x/net/netutil"
 
 	"milepost/internal/accounts"
 	"milepost/internal/bolt"
@@ -35,9 +38,18 @@ type ServeConfig struct {
 	CommentRate int
 	// Guards are the comment form's spam defences.
 	Guards web.Guards
-	// DebugAddr, when set, is a (loopback) address serving expvar, pprof
-	// and /debug/heap.
-	DebugAddr string
+	// DebugAddr, when set, is the address serving expvar, pprof and
+	// /debug/heap. It must be a loopback address unless DebugAddrPublic is
+	// set: what it serves (command line, heap, profiles) is for the
+	// operator alone.
+	DebugAddr       string
+	DebugAddrPublic bool
+	// MaxConns bounds the connections open at once; 0 means
+	// DefaultMaxConns.
+	MaxConns int
+	// IdleTimeout is how long an idle keep-alive connection stays open; 0
+	// means DefaultIdleTimeout.
+	IdleTimeout time.Duration
 	// WatchInterval is how often the content directory is checked for
 	// changes; 0 means every second.
 	WatchInterval time.Duration
@@ -50,6 +62,16 @@ type ServeConfig struct {
 	Ready func(addr string)
 }
 
+// DefaultMaxConns is how many connections the server holds open at once
+// unless told otherwise. Further clients wait in the listen queue until one
+// closes, so a flood of connections cannot exhaust the process's files.
+const DefaultMaxConns = 512
+
+// DefaultIdleTimeout is how long an idle keep-alive connection is kept
+// before the server closes it: long enough for a reader's next click, short
+// enough that idle clients do not hold the connection slots.
+const DefaultIdleTimeout = 30 * time.Second
+
 // Serve runs the blog until ctx is cancelled, then stops taking new
 // connections, lets in-flight requests finish and closes the database.
 func Serve(ctx context.Context, cfg ServeConfig) (err error) {
@@ -57,26 +79,84 @@ func Serve(ctx context.Context, cfg ServeConfig) (err error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	theme, err := themes.Open(cfg.ThemeDir)
-	if err != nil {
-		return err
+	if cfg.DebugAddr != "" && !cfg.DebugAddrPublic {
+		if err := checkLoopback(cfg.DebugAddr); err != nil {
+			return err
+		}
 	}
-	src, err := content.NewSource(ctx, cfg.ContentDir, log)
-	if err != nil {
-		return err
-	}
-	db, err := bolt.Open(ctx, cfg.DBPath)
+	st, err := openStores(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer func() {
-		if cerr := db.Close(); cerr != nil && err == nil {
+		if cerr := st.db.Close(); cerr != nil && err == nil {
 			err = fmt.Errorf("closing database: %w", cerr)
+		}
+	}()
+	handler, err := buildHandler(cfg, st, log)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", cfg.Addr, err)
+	}
+	maxConns := cfg.MaxConns
+	if maxConns <= 0 {
+		maxConns = DefaultMaxConns
+	}
+	ln = netutil.LimitListener(ln, maxConns)
+
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	interval := cfg.WatchInterval
+	if interval == 0 {
+		interval = time.Second
+	}
+	go st.src.Watch(watchCtx, interval)
+	if cfg.DebugAddr != "" {
+		if err := serveDebug(watchCtx, cfg.DebugAddr, log); err != nil {
+			ln.Close()
+			return err
+		}
+	}
+	return run(ctx, cfg, newHTTPServer(cfg, handler, log), ln, log)
+}
+
+// stores is what the server reads and writes: the theme, the content and
+// the database, with the services built on them.
+type stores struct {
+	theme  fs.FS
+	src    *content.Source
+	db     *bolt.DB
+	secret []byte
+	accts  *accounts.Service
+}
+
+// openStores opens the theme, the content and the database, seeding a new
+// database with the site's sample comments. The caller closes st.db; on an
+// error nothing is left open.
+func openStores(ctx context.Context, cfg ServeConfig, log *slog.Logger) (_ *stores, err error) {
+	theme, err := themes.Open(cfg.ThemeDir)
+	if err != nil {
+		return nil, err
+	}
+	src, err := content.NewSource(ctx, cfg.ContentDir, log)
+	if err != nil {
+		return nil, err
+	}
+	db, err := bolt.Open(ctx, cfg.DBPath)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			db.Close()
 		}
 	}()
 	seeded, err := seedComments(ctx, db, cfg.ContentDir, src.Current().Config.SeedComments)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if seeded > 0 {
 		log.Info("seeded sample comments", "comments", seeded)
@@ -84,20 +164,26 @@ func Serve(ctx context.Context, cfg ServeConfig) (err error) {
 
 	secret, err := db.Secret(ctx, "signing")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	accts, err := accounts.NewService(db, accounts.Options{})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if _, err := accts.PruneSessions(ctx); err != nil {
 		log.Warn("pruning expired sessions", "err", err)
 	}
+	return &stores{theme: theme, src: src, db: db, secret: secret, accts: accts}, nil
+}
+
+// buildHandler is the site's HTTP handler over st.
+func buildHandler(cfg ServeConfig, st *stores, log *slog.Logger) (http.Handler, error) {
+	theme, src, db, secret, accts := st.theme, st.src, st.db, st.secret, st.accts
 	handler, err := web.New(web.Options{
 		Accounts:    accts,
 		Backup:      db.Backup,
 		Content:     src,
-		Comments:    NewCommentService(db, src, cfg.Drafts, nil),
+		Store:       db,
 		Secret:      secret,
 		Guards:      cfg.Guards,
 		Theme:       theme,
@@ -107,44 +193,35 @@ func Serve(ctx context.Context, cfg ServeConfig) (err error) {
 		CommentRate: cfg.CommentRate,
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
+	return handler, nil
+}
 
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listening on %s: %w", cfg.Addr, err)
+// newHTTPServer is the http.Server for handler, with a bound on every
+// phase of a request and on idle connections.
+func newHTTPServer(cfg ServeConfig, handler http.Handler, log *slog.Logger) *http.Server {
+	idle := cfg.IdleTimeout
+	if idle <= 0 {
+		idle = DefaultIdleTimeout
 	}
-	srv := &http.Server{
+	return &http.Server{
 		Handler:           handler,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       20 * time.Second,
 		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+		IdleTimeout:       idle,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+}
 
-	watchCtx, stopWatch := context.WithCancel(ctx)
-	defer stopWatch()
-	interval := cfg.WatchInterval
-	if interval == 0 {
-		interval = time.Second
-	}
-	go src.Watch(watchCtx, interval)
-	if cfg.DebugAddr != "" {
-		if err := serveDebug(watchCtx, cfg.DebugAddr, log); err != nil {
-			return err
-		}
-	}
-
+// run serves on ln until ctx is cancelled, then shuts the server down.
+func run(ctx context.Context, cfg ServeConfig, srv *http.Server, ln net.Listener, log *slog.Logger) error {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	url := "http://" + ln.Addr().String() + "/"
-	links := "no base_url set: links use the address each request came to"
-	if h, ok := srv.Handler.(interface{ BaseURL() string }); ok && h.BaseURL() != "" {
-		links = h.BaseURL()
-	}
-	log.Info("milepost is serving", "url", url, "links", links, "content", cfg.ContentDir, "db", cfg.DBPath)
+	log.Info("milepost is serving", "url", url, "content", cfg.ContentDir, "db", cfg.DBPath)
 	if cfg.Ready != nil {
 		cfg.Ready(ln.Addr().String())
 	}
@@ -154,6 +231,12 @@ func Serve(ctx context.Context, cfg ServeConfig) (err error) {
 		return fmt.Errorf("serving HTTP: %w", err)
 	case <-ctx.Done():
 	}
+	return shutdown(ctx, cfg, srv, served, log)
+}
+
+// shutdown stops srv taking connections and waits, within the shutdown
+// timeout, for in-flight requests to finish; served is Serve's result.
+func shutdown(ctx context.Context, cfg ServeConfig, srv *http.Server, served <-chan error, log *slog.Logger) error {
 	log.Info("shutting down: finishing in-flight requests")
 	timeout := cfg.ShutdownTimeout
 	if timeout == 0 {

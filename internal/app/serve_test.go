@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -28,19 +30,26 @@ type running struct {
 
 func start(t *testing.T, db string) running {
 	t.Helper()
+	return startWith(t, app.ServeConfig{DBPath: db})
+}
+
+// startWith runs Serve with cfg on a free loopback port, serving the sample
+// content unless cfg names other content.
+func startWith(t *testing.T, cfg app.ServeConfig) running {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
-	go func() {
-		done <- app.Serve(ctx, app.ServeConfig{
-			Addr:       "127.0.0.1:0",
-			ContentDir: filepath.Join("..", "..", "content"),
-			DBPath:     db,
-			BaseURL:    "http://milepost.test",
-			Log:        slog.New(slog.NewTextHandler(io.Discard, nil)),
-			Ready:      func(addr string) { ready <- addr },
-		})
-	}()
+	cfg.Addr = "127.0.0.1:0"
+	if cfg.ContentDir == "" {
+		cfg.ContentDir = filepath.Join("..", "..", "content")
+	}
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = "http://milepost.test"
+	}
+	cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	cfg.Ready = func(addr string) { ready <- addr }
+	go func() { done <- app.Serve(ctx, cfg) }()
 	select {
 	case addr := <-ready:
 		return running{base: "http://" + addr, stop: func() error { cancel(); return <-done }}
@@ -228,5 +237,180 @@ func TestDebugAddressReportsTheLiveHeap(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// status fetches u and returns its status code and body.
+func status(t *testing.T, u string) (int, string) {
+	t.Helper()
+	res, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+// TestThemeLinksOutsideTheThemeAreNotServed is the attack of issue 7 item 9:
+// a symbolic link in the -theme directory to a file outside it — the live
+// database — must not be served.
+func TestThemeLinksOutsideTheThemeAreNotServed(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "data", "milepost.db")
+	theme := filepath.Join(dir, "theme")
+	if err := os.MkdirAll(filepath.Join(theme, "static"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	secret := filepath.Join(dir, "secret.txt")
+	if err := os.WriteFile(secret, []byte("operator's secret"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for name, target := range map[string]string{"link": secret, "db": db, "up": dir} {
+		if err := os.Symlink(target, filepath.Join(theme, "static", name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(theme, "static", "extra.css"), []byte("p{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv := startWith(t, app.ServeConfig{DBPath: db, ThemeDir: theme})
+	defer srv.stop()
+	for _, path := range []string{"/static/link", "/static/db", "/static/up/secret.txt", "/static/up/data/milepost.db"} {
+		code, body := status(t, srv.base+path)
+		if code != http.StatusNotFound {
+			t.Errorf("GET %s: %d, want 404", path, code)
+		}
+		if strings.Contains(body, "operator's secret") || strings.Contains(body, "bolt") {
+			t.Errorf("GET %s served the file outside the theme", path)
+		}
+	}
+	// The theme's own files and the default theme's still are.
+	for _, path := range []string{"/static/extra.css", "/static/style.css"} {
+		if code, _ := status(t, srv.base+path); code != http.StatusOK {
+			t.Errorf("GET %s: %d, want 200", path, code)
+		}
+	}
+}
+
+func TestThemeTemplateLinkedFromOutsideIsNotLoaded(t *testing.T) {
+	dir := t.TempDir()
+	theme := filepath.Join(dir, "theme")
+	if err := os.MkdirAll(filepath.Join(theme, "templates"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	outside := filepath.Join(dir, "post.html")
+	if err := os.WriteFile(outside, []byte(`{{define "main"}}from outside the theme{{end}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(theme, "templates", "post.html")); err != nil {
+		t.Fatal(err)
+	}
+	// A Serve that loaded the template would run until the deadline.
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	err := app.Serve(ctx, app.ServeConfig{
+		Addr: "127.0.0.1:0", ContentDir: filepath.Join("..", "..", "content"), DBPath: filepath.Join(dir, "m.db"),
+		ThemeDir: theme, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err == nil || !strings.Contains(err.Error(), "post.html") {
+		t.Fatalf("Serve with a template linked from outside the theme: %v; want it refused, naming the file", err)
+	}
+}
+
+// keepAliveRequest opens a keep-alive connection to base and sends one request on
+// it, leaving it open; the response arrives on the returned reader.
+func keepAliveRequest(t *testing.T, base string) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if _, err := io.WriteString(c, "GET /healthz HTTP/1.1\r\nHost: "+u.Host+"\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	return c, bufio.NewReader(c)
+}
+
+// answered reads one response from r within d, and says whether there was
+// one.
+func answered(t *testing.T, c net.Conn, r *bufio.Reader, d time.Duration) bool {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(d))
+	res, err := http.ReadResponse(r, nil)
+	if err != nil {
+		return false
+	}
+	io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	return res.StatusCode == http.StatusOK
+}
+
+// TestConnectionLimitHoldsExtraClientsUntilOneCloses: with MaxConns open
+// connections, the next client is not served until one of them closes.
+func TestConnectionLimitHoldsExtraClientsUntilOneCloses(t *testing.T) {
+	srv := startWith(t, app.ServeConfig{DBPath: filepath.Join(t.TempDir(), "m.db"), MaxConns: 2})
+	defer srv.stop()
+	first, r1 := keepAliveRequest(t, srv.base)
+	second, r2 := keepAliveRequest(t, srv.base)
+	if !answered(t, first, r1, 5*time.Second) || !answered(t, second, r2, 5*time.Second) {
+		t.Fatal("the first two connections were not served")
+	}
+	third, r3 := keepAliveRequest(t, srv.base)
+	if answered(t, third, r3, 500*time.Millisecond) {
+		t.Fatal("a third connection was served while two were open with MaxConns 2")
+	}
+	first.Close()
+	if !answered(t, third, r3, 5*time.Second) {
+		t.Error("the third connection was not served once the first closed")
+	}
+	_ = second
+}
+
+func TestIdleKeepAliveConnectionsAreClosed(t *testing.T) {
+	if app.DefaultIdleTimeout > 30*time.Second {
+		t.Errorf("DefaultIdleTimeout = %v; idle connections hold connection slots, keep it at 30s or less", app.DefaultIdleTimeout)
+	}
+	srv := startWith(t, app.ServeConfig{DBPath: filepath.Join(t.TempDir(), "m.db"), IdleTimeout: 200 * time.Millisecond})
+	defer srv.stop()
+	c, r := keepAliveRequest(t, srv.base)
+	if !answered(t, c, r, 5*time.Second) {
+		t.Fatal("not served")
+	}
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := r.ReadByte(); err != io.EOF {
+		t.Errorf("reading from an idle connection: %v, want the server to close it (EOF)", err)
+	}
+}
+
+func TestDebugAddressMustBeLoopbackUnlessForced(t *testing.T) {
+	for _, addr := range []string{":0", "0.0.0.0:0", "[::]:0", "192.0.2.1:0", "example.com:0"} {
+		// A Serve that accepted the address would run until the deadline.
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		err := app.Serve(ctx, app.ServeConfig{
+			Addr: "127.0.0.1:0", ContentDir: filepath.Join("..", "..", "content"), DBPath: filepath.Join(t.TempDir(), "m.db"),
+			DebugAddr: addr, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		})
+		cancel()
+		if err == nil || !strings.Contains(err.Error(), "-debug-addr-public") {
+			t.Errorf("-debug-addr %s: %v; want a refusal that names -debug-addr-public", addr, err)
+		}
+	}
+	// Forced, an address on every interface is served.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	ln.Close()
+	srv := startWith(t, app.ServeConfig{DBPath: filepath.Join(t.TempDir(), "m.db"), DebugAddr: ":" + port, DebugAddrPublic: true})
+	defer srv.stop()
+	if code, _ := status(t, "http://127.0.0.1:"+port+"/debug/heap"); code != http.StatusOK {
+		t.Errorf("forced public debug address: /debug/heap %d", code)
 	}
 }
