@@ -25,7 +25,7 @@ type harness struct {
 
 	mu     sync.Mutex
 	clock  time.Time
-	policy comments.Settings
+	settings comments.Settings
 	posts  map[string]comments.PostInfo
 }
 
@@ -33,7 +33,7 @@ func newHarness(t *testing.T) *harness {
 	t.Helper()
 	db, _ := openTest(t)
 	start := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
-	h := &harness{t: t, db: db, ctx: context.Background(), clock: start, policy: comments.DefaultSettings(),
+	h := &harness{t: t, db: db, ctx: context.Background(), clock: start, settings: comments.DefaultSettings(),
 		posts: map[string]comments.PostInfo{
 			"p":   {Date: start.AddDate(0, 0, -1)},
 			"q":   {Date: start.AddDate(0, 0, -1)},
@@ -45,18 +45,18 @@ func newHarness(t *testing.T) *harness {
 		Settings: func() comments.Settings {
 			h.mu.Lock()
 			defer h.mu.Unlock()
-			return h.policy
+			return h.settings
 		},
 		Posts: func(slug string) (comments.PostInfo, bool) { info, ok := h.posts[slug]; return info, ok },
 	})
 	return h
 }
 
-// setPolicy changes the policy in force, as a reloaded site.yaml would.
-func (h *harness) setPolicy(edit func(p *comments.Settings)) {
+// setSettings changes the settings in force, as a reloaded site.yaml would.
+func (h *harness) setSettings(edit func(p *comments.Settings)) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	edit(&h.policy)
+	edit(&h.settings)
 }
 
 // advance moves the clock on.

@@ -64,9 +64,9 @@ func ids(cs []comments.Comment) []uint64 {
 	return out
 }
 
-// openPolicy publishes every comment at once, like Milepost before
+// openSettings publish every comment at once, like Milepost before
 // moderation, for tests about something else.
-func openPolicy() comments.Settings {
+func openSettings() comments.Settings {
 	p := comments.DefaultSettings()
 	p.Moderation = comments.ModerationOpen
 	return p

@@ -15,20 +15,20 @@ import (
 
 func TestModerationOpenPublishesEverything(t *testing.T) {
 	h := newHarness(t)
-	h.setPolicy(func(p *comments.Settings) { p.Moderation = comments.ModerationOpen })
+	h.setSettings(func(p *comments.Settings) { p.Moderation = comments.ModerationOpen })
 	c := h.mustPost(ana, "p", "First!", comments.StatusApproved)
 	if c.HoldReason != "" || c.CommenterID != ana.id || c.IP != ana.ip {
 		t.Errorf("stored comment = %+v", c)
 	}
 	// Links and hold words still hold a comment.
-	h.setPolicy(func(p *comments.Settings) { p.HoldWords = []string{"casino"} })
+	h.setSettings(func(p *comments.Settings) { p.HoldWords = []string{"casino"} })
 	h.mustPost(ben, "p", "Best CASINO in town", comments.StatusPending)
 	h.mustPost(ben, "p", "https://a.example https://b.example https://c.example", comments.StatusPending)
 }
 
 func TestModerationAllHoldsEverything(t *testing.T) {
 	h := newHarness(t)
-	h.setPolicy(func(p *comments.Settings) { p.Moderation = comments.ModerationAll })
+	h.setSettings(func(p *comments.Settings) { p.Moderation = comments.ModerationAll })
 	c := h.mustPost(ana, "p", "First!", comments.StatusPending)
 	if c.HoldReason != "every comment is held for review" {
 		t.Errorf("hold reason %q", c.HoldReason)
@@ -91,13 +91,13 @@ func TestModerationFirstTime(t *testing.T) {
 
 func TestLinkLimit(t *testing.T) {
 	h := newHarness(t)
-	h.setPolicy(func(p *comments.Settings) { p.Moderation = comments.ModerationOpen })
+	h.setSettings(func(p *comments.Settings) { p.Moderation = comments.ModerationOpen })
 	h.mustPost(ana, "p", "See [this](https://a.example/) and https://b.example/", comments.StatusApproved)
 	c := h.mustPost(ana, "p", "[one](https://a.example/), https://b.example/ and ![pic](https://c.example/x.png)", comments.StatusPending)
 	if c.HoldReason != "3 links; the limit is 2" {
 		t.Errorf("hold reason %q", c.HoldReason)
 	}
-	h.setPolicy(func(p *comments.Settings) { p.LinkLimit = 0 })
+	h.setSettings(func(p *comments.Settings) { p.LinkLimit = 0 })
 	h.mustPost(ana, "p", "Mail me: <mailto:ana@example.org>", comments.StatusPending)
 	h.mustPost(ana, "p", "No links at all", comments.StatusApproved)
 	// The website field is the writer's own address, not a link in the text.
@@ -110,7 +110,7 @@ func TestLinkLimit(t *testing.T) {
 
 func TestHoldWords(t *testing.T) {
 	h := newHarness(t)
-	h.setPolicy(func(p *comments.Settings) {
+	h.setSettings(func(p *comments.Settings) {
 		p.Moderation = comments.ModerationOpen
 		p.HoldWords = []string{"cash", "buy now"}
 	})
@@ -149,7 +149,7 @@ func TestHoldWords(t *testing.T) {
 
 func TestRejectWords(t *testing.T) {
 	h := newHarness(t)
-	h.setPolicy(func(p *comments.Settings) {
+	h.setSettings(func(p *comments.Settings) {
 		p.Moderation = comments.ModerationOpen
 		p.RejectWords = []string{"viagra", "crypto giveaway"}
 	})
@@ -182,7 +182,7 @@ func TestRejectWords(t *testing.T) {
 
 func TestBans(t *testing.T) {
 	h := newHarness(t)
-	h.setPolicy(func(p *comments.Settings) { p.Moderation = comments.ModerationOpen })
+	h.setSettings(func(p *comments.Settings) { p.Moderation = comments.ModerationOpen })
 	until := h.now().Add(24 * time.Hour)
 	ban, err := h.svc.Ban(h.ctx, "mod", comments.Ban{Kind: comments.BanEmail, Value: " Ana@Example.org ", Reason: "abuse", Until: until})
 	if err != nil {
@@ -275,7 +275,7 @@ func TestBans(t *testing.T) {
 
 func TestDuplicates(t *testing.T) {
 	h := newHarness(t)
-	h.setPolicy(func(p *comments.Settings) { p.Moderation = comments.ModerationOpen })
+	h.setSettings(func(p *comments.Settings) { p.Moderation = comments.ModerationOpen })
 	h.mustPost(ana, "p", "Great race!", comments.StatusApproved)
 	c, err := h.post(ana, "p", "Great race!")
 	wantErr(t, "the same comment again", err, comments.ErrDuplicate)
@@ -298,7 +298,7 @@ func TestDuplicates(t *testing.T) {
 		t.Errorf("%d duplicate entries kept, want 1 (the newest)", dups)
 	}
 
-	h.setPolicy(func(p *comments.Settings) { p.DuplicateMinutes = 0 })
+	h.setSettings(func(p *comments.Settings) { p.DuplicateMinutes = 0 })
 	h.mustPost(ana, "p", "Great race!", comments.StatusApproved)
 	mustCheck(t, h.db)
 }
@@ -307,7 +307,7 @@ func TestDuplicates(t *testing.T) {
 // the check is in the write transaction, so exactly one gets through.
 func TestDuplicatesRace(t *testing.T) {
 	h := newHarness(t)
-	h.setPolicy(func(p *comments.Settings) { p.Moderation = comments.ModerationOpen })
+	h.setSettings(func(p *comments.Settings) { p.Moderation = comments.ModerationOpen })
 	const n = 8
 	errs := make([]error, n)
 	var wg sync.WaitGroup
@@ -333,7 +333,7 @@ func TestDuplicatesRace(t *testing.T) {
 
 func TestClosing(t *testing.T) {
 	h := newHarness(t)
-	h.setPolicy(func(p *comments.Settings) {
+	h.setSettings(func(p *comments.Settings) {
 		p.Moderation = comments.ModerationOpen
 		p.CloseAfterDays = 365
 	})
@@ -387,8 +387,8 @@ func TestClosing(t *testing.T) {
 		}
 	})
 	t.Run("the site's settings close everything", func(t *testing.T) {
-		h.setPolicy(func(p *comments.Settings) { p.Enabled = false })
-		defer h.setPolicy(func(p *comments.Settings) { p.Enabled = true })
+		h.setSettings(func(p *comments.Settings) { p.Enabled = false })
+		defer h.setSettings(func(p *comments.Settings) { p.Enabled = true })
 		_, err := h.post(ana, "old", "hello")
 		wantErr(t, "Post with comments disabled", err, comments.ErrClosed)
 		if accepts("old") {
@@ -410,7 +410,7 @@ func TestClosing(t *testing.T) {
 
 func TestHeldCommentIsVisibleToItsWriterOnly(t *testing.T) {
 	h := newHarness(t)
-	h.setPolicy(func(p *comments.Settings) { p.Moderation = comments.ModerationAll })
+	h.setSettings(func(p *comments.Settings) { p.Moderation = comments.ModerationAll })
 	root := h.mustPost(ben, "p", "Approved root", comments.StatusPending)
 	if _, err := h.svc.Approve(h.ctx, "mod", root.ID); err != nil {
 		t.Fatal(err)
@@ -467,7 +467,7 @@ func shapeOf(nodes []*comments.Node) string {
 
 func TestEditAndDeleteOwn(t *testing.T) {
 	h := newHarness(t)
-	h.setPolicy(func(p *comments.Settings) { p.Moderation = comments.ModerationOpen })
+	h.setSettings(func(p *comments.Settings) { p.Moderation = comments.ModerationOpen })
 
 	c := h.mustPost(ana, "p", "Tpyo here", comments.StatusApproved)
 	h.advance(5 * time.Minute)
@@ -490,8 +490,8 @@ func TestEditAndDeleteOwn(t *testing.T) {
 		wantErr(t, "DeleteOwn by another", h.svc.DeleteOwn(h.ctx, c.ID, ben.id), comments.ErrNotYours)
 	})
 	t.Run("rules of a new comment apply", func(t *testing.T) {
-		h.setPolicy(func(p *comments.Settings) { p.RejectWords = []string{"idiot"} })
-		defer h.setPolicy(func(p *comments.Settings) { p.RejectWords = nil })
+		h.setSettings(func(p *comments.Settings) { p.RejectWords = []string{"idiot"} })
+		defer h.setSettings(func(p *comments.Settings) { p.RejectWords = nil })
 		var fe comments.FieldErrors
 		if _, err := h.svc.EditOwn(h.ctx, c.ID, ana.id, "you idiot"); !errors.As(err, &fe) || fe["body"] == "" {
 			t.Errorf("EditOwn with a reject word = %v", err)
@@ -543,7 +543,7 @@ func TestEditAndDeleteOwn(t *testing.T) {
 		wantErr(t, "EditOwn of spam", errOf(h.svc.EditOwn(h.ctx, d.ID, ana.id, "x")), comments.ErrNotFound)
 	})
 	t.Run("no window", func(t *testing.T) {
-		h.setPolicy(func(p *comments.Settings) { p.EditMinutes = 0 })
+		h.setSettings(func(p *comments.Settings) { p.EditMinutes = 0 })
 		d := h.mustPost(ana, "p", "fresh", comments.StatusApproved)
 		wantErr(t, "DeleteOwn with no edit window", h.svc.DeleteOwn(h.ctx, d.ID, ana.id), comments.ErrEditWindowPassed)
 	})
@@ -757,7 +757,7 @@ func TestListings(t *testing.T) {
 
 func TestMoreCommentsThanOnePage(t *testing.T) {
 	h := newHarness(t)
-	h.setPolicy(func(p *comments.Settings) { p.Moderation = comments.ModerationAll })
+	h.setSettings(func(p *comments.Settings) { p.Moderation = comments.ModerationAll })
 	for i := range 30 {
 		h.mustPost(ana, "p", "comment "+strings.Repeat("x", i+1), comments.StatusPending)
 	}

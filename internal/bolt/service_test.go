@@ -16,7 +16,7 @@ func TestServiceOverRealStore(t *testing.T) {
 	db, _ := openTest(t)
 	ctx := context.Background()
 	clock := t0
-	svc := comments.New(db, comments.Options{Now: func() time.Time { clock = clock.Add(time.Minute); return clock }, Settings: openPolicy})
+	svc := comments.New(db, comments.Options{Now: func() time.Time { clock = clock.Add(time.Minute); return clock }, Settings: openSettings})
 
 	root, err := svc.Post(ctx, comments.Input{Post: "p", Name: "Ana", Body: "First **post**", Website: "https://ana.example.org/"}, comments.Author{IP: "192.0.2.1"})
 	if err != nil {

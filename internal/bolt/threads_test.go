@@ -150,7 +150,7 @@ func TestALongPostReadsOnePageOfThreads(t *testing.T) {
 // out of the count, with Check agreeing at every step.
 func TestThreadIndexesFollowEveryChange(t *testing.T) {
 	h := newHarness(t)
-	h.setPolicy(func(p *comments.Settings) { p.Moderation = comments.ModerationOpen })
+	h.setSettings(func(p *comments.Settings) { p.Moderation = comments.ModerationOpen })
 	root := h.mustPost(ana, "p", "root", comments.StatusApproved)
 	reply := h.reply(ben, root, "reply", comments.StatusApproved)
 	other := h.mustPost(ben, "p", "another thread", comments.StatusApproved)

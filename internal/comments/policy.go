@@ -55,5 +55,5 @@ const (
 	reasonFirstTime = "first comment from this reader"
 )
 
-// errNoPolicy guards against a Settings func that returns nonsense.
-var errNoPolicy = errors.New("invalid comment settings")
+// errBadSettings guards against a Settings func that returns nonsense.
+var errBadSettings = errors.New("invalid comment settings")

@@ -122,7 +122,7 @@ func TestSettingsValidate(t *testing.T) {
 	// A Service with invalid settings refuses to work rather than apply
 	// half of them.
 	s := New(newMemStore(), Options{Settings: func() Settings { return Settings{Enabled: true, LinkLimit: -1} }})
-	if _, err := s.Post(context.Background(), Input{Post: "p", Name: "Kay", Body: "hi"}, Author{}); !errors.Is(err, errNoPolicy) {
+	if _, err := s.Post(context.Background(), Input{Post: "p", Name: "Kay", Body: "hi"}, Author{}); !errors.Is(err, errBadSettings) {
 		t.Errorf("Post with invalid settings = %v", err)
 	}
 }

@@ -85,7 +85,7 @@ func (s *Service) currentSettings() (Settings, error) {
 	p := s.settings()
 	p.HoldWords, p.RejectWords = slices.Clone(p.HoldWords), slices.Clone(p.RejectWords)
 	if err := p.Validate(); err != nil {
-		return Settings{}, fmt.Errorf("%w: %w", errNoPolicy, err)
+		return Settings{}, fmt.Errorf("%w: %w", errBadSettings, err)
 	}
 	return p, nil
 }
