@@ -23,10 +23,10 @@ type harness struct {
 	svc *comments.Service
 	ctx context.Context
 
-	mu     sync.Mutex
-	clock  time.Time
+	mu       sync.Mutex
+	clock    time.Time
 	settings comments.Settings
-	posts  map[string]comments.PostInfo
+	posts    map[string]comments.PostInfo
 }
 
 func newHarness(t *testing.T) *harness {
