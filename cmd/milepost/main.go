@@ -102,7 +102,9 @@ func serve(ctx context.Context, log *slog.Logger, args []string) error {
 	fs.BoolVar(&cfg.Guards.Honeypot, "honeypot", cfg.Guards.Honeypot, "add a hidden field that only bots fill in")
 	fs.DurationVar(&cfg.Guards.MinFormAge, "min-form-age", cfg.Guards.MinFormAge, "refuse comment forms sent sooner than this after the page was served (0: off)")
 	fs.DurationVar(&cfg.Guards.MaxFormAge, "max-form-age", cfg.Guards.MaxFormAge, "refuse comment forms older than this (0: off)")
-	fs.StringVar(&cfg.DebugAddr, "debug-addr", "", "serve expvar, pprof and /debug/heap on this address (keep it on loopback)")
+	fs.StringVar(&cfg.DebugAddr, "debug-addr", "", "serve expvar, pprof and /debug/heap on this loopback address")
+	fs.BoolVar(&cfg.DebugAddrPublic, "debug-addr-public", false, "allow a -debug-addr that is not on loopback (it shows profiles and the command line to anyone who reaches it)")
+	fs.IntVar(&cfg.MaxConns, "max-conns", app.DefaultMaxConns, "connections served at once; more wait until one closes")
 	fs.Func("trusted-proxy", "an address or CIDR range whose X-Forwarded-For is believed (repeatable)", func(v string) error {
 		p, err := web.ParseTrustedProxy(v)
 		if err != nil {
