@@ -3,11 +3,13 @@ package web_test
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"milepost/internal/accounts"
 	"milepost/internal/comments"
 )
 
@@ -157,5 +159,39 @@ func TestPostingAndReplyingLandOnTheRightPage(t *testing.T) {
 	back := h.postForm("/posts/massage/comments", form)
 	if back.status != http.StatusUnprocessableEntity || !strings.Contains(back.body, "Comments page 2 of 3") {
 		t.Errorf("a reply with a mistake came back with %d, not on page 2", back.status)
+	}
+}
+
+// TestAHeldReplyLeavesTheWriterTheirEdit: "not once someone has replied"
+// means a reply others can see. A held reply (here, for a hold word) does
+// not take the edit and delete right away; its approval does.
+func TestAHeldReplyLeavesTheWriterTheirEdit(t *testing.T) {
+	h := newHarness(t, moderatedSite("  moderation: open\n  hold_words: [casino]\n"))
+	h.addUser("mod", accounts.RoleModerator)
+	writer, spammer, mod := h.browser(), h.browser(), h.browser()
+	mod.signIn("mod")
+	id := heldID(t, writer.postForm("/posts/massage/comments", commentForm("Kay", "My first run")))
+	form := commentForm("Spam", "Visit the c\u0430sino")
+	form.Set("parent", id)
+	reply := heldID(t, spammer.postForm("/posts/massage/comments", form))
+
+	if res := writer.get("/posts/massage/comments/" + id + "/edit"); res.status != http.StatusOK {
+		t.Fatalf("the edit form with only a held reply: %d", res.status)
+	}
+	page := writer.get("/posts/massage/").body
+	if !strings.Contains(page, "/posts/massage/comments/"+id+"/edit") {
+		t.Error("the post page offers no edit while the only reply is held")
+	}
+	if res := writer.postForm("/posts/massage/comments/"+id+"/edit", url.Values{"body": {"My first long run"}}); res.status != http.StatusSeeOther {
+		t.Fatalf("editing with only a held reply: %d\n%.300s", res.status, res.body)
+	}
+	if res := mod.postForm("/admin/comments/"+reply+"/approve", url.Values{}); res.status != http.StatusSeeOther {
+		t.Fatalf("approving the reply: %d", res.status)
+	}
+	if res := writer.get("/posts/massage/comments/" + id + "/edit"); res.status != http.StatusForbidden {
+		t.Errorf("the edit form once the reply is published: %d, want 403", res.status)
+	}
+	if res := writer.postForm("/posts/massage/comments/"+id+"/delete", url.Values{}); res.status == http.StatusSeeOther {
+		t.Error("the writer deleted a comment with a published reply")
 	}
 }
