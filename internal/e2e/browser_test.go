@@ -49,6 +49,10 @@ var browser struct {
 // in turn for nothing.
 const minParallel = 4
 
+// longFlag runs the long versions: every hostile payload through the
+// comment form, instead of a fixed sample of them. CI runs it.
+var longFlag = flag.Bool("long", false, "run every hostile payload through the comment form (default: every "+strconv.Itoa(payloadStride)+"th)")
+
 func TestMain(m *testing.M) {
 	flag.Parse()
 	explicit := false
