@@ -369,7 +369,6 @@ func TestConnectionLimitHoldsExtraClientsUntilOneCloses(t *testing.T) {
 	if !answered(t, third, r3, 5*time.Second) {
 		t.Error("the third connection was not served once the first closed")
 	}
-	_ = second
 }
 
 func TestIdleKeepAliveConnectionsAreClosed(t *testing.T) {

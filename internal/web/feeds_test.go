@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"fmt"
+	"html"
 	"net/http"
 	"net/url"
 	"strings"
@@ -157,6 +158,39 @@ func TestFeedsCarryTagsAndAbsoluteLinksFromPostContent(t *testing.T) {
 			if !strings.Contains(it.Content, want) {
 				t.Errorf("%s: content lacks %s:\n%s", path, want, it.Content)
 			}
+		}
+	}
+}
+
+// TestHostileCommenterNameIsPlainTextInCommentFeeds is issue 7 item 10: a
+// name with markup, posted through the form, must not become markup in a
+// comment feed's titles once a reader parses them.
+func TestHostileCommenterNameIsPlainTextInCommentFeeds(t *testing.T) {
+	h := newHarness(t, siteFiles{"posts/long-run.md": post("title: Long run\ndate: 2024-03-01T07:00:00Z\nauthor: kay", "32 km.")})
+	const name = `"><script>alert(1)</script>&lt;b&gt;`
+	if res := h.postForm("/posts/long-run/comments", url.Values{"name": {name}, "body": {"Nice run."}}); res.status != http.StatusSeeOther {
+		t.Fatalf("posting the comment: %d\n%.400s", res.status, res.body)
+	}
+	for _, path := range []string{"/comments.xml", "/posts/long-run/comments.xml"} {
+		f, err := gofeed.NewParser().ParseString(h.get(path).body)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if len(f.Items) != 1 {
+			t.Fatalf("%s: %d items, want 1", path, len(f.Items))
+		}
+		it := f.Items[0]
+		fields := map[string]string{"title": it.Title}
+		if it.Author != nil {
+			fields["author"] = it.Author.Name
+		}
+		for field, v := range fields {
+			if strings.ContainsAny(v, "<>") || html.UnescapeString(v) != v {
+				t.Errorf("%s: item %s %q would be markup in a reader that renders it as HTML", path, field, v)
+			}
+		}
+		if !strings.Contains(it.Title, "alert(1)") || !strings.Contains(it.Title, "on “Long run”") {
+			t.Errorf("%s: title %q lost the name's text", path, it.Title)
 		}
 	}
 }
