@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -79,11 +78,11 @@ var (
 		" replies deep. Please reply to an earlier comment in it, or to the post."
 )
 
-// currentSettings returns the settings in force, refusing invalid ones
-// rather than applying half of them.
+// currentSettings returns the settings in force, tidied, refusing invalid
+// ones rather than applying half of them. Validate tidies a copy: the word
+// lists it returns are new slices, so the caller's are left as they were.
 func (s *Service) currentSettings() (Settings, error) {
 	p := s.settings()
-	p.HoldWords, p.RejectWords = slices.Clone(p.HoldWords), slices.Clone(p.RejectWords)
 	if err := p.Validate(); err != nil {
 		return Settings{}, fmt.Errorf("%w: %w", errBadSettings, err)
 	}
