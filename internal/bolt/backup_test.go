@@ -99,7 +99,7 @@ func (w *stallWriter) Write(p []byte) (int, error) {
 		done := make(chan error, 1)
 		go func() {
 			body := strings.Repeat("🏃", comments.MaxBodyChars) // 40 KB, stored twice
-			cs := make([]comments.Comment, 20) // far past the small database's memory map
+			cs := make([]comments.Comment, 20)                 // far past the small database's memory map
 			for i := range cs {
 				cs[i] = comments.Comment{ID: uint64(i + 1), Post: "grow", Body: body, Created: t0, Source: "grow:" + strconv.Itoa(i)}
 			}
