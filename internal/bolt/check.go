@@ -28,12 +28,12 @@ const maxReported = 20
 // Check rebuilds every index from the comments bucket, in memory, and
 // compares it with the stored one: post_comments, post_counts, held,
 // recent, known_commenters, duplicates, sources, threads, post_threads,
-// thread_comments, held_by, reply_counts and post_approved. It also checks
-// each comment's key, post, parent, depth and thread, the ID sequence, the
-// schema version, that every ban, audit log entry, closure and secret is
-// readable and stored under the right key, and that every user and session
-// is readable, stored under the right key and complete, with no session
-// outliving its user. It reads a consistent snapshot and changes nothing.
+// thread_comments, held_by, reply_counts, post_approved and approved. It
+// also checks each comment's key, post, parent, depth and thread, the ID
+// sequence, the schema version, that every ban, audit log entry, closure
+// and secret is readable and stored under the right key, and that every
+// user and session is readable, stored under the right key and complete,
+// with no session outliving its user. It reads a consistent snapshot and changes nothing.
 // Tests run it after every kind of write; an operator can run it on a live
 // database.
 func (db *DB) Check(ctx context.Context) error {
@@ -61,7 +61,7 @@ func (db *DB) Check(ctx context.Context) error {
 			return err
 		}
 		for _, name := range [][]byte{bucketHeld, bucketRecent, bucketKnown, bucketDups, bucketSources,
-			bucketThreads, bucketThreadComments, bucketHeldBy, bucketReplies, bucketPostApproved} {
+			bucketThreads, bucketThreadComments, bucketHeldBy, bucketReplies, bucketPostApproved, bucketApproved} {
 			if err := compareIndex(b.bucket(name), name, r.want[string(name)], report); err != nil {
 				return err
 			}
@@ -286,7 +286,7 @@ func compareIndex(bk *bbolt.Bucket, name []byte, want map[string][]byte, report 
 // describeEntry names an index entry in Check's report.
 func describeEntry(name, k []byte) string {
 	switch string(name) {
-	case string(bucketHeld), string(bucketRecent):
+	case string(bucketHeld), string(bucketRecent), string(bucketApproved):
 		t, id, err := splitTimeIDKey(k)
 		if err != nil {
 			return err.Error()

@@ -101,6 +101,9 @@ func TestCheckFindsEveryKindOfDisagreement(t *testing.T) {
 		{"reply count wrong", func(b buckets) error {
 			return b.bucket(bucketReplies).Put(idKey(1), countValue(2))
 		}, "reply_counts: entry for replies to comment 1 is count 2, want count 1"},
+		{"site feed entry missing", func(b buckets) error {
+			return b.bucket(bucketApproved).Delete(timeIDKey(t0, 4))
+		}, "approved: no entry for comment 4"},
 		{"feed entry missing", func(b buckets) error {
 			return b.bucket(bucketPostApproved).Delete(postTimeKey("q", t0, 4))
 		}, "post_approved: no entry"},

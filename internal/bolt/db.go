@@ -26,6 +26,8 @@
 //	                  replies
 //	post_approved     index: post slug + 0x00 + time key + 8-byte ID → empty,
 //	                  approved comments (a post's comment feed)
+//	approved          index: time key + 8-byte ID → empty, approved comments
+//	                  (the site's comment feed)
 //	bans              kind ("email", "ip") + 0x00 + value → ban as JSON
 //	actions           8-byte sequence → audit log entry as JSON
 //	closures          post slug → a moderator's close or reopen as JSON
@@ -66,7 +68,8 @@ import (
 // of a version 1 database from its comments. Version 3 added each comment's
 // Thread and the thread indexes a page of comments is read through
 // (threads, post_threads, thread_comments, held_by, reply_counts,
-// post_approved); Open fills in the one and builds the others.
+// post_approved) and the approved index of the site's comment feed; Open
+// fills in the one and builds the others.
 const SchemaVersion = 3
 
 // lockTimeout is how long Open waits for another process to release the
@@ -92,10 +95,10 @@ var (
 	// allBuckets are created by Open; derivedBuckets are the indexes that
 	// reindex rebuilds from the comments.
 	allBuckets = [][]byte{bucketComments, bucketIndex, bucketCounts, bucketMeta, bucketHeld, bucketRecent,
-		bucketThreads, bucketPostThreads, bucketThreadComments, bucketHeldBy, bucketReplies, bucketPostApproved,
+		bucketThreads, bucketPostThreads, bucketThreadComments, bucketHeldBy, bucketReplies, bucketPostApproved, bucketApproved,
 		bucketKnown, bucketDups, bucketSources, bucketBans, bucketActions, bucketClosures, bucketSecrets}
 	derivedBuckets = [][]byte{bucketIndex, bucketCounts, bucketHeld, bucketRecent, bucketKnown, bucketDups, bucketSources,
-		bucketThreads, bucketPostThreads, bucketThreadComments, bucketHeldBy, bucketReplies, bucketPostApproved}
+		bucketThreads, bucketPostThreads, bucketThreadComments, bucketHeldBy, bucketReplies, bucketPostApproved, bucketApproved}
 
 	keySchemaVersion = []byte("schema_version")
 	keySeeded        = []byte("seeded")

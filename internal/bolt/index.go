@@ -21,6 +21,7 @@ var (
 	bucketHeldBy         = []byte("held_by")
 	bucketReplies        = []byte("reply_counts")
 	bucketPostApproved   = []byte("post_approved")
+	bucketApproved       = []byte("approved")
 )
 
 // entry is one index entry a comment contributes: a key with a value, or,
@@ -47,7 +48,8 @@ func entriesOf(c *comments.Comment, dupsFrom []byte) []entry {
 			entry{bucket: bucketCounts, key: []byte(c.Post), count: true},
 			entry{bucket: bucketThreads, key: threadKey(c.Post, c.Thread), count: true},
 			entry{bucket: bucketThreadComments, key: threadCommentKey(c.Post, c.Thread, c.ID)},
-			entry{bucket: bucketPostApproved, key: postTimeKey(c.Post, c.Created, c.ID)})
+			entry{bucket: bucketPostApproved, key: postTimeKey(c.Post, c.Created, c.ID)},
+			entry{bucket: bucketApproved, key: timeIDKey(c.Created, c.ID)})
 		if c.Parent != 0 {
 			es = append(es, entry{bucket: bucketReplies, key: idKey(c.Parent), count: true})
 		}

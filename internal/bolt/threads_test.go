@@ -97,6 +97,23 @@ func TestAPageReadsOnlyWhatItShows(t *testing.T) {
 	}); n != 2 {
 		t.Errorf("a page view without a commenter id decoded %d comments, want 2", n)
 	}
+	// The comment feeds, the site's and the post's, skip the spam too.
+	var feed []comments.Comment
+	if n := decodes(func() {
+		var err error
+		if feed, err = db.RecentApproved(context.Background(), 20); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 3 || len(feed) != 3 {
+		t.Errorf("the site's comment feed decoded %d comments for %d", n, len(feed))
+	}
+	if n := decodes(func() {
+		if feed, err := db.ApprovedOn(context.Background(), "p", 20); err != nil || len(feed) != 2 {
+			t.Fatalf("ApprovedOn = %d, %v", len(feed), err)
+		}
+	}); n != 2 {
+		t.Errorf("the post's comment feed decoded %d comments for 2", n)
+	}
 }
 
 // TestALongPostReadsOnePageOfThreads: 5,000 threads of two comments each;
