@@ -227,7 +227,9 @@ var errFault = errors.New("unreadable page")
 
 // guard runs fn, turning a memory fault (a read past the end of a damaged
 // file) or a panic (bbolt finding a page that makes no sense) into an error
-// matching errFault, instead of a crash with a stack trace.
+// matching errFault, instead of a crash with a stack trace. A bbolt.Open cut
+// short this way cannot be closed, and keeps its file open and locked until
+// the process ends; the caller is about to report the damage and stop.
 func guard(fn func() error) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
