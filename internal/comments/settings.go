@@ -48,9 +48,9 @@ type Settings struct {
 	// HoldWords hold a comment that contains one of them, and RejectWords
 	// refuse it. Each is a word or a phrase, matched as whole words
 	// against what a reader sees of the comment (see MatchText) and
-	// against its name and website: "cash" matches "Cash!" and "ＣＡ\u200bSH"
-	// but not "cashew"; "buy now" matches "buy, NOW". Punctuation inside an
-	// entry separates words, as in the text.
+	// against its name and website: "cash" matches "Cash!", full-width
+	// "ＣＡＳＨ" and "ca**sh**", but not "cashew"; "buy now" matches "buy,
+	// NOW". Punctuation inside an entry separates words, as in the text.
 	HoldWords   []string `yaml:"hold_words" toml:"hold_words"`
 	RejectWords []string `yaml:"reject_words" toml:"reject_words"`
 	// CloseAfterDays closes a post to new comments this many days after
