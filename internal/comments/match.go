@@ -19,29 +19,29 @@ import (
 
 // visibleText reduces a comment's sanitised HTML to its text: character
 // references decoded, markup dropped (inline elements join the text on
-// either side, as they do on the page; block elements separate words), and
-// the address of every link added as words of its own.
+// either side, as they do on the page; block elements separate words),
+// then the address of every link, apart from the text so that a link
+// inside a word does not split it.
 func visibleText(sanitised string) string {
-	var b strings.Builder
+	var text, links strings.Builder
 	z := html.NewTokenizer(strings.NewReader(sanitised))
 	for {
 		switch z.Next() {
 		case html.ErrorToken:
-			return b.String()
+			return text.String() + " " + links.String()
 		case html.TextToken:
-			b.Write(z.Text())
+			text.Write(z.Text())
 		case html.StartTagToken, html.EndTagToken, html.SelfClosingTagToken:
 			name, hasAttr := z.TagName()
 			if !inlineElements[string(name)] {
-				b.WriteByte(' ')
+				text.WriteByte(' ')
 			}
 			for hasAttr {
 				var key, val []byte
 				key, val, hasAttr = z.TagAttr()
 				if string(key) == "href" {
-					b.WriteByte(' ')
-					b.Write(val)
-					b.WriteByte(' ')
+					links.Write(val)
+					links.WriteByte(' ')
 				}
 			}
 		}
