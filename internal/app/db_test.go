@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,44 +15,28 @@ import (
 	"milepost/internal/comments"
 )
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// milepostBinary builds cmd/milepost once for the tests that run it as an
+// milepostBinary builds cmd/milepost for a test that runs it as an
 // operator would.
 func milepostBinary(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds the milepost binary")
 	}
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "milepost-app-test-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "milepost")
-		if out, err := exec.Command("go", "build", "-o", binPath, "milepost/cmd/milepost").CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("building milepost: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
+	bin := filepath.Join(t.TempDir(), "milepost")
+	if out, err := exec.Command("go", "build", "-o", bin, "milepost/cmd/milepost").CombinedOutput(); err != nil {
+		t.Fatalf("building milepost: %v\n%s", err, out)
 	}
-	return binPath
+	return bin
 }
 
 // runMilepost runs the binary with args and returns its exit status and
 // standard error. A command that does not end within half a minute (a
 // server that started) fails the test.
-func runMilepost(t *testing.T, args ...string) (int, string) {
+func runMilepost(t *testing.T, bin string, args ...string) (int, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, milepostBinary(t), args...)
+	cmd := exec.CommandContext(ctx, bin, args...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	err := cmd.Run()
@@ -88,6 +71,7 @@ func TestADamagedDatabaseIsRefusedWithOneLine(t *testing.T) {
 			}
 		},
 	}
+	bin := milepostBinary(t)
 	content, err := filepath.Abs("../../content")
 	if err != nil {
 		t.Fatal(err)
@@ -106,7 +90,7 @@ func TestADamagedDatabaseIsRefusedWithOneLine(t *testing.T) {
 				{"import", "-db", path, "-content", content, filepath.Join(content, "comments.json")},
 				{"user", "list", "-db", path},
 			} {
-				status, stderr := runMilepost(t, args...)
+				status, stderr := runMilepost(t, bin, args...)
 				lines := strings.Split(strings.TrimSpace(stderr), "\n")
 				if status != 1 || len(lines) != 1 {
 					t.Errorf("milepost %s: exit status %d, %d lines on stderr; want 1 and 1:\n%s", args[0], status, len(lines), stderr)
