@@ -35,8 +35,8 @@ type pageData struct {
 	Nav string
 	// Menu is the site menu, with the current page (or section) marked.
 	Menu []menuItem
-	// NoIndex asks search engines not to index the page (admin and error
-	// pages).
+	// NoIndex asks search engines not to index the page: admin and error
+	// pages, and pages that show drafts.
 	NoIndex bool
 	Feeds   []feedLink
 	Year    int
@@ -204,11 +204,11 @@ func parseTemplates(theme fs.FS, funcs template.FuncMap) (*templates, error) {
 // becomes a clean 500 rather than half a page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page string, data pageData, site *content.Site) {
 	data.Site = s.config(r, site)
-	path := data.Canonical
-	if path == "" {
-		path = r.URL.Path
+	pagePath := data.Canonical
+	if pagePath == "" {
+		pagePath = r.URL.Path
 	}
-	data.URL = data.Site.BaseURL + path
+	data.URL = data.Site.BaseURL + pagePath
 	if data.Type == "" {
 		data.Type = "website"
 	}
