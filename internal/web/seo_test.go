@@ -4,6 +4,8 @@ import (
 	"encoding/xml"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -11,6 +13,7 @@ import (
 
 	"milepost/internal/accounts"
 	"milepost/internal/web"
+	"milepost/themes"
 )
 
 func withBaseURL(u string) harnessOption { return func(o *web.Options) { o.BaseURL = u } }
@@ -408,6 +411,26 @@ func TestFaviconIcoLeadsToTheThemesIcon(t *testing.T) {
 	icon := h.get("/static/favicon.svg")
 	if icon.status != http.StatusOK || !strings.HasPrefix(icon.header.Get("Content-Type"), "image/svg+xml") {
 		t.Errorf("favicon.svg: %d %q", icon.status, icon.header.Get("Content-Type"))
+	}
+}
+
+func TestFaviconIcoIsTheThemesOwnWhenItHasOne(t *testing.T) {
+	dir := t.TempDir()
+	ico := "\x00\x00\x01\x00 an icon"
+	if err := os.MkdirAll(filepath.Join(dir, "static"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "static", "favicon.ico"), []byte(ico), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	theme, err := themes.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, siteFiles{}, func(o *web.Options) { o.Theme = theme })
+	res := h.get("/favicon.ico")
+	if res.status != http.StatusOK || res.body != ico {
+		t.Errorf("/favicon.ico with a theme that has one: %d %q", res.status, res.body)
 	}
 }
 
