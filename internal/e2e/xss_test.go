@@ -72,6 +72,7 @@ func checkEcho(t *testing.T, where string, got formValues, name, website, body s
 // page. Websites that are not http or https are refused, and the form shown
 // again with them is checked the same way.
 func TestHostileCommentsDoNotRun(t *testing.T) {
+	t.Parallel() // its own server and tabs; overlaps the other browser tests
 	payloads := samplePayloads(t, loadPayloads(t))
 	names := asNames(payloads)
 	websites := asWebsites(payloads)
@@ -245,6 +246,7 @@ func commentID(t *testing.T, location string) string {
 // raw HTML off as in the sample site, and checks its page, the home page that
 // shows its summary, and the archive.
 func TestHostileMarkdownPostDoesNotRun(t *testing.T) {
+	t.Parallel()
 	payloads := loadPayloads(t)
 	const title = `Hostile Markdown <script>window.__xss=1</script><img src=x onerror=window.__xss=1>`
 	var md strings.Builder
@@ -297,6 +299,7 @@ func TestHostileMarkdownPostDoesNotRun(t *testing.T) {
 // and from a document shown the way the refused forms are, a javascript:
 // link runs when clicked, and the checks report all of it.
 func TestChecksSeeScriptThatRuns(t *testing.T) {
+	t.Parallel()
 	yaml, err := os.ReadFile(filepath.Join("..", "..", "content", "site.yaml"))
 	if err != nil {
 		t.Fatal(err)
