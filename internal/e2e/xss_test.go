@@ -163,28 +163,44 @@ func TestHostileCommentsDoNotRun(t *testing.T) {
 		}
 	}
 
-	// The post with every stored payload on it.
+	// The post with every stored payload on it, over as many pages of
+	// comments as it takes (comments.ThreadsPerPage threads a page).
 	tb.bypassCSP()
-	if status := tb.navigate(srv.base + postPath); status != 200 {
-		t.Fatalf("the post: status %d", status)
-	}
-	rep := tb.assertNothingRan("post page with hostile comments")
 	present := map[string]bool{}
-	for _, id := range rep.Comments {
-		present[id] = true
+	shown, clicked := 0, 0
+	for n := 1; shown < 2+len(stored); n++ {
+		path := postPath
+		if n > 1 {
+			path += "?comments=" + strconv.Itoa(n)
+		}
+		where := fmt.Sprintf("comment page %d with hostile comments", n)
+		if status := tb.navigate(srv.base + path); status != 200 {
+			t.Fatalf("%s: status %d", where, status)
+		}
+		rep := tb.assertNothingRan(where)
+		if len(rep.Comments) == 0 {
+			break // past the last page
+		}
+		for _, id := range rep.Comments {
+			present[id] = true
+		}
+		shown += len(rep.Comments)
+		clicked += tb.clickSameDocumentLinks(where, ".comments a[href]")
+		after := tb.assertNothingRan(where + ", after clicking its links")
+		if !strings.HasPrefix(after.URL, srv.base+postPath) {
+			t.Errorf("%s: clicking the comments' links left the post for %s", where, after.URL)
+		}
 	}
 	for _, id := range stored {
 		if !present[id] {
-			t.Errorf("stored comment %s is not on the page: a payload before it broke the thread", id)
+			t.Errorf("stored comment %s is not on any page: a payload before it broke the thread", id)
 		}
 	}
-	if want := 2 + len(stored); len(rep.Comments) != want {
-		t.Errorf("%d comments on the page, want %d (2 seeds and %d posted)", len(rep.Comments), want, len(stored))
+	if want := 2 + len(stored); shown != want {
+		t.Errorf("%d comments on the pages, want %d (2 seeds and %d posted)", shown, want, len(stored))
 	}
-	clicked := tb.clickSameDocumentLinks("post page with hostile comments", ".comments a[href]")
-	after := tb.assertNothingRan("post page after clicking its links")
-	if !strings.HasPrefix(after.URL, srv.base+postPath) {
-		t.Errorf("clicking the comments' links left the post for %s", after.URL)
+	if status := tb.navigate(srv.base + postPath); status != 200 {
+		t.Fatalf("the post: status %d", status)
 	}
 
 	// A refused form, sent by the browser itself.
@@ -206,8 +222,8 @@ func TestHostileCommentsDoNotRun(t *testing.T) {
 	clicked += tb.clickSameDocumentLinks("form re-rendered for the browser", "#comment-form a[href]")
 	tb.assertNothingRan("form re-rendered for the browser, after clicking its links")
 
-	t.Logf("%d payloads: %d tried as a comment body, %d as a name, %d as a website (%d accepted, %d refused and re-rendered, plus 1 refused in the browser); %d comments on the page; %d same-document links clicked",
-		len(payloads), len(payloads), len(names), len(websites), acceptedWebsites, len(refused), len(rep.Comments), clicked)
+	t.Logf("%d payloads: %d tried as a comment body, %d as a name, %d as a website (%d accepted, %d refused and re-rendered, plus 1 refused in the browser); %d comments on the pages; %d same-document links clicked",
+		len(payloads), len(payloads), len(names), len(websites), acceptedWebsites, len(refused), shown, clicked)
 }
 
 // payloadStride is how sparsely TestHostileCommentsDoNotRun samples the
