@@ -221,7 +221,11 @@ func run(ctx context.Context, cfg ServeConfig, srv *http.Server, ln net.Listener
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	url := "http://" + ln.Addr().String() + "/"
-	log.Info("milepost is serving", "url", url, "content", cfg.ContentDir, "db", cfg.DBPath)
+	links := "no base_url set: links use the address each request came to"
+	if h, ok := srv.Handler.(interface{ BaseURL() string }); ok && h.BaseURL() != "" {
+		links = h.BaseURL()
+	}
+	log.Info("milepost is serving", "url", url, "links", links, "content", cfg.ContentDir, "db", cfg.DBPath)
 	if cfg.Ready != nil {
 		cfg.Ready(ln.Addr().String())
 	}
