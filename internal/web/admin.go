@@ -109,8 +109,21 @@ func (s *Server) signedIn(h http.HandlerFunc, adminOnly bool) http.HandlerFunc {
 			s.errorPage(w, r, http.StatusForbidden, "Not allowed", "Your account may not do this.")
 			return
 		}
+		if r.Method != http.MethodGet && !s.allowWrite(w, r, limitStaff) {
+			return
+		}
 		h(w, r.WithContext(context.WithValue(r.Context(), userKey{}, u)))
 	}
+}
+
+// allowWrite takes a token from the write limiter for the request's address
+// group, or answers 429 with Retry-After and reports false.
+func (s *Server) allowWrite(w http.ResponseWriter, r *http.Request, action string) bool {
+	ok, wait := s.writes.allow(action, s.clientIP(r), s.now())
+	if !ok {
+		s.fail(w, r, "limiting writes", &waitError{errTooManyWrites, wait})
+	}
+	return ok
 }
 
 func (s *Server) renderAdmin(w http.ResponseWriter, r *http.Request, status int, title string, a adminPage) {
@@ -544,21 +557,42 @@ func (s *Server) backup(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r)
 		return
 	}
-	// A large database on a slow link takes longer than the server's write
-	// timeout, which is meant for pages.
-	if err := http.NewResponseController(w).SetWriteDeadline(time.Time{}); err != nil {
-		s.log.WarnContext(r.Context(), "lifting the write deadline for a backup", "err", err)
-	}
 	name := "milepost-" + s.now().UTC().Format("20060102-150405") + ".db"
 	h := w.Header()
 	h.Set("Content-Type", "application/octet-stream")
 	h.Set("Content-Disposition", `attachment; filename="`+name+`"`)
-	if _, err := s.opts.Backup(r.Context(), w); err != nil {
+	if _, err := s.opts.Backup(r.Context(), newProgressWriter(w, backupStallTimeout)); err != nil {
 		// The status line has gone; all that is left is to log and cut the
 		// response short so the client sees an incomplete download.
 		s.log.ErrorContext(r.Context(), "streaming a backup", "err", err)
 		panic(http.ErrAbortHandler)
 	}
+}
+
+// backupStallTimeout is how long a backup download may go without the
+// client taking a byte before it is cut off.
+const backupStallTimeout = time.Minute
+
+// progressWriter gives every write its own deadline instead of one for the
+// whole response: a large backup on a slow link may take as long as it
+// needs while it moves (longer than the server's write timeout, which is
+// meant for pages), and a client that stops reading is cut off rather than
+// holding a goroutine, a file and its disk space for ever.
+type progressWriter struct {
+	w     io.Writer
+	rc    *http.ResponseController
+	stall time.Duration
+}
+
+func newProgressWriter(w http.ResponseWriter, stall time.Duration) progressWriter {
+	return progressWriter{w: w, rc: http.NewResponseController(w), stall: stall}
+}
+
+func (p progressWriter) Write(b []byte) (int, error) {
+	if err := p.rc.SetWriteDeadline(time.Now().Add(p.stall)); err != nil {
+		return 0, fmt.Errorf("setting a write deadline: %w", err)
+	}
+	return p.w.Write(b)
 }
 
 // Backuper writes a consistent copy of the database.

@@ -30,6 +30,7 @@ var (
 	errUnreadableForm  = errors.New("the form could not be parsed")
 	errTooManyComments = errors.New("too many comments from one address")
 	errTooManyChanges  = errors.New("too many changes to own comments from one address")
+	errTooManyWrites   = errors.New("too many changes from one address")
 	errHoneypot        = errors.New("the honeypot field was filled in")
 	errFormTooFast     = errors.New("the form was sent too soon after it was served")
 	errFormStale       = errors.New("the form token is missing, forged or expired")
@@ -91,6 +92,9 @@ var problemTable = []struct {
 		detail: waitDetail},
 	{match: is(errTooManyChanges), problem: problem{Status: http.StatusTooManyRequests, Heading: "Please wait a minute", Form: true,
 		Message: "You have changed your comments several times in a short time. Please wait a minute, then try again."},
+		detail: waitDetail},
+	{match: is(errTooManyWrites), problem: problem{Status: http.StatusTooManyRequests, Heading: "Please wait a minute",
+		Message: "This address has sent many changes in a short time. Please wait a minute, then try again."},
 		detail: waitDetail},
 
 	// Requests that are not what a form sends.

@@ -180,6 +180,8 @@ func peerIP(r *http.Request) string {
 const (
 	limitComment = "comment" // posting a comment
 	limitChange  = "change"  // a reader editing or deleting their own comment
+	limitStaff   = "staff"   // a signed-in moderator's or admin's change
+	limitLink    = "link"    // a one-time link used to set a password
 )
 
 // maxLimiterBuckets bounds the rate limiter's table: at about 200 bytes a

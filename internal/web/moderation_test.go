@@ -461,3 +461,37 @@ func TestTheModerationLogFiltersByKind(t *testing.T) {
 	mustNotContain(t, "approvals", approvals, "<td>edit-own ")
 	mustContain(t, "no bans", mod.get("/admin/log/?kind=ban").body, "No entries of this kind.")
 }
+
+func TestStaffWritesAndPasswordLinksAreRateLimited(t *testing.T) {
+	h := newHarness(t, massageSite(""))
+	h.addUser("mod", accounts.RoleModerator)
+	mod := h.browser()
+	mod.signIn("mod")
+	action := func(i int) string { return []string{"close", "reopen"}[i%2] }
+	for i := range 60 {
+		if res := mod.postForm("/admin/posts/massage/"+action(i), url.Values{}); res.status != http.StatusSeeOther {
+			t.Fatalf("moderator's change %d: %d, want 303", i+1, res.status)
+		}
+	}
+	res := mod.postForm("/admin/posts/massage/close", url.Values{})
+	if res.status != http.StatusTooManyRequests || res.header.Get("Retry-After") == "" {
+		t.Fatalf("moderator's 61st change in a minute: %d (Retry-After %q), want 429 with Retry-After",
+			res.status, res.header.Get("Retry-After"))
+	}
+	if res := mod.get("/admin/posts/"); res.status != http.StatusOK {
+		t.Fatalf("reading an admin page after the limit: %d, want 200 (only writes are limited)", res.status)
+	}
+	h.clock.Set(h.clock.Now().Add(time.Minute))
+	if res := mod.postForm("/admin/posts/massage/close", url.Values{}); res.status != http.StatusSeeOther {
+		t.Fatalf("a change a minute later: %d, want 303", res.status)
+	}
+
+	// A one-time link is a write with no session: limited the same way, per address.
+	var last response
+	for range 61 {
+		last = h.postForm("/admin/set-password", url.Values{"token": {"no-such-token"}, "password": {"a long password 1"}, "confirm": {"a long password 1"}})
+	}
+	if last.status != http.StatusTooManyRequests || last.header.Get("Retry-After") == "" {
+		t.Fatalf("61st set-password post in a minute: %d, want 429 with Retry-After", last.status)
+	}
+}

@@ -54,19 +54,27 @@ type Options struct {
 
 // Server is the Milepost HTTP handler.
 type Server struct {
-	opts     Options
-	log      *slog.Logger
-	now      func() time.Time
-	tmpl     *templates
-	mux      *http.ServeMux
-	handler  http.Handler
-	limiter  *ipLimiter
+	opts    Options
+	log     *slog.Logger
+	now     func() time.Time
+	tmpl    *templates
+	mux     *http.ServeMux
+	handler http.Handler
+	limiter *ipLimiter
+	// writes limits the writes that have no tighter limit of their own:
+	// moderators' and admins' actions, and one-time password links.
+	writes   *ipLimiter
 	forms    *usedForms
 	feeds    feedCache
 	staticFS fs.FS
 	signer   signer
 	comments *comments.Service
 }
+
+// staffWritesPerMinute is how many changes one address group may make a
+// minute through the admin pages (and one-time links): far more than a person
+// clicking through a moderation queue, far fewer than a script gone wrong.
+const staffWritesPerMinute = 60
 
 // MaxCommentBytes bounds a comment POST's body; a larger one is answered 413.
 const MaxCommentBytes = 64 << 10
@@ -91,6 +99,7 @@ func New(opts Options) (*Server, error) {
 		rate = 5
 	}
 	s.limiter = newIPLimiter(rate, time.Minute)
+	s.writes = newIPLimiter(staffWritesPerMinute, time.Minute)
 	s.forms = newUsedForms(maxUsedForms)
 	t, err := parseTemplates(opts.Theme, s.funcs())
 	if err != nil {

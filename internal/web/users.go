@@ -188,6 +188,9 @@ func (s *Server) setPasswordForm(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) setPassword(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Referrer-Policy", "no-referrer")
+	if !s.allowWrite(w, r, limitLink) {
+		return
+	}
 	ctx := r.Context()
 	token, password := r.PostFormValue("token"), r.PostFormValue("password")
 	t, err := s.opts.Accounts.PasswordToken(ctx, token)
