@@ -88,7 +88,7 @@ func Import(ctx context.Context, cfg ImportConfig) (ImportReport, error) {
 		return rep, errors.New("importing comments: no file given")
 	}
 
-	site, err := content.Load(ctx, cfg.ContentDir)
+	site, err := content.Load(ctx, cfg.ContentDir, content.Overrides{})
 	if err != nil {
 		return rep, fmt.Errorf("importing comments: loading the content directory %s: %w", cfg.ContentDir, err)
 	}

@@ -120,7 +120,11 @@ func Serve(ctx context.Context, cfg ServeConfig) (err error) {
 			return err
 		}
 	}
-	return run(ctx, cfg, newHTTPServer(cfg, handler, log), ln, log)
+	links := st.src.Current().Config.BaseURL
+	if links == "" {
+		links = "no base_url set: links use the address each request came to"
+	}
+	return run(ctx, cfg, newHTTPServer(cfg, handler, log), ln, links, log)
 }
 
 // stores is what the server reads and writes: the theme, the content and
@@ -141,7 +145,7 @@ func openStores(ctx context.Context, cfg ServeConfig, log *slog.Logger) (_ *stor
 	if err != nil {
 		return nil, err
 	}
-	src, err := content.NewSource(ctx, cfg.ContentDir, log)
+	src, err := content.NewSource(ctx, cfg.ContentDir, content.Overrides{BaseURL: cfg.BaseURL}, log)
 	if err != nil {
 		return nil, err
 	}
@@ -188,7 +192,6 @@ func buildHandler(cfg ServeConfig, st *stores, log *slog.Logger) (http.Handler, 
 		Guards:      cfg.Guards,
 		Theme:       theme,
 		Log:         log,
-		BaseURL:     cfg.BaseURL,
 		Drafts:      cfg.Drafts,
 		CommentRate: cfg.CommentRate,
 	})
@@ -217,14 +220,10 @@ func newHTTPServer(cfg ServeConfig, handler http.Handler, log *slog.Logger) *htt
 }
 
 // run serves on ln until ctx is cancelled, then shuts the server down.
-func run(ctx context.Context, cfg ServeConfig, srv *http.Server, ln net.Listener, log *slog.Logger) error {
+func run(ctx context.Context, cfg ServeConfig, srv *http.Server, ln net.Listener, links string, log *slog.Logger) error {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	url := "http://" + ln.Addr().String() + "/"
-	links := "no base_url set: links use the address each request came to"
-	if h, ok := srv.Handler.(interface{ BaseURL() string }); ok && h.BaseURL() != "" {
-		links = h.BaseURL()
-	}
 	log.Info("milepost is serving", "url", url, "links", links, "content", cfg.ContentDir, "db", cfg.DBPath)
 	if cfg.Ready != nil {
 		cfg.Ready(ln.Addr().String())

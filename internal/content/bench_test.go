@@ -124,7 +124,7 @@ func BenchmarkLoad(b *testing.B) {
 	const n = 1000
 	dir := writeCorpus(b, n)
 	ctx := context.Background()
-	site, err := Load(ctx, dir)
+	site, err := Load(ctx, dir, Overrides{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -132,7 +132,7 @@ func BenchmarkLoad(b *testing.B) {
 		b.Fatalf("corpus loaded %d posts with problems %v", len(site.all), problemList(site))
 	}
 	for b.Loop() {
-		if _, err := Load(ctx, dir); err != nil {
+		if _, err := Load(ctx, dir, Overrides{}); err != nil {
 			b.Fatal(err)
 		}
 	}

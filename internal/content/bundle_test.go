@@ -83,7 +83,7 @@ func TestOpenResource(t *testing.T) {
 			t.Skipf("symbolic links: %v", err)
 		}
 	}
-	site, err := Load(context.Background(), dir)
+	site, err := Load(context.Background(), dir, Overrides{})
 	if err != nil {
 		t.Fatal(err)
 	}

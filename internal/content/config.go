@@ -24,7 +24,7 @@ const configFile = "site.yaml"
 
 // loadConfig reads dir/site.yaml and fills in the defaults. Every error is
 // fatal for the load: without settings there is no site to serve.
-func loadConfig(ctx context.Context, dir string) (Config, error) {
+func loadConfig(ctx context.Context, dir string, o Overrides) (Config, error) {
 	if err := ctx.Err(); err != nil {
 		return Config{}, err
 	}
@@ -45,10 +45,30 @@ func loadConfig(ctx context.Context, dir string) (Config, error) {
 	if err := yaml.Unmarshal(data, &cfg); err != nil {
 		return Config{}, fmt.Errorf("parsing %s: %w", path, err)
 	}
+	if o.BaseURL != "" {
+		cfg.BaseURL = o.BaseURL
+	}
 	if err := cfg.finish(); err != nil {
 		return Config{}, fmt.Errorf("checking %s: %w", path, err)
 	}
 	return cfg, nil
+}
+
+// Overrides are settings given on the command line (serve -base-url); each
+// one that is set wins over site.yaml's, and is checked the same way.
+type Overrides struct {
+	BaseURL string
+}
+
+// BasePath is the path the site lives under, from its base URL, without a
+// trailing slash: "" for a site at the root of its host (or with no base
+// URL), "/blog" for https://example.org/blog/.
+func (c Config) BasePath() string {
+	u, err := url.Parse(c.BaseURL) // checked by finish
+	if err != nil {
+		return ""
+	}
+	return strings.TrimRight(u.EscapedPath(), "/")
 }
 
 // finish applies the defaults that an explicitly empty value should also get

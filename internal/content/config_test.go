@@ -131,7 +131,7 @@ func TestConfigErrors(t *testing.T) {
 				writeFile(t, dir, "site.yaml", tt.yaml)
 			}
 			writeFile(t, dir, "posts/fine.md", "---\ntitle: Fine\ndate: 2024-01-01\n---\n")
-			site, err := Load(context.Background(), dir)
+			site, err := Load(context.Background(), dir, Overrides{})
 			if err == nil {
 				t.Fatalf("Load succeeded with %+v, want an error", site.Config)
 			}
@@ -149,7 +149,7 @@ func TestConfigErrors(t *testing.T) {
 }
 
 func TestLoadMissingDirectory(t *testing.T) {
-	_, err := Load(context.Background(), filepath.Join(t.TempDir(), "nope"))
+	_, err := Load(context.Background(), filepath.Join(t.TempDir(), "nope"), Overrides{})
 	if !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("Load of a missing directory: %v, want fs.ErrNotExist", err)
 	}
@@ -159,7 +159,7 @@ func TestLoadCancelled(t *testing.T) {
 	dir := writeSite(t, files{"posts/a.md": "---\ntitle: A\ndate: 2024-01-01\n---\n"})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := Load(ctx, dir); !errors.Is(err, context.Canceled) {
+	if _, err := Load(ctx, dir, Overrides{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("Load with a cancelled context: %v, want context.Canceled", err)
 	}
 }

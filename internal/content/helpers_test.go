@@ -45,7 +45,7 @@ func writeFile(t testing.TB, dir, name, text string) {
 // loadSite writes fs and loads it, failing the test if Load fails.
 func loadSite(t testing.TB, fs files) *Site {
 	t.Helper()
-	site, err := Load(context.Background(), writeSite(t, fs))
+	site, err := Load(context.Background(), writeSite(t, fs), Overrides{})
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"math"
-	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -26,12 +25,12 @@ const wordsPerMinute = 220
 // Only an unreadable directory or a missing or invalid site.yaml fail the
 // load. A post or author file that cannot be used is skipped and reported in
 // Site.Problems, so one typo never takes the whole blog down.
-func Load(ctx context.Context, dir string) (*Site, error) {
-	cfg, err := loadConfig(ctx, dir)
+func Load(ctx context.Context, dir string, o Overrides) (*Site, error) {
+	cfg, err := loadConfig(ctx, dir, o)
 	if err != nil {
 		return nil, err
 	}
-	l := &loader{cfg: cfg, md: newMarkdown(cfg.Markdown), basePath: basePath(cfg.BaseURL)}
+	l := &loader{cfg: cfg, md: newMarkdown(cfg.Markdown), basePath: cfg.BasePath()}
 
 	site := &Site{Config: cfg, Authors: make(map[string]*Author), dir: dir}
 	authorFiles, unreadable, err := markdownFiles(ctx, dir, "authors", false)
@@ -132,16 +131,6 @@ type loader struct {
 	// basePath is the path of the base URL without its trailing slash:
 	// "" for a site at the root of its host, "/blog" for one below.
 	basePath string
-}
-
-// basePath returns the path part of a base URL (already checked by
-// Config.finish) without its trailing slash.
-func basePath(baseURL string) string {
-	u, err := url.Parse(baseURL)
-	if err != nil {
-		return ""
-	}
-	return strings.TrimRight(u.EscapedPath(), "/")
 }
 
 // markdownFiles returns the .md files under dir/sub, relative to dir with

@@ -538,7 +538,7 @@ func TestUnreadableFile(t *testing.T) {
 	if err := os.Symlink(filepath.Join(dir, "nowhere.md"), filepath.Join(dir, "posts", "dangling.md")); err != nil {
 		t.Fatal(err)
 	}
-	site, err := Load(context.Background(), dir)
+	site, err := Load(context.Background(), dir, Overrides{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,7 @@ import (
 // changes a page halfway through.
 type Source struct {
 	dir  string
+	over Overrides
 	log  *slog.Logger
 	site atomic.Pointer[Site]
 
@@ -30,18 +31,18 @@ type Source struct {
 // NewSource loads dir and logs each file that had to be skipped. It fails
 // only when Load does: the directory or site.yaml cannot be read or parsed.
 // A nil log means slog.Default().
-func NewSource(ctx context.Context, dir string, log *slog.Logger) (*Source, error) {
+func NewSource(ctx context.Context, dir string, over Overrides, log *slog.Logger) (*Source, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Source{dir: dir, log: log}
+	s := &Source{dir: dir, over: over, log: log}
 	// Taken before loading: a file saved during the load then shows up as
 	// a change at the next poll instead of being missed.
 	fp, err := fingerprint(ctx, dir)
 	if err != nil {
 		return nil, err
 	}
-	site, err := Load(ctx, dir)
+	site, err := Load(ctx, dir, over)
 	if err != nil {
 		return nil, fmt.Errorf("loading content: %w", err)
 	}
@@ -84,7 +85,7 @@ func (s *Source) poll(ctx context.Context) {
 	// Remembered even if the load fails, so that a broken site.yaml is
 	// reported once rather than at every tick until it is fixed.
 	s.fp = fp
-	site, err := Load(ctx, s.dir)
+	site, err := Load(ctx, s.dir, s.over)
 	if err != nil {
 		if ctx.Err() == nil {
 			s.log.Error("reloading content failed; still serving the previous version", "dir", s.dir, "err", err)

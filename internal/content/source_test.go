@@ -86,7 +86,7 @@ func TestNewSourceLogsProblems(t *testing.T) {
 		"posts/bad.md":  "---\ntitle: Bad\ndate: 2024-01-01\nauthor: kai\n---\n",
 	})
 	log, logs := newLog()
-	s, err := NewSource(context.Background(), dir, log)
+	s, err := NewSource(context.Background(), dir, Overrides{}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func TestNewSourceLogsProblems(t *testing.T) {
 }
 
 func TestNewSourceFails(t *testing.T) {
-	_, err := NewSource(context.Background(), t.TempDir(), nil)
+	_, err := NewSource(context.Background(), t.TempDir(), Overrides{}, nil)
 	if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "site.yaml") {
 		t.Errorf("NewSource without site.yaml: %v, want a not-exist error naming site.yaml", err)
 	}
@@ -109,7 +109,7 @@ func TestNewSourceFails(t *testing.T) {
 func TestWatchSwapsSite(t *testing.T) {
 	dir := writeSite(t, files{"posts/a.md": "---\ntitle: A\ndate: 2024-01-01\n---\nFirst.\n"})
 	log, logs := newLog()
-	s, err := NewSource(context.Background(), dir, log)
+	s, err := NewSource(context.Background(), dir, Overrides{}, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +155,7 @@ func TestWatchSwapsSite(t *testing.T) {
 func TestWatchKeepsSiteWhenReloadFails(t *testing.T) {
 	dir := writeSite(t, files{"posts/a.md": "---\ntitle: A\ndate: 2024-01-01\n---\n"})
 	log, logs := newLog()
-	s, err := NewSource(context.Background(), dir, log)
+	s, err := NewSource(context.Background(), dir, Overrides{}, log)
 	if err != nil {
 		t.Fatal(err)
 	}

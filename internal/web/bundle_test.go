@@ -9,9 +9,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-
-	"milepost/internal/content"
-	"milepost/internal/web"
 )
 
 // finishPNG stands for a photo: the first bytes of a PNG file and a marker.
@@ -36,9 +33,8 @@ func bundleSite(t *testing.T, opts ...harnessOption) string {
 		"posts/plan/index.md":             post("title: Next plan\ndate: 2024-06-01\nauthor: kay\ndraft: true", "![Plan](plan.png)"),
 		"posts/plan/plan.png":             "the draft's photo",
 	}
-	var site *content.Site
-	opts = append(opts, func(o *web.Options) { site = o.Content.Current() })
 	h := newHarness(t, files, opts...)
+	site := h.site
 	if len(site.Problems) > 0 {
 		t.Fatalf("content problems: %v", site.Problems)
 	}

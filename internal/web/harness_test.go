@@ -68,6 +68,8 @@ type harness struct {
 	client *http.Client
 	// accounts holds the moderators; addUser makes them.
 	accounts *accounts.Service
+	// site is the content served.
+	site *content.Site
 }
 
 // addUser creates a moderator account.
@@ -133,23 +135,31 @@ func (b *browser) signIn(name string) {
 	}
 }
 
-type harnessOption func(*web.Options)
+// harnessConfig is what a harnessOption may change: the server's options,
+// the content overrides serve's flags would give, and a store between the
+// comment service and the database.
+type harnessConfig struct {
+	web.Options
+	overrides content.Overrides
+	wrapStore func(comments.Store) comments.Store
+}
 
-func withDrafts(o *web.Options) { o.Drafts = true }
+type harnessOption func(*harnessConfig)
 
-func withCommentRate(n int) harnessOption { return func(o *web.Options) { o.CommentRate = n } }
+func withDrafts(o *harnessConfig) { o.Drafts = true }
 
-func withGuards(g web.Guards) harnessOption { return func(o *web.Options) { o.Guards = g } }
+func withCommentRate(n int) harnessOption { return func(o *harnessConfig) { o.CommentRate = n } }
+
+func withGuards(g web.Guards) harnessOption { return func(o *harnessConfig) { o.Guards = g } }
+
+// withBaseURL serves the site as serve -base-url u would.
+func withBaseURL(u string) harnessOption { return func(o *harnessConfig) { o.overrides.BaseURL = u } }
 
 // withStore puts wrap's store between the comment service and the
 // database, to inject store failures at the store's boundary.
 func withStore(wrap func(comments.Store) comments.Store) harnessOption {
-	return func(o *web.Options) { storeWraps.Store(o, wrap) }
+	return func(o *harnessConfig) { o.wrapStore = wrap }
 }
-
-// storeWraps holds withStore's wrappers by the options they were given for,
-// until newHarness builds the comment service.
-var storeWraps sync.Map // *web.Options → func(comments.Store) comments.Store
 
 // newHarness writes files (plus a default site.yaml and author when absent)
 // into a temporary content directory and serves it.
@@ -171,8 +181,20 @@ func newHarness(t *testing.T, files siteFiles, opts ...harnessOption) *harness {
 			t.Fatal(err)
 		}
 	}
+	cfg := harnessConfig{Options: web.Options{
+		Theme: themes.Default(),
+		Log:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+		// Tests post many comments from one address; the limit has its own test.
+		CommentRate: 1000,
+		// The guards are off here, as tests post forms they never fetched;
+		// the guards have tests of their own.
+		Secret: []byte("a test key of thirty-two bytes!!"),
+	}}
+	for _, opt := range opts {
+		opt(&cfg)
+	}
 	ctx := context.Background()
-	site, err := content.Load(ctx, dir)
+	site, err := content.Load(ctx, dir, cfg.overrides)
 	if err != nil {
 		t.Fatalf("loading content: %v", err)
 	}
@@ -182,23 +204,12 @@ func newHarness(t *testing.T, files siteFiles, opts ...harnessOption) *harness {
 	}
 	t.Cleanup(func() { db.Close() })
 	clk := &clock{now: time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)}
-	o := web.Options{
-		Content: staticSource{site},
-		Theme:   themes.Default(),
-		Log:     slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Now:     clk.Now,
-		// Tests post many comments from one address; the limit has its own test.
-		CommentRate: 1000,
-		// The guards are off here, as tests post forms they never fetched;
-		// the guards have tests of their own.
-		Secret: []byte("a test key of thirty-two bytes!!"),
-	}
-	for _, opt := range opts {
-		opt(&o)
-	}
+	o := cfg.Options
+	o.Content = staticSource{site}
+	o.Now = clk.Now
 	var store comments.Store = db
-	if wrap, ok := storeWraps.LoadAndDelete(&o); ok {
-		store = wrap.(func(comments.Store) comments.Store)(store)
+	if cfg.wrapStore != nil {
+		store = cfg.wrapStore(store)
 	}
 	o.Comments = app.NewCommentService(store, o.Content, o.Drafts, o.Now)
 	accts, err := accounts.NewService(db, accounts.Options{Cost: bcrypt.MinCost, Now: clk.Now})
@@ -214,7 +225,7 @@ func newHarness(t *testing.T, files siteFiles, opts ...harnessOption) *harness {
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &harness{
-		t: t, srv: srv, db: db, clock: clk, accounts: accts,
+		t: t, srv: srv, db: db, clock: clk, accounts: accts, site: site,
 		client: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 	}
 }

@@ -39,7 +39,7 @@ func BenchmarkPostPageWithManyComments(b *testing.B) {
 		}
 	}
 	ctx := context.Background()
-	site, err := content.Load(ctx, dir)
+	site, err := content.Load(ctx, dir, content.Overrides{})
 	if err != nil {
 		b.Fatal(err)
 	}

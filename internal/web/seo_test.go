@@ -16,10 +16,8 @@ import (
 	"milepost/themes"
 )
 
-func withBaseURL(u string) harnessOption { return func(o *web.Options) { o.BaseURL = u } }
-
 func withTrustedProxy(cidr string) harnessOption {
-	return func(o *web.Options) {
+	return func(o *harnessConfig) {
 		p, err := web.ParseTrustedProxy(cidr)
 		if err != nil {
 			panic(err)
@@ -87,8 +85,9 @@ func pageLinks(t *testing.T, page string) (links []pageLink, meta map[string]str
 func TestABaseURLWithAPathServesTheSiteUnderItAndEveryLinkUsesIt(t *testing.T) {
 	h := newHarness(t, siteFiles{
 		"posts/a.md": post("title: Hill repeats\ndate: 2024-02-10\nauthor: kay\ntags: [hills]", "Up and down.[^1]\n\n[^1]: Six times."),
-		"posts/b.md": post("title: Easy recovery\ndate: 2024-03-05\nauthor: kay\ntags: [easy]", "Slowly."),
-	}, withBaseURL("http://h/blog/"))
+		// Its summary, on the list pages, links relative to the post.
+		"posts/b.md": post("title: Easy recovery\ndate: 2024-03-05\nauthor: kay\ntags: [easy]", "Slowly, after the [hill repeats](../a/)."),
+	}, withBaseURL("http://h/blog/")) // site.yaml says https://runners.example.org: the flag wins
 	follow := &http.Client{} // follows redirects, as a reader's browser does
 	resolve := func(from, link string) (int, string) {
 		t.Helper()
@@ -122,6 +121,12 @@ func TestABaseURLWithAPathServesTheSiteUnderItAndEveryLinkUsesIt(t *testing.T) {
 					t.Errorf("%s: <%s %s=%q> is outside the base URL", page, l.tag, l.attr, l.url)
 				}
 				continue // absolute: canonical and feed links, checked by path below
+			case !strings.HasPrefix(l.url, "/"):
+				// Relative, as a post's own links are: it must resolve under the prefix.
+				if u, err := url.Parse(page); err != nil || !strings.HasPrefix(u.ResolveReference(&url.URL{Path: l.url}).Path, "/blog/") {
+					t.Errorf("%s: <%s %s=%q> resolves outside /blog/", page, l.tag, l.attr, l.url)
+					continue
+				}
 			case !strings.HasPrefix(l.url, "/blog/"):
 				t.Errorf("%s: <%s %s=%q> does not start with /blog/", page, l.tag, l.attr, l.url)
 				continue
@@ -427,7 +432,7 @@ func TestFaviconIcoIsTheThemesOwnWhenItHasOne(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := newHarness(t, siteFiles{}, func(o *web.Options) { o.Theme = theme })
+	h := newHarness(t, siteFiles{}, func(o *harnessConfig) { o.Theme = theme })
 	res := h.get("/favicon.ico")
 	if res.status != http.StatusOK || res.body != ico {
 		t.Errorf("/favicon.ico with a theme that has one: %d %q", res.status, res.body)

@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -31,8 +30,6 @@ type Options struct {
 	// Theme is the theme file system: templates/*.html and static/*.
 	Theme fs.FS
 	Log   *slog.Logger
-	// BaseURL, when set, overrides the site's base_url.
-	BaseURL string
 	// Drafts shows draft posts.
 	Drafts bool
 	// Now is the clock; time.Now when nil.
@@ -238,16 +235,13 @@ func (s *Server) view() content.View {
 	return content.View{Site: s.opts.Content.Current(), Now: s.now(), Drafts: s.opts.Drafts}
 }
 
-// config returns the site settings with the command-line base URL applied.
-// With no base URL at all, links use the address the request came to: its
-// Host, over https when it came by TLS or through a trusted proxy that says
-// so. BaseURL never ends in a slash; a base URL with a path keeps it
-// ("https://example.org/blog").
+// config returns the site settings for a request. With no base URL (from
+// site.yaml or -base-url, which content applies), links use the address the
+// request came to: its Host, over https when it came by TLS or through a
+// trusted proxy that says so. BaseURL never ends in a slash; a base URL with
+// a path keeps it ("https://example.org/blog").
 func (s *Server) config(r *http.Request, site *content.Site) content.Config {
 	c := site.Config
-	if s.opts.BaseURL != "" {
-		c.BaseURL = strings.TrimRight(s.opts.BaseURL, "/")
-	}
 	if c.BaseURL == "" {
 		scheme := "http"
 		if s.secure(r) {
@@ -258,25 +252,9 @@ func (s *Server) config(r *http.Request, site *content.Site) content.Config {
 	return c
 }
 
-// BaseURL is the base URL links use, from -base-url or site.yaml, without a
-// trailing slash; "" when neither sets one and links use the address each
-// request came to.
-func (s *Server) BaseURL() string {
-	if s.opts.BaseURL != "" {
-		return strings.TrimRight(s.opts.BaseURL, "/")
-	}
-	return s.opts.Content.Current().Config.BaseURL
-}
-
-// prefix is the path the site is served under, from the base URL: "" for a
-// site at the root of its host, "/blog" for https://example.org/blog/.
-func (s *Server) prefix() string {
-	u, err := url.Parse(s.BaseURL())
-	if err != nil {
-		return ""
-	}
-	return strings.TrimRight(u.EscapedPath(), "/")
-}
+// prefix is the path the site is served under: "" for a site at the root
+// of its host, "/blog" for https://example.org/blog/.
+func (s *Server) prefix() string { return s.opts.Content.Current().Config.BasePath() }
 
 // url is the path of a page of the site as a link: path under the prefix.
 // Handlers and templates think in site paths ("/posts/x/"); this and
