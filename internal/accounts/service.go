@@ -24,6 +24,10 @@ const (
 	// FailureWindow: at the default cost, about a sixth of one core spent on
 	// wrong passwords at most.
 	DefaultSiteFailures = 600
+	// DefaultStrangerChecks is how many passwords a minute, across the
+	// site, are checked past SiteFailures for address groups with no
+	// failure in the window: at the default cost, a fortieth of a core.
+	DefaultStrangerChecks = 6
 	// DefaultCheckWait is how long a login waits for a free password check
 	// slot before it is told to come back later.
 	DefaultCheckWait = 2 * time.Second
@@ -39,10 +43,14 @@ type Options struct {
 	// group, Login refuses to check more from it until the oldest of them
 	// leaves the window. After as many against one account, only address
 	// groups with no failure in the window (or that signed in to it lately)
-	// get a check. After SiteFailures across the site, only the latter do.
-	MaxFailures   int
-	FailureWindow time.Duration
-	SiteFailures  int
+	// get a check. After SiteFailures across the site, address groups that
+	// signed in to the account lately (or set its password with a one-time
+	// link) still get a check, and address groups with no failure in the
+	// window get StrangerChecks a minute between them.
+	MaxFailures    int
+	FailureWindow  time.Duration
+	SiteFailures   int
+	StrangerChecks int
 	// CheckSlots is how many bcrypt computations may run at once (default
 	// runtime.NumCPU()); a login waits at most CheckWait for a slot.
 	CheckSlots int
@@ -98,10 +106,11 @@ func NewService(store Store, opts Options) (*Service, error) {
 		tokenTTL:   orDefault(opts.TokenTTL, DefaultTokenTTL),
 		now:        opts.Now,
 		guard: newGuard(guardLimits{
-			perAddress: maxFailures,
-			perAccount: maxFailures,
-			perSite:    orDefault(opts.SiteFailures, DefaultSiteFailures),
-			window:     orDefault(opts.FailureWindow, DefaultFailureWindow),
+			perAddress:         maxFailures,
+			perAccount:         maxFailures,
+			perSite:            orDefault(opts.SiteFailures, DefaultSiteFailures),
+			window:             orDefault(opts.FailureWindow, DefaultFailureWindow),
+			strangersPerMinute: orDefault(opts.StrangerChecks, DefaultStrangerChecks),
 		}),
 		checks:    make(chan struct{}, orDefault(opts.CheckSlots, runtime.NumCPU())),
 		checkWait: orDefault(opts.CheckWait, DefaultCheckWait),

@@ -530,11 +530,14 @@ func TestThrottleStillLimitsWhenTheTableIsFull(t *testing.T) {
 }
 
 // The site's budget bounds the guesses a botnet's many addresses can make
-// together; the addresses a user signed in from lately still get through.
+// together. Past it, the addresses a user signed in from lately still get
+// through; strangers (address groups with no failure in the window) get
+// StrangerChecks a minute between them; an address that has failed gets
+// nothing until the site or the address is under its limit again.
 func TestSiteFailureBudget(t *testing.T) {
 	ctx := context.Background()
 	clk := &clock{t: t0}
-	s, err := NewService(newMemStore(), Options{Cost: bcrypt.MinCost, Now: clk.Now, SiteFailures: 20})
+	s, err := NewService(newMemStore(), Options{Cost: bcrypt.MinCost, Now: clk.Now, SiteFailures: 20, StrangerChecks: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -545,17 +548,96 @@ func TestSiteFailureBudget(t *testing.T) {
 			t.Fatalf("guess %d: %v", i, err)
 		}
 	}
-	_, _, err = s.Login(ctx, "dana", "wrong password", "203.0.113.9")
-	var te *ThrottledError
-	if !errors.As(err, &te) || te.Busy || te.RetryAfter != DefaultFailureWindow {
-		t.Fatalf("guess 21, from a new address: %v, want throttled for 15m", err)
+	// Two strangers a minute are still checked: a wrong password is wrong,
+	// and coach on a new network signs in.
+	if _, _, err := s.Login(ctx, "dana", "wrong password", "203.0.113.9"); err != ErrBadCredentials {
+		t.Fatalf("a stranger past the budget: %v, want the password checked", err)
 	}
-	if _, _, err := s.Login(ctx, "coach", pw, "203.0.113.10"); !errors.Is(err, ErrThrottled) {
-		t.Errorf("coach from an unknown address with the budget spent: %v, want throttled", err)
-	}
-	mustLogin(t, s, "coach", pw, "192.0.2.1")
-	clk.Add(DefaultFailureWindow)
 	mustLogin(t, s, "coach", pw, "203.0.113.10")
+	// The third stranger in the minute waits for the next check, seconds
+	// rather than the window.
+	_, _, err = s.Login(ctx, "coach", pw, "203.0.113.11")
+	var te *ThrottledError
+	if !errors.As(err, &te) || te.Busy || te.RetryAfter != 30*time.Second {
+		t.Fatalf("a third stranger in the minute: %v, want throttled for 30s", err)
+	}
+	// An address that has failed gets no check while the site is over its
+	// budget, not even a stranger's.
+	if _, _, err := s.Login(ctx, "coach", pw, "198.51.100.3"); !errors.As(err, &te) || te.RetryAfter != DefaultFailureWindow {
+		t.Errorf("a failing address past the budget: %v, want throttled for 15m", err)
+	}
+	// Where coach signed in from is known, and needs no stranger's turn.
+	mustLogin(t, s, "coach", pw, "192.0.2.1")
+	mustLogin(t, s, "coach", pw, "203.0.113.10")
+	clk.Add(30 * time.Second)
+	mustLogin(t, s, "coach", pw, "203.0.113.11")
+	clk.Add(DefaultFailureWindow)
+	mustLogin(t, s, "coach", pw, "198.51.100.3")
+}
+
+// Issue 7 item 2, past the site's budget: a flood from a whole IPv6 /48,
+// one /64 at a time, costs a few password checks a minute, however many
+// addresses it has.
+func TestStrangerChecksAreBoundedPastTheBudget(t *testing.T) {
+	ctx := context.Background()
+	clk := &clock{t: t0}
+	s, err := NewService(newMemStore(), Options{Cost: bcrypt.MinCost, Now: clk.Now, SiteFailures: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustAdd(t, s, "coach", RoleAdmin, pw)
+	var checks atomic.Int32
+	s.compare = func(hash, password []byte) error {
+		checks.Add(1)
+		return bcrypt.ErrMismatchedHashAndPassword
+	}
+	for minute := range 3 {
+		checks.Store(0)
+		for i := range 1000 {
+			s.Login(ctx, "coach", "wrong password", fmt.Sprintf("2001:db8:cd:%x::1", minute*1000+i))
+		}
+		want := int32(DefaultStrangerChecks)
+		if minute == 0 {
+			want += 50 // the budget itself
+		}
+		if n := checks.Load(); n != want {
+			t.Errorf("minute %d: %d passwords checked for 1000 tries from new /64s, want %d", minute, n, want)
+		}
+		clk.Add(time.Minute)
+	}
+}
+
+// Setting a password with a one-time link vouches for the address it was
+// set from, as signing in does: the new user signs in from there even when
+// the site is over its budget and strangers have used up their checks.
+func TestPasswordLinkVouchesForItsAddress(t *testing.T) {
+	ctx := context.Background()
+	clk := &clock{t: t0}
+	s, err := NewService(newMemStore(), Options{Cost: bcrypt.MinCost, Now: clk.Now, SiteFailures: 5, StrangerChecks: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustAdd(t, s, "coach", RoleAdmin, pw)
+	_, link, err := s.AddWithLink(ctx, "coach", "sam", RoleModerator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 6 { // the budget, then the stranger's check of the minute
+		if _, _, err := s.Login(ctx, "coach", "wrong password", fmt.Sprintf("198.51.100.%d", i)); err != ErrBadCredentials {
+			t.Fatalf("guess %d: %v", i, err)
+		}
+	}
+	if _, err := s.SetPasswordWithToken(ctx, link.Token, otherPW, "2001:db8:5:6::1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Login(ctx, "sam", otherPW, "2001:db8:5:7::1"); !errors.Is(err, ErrThrottled) {
+		t.Errorf("sam from another /64 with no stranger check left: %v, want throttled", err)
+	}
+	mustLogin(t, s, "sam", otherPW, "2001:db8:5:6::99") // the same /64
+	// Only for that account.
+	if _, _, err := s.Login(ctx, "coach", pw, "2001:db8:5:6::1"); !errors.Is(err, ErrThrottled) {
+		t.Errorf("coach from sam's address: %v, want throttled", err)
+	}
 }
 
 // bcrypt work is capped: at most CheckSlots checks run at once, and a login

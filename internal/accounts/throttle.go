@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"milepost/internal/clientaddr"
 )
 
@@ -48,8 +50,9 @@ const maxTracked = 10000
 // is kept as given.
 const maxAddressKey = 64
 
-// knownFor is how long a sign-in from an address group vouches for it, for
-// that account, when the account or the whole site is over its limit.
+// knownFor is how long a sign-in from an address group (or a password set
+// from it with a one-time link) vouches for it, for that account, when the
+// account or the whole site is over its limit.
 const knownFor = 30 * 24 * time.Hour
 
 // guardLimits are the failures allowed within one window.
@@ -58,13 +61,22 @@ type guardLimits struct {
 	perAccount int // against one account name, existing or not
 	perSite    int // across the whole site
 	window     time.Duration
+	// strangersPerMinute is how many checks a minute, for the whole site,
+	// address groups with no failure in the window get once perSite is
+	// spent (as many at once at most).
+	strangersPerMinute int
 }
 
 // guard decides which logins get their password checked. Its rules:
 //
 //   - An address group with perAddress failures in the window gets no check.
-//   - Past the site's budget (perSite), nobody gets a check, except from an address
-//     group that signed in to that account lately (known).
+//   - Past the site's budget (perSite), an address group that signed in to
+//     that account lately, or set its password with a one-time link (known),
+//     still gets a check. So does a stranger (an address group with no
+//     failure in the window), but only strangersPerMinute of them a minute
+//     across the site: a flood from many addresses can neither lock out a
+//     user on a new network (they wait seconds, not the window) nor take
+//     more than a small, fixed share of the CPU.
 //   - An account with perAccount failures in the window still gets a check
 //     from an address group that has no failure in the window, or is known
 //     for it. So a stranger cannot lock a moderator out: the right password
@@ -82,14 +94,18 @@ type guard struct {
 	accounts  *failureTable
 	known     *failureTable // address group + account → the last sign-in
 	siteFails []time.Time   // every failure in the window, oldest first
+	// strangers paces the checks strangers get past the site's budget.
+	strangers *rate.Limiter
 }
 
 func newGuard(l guardLimits) *guard {
+	n := max(l.strangersPerMinute, 1)
 	return &guard{
 		guardLimits: l,
 		addresses:   newFailureTable(0, l.window),
 		accounts:    newFailureTable(0, l.window),
 		known:       newFailureTable(1, knownFor),
+		strangers:   rate.NewLimiter(rate.Limit(float64(n)/60), n),
 	}
 }
 
@@ -107,7 +123,16 @@ func (g *guard) begin(address, account string, now time.Time) time.Duration {
 	known := account != "" && len(g.known.recent(knownKey(address, account), now)) > 0
 	if !known {
 		if len(g.siteFails) >= g.perSite {
-			return g.until(g.siteFails[0], now)
+			if len(addrFails) > 0 {
+				// Not a stranger: it waits for the site to fall under its
+				// budget or for its own failures to leave the window.
+				return min(g.until(g.siteFails[0], now), g.until(addrFails[len(addrFails)-1], now))
+			}
+			res := g.strangers.ReserveN(now, 1)
+			if d := res.DelayFrom(now); d > 0 {
+				res.CancelAt(now)
+				return wholeSeconds(d)
+			}
 		}
 		if account != "" {
 			acctFails := g.accounts.recent(account, now)
@@ -137,6 +162,14 @@ func (g *guard) succeeded(address, account string, at time.Time) {
 	g.known.add(knownKey(address, account), at)
 }
 
+// vouch remembers that address proved it may use account without signing
+// in: it set the account's password with a one-time link from there.
+func (g *guard) vouch(address, account string, at time.Time) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.known.add(knownKey(address, account), at)
+}
+
 // cancelled gives back everything begin reserved at the same at, for a
 // login whose password was never checked.
 func (g *guard) cancelled(address, account string, at time.Time) {
@@ -160,7 +193,11 @@ func (g *guard) giveBack(address, account string, at time.Time) {
 // window even if the clock went back.
 func (g *guard) until(t, now time.Time) time.Duration {
 	d := t.Add(g.window).Sub(now)
-	d = min(max(d, time.Nanosecond), g.window)
+	return wholeSeconds(min(max(d, time.Nanosecond), g.window))
+}
+
+// wholeSeconds rounds d up to a whole second, as Retry-After counts.
+func wholeSeconds(d time.Duration) time.Duration {
 	return (d + time.Second - 1).Truncate(time.Second)
 }
 

@@ -117,8 +117,11 @@ func (s *Service) PasswordToken(ctx context.Context, token string) (OneTimeToken
 
 // SetPasswordWithToken uses up a set-password token: its user gets
 // password, and all their sessions end. It returns the user's name. A
-// password that breaks the rules leaves the token unused.
-func (s *Service) SetPasswordWithToken(ctx context.Context, token, password string) (string, error) {
+// password that breaks the rules leaves the token unused. ip is the
+// client's address: holding the link vouches for its address group as a
+// sign-in would, so the user's first sign-in from there gets its check even
+// while strangers are throttled (see guard).
+func (s *Service) SetPasswordWithToken(ctx context.Context, token, password, ip string) (string, error) {
 	if len(token) != tokenChars {
 		return "", ErrNoToken
 	}
@@ -136,6 +139,9 @@ func (s *Service) SetPasswordWithToken(ctx context.Context, token, password stri
 		return "", ErrNoToken
 	case err != nil:
 		return "", fmt.Errorf("setting a password: %w", err)
+	}
+	if ip != "" {
+		s.guard.vouch(addressKey(ip), t.User, s.now())
 	}
 	return t.User, nil
 }

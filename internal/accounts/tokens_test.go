@@ -46,10 +46,10 @@ func TestAddWithLink(t *testing.T) {
 		t.Errorf("PasswordToken = %+v, %v", got, err)
 	}
 	// A password that breaks the rules leaves the link usable.
-	if _, err := s.SetPasswordWithToken(ctx, link.Token, "short"); !errors.Is(err, ErrPasswordTooShort) {
+	if _, err := s.SetPasswordWithToken(ctx, link.Token, "short", "192.0.2.77"); !errors.Is(err, ErrPasswordTooShort) {
 		t.Errorf("a short password: %v, want ErrPasswordTooShort", err)
 	}
-	name, err := s.SetPasswordWithToken(ctx, link.Token, otherPW)
+	name, err := s.SetPasswordWithToken(ctx, link.Token, otherPW, "192.0.2.77")
 	if err != nil || name != "sam" {
 		t.Fatalf("SetPasswordWithToken = %q, %v", name, err)
 	}
@@ -58,7 +58,7 @@ func TestAddWithLink(t *testing.T) {
 	if _, err := s.PasswordToken(ctx, link.Token); !errors.Is(err, ErrNoToken) {
 		t.Errorf("PasswordToken after use: %v, want ErrNoToken", err)
 	}
-	if _, err := s.SetPasswordWithToken(ctx, link.Token, pw); !errors.Is(err, ErrNoToken) {
+	if _, err := s.SetPasswordWithToken(ctx, link.Token, pw, "192.0.2.77"); !errors.Is(err, ErrNoToken) {
 		t.Errorf("using the link twice: %v, want ErrNoToken", err)
 	}
 	mustLogin(t, s, "sam", otherPW, "192.0.2.2")
@@ -79,7 +79,7 @@ func TestPasswordLinkExpires(t *testing.T) {
 	if _, err := s.PasswordToken(ctx, link.Token); !errors.Is(err, ErrNoToken) {
 		t.Errorf("PasswordToken once expired: %v, want ErrNoToken", err)
 	}
-	if _, err := s.SetPasswordWithToken(ctx, link.Token, otherPW); !errors.Is(err, ErrNoToken) {
+	if _, err := s.SetPasswordWithToken(ctx, link.Token, otherPW, "192.0.2.77"); !errors.Is(err, ErrNoToken) {
 		t.Errorf("SetPasswordWithToken once expired: %v, want ErrNoToken", err)
 	}
 	// The next login prunes it.
@@ -104,7 +104,7 @@ func TestTokenPurposeIsChecked(t *testing.T) {
 	if _, err := s.PasswordToken(ctx, token); !errors.Is(err, ErrNoToken) {
 		t.Errorf("PasswordToken of an invite: %v, want ErrNoToken", err)
 	}
-	if _, err := s.SetPasswordWithToken(ctx, token, otherPW); !errors.Is(err, ErrNoToken) {
+	if _, err := s.SetPasswordWithToken(ctx, token, otherPW, "192.0.2.77"); !errors.Is(err, ErrNoToken) {
 		t.Errorf("SetPasswordWithToken of an invite: %v, want ErrNoToken", err)
 	}
 	mustLogin(t, s, "sam", pw, "192.0.2.1")
@@ -137,7 +137,7 @@ func TestNewPasswordLink(t *testing.T) {
 	if !authenticates(t, s, session) {
 		t.Error("making a link ended a session")
 	}
-	if _, err := s.SetPasswordWithToken(ctx, second.Token, otherPW); err != nil {
+	if _, err := s.SetPasswordWithToken(ctx, second.Token, otherPW, "192.0.2.77"); err != nil {
 		t.Fatal(err)
 	}
 	if authenticates(t, s, session) {
@@ -163,7 +163,7 @@ func TestRemoveVoidsLinks(t *testing.T) {
 	if err := s.Remove(ctx, "sam"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.SetPasswordWithToken(ctx, link.Token, otherPW); !errors.Is(err, ErrNoToken) {
+	if _, err := s.SetPasswordWithToken(ctx, link.Token, otherPW, "192.0.2.77"); !errors.Is(err, ErrNoToken) {
 		t.Errorf("the link of a removed user: %v, want ErrNoToken", err)
 	}
 	if len(store.tokens) != 0 {

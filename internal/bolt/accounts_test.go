@@ -516,7 +516,7 @@ func TestAccountPasswordLinkOverBolt(t *testing.T) {
 	var worked atomic.Int32
 	for i := range 4 {
 		wg.Go(func() {
-			_, err := s.SetPasswordWithToken(ctx, link.Token, fmt.Sprintf("sam's password %d", i))
+			_, err := s.SetPasswordWithToken(ctx, link.Token, fmt.Sprintf("sam's password %d", i), fmt.Sprintf("192.0.2.%d", i))
 			switch {
 			case err == nil:
 				worked.Add(1)

@@ -201,7 +201,7 @@ func (s *Server) setPassword(w http.ResponseWriter, r *http.Request) {
 	}
 	var name string
 	if err == nil {
-		name, err = s.opts.Accounts.SetPasswordWithToken(ctx, token, password)
+		name, err = s.opts.Accounts.SetPasswordWithToken(ctx, token, password, s.clientIP(r))
 	}
 	switch {
 	case errors.Is(err, accounts.ErrNoToken):
