@@ -40,12 +40,12 @@ func BenchmarkThreadsPage(b *testing.B) {
 	mine.CommenterID = "me"
 	bulk(b, db, append(cs, mine))
 	ctx := context.Background()
-	for _, offset := range []int{0, 5000 - comments.ThreadsPerPage} {
-		b.Run("offset="+strconv.Itoa(offset), func(b *testing.B) {
+	for _, page := range []int{1, 5000 / comments.ThreadsPerPage} {
+		b.Run("page="+strconv.Itoa(page), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				s, err := db.Threads(ctx, comments.ThreadQuery{Post: "massage-during-training", Offset: offset,
-					Limit: comments.ThreadsPerPage, Viewer: "me"})
+				s, err := db.Threads(ctx, comments.ThreadQuery{Post: "massage-during-training", Page: page,
+					Viewer: "me"})
 				if err != nil {
 					b.Fatal(err)
 				}

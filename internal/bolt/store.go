@@ -219,10 +219,10 @@ func (db *DB) Replies(ctx context.Context, id uint64) (int, error) {
 }
 
 // Threads returns one page of a post's comments (see comments.ThreadQuery).
-// It walks the keys of the post's threads to the offset, reads the approved
-// comments of the threads asked for through thread_comments and the
-// viewer's held ones through held_by, and takes the numbers of threads and
-// comments from their counters: it decodes no comment it does not return.
+// It lays the post's threads out from their counters in threads (reading
+// no comment), reads the approved comments of the page's spans through
+// thread_comments and the viewer's held ones through held_by: it decodes
+// no comment it does not return.
 func (db *DB) Threads(ctx context.Context, q comments.ThreadQuery) (comments.ThreadSlice, error) {
 	var out comments.ThreadSlice
 	err := db.view(ctx, func(tx *bbolt.Tx) error {
@@ -231,18 +231,26 @@ func (db *DB) Threads(ctx context.Context, q comments.ThreadQuery) (comments.Thr
 		if out.Threads, out.Comments, err = postCounts(b, q.Post); err != nil {
 			return err
 		}
-		asked, err := threadsFrom(b, q.Post, q.Offset, q.Limit)
+		var shown []comments.Span
+		out.Pages, err = layout(b, q.Post, func(sp comments.Span) {
+			if sp.Page == q.Page {
+				shown = append(shown, sp)
+			}
+		})
 		if err != nil {
 			return err
 		}
-		for _, t := range asked {
-			cs, err := threadComments(b, q.Post, t)
+		bounds := make(map[uint64][]spanBounds, len(shown))
+		for _, sp := range shown {
+			cs, sb, err := spanComments(b, q.Post, sp)
 			if err != nil {
 				return err
 			}
 			out.Approved = append(out.Approved, cs...)
+			bounds[sp.Thread] = append(bounds[sp.Thread], sb)
 		}
-		out.Held, err = heldShown(b, q, asked)
+		out.Elsewhere = parentsElsewhere(b, q.Post, out.Approved)
+		out.Held, err = heldShown(b, q, bounds)
 		return err
 	})
 	if err != nil {
@@ -264,56 +272,104 @@ func postCounts(b buckets, post string) (threads, approved int, err error) {
 	return int(t), int(a), nil
 }
 
-// threadsFrom returns the Threads of a post's threads from the offset-th,
-// at most limit of them, stepping over the keys before it without reading
-// any comment.
-func threadsFrom(b buckets, post string, offset, limit int) ([]uint64, error) {
-	var out []uint64
+// layout lays a post's threads out on pages with a comments.Pager, from the
+// counters in threads, calling fn with every span, and returns the number
+// of pages. It reads no comment.
+func layout(b buckets, post string, fn func(comments.Span)) (int, error) {
+	var p comments.Pager
 	prefix := postPrefix(post)
 	cur := b.bucket(bucketThreads).Cursor()
-	for k, _ := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(out) < limit; k, _ = cur.Next() {
-		if offset > 0 {
-			offset--
-			continue
-		}
+	for k, v := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = cur.Next() {
 		t, err := splitThreadKey(k, post)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", bucketThreads, err)
+			return 0, fmt.Errorf("%s: %w", bucketThreads, err)
 		}
-		out = append(out, t)
+		n, err := readCount(v)
+		if err != nil {
+			return 0, fmt.Errorf("%s of thread %d: %w", bucketThreads, t, err)
+		}
+		for _, sp := range p.Add(t, int(n)) {
+			fn(sp)
+		}
 	}
-	return out, nil
+	return p.Pages(), nil
 }
 
-// threadComments reads the approved comments of one thread.
-func threadComments(b buckets, post string, thread uint64) ([]comments.Comment, error) {
-	var out []comments.Comment
-	prefix := threadKey(post, thread)
+// spanBounds are the IDs a span's held comments lie between (see
+// Store.PageOf): after first, unless the span starts its thread, and
+// before next, unless it ends it (0).
+type spanBounds struct {
+	starts      bool
+	first, next uint64
+}
+
+func (sb spanBounds) holds(id uint64) bool {
+	return (sb.starts || id > sb.first) && (sb.next == 0 || id < sb.next)
+}
+
+// spanComments reads the approved comments of one span, stepping over the
+// keys of the thread before it without reading those comments.
+func spanComments(b buckets, post string, sp comments.Span) ([]comments.Comment, spanBounds, error) {
+	out := make([]comments.Comment, 0, sp.Take)
+	sb := spanBounds{starts: sp.Skip == 0}
+	prefix := threadKey(post, sp.Thread)
 	cur := b.bucket(bucketThreadComments).Cursor()
+	i := 0
 	for k, _ := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = cur.Next() {
+		if i < sp.Skip {
+			i++
+			continue
+		}
 		id, err := keyID(k[len(prefix):])
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", bucketThreadComments, err)
+			return nil, sb, fmt.Errorf("%s: %w", bucketThreadComments, err)
+		}
+		if len(out) == sp.Take {
+			sb.next = id
+			break
 		}
 		c, err := getComment(b, id)
 		if err != nil {
-			return nil, fmt.Errorf("%s entry of post %q: %w", bucketThreadComments, post, err)
+			return nil, sb, fmt.Errorf("%s entry of post %q: %w", bucketThreadComments, post, err)
+		}
+		if len(out) == 0 {
+			sb.first = id
 		}
 		out = append(out, c)
 	}
-	return out, nil
+	return out, sb, nil
+}
+
+// parentsElsewhere returns the IDs of the comments in cs whose parent is
+// approved but not in cs, looking the parent up in thread_comments (a
+// reply is in its parent's thread) without reading it.
+func parentsElsewhere(b buckets, post string, cs []comments.Comment) []uint64 {
+	in := make(map[uint64]bool, len(cs))
+	for _, c := range cs {
+		in[c.ID] = true
+	}
+	var out []uint64
+	// A cursor, as the entries have empty values, which Get cannot tell
+	// from no entry.
+	cur := b.bucket(bucketThreadComments).Cursor()
+	for _, c := range cs {
+		if c.Parent == 0 || in[c.Parent] {
+			continue
+		}
+		key := threadCommentKey(post, c.Thread, c.Parent)
+		if k, _ := cur.Seek(key); bytes.Equal(k, key) {
+			out = append(out, c.ID)
+		}
+	}
+	return out
 }
 
 // heldShown reads the viewer's newest held comments on the post, keeping
-// those in one of the threads asked for or in a thread that is not one of
-// the post's threads.
-func heldShown(b buckets, q comments.ThreadQuery, asked []uint64) ([]comments.Comment, error) {
+// those that go with one of the spans shown (bounds, by thread) or are in
+// a thread that is not one of the post's threads.
+func heldShown(b buckets, q comments.ThreadQuery, bounds map[uint64][]spanBounds) ([]comments.Comment, error) {
 	if q.Viewer == "" {
 		return nil, nil
-	}
-	in := make(map[uint64]bool, len(asked))
-	for _, t := range asked {
-		in[t] = true
 	}
 	threads := b.bucket(bucketThreads)
 	var out []comments.Comment
@@ -336,36 +392,62 @@ func heldShown(b buckets, q comments.ThreadQuery, asked []uint64) ([]comments.Co
 		if err != nil {
 			return nil, fmt.Errorf("%s entry: %w", bucketHeldBy, err)
 		}
-		if in[c.Thread] || threads.Get(threadKey(c.Post, c.Thread)) == nil {
+		shown := threads.Get(threadKey(c.Post, c.Thread)) == nil
+		for _, sb := range bounds[c.Thread] {
+			shown = shown || sb.holds(c.ID)
+		}
+		if shown {
 			out = append(out, c)
 		}
 	}
 	return out, nil
 }
 
-// ThreadRank counts the post's threads before thread by stepping over
-// their keys, reading no comment.
-func (db *DB) ThreadRank(ctx context.Context, post string, thread uint64) (comments.ThreadRank, error) {
-	var r comments.ThreadRank
+// PageOf finds the page that shows c (see comments.Store) from the
+// counters in threads and the keys of c's thread in thread_comments,
+// reading no comment.
+func (db *DB) PageOf(ctx context.Context, c comments.Comment) (int, error) {
+	var page int
 	err := db.view(ctx, func(tx *bbolt.Tx) error {
 		b := bucketsOf(tx)
-		var err error
-		if r.Total, _, err = postCounts(b, post); err != nil {
+		var spans []comments.Span
+		pages, err := layout(b, c.Post, func(sp comments.Span) {
+			if sp.Thread == c.Thread {
+				spans = append(spans, sp)
+			}
+		})
+		if err != nil {
 			return err
 		}
-		prefix, key := postPrefix(post), threadKey(post, thread)
-		cur := b.bucket(bucketThreads).Cursor()
-		k, _ := cur.Seek(prefix)
-		for ; k != nil && bytes.HasPrefix(k, prefix) && bytes.Compare(k, key) < 0; k, _ = cur.Next() {
-			r.Before++
+		if len(spans) == 0 {
+			page = pages
+			return nil
 		}
-		r.Counted = k != nil && bytes.Equal(k, key)
+		// i is the number of the thread's approved comments before c.
+		i, found := 0, false
+		prefix := threadKey(c.Post, c.Thread)
+		cur := b.bucket(bucketThreadComments).Cursor()
+		for k, _ := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = cur.Next() {
+			id, err := keyID(k[len(prefix):])
+			if err != nil {
+				return fmt.Errorf("%s: %w", bucketThreadComments, err)
+			}
+			if id >= c.ID {
+				found = id == c.ID
+				break
+			}
+			i++
+		}
+		if !found {
+			i = max(i-1, 0)
+		}
+		page = comments.SpanOf(spans, i).Page
 		return nil
 	})
 	if err != nil {
-		return comments.ThreadRank{}, fmt.Errorf("placing thread %d of %s: %w", thread, post, err)
+		return 0, fmt.Errorf("placing comment %d of %s: %w", c.ID, c.Post, err)
 	}
-	return r, nil
+	return page, nil
 }
 
 // ApprovedOn returns a post's newest approved comments, newest first,

@@ -78,7 +78,7 @@ func TestAPageReadsOnlyWhatItShows(t *testing.T) {
 	var slice comments.ThreadSlice
 	n := decodes(func() {
 		var err error
-		slice, err = db.Threads(context.Background(), comments.ThreadQuery{Post: "p", Limit: comments.ThreadsPerPage, Viewer: "me"})
+		slice, err = db.Threads(context.Background(), comments.ThreadQuery{Post: "p", Page: 1, Viewer: "me"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -91,7 +91,7 @@ func TestAPageReadsOnlyWhatItShows(t *testing.T) {
 		t.Errorf("Threads = %d approved, %d held, %d threads, %d comments", len(slice.Approved), len(slice.Held), slice.Threads, slice.Comments)
 	}
 	if n := decodes(func() {
-		if _, err := db.Threads(context.Background(), comments.ThreadQuery{Post: "p", Limit: comments.ThreadsPerPage}); err != nil {
+		if _, err := db.Threads(context.Background(), comments.ThreadQuery{Post: "p", Page: 1}); err != nil {
 			t.Fatal(err)
 		}
 	}); n != 2 {
@@ -117,7 +117,7 @@ func TestAPageReadsOnlyWhatItShows(t *testing.T) {
 }
 
 // TestALongPostReadsOnePageOfThreads: 5,000 threads of two comments each;
-// any page decodes its own 50 threads' comments, and finding a thread's
+// any page decodes its own 50 threads' comments, and finding a comment's
 // page decodes none.
 func TestALongPostReadsOnePageOfThreads(t *testing.T) {
 	db, _ := openTest(t)
@@ -131,34 +131,79 @@ func TestALongPostReadsOnePageOfThreads(t *testing.T) {
 	cs = bulk(t, db, cs)
 	ctx := context.Background()
 	per := comments.ThreadsPerPage
-	for _, offset := range []int{0, 2500, 5000 - per} {
+	for _, page := range []int{1, 51, 100} {
 		var slice comments.ThreadSlice
 		n := decodes(func() {
 			var err error
-			slice, err = db.Threads(ctx, comments.ThreadQuery{Post: "p", Offset: offset, Limit: per})
+			slice, err = db.Threads(ctx, comments.ThreadQuery{Post: "p", Page: page})
 			if err != nil {
 				t.Fatal(err)
 			}
 		})
-		if n != uint64(2*per) || len(slice.Approved) != 2*per || slice.Threads != 5000 || slice.Comments != 10000 {
-			t.Errorf("offset %d: decoded %d, got %d comments of %d threads", offset, n, len(slice.Approved), slice.Threads)
+		if n != uint64(2*per) || len(slice.Approved) != 2*per || slice.Threads != 5000 || slice.Comments != 10000 || slice.Pages != 100 {
+			t.Errorf("page %d: decoded %d, got %d comments of %d threads, %d pages", page, n, len(slice.Approved), slice.Threads, slice.Pages)
 		}
-		if first := cs[2*offset].ID; slice.Approved[0].Thread != first {
-			t.Errorf("offset %d starts at thread %d, want %d", offset, slice.Approved[0].Thread, first)
+		if first := cs[2*(page-1)*per].ID; slice.Approved[0].Thread != first {
+			t.Errorf("page %d starts at thread %d, want %d", page, slice.Approved[0].Thread, first)
 		}
 	}
 	reply := cs[2*4321+1]
-	var r comments.ThreadRank
+	var page int
 	if n := decodes(func() {
 		var err error
-		if r, err = db.ThreadRank(ctx, "p", reply.Thread); err != nil {
+		if page, err = db.PageOf(ctx, reply); err != nil {
 			t.Fatal(err)
 		}
-	}); n != 0 || r != (comments.ThreadRank{Before: 4321, Total: 5000, Counted: true}) {
-		t.Errorf("ThreadRank = %+v after %d decodes", r, n)
+	}); n != 0 || page != 4321/per+1 {
+		t.Errorf("PageOf = %d after %d decodes, want %d", page, n, 4321/per+1)
 	}
-	if r, _ := db.ThreadRank(ctx, "p", 999999); r.Counted || r.Before != 5000 {
-		t.Errorf("ThreadRank of no thread = %+v", r)
+	if page, _ := db.PageOf(ctx, comments.Comment{ID: 999999, Post: "p", Thread: 999999}); page != 100 {
+		t.Errorf("PageOf a comment in no thread = %d, want the last, 100", page)
+	}
+}
+
+// TestAHugeThreadReadsOnePageOfComments: one thread of 5,000 replies goes
+// on over pages of at most comments.CommentsPerPage, each page decoding no
+// more than it shows, and PageOf finds every reply's page without decoding.
+func TestAHugeThreadReadsOnePageOfComments(t *testing.T) {
+	db, _ := openTest(t)
+	cs := []comments.Comment{newComment("p", 0)}
+	for i := range 5000 {
+		reply := newComment("p", i+1)
+		reply.Parent = 1
+		cs = append(cs, reply)
+	}
+	cs = bulk(t, db, cs)
+	ctx := context.Background()
+	per := comments.CommentsPerPage
+	pages := (len(cs) + per - 1) / per
+	for _, page := range []int{1, 2, pages / 2, pages} {
+		var slice comments.ThreadSlice
+		n := decodes(func() {
+			var err error
+			slice, err = db.Threads(ctx, comments.ThreadQuery{Post: "p", Page: page})
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
+		want := min(per, len(cs)-(page-1)*per)
+		if n != uint64(want) || len(slice.Approved) != want || slice.Pages != pages {
+			t.Errorf("page %d: decoded %d, got %d of %d pages; want %d", page, n, len(slice.Approved), slice.Pages, want)
+		}
+		if len(slice.Approved) > 0 && slice.Approved[0].ID != cs[(page-1)*per].ID {
+			t.Errorf("page %d starts at comment %d, want %d", page, slice.Approved[0].ID, cs[(page-1)*per].ID)
+		}
+	}
+	for i, c := range cs {
+		var page int
+		if n := decodes(func() {
+			var err error
+			if page, err = db.PageOf(ctx, c); err != nil {
+				t.Fatal(err)
+			}
+		}); n != 0 || page != i/per+1 {
+			t.Fatalf("PageOf(comment %d) = %d after %d decodes, want %d", c.ID, page, n, i/per+1)
+		}
 	}
 }
 
@@ -173,7 +218,7 @@ func TestThreadIndexesFollowEveryChange(t *testing.T) {
 	other := h.mustPost(ben, "p", "another thread", comments.StatusApproved)
 	threads := func() int {
 		t.Helper()
-		s, err := h.db.Threads(h.ctx, comments.ThreadQuery{Post: "p", Limit: 50})
+		s, err := h.db.Threads(h.ctx, comments.ThreadQuery{Post: "p", Page: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -195,8 +240,8 @@ func TestThreadIndexesFollowEveryChange(t *testing.T) {
 	if threads() != 1 {
 		t.Errorf("whole thread spam: %d threads, want 1", threads())
 	}
-	if r, _ := h.db.ThreadRank(h.ctx, "p", other.ID); r != (comments.ThreadRank{Before: 0, Total: 1, Counted: true}) {
-		t.Errorf("ThreadRank = %+v", r)
+	if page, _ := h.db.PageOf(h.ctx, other); page != 1 {
+		t.Errorf("PageOf = %d", page)
 	}
 	if _, err := h.svc.Approve(h.ctx, "mod", reply.ID); err != nil {
 		t.Fatal(err)
@@ -272,15 +317,11 @@ func TestUpgradeFromSchemaVersion2(t *testing.T) {
 	if err != nil || deep.Thread != cs[0].ID {
 		t.Errorf("the reply to a reply is in thread %d, %v; want %d", deep.Thread, err, cs[0].ID)
 	}
-	slice, err := db.Threads(ctx, comments.ThreadQuery{Post: "p", Limit: 2, Viewer: "me"})
+	slice, err := db.Threads(ctx, comments.ThreadQuery{Post: "p", Page: 1, Viewer: "me"})
 	// The held comment starts a thread no one sees: the store gives it with
 	// every page, and the Service shows it on the last.
-	if err != nil || slice.Threads != 3 || len(slice.Approved) != 4 || len(slice.Held) != 1 {
-		t.Errorf("first page after the upgrade = %d threads, %d approved, %d held, %v", slice.Threads, len(slice.Approved), len(slice.Held), err)
-	}
-	last, err := db.Threads(ctx, comments.ThreadQuery{Post: "p", Offset: 2, Limit: 2, Viewer: "me"})
-	if err != nil || len(last.Approved) != 1 || len(last.Held) != 1 {
-		t.Errorf("last page after the upgrade = %d approved, %d held, %v", len(last.Approved), len(last.Held), err)
+	if err != nil || slice.Threads != 3 || slice.Pages != 1 || len(slice.Approved) != 5 || len(slice.Held) != 1 {
+		t.Errorf("the page after the upgrade = %d threads, %d approved, %d held, %v", slice.Threads, len(slice.Approved), len(slice.Held), err)
 	}
 	if feed, err := db.ApprovedOn(ctx, "p", 2); err != nil || len(feed) != 2 || feed[0].ID != cs[4].ID {
 		t.Errorf("ApprovedOn after the upgrade = %v, %v", ids(feed), err)

@@ -133,11 +133,15 @@ type Store interface {
 	Replies(ctx context.Context, id uint64) (int, error)
 	// Threads returns what one page of a post's comments shows; see
 	// ThreadQuery. It reads only the comments it returns: never a spam
-	// comment, nor another reader's held one.
+	// comment, nor another reader's held one, nor one on another page.
 	Threads(ctx context.Context, q ThreadQuery) (ThreadSlice, error)
-	// ThreadRank tells where a thread of a post comes among the post's
-	// threads (those with an approved comment, in order of Thread ID).
-	ThreadRank(ctx context.Context, post string, thread uint64) (ThreadRank, error)
+	// PageOf returns the page of c.Post's comments (laid out by a Pager)
+	// that shows c: for an approved comment, the page of its Span; for a
+	// held one, that of the approved comment of its thread before it (by
+	// ID), or of the thread's first when there is none; for a comment in a
+	// thread without an approved comment, the last page. It reads no
+	// comment.
+	PageOf(ctx context.Context, c Comment) (int, error)
 	// ApprovedOn returns the newest approved comments on a post, at most
 	// limit, newest first.
 	ApprovedOn(ctx context.Context, post string, limit int) ([]Comment, error)
@@ -197,11 +201,12 @@ type Store interface {
 // ThreadQuery asks a Store for one page of a post's comments. A thread is a
 // top-level comment with every reply under it (the comments sharing a
 // Thread); a post's threads, for paging, are those with at least one
-// approved comment, in order of Thread ID (the order they were started).
+// approved comment, in order of Thread ID (the order they were started),
+// laid out on pages by a Pager.
 type ThreadQuery struct {
 	Post string
-	// Offset threads are skipped and at most Limit returned.
-	Offset, Limit int
+	// Page is the page asked for, from 1.
+	Page int
 	// Viewer is the commenter id whose held comments are wanted, or "".
 	Viewer string
 }
@@ -212,25 +217,18 @@ const MaxHeldShown = 100
 
 // ThreadSlice is a Store's answer to a ThreadQuery.
 type ThreadSlice struct {
-	// Approved are the approved comments of the threads asked for.
+	// Approved are the approved comments of the page's Spans.
 	Approved []Comment
 	// Held are the viewer's held comments on the post (the newest
-	// MaxHeldShown) that are in one of the threads asked for, or in a
-	// thread that has no approved comment.
+	// MaxHeldShown) that go with one of the page's Spans (see
+	// Store.PageOf), or are in a thread that has no approved comment.
 	Held []Comment
-	// Threads is the number of the post's threads, and Comments that of its
-	// approved comments.
-	Threads, Comments int
-}
-
-// ThreadRank is where a thread comes among a post's threads.
-type ThreadRank struct {
-	// Before is the number of the post's threads that come before it, and
-	// Total the number of them all.
-	Before, Total int
-	// Counted is false for a thread without an approved comment, which is
-	// not one of the post's threads.
-	Counted bool
+	// Elsewhere are the IDs of the comments in Approved whose parent is
+	// approved but not in Approved: a thread cut over pages.
+	Elsewhere []uint64
+	// Pages is the number of pages (at least 1); Threads is the number of
+	// the post's threads, and Comments that of its approved comments.
+	Pages, Threads, Comments int
 }
 
 // ThreadOf returns the Thread of a new comment with this id whose parent

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -112,17 +113,35 @@ func (m *memStore) approvedReplies(id uint64) int {
 
 // threads returns the post's threads, in order: the Thread of each approved
 // comment on it, once.
-func (m *memStore) threads(post string) []uint64 {
-	seen := map[uint64]bool{}
-	var out []uint64
+// layout returns the IDs of each thread's approved comments, in order,
+// and the post's threads laid out by a Pager.
+func (m *memStore) layout(post string) (ids map[uint64][]uint64, spans map[uint64][]Span, pages int) {
+	ids = map[uint64][]uint64{}
 	for _, c := range m.byID {
-		if c.Post == post && c.Status == StatusApproved && !seen[c.Thread] {
-			seen[c.Thread] = true
-			out = append(out, c.Thread)
+		if c.Post == post && c.Status == StatusApproved {
+			ids[c.Thread] = append(ids[c.Thread], c.ID)
 		}
 	}
-	slices.Sort(out)
-	return out
+	var p Pager
+	spans = map[uint64][]Span{}
+	for _, t := range slices.Sorted(maps.Keys(ids)) {
+		slices.Sort(ids[t])
+		spans[t] = p.Add(t, len(ids[t]))
+	}
+	return ids, spans, p.Pages()
+}
+
+// pageOf is the page that shows c, as Store.PageOf says.
+func pageOf(c Comment, ids map[uint64][]uint64, spans map[uint64][]Span, pages int) int {
+	in, ok := ids[c.Thread]
+	if !ok {
+		return pages
+	}
+	i, found := slices.BinarySearch(in, c.ID)
+	if !found {
+		i = max(i-1, 0)
+	}
+	return SpanOf(spans[c.Thread], i).Page
 }
 
 func (m *memStore) Threads(ctx context.Context, q ThreadQuery) (ThreadSlice, error) {
@@ -131,15 +150,8 @@ func (m *memStore) Threads(ctx context.Context, q ThreadQuery) (ThreadSlice, err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	all := m.threads(q.Post)
-	counted, asked := map[uint64]bool{}, map[uint64]bool{}
-	for i, t := range all {
-		counted[t] = true
-		if i >= q.Offset && i < q.Offset+q.Limit {
-			asked[t] = true
-		}
-	}
-	out := ThreadSlice{Threads: len(all)}
+	ids, spans, pages := m.layout(q.Post)
+	out := ThreadSlice{Pages: pages, Threads: len(ids)}
 	var held []Comment
 	for _, c := range m.byID {
 		if c.Post != q.Post {
@@ -148,28 +160,36 @@ func (m *memStore) Threads(ctx context.Context, q ThreadQuery) (ThreadSlice, err
 		switch {
 		case c.Status == StatusApproved:
 			out.Comments++
-			if asked[c.Thread] {
+			if pageOf(c, ids, spans, pages) == q.Page {
 				out.Approved = append(out.Approved, c)
 			}
 		case c.Status == StatusPending && q.Viewer != "" && c.CommenterID == q.Viewer:
 			held = append(held, c)
 		}
 	}
+	onPage := map[uint64]bool{}
+	for _, c := range out.Approved {
+		onPage[c.ID] = true
+	}
+	for _, c := range out.Approved {
+		if p, ok := m.byID[c.Parent]; ok && p.Status == StatusApproved && !onPage[p.ID] {
+			out.Elsewhere = append(out.Elsewhere, c.ID)
+		}
+	}
 	slices.SortFunc(held, func(a, b Comment) int { return -cmp.Compare(a.ID, b.ID) })
 	for _, c := range held[:min(len(held), MaxHeldShown)] {
-		if asked[c.Thread] || !counted[c.Thread] {
+		if _, counted := ids[c.Thread]; !counted || pageOf(c, ids, spans, pages) == q.Page {
 			out.Held = append(out.Held, c)
 		}
 	}
 	return out, nil
 }
 
-func (m *memStore) ThreadRank(ctx context.Context, post string, thread uint64) (ThreadRank, error) {
+func (m *memStore) PageOf(ctx context.Context, c Comment) (int, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	all := m.threads(post)
-	i, found := slices.BinarySearch(all, thread)
-	return ThreadRank{Before: i, Total: len(all), Counted: found}, nil
+	ids, spans, pages := m.layout(c.Post)
+	return pageOf(c, ids, spans, pages), nil
 }
 
 func (m *memStore) ApprovedOn(ctx context.Context, post string, limit int) ([]Comment, error) {

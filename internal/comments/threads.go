@@ -8,8 +8,67 @@ import (
 )
 
 // ThreadsPerPage is how many threads (top-level comments with their
-// replies) one page of a post's comments shows.
+// replies), or parts of threads, one page of a post's comments shows at
+// most.
 const ThreadsPerPage = 50
+
+// CommentsPerPage is how many approved comments one page shows at most, so
+// that one thread with thousands of replies cannot make a page of megabytes:
+// a thread longer than this goes on over as many pages as it needs.
+const CommentsPerPage = 200
+
+// Span is the part of one thread that one page shows: Take approved
+// comments of the thread from the Skip-th (from 0, in order of ID).
+type Span struct {
+	Page       int
+	Thread     uint64
+	Skip, Take int
+}
+
+// Pager lays a post's threads out on pages, in the order they are added
+// (the order of Thread ID): a page takes threads until it has
+// ThreadsPerPage of them or the next one does not fit in CommentsPerPage;
+// a thread longer than a whole page is cut into pieces of CommentsPerPage,
+// each starting a page. It is the one definition of the layout, which
+// every Store follows; its zero value is ready.
+type Pager struct {
+	page, comments, spans int
+}
+
+// Add places the next thread, which has approved approved comments, and
+// returns the Spans it is shown in.
+func (p *Pager) Add(thread uint64, approved int) []Span {
+	var out []Span
+	for skip := 0; skip < approved; {
+		left := approved - skip
+		if p.page == 0 || p.spans == ThreadsPerPage ||
+			(p.comments > 0 && left > CommentsPerPage-p.comments) {
+			p.page++
+			p.comments, p.spans = 0, 0
+		}
+		take := min(left, CommentsPerPage-p.comments)
+		out = append(out, Span{Page: p.page, Thread: thread, Skip: skip, Take: take})
+		p.comments += take
+		p.spans++
+		skip += take
+	}
+	return out
+}
+
+// Pages is how many pages the threads added so far fill: at least 1, even
+// for a post without comments.
+func (p *Pager) Pages() int { return max(1, p.page) }
+
+// SpanOf returns which of a thread's spans shows its approved comment at
+// position i (from 0, in order of ID).
+func SpanOf(spans []Span, i int) Span {
+	for _, s := range spans {
+		if i < s.Skip+s.Take {
+			return s
+		}
+	}
+	return spans[len(spans)-1]
+}
 
 // ErrNoPage is returned for a page of comments past the last.
 var ErrNoPage = errors.New("no such page of comments")
@@ -23,6 +82,9 @@ type Node struct {
 	Children []*Node
 	// Own is true for the viewer's own comments (same commenter id).
 	Own bool
+	// Continues is true for a reply whose parent is approved but shown on
+	// another page (a thread longer than a page goes on over several).
+	Continues bool
 	// EditUntil is, for the viewer's own comment while they may still edit
 	// or delete it, when that ends; zero otherwise.
 	EditUntil time.Time
@@ -38,16 +100,17 @@ type ThreadPage struct {
 	Comments int
 }
 
-// ForPost returns page page (from 1) of a post's comments: ThreadsPerPage
-// threads, oldest first, with the approved comments, plus the viewer's own
-// held ones (Comment.Pending() tells them apart) when viewer is their
-// commenter id; pass "" for a viewer without one. A held comment in a
-// thread that has no approved comment (a held new comment, typically) is
-// shown on the last page, where new threads appear. A page past the last
-// is ErrNoPage.
+// ForPost returns page page (from 1) of a post's comments, laid out by a
+// Pager: oldest threads first, with their approved comments, plus the
+// viewer's own held ones (Comment.Pending() tells them apart) when viewer
+// is their commenter id; pass "" for a viewer without one. A held comment
+// in a thread that has no approved comment (a held new comment, typically)
+// is shown on the last page, where new threads appear. A page past the
+// last is ErrNoPage. A thread cut over pages starts on the next page with
+// a reply whose parent is on the page before.
 //
-// It reads only what it shows: the store's thread index gives the threads
-// of the page and their approved comments, and the viewer's held comments,
+// It reads only what it shows: the store's thread index gives the spans of
+// the page and their approved comments, and the viewer's held comments,
 // without reading any other comment of the post.
 func (s *Service) ForPost(ctx context.Context, slug, viewer string, page int) (ThreadPage, error) {
 	p, err := s.currentSettings()
@@ -57,15 +120,11 @@ func (s *Service) ForPost(ctx context.Context, slug, viewer string, page int) (T
 	if page < 1 {
 		return ThreadPage{}, ErrNoPage
 	}
-	offset := (page - 1) * ThreadsPerPage
-	if offset/ThreadsPerPage != page-1 {
-		return ThreadPage{}, ErrNoPage // overflow
-	}
-	slice, err := s.store.Threads(ctx, ThreadQuery{Post: slug, Offset: offset, Limit: ThreadsPerPage, Viewer: viewer})
+	slice, err := s.store.Threads(ctx, ThreadQuery{Post: slug, Page: page, Viewer: viewer})
 	if err != nil {
 		return ThreadPage{}, fmt.Errorf("reading comments on %s: %w", slug, err)
 	}
-	tp := ThreadPage{Page: page, Pages: pagesOf(slice.Threads), Comments: slice.Comments}
+	tp := ThreadPage{Page: page, Pages: max(1, slice.Pages), Comments: slice.Comments}
 	if page > tp.Pages {
 		return ThreadPage{}, ErrNoPage
 	}
@@ -81,18 +140,26 @@ func (s *Service) ForPost(ctx context.Context, slug, viewer string, page int) (T
 			cs = append(cs, c)
 		}
 	}
-	tp.Threads = s.nodes(cs, viewer, p)
+	if tp.Threads, err = s.nodes(ctx, cs, viewer, p); err != nil {
+		return ThreadPage{}, err
+	}
+	elsewhere := make(map[uint64]bool, len(slice.Elsewhere))
+	for _, id := range slice.Elsewhere {
+		elsewhere[id] = true
+	}
+	for _, n := range tp.Threads {
+		// Only a top-level node can answer a comment that is not on the page.
+		n.Continues = elsewhere[n.Comment.ID]
+	}
 	return tp, nil
 }
 
-// pagesOf is how many pages a post with this many threads has.
-func pagesOf(threads int) int { return max(1, (threads+ThreadsPerPage-1)/ThreadsPerPage) }
-
 // nodes arranges the comments of one page into threads and marks the
-// viewer's own, with how long they may still change them. Every approved
-// reply to a comment is in the same thread, so counting replies among cs
-// counts them all.
-func (s *Service) nodes(cs []Comment, viewer string, p Settings) []*Node {
+// viewer's own, with how long they may still change them. A reply is in
+// its parent's thread, but a thread cut over pages may have it on the next
+// page: the store counts the replies of the viewer's comments that are
+// still theirs to change and have none on this page.
+func (s *Service) nodes(ctx context.Context, cs []Comment, viewer string, p Settings) ([]*Node, error) {
 	replies := map[uint64]int{}
 	for _, c := range cs {
 		if c.Parent != 0 && c.Status == StatusApproved {
@@ -100,6 +167,15 @@ func (s *Service) nodes(cs []Comment, viewer string, p Settings) []*Node {
 		}
 	}
 	now := s.now()
+	for _, c := range cs {
+		if replies[c.ID] == 0 && mayChangeOwn(c, viewer, 0, p, now) == nil {
+			n, err := s.store.Replies(ctx, c.ID)
+			if err != nil {
+				return nil, fmt.Errorf("counting replies to comment %d: %w", c.ID, err)
+			}
+			replies[c.ID] = n
+		}
+	}
 	nodes := Thread(cs, nil)
 	var walk func([]*Node)
 	walk = func(ns []*Node) {
@@ -109,7 +185,7 @@ func (s *Service) nodes(cs []Comment, viewer string, p Settings) []*Node {
 		}
 	}
 	walk(nodes)
-	return nodes
+	return nodes, nil
 }
 
 // markOwn sets n.Own and n.EditUntil for the viewer, and strips what a
@@ -148,14 +224,11 @@ func (s *Service) PageOf(ctx context.Context, slug string, id uint64, viewer str
 	if err != nil {
 		return 0, fmt.Errorf("finding comment %d on %s: %w", id, slug, err)
 	}
-	r, err := s.store.ThreadRank(ctx, slug, c.Thread)
+	page, err := s.store.PageOf(ctx, c)
 	if err != nil {
 		return 0, fmt.Errorf("finding comment %d on %s: %w", id, slug, err)
 	}
-	if !r.Counted {
-		return pagesOf(r.Total), nil
-	}
-	return r.Before/ThreadsPerPage + 1, nil
+	return page, nil
 }
 
 // Own returns comment id on post slug as the viewer sees it on the page,

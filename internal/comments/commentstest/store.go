@@ -32,7 +32,7 @@ func TestStore(t *testing.T, newStore func(t *testing.T) comments.Store) {
 		{"GetAndRepliesCountApprovedOnly", testGetReplies},
 		{"ThreadsPagesApprovedThreads", testThreads},
 		{"ThreadsGivesTheViewerTheirHeldComments", testThreadsHeld},
-		{"ThreadRank", testThreadRank},
+		{"ThreadsCutALongThreadOverPages", testThreadsPages},
 		{"ApprovedOnAndCounts", testApprovedOn},
 		{"SeedOnce", testSeed},
 		{"ModifyChangesDeletesAndLogs", testModify},
@@ -250,7 +250,7 @@ func threadPost(t *testing.T, s comments.Store) map[string]comments.Comment {
 
 func testThreads(t *testing.T, s comments.Store) {
 	m := threadPost(t, s)
-	all, err := s.Threads(ctx, comments.ThreadQuery{Post: "p", Limit: 10})
+	all, err := s.Threads(ctx, comments.ThreadQuery{Post: "p", Page: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,27 +258,19 @@ func testThreads(t *testing.T, s comments.Store) {
 	if got := sortedIDs(all.Approved); !slices.Equal(got, want) {
 		t.Errorf("Threads approved = %v, want %v", got, want)
 	}
-	if all.Threads != 3 || all.Comments != 4 || len(all.Held) != 0 {
-		t.Errorf("Threads = %d threads, %d comments, %d held; want 3, 4, 0", all.Threads, all.Comments, len(all.Held))
-	}
-	for i, want := range [][]uint64{{m["a"].ID, m["a1"].ID}, {m["b1"].ID}, {m["d"].ID}, nil} {
-		page, err := s.Threads(ctx, comments.ThreadQuery{Post: "p", Offset: i, Limit: 1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := sortedIDs(page.Approved); !slices.Equal(got, want) && (len(got) != 0 || len(want) != 0) {
-			t.Errorf("thread %d = %v, want %v", i, got, want)
-		}
-		if page.Threads != 3 {
-			t.Errorf("thread %d: %d threads", i, page.Threads)
-		}
+	if all.Pages != 1 || all.Threads != 3 || all.Comments != 4 || len(all.Held) != 0 {
+		t.Errorf("Threads = %d pages, %d threads, %d comments, %d held; want 1, 3, 4, 0",
+			all.Pages, all.Threads, all.Comments, len(all.Held))
 	}
 	for _, c := range all.Approved {
 		if c.Thread == 0 {
 			t.Errorf("comment %d has no thread", c.ID)
 		}
 	}
-	if none, err := s.Threads(ctx, comments.ThreadQuery{Post: "none", Limit: 10}); err != nil || none.Threads != 0 || len(none.Approved) != 0 {
+	if past, err := s.Threads(ctx, comments.ThreadQuery{Post: "p", Page: 2}); err != nil || len(past.Approved) != 0 || past.Pages != 1 {
+		t.Errorf("Threads(page 2) = %+v, %v", past, err)
+	}
+	if none, err := s.Threads(ctx, comments.ThreadQuery{Post: "none", Page: 1}); err != nil || none.Threads != 0 || none.Pages != 1 || len(none.Approved) != 0 {
 		t.Errorf("Threads(none) = %+v, %v", none, err)
 	}
 }
@@ -290,51 +282,108 @@ func testThreadsHeld(t *testing.T, s comments.Store) {
 		return add(t, s, c)
 	}
 	inA := mine(reply(m["a"], 20, comments.StatusPending))
-	inD := mine(reply(m["d"], 21, comments.StatusPending))
 	newThread := mine(at("p", 22, comments.StatusPending))
 	mine(at("q", 23, comments.StatusPending))
 	mine(at("p", 24, comments.StatusSpam))
 
-	first, err := s.Threads(ctx, comments.ThreadQuery{Post: "p", Limit: 1, Viewer: "me"})
+	page, err := s.Threads(ctx, comments.ThreadQuery{Post: "p", Page: 1, Viewer: "me"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := sortedIDs(first.Held), []uint64{inA.ID, newThread.ID}; !slices.Equal(got, want) {
-		t.Errorf("held on the first thread = %v, want %v (its own, and the thread no one sees)", got, want)
+	if got, want := sortedIDs(page.Held), []uint64{inA.ID, newThread.ID}; !slices.Equal(got, want) {
+		t.Errorf("held = %v, want %v (in a thread shown, and in the thread no one sees)", got, want)
 	}
-	last, err := s.Threads(ctx, comments.ThreadQuery{Post: "p", Offset: 2, Limit: 1, Viewer: "me"})
-	if err != nil {
-		t.Fatal(err)
+	if page.Comments != 4 || page.Threads != 3 {
+		t.Errorf("held comments were counted: %d comments, %d threads", page.Comments, page.Threads)
 	}
-	if got, want := sortedIDs(last.Held), []uint64{inD.ID, newThread.ID}; !slices.Equal(got, want) {
-		t.Errorf("held on the last thread = %v, want %v", got, want)
-	}
-	if first.Comments != 4 || first.Threads != 3 {
-		t.Errorf("held comments were counted: %d comments, %d threads", first.Comments, first.Threads)
-	}
-	if other, _ := s.Threads(ctx, comments.ThreadQuery{Post: "p", Limit: 10, Viewer: "someone-else"}); len(other.Held) != 0 {
+	if other, _ := s.Threads(ctx, comments.ThreadQuery{Post: "p", Page: 1, Viewer: "someone-else"}); len(other.Held) != 0 {
 		t.Errorf("another viewer gets held comments %v", idsOf(other.Held))
 	}
-	if anon, _ := s.Threads(ctx, comments.ThreadQuery{Post: "p", Limit: 10}); len(anon.Held) != 0 {
+	if anon, _ := s.Threads(ctx, comments.ThreadQuery{Post: "p", Page: 1}); len(anon.Held) != 0 {
 		t.Errorf("a viewer without an id gets held comments %v", idsOf(anon.Held))
 	}
 }
 
-func testThreadRank(t *testing.T, s comments.Store) {
-	m := threadPost(t, s)
-	for _, tc := range []struct {
-		thread uint64
-		want   comments.ThreadRank
-	}{
-		{m["a"].ID, comments.ThreadRank{Before: 0, Total: 3, Counted: true}},
-		{m["b"].ID, comments.ThreadRank{Before: 1, Total: 3, Counted: true}},
-		{m["c"].ID, comments.ThreadRank{Before: 2, Total: 3}},
-		{m["d"].ID, comments.ThreadRank{Before: 2, Total: 3, Counted: true}},
-		{m["e"].ID, comments.ThreadRank{Before: 3, Total: 3}},
-	} {
-		if got, err := s.ThreadRank(ctx, "p", tc.thread); err != nil || got != tc.want {
-			t.Errorf("ThreadRank(%d) = %+v, %v; want %+v", tc.thread, got, err, tc.want)
+// testThreadsPages lays out a short thread, then one longer than two
+// pages of comments with a held reply of the viewer's in it, then more
+// short threads than fit on one page, and checks every page against a
+// Pager's layout and PageOf.
+func testThreadsPages(t *testing.T, s comments.Store) {
+	short := add(t, s, at("p", 0, comments.StatusApproved))
+	add(t, s, reply(short, 1, comments.StatusApproved))
+	long := add(t, s, at("p", 2, comments.StatusApproved))
+	longReplies := 2*comments.CommentsPerPage + 10
+	var held comments.Comment
+	for i := range longReplies {
+		add(t, s, reply(long, 3+i, comments.StatusApproved))
+		if i == comments.CommentsPerPage+5 {
+			h := reply(long, 3+i, comments.StatusPending)
+			h.CommenterID = "me"
+			held = add(t, s, h)
 		}
+	}
+	for i := range comments.ThreadsPerPage + 1 {
+		add(t, s, at("p", 1000+i, comments.StatusApproved))
+	}
+	spam := add(t, s, at("p", 5000, comments.StatusSpam))
+	add(t, s, reply(spam, 5001, comments.StatusSpam))
+
+	// The layout every store must follow: the short thread alone (the long
+	// one does not fit after it), the long one over three pages, its last
+	// piece with ThreadsPerPage-1 short threads, then the last two.
+	var p comments.Pager
+	p.Add(short.ID, 2)
+	p.Add(long.ID, longReplies+1)
+	if p.Pages() != 4 {
+		t.Fatalf("Pager: %d pages after the long thread, want 4", p.Pages())
+	}
+	total := 2 + longReplies + 1 + comments.ThreadsPerPage + 1
+	seen := map[uint64]int{}
+	for page := 1; page <= 5; page++ {
+		got, err := s.Threads(ctx, comments.ThreadQuery{Post: "p", Page: page, Viewer: "me"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Pages != 5 || got.Comments != total || got.Threads != comments.ThreadsPerPage+3 {
+			t.Errorf("page %d: %d pages, %d comments, %d threads; want 5, %d, %d",
+				page, got.Pages, got.Comments, got.Threads, total, comments.ThreadsPerPage+3)
+		}
+		if len(got.Approved) > comments.CommentsPerPage {
+			t.Errorf("page %d has %d comments, more than %d", page, len(got.Approved), comments.CommentsPerPage)
+		}
+		for _, c := range got.Approved {
+			if prev, ok := seen[c.ID]; ok {
+				t.Errorf("comment %d is on page %d and %d", c.ID, prev, page)
+			}
+			seen[c.ID] = page
+			if at, err := s.PageOf(ctx, c); err != nil || at != page {
+				t.Errorf("PageOf(%d) = %d, %v; it is on page %d", c.ID, at, err, page)
+			}
+		}
+		for _, c := range got.Held {
+			seen[c.ID] = page
+		}
+		// The long thread's replies answer its first comment, on page 2.
+		wantElsewhere := 0
+		if page == 3 || page == 4 {
+			wantElsewhere = min(len(got.Approved), longReplies+1-(page-2)*comments.CommentsPerPage)
+		}
+		if len(got.Elsewhere) != wantElsewhere {
+			t.Errorf("page %d: %d comments answer one on another page, want %d", page, len(got.Elsewhere), wantElsewhere)
+		}
+	}
+	if len(seen) != total+1 {
+		t.Errorf("the pages show %d comments, want %d approved and 1 held", len(seen), total)
+	}
+	if seen[short.ID] != 1 || seen[long.ID] != 2 || seen[held.ID] != 3 {
+		t.Errorf("pages of the short thread, the long one and the held reply = %d, %d, %d; want 1, 2, 3",
+			seen[short.ID], seen[long.ID], seen[held.ID])
+	}
+	if at, err := s.PageOf(ctx, held); err != nil || at != 3 {
+		t.Errorf("PageOf(held) = %d, %v; want 3", at, err)
+	}
+	if at, err := s.PageOf(ctx, spam); err != nil || at != 5 {
+		t.Errorf("PageOf(a thread without approved comments) = %d, %v; want the last, 5", at, err)
 	}
 }
 
