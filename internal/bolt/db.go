@@ -11,7 +11,8 @@
 //	recent            index: time key + 8-byte ID → empty, every comment
 //	known_commenters  index: 'e' + SHA-256 of the email in lower case, or
 //	                  'c' + commenter id → 8-byte count of approved comments
-//	duplicates        index: 16 bytes of SHA-256(IP, 0x00, body) + time key +
+//	duplicates        index: 16 bytes of SHA-256(clientaddr.Key(IP), 0x00,
+//	                  body) + time key +
 //	                  8-byte ID → empty, for comments with an IP created at
 //	                  or after meta's duplicates_from
 //	sources           index: imported comment's source → 8-byte ID
@@ -69,8 +70,10 @@ import (
 // Thread and the thread indexes a page of comments is read through
 // (threads, post_threads, thread_comments, held_by, reply_counts,
 // post_approved) and the approved index of the site's comment feed; Open
-// fills in the one and builds the others.
-const SchemaVersion = 3
+// fills in the one and builds the others. Version 4 keys duplicates by the
+// writer's address group (an IPv6 /64) instead of the exact address; Open
+// rebuilds the indexes.
+const SchemaVersion = 4
 
 // lockTimeout is how long Open waits for another process to release the
 // file. bbolt's default is to wait for ever, which turns a second milepost
@@ -264,10 +267,11 @@ func (db *DB) init() error {
 				return fmt.Errorf("creating bucket %s: %w", name, err)
 			}
 		}
-		if version < 3 {
-			// Version 1 had only post_comments and post_counts, and
-			// version 2 no threads: give every comment its Thread and
-			// build every index again from the comments.
+		if version < 4 {
+			// Version 1 had only post_comments and post_counts, version 2
+			// no threads, version 3 duplicates keyed by the exact address:
+			// give every comment its Thread and build every index again
+			// from the comments.
 			if err := reindex(tx); err != nil {
 				return fmt.Errorf("upgrading the database from schema version %d: %w", version, err)
 			}

@@ -203,7 +203,7 @@ func addCounter(bk *bbolt.Bucket, key []byte, delta int) (uint64, error) {
 
 // reindex gives every comment its Thread, then empties every index and
 // builds it again from the comments: the upgrade from schema versions 1
-// and 2.
+// to 3.
 func reindex(tx *bbolt.Tx) error {
 	if err := fillThreads(bucketsOf(tx)); err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"milepost/internal/clientaddr"
 	"milepost/internal/comments"
 )
 
@@ -133,23 +134,24 @@ func splitTimeIDKey(k []byte) (time.Time, uint64, error) {
 	return keyTime(k), binary.BigEndian.Uint64(k[timeKeyLen:]), nil
 }
 
-// dupPrefixLen is how much of a SHA-256 of IP and body the duplicates index
-// keeps: 128 bits make a collision between two readers' comments
-// practically impossible.
+// dupPrefixLen is how much of a SHA-256 of address group and body the
+// duplicates index keeps: 128 bits make a collision between two readers'
+// comments practically impossible.
 const dupPrefixLen = 16
 
 // dupPrefix is the start of the duplicates index keys of every comment with
-// this IP address and body.
+// this body from the address group of ip (clientaddr.Key: an IPv6 /64 is
+// one writer, so rotating addresses inside it is no way round the rule).
 func dupPrefix(ip, body string) []byte {
 	h := sha256.New()
-	h.Write([]byte(ip))
+	h.Write([]byte(clientaddr.Key(ip)))
 	h.Write([]byte{0})
 	h.Write([]byte(body))
 	return h.Sum(nil)[:dupPrefixLen]
 }
 
-// dupKey is a comment's duplicates index key: the hash of its IP address and
-// body, then its creation time and ID, so that the newest with one hash is
+// dupKey is a comment's duplicates index key: the hash of its address group
+// and body, then its creation time and ID, so that the newest with one hash is
 // the last key with that prefix.
 func dupKey(c *comments.Comment) []byte {
 	return append(dupPrefix(c.IP, c.Body), timeIDKey(c.Created, c.ID)...)

@@ -1,7 +1,10 @@
 package bolt
 
 import (
+	"context"
+	"crypto/sha256"
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -764,5 +767,62 @@ func TestMoreCommentsThanOnePage(t *testing.T) {
 	got, total, err := h.svc.Held(h.ctx, 3, 10)
 	if err != nil || total != 30 || len(got) != 10 || got[0].ID != 10 || got[9].ID != 1 {
 		t.Errorf("Held page 3 = %v, %d, %v", ids(got), total, err)
+	}
+}
+
+// TestUpgradeFromSchemaVersion3KeysDuplicatesByAddressGroup opens a
+// database whose duplicates index hashed the exact address (version 3):
+// Check finds the index wrong, Open rebuilds it, and the same text from
+// another address in the writer's IPv6 /64 is then found.
+func TestUpgradeFromSchemaVersion3KeysDuplicatesByAddressGroup(t *testing.T) {
+	ctx := context.Background()
+	db := openUnchecked(t)
+	first := newComment("p", 0)
+	first.IP = "2001:db8:1:2::1"
+	first = bulk(t, db, []comments.Comment{first})[0]
+	// Make it a version 3 file: the entry keyed by the exact address.
+	err := db.bolt.Update(func(tx *bbolt.Tx) error {
+		b := bucketsOf(tx)
+		if err := b.dups.Delete(dupKey(&first)); err != nil {
+			return err
+		}
+		sum := sha256.Sum256([]byte(first.IP + "\x00" + first.Body))
+		old := append(sum[:dupPrefixLen:dupPrefixLen], timeIDKey(first.Created, first.ID)...)
+		if err := b.dups.Put(old, nil); err != nil {
+			return err
+		}
+		return b.meta.Put(keySchemaVersion, []byte("3"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Check(ctx); err == nil || !strings.Contains(err.Error(), "duplicates") {
+		t.Errorf("Check of a version 3 duplicates index = %v, want it to name duplicates", err)
+	}
+	db.Close()
+
+	db, err = Open(ctx, db.Path())
+	if err != nil {
+		t.Fatalf("opening a version 3 database: %v", err)
+	}
+	defer db.Close()
+	mustCheck(t, db)
+	if got := readMetaOpen(t, db, keySchemaVersion); got != strconv.Itoa(SchemaVersion) {
+		t.Errorf("schema_version after the upgrade = %q", got)
+	}
+	for ip, same := range map[string]bool{"2001:db8:1:2:ffff::7": true, "2001:db8:1:3::1": false} {
+		c := newComment("p", 5)
+		c.IP, c.Body = ip, first.Body
+		var last time.Time
+		err := db.Submit(ctx, &c, time.Time{}, func(_ *comments.Comment, f comments.Facts) error {
+			last = f.LastSame
+			return errors.New("refused")
+		})
+		if err == nil {
+			t.Fatal("a refused comment was stored")
+		}
+		if got := last.Equal(first.Created); got != same {
+			t.Errorf("from %s after the upgrade: LastSame = %v, want the same writer: %v", ip, last, same)
+		}
 	}
 }

@@ -252,7 +252,8 @@ type Facts struct {
 	Bans []Ban
 	// Closure is a moderator's closing or reopening of the post, or nil.
 	Closure *Closure
-	// LastSame is when the newest stored comment with the same IP and body
+	// LastSame is when the newest stored comment with the same body from
+	// the same address group (clientaddr.Key: an IPv6 /64 is one writer)
 	// was created; zero if there is none (or it has been forgotten).
 	LastSame time.Time
 	// Known is true when a comment with the writer's email (compared

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"milepost/internal/clientaddr"
 )
 
 // memStore is an in-memory Store for the Service tests. The real store lives
@@ -65,7 +67,7 @@ func (m *memStore) Submit(ctx context.Context, c *Comment, _ time.Time, decide f
 			f.Closure = &cl
 		}
 		for _, o := range m.byID {
-			if o.IP != "" && o.IP == stored.IP && o.Body == stored.Body && o.Created.After(f.LastSame) {
+			if o.IP != "" && clientaddr.Key(o.IP) == clientaddr.Key(stored.IP) && o.Body == stored.Body && o.Created.After(f.LastSame) {
 				f.LastSame = o.Created
 			}
 			if o.Status == StatusApproved && ((stored.Email != "" && strings.EqualFold(o.Email, stored.Email)) ||

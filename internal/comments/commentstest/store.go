@@ -28,6 +28,7 @@ func TestStore(t *testing.T, newStore func(t *testing.T) comments.Store) {
 		{"SubmitAssignsIDDepthAndThread", testSubmit},
 		{"SubmitRefusesAParentOnAnotherPost", testSubmitParent},
 		{"SubmitGathersTheFacts", testFacts},
+		{"LastSameCountsAnIPv6Slash64AsOneWriter", testLastSameByAddressGroup},
 		{"DecideRefusesAndNothingIsStored", testDecideRefuses},
 		{"GetAndRepliesCountApprovedOnly", testGetReplies},
 		{"ThreadsPagesApprovedThreads", testThreads},
@@ -188,6 +189,38 @@ func testFacts(t *testing.T, s comments.Store) {
 	})
 	if err != nil || !f.Known {
 		t.Errorf("Facts.Known for an approved writer's commenter id = %v, %v", f.Known, err)
+	}
+}
+
+// testLastSameByAddressGroup: the same text from another address in the
+// same IPv6 /64 is the same writer's (clientaddr.Key); from another /64 or
+// another IPv4 address it is not.
+func testLastSameByAddressGroup(t *testing.T, s comments.Store) {
+	first := at("p", 0, comments.StatusApproved)
+	first.IP = "2001:db8:1:2::1"
+	first = add(t, s, first)
+	for _, tc := range []struct {
+		ip   string
+		same bool
+	}{
+		{"2001:db8:1:2:ffff:ffff:ffff:fffe", true},
+		{"2001:db8:1:2::99", true},
+		{"2001:db8:1:3::1", false},
+		{"192.0.2.7", false},
+	} {
+		c := at("q", 5, "")
+		c.IP, c.Body = tc.ip, first.Body
+		var f comments.Facts
+		err := s.Submit(ctx, &c, time.Time{}, func(sc *comments.Comment, facts comments.Facts) error {
+			f = facts
+			return errors.New("refused, so that the store stays as it was")
+		})
+		if err == nil {
+			t.Fatal("Submit stored a comment its decision refused")
+		}
+		if got := !f.LastSame.IsZero(); got != tc.same {
+			t.Errorf("from %s: LastSame = %v, want the same writer: %v", tc.ip, f.LastSame, tc.same)
+		}
 	}
 }
 
