@@ -272,6 +272,10 @@ func (s *Server) moderate(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r)
 		return
 	}
+	if err := readForm(w, r, maxAdminFormBytes); err != nil {
+		s.fail(w, r, "", err)
+		return
+	}
 	by := userOf(r).Name
 	var done string
 	switch action := r.PathValue("action"); action {
@@ -295,9 +299,14 @@ func (s *Server) moderate(w http.ResponseWriter, r *http.Request) {
 	s.backTo(w, r, fmt.Sprintf("Comment %d %s.", id, done))
 }
 
-// backTo redirects to the admin page a form came from, with a notice.
+// maxAdminFormBytes bounds the body of an admin form: a moderator's edit
+// of a comment is the largest, and a comment is bounded by MaxCommentBytes.
+const maxAdminFormBytes = MaxCommentBytes
+
+// backTo redirects to the admin page a form came from, with a notice. The
+// form was read (readForm) before the action was taken.
 func (s *Server) backTo(w http.ResponseWriter, r *http.Request, notice string) {
-	back := safeNext(r.PostFormValue("back"))
+	back := safeNext(r.PostForm.Get("back"))
 	sep := "?"
 	if strings.Contains(back, "?") {
 		sep = "&"
@@ -343,11 +352,15 @@ func (s *Server) adminComment(w http.ResponseWriter, r *http.Request) (adminComm
 }
 
 func (s *Server) adminEdit(w http.ResponseWriter, r *http.Request) {
+	if err := readForm(w, r, maxAdminFormBytes); err != nil {
+		s.fail(w, r, "", err)
+		return
+	}
 	c, ok := s.adminComment(w, r)
 	if !ok {
 		return
 	}
-	body := r.PostFormValue("body")
+	body := r.PostForm.Get("body")
 	if _, err := s.comments.Edit(r.Context(), userOf(r).Name, c.ID, body); err != nil {
 		// A mistake, or a store that could not write: the moderator's
 		// text is shown back to them.
@@ -372,6 +385,18 @@ func (s *Server) adminBans(w http.ResponseWriter, r *http.Request) {
 	s.renderBans(w, r, http.StatusOK, "")
 }
 
+// refuseBan shows the bans page again with what was wrong with the form,
+// or the error page for a refusal the moderator cannot fix there.
+func (s *Server) refuseBan(w http.ResponseWriter, r *http.Request, doing string, err error) {
+	pr := s.formProblem(r, doing, err)
+	if !pr.Form {
+		s.showProblem(w, r, pr)
+		return
+	}
+	setRetryAfter(w, pr.RetryAfter)
+	s.renderBans(w, r, pr.Status, pr.Message)
+}
+
 func (s *Server) renderBans(w http.ResponseWriter, r *http.Request, status int, problem string) {
 	bans, err := s.comments.Bans(r.Context())
 	if err != nil {
@@ -392,19 +417,24 @@ var banDurations = map[string]time.Duration{
 }
 
 func (s *Server) addBan(w http.ResponseWriter, r *http.Request) {
-	d, ok := banDurations[r.PostFormValue("duration")]
+	if err := readForm(w, r, maxAdminFormBytes); err != nil {
+		s.fail(w, r, "", err)
+		return
+	}
+	f := r.PostForm
+	d, ok := banDurations[f.Get("duration")]
 	if !ok {
-		s.renderBans(w, r, http.StatusUnprocessableEntity, "Choose how long the ban lasts.")
+		s.refuseBan(w, r, "", errNoBanLength)
 		return
 	}
 	b := comments.Ban{
-		Kind:   comments.BanKind(r.PostFormValue("kind")),
-		Value:  r.PostFormValue("value"),
-		Reason: r.PostFormValue("reason"),
+		Kind:   comments.BanKind(f.Get("kind")),
+		Value:  f.Get("value"),
+		Reason: f.Get("reason"),
 	}
 	if _, err := comments.NormalizeBan(b.Kind, b.Value); err != nil {
 		// NormalizeBan's errors say what is wrong with the value.
-		s.renderBans(w, r, http.StatusUnprocessableEntity, "The ban was not added: "+err.Error())
+		s.refuseBan(w, r, "", &banValueError{err: err})
 		return
 	}
 	if d > 0 {
@@ -419,9 +449,13 @@ func (s *Server) addBan(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) removeBan(w http.ResponseWriter, r *http.Request) {
-	kind, value := comments.BanKind(r.PostFormValue("kind")), r.PostFormValue("value")
+	if err := readForm(w, r, maxAdminFormBytes); err != nil {
+		s.fail(w, r, "", err)
+		return
+	}
+	kind, value := comments.BanKind(r.PostForm.Get("kind")), r.PostForm.Get("value")
 	if _, err := comments.NormalizeBan(kind, value); err != nil {
-		s.renderBans(w, r, http.StatusUnprocessableEntity, "No ban was lifted: "+err.Error())
+		s.refuseBan(w, r, "", &banValueError{lift: true, err: err})
 		return
 	}
 	if err := s.comments.Unban(r.Context(), userOf(r).Name, kind, value); err != nil {
@@ -448,6 +482,10 @@ func (s *Server) adminPosts(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) closePost(w http.ResponseWriter, r *http.Request) {
+	if err := readForm(w, r, maxAdminFormBytes); err != nil {
+		s.fail(w, r, "", err)
+		return
+	}
 	slug, by := r.PathValue("slug"), userOf(r).Name
 	var err error
 	var done string

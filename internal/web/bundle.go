@@ -2,7 +2,6 @@ package web
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
 	"net/http"
 	"strconv"
@@ -26,8 +25,7 @@ func (s *Server) bundleFile(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, fs.ErrNotExist) {
 			if allow := s.otherMethods(r); allow != "" {
 				w.Header().Set("Allow", allow)
-				s.errorPage(w, r, http.StatusMethodNotAllowed, "Method not allowed",
-					fmt.Sprintf("This address does not accept %s requests.", r.Method))
+				s.showProblem(w, r, methodNotAllowed(r.Method))
 				return
 			}
 			s.notFound(w, r)

@@ -33,16 +33,7 @@ func (s *Server) postComment(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, "", comments.ErrClosed)
 		return
 	}
-	if !isForm(r) {
-		s.fail(w, r, "", errNotAForm)
-		return
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, MaxCommentBytes)
-	if err := parseForm(r); err != nil {
-		var tooBig *http.MaxBytesError
-		if !errors.As(err, &tooBig) {
-			err = fmt.Errorf("%w: %w", errUnreadableForm, err)
-		}
+	if err := readForm(w, r, MaxCommentBytes); err != nil {
 		s.fail(w, r, "", err)
 		return
 	}
@@ -248,20 +239,44 @@ func isForm(r *http.Request) bool {
 	return err == nil && (mt == "application/x-www-form-urlencoded" || mt == "multipart/form-data")
 }
 
+// readForm reads a POST's form into r.PostForm, its body bounded by limit.
+// It returns what the request is refused with, for the error table: a body
+// that is not a form (errNotAForm), one over the limit (*http.MaxBytesError,
+// 413) or one that cannot be parsed (errUnreadableForm). Handlers call it
+// before reading a field: PostFormValue swallows those errors and leaves
+// the fields empty, which would turn a too-large comment into "required".
+func readForm(w http.ResponseWriter, r *http.Request, limit int64) error {
+	if !isForm(r) {
+		return errNotAForm
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
+	if err := parseForm(r, limit); err != nil {
+		if tooBig := (*http.MaxBytesError)(nil); errors.As(err, &tooBig) {
+			return err
+		}
+		return fmt.Errorf("%w: %w", errUnreadableForm, err)
+	}
+	return nil
+}
+
 // parseForm reads either form encoding into r.PostForm. Multipart bodies are
 // already bounded by the MaxBytesReader, so they are held in memory.
-func parseForm(r *http.Request) error {
+func parseForm(r *http.Request, limit int64) error {
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
-		return r.ParseMultipartForm(MaxCommentBytes)
+		return r.ParseMultipartForm(limit)
 	}
 	return r.ParseForm()
 }
 
-// banMessage tells a banned reader why and for how long.
-func banMessage(b *comments.BanError) string {
+// banMessage tells a banned reader why and for how long; the ban's end is
+// written in loc, the site's zone, like every time the site shows.
+func banMessage(b *comments.BanError, loc *time.Location) string {
 	msg := "You may not comment on this site"
 	if !b.Until.IsZero() {
-		msg += " until " + b.Until.Format("January 2, 2006 at 15:04 MST")
+		if loc == nil {
+			loc = time.UTC
+		}
+		msg += " until " + b.Until.In(loc).Format(dateTimeLayout)
 	}
 	if b.Reason != "" {
 		msg += ". Reason: " + b.Reason

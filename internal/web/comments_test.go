@@ -160,7 +160,7 @@ func TestHugeCommentBodyIsRefusedWith413(t *testing.T) {
 	if res.status != http.StatusRequestEntityTooLarge {
 		t.Fatalf("status %d, want 413", res.status)
 	}
-	mustContain(t, "413 page", res.body, "Comment too long")
+	mustContain(t, "413 page", res.body, "Too large to accept", "larger than the 64 KiB this site accepts here")
 }
 
 func TestClosedCommentsAnswer403(t *testing.T) {

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"strconv"
 	"time"
 
 	"milepost/internal/accounts"
@@ -21,6 +22,9 @@ type problem struct {
 	Form bool
 	// RetryAfter, when set, is sent as Retry-After.
 	RetryAfter time.Duration
+	// loc is the site's time zone, set before a detail runs: a time in
+	// Message is written in it, as every time the site shows is.
+	loc *time.Location
 }
 
 // Errors of the web layer's own, for the requests it refuses before any
@@ -35,7 +39,19 @@ var (
 	errFormTooFast     = errors.New("the form was sent too soon after it was served")
 	errFormStale       = errors.New("the form token is missing, forged or expired")
 	errFormUsed        = errors.New("the form token has posted a comment already")
+	errNoBanLength     = errors.New("the ban form names no length of ban")
 )
+
+// banValueError is a ban form whose value is not an email or IP address:
+// err (from comments.NormalizeBan) says what is wrong with it, and lift
+// whether the form was lifting a ban rather than adding one.
+type banValueError struct {
+	lift bool
+	err  error
+}
+
+func (e *banValueError) Error() string { return "ban form: " + e.err.Error() }
+func (e *banValueError) Unwrap() error { return e.err }
 
 // waitError is a rate limit's refusal: err (errTooManyComments, …) and how
 // long to wait.
@@ -96,14 +112,34 @@ var problemTable = []struct {
 	{match: is(errTooManyWrites), problem: problem{Status: http.StatusTooManyRequests, Heading: "Please wait a minute",
 		Message: "This address has sent many changes in a short time. Please wait a minute, then try again."},
 		detail: waitDetail},
+	{match: is(errNoBanLength), problem: problem{Status: http.StatusUnprocessableEntity, Heading: "Check the ban", Form: true,
+		Message: "Choose how long the ban lasts."}},
+	{match: as[*banValueError], problem: problem{Status: http.StatusUnprocessableEntity, Heading: "Check the ban", Form: true},
+		detail: func(err error, p *problem) {
+			var b *banValueError
+			errors.As(err, &b)
+			if b.lift {
+				p.Message = "No ban was lifted: " + b.err.Error()
+			} else {
+				p.Message = "The ban was not added: " + b.err.Error()
+			}
+		}},
 
 	// Requests that are not what a form sends.
-	{match: as[*http.MaxBytesError], problem: problem{Status: http.StatusRequestEntityTooLarge, Heading: "Comment too long",
-		Message: "That comment is larger than this site accepts. Please shorten it and try again."}},
+	// Any route's body may be too large (the comment form and the edit
+	// forms allow MaxCommentBytes, everything else MaxBodyBytes), so the
+	// wording names no form, and the detail the limit that was passed.
+	{match: as[*http.MaxBytesError], problem: problem{Status: http.StatusRequestEntityTooLarge, Heading: "Too large to accept"},
+		detail: func(err error, p *problem) {
+			var tooBig *http.MaxBytesError
+			errors.As(err, &tooBig)
+			p.Message = "What you sent is larger than the " + byteSize(tooBig.Limit) +
+				" this site accepts here. Please shorten it and try again."
+		}},
 	{match: is(errNotAForm), problem: problem{Status: http.StatusUnsupportedMediaType, Heading: "Unsupported form encoding",
-		Message: "Comments are sent as an HTML form (application/x-www-form-urlencoded or multipart/form-data)."}},
+		Message: "This address takes an HTML form (application/x-www-form-urlencoded or multipart/form-data)."}},
 	{match: is(errUnreadableForm), problem: problem{Status: http.StatusBadRequest, Heading: "Unreadable form",
-		Message: "The comment form could not be read. Please go back and try again."}},
+		Message: "The form could not be read. Please go back and try again."}},
 
 	// Signing in.
 	{match: is(accounts.ErrNoSession), problem: problem{Status: http.StatusUnauthorized, Heading: "Please sign in",
@@ -124,6 +160,10 @@ var problemTable = []struct {
 var (
 	problemNotFound = problem{Status: http.StatusNotFound, Heading: "Page not found",
 		Message: "There is nothing at this address. The post may have moved, or the link may be mistyped."}
+	// problemServerError answers a request the server failed (the error is
+	// logged, never shown).
+	problemServerError = problem{Status: http.StatusInternalServerError, Heading: "Something went wrong",
+		Message: "The server could not finish this request. Please try again in a moment."}
 	// problemUnavailable answers a write the store could not make (a full
 	// disk, a failing one): nothing the reader did is wrong, and what they
 	// typed is shown back to them to send again.
@@ -131,6 +171,24 @@ var (
 		Message:    "Your comment could not be saved just now, because of a problem on our side. It is kept below: please try again in a minute.",
 		RetryAfter: time.Minute}
 )
+
+// methodNotAllowed answers a request whose method the address does not
+// take; the caller sets Allow.
+func methodNotAllowed(method string) problem {
+	return problem{Status: http.StatusMethodNotAllowed, Heading: "Method not allowed",
+		Message: "This address does not accept " + method + " requests."}
+}
+
+// byteSize writes a body limit for people: "64 KiB", "1 MiB".
+func byteSize(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return strconv.FormatInt(n>>20, 10) + " MiB"
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return strconv.FormatInt(n>>10, 10) + " KiB"
+	}
+	return strconv.FormatInt(n, 10) + " bytes"
+}
 
 func is(target error) func(error) bool {
 	return func(err error) bool { return errors.Is(err, target) }
@@ -147,7 +205,7 @@ func banDetail(err error, p *problem) {
 		p.Message = "You may not comment on this site."
 		return
 	}
-	p.Message = banMessage(b)
+	p.Message = banMessage(b, p.loc)
 }
 
 func waitDetail(err error, p *problem) {
@@ -158,11 +216,13 @@ func waitDetail(err error, p *problem) {
 }
 
 // problemOf looks err up in problemTable; ok is false for an error of the
-// server's own (a failing store, a bug), which the table does not know.
-func problemOf(err error) (p problem, ok bool) {
+// server's own (a failing store, a bug), which the table does not know. loc
+// is the site's time zone, for the times a detail writes.
+func problemOf(err error, loc *time.Location) (p problem, ok bool) {
 	for _, e := range problemTable {
 		if e.match(err) {
 			p = e.problem
+			p.loc = loc
 			if e.detail != nil {
 				e.detail(err, &p)
 			}
@@ -176,7 +236,7 @@ func problemOf(err error) (p problem, ok bool) {
 // table's answer, or for an error of the server's own a logged 500 that
 // says no more than that.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, doing string, err error) {
-	p, ok := problemOf(err)
+	p, ok := problemOf(err, s.location())
 	if !ok {
 		s.serverError(w, r, doing, err)
 		return
@@ -195,7 +255,7 @@ func (s *Server) showProblem(w http.ResponseWriter, r *http.Request, p problem) 
 // not know, which can only be the store failing to write — a 503 that keeps
 // the reader's text and asks them to try again. The error is logged then.
 func (s *Server) formProblem(r *http.Request, doing string, err error) problem {
-	if p, ok := problemOf(err); ok {
+	if p, ok := problemOf(err, s.location()); ok {
 		return p
 	}
 	s.log.ErrorContext(r.Context(), doing, "path", r.URL.Path, "err", err)

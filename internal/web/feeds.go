@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"container/list"
 	"crypto/sha256"
 	"encoding/base64"
 	"net/http"
@@ -18,10 +19,17 @@ import (
 // and on which of its posts are visible, which changes only when a
 // future-dated post comes due; so the key is the site, the feed's path, the
 // base URL and the number of visible posts.
+//
+// It holds at most maxCachedFeeds, forgetting the least recently used when
+// full: with no base_url the base URL is whatever Host a request named, so
+// requests cycling through made-up hosts must neither grow it without end
+// nor empty it of the feeds readers poll.
 type feedCache struct {
 	mu      sync.Mutex
 	site    *content.Site
-	entries map[feedKey]builtFeed
+	entries map[feedKey]*list.Element // of *cachedFeed, in lru
+	lru     *list.List                // least recently used first
+	max     int                       // 0: maxCachedFeeds
 }
 
 type feedKey struct {
@@ -33,7 +41,8 @@ type feedKey struct {
 }
 
 // maxCachedFeeds bounds the feed cache; a site has a few feeds per tag and
-// author, far fewer than this.
+// author, far fewer than this. At tens of kilobytes a feed, some 100 MB at
+// worst.
 const maxCachedFeeds = 4096
 
 type builtFeed struct {
@@ -42,18 +51,22 @@ type builtFeed struct {
 	updated time.Time
 }
 
+type cachedFeed struct {
+	key  feedKey
+	feed builtFeed
+}
+
 func (c *feedCache) get(site *content.Site, k feedKey, build func() (builtFeed, error)) (builtFeed, error) {
 	c.mu.Lock()
-	if c.site != site {
-		c.site, c.entries = site, map[feedKey]builtFeed{}
+	if c.site != site || c.entries == nil {
+		// A new site: every feed built from the old one is stale.
+		c.site, c.entries, c.lru = site, map[feedKey]*list.Element{}, list.New()
 	}
-	if f, ok := c.entries[k]; ok {
+	if e, ok := c.entries[k]; ok {
+		c.lru.MoveToBack(e)
+		f := e.Value.(*cachedFeed).feed
 		c.mu.Unlock()
 		return f, nil
-	}
-	if len(c.entries) >= maxCachedFeeds {
-		// Requests naming ever more hosts must not grow the cache for ever.
-		c.entries = map[feedKey]builtFeed{}
 	}
 	c.mu.Unlock()
 	// Built outside the lock: two requests may build the same feed at once,
@@ -63,29 +76,38 @@ func (c *feedCache) get(site *content.Site, k feedKey, build func() (builtFeed, 
 		return builtFeed{}, err
 	}
 	c.mu.Lock()
-	if c.site == site {
-		c.entries[k] = f
+	defer c.mu.Unlock()
+	if c.site != site {
+		return f, nil // the site changed meanwhile: do not keep a stale feed
 	}
-	c.mu.Unlock()
+	if e, ok := c.entries[k]; ok {
+		// Built by another request meanwhile.
+		c.lru.MoveToBack(e)
+		return f, nil
+	}
+	limit := c.max
+	if limit <= 0 {
+		limit = maxCachedFeeds
+	}
+	for c.lru.Len() >= limit {
+		oldest := c.lru.Front()
+		c.lru.Remove(oldest)
+		delete(c.entries, oldest.Value.(*cachedFeed).key)
+	}
+	c.entries[k] = c.lru.PushBack(&cachedFeed{key: k, feed: f})
 	return f, nil
 }
 
-// feedView is what feeds may show of the current site: never a draft, even
-// when -drafts shows them on the pages, since a feed reader keeps whatever it
-// has fetched once.
-func (s *Server) feedView() content.View {
-	v := s.view()
-	v.Drafts = false
-	return v
-}
-
+// siteFeed serves the site's feeds. Every feed is built from the published
+// view (content.View.Published): never a draft, even when -drafts shows them
+// on the pages, since a feed reader keeps whatever it has fetched once.
 func (s *Server) siteFeed(w http.ResponseWriter, r *http.Request) {
-	v := s.feedView()
+	v := s.view().Published()
 	s.serveFeed(w, r, v, "/", r.PathValue("file"), v.Posts(), "", nil)
 }
 
 func (s *Server) tagFeed(w http.ResponseWriter, r *http.Request) {
-	v := s.feedView()
+	v := s.view().Published()
 	tag := r.PathValue("tag")
 	posts := v.Tag(tag)
 	if len(posts) == 0 {
@@ -96,7 +118,7 @@ func (s *Server) tagFeed(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) authorFeed(w http.ResponseWriter, r *http.Request) {
-	v := s.feedView()
+	v := s.view().Published()
 	a := v.Site.Authors[r.PathValue("id")]
 	if a == nil {
 		s.notFound(w, r)
@@ -145,7 +167,7 @@ func (s *Server) serveFeed(w http.ResponseWriter, r *http.Request, v content.Vie
 // post, as RSS. It is rebuilt on each request: comments change far more
 // often than posts, and the ETag still spares unchanged polls the body.
 func (s *Server) commentFeed(w http.ResponseWriter, r *http.Request) {
-	v := s.feedView()
+	v := s.view().Published()
 	cfg := s.config(r, v.Site)
 	ch := feed.Channel{Title: "Comments · " + cfg.Title, Description: "Recent comments on " + cfg.Title,
 		Language: cfg.Language, BaseURL: cfg.BaseURL, Path: "/"}

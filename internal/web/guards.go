@@ -76,18 +76,24 @@ func (s signer) valid(sig string, parts ...string) bool {
 }
 
 // formToken is the signed time stamp the comment form carries: when the page
-// was served, and for which post.
+// was served, for which post, and a random nonce. The nonce makes each
+// served form's token its own: tokens are single-use, so two readers served
+// the same post in the same millisecond must not share one.
 func (s signer) formToken(slug string, at time.Time) string {
 	// Milliseconds: whole seconds would let a form through up to a second
 	// early.
 	ts := strconv.FormatInt(at.UnixMilli(), 10)
-	return ts + "." + s.sign("form", slug, ts)
+	b := make([]byte, 12)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails
+	nonce := base64.RawURLEncoding.EncodeToString(b)
+	return ts + "." + nonce + "." + s.sign("form", slug, ts, nonce)
 }
 
 // formServed checks a form token and says when its form was served.
 func (s signer) formServed(token, slug string) (time.Time, bool) {
-	ts, sig, ok := strings.Cut(token, ".")
-	if !ok || !s.valid(sig, "form", slug, ts) {
+	ts, rest, _ := strings.Cut(token, ".")
+	nonce, sig, ok := strings.Cut(rest, ".")
+	if !ok || nonce == "" || !s.valid(sig, "form", slug, ts, nonce) {
 		return time.Time{}, false
 	}
 	ms, err := strconv.ParseInt(ts, 10, 64)

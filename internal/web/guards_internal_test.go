@@ -102,12 +102,12 @@ func TestEveryDomainRefusalHasOneAnswer(t *testing.T) {
 	} {
 		// Handlers see domain errors wrapped with what was being done.
 		wrapped := fmt.Errorf("editing comment 7: %w", tc.err)
-		p, ok := problemOf(wrapped)
+		p, ok := problemOf(wrapped, time.UTC)
 		if !ok || p.Status != tc.status || p.Heading == "" || p.Message == "" {
 			t.Errorf("%v: %+v (known %v), want status %d with a heading and a message", tc.err, p, ok, tc.status)
 		}
 	}
-	if _, ok := problemOf(errors.New("write milepost.db: no space left on device")); ok {
+	if _, ok := problemOf(errors.New("write milepost.db: no space left on device"), time.UTC); ok {
 		t.Error("a store failure was taken for a refusal of the reader")
 	}
 }

@@ -257,3 +257,32 @@ func TestAFormPostsOnlyOnce(t *testing.T) {
 		t.Errorf("stored %d comments, want 2", h.storedCount())
 	}
 }
+
+// Two readers served the same post in the same millisecond each get a form
+// of their own: the form token is single-use, so a shared one would refuse
+// the second reader's comment as already posted.
+func TestTwoFormsServedAtTheSameInstantBothPost(t *testing.T) {
+	h := newHarness(t, massageSite(""), withGuards(web.Guards{MinFormAge: 2 * time.Second, MaxFormAge: 24 * time.Hour}))
+	served := h.clock.Now() // the harness clock stands still: the same instant
+	first := h.freshForm("Kay", "First reader's comment")
+	second := h.freshForm("Ana", "Second reader's comment")
+	if first.Get("ts") == second.Get("ts") {
+		t.Errorf("two forms served at the same instant carry the same token %q", first.Get("ts"))
+	}
+	h.clock.Set(served.Add(30 * time.Second))
+	h.postComment(first)
+	h.postComment(second)
+	if h.storedCount() != 2 {
+		t.Errorf("stored %d comments, want 2", h.storedCount())
+	}
+	// The random part is signed too: another form's nonce makes a forgery.
+	third := h.freshForm("Bo", "A borrowed nonce")
+	ts, rest, _ := strings.Cut(third.Get("ts"), ".")
+	_, sig, _ := strings.Cut(rest, ".")
+	nonce := strings.Split(second.Get("ts"), ".")[1]
+	third.Set("ts", ts+"."+nonce+"."+sig)
+	h.clock.Set(served.Add(time.Minute))
+	if res := h.postForm("/posts/massage/comments", third); res.status != http.StatusUnprocessableEntity {
+		t.Errorf("a token with another form's nonce: %d, want 422", res.status)
+	}
+}

@@ -36,8 +36,7 @@ func (s *Server) limitBodies(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ContentLength > MaxBodyBytes {
 			w.Header().Set("Connection", "close")
-			s.errorPage(w, r, http.StatusRequestEntityTooLarge, "Request too large",
-				"This request is larger than this site accepts.")
+			s.fail(w, r, "", &http.MaxBytesError{Limit: MaxBodyBytes})
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)

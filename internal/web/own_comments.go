@@ -100,11 +100,16 @@ func (s *Server) renderEdit(w http.ResponseWriter, r *http.Request, status int, 
 	}, v.Site)
 }
 
-// editOwn saves a reader's change to their comment. Like new comments,
-// changes are rate-limited per address group, before anything is read: a
-// refusal shows the text back with Retry-After.
+// editOwn saves a reader's change to their comment. Its body is bounded
+// as a new comment's is. Like new comments, changes are rate-limited per
+// address group, before the comment is read: a refusal shows the text back
+// with Retry-After.
 func (s *Server) editOwn(w http.ResponseWriter, r *http.Request) {
-	body := r.PostFormValue("body")
+	if err := readForm(w, r, MaxCommentBytes); err != nil {
+		s.fail(w, r, "", err)
+		return
+	}
+	body := r.PostForm.Get("body")
 	if ok, wait := s.limiter.allow(limitChange, s.clientIP(r), s.now()); !ok {
 		s.refuseChange(w, r, editPage{Body: body}, "", &waitError{errTooManyChanges, wait})
 		return

@@ -366,9 +366,13 @@ type archiveMonth struct {
 
 func (s *Server) archive(w http.ResponseWriter, r *http.Request) {
 	v := s.view()
+	// Months are the site's, as the headings show them: a post written
+	// near midnight in another zone is under the month its date shows.
+	loc := s.location()
 	var months []archiveMonth
 	for _, p := range v.Posts() {
-		m := time.Date(p.Date.Year(), p.Date.Month(), 1, 0, 0, 0, 0, p.Date.Location())
+		d := p.Date.In(loc)
+		m := time.Date(d.Year(), d.Month(), 1, 0, 0, 0, 0, loc)
 		if len(months) == 0 || !months[len(months)-1].Month.Equal(m) {
 			months = append(months, archiveMonth{Month: m})
 		}

@@ -118,6 +118,8 @@ func (s *Server) funcs() template.FuncMap {
 		"when":  func(t time.Time) string { return in(t).Format(dateTimeLayout) },
 		"clock": func(t time.Time) string { return in(t).Format(clockLayout) },
 		"month": func(t time.Time) string { return in(t).Format("January 2006") },
+		// day is a date within a month's list: "Jan 2".
+		"day": func(t time.Time) string { return in(t).Format("Jan 2") },
 		"plural": func(n int, one, many string) string {
 			if n == 1 {
 				return fmt.Sprintf("%d %s", n, one)
@@ -263,12 +265,12 @@ func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, status int, h
 }
 
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
-	s.errorPage(w, r, http.StatusNotFound, "Page not found",
-		"There is nothing at this address. The post may have moved, or the link may be mistyped.")
+	s.showProblem(w, r, problemNotFound)
 }
 
+// serverError logs a failure of the server's own and answers with a 500
+// that says no more than that.
 func (s *Server) serverError(w http.ResponseWriter, r *http.Request, doing string, err error) {
 	s.log.ErrorContext(r.Context(), doing, "path", r.URL.Path, "err", err)
-	s.errorPage(w, r, http.StatusInternalServerError, "Something went wrong",
-		"The server could not finish this request. Please try again in a moment.")
+	s.showProblem(w, r, problemServerError)
 }

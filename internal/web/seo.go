@@ -40,7 +40,7 @@ type sitemapSet struct {
 // built from a view without drafts whatever -drafts says: a draft is never
 // offered to a search engine.
 func (s *Server) sitemap(w http.ResponseWriter, r *http.Request) {
-	v := content.View{Site: s.opts.Content.Current(), Now: s.now(), Drafts: false}
+	v := s.view().Published()
 	cfg := s.config(r, v.Site)
 	posts := v.Posts()
 	set := sitemapSet{}

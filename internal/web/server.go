@@ -193,8 +193,7 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 	switch probe.status {
 	case http.StatusMethodNotAllowed:
 		w.Header().Set("Allow", probe.header.Get("Allow"))
-		s.errorPage(w, r, http.StatusMethodNotAllowed, "Method not allowed",
-			fmt.Sprintf("This address does not accept %s requests.", r.Method))
+		s.showProblem(w, r, methodNotAllowed(r.Method))
 	case http.StatusNotFound, 0:
 		s.notFound(w, r)
 	case http.StatusMovedPermanently:
