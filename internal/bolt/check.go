@@ -28,7 +28,9 @@ const maxReported = 20
 // Check rebuilds every index from the comments bucket, in memory, and
 // compares it with the stored one: post_comments, post_counts, held,
 // recent, known_commenters, duplicates, sources, threads, post_threads,
-// thread_comments, held_by, reply_counts, post_approved and approved. It
+// thread_comments, held_by, reply_counts, post_approved and approved, and
+// rebuilds the audit log's index by kind (action_kinds, action_counts)
+// from the log and compares it too. It
 // also checks each comment's key, post, parent, depth and thread, the ID
 // sequence, the schema version, that every ban, audit log entry, closure
 // and secret is readable and stored under the right key, and that every
@@ -67,6 +69,9 @@ func (db *DB) Check(ctx context.Context) error {
 			}
 		}
 		if err := checkRecords(b, report); err != nil {
+			return err
+		}
+		if err := checkActionIndex(b, report); err != nil {
 			return err
 		}
 		checkAccountTokens(tx, report)

@@ -31,6 +31,9 @@
 //	                  (the site's comment feed)
 //	bans              kind ("email", "ip") + 0x00 + value → ban as JSON
 //	actions           8-byte sequence → audit log entry as JSON
+//	action_kinds      index: kind + 0x00 + 8-byte ID → empty, every audit
+//	                  log entry (the log's filter by kind)
+//	action_counts     index: kind → 8-byte count of its audit log entries
 //	closures          post slug → a moderator's close or reopen as JSON
 //	secrets           name → 32 random bytes (see Secret)
 //	meta              "schema_version" → decimal text; "seeded" → RFC 3339
@@ -71,8 +74,9 @@ import (
 // (threads, post_threads, thread_comments, held_by, reply_counts,
 // post_approved) and the approved index of the site's comment feed; Open
 // fills in the one and builds the others. Version 4 keys duplicates by the
-// writer's address group (an IPv6 /64) instead of the exact address; Open
-// rebuilds the indexes.
+// writer's address group (an IPv6 /64) instead of the exact address, and
+// adds the index of the audit log by kind (action_kinds, action_counts);
+// Open rebuilds the indexes.
 const SchemaVersion = 4
 
 // lockTimeout is how long Open waits for another process to release the
@@ -99,7 +103,8 @@ var (
 	// reindex rebuilds from the comments.
 	allBuckets = [][]byte{bucketComments, bucketIndex, bucketCounts, bucketMeta, bucketHeld, bucketRecent,
 		bucketThreads, bucketPostThreads, bucketThreadComments, bucketHeldBy, bucketReplies, bucketPostApproved, bucketApproved,
-		bucketKnown, bucketDups, bucketSources, bucketBans, bucketActions, bucketClosures, bucketSecrets}
+		bucketKnown, bucketDups, bucketSources, bucketBans, bucketActions, bucketActionKinds, bucketActionCounts,
+		bucketClosures, bucketSecrets}
 	derivedBuckets = [][]byte{bucketIndex, bucketCounts, bucketHeld, bucketRecent, bucketKnown, bucketDups, bucketSources,
 		bucketThreads, bucketPostThreads, bucketThreadComments, bucketHeldBy, bucketReplies, bucketPostApproved, bucketApproved}
 
@@ -273,6 +278,9 @@ func (db *DB) init() error {
 			// give every comment its Thread and build every index again
 			// from the comments.
 			if err := reindex(tx); err != nil {
+				return fmt.Errorf("upgrading the database from schema version %d: %w", version, err)
+			}
+			if err := reindexActions(tx); err != nil {
 				return fmt.Errorf("upgrading the database from schema version %d: %w", version, err)
 			}
 		}

@@ -138,7 +138,7 @@ func wantErr(t *testing.T, what string, err, target error) {
 // actionKinds lists the audit log, newest first, as kinds.
 func (h *harness) actionKinds() []comments.ActionKind {
 	h.t.Helper()
-	as, total, err := h.svc.Actions(h.ctx, 1, comments.MaxPerPage)
+	as, total, err := h.svc.Actions(h.ctx, "", 1, comments.MaxPerPage)
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -207,7 +207,7 @@ func TestImportAllMapsToSkippedComments(t *testing.T) {
 	if want := (ImportResult{Skipped: 2, ActionsAdded: 3}); r != want {
 		t.Fatalf("ImportAll = %+v; want %+v", r, want)
 	}
-	got, _, _ := db.Actions(ctx, 0, 10)
+	got, _, _ := db.Actions(ctx, "", 0, 10)
 	// Newest first.
 	if got[2].Comment != ps[1].ID || got[1].Comment != 0 || got[0].Comment != 0 || got[0].Post != "p" {
 		t.Errorf("links: %+v; want comment %d, none, none", got, ps[1].ID)
@@ -239,7 +239,7 @@ func TestImportAllIdenticalActions(t *testing.T) {
 	if r.ActionsAdded != 1 {
 		t.Errorf("an entry with another detail: %+v; want it added", r)
 	}
-	if _, total, _ := db.Actions(context.Background(), 0, 10); total != 4 {
+	if _, total, _ := db.Actions(context.Background(), "", 0, 10); total != 4 {
 		t.Errorf("%d entries; want 4", total)
 	}
 }

@@ -169,7 +169,7 @@ func appendAction(b buckets, a *comments.Action) error {
 	if err := b.actions.Put(idKey(id), data); err != nil {
 		return fmt.Errorf("writing audit log entry: %w", err)
 	}
-	return nil
+	return indexAction(b, a)
 }
 
 // PutBan stores a ban, replacing one on the same kind and value, and logs a
@@ -363,32 +363,4 @@ func (db *DB) RecentApproved(ctx context.Context, limit int) ([]comments.Comment
 		return nil, fmt.Errorf("listing recent approved comments: %w", err)
 	}
 	return out, nil
-}
-
-// Actions returns audit log entries newest first, and how many there are.
-func (db *DB) Actions(ctx context.Context, offset, limit int) ([]comments.Action, int, error) {
-	var out []comments.Action
-	total := 0
-	err := db.view(ctx, func(tx *bbolt.Tx) error {
-		b := bucketsOf(tx)
-		total = b.actions.Stats().KeyN
-		cur := b.actions.Cursor()
-		skip := max(offset, 0)
-		for k, v := cur.Last(); k != nil && len(out) < limit; k, v = cur.Prev() {
-			if skip > 0 {
-				skip--
-				continue
-			}
-			var a comments.Action
-			if err := json.Unmarshal(v, &a); err != nil {
-				return fmt.Errorf("decoding audit log entry %x: %w", k, err)
-			}
-			out = append(out, a)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, 0, fmt.Errorf("listing moderation actions: %w", err)
-	}
-	return out, total, nil
 }

@@ -551,7 +551,7 @@ func TestEditAndDeleteOwn(t *testing.T) {
 		wantErr(t, "DeleteOwn with no edit window", h.svc.DeleteOwn(h.ctx, d.ID, ana.id), comments.ErrEditWindowPassed)
 	})
 	// Writers' own changes are in the log too, with no moderator.
-	as, _, _ := h.svc.Actions(h.ctx, 1, 100)
+	as, _, _ := h.svc.Actions(h.ctx, "", 1, 100)
 	var own []string
 	for _, a := range as {
 		if a.By == "" {
@@ -602,7 +602,7 @@ func TestEveryModeratorActionIsAudited(t *testing.T) {
 			t.Fatalf("step %d (%s): %v", i+1, st.kind, err)
 		}
 		mustCheck(t, h.db)
-		as, total, err := h.svc.Actions(h.ctx, 1, 1)
+		as, total, err := h.svc.Actions(h.ctx, "", 1, 1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -618,7 +618,7 @@ func TestEveryModeratorActionIsAudited(t *testing.T) {
 		}
 	}
 	// Pages, newest first.
-	page2, total, err := h.svc.Actions(h.ctx, 2, 4)
+	page2, total, err := h.svc.Actions(h.ctx, "", 2, 4)
 	if err != nil || total != len(steps) || len(page2) != 4 || page2[0].ID != 6 || page2[3].ID != 3 {
 		t.Errorf("Actions page 2 of 4 = %+v, %d, %v", page2, total, err)
 	}
@@ -633,7 +633,7 @@ func TestEveryModeratorActionIsAudited(t *testing.T) {
 	if _, err := h.svc.Edit(h.ctx, "kim", a.ID, " "); err == nil {
 		t.Error("Edit to an empty body succeeded")
 	}
-	if _, total, _ := h.svc.Actions(h.ctx, 1, 1); total != len(steps) {
+	if _, total, _ := h.svc.Actions(h.ctx, "", 1, 1); total != len(steps) {
 		t.Errorf("failed actions were logged: %d entries", total)
 	}
 }

@@ -194,8 +194,11 @@ type Store interface {
 	Recent(ctx context.Context, offset, limit int) ([]Comment, int, error)
 	// RecentApproved returns the newest approved comments across all posts.
 	RecentApproved(ctx context.Context, limit int) ([]Comment, error)
-	// Actions returns audit log entries newest first, with their number.
-	Actions(ctx context.Context, offset, limit int) ([]Action, int, error)
+	// Actions returns audit log entries newest first, skipping offset and
+	// returning at most limit, with the number of them: every entry when
+	// kind is "", else those of that kind, read and counted through an
+	// index, never by reading the others.
+	Actions(ctx context.Context, kind ActionKind, offset, limit int) ([]Action, int, error)
 }
 
 // ThreadQuery asks a Store for one page of a post's comments. A thread is a

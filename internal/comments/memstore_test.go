@@ -359,11 +359,15 @@ func (m *memStore) RecentApproved(ctx context.Context, limit int) ([]Comment, er
 	return window(m.newestFirst(func(c Comment) bool { return c.Status == StatusApproved }), 0, limit), nil
 }
 
-func (m *memStore) Actions(ctx context.Context, offset, limit int) ([]Action, int, error) {
+func (m *memStore) Actions(ctx context.Context, kind ActionKind, offset, limit int) ([]Action, int, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	all := slices.Clone(m.actions)
-	slices.Reverse(all)
+	var all []Action
+	for _, a := range slices.Backward(m.actions) {
+		if kind == "" || a.Kind == kind {
+			all = append(all, a)
+		}
+	}
 	return window(all, offset, limit), len(all), nil
 }
 

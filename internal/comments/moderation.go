@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -163,6 +164,15 @@ const (
 	ActionEditOwn   ActionKind = "edit-own"   // a writer edited their own comment
 	ActionDeleteOwn ActionKind = "delete-own" // a writer deleted their own comment
 )
+
+// actionKinds are every kind of audit log entry, in the order a filter of
+// the log offers them.
+var actionKinds = []ActionKind{ActionApprove, ActionSpam, ActionDelete, ActionEdit, ActionEditOwn, ActionDeleteOwn,
+	ActionBan, ActionUnban, ActionClose, ActionReopen}
+
+// ActionKinds returns every kind of audit log entry, in the order a filter
+// of the log offers them.
+func ActionKinds() []ActionKind { return slices.Clone(actionKinds) }
 
 // Action is one entry of the audit log.
 type Action struct {

@@ -561,11 +561,18 @@ func (s *Service) Bans(ctx context.Context) ([]Ban, error) {
 	return bs, nil
 }
 
-// Actions returns one page of the audit log, newest first, and its length.
-func (s *Service) Actions(ctx context.Context, page, perPage int) ([]Action, int, error) {
+// Actions returns one page of the audit log, newest first, and the number
+// of its entries: all of them when kind is "", else those of one kind. The
+// store reads the page and the count through an index by kind in one read
+// transaction, so the page neither skips nor repeats an entry however the
+// log grows meanwhile.
+func (s *Service) Actions(ctx context.Context, kind ActionKind, page, perPage int) ([]Action, int, error) {
 	off, lim := pageBounds(page, perPage)
-	as, total, err := s.store.Actions(ctx, off, lim)
+	as, total, err := s.store.Actions(ctx, kind, off, lim)
 	if err != nil {
+		if kind != "" {
+			return nil, 0, fmt.Errorf("listing moderation actions of kind %s: %w", kind, err)
+		}
 		return nil, 0, fmt.Errorf("listing moderation actions: %w", err)
 	}
 	return as, total, nil

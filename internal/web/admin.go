@@ -506,19 +506,31 @@ func (s *Server) closePost(w http.ResponseWriter, r *http.Request) {
 }
 
 // logKinds are the kinds of moderation log entry the log can be filtered
-// by, in the order the filter offers them, with their labels.
-var logKinds = []logKind{
-	{Kind: comments.ActionApprove, Label: "Approved"},
-	{Kind: comments.ActionSpam, Label: "Spam"},
-	{Kind: comments.ActionDelete, Label: "Deleted"},
-	{Kind: comments.ActionEdit, Label: "Edited"},
-	{Kind: comments.ActionEditOwn, Label: "Edited by the writer"},
-	{Kind: comments.ActionDeleteOwn, Label: "Deleted by the writer"},
-	{Kind: comments.ActionBan, Label: "Bans"},
-	{Kind: comments.ActionUnban, Label: "Bans lifted"},
-	{Kind: comments.ActionClose, Label: "Posts closed"},
-	{Kind: comments.ActionReopen, Label: "Posts reopened"},
-}
+// by: every kind comments knows, in its order, with the label the filter
+// shows (the kind itself for one without a label here).
+var logKinds = func() []logKind {
+	labels := map[comments.ActionKind]string{
+		comments.ActionApprove:   "Approved",
+		comments.ActionSpam:      "Spam",
+		comments.ActionDelete:    "Deleted",
+		comments.ActionEdit:      "Edited",
+		comments.ActionEditOwn:   "Edited by the writer",
+		comments.ActionDeleteOwn: "Deleted by the writer",
+		comments.ActionBan:       "Bans",
+		comments.ActionUnban:     "Bans lifted",
+		comments.ActionClose:     "Posts closed",
+		comments.ActionReopen:    "Posts reopened",
+	}
+	var out []logKind
+	for _, k := range comments.ActionKinds() {
+		label := labels[k]
+		if label == "" {
+			label = string(k)
+		}
+		out = append(out, logKind{Kind: k, Label: label})
+	}
+	return out
+}()
 
 // logKind is one choice of the log's filter.
 type logKind struct {
@@ -544,12 +556,10 @@ func (s *Server) adminLog(w http.ResponseWriter, r *http.Request) {
 		total int
 		err   error
 	)
-	if kind == "" {
-		as, total, err = s.comments.Actions(r.Context(), page, adminPerPage)
-	} else {
+	if kind != "" {
 		base += "?kind=" + url.QueryEscape(string(kind))
-		as, total, err = s.actionsOfKind(r.Context(), kind, page, adminPerPage)
 	}
+	as, total, err = s.comments.Actions(r.Context(), kind, page, adminPerPage)
 	if err != nil {
 		s.serverError(w, r, "reading the moderation log", err)
 		return
@@ -558,33 +568,6 @@ func (s *Server) adminLog(w http.ResponseWriter, r *http.Request) {
 		Section: "log", Actions: as, Total: total, Pager: adminPager(base, page, total),
 		LogKind: kind, LogKinds: logKinds,
 	})
-}
-
-// actionsOfKind returns one page of the log's entries of one kind, newest
-// first, and how many there are. It reads the whole log, a batch at a time:
-// the store has no index by kind, and only moderators ask.
-func (s *Server) actionsOfKind(ctx context.Context, kind comments.ActionKind, page, perPage int) ([]comments.Action, int, error) {
-	first := (page - 1) * perPage
-	var out []comments.Action
-	total := 0
-	for batch := 1; ; batch++ {
-		as, all, err := s.comments.Actions(ctx, batch, comments.MaxPerPage)
-		if err != nil {
-			return nil, 0, err
-		}
-		for _, a := range as {
-			if a.Kind != kind {
-				continue
-			}
-			if total >= first && total < first+perPage {
-				out = append(out, a)
-			}
-			total++
-		}
-		if len(as) == 0 || batch*comments.MaxPerPage >= all {
-			return out, total, nil
-		}
-	}
 }
 
 // backup streams a consistent copy of the database while the site keeps

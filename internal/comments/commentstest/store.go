@@ -481,7 +481,7 @@ func testModify(t *testing.T, s comments.Store) {
 	if held, total, _ := s.Held(ctx, 0, 10); total != 2 || !slices.Contains(idsOf(held), root.ID) {
 		t.Errorf("Held after Modify = %v (%d)", idsOf(held), total)
 	}
-	as, n, err := s.Actions(ctx, 0, 10)
+	as, n, err := s.Actions(ctx, "", 0, 10)
 	if err != nil || n != 1 || as[0].Kind != comments.ActionEdit || as[0].ID == 0 {
 		t.Errorf("Actions = %+v, %d, %v", as, n, err)
 	}
@@ -550,8 +550,26 @@ func testBans(t *testing.T, s comments.Store) {
 	if err := s.RemoveBan(ctx, comments.BanIP, "192.0.2.1", comments.Action{At: T0, By: "mod", Kind: comments.ActionUnban}); !errors.Is(err, comments.ErrNotBanned) {
 		t.Errorf("RemoveBan of no ban = %v", err)
 	}
-	if _, n, _ := s.Actions(ctx, 0, 10); n != 4 {
+	if _, n, _ := s.Actions(ctx, "", 0, 10); n != 4 {
 		t.Errorf("%d actions logged, want 4", n)
+	}
+	bansLogged, n, err := s.Actions(ctx, comments.ActionBan, 0, 10)
+	if err != nil || n != 3 || len(bansLogged) != 3 {
+		t.Errorf("Actions(ban) = %d of %d, %v; want 3", len(bansLogged), n, err)
+	}
+	for i, a := range bansLogged {
+		if a.Kind != comments.ActionBan || (i > 0 && a.ID >= bansLogged[i-1].ID) {
+			t.Errorf("Actions(ban) = %+v; want bans only, newest first", bansLogged)
+		}
+	}
+	if lifted, n, err := s.Actions(ctx, comments.ActionUnban, 0, 10); err != nil || n != 1 || len(lifted) != 1 || lifted[0].Kind != comments.ActionUnban {
+		t.Errorf("Actions(unban) = %+v (%d), %v", lifted, n, err)
+	}
+	if page, n, err := s.Actions(ctx, comments.ActionBan, 1, 1); err != nil || n != 3 || len(page) != 1 || page[0].ID != bansLogged[1].ID {
+		t.Errorf("Actions(ban, 1, 1) = %+v (%d), %v; want the second newest ban", page, n, err)
+	}
+	if none, n, err := s.Actions(ctx, comments.ActionSpam, 0, 10); err != nil || n != 0 || len(none) != 0 {
+		t.Errorf("Actions(spam) = %+v (%d), %v; want none", none, n, err)
 	}
 }
 
