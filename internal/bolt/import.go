@@ -149,11 +149,12 @@ func importComments(b buckets, todo []comments.Comment, batch map[uint64]int, r 
 			if p.Post != c.Post {
 				return comments.Comment{}, fmt.Errorf("comment %d (id %d): parent %d is on another post (%q)", i+1, batchID, c.Parent, p.Post)
 			}
-			if p.Depth+1 >= comments.MaxDepth {
+			depth, ok := comments.ReplyDepth(p.Depth)
+			if !ok {
 				return comments.Comment{}, fmt.Errorf("comment %d (id %d): its parent %d is stored %d levels deep, and replies nest at most %d",
 					i+1, batchID, c.Parent, p.Depth, comments.MaxDepth)
 			}
-			c.Parent, c.Depth = p.ID, p.Depth+1
+			c.Parent, c.Depth = p.ID, depth
 		}
 		id, err := b.comments.NextSequence()
 		if err != nil {

@@ -285,8 +285,8 @@ func batchDepth(cs []Comment, i int, index map[uint64]int, stored func(uint64) (
 		if p.Post != c.Post {
 			return 0, fmt.Errorf("%w: parent %d is on another post (%q)", ErrParent, p.ID, p.Post)
 		}
-		depth++
-		if depth >= MaxDepth {
+		var ok bool
+		if depth, ok = ReplyDepth(depth); !ok {
 			return 0, fmt.Errorf("%w: replies nest more than %d levels deep", ErrParent, MaxDepth)
 		}
 		if id != 0 {

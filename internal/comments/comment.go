@@ -234,6 +234,15 @@ type ThreadSlice struct {
 	Pages, Threads, Comments int
 }
 
+// ReplyDepth returns the Depth of a reply to a comment at depth parent,
+// and whether a reply may be there: threads nest at most MaxDepth levels
+// (depths 0 to MaxDepth-1). It is the one statement of that rule, which
+// the Service, batches, the store's import and the importer's placing
+// all ask.
+func ReplyDepth(parent int) (depth int, ok bool) {
+	return parent + 1, parent+1 < MaxDepth
+}
+
 // ThreadOf returns the Thread of a new comment with this id whose parent
 // is parent (nil for a top-level comment, or when the parent is gone). It
 // is the rule every Store follows.

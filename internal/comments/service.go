@@ -180,10 +180,11 @@ func (s *Service) placeReply(ctx context.Context, c *Comment) error {
 	if parent.Post != c.Post || parent.Status != StatusApproved {
 		return FieldErrors{"parent": msgParentGone}
 	}
-	c.Depth = parent.Depth + 1
-	if c.Depth >= MaxDepth {
+	depth, ok := ReplyDepth(parent.Depth)
+	if !ok {
 		return FieldErrors{"parent": msgTooDeep}
 	}
+	c.Depth = depth
 	return nil
 }
 

@@ -88,3 +88,20 @@ func TestThreadDoesNotReorderInput(t *testing.T) {
 		t.Errorf("input reordered: %v, %v", in[0].ID, in[1].ID)
 	}
 }
+
+// TestReplyDepthIsTheOneRule: a reply is one level under its parent, and
+// threads nest MaxDepth levels, 0 to MaxDepth-1.
+func TestReplyDepthIsTheOneRule(t *testing.T) {
+	for parent := -1; parent <= MaxDepth; parent++ {
+		depth, ok := ReplyDepth(parent)
+		if depth != parent+1 || ok != (parent+1 <= MaxDepth-1) {
+			t.Errorf("ReplyDepth(%d) = %d, %v", parent, depth, ok)
+		}
+	}
+	if _, ok := ReplyDepth(MaxDepth - 2); !ok {
+		t.Error("a reply at the deepest level is refused")
+	}
+	if _, ok := ReplyDepth(MaxDepth - 1); ok {
+		t.Error("a reply below the deepest level is allowed")
+	}
+}

@@ -233,7 +233,7 @@ func climb(i int, par []int, state []uint8, walk []int) (_ []int, loopAt int) {
 // comments.MaxDepth.
 func settleOne(placed []Placed, par, depth []int, key []time.Time, x int) {
 	p := par[x]
-	if p >= 0 && depth[p] >= comments.MaxDepth-1 {
+	if _, ok := comments.ReplyDepth(depthOf(depth, p)); !ok {
 		if gp := par[p]; gp >= 0 {
 			placed[x].Note = fmt.Sprintf("reply to %s, but threads go only %d levels deep: placed beside it, as a reply to %s",
 				placed[p].Item.Source, comments.MaxDepth, placed[gp].Item.Source)
@@ -249,11 +249,21 @@ func settleOne(placed []Placed, par, depth []int, key []time.Time, x int) {
 		depth[x], key[x] = 0, created
 		return
 	}
-	depth[x] = depth[p] + 1
+	// One level up from a parent too deep to answer is never too deep.
+	depth[x], _ = comments.ReplyDepth(depth[p])
 	key[x] = key[p]
 	if created.After(key[x]) {
 		key[x] = created
 	}
+}
+
+// depthOf is item p's depth, or -1 for no item (p < 0): the depth a
+// top-level comment's parent would have.
+func depthOf(depth []int, p int) int {
+	if p < 0 {
+		return -1
+	}
+	return depth[p]
 }
 
 // match finds the post for ref, or says why there is none.
