@@ -47,7 +47,8 @@ type Settings struct {
 	LinkLimit int `yaml:"link_limit" toml:"link_limit"`
 	// HoldWords hold a comment that contains one of them, and RejectWords
 	// refuse it. Each is a word or a phrase, matched as whole words
-	// against what a reader sees of the comment (see MatchText) and
+	// against what a reader sees of the comment (its rendered text, with
+	// links' addresses, normalised: see matchForm in match.go) and
 	// against its name and website: "cash" matches "Cash!", full-width
 	// "ＣＡＳＨ" and "ca**sh**", but not "cashew"; "buy now" matches "buy,
 	// NOW". Punctuation inside an entry separates words, as in the text.
