@@ -15,8 +15,10 @@ const phoneWidth, phoneHeight = 390, 844
 
 // TestAFailedCommentOpensAtTheFormOnAPhone sends the comment form without a
 // name on a 390 px wide screen. The page shown back (422) must open at the
-// form, with the error summary on screen, not at the top of the story
-// thousands of pixels above; and it needs no script to do so.
+// form, with the error summary on screen and focused (so a screen reader
+// starts there, and Tab goes on to its links), not at the top of the story
+// thousands of pixels above; and it needs no script to do so (the site's
+// policy runs none).
 func TestAFailedCommentOpensAtTheFormOnAPhone(t *testing.T) {
 	t.Parallel()
 	srv := startServer(t, nil, withGuards(web.DefaultGuards))
@@ -50,19 +52,27 @@ func TestAFailedCommentOpensAtTheFormOnAPhone(t *testing.T) {
 	if status := sendCommentForm(t, tb); status != 422 {
 		t.Fatalf("sending the form without a name: status %d, want 422", status)
 	}
-	if loc := tb.location(); !strings.HasSuffix(loc, "#comment-form") {
-		t.Errorf("the page shown back is at %s, want its #comment-form", loc)
+	if loc := tb.location(); !strings.HasSuffix(loc, "#comment-form-errors") {
+		t.Errorf("the page shown back is at %s, want its #comment-form-errors", loc)
 	}
-	summary := where("#form-errors")
-	if summary.Top < 0 || summary.Bottom > summary.Screen {
+	summary := where("#comment-form-errors")
+	// A pixel of rounding either way: a target scrolled to the top of the
+	// screen may sit a fraction above it.
+	if summary.Top < -1 || summary.Bottom > summary.Screen+1 {
 		t.Errorf("the error summary is at %.0f–%.0f px, outside the %.0f px screen", summary.Top, summary.Bottom, summary.Screen)
 	}
-	if got := tb.text("#form-errors"); !strings.Contains(got, "Please tell us your name.") {
+	if form := where("#comment-form"); form.Bottom <= 0 || form.Top >= form.Screen {
+		t.Errorf("the form is at %.0f–%.0f px, out of the %.0f px screen", form.Top, form.Bottom, form.Screen)
+	}
+	if got := eval[string](tb, `document.activeElement.id`); got != "comment-form-errors" {
+		t.Errorf("the focus is on %q, want the error summary (comment-form-errors)", got)
+	}
+	if got := tb.text("#comment-form-errors"); !strings.Contains(got, "Please tell us your name.") {
 		t.Errorf("the error summary reads %q", got)
 	}
 	// The summary's link takes the reader to the field, which says what is
 	// wrong with it.
-	tb.do("following the summary's link", chromedp.Click(chromedp.CSS(`#form-errors a[href="#field-name"]`)))
+	tb.do("following the summary's link", chromedp.Click(chromedp.CSS(`#comment-form-errors a[href="#field-name"]`)))
 	if got := eval[string](tb, `document.activeElement.id + " " + document.activeElement.getAttribute("aria-describedby")`); got != "field-name error-name" {
 		t.Errorf("after the summary's link, the focus is on %q, want field-name described by error-name", got)
 	}

@@ -290,7 +290,7 @@ func TestReaderEditsOwnComment(t *testing.T) {
 	if got := run(tb, "reading the textarea", chromedp.Value(chromedp.ID("field-body"))); got != edited {
 		t.Fatalf("after typing over it, the textarea holds %q, want %q", got, edited)
 	}
-	if status := tb.clickAndLoad(`form[action="` + editPath + `"] button[type="submit"]`); status != 200 {
+	if status := tb.clickAndLoad(`form[action="` + editPath + `#form-errors"] button[type="submit"]`); status != 200 {
 		t.Fatalf("saving the change: the page after it has status %d", status)
 	}
 	// Saving goes back to the comment itself, with no "thank you" notice.

@@ -18,7 +18,8 @@ import (
 // that reloading the page does not post it twice. A comment that is not
 // posted shows the post again with the reader's text kept and what went
 // wrong at the top of the form (and next to each field it concerns); the
-// form's action ends in #comment-form, so the page opens there.
+// form's action ends in #comment-form-errors, so the page opens at that
+// summary, focused.
 func (s *Server) postComment(w http.ResponseWriter, r *http.Request) {
 	v := s.view()
 	p := v.Post(r.PathValue("slug"))

@@ -287,8 +287,8 @@ var (
 func TestAFailedCommentLandsOnTheFormWithItsErrorsInFormOrder(t *testing.T) {
 	h := newHarness(t, massageSite(""))
 	page := h.get("/posts/massage/").body
-	if m := formAction.FindStringSubmatch(page); m == nil || m[1] != "/posts/massage/comments#comment-form" {
-		t.Fatalf("the form's action is %v, want /posts/massage/comments#comment-form so the page shown back opens at the form", m)
+	if m := formAction.FindStringSubmatch(page); m == nil || m[1] != "/posts/massage/comments#comment-form-errors" {
+		t.Fatalf("the form's action is %v, want /posts/massage/comments#comment-form-errors so the page shown back opens at the error summary, focused", m)
 	}
 
 	bad := url.Values{"name": {""}, "email": {"not-an-email"}, "website": {"javascript:alert(1)"}, "body": {""}}
@@ -297,7 +297,7 @@ func TestAFailedCommentLandsOnTheFormWithItsErrorsInFormOrder(t *testing.T) {
 		t.Fatalf("status %d, want 422", res.status)
 	}
 	form := res.body[strings.Index(res.body, `id="comment-form"`):]
-	summary := strings.Index(form, `<div class="form-errors" id="form-errors" role="alert" tabindex="-1"`)
+	summary := strings.Index(form, `<div class="form-errors" id="comment-form-errors" role="alert" tabindex="-1"`)
 	if summary < 0 || summary > strings.Index(form, `<input`) {
 		t.Fatalf("no focusable error summary at the top of the form:\n%.1500s", form)
 	}
@@ -337,4 +337,35 @@ func TestAFullDiskKeepsTheTextOfAnEdit(t *testing.T) {
 		t.Fatalf("a moderator's edit on a full disk: %d, want 503", res.status)
 	}
 	mustContain(t, "moderator's edit", res.body, "Edited by the moderator", "please try again")
+}
+
+// The form's action names the error summary as its fragment, so the page
+// shown back opens at it and the browser focuses it. No heading of a post
+// can take its id, whatever the heading says: the fragment must find the
+// summary, not a heading above it. The edit page's form does the same.
+func TestTheErrorSummaryIsTheOnlyTargetOfTheFormsFragment(t *testing.T) {
+	h := newHarness(t, moderatedSite("  moderation: open\n  edit_minutes: 15\n"))
+	h2 := newHarness(t, siteFiles{
+		massage: post("title: Massage during training\ndate: 2011-10-03\nauthor: kay",
+			"## Comment form errors\n\nx\n\n## Form errors\n\ny\n\n## Comment form errors heading\n"),
+	})
+	res := h2.postForm("/posts/massage/comments", url.Values{"name": {""}, "body": {"hi"}})
+	if res.status != http.StatusUnprocessableEntity {
+		t.Fatalf("status %d, want 422", res.status)
+	}
+	for _, id := range []string{"comment-form-errors", "comment-form-errors-heading"} {
+		if n := strings.Count(res.body, `id="`+id+`"`); n != 1 {
+			t.Errorf("the page has %d elements with id %q, want 1 (the summary's)", n, id)
+		}
+	}
+
+	writer := h.browser()
+	id := heldID(t, writer.postForm("/posts/massage/comments", commentForm("Kay", "Frist")))
+	edit := "/posts/massage/comments/" + id + "/edit"
+	mustContain(t, "edit page", writer.get(edit).body, `action="`+edit+`#form-errors"`)
+	res = writer.postForm(edit, url.Values{"body": {""}})
+	if res.status != http.StatusUnprocessableEntity {
+		t.Fatalf("an empty edit: %d, want 422", res.status)
+	}
+	mustContain(t, "edit refused", res.body, `id="form-errors" role="alert" tabindex="-1"`)
 }

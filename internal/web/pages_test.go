@@ -100,7 +100,7 @@ func TestPostPageShowsEverythingAboutTheStory(t *testing.T) {
 		`1 min read`,
 		`<a href="/tags/recovery/" rel="tag">#recovery</a>`,
 		`Hat-maker, Bird lover, Star gazer, Scooter rider, and Running fool.`,
-		`<form class="comment-form" id="comment-form" method="post" action="/posts/massage-during-training/comments#comment-form"`,
+		`<form class="comment-form" id="comment-form" method="post" action="/posts/massage-during-training/comments#comment-form-errors"`,
 		`<label for="field-name">`, `<label for="field-email">`, `<label for="field-website">`, `<label for="field-body">`,
 		`<title>Massage during training · Test Runners</title>`,
 		`<link rel="canonical" href="https://runners.example.org/posts/massage-during-training/">`,
