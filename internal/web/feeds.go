@@ -29,7 +29,6 @@ type feedCache struct {
 	site    *content.Site
 	entries map[feedKey]*list.Element // of *cachedFeed, in lru
 	lru     *list.List                // least recently used first
-	max     int                       // 0: maxCachedFeeds
 }
 
 type feedKey struct {
@@ -85,11 +84,7 @@ func (c *feedCache) get(site *content.Site, k feedKey, build func() (builtFeed, 
 		c.lru.MoveToBack(e)
 		return f, nil
 	}
-	limit := c.max
-	if limit <= 0 {
-		limit = maxCachedFeeds
-	}
-	for c.lru.Len() >= limit {
+	for c.lru.Len() >= maxCachedFeeds {
 		oldest := c.lru.Front()
 		c.lru.Remove(oldest)
 		delete(c.entries, oldest.Value.(*cachedFeed).key)

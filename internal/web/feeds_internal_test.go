@@ -11,7 +11,7 @@ import (
 // full: requests naming ever more hosts (the key without a base_url) cost a
 // build each, never the feeds readers keep polling, and never more memory.
 func TestTheFeedCacheForgetsTheLeastRecentlyUsedFeed(t *testing.T) {
-	c := feedCache{max: 3}
+	var c feedCache
 	site := &content.Site{}
 	builds := map[string]int{}
 	get := func(host string) {
@@ -24,27 +24,31 @@ func TestTheFeedCacheForgetsTheLeastRecentlyUsedFeed(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	get("runners.example.org")
-	for i := range 100 {
+	const readers = "runners.example.org"
+	get(readers)
+	last := maxCachedFeeds + 100
+	for i := range last + 1 {
 		get("h" + strconv.Itoa(i) + ".example")
 		// The readers' feed is polled between the made-up hosts.
-		get("runners.example.org")
-		if c.lru.Len() > 3 || len(c.entries) > 3 {
-			t.Fatalf("the cache holds %d feeds (%d keys), past its bound of 3", c.lru.Len(), len(c.entries))
+		get(readers)
+		if len(c.entries) > maxCachedFeeds {
+			t.Fatalf("the cache holds %d feeds, past its bound of %d", len(c.entries), maxCachedFeeds)
 		}
 	}
-	if n := builds["runners.example.org"]; n != 1 {
+	if n := builds[readers]; n != 1 {
 		t.Errorf("the feed polled all along was built %d times, want once", n)
 	}
-	// The oldest of the made-up hosts is gone; the newest are kept.
+	// The oldest of the made-up hosts is gone; the newest is kept.
 	get("h0.example")
-	get("h99.example")
-	if builds["h0.example"] != 2 || builds["h99.example"] != 1 {
-		t.Errorf("builds: h0 %d (want 2: forgotten), h99 %d (want 1: kept)", builds["h0.example"], builds["h99.example"])
+	get("h" + strconv.Itoa(last) + ".example")
+	if builds["h0.example"] != 2 || builds["h"+strconv.Itoa(last)+".example"] != 1 {
+		t.Errorf("builds: h0 %d (want 2: forgotten), h%d %d (want 1: kept)", builds["h0.example"], last, builds["h"+strconv.Itoa(last)+".example"])
 	}
 	// A new site starts afresh.
-	c.get(&content.Site{}, feedKey{path: "/feed.xml"}, func() (builtFeed, error) { return builtFeed{}, nil })
-	if c.lru.Len() != 1 {
-		t.Errorf("after a reload the cache holds %d feeds, want 1", c.lru.Len())
+	if _, err := c.get(&content.Site{}, feedKey{path: "/feed.xml"}, func() (builtFeed, error) { return builtFeed{}, nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.entries) != 1 {
+		t.Errorf("after a reload the cache holds %d feeds, want 1", len(c.entries))
 	}
 }

@@ -100,6 +100,8 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 					panic(v)
 				}
 				s.log.ErrorContext(r.Context(), "handler panicked", "path", r.URL.Path, "panic", v)
+				// Plain text, not the error table's page: rendering the
+				// theme may be what panicked.
 				http.Error(w, "Internal Server Error", http.StatusInternalServerError)
 			}
 		}()
