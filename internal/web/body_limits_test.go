@@ -88,3 +88,16 @@ func TestAdminFormsTooLargeToReadChangeNothing(t *testing.T) {
 	mustContain(t, "posts", mod.get("/admin/posts/").body, "Close comments")
 	mustNotContain(t, "log", mod.get("/admin/log/").body, "<td>approve ", "<td>ban ", "<td>unban ", "<td>close ")
 }
+
+// A body over the site-wide limit is refused before any handler reads it,
+// with the error table's answer (the same heading as any 413), naming the
+// limit of the route, not a comment's.
+func TestABodyOverTheSiteWideLimitGetsTheTablesAnswer(t *testing.T) {
+	h := newHarness(t, massageSite(""))
+	res := h.postBody("/posts/massage/comments/1/delete", "application/x-www-form-urlencoded", strings.Repeat("x", 2<<20))
+	if res.status != http.StatusRequestEntityTooLarge {
+		t.Fatalf("a 2 MiB body: %d, want 413", res.status)
+	}
+	mustContain(t, "413 page", res.body, "Too large to accept", "larger than the 1 MiB this site accepts here")
+	mustNotContain(t, "413 page", res.body, "Comment too long", "Request too large")
+}
