@@ -89,24 +89,18 @@ func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc     { return s.signe
 func (s *Server) signedIn(h http.HandlerFunc, adminOnly bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
-		var u accounts.User
-		var err error = accounts.ErrNoSession
-		if c, cerr := r.Cookie(accounts.CookieName); cerr == nil {
-			u, err = s.opts.Accounts.Authenticate(r.Context(), c.Value)
-		}
+		u, err := s.opts.Accounts.Authenticate(r.Context(), sessionToken(r))
 		switch {
-		case errors.Is(err, accounts.ErrNoSession):
-			if r.Method != http.MethodGet {
-				s.errorPage(w, r, http.StatusUnauthorized, "Please sign in", "Your session has ended. Sign in again at /admin/login.")
-				return
-			}
+		case errors.Is(err, accounts.ErrNoSession) && r.Method == http.MethodGet:
+			// A page: sign in and come back to it. A form sent with no
+			// session is refused, as going back to it would not send it.
 			http.Redirect(w, r, "/admin/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 			return
-		case err != nil:
-			s.serverError(w, r, "checking a session", err)
-			return
-		case !u.Role.CanModerate() || (adminOnly && !u.Role.CanAdminister()):
-			s.errorPage(w, r, http.StatusForbidden, "Not allowed", "Your account may not do this.")
+		case err == nil && (!u.Role.CanModerate() || (adminOnly && !u.Role.CanAdminister())):
+			err = errNotAllowed
+		}
+		if err != nil {
+			s.fail(w, r, "checking a session", err)
 			return
 		}
 		if r.Method != http.MethodGet && !s.allowWrite(w, r, limitStaff) {
@@ -173,45 +167,43 @@ func safeNext(next string) string {
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
+	// Failures are throttled by accounts; this bounds every try, so that
+	// even right passwords cannot be sent without end.
+	if !s.allowWrite(w, r, limitLogin) {
+		return
+	}
 	name, password := r.PostFormValue("name"), r.PostFormValue("password")
 	next := safeNext(r.PostFormValue("next"))
 	ip := s.clientIP(r)
 	token, u, err := s.opts.Accounts.Login(r.Context(), name, password, ip)
-	var throttled *accounts.ThrottledError
-	switch {
-	case errors.As(err, &throttled) && throttled.Busy:
-		s.log.WarnContext(r.Context(), "sign-in refused: too many password checks at once", "name", loggedName(name), "ip", ip)
-		w.Header().Set("Retry-After", strconv.Itoa(int(throttled.RetryAfter.Seconds())))
-		s.renderAdmin(w, r, http.StatusServiceUnavailable, "Sign in", adminPage{Section: "login", Next: next, LoginName: name,
-			LoginError: "The server is busy checking other sign-ins. Please try again in a moment."})
-		return
-	case errors.As(err, &throttled):
-		s.log.WarnContext(r.Context(), "sign-in throttled", "name", loggedName(name), "ip", ip, "retry_after", throttled.RetryAfter)
-		w.Header().Set("Retry-After", strconv.Itoa(int(throttled.RetryAfter.Seconds())))
-		s.renderAdmin(w, r, http.StatusTooManyRequests, "Sign in", adminPage{Section: "login", Next: next, LoginName: name,
-			LoginError: "Too many failed attempts. Please wait " + throttled.RetryAfter.Round(time.Second).String() + " and try again."})
-		return
-	case errors.Is(err, accounts.ErrBadCredentials):
-		s.renderAdmin(w, r, http.StatusUnauthorized, "Sign in", adminPage{Section: "login", Next: next, LoginName: name,
-			LoginError: "That name and password do not match an account."})
-		return
-	case err != nil:
-		s.serverError(w, r, "signing in", err)
+	if err != nil {
+		var throttled *accounts.ThrottledError
+		if errors.As(err, &throttled) {
+			s.log.WarnContext(r.Context(), "sign-in refused", "name", loggedName(name), "ip", ip, "err", err)
+		}
+		p, ok := problemOf(err, s.location())
+		if !ok || !p.Form {
+			s.fail(w, r, "signing in", err)
+			return
+		}
+		setRetryAfter(w, p.RetryAfter)
+		s.renderAdmin(w, r, p.Status, "Sign in", adminPage{Section: "login", Next: next, LoginName: name, LoginError: p.Message})
 		return
 	}
 	s.log.InfoContext(r.Context(), "signed in", "user", u.Name, "ip", ip)
-	http.SetCookie(w, accounts.SessionCookie(token, s.secure(r), s.opts.Accounts.SessionTTL()))
+	http.SetCookie(w, sessionCookie(token, s.secure(r), s.opts.Accounts.SessionTTL()))
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
-	if c, err := r.Cookie(accounts.CookieName); err == nil {
-		if err := s.opts.Accounts.Logout(r.Context(), c.Value); err != nil {
-			s.serverError(w, r, "signing out", err)
-			return
-		}
+	if !s.allowWrite(w, r, limitLogout) {
+		return
 	}
-	http.SetCookie(w, accounts.ClearSessionCookie(s.secure(r)))
+	if err := s.opts.Accounts.Logout(r.Context(), sessionToken(r)); err != nil {
+		s.serverError(w, r, "signing out", err)
+		return
+	}
+	http.SetCookie(w, clearSessionCookie(s.secure(r)))
 	http.Redirect(w, r, "/admin/login", http.StatusSeeOther)
 }
 

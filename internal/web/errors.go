@@ -146,14 +146,35 @@ var problemTable = []struct {
 		Message: "Your session has ended. Sign in again at /admin/login."}},
 	{match: is(accounts.ErrBadCredentials), problem: problem{Status: http.StatusUnauthorized, Heading: "Sign in", Form: true,
 		Message: "That name and password do not match an account."}},
+	{match: is(errNotAllowed), problem: problem{Status: http.StatusForbidden, Heading: "Not allowed",
+		Message: "Your account may not do this."}},
+	{match: isBusy, problem: problem{Status: http.StatusServiceUnavailable, Heading: "Sign in", Form: true,
+		Message: "The server is busy checking other sign-ins. Please try again in a moment."},
+		detail: throttledDetail},
 	{match: is(accounts.ErrThrottled), problem: problem{Status: http.StatusTooManyRequests, Heading: "Sign in", Form: true},
 		detail: func(err error, p *problem) {
-			var t *accounts.ThrottledError
-			if errors.As(err, &t) {
-				p.RetryAfter = t.RetryAfter
-			}
+			throttledDetail(err, p)
 			p.Message = "Too many failed attempts. Please wait " + max(p.RetryAfter, time.Second).Round(time.Second).String() + " and try again."
 		}},
+
+	// Accounts (users.go): the admin's forms and the set-password page.
+	{match: is(accounts.ErrNoUser), problem: problemNotFound},
+	{match: is(accounts.ErrNoToken), problem: problem{Status: http.StatusNotFound, Heading: "This link does not work",
+		Message: "This link does not work: it is unknown, has been used, or has expired. Ask an admin for a new one."}},
+	{match: is(accounts.ErrLastAdmin), problem: problem{Status: http.StatusConflict, Heading: "The last admin", Form: true,
+		Message: "Not done: this user is the last admin, and the site must keep one. Make another user an admin first."}},
+	{match: is(accounts.ErrBadName), problem: problem{Status: http.StatusUnprocessableEntity, Heading: "Check the name", Form: true,
+		Message: "A user name is 1 to 64 letters, digits, dots, hyphens and underscores."}},
+	{match: is(accounts.ErrBadRole), problem: problem{Status: http.StatusUnprocessableEntity, Heading: "Check the role", Form: true,
+		Message: "Choose moderator or admin."}},
+	{match: is(accounts.ErrUserExists), problem: problem{Status: http.StatusUnprocessableEntity, Heading: "Check the name", Form: true,
+		Message: "There is already a user with that name."}},
+	{match: is(accounts.ErrPasswordTooShort), problem: problem{Status: http.StatusUnprocessableEntity, Heading: "Choose a password", Form: true,
+		Message: "The password is too short: use at least %d characters."}, detail: withNumber(accounts.MinPasswordBytes)},
+	{match: is(accounts.ErrPasswordTooLong), problem: problem{Status: http.StatusUnprocessableEntity, Heading: "Choose a password", Form: true,
+		Message: "The password is too long: use at most %d bytes."}, detail: withNumber(accounts.MaxPasswordBytes)},
+	{match: is(errPasswordsDiffer), problem: problem{Status: http.StatusUnprocessableEntity, Heading: "Choose a password", Form: true,
+		Message: "The two passwords differ. Type the same one twice."}},
 }
 
 // Answers that do not come from an error in the table.

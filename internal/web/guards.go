@@ -187,6 +187,8 @@ const (
 	limitComment = "comment" // posting a comment
 	limitChange  = "change"  // a reader editing or deleting their own comment
 	limitStaff   = "staff"   // a signed-in moderator's or admin's change
+	limitLogin   = "login"   // a sign-in, right or wrong
+	limitLogout  = "logout"  // signing out
 	limitLink    = "link"    // a one-time link used to set a password
 )
 

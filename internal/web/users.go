@@ -35,6 +35,16 @@ type passwordLink struct {
 	Expires time.Time
 }
 
+// errPasswordsDiffer refuses a set-password form whose two passwords are
+// not the same. Its answer, like every account error's, is in problemTable.
+var errPasswordsDiffer = errors.New("the password and its confirmation differ")
+
+// withNumber fills the %d in a problem's message with n: for the rules whose
+// numbers are another package's.
+func withNumber(n int) func(error, *problem) {
+	return func(_ error, p *problem) { p.Message = fmt.Sprintf(p.Message, n) }
+}
+
 // userRoles are the roles an admin can give, in the order offered.
 var userRoles = []accounts.Role{accounts.RoleModerator, accounts.RoleAdmin}
 
@@ -74,11 +84,7 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request) {
 	by := userOf(r).Name
 	u, link, err := s.opts.Accounts.AddWithLink(r.Context(), by, name, role)
 	if err != nil {
-		if msg, ok := accountProblem(err); ok {
-			s.renderUsers(w, r, http.StatusUnprocessableEntity, usersPage{NewName: name, NewRole: role, Error: msg})
-			return
-		}
-		s.serverError(w, r, "adding a user", err)
+		s.usersProblem(w, r, "adding a user", err, usersPage{NewName: name, NewRole: role})
 		return
 	}
 	s.log.InfoContext(r.Context(), "user added", "by", by, "user", u.Name, "role", u.Role, "link_expires", link.Expires)
@@ -89,6 +95,12 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request) {
 // remove.
 func (s *Server) userAction(w http.ResponseWriter, r *http.Request) {
 	ctx, by, name := r.Context(), userOf(r).Name, r.PathValue("name")
+	if _, err := accounts.NormalizeName(name); err != nil {
+		// Not a name, so no user: unlike a name typed in the add form,
+		// there is nothing for the admin to correct.
+		s.notFound(w, r)
+		return
+	}
 	var notice string
 	var err error
 	switch action := r.PathValue("action"); action {
@@ -120,19 +132,8 @@ func (s *Server) userAction(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r)
 		return
 	}
-	switch {
-	case errors.Is(err, accounts.ErrNoUser) || errors.Is(err, accounts.ErrBadName):
-		s.notFound(w, r)
-		return
-	case errors.Is(err, accounts.ErrLastAdmin):
-		s.renderUsers(w, r, http.StatusConflict, usersPage{Error: "Not done: " + name + " is the last admin. Make another user an admin first."})
-		return
-	case err != nil:
-		if msg, ok := accountProblem(err); ok {
-			s.renderUsers(w, r, http.StatusUnprocessableEntity, usersPage{Error: msg})
-			return
-		}
-		s.serverError(w, r, "changing a user", err)
+	if err != nil {
+		s.usersProblem(w, r, "changing a user", err, usersPage{})
 		return
 	}
 	http.Redirect(w, r, "/admin/users/?"+s.noticeQuery(notice), http.StatusSeeOther)
@@ -149,38 +150,43 @@ func (s *Server) passwordLink(r *http.Request, t accounts.IssuedToken) *password
 	}
 }
 
-// accountProblem is what to tell an admin or a new user about a mistake in
-// what they sent; ok is false for an error of the server's own.
-func accountProblem(err error) (msg string, ok bool) {
-	switch {
-	case errors.Is(err, accounts.ErrBadName):
-		return "A user name is 1 to 64 letters, digits, dots, hyphens and underscores.", true
-	case errors.Is(err, accounts.ErrBadRole):
-		return "Choose moderator or admin.", true
-	case errors.Is(err, accounts.ErrUserExists):
-		return "There is already a user with that name.", true
-	case errors.Is(err, accounts.ErrPasswordTooShort):
-		return fmt.Sprintf("The password is too short: use at least %d characters.", accounts.MinPasswordBytes), true
-	case errors.Is(err, accounts.ErrPasswordTooLong):
-		return fmt.Sprintf("The password is too long: use at most %d bytes.", accounts.MaxPasswordBytes), true
+// usersProblem answers an account change that err refused: the users page
+// again with the table's sentence when the admin can put it right (up is
+// the form as sent), else the table's error page, or a logged 500.
+func (s *Server) usersProblem(w http.ResponseWriter, r *http.Request, doing string, err error, up usersPage) {
+	p, ok := problemOf(err, s.location())
+	if !ok || !p.Form {
+		s.fail(w, r, doing, err)
+		return
 	}
-	return "", false
+	up.Error = p.Message
+	s.renderUsers(w, r, p.Status, up)
 }
 
-// noLink is what the set-password page says for a token that does not work.
-const noLink = "This link does not work: it is unknown, has been used, or has expired. Ask an admin for a new one."
+// setPasswordProblem shows the set-password page with what err says: with
+// the form again when the user can put it right (t is the token's), or
+// only the sentence when the link does not work.
+func (s *Server) setPasswordProblem(w http.ResponseWriter, r *http.Request, doing string, err error, token string, t accounts.OneTimeToken) {
+	p, ok := problemOf(err, s.location())
+	if !ok {
+		s.serverError(w, r, doing, err)
+		return
+	}
+	up := &usersPage{Error: p.Message}
+	if p.Form {
+		up.Token, up.For = token, t.User
+	}
+	setRetryAfter(w, p.RetryAfter)
+	s.renderAdmin(w, r, p.Status, "Choose a password", adminPage{Section: "set-password", Users: up})
+}
 
 func (s *Server) setPasswordForm(w http.ResponseWriter, r *http.Request) {
 	// The token is in the address: no other site may see it in a Referer.
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	token := r.URL.Query().Get("token")
 	t, err := s.opts.Accounts.PasswordToken(r.Context(), token)
-	switch {
-	case errors.Is(err, accounts.ErrNoToken):
-		s.renderAdmin(w, r, http.StatusNotFound, "Choose a password", adminPage{Section: "set-password", Users: &usersPage{Error: noLink}})
-		return
-	case err != nil:
-		s.serverError(w, r, "reading a set-password link", err)
+	if err != nil {
+		s.setPasswordProblem(w, r, "reading a set-password link", err, token, t)
 		return
 	}
 	s.renderAdmin(w, r, http.StatusOK, "Choose a password", adminPage{Section: "set-password", Users: &usersPage{Token: token, For: t.User}})
@@ -195,25 +201,14 @@ func (s *Server) setPassword(w http.ResponseWriter, r *http.Request) {
 	token, password := r.PostFormValue("token"), r.PostFormValue("password")
 	t, err := s.opts.Accounts.PasswordToken(ctx, token)
 	if err == nil && password != r.PostFormValue("confirm") {
-		s.renderAdmin(w, r, http.StatusUnprocessableEntity, "Choose a password", adminPage{Section: "set-password",
-			Users: &usersPage{Token: token, For: t.User, Error: "The two passwords differ. Type the same one twice."}})
-		return
+		err = errPasswordsDiffer
 	}
 	var name string
 	if err == nil {
 		name, err = s.opts.Accounts.SetPasswordWithToken(ctx, token, password, s.clientIP(r))
 	}
-	switch {
-	case errors.Is(err, accounts.ErrNoToken):
-		s.renderAdmin(w, r, http.StatusNotFound, "Choose a password", adminPage{Section: "set-password", Users: &usersPage{Error: noLink}})
-		return
-	case err != nil:
-		if msg, ok := accountProblem(err); ok {
-			s.renderAdmin(w, r, http.StatusUnprocessableEntity, "Choose a password", adminPage{Section: "set-password",
-				Users: &usersPage{Token: token, For: t.User, Error: msg}})
-			return
-		}
-		s.serverError(w, r, "setting a password", err)
+	if err != nil {
+		s.setPasswordProblem(w, r, "setting a password", err, token, t)
 		return
 	}
 	s.log.InfoContext(ctx, "password set with a one-time link", "user", name, "ip", s.clientIP(r))

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"milepost/internal/accounts"
 )
@@ -39,6 +40,92 @@ func TestStrangerCannotLockAnAdminOut(t *testing.T) {
 	res := signInFrom(attacker, "198.51.100.0", "coach", "coach has a long password")
 	if res.status != http.StatusTooManyRequests || res.header.Get("Retry-After") != "900" {
 		t.Errorf("a second try from a guessing address: %d Retry-After %q, want 429 and 900", res.status, res.header.Get("Retry-After"))
+	}
+}
+
+// Issue 7 item 2, past the site's budget: 600 wrong passwords from 600
+// IPv6 /64s of one /48 used to leave every address that had not signed in
+// lately without a password check for 15 minutes: an admin on a new
+// network, and a new user who had just chosen a password with their link.
+// Now strangers still get a few checks a minute between them (bounded, so
+// the flood cannot take the CPU), and the address a password was set from
+// counts as one that signed in.
+func TestFloodPastTheSiteBudgetCannotLockUsersOut(t *testing.T) {
+	h := newHarness(t, massageSite(""), withGuards(mustGuards(t, "127.0.0.1")))
+	h.addUser("coach", accounts.RoleAdmin)
+	attacker := h.browser()
+	for i := range accounts.DefaultSiteFailures {
+		if res := signInFrom(attacker, fmt.Sprintf("2001:db8:ab:%x::1", i), "coach", "a wrong guess"); res.status != http.StatusUnauthorized {
+			t.Fatalf("guess %d: %d, want 401", i, res.status)
+		}
+	}
+	// The admin on a new network signs in, and adds a user.
+	admin := h.browser()
+	if res := signInFrom(admin, "203.0.113.50", "coach", "coach has a long password"); res.status != http.StatusSeeOther {
+		t.Fatalf("the admin from a new network past the site's budget: %d, want 303\n%.300s", res.status, res.body)
+	}
+	link := passwordLinkIn(t, admin.postForm("/admin/users/", url.Values{"name": {"sam"}, "role": {"moderator"}}).body)
+	token := strings.TrimPrefix(link, "/admin/set-password?token=")
+	sam := h.browser()
+	if res := sam.postForm("/admin/set-password", url.Values{"token": {token}, "password": {"sam's new password"}, "confirm": {"sam's new password"}},
+		"X-Forwarded-For", "2001:db8:5a:1::7"); res.status != http.StatusSeeOther {
+		t.Fatalf("sam setting a password: %d", res.status)
+	}
+	// The flood goes on from new /64s and uses up the strangers' checks
+	// of the minute (the admin had one)...
+	for i := range accounts.DefaultStrangerChecks - 1 {
+		if res := signInFrom(attacker, fmt.Sprintf("2001:db8:ab:ff%02x::1", i), "coach", "a wrong guess"); res.status != http.StatusUnauthorized {
+			t.Fatalf("stranger %d past the budget: %d, want 401 (checked)", i, res.status)
+		}
+	}
+	// ...after which strangers wait seconds for a check, not the window,
+	// even with the right password.
+	res := signInFrom(h.browser(), "198.51.100.9", "coach", "coach has a long password")
+	if res.status != http.StatusTooManyRequests || res.header.Get("Retry-After") != "10" {
+		t.Errorf("a stranger once the minute's checks are used: %d Retry-After %q, want 429 and 10", res.status, res.header.Get("Retry-After"))
+	}
+	// sam, from the /64 the password was set from, is not a stranger.
+	if res := signInFrom(sam, "2001:db8:5a:1::8", "sam", "sam's new password"); res.status != http.StatusSeeOther {
+		t.Errorf("sam from where the password was set: %d, want 303\n%.300s", res.status, res.body)
+	}
+	h.clock.Set(h.clock.Now().Add(10 * time.Second))
+	if res := signInFrom(h.browser(), "198.51.100.9", "coach", "coach has a long password"); res.status != http.StatusSeeOther {
+		t.Errorf("the stranger 10 s later: %d, want 303", res.status)
+	}
+}
+
+// Issue 7 item 2 (round 2): sign-ins and sign-outs are writes, limited per
+// address group like every other: a sign-in was limited only when it
+// failed, a sign-out not at all.
+func TestSignInAndOutAreRateLimited(t *testing.T) {
+	h := newHarness(t, massageSite(""))
+	h.addUser("coach", accounts.RoleAdmin)
+	b := h.browser()
+	var res response
+	for i := range 61 {
+		res = b.postForm("/admin/login", url.Values{"name": {"coach"}, "password": {"coach has a long password"}})
+		if i < 60 && res.status != http.StatusSeeOther {
+			t.Fatalf("sign-in %d: %d, want 303", i+1, res.status)
+		}
+	}
+	if res.status != http.StatusTooManyRequests || res.header.Get("Retry-After") != "1" {
+		t.Errorf("sign-in 61 in a minute: %d Retry-After %q, want 429 and 1", res.status, res.header.Get("Retry-After"))
+	}
+	mustContain(t, "61st sign-in", res.body, "Please wait a minute")
+	for i := range 61 {
+		res = b.postForm("/admin/logout", url.Values{})
+		if i < 60 && res.status != http.StatusSeeOther {
+			t.Fatalf("sign-out %d: %d, want 303", i+1, res.status)
+		}
+	}
+	if res.status != http.StatusTooManyRequests || res.header.Get("Retry-After") != "1" {
+		t.Errorf("sign-out 61 in a minute: %d Retry-After %q, want 429 and 1", res.status, res.header.Get("Retry-After"))
+	}
+	// Each has its own allowance, and another address group its own.
+	h.clock.Set(h.clock.Now().Add(time.Second))
+	b.signIn("coach")
+	if res := b.get("/admin/"); res.status != http.StatusOK {
+		t.Errorf("signed in again a second later: %d", res.status)
 	}
 }
 
@@ -213,7 +300,7 @@ func TestAdminManagesUsers(t *testing.T) {
 		if res.status != http.StatusConflict {
 			t.Errorf("%s on the last admin: %d, want 409", action, res.status)
 		}
-		mustContain(t, "last admin", res.body, "coach is the last admin")
+		mustContain(t, "last admin", res.body, "this user is the last admin")
 	}
 
 	res := admin.postForm("/admin/users/sam/role", url.Values{"role": {"admin"}})
