@@ -219,6 +219,7 @@ func postCounts(b buckets, post string) (threads, approved int, err error) {
 // of pages. It reads no comment.
 func layout(b buckets, post string, fn func(comments.Span)) (int, error) {
 	var p comments.Pager
+	var spans []comments.Span
 	prefix := postPrefix(post)
 	cur := b.bucket(bucketThreads).Cursor()
 	for k, v := cur.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = cur.Next() {
@@ -230,7 +231,8 @@ func layout(b buckets, post string, fn func(comments.Span)) (int, error) {
 		if err != nil {
 			return 0, fmt.Errorf("%s of thread %d: %w", bucketThreads, t, err)
 		}
-		for _, sp := range p.Add(t, int(n)) {
+		spans = p.Add(spans[:0], t, int(n))
+		for _, sp := range spans {
 			fn(sp)
 		}
 	}

@@ -128,7 +128,7 @@ func (m *memStore) layout(post string) (ids map[uint64][]uint64, spans map[uint6
 	spans = map[uint64][]Span{}
 	for _, t := range slices.Sorted(maps.Keys(ids)) {
 		slices.Sort(ids[t])
-		spans[t] = p.Add(t, len(ids[t]))
+		spans[t] = p.Add(nil, t, len(ids[t]))
 	}
 	return ids, spans, p.Pages()
 }

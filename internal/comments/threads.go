@@ -36,9 +36,10 @@ type Pager struct {
 }
 
 // Add places the next thread, which has approved approved comments, and
-// returns the Spans it is shown in.
-func (p *Pager) Add(thread uint64, approved int) []Span {
-	var out []Span
+// appends the Spans it is shown in to dst (a buffer the caller may reuse:
+// a store lays out every thread of a post for each page it serves).
+func (p *Pager) Add(dst []Span, thread uint64, approved int) []Span {
+	out := dst
 	for skip := 0; skip < approved; {
 		left := approved - skip
 		if p.page == 0 || p.spans == ThreadsPerPage ||

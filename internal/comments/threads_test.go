@@ -3,6 +3,7 @@ package comments
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -177,5 +178,94 @@ func TestAHeldReplyDoesNotTakeAwayTheEditRight(t *testing.T) {
 	}
 	if n, _ := s.Own(ctx, "p", mine.ID, "kay"); !n.EditUntil.IsZero() {
 		t.Error("Own still offers an edit once the reply is published")
+	}
+}
+
+// TestPagerLaysOutThreads: a page takes whole threads up to ThreadsPerPage
+// of them or CommentsPerPage comments; a thread that does not fit what is
+// left starts the next page, and one longer than a page is cut into pieces
+// of a page each.
+func TestPagerLaysOutThreads(t *testing.T) {
+	var p Pager
+	var got []Span
+	for i, n := range []int{3, CommentsPerPage - 3, 1, CommentsPerPage - 10, 11, 2*CommentsPerPage + 5, 1} {
+		got = p.Add(got, uint64(i+1), n)
+	}
+	want := []Span{
+		{Page: 1, Thread: 1, Skip: 0, Take: 3},
+		{Page: 1, Thread: 2, Skip: 0, Take: CommentsPerPage - 3},
+		{Page: 2, Thread: 3, Skip: 0, Take: 1},
+		{Page: 2, Thread: 4, Skip: 0, Take: CommentsPerPage - 10},
+		{Page: 3, Thread: 5, Skip: 0, Take: 11}, // 11 do not fit in the 9 left
+		{Page: 4, Thread: 6, Skip: 0, Take: CommentsPerPage},
+		{Page: 5, Thread: 6, Skip: CommentsPerPage, Take: CommentsPerPage},
+		{Page: 6, Thread: 6, Skip: 2 * CommentsPerPage, Take: 5},
+		{Page: 6, Thread: 7, Skip: 0, Take: 1},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("spans =\n%v\nwant\n%v", got, want)
+	}
+	if p.Pages() != 6 {
+		t.Errorf("Pages = %d, want 6", p.Pages())
+	}
+	if i := SpanOf(want[5:8], CommentsPerPage+7); i.Page != 5 {
+		t.Errorf("SpanOf the thread's comment %d = %+v, want page 5", CommentsPerPage+7, i)
+	}
+
+	var many Pager
+	var spans []Span
+	for i := range ThreadsPerPage + 1 {
+		spans = many.Add(spans[:0], uint64(i+1), 1)
+	}
+	if spans[0].Page != 2 || many.Pages() != 2 {
+		t.Errorf("thread %d of one comment each is on page %d of %d, want 2 of 2", ThreadsPerPage+1, spans[0].Page, many.Pages())
+	}
+	var none Pager
+	if none.Pages() != 1 {
+		t.Errorf("a post without threads has %d pages, want 1", none.Pages())
+	}
+}
+
+// TestAThreadCutOverPagesKeepsItsReplies: the viewer's comment ends page 1
+// and the reply to it starts page 2. The reply says what it answers, and
+// the comment offers no edit, though its reply is not on its page.
+func TestAThreadCutOverPagesKeepsItsReplies(t *testing.T) {
+	s, st := newTestService()
+	ctx := context.Background()
+	add := func(id, parent uint64, who string) {
+		st.put(Comment{ID: id, Post: "p", Parent: parent, Name: "R", Body: "comment " + strconv.FormatUint(id, 10),
+			Status: StatusApproved, Created: now.Add(-time.Minute), CommenterID: who})
+	}
+	add(1, 0, "someone")
+	for id := uint64(2); id < CommentsPerPage; id++ {
+		add(id, 1, "someone")
+	}
+	add(CommentsPerPage, 1, "kay")
+	add(CommentsPerPage+1, CommentsPerPage, "someone")
+
+	first, err := s.ForPost(ctx, "p", "kay", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Pages != 2 || len(first.Threads) != 1 || len(first.Threads[0].Children) != CommentsPerPage-1 {
+		t.Fatalf("page 1: %d pages, %d threads", first.Pages, len(first.Threads))
+	}
+	mine := first.Threads[0].Children[CommentsPerPage-2]
+	if mine.Comment.ID != CommentsPerPage || !mine.Own || !mine.EditUntil.IsZero() {
+		t.Errorf("the viewer's comment %d: own %v, editable until %v; want no edit, for its reply on page 2",
+			mine.Comment.ID, mine.Own, mine.EditUntil)
+	}
+	if first.Threads[0].Continues {
+		t.Error("the thread's first comment says it continues one on another page")
+	}
+	second, err := s.ForPost(ctx, "p", "kay", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(second.Threads) != 1 || second.Threads[0].Comment.ID != CommentsPerPage+1 || !second.Threads[0].Continues {
+		t.Errorf("page 2 = %d threads, first %+v; want the reply, continuing", len(second.Threads), second.Threads)
+	}
+	if page, err := s.PageOf(ctx, "p", CommentsPerPage+1, ""); err != nil || page != 2 {
+		t.Errorf("PageOf(the reply) = %d, %v; want 2", page, err)
 	}
 }

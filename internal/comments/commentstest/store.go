@@ -365,8 +365,8 @@ func testThreadsPages(t *testing.T, s comments.Store) {
 	// one does not fit after it), the long one over three pages, its last
 	// piece with ThreadsPerPage-1 short threads, then the last two.
 	var p comments.Pager
-	p.Add(short.ID, 2)
-	p.Add(long.ID, longReplies+1)
+	p.Add(nil, short.ID, 2)
+	p.Add(nil, long.ID, longReplies+1)
 	if p.Pages() != 4 {
 		t.Fatalf("Pager: %d pages after the long thread, want 4", p.Pages())
 	}
