@@ -172,6 +172,10 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	if !s.allowWrite(w, r, limitLogin) {
 		return
 	}
+	if err := readForm(w, r, maxAdminFormBytes); err != nil {
+		s.fail(w, r, "reading a form", err)
+		return
+	}
 	name, password := r.PostFormValue("name"), r.PostFormValue("password")
 	next := safeNext(r.PostFormValue("next"))
 	ip := s.clientIP(r)

@@ -495,3 +495,28 @@ func TestStaffWritesAndPasswordLinksAreRateLimited(t *testing.T) {
 		t.Fatalf("61st set-password post in a minute: %d, want 429 with Retry-After", last.status)
 	}
 }
+
+func TestSignInAndAccountFormsTooLargeAre413(t *testing.T) {
+	h := newHarness(t, massageSite(""))
+	h.addUser("coach", accounts.RoleAdmin)
+	admin := h.browser()
+	admin.signIn("coach")
+	big := strings.Repeat("x", 70<<10)
+	for _, tc := range []struct {
+		who  *browser
+		path string
+	}{
+		{h.browser(), "/admin/login"},
+		{h.browser(), "/admin/set-password"},
+		{admin, "/admin/users/"},
+		{admin, "/admin/users/coach/role"},
+	} {
+		res := tc.who.postForm(tc.path, url.Values{"name": {"coach"}, "password": {big}, "role": {"moderator"}})
+		if res.status != http.StatusRequestEntityTooLarge {
+			t.Errorf("POST %s with a 70 KiB form: %d, want 413", tc.path, res.status)
+		}
+	}
+	if users, err := h.accounts.List(context.Background()); err != nil || len(users) != 1 || users[0].Role != accounts.RoleAdmin {
+		t.Fatalf("after the refused forms: users %v (%v), want coach still admin", users, err)
+	}
+}

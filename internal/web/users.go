@@ -80,6 +80,10 @@ func (s *Server) renderUsers(w http.ResponseWriter, r *http.Request, status int,
 // addUser creates a user with no password and shows the admin the one-time
 // link with which the user chooses theirs.
 func (s *Server) addUser(w http.ResponseWriter, r *http.Request) {
+	if err := readForm(w, r, maxAdminFormBytes); err != nil {
+		s.fail(w, r, "reading a form", err)
+		return
+	}
 	name, role := r.PostFormValue("name"), accounts.Role(r.PostFormValue("role"))
 	by := userOf(r).Name
 	u, link, err := s.opts.Accounts.AddWithLink(r.Context(), by, name, role)
@@ -94,6 +98,10 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request) {
 // userAction is one of the buttons beside a user: role, link, signout,
 // remove.
 func (s *Server) userAction(w http.ResponseWriter, r *http.Request) {
+	if err := readForm(w, r, maxAdminFormBytes); err != nil {
+		s.fail(w, r, "reading a form", err)
+		return
+	}
 	ctx, by, name := r.Context(), userOf(r).Name, r.PathValue("name")
 	if _, err := accounts.NormalizeName(name); err != nil {
 		// Not a name, so no user: unlike a name typed in the add form,
@@ -195,6 +203,10 @@ func (s *Server) setPasswordForm(w http.ResponseWriter, r *http.Request) {
 func (s *Server) setPassword(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	if !s.allowWrite(w, r, limitLink) {
+		return
+	}
+	if err := readForm(w, r, maxAdminFormBytes); err != nil {
+		s.fail(w, r, "reading a form", err)
 		return
 	}
 	ctx := r.Context()
