@@ -179,7 +179,8 @@ type postPage struct {
 	MaxDepth int
 	Now      time.Time
 	// Pager links the pages of the comments when there is more than one:
-	// comments.ThreadsPerPage threads a page, oldest first.
+	// comments.Pager lays them out (at most ThreadsPerPage threads and
+	// CommentsPerPage comments a page, oldest first).
 	Pager pager
 	// Posted is the comment the reader has just posted, when it is theirs,
 	// so the page can thank them (and say when it awaits moderation).
