@@ -3,9 +3,7 @@ package web
 import (
 	"fmt"
 	"go/ast"
-	"go/parser"
 	"go/token"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -54,36 +52,21 @@ func TestAccountWordingLivesInTheTable(t *testing.T) {
 		t.Errorf("throttled for 90 s: Retry-After %v, message %q", p.RetryAfter, p.Message)
 	}
 
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fset := token.NewFileSet()
-	for _, name := range files {
-		if strings.HasSuffix(name, "_test.go") || name == "errors.go" {
-			continue
+	inspectSources(t, func(fset *token.FileSet, n ast.Node) {
+		lit, ok := n.(*ast.BasicLit)
+		if !ok || lit.Kind != token.STRING {
+			return
 		}
-		f, err := parser.ParseFile(fset, name, nil, 0)
-		if err != nil {
-			t.Fatal(err)
+		s, err := strconv.Unquote(lit.Value)
+		// Short strings (a page title, a field name) may well recur;
+		// a sentence should not.
+		if err != nil || len(s) < 20 {
+			return
 		}
-		ast.Inspect(f, func(n ast.Node) bool {
-			lit, ok := n.(*ast.BasicLit)
-			if !ok || lit.Kind != token.STRING {
-				return true
+		for _, m := range messages {
+			if strings.Contains(m, s) {
+				t.Errorf("%s: %q is also in problemTable's answer %q", fset.Position(lit.Pos()), s, m)
 			}
-			s, err := strconv.Unquote(lit.Value)
-			// Short strings (a page title, a field name) may well recur;
-			// a sentence should not.
-			if err != nil || len(s) < 20 {
-				return true
-			}
-			for _, m := range messages {
-				if strings.Contains(m, s) {
-					t.Errorf("%s: %q is also in problemTable's answer %q", fset.Position(lit.Pos()), s, m)
-				}
-			}
-			return true
-		})
-	}
+		}
+	})
 }
