@@ -31,6 +31,8 @@ func TestPagesShownOnlyBecauseOfDraftsAreNoindexAndMarked(t *testing.T) {
 			t.Errorf("%s with -drafts: %d draft marks, want 1 (the draft's)", path, n)
 		}
 	}
+	// The tag index counts the draft's tags too, so it is not indexed either.
+	mustContain(t, "/tags/ with -drafts", h.get("/tags/").body, noindex)
 	// Pages without a draft stay indexable on the same server.
 	for _, path := range []string{"/posts/easy/", "/tags/track/"} {
 		res := h.get(path)
@@ -43,7 +45,7 @@ func TestWithoutDraftsNoPageShowsOrMarksOne(t *testing.T) {
 	if res := h.get("/posts/plan/"); res.status != http.StatusNotFound {
 		t.Errorf("the draft without -drafts: %d, want 404", res.status)
 	}
-	for _, path := range []string{"/", "/tags/road/", "/authors/kay/", "/archive/", "/posts/easy/"} {
+	for _, path := range []string{"/", "/tags/", "/tags/road/", "/authors/kay/", "/archive/", "/posts/easy/"} {
 		res := h.get(path)
 		if res.status != http.StatusOK {
 			t.Errorf("GET %s: %d", path, res.status)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"time"
 
@@ -389,7 +390,10 @@ func (s *Server) archive(w http.ResponseWriter, r *http.Request) {
 func (s *Server) tagIndex(w http.ResponseWriter, r *http.Request) {
 	v := s.view()
 	cfg := s.config(r, v.Site)
+	tags := v.Tags()
 	s.render(w, r, http.StatusOK, "tags", pageData{
-		Title: "Tags", Canonical: "/tags/", Nav: "tags", Feeds: feedLinks(cfg, "/", ""), Tags: v.Tags(),
+		Title: "Tags", Canonical: "/tags/", Nav: "tags", Feeds: feedLinks(cfg, "/", ""), Tags: tags,
+		// With -drafts, a draft's tags are listed and counted too.
+		NoIndex: v.Drafts && !slices.Equal(tags, v.Published().Tags()),
 	}, v.Site)
 }
