@@ -19,18 +19,33 @@ import (
 	"time"
 )
 
-// Role says what a user may do.
+// Role says what a user may do. Other packages ask a role what it allows
+// (CanModerate, CanPublish, …) and never compare role names: the rules of
+// who may do what are here, once.
 type Role string
 
 const (
-	// RoleAdmin may do everything: moderate, manage users, take backups.
-	RoleAdmin Role = "admin"
-	// RoleModerator may moderate comments, and nothing else.
+	// RoleContributor writes drafts and submits them for review.
+	RoleContributor Role = "contributor"
+	// RoleAuthor also publishes their own posts.
+	RoleAuthor Role = "author"
+	// RoleEditor reviews and edits anyone's posts and moderates comments.
+	RoleEditor Role = "editor"
+	// RoleModerator moderates comments, and nothing else: the one role of
+	// the sites made before writers had accounts, kept as it was.
 	RoleModerator Role = "moderator"
+	// RoleAdmin may do everything: write, publish, edit, moderate, manage
+	// users and invites, take backups.
+	RoleAdmin Role = "admin"
 )
 
-// ParseRole returns the role named s ("admin" or "moderator"), or an error
-// matching ErrBadRole.
+// Roles are every role, from the one that may do least to admin: the
+// order in which forms offer them.
+func Roles() []Role {
+	return []Role{RoleContributor, RoleAuthor, RoleEditor, RoleModerator, RoleAdmin}
+}
+
+// ParseRole returns the role named s, or an error matching ErrBadRole.
 func ParseRole(s string) (Role, error) {
 	r := Role(s)
 	if !r.Valid() {
@@ -40,19 +55,47 @@ func ParseRole(s string) (Role, error) {
 }
 
 // Valid reports whether r is one of the roles above.
-func (r Role) Valid() bool { return r == RoleAdmin || r == RoleModerator }
+func (r Role) Valid() bool {
+	switch r {
+	case RoleContributor, RoleAuthor, RoleEditor, RoleModerator, RoleAdmin:
+		return true
+	}
+	return false
+}
 
-// CanModerate reports whether r may moderate comments: every role may.
-func (r Role) CanModerate() bool { return r.Valid() }
+// CanModerate reports whether r may moderate comments, bans and the
+// comments of posts: moderators, editors and admins.
+func (r Role) CanModerate() bool { return r == RoleModerator || r == RoleEditor || r == RoleAdmin }
 
-// CanAdminister reports whether r may manage users and take backups.
+// CanAdminister reports whether r may manage users and invites and take
+// backups: admins only.
 func (r Role) CanAdminister() bool { return r == RoleAdmin }
+
+// CanWrite reports whether r may write posts of their own (drafts at
+// least): every role but moderator.
+func (r Role) CanWrite() bool { return r.Valid() && r != RoleModerator }
+
+// CanPublish reports whether r may publish or schedule a post of their own
+// without review: authors, editors and admins. A contributor submits
+// theirs for review instead.
+func (r Role) CanPublish() bool { return r == RoleAuthor || r == RoleEditor || r == RoleAdmin }
+
+// CanEditOthers reports whether r may edit, publish and review anyone's
+// posts, and so handles the review queue: editors and admins.
+func (r Role) CanEditOthers() bool { return r == RoleEditor || r == RoleAdmin }
 
 // User is an account as the rest of Milepost sees it: never with its hash.
 type User struct {
 	Name    string    `json:"name"` // lowercase; see NormalizeName
 	Role    Role      `json:"role"`
 	Created time.Time `json:"created"`
+	// Author is the ID of the user's author profile (content/authors/ID.md),
+	// or "" when they have none yet. A profile belongs to one user at most.
+	Author string `json:"author,omitempty"`
+	// Disabled refuses the user's sign-ins (with the answer a wrong
+	// password gets) until an admin enables them again; disabling ends
+	// their sessions.
+	Disabled bool `json:"disabled,omitempty"`
 }
 
 // UserRecord is a user as a Store keeps it.
@@ -98,10 +141,15 @@ type Store interface {
 	// check approves, in one transaction; ErrNoUser if there is no such
 	// user, or check's error.
 	DeleteUser(ctx context.Context, name string, check func(all []User) error) error
+	// SetDisabled disables or enables a user if check approves, in one
+	// transaction; disabling also deletes their sessions and one-time
+	// tokens. ErrNoUser if there is no such user, or check's error.
+	SetDisabled(ctx context.Context, name string, disabled bool, check func(all []User) error) error
 	// PutSession stores s under key if, in the same transaction, s.User
-	// still exists (else ErrNoUser) and still has the password hash the login
-	// was checked against (else ErrPasswordChanged). So a login that races
-	// with Remove or SetPassword cannot leave a session behind.
+	// still exists (else ErrNoUser), is not disabled (else ErrDisabled) and
+	// still has the password hash the login was checked against (else
+	// ErrPasswordChanged). So a login that races with Remove, Disable or
+	// SetPassword cannot leave a session behind.
 	PutSession(ctx context.Context, key []byte, s Session, checked []byte) error
 	// GetSession returns the session under key, expired or not, or
 	// ErrNoSession.
@@ -127,17 +175,37 @@ type Store interface {
 	// DeleteExpiredTokens removes every token whose Expires is not after
 	// now, and says how many.
 	DeleteExpiredTokens(ctx context.Context, now time.Time) (int, error)
+	// PutInvite stores an invite, a token of PurposeInvite for no user yet,
+	// under key.
+	PutInvite(ctx context.Context, key []byte, t OneTimeToken) error
+	// ListTokens returns every token of purpose, expired or not, each with
+	// the key it is stored under.
+	ListTokens(ctx context.Context, purpose Purpose) ([]KeyedToken, error)
+	// DeleteToken removes the token of purpose under key, or fails with
+	// ErrNoToken when there is none of that purpose.
+	DeleteToken(ctx context.Context, key []byte, purpose Purpose) error
+	// AddUserByToken, in one transaction, reads the token under key
+	// (ErrNoToken if there is none), lets check approve it given every
+	// user as they are, stores u (ErrUserExists if the name is taken) and
+	// the session s for them under sessionKey, and deletes the token. It
+	// returns the token. So of two uses of one token, one fails.
+	AddUserByToken(ctx context.Context, key []byte, u UserRecord, sessionKey []byte, s Session,
+		check func(t OneTimeToken, all []User) error) (OneTimeToken, error)
 }
 
 // Errors, matched with errors.Is.
 var (
 	ErrBadName          = errors.New("a user name is 1 to 64 ASCII letters, digits, dots, hyphens and underscores")
-	ErrBadRole          = errors.New(`a role is "admin" or "moderator"`)
+	ErrBadRole          = errors.New(`a role is "contributor", "author", "editor", "moderator" or "admin"`)
 	ErrPasswordTooShort = fmt.Errorf("password is too short: it needs at least %d bytes", MinPasswordBytes)
 	ErrPasswordTooLong  = fmt.Errorf("password is too long: bcrypt uses at most %d bytes", MaxPasswordBytes)
 	ErrUserExists       = errors.New("a user with that name already exists")
 	ErrNoUser           = errors.New("no such user")
 	ErrPasswordChanged  = errors.New("the user's password changed during the login")
+	// ErrDisabled is a Store's answer to a session for a disabled user.
+	// Login answers ErrBadCredentials instead, so that a stranger cannot
+	// tell a disabled account from a wrong password.
+	ErrDisabled = errors.New("the account is disabled")
 	// ErrBadCredentials is Login's answer to a wrong name or password,
 	// whichever it was.
 	ErrBadCredentials = errors.New("wrong user name or password")
@@ -147,9 +215,11 @@ var (
 	// ErrNoToken is the answer to a one-time token that is unknown, used,
 	// expired, or for another purpose.
 	ErrNoToken = errors.New("this link is unknown, has been used or has expired")
-	// ErrLastAdmin refuses to remove the last admin or make them something
-	// else: without an admin nobody could manage users or take backups from
-	// the running server.
+	// ErrAuthorTaken refuses to tie an author profile to a second user: a
+	// profile's posts and bio are one runner's.
+	ErrAuthorTaken = errors.New("that author profile already belongs to another user")
+	// ErrLastAdmin refuses to remove, disable or demote the last enabled
+	// admin.
 	ErrLastAdmin = errors.New("it is the last admin, and without one nobody could manage users or download backups; " +
 		"make another user an admin first")
 )

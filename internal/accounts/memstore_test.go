@@ -189,11 +189,85 @@ func (m *memStore) PutSession(ctx context.Context, key []byte, s Session, checke
 	if !ok {
 		return ErrNoUser
 	}
+	if u.Disabled {
+		return ErrDisabled
+	}
 	if !bytes.Equal(u.PasswordHash, checked) {
 		return ErrPasswordChanged
 	}
 	m.sessions[string(key)] = s
 	return nil
+}
+
+func (m *memStore) SetDisabled(ctx context.Context, name string, disabled bool, check func([]User) error) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	u, ok := m.users[name]
+	if !ok {
+		return ErrNoUser
+	}
+	if check != nil {
+		if err := check(m.all()); err != nil {
+			return err
+		}
+	}
+	u.Disabled = disabled
+	m.users[name] = u
+	if disabled {
+		m.deleteSessionsOf(name)
+		m.deleteTokensOf(name, "")
+	}
+	return nil
+}
+
+func (m *memStore) PutInvite(ctx context.Context, key []byte, t OneTimeToken) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.tokens[string(key)] = t
+	return nil
+}
+
+func (m *memStore) ListTokens(ctx context.Context, purpose Purpose) ([]KeyedToken, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []KeyedToken
+	for k, t := range m.tokens {
+		if t.Purpose == purpose {
+			out = append(out, KeyedToken{Key: []byte(k), OneTimeToken: t})
+		}
+	}
+	return out, nil
+}
+
+func (m *memStore) DeleteToken(ctx context.Context, key []byte, purpose Purpose) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if t, ok := m.tokens[string(key)]; !ok || t.Purpose != purpose {
+		return ErrNoToken
+	}
+	delete(m.tokens, string(key))
+	return nil
+}
+
+func (m *memStore) AddUserByToken(ctx context.Context, key []byte, u UserRecord, sessionKey []byte, s Session,
+	check func(OneTimeToken, []User) error) (OneTimeToken, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t, ok := m.tokens[string(key)]
+	if !ok {
+		return OneTimeToken{}, ErrNoToken
+	}
+	if err := check(t, m.all()); err != nil {
+		return OneTimeToken{}, err
+	}
+	if _, ok := m.users[u.Name]; ok {
+		return OneTimeToken{}, ErrUserExists
+	}
+	u.PasswordHash = bytes.Clone(u.PasswordHash)
+	m.users[u.Name] = u
+	m.sessions[string(sessionKey)] = s
+	delete(m.tokens, string(key))
+	return t, nil
 }
 
 func (m *memStore) GetSession(ctx context.Context, key []byte) (Session, error) {

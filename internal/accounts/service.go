@@ -57,6 +57,8 @@ type Options struct {
 	CheckWait  time.Duration
 	// TokenTTL is how long a one-time set-password link works.
 	TokenTTL time.Duration
+	// InviteTTL is how long an invite works (default DefaultInviteTTL).
+	InviteTTL time.Duration
 	// Now is the clock.
 	Now func() time.Time
 }
@@ -81,6 +83,7 @@ type Service struct {
 	cost       int
 	sessionTTL time.Duration
 	tokenTTL   time.Duration
+	inviteTTL  time.Duration
 	now        func() time.Time
 	guard      *guard
 	dummyHash  []byte
@@ -104,6 +107,7 @@ func NewService(store Store, opts Options) (*Service, error) {
 		cost:       orDefault(opts.Cost, DefaultCost),
 		sessionTTL: orDefault(opts.SessionTTL, DefaultSessionTTL),
 		tokenTTL:   orDefault(opts.TokenTTL, DefaultTokenTTL),
+		inviteTTL:  orDefault(opts.InviteTTL, DefaultInviteTTL),
 		now:        opts.Now,
 		guard: newGuard(guardLimits{
 			perAddress:         maxFailures,
@@ -189,7 +193,7 @@ func (s *Service) SetPassword(ctx context.Context, name, password string) error 
 }
 
 // Remove deletes a user and ends all their sessions. It refuses to remove
-// the last admin (ErrLastAdmin).
+// the last enabled admin (ErrLastAdmin).
 func (s *Service) Remove(ctx context.Context, name string) error {
 	norm, err := NormalizeName(name)
 	if err != nil {
@@ -201,8 +205,8 @@ func (s *Service) Remove(ctx context.Context, name string) error {
 	return nil
 }
 
-// SetRole gives a user another role. It refuses to make the last admin
-// anything else (ErrLastAdmin). Their sessions go on, with the new role.
+// SetRole gives a user another role. It refuses to make the last enabled
+// admin anything else (ErrLastAdmin). Their sessions go on, with the new role.
 func (s *Service) SetRole(ctx context.Context, name string, role Role) error {
 	norm, err := NormalizeName(name)
 	if err != nil {
@@ -234,11 +238,38 @@ func (s *Service) EndSessions(ctx context.Context, name string) (int, error) {
 	return n, nil
 }
 
-// keepsAnAdmin is the rule that the site always has an admin, for a change
-// that leaves user name with role (removes them when role is ""): given
-// every user as they are before the change, it refuses the change with
-// ErrLastAdmin if name is the only admin and would not be one after it. A
-// site with no admin at all (one made before this rule) may still change.
+// Disable refuses a user's sign-ins from now on and ends their sessions
+// and one-time links at once, until Enable. It refuses to disable the last
+// enabled admin (ErrLastAdmin). Disabling a disabled user changes nothing.
+func (s *Service) Disable(ctx context.Context, name string) error {
+	norm, err := NormalizeName(name)
+	if err != nil {
+		return fmt.Errorf("disabling user: %w", err)
+	}
+	if err := s.store.SetDisabled(ctx, norm, true, keepsAnAdmin(norm, "")); err != nil {
+		return fmt.Errorf("disabling user %s: %w", norm, err)
+	}
+	return nil
+}
+
+// Enable lets a disabled user sign in again, with the password they had.
+func (s *Service) Enable(ctx context.Context, name string) error {
+	norm, err := NormalizeName(name)
+	if err != nil {
+		return fmt.Errorf("enabling user: %w", err)
+	}
+	if err := s.store.SetDisabled(ctx, norm, false, nil); err != nil {
+		return fmt.Errorf("enabling user %s: %w", norm, err)
+	}
+	return nil
+}
+
+// keepsAnAdmin is the rule that the site always has an enabled admin, for
+// a change that leaves user name an enabled user with role (removes or
+// disables them when role is ""): given every user as they are before the
+// change, it refuses the change with ErrLastAdmin if name is the only
+// enabled admin and would not be one after it. A site with no enabled
+// admin at all (one made before this rule) may still change.
 func keepsAnAdmin(name string, role Role) func(all []User) error {
 	return func(all []User) error {
 		if role == RoleAdmin {
@@ -247,7 +278,7 @@ func keepsAnAdmin(name string, role Role) func(all []User) error {
 		isAdmin := false
 		for _, u := range all {
 			switch {
-			case u.Role != RoleAdmin:
+			case u.Role != RoleAdmin || u.Disabled:
 			case u.Name == name:
 				isAdmin = true
 			default:
@@ -325,8 +356,10 @@ func (s *Service) Login(ctx context.Context, name, password, ip string) (string,
 	release()
 	checked = true
 	// A password bcrypt would truncate could match one it was never set to.
+	// A disabled account gets a wrong password's answer, after the same
+	// work, and it counts as a failure.
 	switch {
-	case !found || len(password) > MaxPasswordBytes || errors.Is(err, bcrypt.ErrMismatchedHashAndPassword):
+	case !found || rec.Disabled || len(password) > MaxPasswordBytes || errors.Is(err, bcrypt.ErrMismatchedHashAndPassword):
 		return "", User{}, ErrBadCredentials
 	case err != nil:
 		return "", User{}, fmt.Errorf("logging in %s: checking password: %w", norm, err)
@@ -342,8 +375,9 @@ func (s *Service) Login(ctx context.Context, name, password, ip string) (string,
 	sess := Session{User: norm, Created: now.UTC(), Expires: now.Add(s.sessionTTL).UTC()}
 	err = s.store.PutSession(ctx, key, sess, rec.PasswordHash)
 	switch {
-	case errors.Is(err, ErrNoUser) || errors.Is(err, ErrPasswordChanged):
-		// Removed, or given a new password, while this login was checked.
+	case errors.Is(err, ErrNoUser) || errors.Is(err, ErrPasswordChanged) || errors.Is(err, ErrDisabled):
+		// Removed, disabled or given a new password while this login was
+		// checked.
 		return "", User{}, ErrBadCredentials
 	case err != nil:
 		return "", User{}, fmt.Errorf("logging in %s: %w", norm, err)
@@ -369,7 +403,9 @@ func (s *Service) acquire(ctx context.Context) (func(), error) {
 }
 
 // Authenticate returns the user a session token belongs to, or
-// ErrNoSession when it is unknown, expired, or its user has been removed.
+// ErrNoSession when it is unknown, expired, or its user has been removed
+// or disabled (disabling deletes the sessions too; this is the second
+// lock).
 func (s *Service) Authenticate(ctx context.Context, token string) (User, error) {
 	if len(token) != tokenChars {
 		return User{}, ErrNoSession
@@ -390,6 +426,9 @@ func (s *Service) Authenticate(ctx context.Context, token string) (User, error) 
 		return User{}, ErrNoSession
 	case err != nil:
 		return User{}, fmt.Errorf("authenticating: %w", err)
+	}
+	if rec.Disabled {
+		return User{}, ErrNoSession
 	}
 	return rec.User, nil
 }

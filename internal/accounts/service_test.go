@@ -142,7 +142,7 @@ func TestAddListRemove(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []User{{"dana", RoleAdmin, t0.Add(time.Minute)}, {"kay", RoleAdmin, t0}}
+	want := []User{{Name: "dana", Role: RoleAdmin, Created: t0.Add(time.Minute)}, {Name: "kay", Role: RoleAdmin, Created: t0}}
 	if fmt.Sprint(us) != fmt.Sprint(want) {
 		t.Errorf("List = %v, want %v", us, want)
 	}

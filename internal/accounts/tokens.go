@@ -19,20 +19,35 @@ const (
 	// password, and how an admin lets someone who forgot theirs choose
 	// another.
 	PurposeSetPassword Purpose = "set-password"
+	// PurposeInvite lets the holder make an account, once: with the
+	// token's role and author profile, and the name and password they
+	// choose. Its token has no User (see Invite).
+	PurposeInvite Purpose = "invite"
 )
 
 // Valid reports whether p is a purpose this version knows.
-func (p Purpose) Valid() bool { return p == PurposeSetPassword }
+func (p Purpose) Valid() bool { return p == PurposeSetPassword || p == PurposeInvite }
 
 // OneTimeToken is a single-use, expiring permission, as a Store keeps it
 // under the SHA-256 of the token: the token itself is shown once, to the
 // admin who hands it over, and never stored.
 type OneTimeToken struct {
 	Purpose Purpose   `json:"purpose"`
-	User    string    `json:"user"` // the account it acts on
+	User    string    `json:"user"` // the account it acts on; "" for an invite
 	By      string    `json:"by"`   // the admin who made it
 	Created time.Time `json:"created"`
 	Expires time.Time `json:"expires"` // dead from this instant on
+	// An invite's account is made with Role, and tied to the author
+	// profile Author when it is not "".
+	Role   Role   `json:"role,omitempty"`
+	Author string `json:"author,omitempty"`
+}
+
+// KeyedToken is a token with the key a Store keeps it under (the SHA-256
+// of the token, never the token).
+type KeyedToken struct {
+	Key []byte
+	OneTimeToken
 }
 
 // IssuedToken is a token just made: Token is the only copy there will be.
@@ -163,8 +178,12 @@ func (s *Service) newOneTimeToken(purpose Purpose, user, by string, now time.Tim
 	if err != nil {
 		return IssuedToken{}, nil, err
 	}
+	ttl := s.tokenTTL
+	if purpose == PurposeInvite {
+		ttl = s.inviteTTL
+	}
 	return IssuedToken{Token: token, OneTimeToken: OneTimeToken{
 		Purpose: purpose, User: user, By: by,
-		Created: now.UTC(), Expires: now.Add(s.tokenTTL).UTC(),
+		Created: now.UTC(), Expires: now.Add(ttl).UTC(),
 	}}, key, nil
 }

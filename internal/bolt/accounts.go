@@ -195,6 +195,44 @@ func (db *DB) SetRole(ctx context.Context, name string, role accounts.Role, chec
 	return nil
 }
 
+// SetDisabled disables or enables a user if check approves, in one
+// transaction; disabling also deletes their sessions and tokens.
+// accounts.ErrNoUser if there is no such user, or check's error.
+func (db *DB) SetDisabled(ctx context.Context, name string, disabled bool, check func([]accounts.User) error) error {
+	key, err := userKey(name)
+	if err != nil {
+		return fmt.Errorf("disabling user: %w", err)
+	}
+	err = db.update(ctx, func(tx *bbolt.Tx) error {
+		users, err := tx.CreateBucketIfNotExists(bucketAccountUsers)
+		if err != nil {
+			return err
+		}
+		u, err := getUser(users, key)
+		if err != nil {
+			return err
+		}
+		if err := checkUsers(users, check); err != nil {
+			return err
+		}
+		u.Disabled = disabled
+		if err := putUser(users, u); err != nil {
+			return err
+		}
+		if !disabled {
+			return nil
+		}
+		if _, err := deleteSessionsOf(tx, u.Name); err != nil {
+			return err
+		}
+		return deleteTokensOf(tx, u.Name, "")
+	})
+	if err != nil {
+		return fmt.Errorf("setting user %s disabled=%t: %w", name, disabled, err)
+	}
+	return nil
+}
+
 // DeleteUser removes a user, their sessions and their tokens if check
 // approves, in one transaction; accounts.ErrNoUser if there is no such
 // user, or check's error.
@@ -229,8 +267,9 @@ func (db *DB) DeleteUser(ctx context.Context, name string, check func([]accounts
 }
 
 // PutSession stores s under key if s.User still exists (else
-// accounts.ErrNoUser) with the password hash checked (else
-// accounts.ErrPasswordChanged), all in one transaction.
+// accounts.ErrNoUser), is not disabled (else accounts.ErrDisabled) and has
+// the password hash checked (else accounts.ErrPasswordChanged), all in one
+// transaction.
 func (db *DB) PutSession(ctx context.Context, key []byte, s accounts.Session, checked []byte) error {
 	if err := checkSessionKey(key); err != nil {
 		return fmt.Errorf("storing session: %w", err)
@@ -248,14 +287,13 @@ func (db *DB) PutSession(ctx context.Context, key []byte, s accounts.Session, ch
 		if err != nil {
 			return err
 		}
+		if u.Disabled {
+			return accounts.ErrDisabled
+		}
 		if !bytes.Equal(u.PasswordHash, checked) {
 			return accounts.ErrPasswordChanged
 		}
-		sessions, err := tx.CreateBucketIfNotExists(bucketAccountSessions)
-		if err != nil {
-			return err
-		}
-		return sessions.Put(key, data)
+		return putSession(tx, key, data)
 	})
 	if err != nil {
 		return fmt.Errorf("storing session of %s: %w", s.User, err)
@@ -432,6 +470,15 @@ func checkUsers(users *bbolt.Bucket, check func([]accounts.User) error) error {
 	if check == nil {
 		return nil
 	}
+	all, err := allUsers(users)
+	if err != nil {
+		return err
+	}
+	return check(all)
+}
+
+// allUsers reads every user, by name, inside a transaction.
+func allUsers(users *bbolt.Bucket) ([]accounts.User, error) {
 	var all []accounts.User
 	err := users.ForEach(func(k, _ []byte) error {
 		u, err := getUser(users, k)
@@ -441,10 +488,7 @@ func checkUsers(users *bbolt.Bucket, check func([]accounts.User) error) error {
 		all = append(all, u.User)
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	return check(all)
+	return all, err
 }
 
 // PutToken stores t under key if t.User exists (else accounts.ErrNoUser),
@@ -540,6 +584,147 @@ func (db *DB) DeleteExpiredTokens(ctx context.Context, now time.Time) (int, erro
 	return n, nil
 }
 
+// PutInvite stores an invite, a token of accounts.PurposeInvite for no
+// user yet, under key.
+func (db *DB) PutInvite(ctx context.Context, key []byte, t accounts.OneTimeToken) error {
+	if err := checkSessionKey(key); err != nil {
+		return fmt.Errorf("storing an invite: %w", err)
+	}
+	if err := checkInvite(t); err != nil {
+		return fmt.Errorf("storing an invite: %w", err)
+	}
+	err := db.update(ctx, func(tx *bbolt.Tx) error { return putToken(tx, key, t) })
+	if err != nil {
+		return fmt.Errorf("storing an invite: %w", err)
+	}
+	return nil
+}
+
+// checkInvite is the shape an invite must have: no user yet, and a role.
+func checkInvite(t accounts.OneTimeToken) error {
+	switch {
+	case t.Purpose != accounts.PurposeInvite:
+		return fmt.Errorf("an invite has the purpose %q", t.Purpose)
+	case t.User != "":
+		return fmt.Errorf("an invite is for the user %q, who does not exist yet", t.User)
+	case !t.Role.Valid():
+		return fmt.Errorf("an invite: %w: %q", accounts.ErrBadRole, t.Role)
+	}
+	return nil
+}
+
+// ListTokens returns every token of purpose, expired or not, with its key.
+func (db *DB) ListTokens(ctx context.Context, purpose accounts.Purpose) ([]accounts.KeyedToken, error) {
+	var out []accounts.KeyedToken
+	err := db.view(ctx, func(tx *bbolt.Tx) error {
+		tokens := tx.Bucket(bucketAccountTokens)
+		if tokens == nil {
+			return nil
+		}
+		return tokens.ForEach(func(k, v []byte) error {
+			t, err := decodeToken(v)
+			if err != nil {
+				return fmt.Errorf("key %x: %w", k, err)
+			}
+			if t.Purpose == purpose {
+				out = append(out, accounts.KeyedToken{Key: bytes.Clone(k), OneTimeToken: t})
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing one-time tokens: %w", err)
+	}
+	return out, nil
+}
+
+// DeleteToken removes the token of purpose under key, or fails with
+// accounts.ErrNoToken when there is none of that purpose.
+func (db *DB) DeleteToken(ctx context.Context, key []byte, purpose accounts.Purpose) error {
+	if checkSessionKey(key) != nil {
+		return accounts.ErrNoToken
+	}
+	err := db.update(ctx, func(tx *bbolt.Tx) error {
+		t, err := getToken(tx, key)
+		if err != nil {
+			return err
+		}
+		if t.Purpose != purpose {
+			return accounts.ErrNoToken
+		}
+		return tx.Bucket(bucketAccountTokens).Delete(key)
+	})
+	if err != nil {
+		return fmt.Errorf("deleting a one-time token: %w", err)
+	}
+	return nil
+}
+
+// AddUserByToken, in one transaction, reads the token under key
+// (accounts.ErrNoToken if there is none), lets check approve it given every
+// user, stores u (accounts.ErrUserExists if the name is taken) and the
+// session s under sessionKey, and deletes the token. bbolt runs one write
+// transaction at a time, so of two uses of a token the second finds none.
+func (db *DB) AddUserByToken(ctx context.Context, key []byte, u accounts.UserRecord, sessionKey []byte, s accounts.Session,
+	check func(accounts.OneTimeToken, []accounts.User) error) (accounts.OneTimeToken, error) {
+	if checkSessionKey(key) != nil {
+		return accounts.OneTimeToken{}, accounts.ErrNoToken
+	}
+	ukey, err := userKey(u.Name)
+	if err != nil {
+		return accounts.OneTimeToken{}, fmt.Errorf("adding user by one-time token: %w", err)
+	}
+	if err := checkSessionKey(sessionKey); err != nil {
+		return accounts.OneTimeToken{}, fmt.Errorf("adding user %s by one-time token: %w", u.Name, err)
+	}
+	if s.User != u.Name {
+		return accounts.OneTimeToken{}, fmt.Errorf("adding user %s with a session of %q", u.Name, s.User)
+	}
+	session, err := json.Marshal(s)
+	if err != nil {
+		return accounts.OneTimeToken{}, fmt.Errorf("encoding session of %s: %w", s.User, err)
+	}
+	var t accounts.OneTimeToken
+	err = db.update(ctx, func(tx *bbolt.Tx) error {
+		if t, err = getToken(tx, key); err != nil {
+			return err
+		}
+		users, err := tx.CreateBucketIfNotExists(bucketAccountUsers)
+		if err != nil {
+			return err
+		}
+		all, err := allUsers(users)
+		if err != nil {
+			return err
+		}
+		if err := check(t, all); err != nil {
+			return err
+		}
+		if users.Get(ukey) != nil {
+			return accounts.ErrUserExists
+		}
+		if err := putUser(users, u); err != nil {
+			return err
+		}
+		if err := putSession(tx, sessionKey, session); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketAccountTokens).Delete(key)
+	})
+	if err != nil {
+		return accounts.OneTimeToken{}, fmt.Errorf("adding user %s by one-time token: %w", u.Name, err)
+	}
+	return t, nil
+}
+
+func putSession(tx *bbolt.Tx, key, data []byte) error {
+	sessions, err := tx.CreateBucketIfNotExists(bucketAccountSessions)
+	if err != nil {
+		return err
+	}
+	return sessions.Put(key, data)
+}
+
 func putToken(tx *bbolt.Tx, key []byte, t accounts.OneTimeToken) error {
 	data, err := json.Marshal(t)
 	if err != nil {
@@ -608,7 +793,8 @@ func deleteTokensWhere(tx *bbolt.Tx, match func(accounts.OneTimeToken) bool) (in
 
 // checkAccountTokens is DB.Check's part for one-time tokens: each must sit
 // under a SHA-256 sum, decode, have a purpose this version knows, and
-// belong to a user who exists (a user's tokens are deleted with them).
+// belong to a user who exists (a user's tokens are deleted with them) —
+// except an invite, which is for no user yet and must name a role.
 func checkAccountTokens(tx *bbolt.Tx, report func(string, ...any)) {
 	tokens := tx.Bucket(bucketAccountTokens)
 	if tokens == nil {
@@ -625,6 +811,10 @@ func checkAccountTokens(tx *bbolt.Tx, report func(string, ...any)) {
 			report("%s: key %x: %v", bucketAccountTokens, k, err)
 		case !t.Purpose.Valid():
 			report("%s: key %x has the unknown purpose %q", bucketAccountTokens, k, t.Purpose)
+		case t.Purpose == accounts.PurposeInvite:
+			if err := checkInvite(t); err != nil {
+				report("%s: key %x: %v", bucketAccountTokens, k, err)
+			}
 		case users == nil || users.Get([]byte(t.User)) == nil:
 			report("%s: key %x is a token of %q, who does not exist", bucketAccountTokens, k, t.User)
 		}
