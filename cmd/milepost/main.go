@@ -35,9 +35,12 @@ Usage:
                                                 and moderation log), a WordPress WXR file or a Disqus
                                                 XML export
   milepost backup -o FILE                       copy the database of a stopped server
+  milepost new "TITLE" [flags]                  write a new draft post, content/posts/SLUG/index.md
+  milepost check [-content DIR]                 check every content file without serving; exit
+                                                status 1 and file:line: problem lines if any
 
-Every command takes -db FILE (default ./data/milepost.db). All but serve need
-the server stopped; a running server's backup is GET /admin/backup, for admins.
+Every command but new and check takes -db FILE (default ./data/milepost.db).
+Those that take it, but serve, need the server stopped; a running server's backup is GET /admin/backup, for admins.
 "milepost COMMAND -h" lists a command's flags.
 `
 
@@ -68,6 +71,10 @@ func main() {
 		err = importCmd(ctx, args)
 	case "backup":
 		err = backup(ctx, args)
+	case "new":
+		err = newPost(ctx, args)
+	case "check":
+		err = check(ctx, args)
 	case "help", "-h", "-help", "--help":
 		fmt.Print(usage)
 		return
@@ -235,6 +242,45 @@ func backup(ctx context.Context, args []string) error {
 		return fs.usageErr("-o FILE is required")
 	}
 	return app.Backup(ctx, cfg)
+}
+
+func newPost(ctx context.Context, args []string) error {
+	fs := newFlagSet("new", `milepost new "TITLE" [-author ID] [-slug SLUG] [-date DATE] [-draft=false] [-content DIR]
+
+Writes a new post as a page bundle, content/posts/SLUG/index.md, with its
+front matter filled in, and prints the file's path. The slug comes from the
+title unless -slug gives it; a slug another post has is refused. Photos go
+in the same folder, beside index.md.`)
+	cfg := app.NewPostConfig{Stdout: os.Stdout}
+	fs.StringVar(&cfg.ContentDir, "content", "./content", "content `DIR`: the post goes into its posts/")
+	fs.StringVar(&cfg.Author, "author", "", "the author: an `ID` of content/authors (a file name without .md)")
+	fs.StringVar(&cfg.Slug, "slug", "", "the post's `SLUG` (lowercase letters, digits and inner hyphens) instead of the title's")
+	fs.StringVar(&cfg.Date, "date", "", "the post's `DATE` (2006-01-02, 2006-01-02 15:04 or RFC 3339), in the site's time zone; default now")
+	fs.BoolVar(&cfg.Draft, "draft", true, "mark the post draft: served only with serve -drafts until draft: true is taken out")
+	pos := fs.parse(args)
+	if len(pos) != 1 {
+		return fs.usageErr(`want exactly one TITLE (quote it: milepost new "Race day: 10k PR")`)
+	}
+	cfg.Title = pos[0]
+	_, err := app.NewPost(ctx, cfg)
+	return err
+}
+
+func check(ctx context.Context, args []string) error {
+	fs := newFlagSet("check", `milepost check [-content DIR]
+
+Loads the content directory as serve does, without serving it, and prints
+every problem as "file:line: message", files relative to the content
+directory; also images a post shows from its folder that readers would not
+get. Exit status 1 if there is any problem, else 0 with a one-line summary:
+for CI and git hooks.`)
+	cfg := app.CheckConfig{Stdout: os.Stdout}
+	fs.StringVar(&cfg.ContentDir, "content", "./content", "content `DIR` to check")
+	if pos := fs.parse(args); len(pos) != 0 {
+		return fs.usageErr("check takes no arguments; name the content directory with -content")
+	}
+	_, err := app.Check(ctx, cfg)
+	return err
 }
 
 // flagSet is a command's flags, with the synopsis its -h prints first.

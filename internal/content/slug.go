@@ -1,10 +1,12 @@
 package content
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/runes"
 	"golang.org/x/text/transform"
@@ -88,4 +90,24 @@ func ParseDate(s string, loc *time.Location) (time.Time, error) {
 		return t, nil
 	}
 	return time.Time{}, fmt.Errorf("%q is not a date: write it as 2006-01-02, 2006-01-02 15:04, 2006-01-02T15:04:05 or RFC 3339 (2006-01-02T15:04:05+01:00)", s)
+}
+
+// CleanTitle returns a post title as it is stored: without the spaces
+// around it, and refused when empty or not one line of text (a control
+// character, a line or paragraph separator), which no page or feed shows
+// as written.
+func CleanTitle(title string) (string, error) {
+	title = strings.TrimSpace(title)
+	if title == "" {
+		return "", errors.New("the title is empty")
+	}
+	if !utf8.ValidString(title) {
+		return "", errors.New("the title is not UTF-8 text")
+	}
+	if i := strings.IndexFunc(title, func(r rune) bool {
+		return unicode.IsControl(r) || unicode.In(r, unicode.Zl, unicode.Zp)
+	}); i >= 0 {
+		return "", fmt.Errorf("the title must be one line of text: it has the character %U", []rune(title[i:])[0])
+	}
+	return title, nil
 }

@@ -83,3 +83,23 @@ func TestParseDate(t *testing.T) {
 		}
 	}
 }
+
+// A title is one line of text, stored without the spaces around it.
+func TestCleanTitle(t *testing.T) {
+	for in, want := range map[string]string{
+		"  Race day: 10k PR ":       "Race day: 10k PR",
+		"🏃 Joy":                     "🏃 Joy",
+		`"Quoted" \ back`:           `"Quoted" \ back`,
+		"title: with colon":         "title: with colon",
+		strings.Repeat("a", 10<<10): strings.Repeat("a", 10<<10),
+	} {
+		if got, err := CleanTitle(in); err != nil || got != want {
+			t.Errorf("CleanTitle(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "   ", "two\nlines", "tab\there", "nul\x00", "line\u2028sep", "\xff"} {
+		if got, err := CleanTitle(bad); err == nil {
+			t.Errorf("CleanTitle(%q) = %q; want an error", bad, got)
+		}
+	}
+}
