@@ -76,8 +76,12 @@ import (
 // fills in the one and builds the others. Version 4 keys duplicates by the
 // writer's address group (an IPv6 /64) instead of the exact address, and
 // adds the index of the audit log by kind (action_kinds, action_counts);
-// Open rebuilds the indexes.
-const SchemaVersion = 4
+// Open rebuilds the indexes. Version 5 adds the writer roles (contributor,
+// author, editor), disabled accounts and invites (one-time tokens for no
+// user yet); nothing is rewritten, and a moderator stays a moderator, but
+// an older Milepost must refuse the file: it would let a disabled account
+// sign in.
+const SchemaVersion = 5
 
 // lockTimeout is how long Open waits for another process to release the
 // file. bbolt's default is to wait for ever, which turns a second milepost
