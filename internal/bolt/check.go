@@ -74,6 +74,9 @@ func (db *DB) Check(ctx context.Context) error {
 		if err := checkActionIndex(b, report); err != nil {
 			return err
 		}
+		if err := checkHistory(tx, report); err != nil {
+			return err
+		}
 		checkAccountTokens(tx, report)
 		return checkAccounts(tx, report)
 	})

@@ -80,8 +80,9 @@ import (
 // author, editor), disabled accounts and invites (one-time tokens for no
 // user yet); nothing is rewritten, and a moderator stays a moderator, but
 // an older Milepost must refuse the file: it would let a disabled account
-// sign in.
-const SchemaVersion = 5
+// sign in. Version 6 adds the web editor's post_revisions and trash
+// (history.go), which Open creates empty.
+const SchemaVersion = 6
 
 // lockTimeout is how long Open waits for another process to release the
 // file. bbolt's default is to wait for ever, which turns a second milepost
@@ -108,7 +109,7 @@ var (
 	allBuckets = [][]byte{bucketComments, bucketIndex, bucketCounts, bucketMeta, bucketHeld, bucketRecent,
 		bucketThreads, bucketPostThreads, bucketThreadComments, bucketHeldBy, bucketReplies, bucketPostApproved, bucketApproved,
 		bucketKnown, bucketDups, bucketSources, bucketBans, bucketActions, bucketActionKinds, bucketActionCounts,
-		bucketClosures, bucketSecrets}
+		bucketClosures, bucketSecrets, bucketRevisions, bucketTrash}
 	derivedBuckets = [][]byte{bucketIndex, bucketCounts, bucketHeld, bucketRecent, bucketKnown, bucketDups, bucketSources,
 		bucketThreads, bucketPostThreads, bucketThreadComments, bucketHeldBy, bucketReplies, bucketPostApproved, bucketApproved}
 

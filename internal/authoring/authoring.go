@@ -1,0 +1,445 @@
+// Package authoring is a post as edited: opened with the hash of its file,
+// saved atomically unless the file changed since, with every replaced
+// version kept, and deleted into a trash it can come back from. It is the
+// only writer of content/ besides a person with a text editor or git, and
+// the two never lose each other's work:
+//
+//   - Open returns the post's fields, body and Version (the SHA-256 of the
+//     file's bytes). A form carries the Version; Save refuses, with a
+//     *ConflictError holding the file's current text, when the file is no
+//     longer that version, and writes nothing.
+//   - A save changes only what was edited: front matter keys Milepost does
+//     not know, comments and key order stay byte for byte, and saving
+//     without a change leaves the file as it was.
+//   - What a save would write is read back by content first; a file the
+//     site would skip is refused with content's own file:line problems.
+//   - Before a file is replaced, its bytes are kept in the Store (History,
+//     Restore).
+//
+// Every rule of what a valid post is belongs to content; this package asks
+// it (content.Site.ParsePost) and has no rules of its own about posts.
+package authoring
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"milepost/internal/atomicfile"
+	"milepost/internal/content"
+)
+
+// Version is the hex SHA-256 of a post file's bytes. The zero Version
+// means "no file yet": saving with it creates a new post.
+type Version string
+
+// VersionOf returns the Version of a file's bytes.
+func VersionOf(b []byte) Version {
+	sum := sha256.Sum256(b)
+	return Version(hex.EncodeToString(sum[:]))
+}
+
+// Post is a post as authored.
+type Post struct {
+	Slug string
+	Fields
+	// Extra are the keys Milepost does not know, in file order, kept as
+	// they were by every save.
+	Extra []Extra
+	Body  string
+	// File is the post's file relative to the content directory
+	// (posts/SLUG/index.md for a bundle, or posts/….md); Bundle is the
+	// bundle's folder, "" for a single file.
+	File   string
+	Bundle string
+	// Format is the front matter's, "YAML" or "TOML".
+	Format  string
+	Version Version
+}
+
+// Edit is what an editor sends: the post's slug (the one it was opened
+// with, or a new post's), its fields and body, and who saves it.
+type Edit struct {
+	Slug string
+	Fields
+	Body string
+	By   string
+}
+
+// ConflictError is Save's (and Restore's and Delete's) refusal when the file
+// is no longer the version the edit was based on: someone changed it by hand
+// or another save won. Nothing was written; both texts are here for the
+// writer to compare.
+type ConflictError struct {
+	Slug string
+	File string // relative to the content directory
+	// Current is the file as it is now (nil when it no longer exists) and
+	// CurrentVersion its Version; Yours is what the save would have written.
+	Current        []byte
+	CurrentVersion Version
+	Yours          []byte
+}
+
+func (e *ConflictError) Error() string {
+	if e.Current == nil {
+		return fmt.Sprintf("%s was removed since it was opened: nothing was saved", e.File)
+	}
+	return fmt.Sprintf("%s changed since it was opened (now version %.12s): nothing was saved", e.File, e.CurrentVersion)
+}
+
+// InvalidError is the refusal of a file content would not load, with its
+// problems (each prints as file:line: what).
+type InvalidError struct {
+	Problems []content.Problem
+}
+
+func (e *InvalidError) Error() string {
+	msgs := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		msgs[i] = p.Error()
+	}
+	return strings.Join(msgs, "; ")
+}
+
+var (
+	// ErrInvalidSlug is matched by the error for a slug that is not
+	// lowercase letters, digits and inner hyphens (content.ValidSlug):
+	// nothing such as ../, a / or a NUL ever reaches a path.
+	ErrInvalidSlug = errors.New("not a valid slug")
+	// ErrSlugTaken is matched by the error for a new post, or a post back
+	// from the trash, whose slug another post has.
+	ErrSlugTaken = errors.New("slug is taken by another post")
+	// ErrOtherFileSystem is matched by the error for a trash directory on
+	// another file system than content/: moving there would be a copy,
+	// which is not atomic, so it is refused.
+	ErrOtherFileSystem = errors.New("the trash directory is on another file system than the content directory")
+)
+
+// Config is what a Service is made from.
+type Config struct {
+	// Site returns the content as last loaded (content.Source.Current): it
+	// knows which file has which slug, and judges a file before it is
+	// written. Its Dir is the content directory written to.
+	Site func() *content.Site
+	// TrashDir is where deleted posts go. It must be outside the content
+	// directory (or the site would load them) and on the same file system.
+	TrashDir string
+	Store    Store
+	Log      *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Service opens, saves, deletes and restores posts. It is safe for
+// concurrent use: the operations on one slug run one at a time.
+type Service struct {
+	site     func() *content.Site
+	dir      string
+	trashDir string
+	store    Store
+	log      *slog.Logger
+	now      func() time.Time
+	locks    slugLocks
+}
+
+// New checks c and returns a Service.
+func New(c Config) (*Service, error) {
+	if c.Site == nil || c.Store == nil || c.TrashDir == "" {
+		return nil, errors.New("authoring: Site, Store and TrashDir are required")
+	}
+	site := c.Site()
+	if site == nil {
+		return nil, errors.New("authoring: no site loaded")
+	}
+	dir, err := filepath.Abs(site.Dir())
+	if err != nil {
+		return nil, fmt.Errorf("authoring: the content directory: %w", err)
+	}
+	trash, err := filepath.Abs(c.TrashDir)
+	if err != nil {
+		return nil, fmt.Errorf("authoring: the trash directory: %w", err)
+	}
+	if rel, err := filepath.Rel(dir, trash); err == nil && filepath.IsLocal(rel) || trash == dir {
+		return nil, fmt.Errorf("authoring: the trash directory %s is inside the content directory %s: the site would load what is deleted", trash, dir)
+	}
+	s := &Service{site: c.Site, dir: dir, trashDir: trash, store: c.Store, log: c.Log, now: c.Now}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	return s, nil
+}
+
+// Open returns the post with the slug as its file is now. The error matches
+// ErrInvalidSlug or ErrNotFound, or is an *InvalidError when the front
+// matter cannot be read at all (the file must then be mended by hand).
+func (s *Service) Open(ctx context.Context, slug string) (Post, error) {
+	if err := ctx.Err(); err != nil {
+		return Post{}, err
+	}
+	rel, err := s.locate(slug)
+	if err != nil {
+		return Post{}, fmt.Errorf("opening post %q: %w", slug, err)
+	}
+	src, err := s.read(rel)
+	if err != nil {
+		return Post{}, fmt.Errorf("opening post %q: %w", slug, err)
+	}
+	return postOf(slug, rel, src)
+}
+
+// postOf splits a post file into a Post.
+func postOf(slug, rel string, src []byte) (Post, error) {
+	split, err := content.SplitSource(src)
+	if err != nil {
+		return Post{}, invalid(rel, err)
+	}
+	f, extra := readFields(split)
+	return Post{Slug: slug, Fields: f, Extra: extra, Body: string(src[split.BodyStart:]), File: rel,
+		Bundle: content.BundleDir(rel), Format: split.Format, Version: VersionOf(src)}, nil
+}
+
+// invalid makes content's Problem from SplitSource name its file.
+func invalid(rel string, err error) error {
+	var p content.Problem
+	if errors.As(err, &p) {
+		p.File = rel
+		return &InvalidError{Problems: []content.Problem{p}}
+	}
+	return fmt.Errorf("reading %s: %w", rel, err)
+}
+
+// Save writes the edit if the post's file is still the version basedOn
+// (the zero Version: a new post, written as the bundle posts/SLUG/index.md).
+// It returns the post as saved. Errors: *ConflictError (nothing written),
+// *InvalidError (content would not load the result; nothing written),
+// ErrInvalidSlug, ErrNotFound, ErrSlugTaken (a new post whose slug is
+// used), or what the file system said (a read-only or full disk: the file
+// is left as it was, with no half-written file beside it).
+//
+// Saving what the file already holds writes nothing and keeps no revision.
+func (s *Service) Save(ctx context.Context, e Edit, basedOn Version) (Post, error) {
+	if err := ctx.Err(); err != nil {
+		return Post{}, err
+	}
+	if !content.ValidSlug(e.Slug) {
+		return Post{}, fmt.Errorf("saving post %q: %w", e.Slug, ErrInvalidSlug)
+	}
+	unlock := s.locks.lock(e.Slug)
+	defer unlock()
+	if basedOn == "" {
+		rel := "posts/" + e.Slug + "/index.md"
+		if taken, err := s.locate(e.Slug); err == nil {
+			return Post{}, fmt.Errorf("saving new post %q: %w (%s)", e.Slug, ErrSlugTaken, taken)
+		} else if !errors.Is(err, ErrNotFound) {
+			return Post{}, fmt.Errorf("saving new post %q: %w", e.Slug, err)
+		}
+		src, err := newFile(e.Fields, e.Body)
+		if err != nil {
+			return Post{}, fmt.Errorf("saving new post %q: %w", e.Slug, err)
+		}
+		return s.write(ctx, e.Slug, rel, nil, "", src, e.By)
+	}
+	rel, old, err := s.current(e.Slug, basedOn, nil)
+	if err != nil {
+		if c := (*ConflictError)(nil); errors.As(err, &c) {
+			c.Yours = s.yours(c.Current, e)
+		}
+		return Post{}, fmt.Errorf("saving post %q: %w", e.Slug, err)
+	}
+	split, err := content.SplitSource(old)
+	if err != nil {
+		return Post{}, fmt.Errorf("saving post %q: %w", e.Slug, invalid(rel, err))
+	}
+	src, err := editFile(old, split, e.Fields, e.Body)
+	if err != nil {
+		return Post{}, fmt.Errorf("saving %s: %w", rel, err)
+	}
+	return s.write(ctx, e.Slug, rel, old, basedOn, src, e.By)
+}
+
+// yours is the text an edit would have made of the current file, for the
+// conflict page, or nothing when it cannot be made.
+func (s *Service) yours(current []byte, e Edit) []byte {
+	if current != nil {
+		if split, err := content.SplitSource(current); err == nil {
+			if b, err := editFile(current, split, e.Fields, e.Body); err == nil {
+				return b
+			}
+		}
+	}
+	b, _ := newFile(e.Fields, e.Body)
+	return b
+}
+
+// current finds the slug's file and reads it, refusing with a
+// *ConflictError when it is not the version basedOn.
+func (s *Service) current(slug string, basedOn Version, yours []byte) (rel string, src []byte, err error) {
+	rel, err = s.locate(slug)
+	if errors.Is(err, ErrNotFound) {
+		return "", nil, &ConflictError{Slug: slug, File: "posts/" + slug, Yours: yours}
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	src, err = s.read(rel)
+	if errors.Is(err, ErrNotFound) {
+		return "", nil, &ConflictError{Slug: slug, File: rel, Yours: yours}
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	if v := VersionOf(src); v != basedOn {
+		return "", nil, &ConflictError{Slug: slug, File: rel, Current: src, CurrentVersion: v, Yours: yours}
+	}
+	return rel, src, nil
+}
+
+// write checks src with content, keeps old as a revision and replaces the
+// file with src, re-reading the file just before the rename so that a hand
+// edit made meanwhile is never overwritten. The slug's lock is held.
+func (s *Service) write(ctx context.Context, slug, rel string, old []byte, basedOn Version, src []byte, by string) (Post, error) {
+	if _, problems := s.site().ParsePost(rel, src); len(problems) > 0 {
+		return Post{}, fmt.Errorf("saving %s: %w", rel, &InvalidError{Problems: problems})
+	}
+	if old != nil && bytes.Equal(old, src) {
+		return postOf(slug, rel, src)
+	}
+	path := s.abs(rel)
+	perm := fs.FileMode(0o644)
+	if old != nil {
+		if fi, err := os.Stat(path); err == nil {
+			perm = fi.Mode().Perm()
+		}
+		// Kept before the file is replaced: a crash after this leaves a
+		// revision that equals the file, never a replaced file with no
+		// revision.
+		_, err := s.store.AddRevision(ctx, Revision{Slug: slug, File: rel, Version: basedOn, By: by, At: s.now(), Content: old})
+		if err != nil {
+			return Post{}, fmt.Errorf("saving %s: keeping the previous version: %w", rel, err)
+		}
+	}
+	err := atomicfile.Write(path, perm, func(w io.Writer) error {
+		if _, err := w.Write(src); err != nil {
+			return fmt.Errorf("writing %s: %w", rel, err)
+		}
+		return s.recheck(slug, rel, basedOn, src)
+	})
+	if err != nil {
+		return Post{}, fmt.Errorf("saving %s: %w", rel, err)
+	}
+	s.log.Info("post saved", "slug", slug, "file", rel, "by", by, "version", VersionOf(src))
+	return postOf(slug, rel, src)
+}
+
+// recheck is the last look at the file before the rename: another process
+// (a text editor, git) may have written it since it was read.
+func (s *Service) recheck(slug, rel string, basedOn Version, yours []byte) error {
+	now, err := os.ReadFile(s.abs(rel))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if basedOn == "" {
+			return nil
+		}
+		return &ConflictError{Slug: slug, File: rel, Yours: yours}
+	case err != nil:
+		return fmt.Errorf("reading %s again before replacing it: %w", rel, err)
+	}
+	if v := VersionOf(now); v != basedOn {
+		return &ConflictError{Slug: slug, File: rel, Current: now, CurrentVersion: v, Yours: yours}
+	}
+	return nil
+}
+
+// locate finds the file of the post with the slug: where the loaded site
+// has it, or, for a post the site has not loaded (just written, or with a
+// problem that makes the site skip it), at posts/SLUG/index.md or
+// posts/SLUG.md.
+func (s *Service) locate(slug string) (string, error) {
+	if !content.ValidSlug(slug) {
+		return "", ErrInvalidSlug
+	}
+	if rel := s.site().PostFile(slug); rel != "" && content.ValidPostPath(rel) {
+		if fi, err := os.Lstat(s.abs(rel)); err == nil && fi.Mode().IsRegular() {
+			return rel, nil
+		}
+	}
+	for _, rel := range []string{"posts/" + slug + "/index.md", "posts/" + slug + ".md"} {
+		fi, err := os.Lstat(s.abs(rel))
+		if err == nil && fi.Mode().IsRegular() {
+			return rel, nil
+		}
+		if err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscallNotDir) {
+			return "", fmt.Errorf("looking for %s: %w", rel, err)
+		}
+	}
+	return "", ErrNotFound
+}
+
+// read reads a post file; a missing one is ErrNotFound.
+func (s *Service) read(rel string) ([]byte, error) {
+	b, err := os.ReadFile(s.abs(rel))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%s: %w", rel, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", rel, err)
+	}
+	return b, nil
+}
+
+// abs is the path of a file relative to the content directory. rel is
+// always made here from a valid slug or found by content's loader.
+func (s *Service) abs(rel string) string {
+	return filepath.Join(s.dir, filepath.FromSlash(rel))
+}
+
+// slugLocks serialise the operations on one slug in this process, so that
+// of two saves based on the same version exactly one wins (the other finds
+// the file changed). Other processes are caught by the re-check before the
+// rename.
+type slugLocks struct {
+	mu    sync.Mutex
+	locks map[string]*slugLock
+}
+
+type slugLock struct {
+	sync.Mutex
+	users int
+}
+
+func (l *slugLocks) lock(slug string) (unlock func()) {
+	l.mu.Lock()
+	if l.locks == nil {
+		l.locks = make(map[string]*slugLock)
+	}
+	sl := l.locks[slug]
+	if sl == nil {
+		sl = &slugLock{}
+		l.locks[slug] = sl
+	}
+	sl.users++
+	l.mu.Unlock()
+	sl.Lock()
+	return func() {
+		sl.Unlock()
+		l.mu.Lock()
+		if sl.users--; sl.users == 0 {
+			delete(l.locks, slug)
+		}
+		l.mu.Unlock()
+	}
+}

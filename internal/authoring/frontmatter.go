@@ -1,0 +1,451 @@
+package authoring
+
+import (
+	"bytes"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+	"go.yaml.in/yaml/v3"
+
+	"milepost/internal/content"
+)
+
+// Front matter is edited as text, key by key: a key whose value did not
+// change keeps its bytes (spelling, quoting, comments, order), and only the
+// lines of a changed key are written again. Re-marshalling the whole front
+// matter would reorder keys, drop comments and requote values, and a post
+// written by hand would come back different after a save that changed
+// nothing.
+
+// Fields are the front matter keys Milepost knows, as text the way a form
+// shows them. A key left out of the file is the zero value; setting one to
+// its zero value removes it from the file.
+type Fields struct {
+	Title string
+	// Date and Lastmod are the text written (2006-01-02, 2006-01-02 15:04,
+	// RFC 3339, ...), read by content in the site's time zone.
+	Date, Lastmod string
+	Author        string // an author ID (content/authors/ID.md)
+	Tags          []string
+	Summary       string // Markdown
+	Draft         bool
+	// Slug is the front matter's slug key; "" when the slug comes from the
+	// file or folder name.
+	Slug string
+}
+
+// Extra is a front matter key Milepost does not know. It is kept as it
+// was; the editor shows it and cannot change it.
+type Extra struct {
+	Key   string
+	Value any
+}
+
+// knownKeys are the keys of Fields, in the order a new post's front matter
+// lists them.
+var knownKeys = []string{"title", "date", "lastmod", "author", "tags", "summary", "draft", "slug"}
+
+// value is the Fields value of a known key: a string, []string or bool.
+func (f Fields) value(key string) any {
+	switch key {
+	case "title":
+		return f.Title
+	case "date":
+		return f.Date
+	case "lastmod":
+		return f.Lastmod
+	case "author":
+		return f.Author
+	case "tags":
+		return f.Tags
+	case "summary":
+		return f.Summary
+	case "draft":
+		return f.Draft
+	case "slug":
+		return f.Slug
+	}
+	panic("authoring: unknown key " + key)
+}
+
+func isZero(v any) bool {
+	switch v := v.(type) {
+	case string:
+		return v == ""
+	case []string:
+		return len(v) == 0
+	case bool:
+		return !v
+	}
+	return v == nil
+}
+
+func sameValue(a, b any) bool {
+	as, aok := a.([]string)
+	bs, bok := b.([]string)
+	if aok || bok {
+		return slices.Equal(as, bs)
+	}
+	return a == b
+}
+
+// readFields takes the known keys (matched whatever their case, as content
+// does) and the others from a split file.
+func readFields(src content.PostSource) (Fields, []Extra) {
+	var f Fields
+	var extra []Extra
+	for _, k := range src.Keys {
+		switch strings.ToLower(k.Key) {
+		case "title":
+			f.Title = k.Text
+		case "date":
+			f.Date = dateText(k)
+		case "lastmod":
+			f.Lastmod = dateText(k)
+		case "author":
+			f.Author = k.Text
+		case "tags":
+			f.Tags = slices.Clone(k.Items)
+		case "summary":
+			f.Summary = k.Text
+		case "draft":
+			f.Draft, _ = k.Value.(bool)
+		case "slug":
+			f.Slug = k.Text
+		default:
+			extra = append(extra, Extra{Key: k.Key, Value: k.Value})
+		}
+	}
+	return f, extra
+}
+
+// dateText is a date key's text: as written in YAML, and in TOML (whose
+// dates are values of their own) the TOML spelling of the date.
+func dateText(k content.FrontKey) string {
+	if k.Scalar {
+		return k.Text
+	}
+	t, ok := k.Value.(time.Time)
+	if !ok {
+		return ""
+	}
+	switch t.Location().String() {
+	case "date-local":
+		return t.Format(time.DateOnly)
+	case "datetime-local":
+		return t.Format("2006-01-02T15:04:05.999999999")
+	}
+	return t.Format(time.RFC3339Nano)
+}
+
+// newFile is the text of a new post: YAML front matter with the fields
+// that are set, then the body.
+func newFile(f Fields, body string) ([]byte, error) {
+	var front bytes.Buffer
+	for _, key := range knownKeys {
+		v := f.value(key)
+		if isZero(v) {
+			continue
+		}
+		text, err := yamlKey(key, v, true)
+		if err != nil {
+			return nil, err
+		}
+		front.WriteString(text)
+	}
+	var out bytes.Buffer
+	out.WriteString("---\n")
+	out.Write(front.Bytes())
+	out.WriteString("---\n")
+	if body != "" && !strings.HasPrefix(body, "\n") && !strings.HasPrefix(body, "\r\n") {
+		out.WriteString("\n")
+	}
+	out.WriteString(body)
+	return out.Bytes(), nil
+}
+
+// editFile returns src with its known front matter keys set to f and its
+// body replaced; everything else is left byte for byte. When f and body are
+// what src holds, the result is src.
+func editFile(src []byte, split content.PostSource, f Fields, body string) ([]byte, error) {
+	old, oldExtra := readFields(split)
+	front := src[split.FrontStart:split.FrontEnd]
+	newline := "\n"
+	if bytes.Contains(front, []byte("\r\n")) {
+		newline = "\r\n"
+	}
+	ed := frontEditor{split: split, front: front, newline: newline}
+	for _, key := range knownKeys {
+		want := f.value(key)
+		if sameValue(old.value(key), want) {
+			continue
+		}
+		if err := ed.set(key, want); err != nil {
+			return nil, err
+		}
+	}
+	newFront, err := ed.apply()
+	if err != nil {
+		return nil, err
+	}
+	var out bytes.Buffer
+	out.Write(src[:split.FrontStart])
+	out.Write(newFront)
+	out.Write(src[split.FrontEnd:split.BodyStart])
+	out.WriteString(body)
+	result := out.Bytes()
+
+	// The splice works on lines; read the result back and refuse to write
+	// anything but exactly the fields asked for, with every other key as
+	// it was.
+	again, err := content.SplitSource(result)
+	if err != nil {
+		return nil, fmt.Errorf("editing the front matter gave a file that does not read back (%v): edit this file by hand", err)
+	}
+	gotFields, gotExtra := readFields(again)
+	if !sameFields(gotFields, f) || !reflect.DeepEqual(gotExtra, oldExtra) || string(result[again.BodyStart:]) != body {
+		return nil, fmt.Errorf("editing the front matter would change more than the fields asked for: edit this file by hand")
+	}
+	return result, nil
+}
+
+func sameFields(a, b Fields) bool {
+	for _, key := range knownKeys {
+		if !sameValue(a.value(key), b.value(key)) {
+			return false
+		}
+	}
+	return true
+}
+
+// frontEditor collects the changes to a front matter text.
+type frontEditor struct {
+	split   content.PostSource
+	front   []byte
+	newline string
+	// replace maps a front matter line index (of a key's first line) to
+	// its key's new text, "" to remove it; add is text for keys the file
+	// did not have.
+	replace map[int]string
+	spans   map[int]int // first line index → line index after the key
+	add     []string
+}
+
+// set records key's new value (its zero value removes the key).
+func (e *frontEditor) set(key string, v any) error {
+	if e.replace == nil {
+		e.replace, e.spans = map[int]string{}, map[int]int{}
+	}
+	lines := splitLines(e.front)
+	var found *content.FrontKey
+	for i := range e.split.Keys {
+		if strings.EqualFold(e.split.Keys[i].Key, key) {
+			found = &e.split.Keys[i]
+			break
+		}
+	}
+	if found == nil {
+		if isZero(v) {
+			return nil
+		}
+		text, err := e.render(key, v, "", true)
+		if err != nil {
+			return err
+		}
+		e.add = append(e.add, text)
+		return nil
+	}
+	first := found.Line - e.split.FrontLine
+	if first < 0 || first >= len(lines) {
+		return fmt.Errorf("front matter key %s is not where the parser says (line %d)", found.Key, found.Line)
+	}
+	end := e.spanEnd(first, lines)
+	if isZero(v) {
+		e.replace[first], e.spans[first] = "", end
+		return nil
+	}
+	flow := !(end-first > 1 && strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(lines[first]), found.Key+":")) == "")
+	comment := ""
+	if end-first == 1 && e.split.Format == "YAML" {
+		comment = yamlLineComment(lines[first])
+	}
+	text, err := e.render(found.Key, v, comment, flow)
+	if err != nil {
+		return err
+	}
+	e.replace[first], e.spans[first] = text, end
+	return nil
+}
+
+// spanEnd is the line index after the key starting at first: up to the
+// next top-level key (or TOML table), without the blank and comment lines
+// before it, which belong to what follows.
+func (e *frontEditor) spanEnd(first int, lines []string) int {
+	end := len(lines)
+	for _, k := range e.split.Keys {
+		if i := k.Line - e.split.FrontLine; i > first && i < end {
+			end = i
+		}
+	}
+	for end-1 > first {
+		s := strings.TrimSpace(lines[end-1])
+		if s != "" && !strings.HasPrefix(s, "#") {
+			break
+		}
+		end--
+	}
+	return end
+}
+
+// insertAt is the line index where keys the file did not have go: the end,
+// or in TOML before the first table (and the comments just above it), as
+// keys after a table header would belong to the table.
+func (e *frontEditor) insertAt(lines []string) int {
+	if e.split.Format != "TOML" {
+		return len(lines)
+	}
+	at := len(lines)
+	for _, k := range e.split.Keys {
+		i := k.Line - e.split.FrontLine
+		if i >= 0 && i < at && strings.HasPrefix(strings.TrimSpace(lines[i]), "[") {
+			at = i
+		}
+	}
+	for at > 0 {
+		s := strings.TrimSpace(lines[at-1])
+		if s != "" && !strings.HasPrefix(s, "#") {
+			break
+		}
+		at--
+	}
+	return at
+}
+
+func (e *frontEditor) apply() ([]byte, error) {
+	lines := splitLines(e.front)
+	at := e.insertAt(lines)
+	var out strings.Builder
+	for i := 0; i <= len(lines); {
+		if i == at {
+			if i > 0 && !strings.HasSuffix(lines[i-1], "\n") {
+				out.WriteString(e.newline)
+			}
+			for _, text := range e.add {
+				out.WriteString(text)
+			}
+		}
+		if i == len(lines) {
+			break
+		}
+		if text, ok := e.replace[i]; ok {
+			out.WriteString(text)
+			i = e.spans[i]
+			continue
+		}
+		out.WriteString(lines[i])
+		i++
+	}
+	return []byte(out.String()), nil
+}
+
+// render is the text of one key with its value, ending in a newline.
+func (e *frontEditor) render(key string, v any, comment string, flow bool) (string, error) {
+	var text string
+	var err error
+	if e.split.Format == "TOML" {
+		text, err = tomlKey(key, v)
+	} else {
+		text, err = yamlKey(key, v, flow)
+		if err == nil && comment != "" && strings.Count(text, "\n") == 1 {
+			text = strings.TrimSuffix(text, "\n") + " " + comment + "\n"
+		}
+	}
+	if err != nil {
+		return "", err
+	}
+	return strings.ReplaceAll(text, "\n", e.newline), nil
+}
+
+// yamlKey renders one YAML key. Text is tagged as text, so a title such as
+// "yes" or 1.10 is quoted; dates are left untagged, so 2024-05-01 stays
+// plain as people write it; tags are a flow list ([a, b]) unless the file
+// had them as a block.
+func yamlKey(key string, v any, flow bool) (string, error) {
+	var value *yaml.Node
+	switch v := v.(type) {
+	case string:
+		value = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v}
+		if key == "date" || key == "lastmod" {
+			value.Tag = ""
+		}
+	case bool:
+		value = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: fmt.Sprint(v)}
+	case []string:
+		value = &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+		if flow {
+			value.Style = yaml.FlowStyle
+		}
+		for _, it := range v {
+			value.Content = append(value.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: it})
+		}
+	default:
+		return "", fmt.Errorf("front matter key %s: cannot write a %T", key, v)
+	}
+	doc := &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{{Kind: yaml.ScalarNode, Value: key}, value}}
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(doc); err != nil {
+		return "", fmt.Errorf("writing front matter key %s: %w", key, err)
+	}
+	if err := enc.Close(); err != nil {
+		return "", fmt.Errorf("writing front matter key %s: %w", key, err)
+	}
+	return buf.String(), nil
+}
+
+// tomlKey renders one TOML key. Dates are written as text, which content
+// reads like a TOML date.
+func tomlKey(key string, v any) (string, error) {
+	var buf bytes.Buffer
+	if err := toml.NewEncoder(&buf).Encode(map[string]any{key: v}); err != nil {
+		return "", fmt.Errorf("writing front matter key %s: %w", key, err)
+	}
+	return buf.String(), nil
+}
+
+// yamlLineComment is the comment at the end of a one-line YAML key
+// ("# why"), or "".
+func yamlLineComment(line string) string {
+	var n yaml.Node
+	if err := yaml.Unmarshal([]byte(line), &n); err != nil || len(n.Content) == 0 {
+		return ""
+	}
+	m := n.Content[0]
+	if m.Kind != yaml.MappingNode || len(m.Content) != 2 {
+		return ""
+	}
+	if c := m.Content[1].LineComment; c != "" {
+		return c
+	}
+	return m.Content[0].LineComment
+}
+
+// splitLines splits text into lines that keep their newlines.
+func splitLines(b []byte) []string {
+	var lines []string
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			lines = append(lines, string(b))
+			break
+		}
+		lines = append(lines, string(b[:i+1]))
+		b = b[i+1:]
+	}
+	return lines
+}

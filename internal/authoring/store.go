@@ -1,0 +1,70 @@
+package authoring
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Store keeps what the files cannot: the versions a save replaced, and what
+// is in the trash. internal/bolt implements it.
+//
+// Errors: Revision and TrashItem return an error matching ErrNotFound for an
+// ID they do not hold (for Revision, also one of another slug);
+// RemoveTrashed for one that is not there.
+type Store interface {
+	// AddRevision keeps r (its ID is ignored) and returns the ID it was
+	// given. IDs grow with every revision kept.
+	AddRevision(ctx context.Context, r Revision) (uint64, error)
+	// Revisions lists the slug's revisions newest first, without their
+	// Content.
+	Revisions(ctx context.Context, slug string) ([]Revision, error)
+	// Revision returns one revision of the slug with its Content.
+	Revision(ctx context.Context, slug string, id uint64) (Revision, error)
+
+	// AddTrashed records an item moved into the trash (its ID is ignored)
+	// and returns the ID it was given.
+	AddTrashed(ctx context.Context, t Trashed) (uint64, error)
+	// TrashItems lists the trash, newest first.
+	TrashItems(ctx context.Context) ([]Trashed, error)
+	// TrashItem returns one item of the trash.
+	TrashItem(ctx context.Context, id uint64) (Trashed, error)
+	// RemoveTrashed forgets an item, once it is back in content/.
+	RemoveTrashed(ctx context.Context, id uint64) error
+}
+
+// ErrNotFound is matched by the errors for a post, revision or trash item
+// that does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Revision is a version of a post file that a save replaced.
+type Revision struct {
+	ID   uint64
+	Slug string
+	// File is where the post was, relative to the content directory.
+	File string
+	// Version is the SHA-256 of Content: the version a form opened from it
+	// would carry.
+	Version Version
+	// By is the user whose save replaced it; At is when.
+	By      string
+	At      time.Time
+	Content []byte
+}
+
+// Trashed is a post moved into the trash directory.
+type Trashed struct {
+	ID   uint64
+	Slug string
+	// File is the post's file relative to the content directory, as it
+	// was; Bundle its folder (posts/SLUG) when it was a page bundle, moved
+	// whole with its photos.
+	File   string
+	Bundle string
+	// Dir is the item's folder in the trash directory (one name, no
+	// separator); it holds the file or the bundle's folder.
+	Dir     string
+	Version Version
+	By      string
+	At      time.Time
+}
