@@ -1,0 +1,164 @@
+package media
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync/atomic"
+
+	"golang.org/x/sync/singleflight"
+
+	"milepost/internal/atomicfile"
+)
+
+// renderVersion is part of every cache key: change it when Render's output
+// changes (filter, quality, format), and variants are built anew instead of
+// old ones being served. Old files are left for the operator to delete.
+const renderVersion = "1"
+
+// DefaultBuilds is how many variants a Cache builds at once unless told
+// otherwise. Each build may hold a decoded photo of up to MaxPixels (about
+// 200 MB); more at once would risk the server's memory for no gain on a
+// small machine.
+const DefaultBuilds = 2
+
+// Cache keeps the variants of photos in a directory: each is built once,
+// the first time it is asked for, then read from disk. A variant's file
+// name is made from the SHA-256 of the photo's bytes, its width and its
+// format, so a changed photo gets new variants, two copies of a photo share
+// theirs, and the names say nothing of where a photo came from.
+//
+// A Cache is safe for concurrent use: requests for a variant being built
+// wait for that one build.
+type Cache struct {
+	dir     string
+	flights singleflight.Group
+	builds  chan struct{}
+	built   atomic.Int64
+	reused  atomic.Int64
+}
+
+// NewCache returns a Cache keeping its files in dir, which it creates if
+// missing. builds bounds how many variants are built at once; 0 means
+// DefaultBuilds.
+func NewCache(dir string, builds int) (*Cache, error) {
+	if dir == "" {
+		return nil, errors.New("media: the cache needs a directory")
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("creating the photo cache %s: %w", dir, err)
+	}
+	if builds <= 0 {
+		builds = DefaultBuilds
+	}
+	return &Cache{dir: dir, builds: make(chan struct{}, builds)}, nil
+}
+
+// Variant is a built variant of a photo, in the cache's directory.
+type Variant struct {
+	// Path is the variant's file. Cache files are only ever replaced
+	// whole, so an open one stays complete.
+	Path      string
+	MediaType string
+	Width     int
+	Height    int
+	// Key names the variant's bytes: it changes whenever they do (an
+	// ETag).
+	Key string
+}
+
+// Stats counts what a Cache has done since it was made.
+type Stats struct {
+	// Built is how many variants were rendered.
+	Built int64
+	// Reused is how many requests were answered with a variant already on
+	// disk.
+	Reused int64
+}
+
+// Stats says how many variants the Cache has built and reused.
+func (c *Cache) Stats() Stats {
+	return Stats{Built: c.built.Load(), Reused: c.reused.Load()}
+}
+
+// Variant returns the variant of the photo read from src that answers a
+// request for width w — 0 for the photo's full width, else one of Widths
+// (see Info.Fit) — building it if the cache has none. A photo media refuses
+// is an error matching ErrRefused; so is a width no variant is made at.
+func (c *Cache) Variant(ctx context.Context, src io.Reader, w int) (Variant, error) {
+	data, err := io.ReadAll(io.LimitReader(src, MaxBytes+1))
+	if err != nil {
+		return Variant{}, fmt.Errorf("reading a photo: %w", err)
+	}
+	info, err := Probe(bytes.NewReader(data))
+	if err != nil {
+		return Variant{}, err
+	}
+	width := info.FullWidth()
+	if w != 0 {
+		var ok bool
+		if width, ok = info.Fit(w); !ok {
+			return Variant{}, &WidthError{Width: w}
+		}
+	}
+	sum := sha256.Sum256(data)
+	out := info.Output()
+	key := hex.EncodeToString(sum[:16]) + "-" + strconv.Itoa(width) + "w-v" + renderVersion
+	v := Variant{
+		Path:      filepath.Join(c.dir, key[:2], key+out.Ext()),
+		MediaType: out.MediaType(),
+		Width:     width,
+		Height:    info.HeightAt(width),
+		Key:       key,
+	}
+	if _, err := os.Stat(v.Path); err == nil {
+		c.reused.Add(1)
+		return v, nil
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return Variant{}, fmt.Errorf("looking for the photo variant %s: %w", v.Path, err)
+	}
+	// One build per variant: the others asking wait for it. The build
+	// owns data, so it finishes even when the request that started it
+	// goes away, and the variant is there for the next.
+	done := c.flights.DoChan(v.Path, func() (any, error) {
+		c.builds <- struct{}{}
+		defer func() { <-c.builds }()
+		if _, err := os.Stat(v.Path); err == nil {
+			return nil, nil // built by a flight that just ended
+		}
+		if err := atomicfile.Write(v.Path, 0o640, func(f io.Writer) error {
+			return Render(f, data, info, width)
+		}); err != nil {
+			return nil, fmt.Errorf("building the %d px variant of a photo: %w", width, err)
+		}
+		c.built.Add(1)
+		return nil, nil
+	})
+	select {
+	case res := <-done:
+		if res.Err != nil {
+			return Variant{}, res.Err
+		}
+		return v, nil
+	case <-ctx.Done():
+		return Variant{}, fmt.Errorf("waiting for a photo variant: %w", ctx.Err())
+	}
+}
+
+// WidthError refuses a request for a width no variant is made at.
+type WidthError struct {
+	Width int
+}
+
+func (e *WidthError) Error() string {
+	return fmt.Sprintf("photos are served %v pixels wide, not %d", standardWidths, e.Width)
+}
+func (e *WidthError) Is(target error) bool { return target == ErrRefused }

@@ -1,0 +1,433 @@
+package media_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"image/png"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/rwcarlsen/goexif/exif"
+
+	"milepost/internal/media"
+)
+
+func newCache(t testing.TB) *media.Cache {
+	t.Helper()
+	c, err := media.NewCache(t.TempDir(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// variant builds the variant of photo at width w and returns its bytes.
+func variant(t *testing.T, c *media.Cache, photo []byte, w int) (media.Variant, []byte) {
+	t.Helper()
+	v, err := c.Variant(context.Background(), bytes.NewReader(photo), w)
+	if err != nil {
+		t.Fatalf("variant %d: %v", w, err)
+	}
+	b, err := os.ReadFile(v.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v, b
+}
+
+func TestVariantsOfAPhoneJPEGCarryNoMetadataAtAll(t *testing.T) {
+	photo := phonePhoto(t, 1200, 800, 1)
+	c := newCache(t)
+	for _, w := range []int{0, 480, 960} {
+		v, b := variant(t, c, photo, w)
+		if v.MediaType != "image/jpeg" {
+			t.Errorf("width %d: %s, want a JPEG still", w, v.MediaType)
+		}
+		// Only the segments the encoder writes from pixels: no APPn
+		// (EXIF, XMP, ICC), no comment.
+		for _, m := range segments(t, b) {
+			if m >= 0xe0 && m <= 0xef || m == 0xfe {
+				t.Errorf("width %d: the variant has a metadata segment FF%X", w, m)
+			}
+		}
+		if _, err := exif.Decode(bytes.NewReader(b)); err == nil {
+			t.Errorf("width %d: an EXIF reader finds EXIF in the variant", w)
+		}
+		for _, leak := range []string{"Exif", cameraMake} {
+			if bytes.Contains(b, []byte(leak)) {
+				t.Errorf("width %d: the variant holds %q", w, leak)
+			}
+		}
+		img, err := jpeg.Decode(bytes.NewReader(b))
+		if err != nil {
+			t.Fatalf("width %d: the variant does not decode: %v", w, err)
+		}
+		want := w
+		if w == 0 {
+			want = 1200
+		}
+		if got := img.Bounds().Size(); got != image.Pt(want, want*2/3) || v.Width != want || v.Height != want*2/3 {
+			t.Errorf("width %d: variant %v (says %d×%d), want %d×%d", w, got, v.Width, v.Height, want, want*2/3)
+		}
+	}
+}
+
+func TestAPhotoTakenOnItsSideIsTurnedUpright(t *testing.T) {
+	// Stored 400×200, left half red; orientation 6 says "turn clockwise to
+	// show", so upright it is 200×400 with red on top.
+	photo := phonePhoto(t, 400, 200, 6)
+	info, err := media.Probe(bytes.NewReader(photo))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Width != 200 || info.Height != 400 || info.Orientation != 6 {
+		t.Fatalf("Probe = %+v, want 200×400 upright, orientation 6", info)
+	}
+	c := newCache(t)
+	for _, w := range []int{0, 480} { // 480 is wider than the photo: its full width
+		v, b := variant(t, c, photo, w)
+		img, err := jpeg.Decode(bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := img.Bounds().Size(); got != image.Pt(200, 400) || v.Width != 200 || v.Height != 400 {
+			t.Fatalf("width %d: %v, want 200×400: width and height swap", w, got)
+		}
+		if top, bottom := img.At(100, 50), img.At(100, 350); !near(top, red) || !near(bottom, blue) {
+			t.Errorf("width %d: top %v, bottom %v; want red on top, blue below (turned clockwise)", w, top, bottom)
+		}
+	}
+}
+
+func TestEveryOrientationShowsThePhotoTheSameWayUp(t *testing.T) {
+	// The same upright picture (red left, blue right; 40×20) stored as
+	// each orientation's camera stores it.
+	stored := map[int]image.Image{
+		1: halves(40, 20),
+		2: mirror(halves(40, 20)),
+		3: turn(turn(halves(40, 20))),
+		4: mirror(turn(turn(halves(40, 20)))),
+		5: mirror(turn(turn(turn(halves(40, 20))))), // its own mirror image across the diagonal
+		6: turn(halves(40, 20)),                     // shown by turning it clockwise
+		7: mirror(turn(halves(40, 20))),
+		8: turn(turn(turn(halves(40, 20)))), // shown by turning it anticlockwise
+	}
+	for o, img := range stored {
+		photo := withExif(t, encodeJPEG(t, img), gpsExif(uint16(o)))
+		var out bytes.Buffer
+		info, err := media.Probe(bytes.NewReader(photo))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := media.Render(&out, photo, info, info.FullWidth()); err != nil {
+			t.Fatal(err)
+		}
+		shown, err := jpeg.Decode(&out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if shown.Bounds().Size() != image.Pt(40, 20) || !near(shown.At(5, 10), red) || !near(shown.At(35, 10), blue) {
+			t.Errorf("orientation %d: shown %v, left %v, right %v; want 40×20, red left, blue right",
+				o, shown.Bounds().Size(), shown.At(5, 10), shown.At(35, 10))
+		}
+	}
+}
+
+// turn turns an image a quarter anticlockwise; mirror flips it left to
+// right. Written plainly here, apart from the code under test.
+func turn(img *image.RGBA) *image.RGBA {
+	b := img.Bounds()
+	out := image.NewRGBA(image.Rect(0, 0, b.Dy(), b.Dx()))
+	for y := range b.Dy() {
+		for x := range b.Dx() {
+			out.Set(y, b.Dx()-1-x, img.At(x, y))
+		}
+	}
+	return out
+}
+
+func mirror(img *image.RGBA) *image.RGBA {
+	b := img.Bounds()
+	out := image.NewRGBA(b)
+	for y := range b.Dy() {
+		for x := range b.Dx() {
+			out.Set(b.Dx()-1-x, y, img.At(x, y))
+		}
+	}
+	return out
+}
+
+func TestADecompressionBombIsRefusedFromItsHeader(t *testing.T) {
+	bomb := pngHeader(10_000, 6_000) // 60 megapixels in 60 bytes
+	c := newCache(t)
+	var err error
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	_, err = c.Variant(context.Background(), bytes.NewReader(bomb), 0)
+	runtime.ReadMemStats(&after)
+	var tooMany *media.TooManyPixelsError
+	if !errors.As(err, &tooMany) || tooMany.Width != 10_000 || tooMany.Height != 6_000 || !errors.Is(err, media.ErrRefused) {
+		t.Fatalf("Variant of a 60 MP PNG: %v, want a TooManyPixelsError", err)
+	}
+	if !strings.Contains(err.Error(), "10000×6000") || !strings.Contains(err.Error(), "50 megapixels") {
+		t.Errorf("the refusal %q does not say why", err)
+	}
+	// Decoding would allocate 240 MB for the pixels; refusing, almost
+	// nothing.
+	if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 1<<20 {
+		t.Errorf("refusing the bomb allocated %d bytes", alloc)
+	}
+	if got := c.Stats(); got.Built != 0 {
+		t.Errorf("stats %+v: nothing may be built", got)
+	}
+	// A header at the limit is read.
+	if _, err := media.Probe(bytes.NewReader(pngHeader(10_000, 5_000))); errors.As(err, &tooMany) {
+		t.Errorf("50 megapixels exactly: %v", err)
+	}
+}
+
+func TestAFileOver25MBIsRefusedUnread(t *testing.T) {
+	big := make([]byte, media.MaxBytes+1)
+	copy(big, encodeJPEG(t, halves(10, 10)))
+	_, err := media.Probe(bytes.NewReader(big))
+	var tooLarge *media.TooLargeError
+	if !errors.As(err, &tooLarge) || !errors.Is(err, media.ErrRefused) || !strings.Contains(err.Error(), "25 MB") {
+		t.Fatalf("a 25 MB + 1 byte file: %v", err)
+	}
+	_, err = newCache(t).Variant(context.Background(), bytes.NewReader(big), 480)
+	if !errors.As(err, &tooLarge) {
+		t.Fatalf("Variant of a 25 MB + 1 byte file: %v", err)
+	}
+}
+
+func TestFormatsMediaCannotReadAreNamedInTheRefusal(t *testing.T) {
+	for _, tc := range []struct {
+		name, head, format string
+	}{
+		{"an iPhone's HEIC", "\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic", "HEIC"},
+		{"a HEIF", "\x00\x00\x00\x18ftypmif1\x00\x00\x00\x00mif1heic", "HEIC"},
+		{"an AVIF", "\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1", "AVIF"},
+		{"a TIFF", "II*\x00\x08\x00\x00\x00", "TIFF"},
+		{"a BMP", "BM\x36\x00\x00\x00", "BMP"},
+		{"a video", "\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00", ""},
+		{"text", "title: not a photo\n", ""},
+		{"nothing", "", ""},
+	} {
+		_, err := media.Probe(strings.NewReader(tc.head))
+		var unsupported *media.UnsupportedError
+		if !errors.As(err, &unsupported) || unsupported.Format != tc.format || !errors.Is(err, media.ErrRefused) {
+			t.Errorf("%s: %v, want UnsupportedError{%q}", tc.name, err, tc.format)
+			continue
+		}
+		if !strings.Contains(err.Error(), "use JPEG, PNG, WebP or GIF") ||
+			(tc.format != "" && !strings.Contains(err.Error(), tc.format+" photos are not supported")) {
+			t.Errorf("%s: the refusal %q does not say what is refused and what to use", tc.name, err)
+		}
+	}
+}
+
+func TestDamagedPhotosAreRefusedNotServed(t *testing.T) {
+	whole := phonePhoto(t, 64, 64, 1)
+	for name, photo := range map[string][]byte{
+		"a JPEG cut in its header":    whole[:40],
+		"a JPEG cut in its pixels":    whole[:len(whole)-200],
+		"a PNG with a bad checksum":   append(pngHeader(10, 10)[:29], 0, 0, 0, 0),
+		"a PNG of no pixels":          pngHeader(0, 10),
+		"a WebP header and no more":   []byte("RIFF\x10\x00\x00\x00WEBPVP8 "),
+		"a GIF of only its signature": []byte("GIF89a"),
+	} {
+		_, err := newCache(t).Variant(context.Background(), bytes.NewReader(photo), 0)
+		var unreadable *media.UnreadableError
+		if !errors.As(err, &unreadable) || !errors.Is(err, media.ErrRefused) {
+			t.Errorf("%s: %v, want an UnreadableError", name, err)
+		}
+	}
+}
+
+func TestAHostileEXIFBlockIsIgnoredNotTrusted(t *testing.T) {
+	img := encodeJPEG(t, halves(40, 20))
+	for name, block := range map[string][]byte{
+		"an empty block":                 []byte("Exif\x00\x00"),
+		"a TIFF header and nothing else": []byte("Exif\x00\x00II*\x00"),
+		"an IFD past the end":            []byte("Exif\x00\x00II*\x00\xff\xff\xff\x7f"),
+		"an IFD of 65535 entries":        []byte("Exif\x00\x00II*\x00\x08\x00\x00\x00\xff\xff"),
+		"an orientation of 9":            gpsExif(9),
+		"an orientation of 0":            gpsExif(0),
+	} {
+		photo := withExif(t, img, block)
+		info, err := media.Probe(bytes.NewReader(photo))
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if info.Orientation != 1 || info.Width != 40 {
+			t.Errorf("%s: %+v, want the photo as stored", name, info)
+		}
+	}
+}
+
+func TestVariantsAreNeverEnlarged(t *testing.T) {
+	for _, tc := range []struct {
+		width, full int
+		widths      []int
+	}{
+		{300, 300, []int{300}},
+		{480, 480, []int{480}},
+		{700, 700, []int{480, 700}},
+		{2000, 2000, []int{480, 960, 1600, 2000}},
+		{2400, 2400, []int{480, 960, 1600, 2400}},
+		{6000, 2400, []int{480, 960, 1600, 2400}},
+	} {
+		info := media.Info{Format: media.JPEG, Width: tc.width, Height: tc.width / 2}
+		if got := info.VariantWidths(); !slices.Equal(got, tc.widths) || info.FullWidth() != tc.full {
+			t.Errorf("%d px wide: widths %v, full %d; want %v, %d", tc.width, got, info.FullWidth(), tc.widths, tc.full)
+		}
+		for _, w := range media.Widths() {
+			if got, ok := info.Fit(w); !ok || got > tc.width || got > w {
+				t.Errorf("%d px wide: Fit(%d) = %d, %v", tc.width, w, got, ok)
+			}
+		}
+	}
+	info := media.Info{Width: 3000, Height: 2000}
+	for _, w := range []int{0, 1, 500, 959, 961, 3000, 100_000, -480} {
+		if got, ok := info.Fit(w); ok {
+			t.Errorf("Fit(%d) = %d: only the standard widths are made", w, got)
+		}
+	}
+	// And the bytes: a 700 px photo asked for at 960 and 2400 is 700 wide.
+	c := newCache(t)
+	photo := encodePNG(t, halves(700, 350))
+	for _, w := range []int{960, 2400} {
+		v, b := variant(t, c, photo, w)
+		img, err := png.Decode(bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if img.Bounds().Dx() != 700 || v.Width != 700 {
+			t.Errorf("a 700 px photo at %d: %d px wide", w, img.Bounds().Dx())
+		}
+	}
+	if got := c.Stats(); got.Built != 1 || got.Reused != 1 {
+		t.Errorf("stats %+v: 960 and 2400 are one variant, built once", got)
+	}
+	_, err := c.Variant(context.Background(), bytes.NewReader(photo), 961)
+	var widthErr *media.WidthError
+	if !errors.As(err, &widthErr) || !errors.Is(err, media.ErrRefused) {
+		t.Errorf("an odd width: %v, want a WidthError", err)
+	}
+}
+
+func TestEachFormatKeepsOrGetsAFormatBrowsersShow(t *testing.T) {
+	frame := func(c uint8) *image.Paletted {
+		img := image.NewPaletted(image.Rect(0, 0, 600, 300), []color.Color{red, blue})
+		for i := range img.Pix {
+			img.Pix[i] = c
+		}
+		return img
+	}
+	lossy, err := os.ReadFile("testdata/blue-purple-pink.lossy.webp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lossless, err := os.ReadFile("testdata/blue-purple-pink.lossless.webp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		photo []byte
+		out   string
+	}{
+		{"JPEG", encodeJPEG(t, halves(600, 300)), "image/jpeg"},
+		{"PNG", encodePNG(t, halves(600, 300)), "image/png"},
+		{"GIF (its first frame)", gifOf(t, frame(0), frame(1)), "image/png"},
+		{"lossy WebP (opaque)", lossy, "image/jpeg"},
+		{"lossless WebP (may be transparent)", lossless, "image/png"},
+	} {
+		c := newCache(t)
+		v, b := variant(t, c, tc.photo, 480)
+		if v.MediaType != tc.out {
+			t.Errorf("%s: %s, want %s", tc.name, v.MediaType, tc.out)
+			continue
+		}
+		img, format, err := image.Decode(bytes.NewReader(b))
+		if err != nil || "image/"+format != tc.out {
+			t.Errorf("%s: the variant is %q: %v", tc.name, format, err)
+			continue
+		}
+		info, err := media.Probe(bytes.NewReader(tc.photo))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := min(480, info.Width); img.Bounds().Size() != image.Pt(want, v.Height) || v.Width != want {
+			t.Errorf("%s: %v, want %d×%d", tc.name, img.Bounds(), want, v.Height)
+		}
+		if strings.HasPrefix(tc.name, "GIF") && !near(img.At(240, 100), red) {
+			t.Errorf("GIF: %v, want the first frame's red", img.At(240, 100))
+		}
+	}
+}
+
+func TestManyRequestsForOneVariantBuildItOnce(t *testing.T) {
+	c := newCache(t)
+	photo := phonePhoto(t, 1000, 600, 1)
+	var wg sync.WaitGroup
+	paths := make([]string, 16)
+	for i := range paths {
+		wg.Go(func() {
+			v, err := c.Variant(context.Background(), bytes.NewReader(photo), 480)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			paths[i] = v.Path
+		})
+	}
+	wg.Wait()
+	if got := c.Stats(); got.Built != 1 {
+		t.Errorf("16 requests at once: %d builds, want 1", got.Built)
+	}
+	for _, p := range paths {
+		if p != paths[0] {
+			t.Fatalf("one variant, two files: %q, %q", p, paths[0])
+		}
+	}
+}
+
+func TestTheCacheKnowsPhotosByTheirBytes(t *testing.T) {
+	dir := t.TempDir()
+	c, err := media.NewCache(dir, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	photo := encodePNG(t, halves(600, 300))
+	v1, _ := variant(t, c, photo, 480)
+	// The same bytes under another name, or after a restart: the same file.
+	restarted, err := media.NewCache(dir, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v2, _ := variant(t, restarted, bytes.Clone(photo), 480); v2.Path != v1.Path || v2.Key != v1.Key {
+		t.Errorf("the same photo: %q then %q", v1.Path, v2.Path)
+	}
+	if got := restarted.Stats(); got.Built != 0 || got.Reused != 1 {
+		t.Errorf("after a restart: %+v, want the variant on disk reused", got)
+	}
+	// Changed pixels: another variant.
+	changed := encodePNG(t, halves(600, 301))
+	if v3, _ := variant(t, c, changed, 480); v3.Path == v1.Path || v3.Key == v1.Key {
+		t.Errorf("a changed photo kept the old variant %q", v1.Path)
+	}
+	if !strings.HasPrefix(v1.Path, dir) {
+		t.Errorf("variant path %q is not in the cache directory %q", v1.Path, dir)
+	}
+}
