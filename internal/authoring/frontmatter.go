@@ -33,9 +33,9 @@ type Fields struct {
 	Tags          []string
 	Summary       string // Markdown
 	Draft         bool
-	// Slug is the front matter's slug key; "" when the slug comes from the
-	// file or folder name.
-	Slug string
+	// SlugKey is the front matter's slug key, which overrides the file or
+	// folder name; "" when the slug comes from the name.
+	SlugKey string
 }
 
 // Extra is a front matter key Milepost does not know. It is kept as it
@@ -67,7 +67,7 @@ func (f Fields) value(key string) any {
 	case "draft":
 		return f.Draft
 	case "slug":
-		return f.Slug
+		return f.SlugKey
 	}
 	panic("authoring: unknown key " + key)
 }
@@ -115,7 +115,7 @@ func readFields(src content.PostSource) (Fields, []Extra) {
 		case "draft":
 			f.Draft, _ = k.Value.(bool)
 		case "slug":
-			f.Slug = k.Text
+			f.SlugKey = k.Text
 		default:
 			extra = append(extra, Extra{Key: k.Key, Value: k.Value})
 		}
@@ -361,7 +361,7 @@ func (e *frontEditor) render(key string, v any, comment string, flow bool) (stri
 	} else {
 		text, err = yamlKey(key, v, flow)
 		if err == nil && comment != "" && strings.Count(text, "\n") == 1 {
-			text = strings.TrimSuffix(text, "\n") + " " + comment + "\n"
+			text = strings.TrimSuffix(text, "\n") + comment + "\n"
 		}
 	}
 	if err != nil {
@@ -418,8 +418,8 @@ func tomlKey(key string, v any) (string, error) {
 	return buf.String(), nil
 }
 
-// yamlLineComment is the comment at the end of a one-line YAML key
-// ("# why"), or "".
+// yamlLineComment is the comment at the end of a one-line YAML key, with
+// the spaces before it ("   # why"), or "".
 func yamlLineComment(line string) string {
 	var n yaml.Node
 	if err := yaml.Unmarshal([]byte(line), &n); err != nil || len(n.Content) == 0 {
@@ -429,10 +429,17 @@ func yamlLineComment(line string) string {
 	if m.Kind != yaml.MappingNode || len(m.Content) != 2 {
 		return ""
 	}
-	if c := m.Content[1].LineComment; c != "" {
-		return c
+	c := m.Content[1].LineComment
+	if c == "" {
+		c = m.Content[0].LineComment
 	}
-	return m.Content[0].LineComment
+	// The comment with the spaces before it, as the line has them.
+	line = strings.TrimRight(line, "\r\n")
+	i := strings.LastIndex(line, c)
+	if c == "" || i < 0 {
+		return ""
+	}
+	return line[len(strings.TrimRight(line[:i], " \t")):]
 }
 
 // splitLines splits text into lines that keep their newlines.
