@@ -30,12 +30,19 @@ var when = time.Date(2026, 11, 30, 11, 0, 0, 0, time.UTC)
 func newSite(t *testing.T) *site {
 	t.Helper()
 	root := t.TempDir()
-	s := &site{t: t, dir: filepath.Join(root, "content"), trash: filepath.Join(root, "data", "trash")}
+	return newSiteIn(t, filepath.Join(root, "content"), filepath.Join(root, "data"))
+}
+
+// newSiteIn copies the sample site into contentDir and keeps the database
+// and the trash in dataDir.
+func newSiteIn(t *testing.T, contentDir, dataDir string) *site {
+	t.Helper()
+	s := &site{t: t, dir: contentDir, trash: filepath.Join(dataDir, "trash")}
 	if err := os.CopyFS(s.dir, os.DirFS("../../content")); err != nil {
 		t.Fatal(err)
 	}
 	var err error
-	s.db, err = bolt.Open(context.Background(), filepath.Join(root, "data", "milepost.db"))
+	s.db, err = bolt.Open(context.Background(), filepath.Join(dataDir, "milepost.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
