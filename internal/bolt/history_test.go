@@ -180,11 +180,9 @@ func TestCheckFindsBadHistoryAndTrash(t *testing.T) {
 			return b.tx.Bucket(bucketRevisions).Put(revisionKey("x", 1), []byte("{"))
 		}, "post_revisions: decoding"},
 		"a revision above the sequence": {func(b buckets) error {
-			v, _ := json.Marshal(revisionOf("late", "t", 1))
-			var r authoring.Revision
-			json.Unmarshal(v, &r)
+			r := revisionOf("late", "t", 1)
 			r.ID = 99
-			v, _ = json.Marshal(r)
+			v, _ := json.Marshal(r)
 			return b.tx.Bucket(bucketRevisions).Put(revisionKey("late", 99), v)
 		}, "version 99 is above the sequence"},
 		"a trash folder that climbs out": {rewriteTrash(func(it *authoring.Trashed) { it.Dir = "../content" }), "not one name in the trash directory"},

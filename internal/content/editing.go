@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"path"
+	"strings"
 )
 
 // What the web editor (internal/authoring) needs of content's own rules: the
@@ -97,8 +98,8 @@ func (s *Site) ParsePost(rel string, src []byte) (*Post, []Problem) {
 // ValidPostPath reports whether rel is a clean, slash-separated path of a
 // file under posts/ in the content directory.
 func ValidPostPath(rel string) bool {
-	return len(rel) > len("posts/") && rel[:len("posts/")] == "posts/" && path.Clean(rel) == rel &&
-		!bytes.ContainsAny([]byte(rel), "\\\x00")
+	return strings.HasPrefix(rel, "posts/") && len(rel) > len("posts/") && path.Clean(rel) == rel &&
+		!strings.ContainsAny(rel, "\\\x00")
 }
 
 // PostFile is the file (relative to the content directory) of the post with
