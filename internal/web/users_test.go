@@ -227,7 +227,7 @@ func TestAdminAddsAUserWithAOneTimeLink(t *testing.T) {
 
 	for _, bad := range []struct{ name, role, says string }{
 		{"s a m", "moderator", "A user name is 1 to 64"},
-		{"sam", "owner", "Choose moderator or admin."},
+		{"sam", "owner", "Choose one of the roles offered"},
 		{"COACH", "moderator", "There is already a user with that name."},
 	} {
 		res := admin.postForm("/admin/users/", url.Values{"name": {bad.name}, "role": {bad.role}})
