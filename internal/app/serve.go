@@ -21,6 +21,7 @@ import (
 	"milepost/internal/bolt"
 	"milepost/internal/comments"
 	"milepost/internal/content"
+	"milepost/internal/media"
 	"milepost/internal/web"
 	"milepost/themes"
 )
@@ -183,6 +184,12 @@ func openStores(ctx context.Context, cfg ServeConfig, log *slog.Logger) (_ *stor
 // buildHandler is the site's HTTP handler over st.
 func buildHandler(cfg ServeConfig, st *stores, log *slog.Logger) (http.Handler, error) {
 	theme, src, db, secret, accts := st.theme, st.src, st.db, st.secret, st.accts
+	// Photo variants are kept beside the database: data the server made,
+	// which it can make again.
+	photos, err := media.NewCache(filepath.Join(filepath.Dir(cfg.DBPath), "media-cache"), 0)
+	if err != nil {
+		return nil, err
+	}
 	handler, err := web.New(web.Options{
 		Accounts:    accts,
 		Backup:      db.Backup,
@@ -191,6 +198,7 @@ func buildHandler(cfg ServeConfig, st *stores, log *slog.Logger) (http.Handler, 
 		Secret:      secret,
 		Guards:      cfg.Guards,
 		Theme:       theme,
+		Media:       photos,
 		Log:         log,
 		Drafts:      cfg.Drafts,
 		CommentRate: cfg.CommentRate,

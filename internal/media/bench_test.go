@@ -7,12 +7,13 @@ import (
 	"testing"
 
 	"milepost/internal/media"
+	"milepost/internal/media/mediatest"
 )
 
 // BenchmarkRender builds each variant of a 12-megapixel phone photo (4000×3000,
 // with GPS EXIF): the cost of a photo's first view at each width.
 func BenchmarkRender(b *testing.B) {
-	photo := phonePhoto(b, 4000, 3000, 1)
+	photo := mediatest.PhoneJPEG(b, 4000, 3000, 1)
 	info, err := media.Probe(bytes.NewReader(photo))
 	if err != nil {
 		b.Fatal(err)
@@ -32,7 +33,7 @@ func BenchmarkRender(b *testing.B) {
 // BenchmarkProbe reads the header of the same photo, as rendering a page
 // does for each of its photos.
 func BenchmarkProbe(b *testing.B) {
-	photo := phonePhoto(b, 4000, 3000, 6)
+	photo := mediatest.PhoneJPEG(b, 4000, 3000, 6)
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := media.Probe(bytes.NewReader(photo)); err != nil {

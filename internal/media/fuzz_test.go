@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"milepost/internal/media"
+	"milepost/internal/media/mediatest"
 )
 
 // FuzzProbeAndRender feeds hostile bytes to the header reader, the EXIF
@@ -14,10 +15,10 @@ import (
 // a variant or a refusal, never a panic, and never a variant wider than the
 // photo.
 func FuzzProbeAndRender(f *testing.F) {
-	f.Add(phonePhoto(f, 40, 20, 6))
-	f.Add(encodePNG(f, halves(30, 10)))
-	f.Add(gifOf(f, frameOf(5, 5)))
-	f.Add(pngHeader(10_000, 6_000))
+	f.Add(mediatest.PhoneJPEG(f, 40, 20, 6))
+	f.Add(mediatest.PNG(f, mediatest.Halves(30, 10)))
+	f.Add(mediatest.GIF(f, mediatest.Frame(5, 5)))
+	f.Add(mediatest.PNGHeader(10_000, 6_000))
 	f.Add([]byte("RIFF\x10\x00\x00\x00WEBPVP8X\x0a\x00\x00\x00\x10\x00\x00\x00\x00\x00\x00\x00\x00\x00"))
 	f.Fuzz(func(t *testing.T, photo []byte) {
 		info, err := media.Probe(bytes.NewReader(photo))

@@ -18,6 +18,7 @@ import (
 	"github.com/rwcarlsen/goexif/exif"
 
 	"milepost/internal/media"
+	"milepost/internal/media/mediatest"
 )
 
 func newCache(t testing.TB) *media.Cache {
@@ -44,7 +45,7 @@ func variant(t *testing.T, c *media.Cache, photo []byte, w int) (media.Variant, 
 }
 
 func TestVariantsOfAPhoneJPEGCarryNoMetadataAtAll(t *testing.T) {
-	photo := phonePhoto(t, 1200, 800, 1)
+	photo := mediatest.PhoneJPEG(t, 1200, 800, 1)
 	c := newCache(t)
 	for _, w := range []int{0, 480, 960} {
 		v, b := variant(t, c, photo, w)
@@ -53,7 +54,7 @@ func TestVariantsOfAPhoneJPEGCarryNoMetadataAtAll(t *testing.T) {
 		}
 		// Only the segments the encoder writes from pixels: no APPn
 		// (EXIF, XMP, ICC), no comment.
-		for _, m := range segments(t, b) {
+		for _, m := range mediatest.Segments(b) {
 			if m >= 0xe0 && m <= 0xef || m == 0xfe {
 				t.Errorf("width %d: the variant has a metadata segment FF%X", w, m)
 			}
@@ -61,7 +62,7 @@ func TestVariantsOfAPhoneJPEGCarryNoMetadataAtAll(t *testing.T) {
 		if _, err := exif.Decode(bytes.NewReader(b)); err == nil {
 			t.Errorf("width %d: an EXIF reader finds EXIF in the variant", w)
 		}
-		for _, leak := range []string{"Exif", cameraMake} {
+		for _, leak := range []string{"Exif", mediatest.CameraMake} {
 			if bytes.Contains(b, []byte(leak)) {
 				t.Errorf("width %d: the variant holds %q", w, leak)
 			}
@@ -83,7 +84,7 @@ func TestVariantsOfAPhoneJPEGCarryNoMetadataAtAll(t *testing.T) {
 func TestAPhotoTakenOnItsSideIsTurnedUpright(t *testing.T) {
 	// Stored 400×200, left half red; orientation 6 says "turn clockwise to
 	// show", so upright it is 200×400 with red on top.
-	photo := phonePhoto(t, 400, 200, 6)
+	photo := mediatest.PhoneJPEG(t, 400, 200, 6)
 	info, err := media.Probe(bytes.NewReader(photo))
 	if err != nil {
 		t.Fatal(err)
@@ -101,7 +102,7 @@ func TestAPhotoTakenOnItsSideIsTurnedUpright(t *testing.T) {
 		if got := img.Bounds().Size(); got != image.Pt(200, 400) || v.Width != 200 || v.Height != 400 {
 			t.Fatalf("width %d: %v, want 200×400: width and height swap", w, got)
 		}
-		if top, bottom := img.At(100, 50), img.At(100, 350); !near(top, red) || !near(bottom, blue) {
+		if top, bottom := img.At(100, 50), img.At(100, 350); !mediatest.Near(top, mediatest.Red) || !mediatest.Near(bottom, mediatest.Blue) {
 			t.Errorf("width %d: top %v, bottom %v; want red on top, blue below (turned clockwise)", w, top, bottom)
 		}
 	}
@@ -111,17 +112,17 @@ func TestEveryOrientationShowsThePhotoTheSameWayUp(t *testing.T) {
 	// The same upright picture (red left, blue right; 40×20) stored as
 	// each orientation's camera stores it.
 	stored := map[int]image.Image{
-		1: halves(40, 20),
-		2: mirror(halves(40, 20)),
-		3: turn(turn(halves(40, 20))),
-		4: mirror(turn(turn(halves(40, 20)))),
-		5: mirror(turn(turn(turn(halves(40, 20))))), // its own mirror image across the diagonal
-		6: turn(halves(40, 20)),                     // shown by turning it clockwise
-		7: mirror(turn(halves(40, 20))),
-		8: turn(turn(turn(halves(40, 20)))), // shown by turning it anticlockwise
+		1: mediatest.Halves(40, 20),
+		2: mirror(mediatest.Halves(40, 20)),
+		3: turn(turn(mediatest.Halves(40, 20))),
+		4: mirror(turn(turn(mediatest.Halves(40, 20)))),
+		5: mirror(turn(turn(turn(mediatest.Halves(40, 20))))), // its own mirror image across the diagonal
+		6: turn(mediatest.Halves(40, 20)),                     // shown by turning it clockwise
+		7: mirror(turn(mediatest.Halves(40, 20))),
+		8: turn(turn(turn(mediatest.Halves(40, 20)))), // shown by turning it anticlockwise
 	}
 	for o, img := range stored {
-		photo := withExif(t, encodeJPEG(t, img), gpsExif(uint16(o)))
+		photo := mediatest.WithExif(t, mediatest.JPEG(t, img), mediatest.GPSExif(uint16(o)))
 		var out bytes.Buffer
 		info, err := media.Probe(bytes.NewReader(photo))
 		if err != nil {
@@ -134,7 +135,7 @@ func TestEveryOrientationShowsThePhotoTheSameWayUp(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if shown.Bounds().Size() != image.Pt(40, 20) || !near(shown.At(5, 10), red) || !near(shown.At(35, 10), blue) {
+		if shown.Bounds().Size() != image.Pt(40, 20) || !mediatest.Near(shown.At(5, 10), mediatest.Red) || !mediatest.Near(shown.At(35, 10), mediatest.Blue) {
 			t.Errorf("orientation %d: shown %v, left %v, right %v; want 40×20, red left, blue right",
 				o, shown.Bounds().Size(), shown.At(5, 10), shown.At(35, 10))
 		}
@@ -166,7 +167,7 @@ func mirror(img *image.RGBA) *image.RGBA {
 }
 
 func TestADecompressionBombIsRefusedFromItsHeader(t *testing.T) {
-	bomb := pngHeader(10_000, 6_000) // 60 megapixels in 60 bytes
+	bomb := mediatest.PNGHeader(10_000, 6_000) // 60 megapixels in 60 bytes
 	c := newCache(t)
 	var err error
 	var before, after runtime.MemStats
@@ -190,14 +191,14 @@ func TestADecompressionBombIsRefusedFromItsHeader(t *testing.T) {
 		t.Errorf("stats %+v: nothing may be built", got)
 	}
 	// A header at the limit is read.
-	if _, err := media.Probe(bytes.NewReader(pngHeader(10_000, 5_000))); errors.As(err, &tooMany) {
+	if _, err := media.Probe(bytes.NewReader(mediatest.PNGHeader(10_000, 5_000))); errors.As(err, &tooMany) {
 		t.Errorf("50 megapixels exactly: %v", err)
 	}
 }
 
 func TestAFileOver25MBIsRefusedUnread(t *testing.T) {
 	big := make([]byte, media.MaxBytes+1)
-	copy(big, encodeJPEG(t, halves(10, 10)))
+	copy(big, mediatest.JPEG(t, mediatest.Halves(10, 10)))
 	_, err := media.Probe(bytes.NewReader(big))
 	var tooLarge *media.TooLargeError
 	if !errors.As(err, &tooLarge) || !errors.Is(err, media.ErrRefused) || !strings.Contains(err.Error(), "25 MB") {
@@ -236,12 +237,12 @@ func TestFormatsMediaCannotReadAreNamedInTheRefusal(t *testing.T) {
 }
 
 func TestDamagedPhotosAreRefusedNotServed(t *testing.T) {
-	whole := phonePhoto(t, 64, 64, 1)
+	whole := mediatest.PhoneJPEG(t, 64, 64, 1)
 	for name, photo := range map[string][]byte{
 		"a JPEG cut in its header":    whole[:40],
 		"a JPEG cut in its pixels":    whole[:len(whole)-200],
-		"a PNG with a bad checksum":   append(pngHeader(10, 10)[:29], 0, 0, 0, 0),
-		"a PNG of no pixels":          pngHeader(0, 10),
+		"a PNG with a bad checksum":   append(mediatest.PNGHeader(10, 10)[:29], 0, 0, 0, 0),
+		"a PNG of no pixels":          mediatest.PNGHeader(0, 10),
 		"a WebP header and no more":   []byte("RIFF\x10\x00\x00\x00WEBPVP8 "),
 		"a GIF of only its signature": []byte("GIF89a"),
 	} {
@@ -254,16 +255,16 @@ func TestDamagedPhotosAreRefusedNotServed(t *testing.T) {
 }
 
 func TestAHostileEXIFBlockIsIgnoredNotTrusted(t *testing.T) {
-	img := encodeJPEG(t, halves(40, 20))
+	img := mediatest.JPEG(t, mediatest.Halves(40, 20))
 	for name, block := range map[string][]byte{
 		"an empty block":                 []byte("Exif\x00\x00"),
 		"a TIFF header and nothing else": []byte("Exif\x00\x00II*\x00"),
 		"an IFD past the end":            []byte("Exif\x00\x00II*\x00\xff\xff\xff\x7f"),
 		"an IFD of 65535 entries":        []byte("Exif\x00\x00II*\x00\x08\x00\x00\x00\xff\xff"),
-		"an orientation of 9":            gpsExif(9),
-		"an orientation of 0":            gpsExif(0),
+		"an orientation of 9":            mediatest.GPSExif(9),
+		"an orientation of 0":            mediatest.GPSExif(0),
 	} {
-		photo := withExif(t, img, block)
+		photo := mediatest.WithExif(t, img, block)
 		info, err := media.Probe(bytes.NewReader(photo))
 		if err != nil {
 			t.Errorf("%s: %v", name, err)
@@ -305,7 +306,7 @@ func TestVariantsAreNeverEnlarged(t *testing.T) {
 	}
 	// And the bytes: a 700 px photo asked for at 960 and 2400 is 700 wide.
 	c := newCache(t)
-	photo := encodePNG(t, halves(700, 350))
+	photo := mediatest.PNG(t, mediatest.Halves(700, 350))
 	for _, w := range []int{960, 2400} {
 		v, b := variant(t, c, photo, w)
 		img, err := png.Decode(bytes.NewReader(b))
@@ -328,7 +329,7 @@ func TestVariantsAreNeverEnlarged(t *testing.T) {
 
 func TestEachFormatKeepsOrGetsAFormatBrowsersShow(t *testing.T) {
 	frame := func(c uint8) *image.Paletted {
-		img := image.NewPaletted(image.Rect(0, 0, 600, 300), []color.Color{red, blue})
+		img := image.NewPaletted(image.Rect(0, 0, 600, 300), []color.Color{mediatest.Red, mediatest.Blue})
 		for i := range img.Pix {
 			img.Pix[i] = c
 		}
@@ -347,9 +348,9 @@ func TestEachFormatKeepsOrGetsAFormatBrowsersShow(t *testing.T) {
 		photo []byte
 		out   string
 	}{
-		{"JPEG", encodeJPEG(t, halves(600, 300)), "image/jpeg"},
-		{"PNG", encodePNG(t, halves(600, 300)), "image/png"},
-		{"GIF (its first frame)", gifOf(t, frame(0), frame(1)), "image/png"},
+		{"JPEG", mediatest.JPEG(t, mediatest.Halves(600, 300)), "image/jpeg"},
+		{"PNG", mediatest.PNG(t, mediatest.Halves(600, 300)), "image/png"},
+		{"GIF (its first frame)", mediatest.GIF(t, frame(0), frame(1)), "image/png"},
 		{"lossy WebP (opaque)", lossy, "image/jpeg"},
 		{"lossless WebP (may be transparent)", lossless, "image/png"},
 	} {
@@ -371,7 +372,7 @@ func TestEachFormatKeepsOrGetsAFormatBrowsersShow(t *testing.T) {
 		if want := min(480, info.Width); img.Bounds().Size() != image.Pt(want, v.Height) || v.Width != want {
 			t.Errorf("%s: %v, want %d×%d", tc.name, img.Bounds(), want, v.Height)
 		}
-		if strings.HasPrefix(tc.name, "GIF") && !near(img.At(240, 100), red) {
+		if strings.HasPrefix(tc.name, "GIF") && !mediatest.Near(img.At(240, 100), mediatest.Red) {
 			t.Errorf("GIF: %v, want the first frame's red", img.At(240, 100))
 		}
 	}
@@ -379,7 +380,7 @@ func TestEachFormatKeepsOrGetsAFormatBrowsersShow(t *testing.T) {
 
 func TestManyRequestsForOneVariantBuildItOnce(t *testing.T) {
 	c := newCache(t)
-	photo := phonePhoto(t, 1000, 600, 1)
+	photo := mediatest.PhoneJPEG(t, 1000, 600, 1)
 	var wg sync.WaitGroup
 	paths := make([]string, 16)
 	for i := range paths {
@@ -409,7 +410,7 @@ func TestTheCacheKnowsPhotosByTheirBytes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	photo := encodePNG(t, halves(600, 300))
+	photo := mediatest.PNG(t, mediatest.Halves(600, 300))
 	v1, _ := variant(t, c, photo, 480)
 	// The same bytes under another name, or after a restart: the same file.
 	restarted, err := media.NewCache(dir, 1)
@@ -423,7 +424,7 @@ func TestTheCacheKnowsPhotosByTheirBytes(t *testing.T) {
 		t.Errorf("after a restart: %+v, want the variant on disk reused", got)
 	}
 	// Changed pixels: another variant.
-	changed := encodePNG(t, halves(600, 301))
+	changed := mediatest.PNG(t, mediatest.Halves(600, 301))
 	if v3, _ := variant(t, c, changed, 480); v3.Path == v1.Path || v3.Key == v1.Key {
 		t.Errorf("a changed photo kept the old variant %q", v1.Path)
 	}

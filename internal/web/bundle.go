@@ -4,19 +4,27 @@ import (
 	"errors"
 	"io/fs"
 	"net/http"
+	"net/url"
+	"os"
 	"strconv"
 	"strings"
+
+	"milepost/internal/media"
 )
 
 // bundleCacheSeconds is how long browsers and caches keep a page bundle's
-// photo: thirty days, the file's ETag and Last-Modified letting them check
+// photo: thirty days, the photo's ETag and Last-Modified letting them check
 // cheaply after that. A writer who changes a photo gives it a new name to
 // have readers see it at once.
 const bundleCacheSeconds = 30 * 24 * 60 * 60
 
-// bundleFile serves a file of a page bundle under its post's URL,
-// /posts/{slug}/{file...}. Which files may be served is content's rule
-// (View.OpenResource); anything else is the site's 404 page.
+// bundleFile serves a photo of a page bundle under its post's URL,
+// /posts/{slug}/{file...}: never the file itself, but the variant media
+// makes of it — upright, without its metadata (a phone's GPS position
+// first), at its full width (at most media.MaxWidth) or, with ?w=480 (one
+// of media.Widths), narrower. Which files may be served is content's rule
+// (View.OpenResource), what bytes media's; anything else, and a photo
+// media refuses, is the site's 404 page.
 func (s *Server) bundleFile(w http.ResponseWriter, r *http.Request) {
 	v := s.view()
 	slug := r.PathValue("slug")
@@ -35,17 +43,64 @@ func (s *Server) bundleFile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer res.Close()
+	width, ok := photoWidth(r.URL.Query())
+	if !ok || s.opts.Media == nil {
+		s.notFound(w, r)
+		return
+	}
+	variant, err := s.opts.Media.Variant(r.Context(), res, width)
+	if errors.Is(err, media.ErrRefused) {
+		var widthErr *media.WidthError
+		if !errors.As(err, &widthErr) {
+			// A photo put in the bundle by hand that media will not
+			// decode: the writer learns of it here.
+			s.log.WarnContext(r.Context(), "a page bundle's photo is not served", "path", r.URL.Path, "err", err)
+		}
+		s.notFound(w, r)
+		return
+	}
+	if err != nil {
+		s.serverError(w, r, "making a page bundle's photo", err)
+		return
+	}
+	f, err := os.Open(variant.Path)
+	if err != nil {
+		s.serverError(w, r, "opening a photo variant", err)
+		return
+	}
+	defer f.Close()
 	h := w.Header()
-	h.Set("Content-Type", res.MediaType)
-	h.Set("ETag", `"`+strconv.FormatInt(res.Info.Size(), 36)+"-"+strconv.FormatInt(res.Info.ModTime().UnixNano(), 36)+`"`)
+	h.Set("Content-Type", variant.MediaType)
+	// The variant's key changes with the photo's bytes and the width:
+	// a strong validator.
+	h.Set("ETag", `"`+variant.Key+`"`)
 	if p := v.Post(slug); p != nil && p.Draft {
 		// Shown only to a -drafts preview; never kept by a shared cache.
 		h.Set("Cache-Control", "private, no-cache")
 	} else {
 		h.Set("Cache-Control", "public, max-age="+strconv.Itoa(bundleCacheSeconds))
 	}
-	// ServeContent answers If-None-Match, If-Modified-Since and ranges.
-	http.ServeContent(w, r, "", res.Info.ModTime(), res)
+	// ServeContent answers If-None-Match, If-Modified-Since and ranges;
+	// the photo's own time is when its variants last changed.
+	http.ServeContent(w, r, "", res.Info.ModTime(), f)
+}
+
+// photoWidth reads a photo request's width: ?w=960, or none for the full
+// width (0). A second w, or one that is not a plain number, is no photo.
+// Whether a number is a width photos are made at is media's to say.
+func photoWidth(q url.Values) (int, bool) {
+	ws, ok := q["w"]
+	if !ok {
+		return 0, true
+	}
+	if len(ws) != 1 || ws[0] == "" || ws[0][0] == '+' || ws[0][0] == '-' {
+		return 0, false
+	}
+	n, err := strconv.Atoi(ws[0])
+	if err != nil || n == 0 {
+		return 0, false
+	}
+	return n, true
 }
 
 // otherMethods lists the methods of the other routes that serve r's path.

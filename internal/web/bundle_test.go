@@ -1,6 +1,9 @@
 package web_test
 
 import (
+	"image"
+	_ "image/jpeg"
+	_ "image/png"
 	"io"
 	"net/http"
 	"net/url"
@@ -8,11 +11,52 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/rwcarlsen/goexif/exif"
+
+	"milepost/internal/media"
+	"milepost/internal/media/mediatest"
 )
 
-// finishPNG stands for a photo: the first bytes of a PNG file and a marker.
-const finishPNG = "\x89PNG\r\n\x1a\n the finish line"
+// The photos of the bundle site: a wide PNG of the finish with a place name
+// in a text chunk, a phone's JPEG
+// of the start taken on its side, with its GPS position, and a draft's PNG.
+// startJPEG is stored 800×400 with EXIF orientation 6: upright, it is
+// 400×800.
+var finishPNG, startJPEG, planPNG []byte
+
+func makeBundlePhotos(t *testing.T) {
+	finishPNG = mediatest.WithText(t, mediatest.PNG(t, mediatest.Halves(1200, 600)), "Location", "the runner's street")
+	startJPEG = mediatest.PhoneJPEG(t, 800, 400, 6)
+	planPNG = mediatest.PNG(t, mediatest.Halves(300, 200))
+}
+
+// decodePhoto decodes a served photo, failing the test if it is none.
+func decodePhoto(t *testing.T, what, body string) image.Image {
+	t.Helper()
+	img, _, err := image.Decode(strings.NewReader(body))
+	if err != nil {
+		t.Fatalf("%s: not a photo: %v", what, err)
+	}
+	return img
+}
+
+// photoCache is a media cache in a test's temporary directory.
+func photoCache(t testing.TB) *media.Cache {
+	t.Helper()
+	c, err := media.NewCache(t.TempDir(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// withPhotoCache serves bundle photos through c, whose stats a test reads.
+func withPhotoCache(c *media.Cache) harnessOption {
+	return func(o *harnessConfig) { o.Media = c }
+}
 
 // bundleSite serves a content directory with page bundles beside a
 // single-file post, files that must never be served among the photos, and
@@ -20,18 +64,19 @@ const finishPNG = "\x89PNG\r\n\x1a\n the finish line"
 // URL.
 func bundleSite(t *testing.T, opts ...harnessOption) string {
 	t.Helper()
+	makeBundlePhotos(t)
 	files := siteFiles{
 		"posts/race-day/index.md": post("title: Race day\ndate: 2024-05-01\nauthor: kay",
 			"![The finish line](finish.png)\n\n<!--more-->\n\nWe crossed it together.\n\n![Start](photos/start.jpg)"),
-		"posts/race-day/finish.png":       finishPNG,
-		"posts/race-day/photos/start.jpg": "a JPEG of the start",
+		"posts/race-day/finish.png":       string(finishPNG),
+		"posts/race-day/photos/start.jpg": string(startJPEG),
 		"posts/race-day/run.fit":          "FIT: the route from the runner's front door",
 		"posts/race-day/route.gpx":        "<gpx>the route from the runner's front door</gpx>",
-		"posts/race-day/.notes.png":       "a hidden file's text",
+		"posts/race-day/.notes.png":       string(mediatest.PNG(t, mediatest.Halves(10, 10))) + "a hidden file's text",
 		"posts/race-day/notes.md":         "private notes",
 		"posts/single.md":                 post("title: Single file\ndate: 2024-04-01\nauthor: kay", "Still works."),
 		"posts/plan/index.md":             post("title: Next plan\ndate: 2024-06-01\nauthor: kay\ndraft: true", "![Plan](plan.png)"),
-		"posts/plan/plan.png":             "the draft's photo",
+		"posts/plan/plan.png":             string(planPNG),
 	}
 	h := newHarness(t, files, opts...)
 	site := h.site
@@ -39,9 +84,11 @@ func bundleSite(t *testing.T, opts ...harnessOption) string {
 		t.Fatalf("content problems: %v", site.Problems)
 	}
 	dir := site.Dir()
-	// Bundle files are opened when asked for, so links made now count.
+	// Bundle files are opened when asked for, so links made now count. The
+	// file outside is a photo media would serve: only content's rule keeps
+	// it out.
 	secret := filepath.Join(t.TempDir(), "secret.png")
-	if err := os.WriteFile(secret, []byte("a file outside the content directory"), 0o644); err != nil {
+	if err := os.WriteFile(secret, append(mediatest.PNG(t, mediatest.Halves(10, 10)), "a file outside the content directory"...), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	for link, target := range map[string]string{
@@ -118,17 +165,27 @@ func TestBundlePhotosLoadFromThePostAndTheListsThatShowThem(t *testing.T) {
 			t.Errorf("images of %s = %q, want %q", page, got, want)
 		}
 	}
-	for u, want := range map[string]struct{ mediaType, body string }{
-		srv + "/posts/race-day/finish.png":       {"image/png", finishPNG},
-		srv + "/posts/race-day/photos/start.jpg": {"image/jpeg", "a JPEG of the start"},
+	for u, want := range map[string]struct {
+		mediaType     string
+		width, height int
+		original      []byte
+	}{
+		srv + "/posts/race-day/finish.png":       {"image/png", 1200, 600, finishPNG},
+		srv + "/posts/race-day/photos/start.jpg": {"image/jpeg", 400, 800, startJPEG},
 	} {
 		res, body := fetch(t, u)
-		if res.StatusCode != http.StatusOK || body != want.body {
-			t.Errorf("GET %s: %d %q, want 200 with the file", u, res.StatusCode, body)
+		if res.StatusCode != http.StatusOK {
+			t.Errorf("GET %s: %d, want 200", u, res.StatusCode)
 			continue
+		}
+		if body == string(want.original) || strings.Contains(body, "runner's street") || strings.Contains(body, "Exif") {
+			t.Errorf("GET %s: the original file, or its metadata, is served", u)
 		}
 		if got := res.Header.Get("Content-Type"); got != want.mediaType {
 			t.Errorf("GET %s: Content-Type %q, want %q", u, got, want.mediaType)
+		}
+		if img := decodePhoto(t, u, body); img.Bounds().Size() != image.Pt(want.width, want.height) {
+			t.Errorf("GET %s: %v, want %d×%d", u, img.Bounds().Size(), want.width, want.height)
 		}
 		if got := res.Header.Get("Cache-Control"); got != "public, max-age=2592000" {
 			t.Errorf("GET %s: Cache-Control %q, want thirty days, public", u, got)
@@ -151,7 +208,7 @@ func TestBundlePhotosLoadFromThePostAndTheListsThatShowThem(t *testing.T) {
 
 func TestBundleServesOnlyWhatReadersShouldGet(t *testing.T) {
 	srv := bundleSite(t)
-	leaks := []string{"front door", "outside the content", "a hidden file", "private notes", "title:", "the draft's photo"}
+	leaks := []string{"front door", "outside the content", "a hidden file", "private notes", "title:", "\x89PNG"}
 	for _, path := range []string{
 		"/posts/race-day/index.md",
 		"/posts/race-day/notes.md",
@@ -186,8 +243,11 @@ func TestBundleServesOnlyWhatReadersShouldGet(t *testing.T) {
 func TestBundleOfADraftOnlyWithDrafts(t *testing.T) {
 	srv := bundleSite(t, withDrafts)
 	res, body := fetch(t, srv+"/posts/plan/plan.png")
-	if res.StatusCode != http.StatusOK || body != "the draft's photo" {
-		t.Fatalf("the draft's photo with -drafts: %d %q", res.StatusCode, body)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("the draft's photo with -drafts: %d", res.StatusCode)
+	}
+	if img := decodePhoto(t, "the draft's photo", body); img.Bounds().Dx() != 300 {
+		t.Errorf("the draft's photo: %v", img.Bounds())
 	}
 	if got := res.Header.Get("Cache-Control"); got != "private, no-cache" {
 		t.Errorf("the draft's photo: Cache-Control %q, want private, no-cache: no shared cache keeps a preview", got)
@@ -211,7 +271,132 @@ func TestBundleFilesLeaveOtherRoutesTheirAnswers(t *testing.T) {
 		t.Fatal(err)
 	}
 	res.Body.Close()
-	if res.StatusCode != http.StatusOK || res.ContentLength != int64(len(finishPNG)) {
-		t.Errorf("HEAD of a photo: %d, length %d", res.StatusCode, res.ContentLength)
+	_, body := fetch(t, srv+"/posts/race-day/finish.png")
+	if res.StatusCode != http.StatusOK || res.ContentLength != int64(len(body)) {
+		t.Errorf("HEAD of a photo: %d, length %d, want 200 and the length of what GET serves (%d)", res.StatusCode, res.ContentLength, len(body))
+	}
+}
+
+func TestAPhonePhotoIsServedUprightWithoutItsGPSPosition(t *testing.T) {
+	srv := bundleSite(t)
+	for _, u := range []string{"/posts/race-day/photos/start.jpg", "/posts/race-day/photos/start.jpg?w=480"} {
+		res, body := fetch(t, srv+u)
+		if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "image/jpeg" {
+			t.Fatalf("GET %s: %d %s", u, res.StatusCode, res.Header.Get("Content-Type"))
+		}
+		for _, m := range mediatest.Segments([]byte(body)) {
+			if m >= 0xe0 && m <= 0xef || m == 0xfe {
+				t.Errorf("GET %s: the photo has a metadata segment FF%X", u, m)
+			}
+		}
+		if _, err := exif.Decode(strings.NewReader(body)); err == nil {
+			t.Errorf("GET %s: an EXIF reader finds EXIF in the photo", u)
+		}
+		for _, leak := range []string{"Exif", mediatest.CameraMake} {
+			if strings.Contains(body, leak) {
+				t.Errorf("GET %s: the photo holds %q", u, leak)
+			}
+		}
+		// Stored 800×400 on its side: upright, 400×800.
+		if got := decodePhoto(t, u, body).Bounds().Size(); got != image.Pt(400, 800) {
+			t.Errorf("GET %s: %v, want 400×800, turned upright", u, got)
+		}
+	}
+}
+
+func TestPhotosComeInTheWidthsPagesAskForNeverEnlarged(t *testing.T) {
+	srv := bundleSite(t)
+	full, fullBody := fetch(t, srv+"/posts/race-day/finish.png")
+	for _, tc := range []struct {
+		query string
+		width int
+	}{
+		{"?w=480", 480},
+		{"?w=960", 960},
+		{"?w=1600", 1200}, // the photo is 1200 wide: its full width
+		{"?w=2400", 1200},
+	} {
+		u := srv + "/posts/race-day/finish.png" + tc.query
+		res, body := fetch(t, u)
+		if res.StatusCode != http.StatusOK {
+			t.Errorf("GET %s: %d", u, res.StatusCode)
+			continue
+		}
+		img := decodePhoto(t, u, body)
+		if img.Bounds().Dx() != tc.width || img.Bounds().Dy() != tc.width/2 {
+			t.Errorf("GET %s: %v, want %d wide", u, img.Bounds(), tc.width)
+		}
+		if sameAsFull := res.Header.Get("ETag") == full.Header.Get("ETag"); sameAsFull != (tc.width == 1200) || sameAsFull != (body == fullBody) {
+			t.Errorf("GET %s: ETag %s (full: %s): one ETag per variant's bytes", u, res.Header.Get("ETag"), full.Header.Get("ETag"))
+		}
+	}
+	// Only the standard widths: a width of one's choosing would let anyone
+	// fill the cache.
+	for _, q := range []string{"?w=961", "?w=1", "?w=0", "?w=-480", "?w=+480", "?w=480.0", "?w=0x1e0", "?w=", "?w=480&w=960", "?w=99999999999999999999"} {
+		if res, _ := fetch(t, srv+"/posts/race-day/finish.png"+q); res.StatusCode != http.StatusNotFound {
+			t.Errorf("GET finish.png%s: %d, want 404", q, res.StatusCode)
+		}
+	}
+}
+
+func TestPhotosMediaRefusesAreNotServed(t *testing.T) {
+	files := siteFiles{
+		"posts/trip/index.md": post("title: Trip\ndate: 2024-05-01\nauthor: kay", "![x](phone.jpg)"),
+		// An iPhone's HEIC with a .jpg name, an AVIF, a decompression
+		// bomb, a damaged JPEG, a text file named as a photo.
+		"posts/trip/phone.jpg":   "\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic the HEIC's own bytes",
+		"posts/trip/photo.avif":  "\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1 the AVIF's own bytes",
+		"posts/trip/bomb.png":    string(mediatest.PNGHeader(10_000, 6_000)),
+		"posts/trip/damaged.jpg": string(mediatest.PhoneJPEG(t, 64, 64, 1)[:300]),
+		"posts/trip/notes.gif":   "GPS: the runner's street",
+	}
+	h := newHarness(t, files)
+	for _, name := range []string{"phone.jpg", "photo.avif", "bomb.png", "damaged.jpg", "notes.gif"} {
+		res, body := fetch(t, h.srv.URL+"/posts/trip/"+name)
+		if res.StatusCode != http.StatusNotFound {
+			t.Errorf("GET %s: %d, want 404", name, res.StatusCode)
+		}
+		for _, leak := range []string{"own bytes", "runner's street", "Exif", "\x89PNG"} {
+			if strings.Contains(body, leak) {
+				t.Errorf("GET %s leaks %q", name, leak)
+			}
+		}
+	}
+}
+
+func TestManyReadersOfANewPhotoGetItBuiltOnce(t *testing.T) {
+	photos := photoCache(t)
+	srv := bundleSite(t, withPhotoCache(photos))
+	u := srv + "/posts/race-day/photos/start.jpg?w=480"
+	var wg sync.WaitGroup
+	bodies := make([]string, 8)
+	for i := range bodies {
+		wg.Go(func() {
+			req, err := http.NewRequest(http.MethodGet, u, nil)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer res.Body.Close()
+			b, err := io.ReadAll(res.Body)
+			if err != nil || res.StatusCode != http.StatusOK {
+				t.Errorf("GET %s: %d, %v", u, res.StatusCode, err)
+			}
+			bodies[i] = string(b)
+		})
+	}
+	wg.Wait()
+	for _, b := range bodies {
+		if b != bodies[0] || b == "" {
+			t.Fatal("readers were served different bytes")
+		}
+	}
+	if got := photos.Stats(); got.Built != 1 {
+		t.Errorf("8 readers at once: %+v, want one build", got)
 	}
 }

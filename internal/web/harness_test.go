@@ -189,6 +189,7 @@ func newHarness(t *testing.T, files siteFiles, opts ...harnessOption) *harness {
 		// The guards are off here, as tests post forms they never fetched;
 		// the guards have tests of their own.
 		Secret: []byte("a test key of thirty-two bytes!!"),
+		Media:  photoCache(t),
 	}}
 	for _, opt := range opts {
 		opt(&cfg)

@@ -14,6 +14,7 @@ import (
 	"milepost/internal/accounts"
 	"milepost/internal/comments"
 	"milepost/internal/content"
+	"milepost/internal/media"
 )
 
 // SiteSource gives the current Site; content.Source is one.
@@ -44,6 +45,10 @@ type Options struct {
 	Accounts *accounts.Service
 	// Backup streams a consistent copy of the database for GET /admin/backup.
 	Backup Backuper
+	// Media makes the photos of page bundles readers are served: stripped
+	// of their metadata, turned upright and resized, cached on disk. An
+	// original photo is never served; without Media, no photo is.
+	Media *media.Cache
 	// Secret keys the HMAC signatures of form tokens and commenter cookies.
 	// It must stay the same across restarts (the database keeps it).
 	Secret []byte

@@ -1,4 +1,7 @@
-package media_test
+// Package mediatest makes the photos media's tests and web's are made of:
+// built in code, so that no fixture hides what it holds — above all, a
+// phone's JPEG with its GPS position in EXIF.
+package mediatest
 
 import (
 	"bytes"
@@ -9,28 +12,27 @@ import (
 	"image/gif"
 	"image/jpeg"
 	"image/png"
+	"slices"
 	"testing"
 
 	"github.com/rwcarlsen/goexif/exif"
 )
 
-// The photos the tests are made of, built in the tests: no fixture hides
-// what it holds.
-
+// Red and Blue are the colours of Halves.
 var (
-	red  = color.RGBA{R: 220, G: 20, B: 20, A: 255}
-	blue = color.RGBA{R: 20, G: 20, B: 220, A: 255}
+	Red  = color.RGBA{R: 220, G: 20, B: 20, A: 255}
+	Blue = color.RGBA{R: 20, G: 20, B: 220, A: 255}
 )
 
-// halves is a w×h image, its left half red and its right half blue, so
+// Halves is a w×h image, its left half red and its right half blue, so
 // that which way it is turned can be seen.
-func halves(w, h int) *image.RGBA {
+func Halves(w, h int) *image.RGBA {
 	img := image.NewRGBA(image.Rect(0, 0, w, h))
 	for y := range h {
 		for x := range w {
-			c := red
+			c := Red
 			if x >= w/2 {
-				c = blue
+				c = Blue
 			}
 			img.SetRGBA(x, y, c)
 		}
@@ -38,7 +40,8 @@ func halves(w, h int) *image.RGBA {
 	return img
 }
 
-func encodeJPEG(t testing.TB, img image.Image) []byte {
+// JPEG encodes img as a JPEG, with no metadata.
+func JPEG(t testing.TB, img image.Image) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 90}); err != nil {
@@ -47,7 +50,8 @@ func encodeJPEG(t testing.TB, img image.Image) []byte {
 	return b.Bytes()
 }
 
-func encodePNG(t testing.TB, img image.Image) []byte {
+// PNG encodes img as a PNG.
+func PNG(t testing.TB, img image.Image) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	if err := png.Encode(&b, img); err != nil {
@@ -58,17 +62,17 @@ func encodePNG(t testing.TB, img image.Image) []byte {
 
 // The EXIF a phone writes: where the photo was taken, and which way up.
 const (
-	cameraMake = "RunnersPhone"
+	CameraMake = "RunnersPhone"
 	// GPS: 47° 36' 22.26" N, 122° 19' 51.36" W, a runner's street.
 	latSeconds = 2226 // hundredths
 	lonSeconds = 5136
 )
 
-// gpsExif is an EXIF block ("Exif\0\0" and little-endian TIFF data) with
+// GPSExif is an EXIF block ("Exif\0\0" and little-endian TIFF data) with
 // the camera's make, an orientation and a GPS position, laid out by hand
 // as cameras write it: IFD0 (Make, Orientation, a pointer to the GPS IFD),
 // then the GPS IFD, then the values too long to sit in their entries.
-func gpsExif(orientation uint16) []byte {
+func GPSExif(orientation uint16) []byte {
 	le := binary.LittleEndian
 	var b []byte
 	b = append(b, "II*\x00"...)
@@ -81,7 +85,7 @@ func gpsExif(orientation uint16) []byte {
 		values = gpsIFD + 2 + nGPS*12 + 4
 	)
 	makeAt := values
-	latAt := makeAt + len(cameraMake) + 1
+	latAt := makeAt + len(CameraMake) + 1
 	lonAt := latAt + 24
 	entry := func(tag, typ uint16, count, value uint32) {
 		b = le.AppendUint16(b, tag)
@@ -91,7 +95,7 @@ func gpsExif(orientation uint16) []byte {
 	}
 	const ascii, short, long, rational = 2, 3, 4, 5
 	b = le.AppendUint16(b, n0)
-	entry(0x010f, ascii, uint32(len(cameraMake)+1), uint32(makeAt)) // Make
+	entry(0x010f, ascii, uint32(len(CameraMake)+1), uint32(makeAt)) // Make
 	entry(0x0112, short, 1, uint32(orientation))                    // Orientation
 	entry(0x8825, long, 1, gpsIFD)                                  // GPS IFD
 	b = le.AppendUint32(b, 0)
@@ -101,7 +105,7 @@ func gpsExif(orientation uint16) []byte {
 	entry(0x0003, ascii, 2, uint32('W'))      // GPSLongitudeRef
 	entry(0x0004, rational, 3, uint32(lonAt)) // GPSLongitude
 	b = le.AppendUint32(b, 0)
-	b = append(b, cameraMake+"\x00"...)
+	b = append(b, CameraMake+"\x00"...)
 	for _, r := range [][2]uint32{{47, 1}, {36, 1}, {latSeconds, 100}, {122, 1}, {19, 1}, {lonSeconds, 100}} {
 		b = le.AppendUint32(b, r[0])
 		b = le.AppendUint32(b, r[1])
@@ -109,9 +113,9 @@ func gpsExif(orientation uint16) []byte {
 	return append([]byte("Exif\x00\x00"), b...)
 }
 
-// withExif puts an EXIF block into a JPEG as an APP1 segment right after
+// WithExif puts an EXIF block into a JPEG as an APP1 segment right after
 // its start marker, where cameras put it.
-func withExif(t testing.TB, jpg, block []byte) []byte {
+func WithExif(t testing.TB, jpg, block []byte) []byte {
 	t.Helper()
 	if !bytes.HasPrefix(jpg, []byte{0xff, 0xd8}) {
 		t.Fatal("not a JPEG")
@@ -123,12 +127,12 @@ func withExif(t testing.TB, jpg, block []byte) []byte {
 	return append(out, jpg[2:]...)
 }
 
-// phonePhoto is a w×h JPEG (as stored: before orientation) with the GPS
+// PhoneJPEG is a w×h JPEG (as stored: before orientation) with the GPS
 // EXIF above. It checks that an EXIF reader finds the position in it, so
 // that a test which finds none in a variant means something.
-func phonePhoto(t testing.TB, w, h int, orientation uint16) []byte {
+func PhoneJPEG(t testing.TB, w, h int, orientation uint16) []byte {
 	t.Helper()
-	photo := withExif(t, encodeJPEG(t, halves(w, h)), gpsExif(orientation))
+	photo := WithExif(t, JPEG(t, Halves(w, h)), GPSExif(orientation))
 	x, err := exif.Decode(bytes.NewReader(photo))
 	if err != nil {
 		t.Fatalf("the test photo's EXIF: %v", err)
@@ -143,10 +147,10 @@ func phonePhoto(t testing.TB, w, h int, orientation uint16) []byte {
 	return photo
 }
 
-// pngHeader is the start of a PNG file declaring a w×h RGBA image, with
+// PNGHeader is the start of a PNG file declaring a w×h RGBA image, with
 // one byte of pixel data: what a decompression bomb looks like to a
 // reader of headers.
-func pngHeader(w, h uint32) []byte {
+func PNGHeader(w, h uint32) []byte {
 	chunk := func(b []byte, name string, data []byte) []byte {
 		b = binary.BigEndian.AppendUint32(b, uint32(len(data)))
 		start := len(b)
@@ -163,9 +167,8 @@ func pngHeader(w, h uint32) []byte {
 	return chunk(b, "IEND", nil)
 }
 
-// segments lists a JPEG's marker segments before its first scan.
-func segments(t *testing.T, jpg []byte) []byte {
-	t.Helper()
+// Segments lists a JPEG's marker segments before its first scan.
+func Segments(jpg []byte) []byte {
 	var markers []byte
 	for i := 2; i+4 <= len(jpg) && jpg[i] == 0xff; {
 		m := jpg[i+1]
@@ -178,7 +181,8 @@ func segments(t *testing.T, jpg []byte) []byte {
 	return markers
 }
 
-func gifOf(t testing.TB, frames ...*image.Paletted) []byte {
+// GIF encodes frames as an animated GIF.
+func GIF(t testing.TB, frames ...*image.Paletted) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	if err := gif.EncodeAll(&b, &gif.GIF{Image: frames, Delay: make([]int, len(frames))}); err != nil {
@@ -187,15 +191,32 @@ func gifOf(t testing.TB, frames ...*image.Paletted) []byte {
 	return b.Bytes()
 }
 
-// near reports whether two colours are the same to the eye, as JPEG keeps
+// Near reports whether two colours are the same to the eye, as JPEG keeps
 // them.
-func near(a color.Color, b color.RGBA) bool {
+func Near(a color.Color, b color.RGBA) bool {
 	r, g, bl, _ := a.RGBA()
 	d := func(x uint32, y uint8) int { return max(int(x>>8)-int(y), int(y)-int(x>>8)) }
 	return d(r, b.R) < 40 && d(g, b.G) < 40 && d(bl, b.B) < 40
 }
 
-// frameOf is a w×h GIF frame of one colour.
-func frameOf(w, h int) *image.Paletted {
-	return image.NewPaletted(image.Rect(0, 0, w, h), []color.Color{red, blue})
+// Frame is a w×h GIF frame of one colour.
+func Frame(w, h int) *image.Paletted {
+	return image.NewPaletted(image.Rect(0, 0, w, h), []color.Color{Red, Blue})
+}
+
+// WithText puts a tEXt chunk (key, text) into a PNG right after its
+// header, as photo tools write a comment or a place name.
+func WithText(t testing.TB, p []byte, key, text string) []byte {
+	t.Helper()
+	const ihdrEnd = 8 + 4 + 4 + 13 + 4 // signature, IHDR length, name, data, CRC
+	if len(p) < ihdrEnd || string(p[12:16]) != "IHDR" {
+		t.Fatal("not a PNG")
+	}
+	data := []byte(key + "\x00" + text)
+	c := binary.BigEndian.AppendUint32(nil, uint32(len(data)))
+	c = append(c, "tEXt"...)
+	c = append(c, data...)
+	c = binary.BigEndian.AppendUint32(c, crc32.ChecksumIEEE(c[4:]))
+	out := append(slices.Clone(p[:ihdrEnd]), c...)
+	return append(out, p[ihdrEnd:]...)
 }
