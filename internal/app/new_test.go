@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"milepost/internal/app"
 	"milepost/internal/content"
 )
 
@@ -103,6 +104,18 @@ func TestNewWritesABundleTheSiteLoads(t *testing.T) {
 	}
 	if code, out, _ := cli(t, bin, "check", "-content", dir); code != 0 || out != "3 posts (1 draft), 1 author, no problems\n" {
 		t.Errorf("check after new: exit %d, %q", code, out)
+	}
+
+	// The server shows both: the draft with -drafts, as a writer previews.
+	srv := startWith(t, app.ServeConfig{DBPath: filepath.Join(t.TempDir(), "milepost.db"), ContentDir: dir, Drafts: true})
+	if page := get(t, srv.base+"/posts/race-day-10k-pr/"); !strings.Contains(page, "Race day: 10k PR") || !strings.Contains(page, "Kay-Kay") {
+		t.Error("the served draft lacks its title or author")
+	}
+	if page := get(t, srv.base+"/"); !strings.Contains(page, "Easy miles") {
+		t.Error("the home page lacks the published new post")
+	}
+	if err := srv.stop(); err != nil {
+		t.Fatalf("Serve: %v", err)
 	}
 }
 
