@@ -26,7 +26,7 @@ const usage = `Milepost serves a running blog.
 
 Usage:
   milepost serve [flags]                        serve the site
-  milepost user add NAME -role admin|moderator  add a moderator account (asks for its password)
+  milepost user add NAME -role ROLE             add an account (asks for its password)
   milepost user passwd NAME                     set a user's password, ending their sessions
   milepost user remove NAME                     remove a user (never the last admin)
   milepost user list                            list the users
@@ -125,15 +125,20 @@ func serve(ctx context.Context, log *slog.Logger, args []string) error {
 }
 
 const userUsage = `Usage:
-  milepost user add NAME -role admin|moderator [-password-stdin] [-db FILE]
+  milepost user add NAME -role ROLE [-password-stdin] [-db FILE]
   milepost user passwd NAME [-password-stdin] [-db FILE]
   milepost user remove NAME [-db FILE]
   milepost user list [-db FILE]
 
 A password is typed twice on the terminal, without being shown, or read as one
 line from standard input with -password-stdin. It needs 10 to 72 bytes.
-An admin may moderate, manage users and take backups; a moderator may moderate.
-The last admin can be neither removed nor made a moderator.
+ROLE is one of:
+  contributor  writes drafts and submits them for review
+  author       also publishes their own posts
+  editor       also edits and reviews anyone's posts, and moderates comments
+  moderator    moderates comments, and nothing else
+  admin        all of that, and manages users and invites and takes backups
+The last enabled admin can be neither removed, disabled nor given another role.
 These commands open the database, so the server must be stopped: use them for
 the first admin. While the server runs, admins manage users at /admin/users/.
 "milepost user SUBCOMMAND -h" lists a subcommand's flags.
@@ -154,8 +159,8 @@ func user(ctx context.Context, args []string) error {
 	}
 	switch sub {
 	case "add":
-		fs.synopsis = "milepost user add NAME -role admin|moderator [flags]"
-		fs.Func("role", "the user's role, required: `admin|moderator` (an admin may moderate, manage users and take backups; a moderator may moderate)", func(v string) error {
+		fs.synopsis = "milepost user add NAME -role ROLE [flags]"
+		fs.Func("role", "the user's role, required: `contributor|author|editor|moderator|admin` (see \"milepost user help\")", func(v string) error {
 			r, err := accounts.ParseRole(v)
 			role = r
 			return err
@@ -188,7 +193,7 @@ func user(ctx context.Context, args []string) error {
 	switch sub {
 	case "add":
 		if role == "" {
-			return fs.usageErr("-role is required: admin or moderator")
+			return fs.usageErr("-role is required: contributor, author, editor, moderator or admin")
 		}
 		return app.UserAdd(ctx, cfg, pos[0], role)
 	case "passwd":
