@@ -217,6 +217,31 @@ func TestAccountUpgradeFromVersion4KeepsModerators(t *testing.T) {
 	}
 }
 
+// Check finds a session of a disabled user (disabling deletes them in the
+// same transaction) and an author profile two users have.
+func TestCheckFindsDisabledSessionsAndSharedProfiles(t *testing.T) {
+	cases := []struct {
+		name    string
+		corrupt func(b buckets) error
+		want    string
+	}{
+		{"session of a disabled user", func(b buckets) error {
+			return rewriteUser(b, "dana", func(u *accounts.UserRecord) { u.Disabled = true })
+		}, "account_sessions: key " + hexKey("dana-1") + ` is a session of "dana", who is disabled`},
+		{"one profile, two users", func(b buckets) error {
+			if err := rewriteUser(b, "dana", func(u *accounts.UserRecord) { u.Author = "kay-kays-bird-club" }); err != nil {
+				return err
+			}
+			return rewriteUser(b, "kay", func(u *accounts.UserRecord) { u.Author = "kay-kays-bird-club" })
+		}, `account_users: users "dana" and "kay" both have the author profile "kay-kays-bird-club"`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			checkCatches(t, fillAccountsForCheck, tc.corrupt, tc.want)
+		})
+	}
+}
+
 // Check knows invites: one for no user with a role is sound; one naming a
 // user, or with no role, is not.
 func TestCheckFindsBadInvites(t *testing.T) {

@@ -403,12 +403,15 @@ func checkRecords(b buckets, report func(string, ...any)) error {
 
 // checkAccounts checks the account buckets, which a database gets only with
 // its first user; a missing one is empty. Each user must decode, sit under
-// its lowercased name, and have a valid role and a password hash. Each
-// session must sit under a SHA-256 sum, decode, and belong to a user that
-// exists: the user and its sessions are deleted together, so an orphan means
-// a lost write. Expired sessions are fine; they are pruned later.
+// its lowercased name, and have a valid role and a password hash; no two
+// users may have one author profile. Each session must sit under a SHA-256
+// sum, decode, and belong to a user that exists and is not disabled: the
+// user and its sessions are deleted (or disabled) together, so an orphan
+// means a lost write. Expired sessions are fine; they are pruned later.
 func checkAccounts(tx *bbolt.Tx, report func(string, ...any)) error {
 	userKeys := map[string]bool{}
+	disabled := map[string]bool{}
+	authors := map[string]string{} // author profile → the first user with it
 	if users := tx.Bucket(bucketAccountUsers); users != nil {
 		err := users.ForEach(func(k, v []byte) error {
 			userKeys[string(k)] = true
@@ -429,6 +432,14 @@ func checkAccounts(tx *bbolt.Tx, report func(string, ...any)) error {
 			if len(u.PasswordHash) == 0 {
 				report("%s: user %q has no password hash", bucketAccountUsers, k)
 			}
+			if u.Author != "" {
+				if other, ok := authors[u.Author]; ok {
+					report("%s: users %q and %q both have the author profile %q", bucketAccountUsers, other, k, u.Author)
+				} else {
+					authors[u.Author] = string(k)
+				}
+			}
+			disabled[string(k)] = u.Disabled
 			return nil
 		})
 		if err != nil {
@@ -448,8 +459,11 @@ func checkAccounts(tx *bbolt.Tx, report func(string, ...any)) error {
 			report("%s: key %x: %v", bucketAccountSessions, k, err)
 			return nil
 		}
-		if !userKeys[s.User] {
+		switch {
+		case !userKeys[s.User]:
 			report("%s: key %x is a session of %q, who does not exist", bucketAccountSessions, k, s.User)
+		case disabled[s.User]:
+			report("%s: key %x is a session of %q, who is disabled", bucketAccountSessions, k, s.User)
 		}
 		return nil
 	})
