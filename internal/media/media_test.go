@@ -432,3 +432,25 @@ func TestTheCacheKnowsPhotosByTheirBytes(t *testing.T) {
 		t.Errorf("variant path %q is not in the cache directory %q", v1.Path, dir)
 	}
 }
+
+func TestTheOrientationIsFoundWhereverTheHeaderPutsIt(t *testing.T) {
+	// A JPEG whose EXIF comes after 100 KB of other metadata (a comment),
+	// past Probe's first read.
+	upright := mediatest.JPEG(t, mediatest.Halves(40, 20))
+	comment := append([]byte{0xff, 0xfe, 0xff, 0xff}, bytes.Repeat([]byte("x"), 0xffff-2)...)
+	late := append([]byte{0xff, 0xd8}, comment...)
+	late = append(late, comment...)
+	late = append(late, mediatest.WithExif(t, upright, mediatest.GPSExif(6))[2:]...)
+	// A PNG with an eXIf chunk (TIFF data, no "Exif" prefix).
+	tiff := mediatest.GPSExif(8)[len("Exif\x00\x00"):]
+	withEXIf := mediatest.WithChunk(t, mediatest.PNG(t, mediatest.Halves(40, 20)), "eXIf", tiff)
+	for name, photo := range map[string][]byte{"a JPEG's EXIF after 128 KB": late, "a PNG's eXIf chunk": withEXIf} {
+		info, err := media.Probe(bytes.NewReader(photo))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if info.Orientation < 6 || info.Width != 20 || info.Height != 40 {
+			t.Errorf("%s: %+v, want turned a quarter, 20×40", name, info)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package media
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"image"
 	"image/gif"
@@ -16,9 +17,10 @@ import (
 
 // Probe reads a photo's header — never its pixels — and says what it is,
 // or refuses it: a file over MaxBytes, a format media does not read, a
-// header declaring more than MaxPixels pixels. It reads only the first
-// bytes of r (and seeks to its end to learn its size), so it is cheap
-// enough to call while rendering a page.
+// header declaring more than MaxPixels pixels. It reads the first bytes of
+// r (64 KiB, more only when the header and its metadata run on), after
+// seeking to its end to learn its size, so it is cheap enough to call
+// for every photo of every post as the site loads.
 func Probe(r io.ReadSeeker) (Info, error) {
 	size, err := r.Seek(0, io.SeekEnd)
 	if err != nil {
@@ -30,46 +32,60 @@ func Probe(r io.ReadSeeker) (Info, error) {
 	if _, err := r.Seek(0, io.SeekStart); err != nil {
 		return Info{}, fmt.Errorf("rewinding the photo: %w", err)
 	}
-	// The header and the metadata segments before the pixels: an EXIF
-	// segment is at most 64 KiB, and the dimensions come before it or soon
-	// after.
-	head := make([]byte, min(size, headBytes))
-	if _, err := io.ReadFull(r, head); err != nil {
-		return Info{}, fmt.Errorf("reading the photo's header: %w", err)
+	var head []byte
+	for n := min(size, firstRead); ; n = min(size, 4*n) {
+		more := make([]byte, n-int64(len(head)))
+		if _, err := io.ReadFull(r, more); err != nil {
+			return Info{}, fmt.Errorf("reading the photo's header: %w", err)
+		}
+		head = append(head, more...)
+		info, cut, err := probe(head, n == size)
+		if !cut {
+			return info, err
+		}
 	}
-	return probe(head, size)
 }
 
-// headBytes is how much of a file Probe reads.
-const headBytes = 256 << 10
+// firstRead is how much of a file Probe reads first: enough for the header
+// and EXIF of a phone's photo.
+const firstRead = 64 << 10
 
-// probe is Probe on the first bytes of a file of the given size.
-func probe(head []byte, size int64) (Info, error) {
+// probe is Probe on the first bytes of a file, all of it when whole. It
+// says cut when they end before what it needs.
+func probe(head []byte, whole bool) (info Info, cut bool, err error) {
+	if !whole && len(head) < 16 {
+		return Info{}, true, nil
+	}
 	format, name := sniff(head)
 	if format == "" {
-		return Info{}, &UnsupportedError{Format: name}
+		return Info{}, false, &UnsupportedError{Format: name}
 	}
 	decodeConfig := map[Format]func(io.Reader) (image.Config, error){
 		JPEG: jpeg.DecodeConfig, PNG: png.DecodeConfig, GIF: gif.DecodeConfig, WebP: webp.DecodeConfig,
 	}[format]
-	// A header cut short by headBytes reads as damaged, and a file whose
-	// header is longer than that is no photo worth serving.
 	cfg, err := decodeConfig(bytes.NewReader(head))
 	if err != nil {
-		return Info{}, &UnreadableError{Format: format, Err: err}
+		if !whole && (errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)) {
+			return Info{}, true, nil
+		}
+		return Info{}, false, &UnreadableError{Format: format, Err: err}
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 {
-		return Info{}, &UnreadableError{Format: format, Err: fmt.Errorf("no pixels (%d×%d)", cfg.Width, cfg.Height)}
+		return Info{}, false, &UnreadableError{Format: format, Err: fmt.Errorf("no pixels (%d×%d)", cfg.Width, cfg.Height)}
 	}
 	if int64(cfg.Width)*int64(cfg.Height) > MaxPixels {
-		return Info{}, &TooManyPixelsError{Width: cfg.Width, Height: cfg.Height, Limit: MaxPixels}
+		return Info{}, false, &TooManyPixelsError{Width: cfg.Width, Height: cfg.Height, Limit: MaxPixels}
 	}
-	info := Info{Format: format, Width: cfg.Width, Height: cfg.Height, Orientation: orientation(format, head)}
+	block, cut := exifBlock(format, head)
+	if cut && !whole {
+		return Info{}, true, nil
+	}
+	info = Info{Format: format, Width: cfg.Width, Height: cfg.Height, Orientation: orientation(block)}
 	if info.Orientation >= 5 { // turned a quarter: width and height swap
 		info.Width, info.Height = info.Height, info.Width
 	}
 	info.Opaque = format == JPEG || (format == WebP && webpOpaque(head))
-	return info, nil
+	return info, false, nil
 }
 
 // sniff tells the format from a file's first bytes, not its name: a file
@@ -118,15 +134,14 @@ func webpOpaque(b []byte) bool {
 	return false // VP8L, lossless, may be transparent
 }
 
-// orientation is the EXIF orientation in a photo's header, 1 when it has
+// orientation is the EXIF orientation in an EXIF block, 1 when there is
 // none or a damaged one: a photo is better shown turned wrong than not at
 // all.
-func orientation(format Format, head []byte) int {
-	raw := exifBlock(format, head)
-	if raw == nil {
+func orientation(block []byte) int {
+	if block == nil {
 		return 1
 	}
-	o, err := exifOrientation(raw)
+	o, err := exifOrientation(block)
 	if err != nil || o < 1 || o > 8 {
 		return 1
 	}
@@ -154,49 +169,73 @@ func exifOrientation(raw []byte) (o int, err error) {
 }
 
 // exifBlock finds the EXIF metadata in a photo's header: a JPEG's APP1
-// "Exif" segment, a WebP's EXIF chunk or a PNG's eXIf chunk. Only the
-// container is walked here; the EXIF reader reads what is inside.
-func exifBlock(format Format, b []byte) []byte {
+// "Exif" segment, a WebP's EXIF chunk or a PNG's eXIf chunk. It says cut
+// when b ends before the place the block would be has been passed. Only
+// the container is walked here; the EXIF reader reads what is inside.
+func exifBlock(format Format, b []byte) (block []byte, cut bool) {
 	switch format {
 	case JPEG:
 		// Segments: FF marker, 2-byte big-endian length (itself included),
-		// up to the first scan.
-		for i := 2; i+4 <= len(b) && b[i] == 0xff; {
+		// up to the first scan or frame: EXIF comes before both.
+		for i := 2; ; {
+			if i+4 > len(b) {
+				return nil, true
+			}
 			marker, n := b[i+1], int(binary.BigEndian.Uint16(b[i+2:]))
-			if marker == 0xda || n < 2 || i+2+n > len(b) { // start of scan
-				return nil
+			frame := marker >= 0xc0 && marker <= 0xcf && marker != 0xc4 && marker != 0xc8 && marker != 0xcc
+			if b[i] != 0xff || frame || marker == 0xda || n < 2 {
+				return nil, false
+			}
+			if i+2+n > len(b) {
+				return nil, true
 			}
 			seg := b[i+4 : i+2+n]
 			if marker == 0xe1 && bytes.HasPrefix(seg, []byte("Exif\x00\x00")) {
-				return seg
+				return seg, false
 			}
 			i += 2 + n
 		}
 	case WebP:
+		// Only an extended file (VP8X) whose flags say so has EXIF, in a
+		// chunk after the pixels.
+		const exifFlag = 0x08
+		if len(b) < 21 || string(b[12:16]) != "VP8X" || b[20]&exifFlag == 0 {
+			return nil, false
+		}
 		// RIFF chunks: 4-byte name, 4-byte little-endian size, data padded
 		// to an even length.
-		for i := 12; i+8 <= len(b); {
-			name, n := string(b[i:i+4]), int(binary.LittleEndian.Uint32(b[i+4:]))
-			if n < 0 || i+8+n > len(b) {
-				return nil
+		for i := 12; ; {
+			if i+8 > len(b) {
+				return nil, true
+			}
+			name, n := string(b[i:i+4]), int64(binary.LittleEndian.Uint32(b[i+4:]))
+			if int64(i)+8+n > int64(len(b)) {
+				return nil, true
 			}
 			if name == "EXIF" {
-				return b[i+8 : i+8+n]
+				return b[i+8 : i+8+int(n)], false
 			}
-			i += 8 + n + n%2
+			i += 8 + int(n) + int(n%2)
 		}
 	case PNG:
-		// Chunks: 4-byte big-endian length, 4-byte name, data, 4-byte CRC.
-		for i := 8; i+8 <= len(b); {
-			n, name := int(binary.BigEndian.Uint32(b[i:])), string(b[i+4:i+8])
-			if n < 0 || i+12+n > len(b) || name == "IDAT" {
-				return nil
+		// Chunks: 4-byte big-endian length, 4-byte name, data, 4-byte CRC;
+		// eXIf comes before the pixels (IDAT).
+		for i := 8; ; {
+			if i+8 > len(b) {
+				return nil, true
+			}
+			n, name := int64(binary.BigEndian.Uint32(b[i:])), string(b[i+4:i+8])
+			if name == "IDAT" || name == "IEND" {
+				return nil, false
+			}
+			if int64(i)+12+n > int64(len(b)) {
+				return nil, true
 			}
 			if name == "eXIf" {
-				return b[i+8 : i+8+n]
+				return b[i+8 : i+8+int(n)], false
 			}
-			i += 12 + n
+			i += 12 + int(n)
 		}
 	}
-	return nil
+	return nil, false
 }

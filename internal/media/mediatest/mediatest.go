@@ -208,13 +208,18 @@ func Frame(w, h int) *image.Paletted {
 // header, as photo tools write a comment or a place name.
 func WithText(t testing.TB, p []byte, key, text string) []byte {
 	t.Helper()
+	return WithChunk(t, p, "tEXt", []byte(key+"\x00"+text))
+}
+
+// WithChunk puts a chunk into a PNG right after its header.
+func WithChunk(t testing.TB, p []byte, name string, data []byte) []byte {
+	t.Helper()
 	const ihdrEnd = 8 + 4 + 4 + 13 + 4 // signature, IHDR length, name, data, CRC
 	if len(p) < ihdrEnd || string(p[12:16]) != "IHDR" {
 		t.Fatal("not a PNG")
 	}
-	data := []byte(key + "\x00" + text)
 	c := binary.BigEndian.AppendUint32(nil, uint32(len(data)))
-	c = append(c, "tEXt"...)
+	c = append(c, name...)
 	c = append(c, data...)
 	c = binary.BigEndian.AppendUint32(c, crc32.ChecksumIEEE(c[4:]))
 	out := append(slices.Clone(p[:ihdrEnd]), c...)
