@@ -312,6 +312,9 @@ func (s *Service) current(slug string, basedOn Version, yours []byte) (rel strin
 // file with src, re-reading the file just before the rename so that a hand
 // edit made meanwhile is never overwritten. The slug's lock is held.
 func (s *Service) write(ctx context.Context, slug, rel string, old []byte, basedOn Version, src []byte, by string) (Post, error) {
+	if err := s.noLinks(rel); err != nil {
+		return Post{}, fmt.Errorf("saving %s: %w", rel, err)
+	}
 	if _, problems := s.site().ParsePost(rel, src); len(problems) > 0 {
 		return Post{}, fmt.Errorf("saving %s: %w", rel, &InvalidError{Problems: problems})
 	}
@@ -374,19 +377,43 @@ func (s *Service) locate(slug string) (string, error) {
 	}
 	if rel := s.site().PostFile(slug); rel != "" && content.ValidPostPath(rel) {
 		if fi, err := os.Lstat(s.abs(rel)); err == nil && fi.Mode().IsRegular() {
-			return rel, nil
+			return rel, s.noLinks(rel)
 		}
 	}
 	for _, rel := range []string{"posts/" + slug + "/index.md", "posts/" + slug + ".md"} {
 		fi, err := os.Lstat(s.abs(rel))
 		if err == nil && fi.Mode().IsRegular() {
-			return rel, nil
+			return rel, s.noLinks(rel)
 		}
 		if err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscallNotDir) {
 			return "", fmt.Errorf("looking for %s: %w", rel, err)
 		}
 	}
 	return "", ErrNotFound
+}
+
+// ErrLink is matched by the error for a post path that goes through a
+// symbolic link: the editor writes and moves only real files and folders
+// inside the content directory, never where a link leads.
+var ErrLink = errors.New("goes through a symbolic link")
+
+// noLinks refuses rel when a part of it that exists is a symbolic link.
+func (s *Service) noLinks(rel string) error {
+	p := s.dir
+	for _, part := range strings.Split(rel, "/") {
+		p = filepath.Join(p, part)
+		fi, err := os.Lstat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("checking %s: %w", rel, err)
+		}
+		if fi.Mode()&fs.ModeSymlink != 0 {
+			return fmt.Errorf("%s %w (%s)", rel, ErrLink, p)
+		}
+	}
+	return nil
 }
 
 // read reads a post file; a missing one is ErrNotFound.

@@ -142,9 +142,27 @@ func dateText(k content.FrontKey) string {
 	return t.Format(time.RFC3339Nano)
 }
 
+// sameOrWithLineEnds is text as it was (was) when it differs from it only
+// in its line ends, else text with every line ended by newline.
+func sameOrWithLineEnds(text, was, newline string) string {
+	if text == was || withLineEnds(text, "\n") == withLineEnds(was, "\n") {
+		return was
+	}
+	return withLineEnds(text, newline)
+}
+
+func withLineEnds(text, newline string) string {
+	text = strings.ReplaceAll(text, "\r\n", "\n")
+	if newline != "\n" {
+		text = strings.ReplaceAll(text, "\n", newline)
+	}
+	return text
+}
+
 // newFile is the text of a new post: YAML front matter with the fields
 // that are set, then the body.
 func newFile(f Fields, body string) ([]byte, error) {
+	body, f.Summary = withLineEnds(body, "\n"), withLineEnds(f.Summary, "\n")
 	var front bytes.Buffer
 	for _, key := range knownKeys {
 		v := f.value(key)
@@ -174,10 +192,15 @@ func newFile(f Fields, body string) ([]byte, error) {
 func editFile(src []byte, split content.PostSource, f Fields, body string) ([]byte, error) {
 	old, oldExtra := readFields(split)
 	front := src[split.FrontStart:split.FrontEnd]
-	newline := "\n"
-	if bytes.Contains(front, []byte("\r\n")) {
+	newline := "\n" // the file's, as its opening delimiter line ends
+	if split.FrontStart >= 2 && src[split.FrontStart-2] == '\r' {
 		newline = "\r\n"
 	}
+	// A browser sends a textarea's lines ended by CR LF whatever the file
+	// has: text that differs from the file's only in its line ends is the
+	// file's text, and changed text takes the file's line ends.
+	body = sameOrWithLineEnds(body, string(src[split.BodyStart:]), newline)
+	f.Summary = sameOrWithLineEnds(f.Summary, old.Summary, "\n")
 	ed := frontEditor{split: split, front: front, newline: newline}
 	for _, key := range knownKeys {
 		want := f.value(key)

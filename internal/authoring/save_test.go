@@ -314,3 +314,51 @@ func TestHostileSlugsAreRefused(t *testing.T) {
 	}
 	s.noStrayFiles()
 }
+
+// A browser sends a textarea's lines ended by CR LF: a body (or summary)
+// that differs only in that is the file's own, and an edited one takes the
+// file's line ends.
+func TestABrowsersLineEndsDoNotChangeTheFile(t *testing.T) {
+	s := newSite(t)
+	before := s.read(samplePost)
+	p := s.open("massage-during-training")
+	e := unchanged(p)
+	e.Body = strings.ReplaceAll(p.Body, "\n", "\r\n")
+	p = s.save(e, p.Version)
+	if got := s.read(samplePost); got != before {
+		t.Fatal("a body sent with CR LF changed an LF file")
+	}
+	e = unchanged(p)
+	e.Body = strings.ReplaceAll(p.Body, "\n", "\r\n") + "One more line.\r\n"
+	e.Summary = "Two\r\nlines."
+	s.save(e, p.Version)
+	if got := s.read(samplePost); strings.Contains(got, "\r") || !strings.HasSuffix(got, p.Body+"One more line.\n") {
+		t.Errorf("the edited LF file has CR or lacks the new line:\n%q", got[len(got)-60:])
+	}
+	if got := s.open("massage-during-training").Summary; got != "Two\nlines." {
+		t.Errorf("summary %q", got)
+	}
+}
+
+// A folder under posts/ that is a symbolic link to somewhere else is never
+// written through.
+func TestSymbolicLinksOutOfTheContentDirectoryAreNotFollowed(t *testing.T) {
+	s := newSite(t)
+	outside := t.TempDir()
+	if err := os.Symlink(outside, s.path("posts/escape")); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.svc.Save(context.Background(), authoring.Edit{Slug: "escape", Fields: authoring.Fields{Title: "Out", Date: "2024-01-01"}, Body: "x\n"}, "")
+	if !errors.Is(err, authoring.ErrLink) {
+		t.Errorf("a new post through a link: %v, want ErrLink", err)
+	}
+	if err := os.WriteFile(outside+"/index.md", []byte("---\ntitle: Out\ndate: 2024-01-01\n---\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.svc.Open(context.Background(), "escape"); !errors.Is(err, authoring.ErrLink) {
+		t.Errorf("opening a post through a link: %v, want ErrLink", err)
+	}
+	if entries, _ := os.ReadDir(outside); len(entries) != 1 {
+		t.Errorf("the editor wrote outside the content directory: %v", entries)
+	}
+}

@@ -111,6 +111,9 @@ func (s *Service) RestoreFromTrash(ctx context.Context, id uint64, by string) (P
 	} else if !errors.Is(err, ErrNotFound) {
 		return Post{}, fmt.Errorf("restoring %s from the trash: %w", t.Slug, err)
 	}
+	if err := s.noLinks(moved); err != nil {
+		return Post{}, fmt.Errorf("restoring %s from the trash: %w", t.Slug, err)
+	}
 	if _, err := os.Lstat(s.abs(moved)); err == nil {
 		return Post{}, fmt.Errorf("restoring %s from the trash: %s exists: %w", t.Slug, moved, ErrSlugTaken)
 	}
