@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"milepost/internal/content"
+	"milepost/internal/media"
 )
 
 // CheckConfig is what `milepost check` is told.
@@ -21,7 +22,8 @@ type CheckConfig struct {
 type CheckReport struct {
 	Posts, Drafts, Authors int
 	// Problems are Load's (every file it skipped, the text serve logs)
-	// followed by Site.Check's, which serve does not look for.
+	// followed by Site.Check's, which serve does not look for: images
+	// missing from a bundle, or that the server's photo handling refuses.
 	Problems []content.Problem
 }
 
@@ -44,7 +46,12 @@ func Check(ctx context.Context, cfg CheckConfig) (CheckReport, error) {
 	if err != nil {
 		return CheckReport{}, fmt.Errorf("loading the content directory: %w", err)
 	}
-	more, err := site.Check(ctx)
+	// A bundle photo is served as media makes it, so what media refuses
+	// readers never see.
+	more, err := site.Check(ctx, func(r io.ReadSeeker) error {
+		_, err := media.Probe(r)
+		return err
+	})
 	if err != nil {
 		return CheckReport{}, fmt.Errorf("checking the content directory: %w", err)
 	}

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"milepost/internal/media/mediatest"
 )
 
 // `milepost check` loads the content as serve does and prints every
@@ -33,8 +35,12 @@ func TestCheckCommand(t *testing.T) {
 		}
 		add("posts/x.md", "---\ntitle: Race day: 10k PR\ndate: 2026-01-02\n---\nBody.\n")
 		add("posts/y.md", "---\ntitle: Y\ndate: 2026-01-02\nauthor: nobody\ntags: 3\n---\n")
-		add("posts/race/index.md", "---\ntitle: Race\ndate: 2026-01-02\n---\n\n![The finish](finish.jpg)\n\n![Start](start.jpg)\n")
-		add("posts/race/start.jpg", "jpeg")
+		add("posts/race/index.md", "---\ntitle: Race\ndate: 2026-01-02\n---\n\n![The finish](finish.jpg)\n\n![Start](start.jpg)\n\n"+
+			"![Phone](phone.jpg) ![Bomb](bomb.png)\n")
+		add("posts/race/start.jpg", string(mediatest.PhoneJPEG(t, 64, 48, 1)))
+		// A phone's HEIC photo renamed, and a PNG header of 60 megapixels.
+		add("posts/race/phone.jpg", "\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic")
+		add("posts/race/bomb.png", string(mediatest.PNGHeader(10000, 6000)))
 		add("authors/Bad Name.md", "---\nname: Bad\n---\n")
 		code, out, errOut := cli(t, bin, "check", "-content", dir)
 		want := strings.Join([]string{
@@ -43,8 +49,10 @@ func TestCheckCommand(t *testing.T) {
 			`posts/y.md:4: unknown author "nobody"`,
 			`posts/y.md:5: tags must be a list such as [a, b], not a number "3"`,
 			`posts/race/index.md:6: image "finish.jpg": no file finish.jpg in posts/race/`,
+			`posts/race/index.md:10: image "phone.jpg" cannot be shown to readers: HEIC photos are not supported: use JPEG, PNG, WebP or GIF`,
+			`posts/race/index.md:10: image "bomb.png" cannot be shown to readers: the photo is 10000×6000 pixels, over 50 megapixels: make it smaller`,
 		}, "\n") + "\n"
-		if code != 1 || out != want || errOut != "milepost: 5 problems in 4 files\n" {
+		if code != 1 || out != want || errOut != "milepost: 7 problems in 4 files\n" {
 			t.Errorf("exit %d\nstdout:\n%s\nwant:\n%s\nstderr: %q", code, out, want, errOut)
 		}
 	})

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/url"
 	"os"
@@ -27,7 +28,12 @@ import (
 // Only the posts Load kept are read, drafts and future posts included.
 // Images elsewhere (another site, a path from the site's root) are not
 // looked at: whether they exist is not decided by the post's folder.
-func (s *Site) Check(ctx context.Context) ([]Problem, error) {
+//
+// photo, when not nil, is asked about each image file that is there and
+// would be served: the server turns photos into what readers get (content
+// does not know how), and one it refuses — a HEIC file named .jpg, a
+// decompression bomb — is a problem too.
+func (s *Site) Check(ctx context.Context, photo PhotoCheck) ([]Problem, error) {
 	md := newMarkdown(s.Config.Markdown)
 	// Every post, whatever its date or draft state.
 	all := View{Site: s, Now: time.Unix(1<<62, 0), Drafts: true}
@@ -48,7 +54,7 @@ func (s *Site) Check(ctx context.Context) ([]Problem, error) {
 			continue
 		}
 		for _, img := range bodyImages(md, doc) {
-			if e := checkImage(all, p, img.dest); e != nil {
+			if e := checkImage(all, p, img.dest, photo); e != nil {
 				out = append(out, Problem{File: p.File, Line: img.line, Err: e})
 			}
 		}
@@ -107,9 +113,13 @@ func imageOffset(img *ast.Image, src []byte) int {
 	return 0
 }
 
+// PhotoCheck says why a photo file (open, at its start) cannot be served
+// to readers, or returns nil.
+type PhotoCheck func(r io.ReadSeeker) error
+
 // checkImage returns why readers would not get the image at dest, shown
 // in the post p, or nil when they would or when it is not p's to decide.
-func checkImage(all View, p *Post, dest string) error {
+func checkImage(all View, p *Post, dest string, photo PhotoCheck) error {
 	u, err := url.Parse(dest)
 	if err != nil || u.Scheme != "" || u.Host != "" || u.Path == "" || strings.HasPrefix(u.Path, "/") {
 		return nil
@@ -132,7 +142,13 @@ func checkImage(all View, p *Post, dest string) error {
 	}
 	r, err := all.OpenResource(p.Slug, name)
 	if err == nil {
-		r.Close()
+		defer r.Close()
+		if photo == nil {
+			return nil
+		}
+		if err := photo(r); err != nil {
+			return fmt.Errorf("image %q cannot be shown to readers: %w", dest, err)
+		}
 		return nil
 	}
 	if _, serr := os.Lstat(filepath.Join(all.Site.dir, filepath.FromSlash(p.Bundle), filepath.FromSlash(name))); errors.Is(serr, fs.ErrNotExist) {

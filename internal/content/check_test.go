@@ -2,6 +2,8 @@ package content
 
 import (
 	"context"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -38,7 +40,7 @@ func TestCheckFindsImagesReadersWouldNotGet(t *testing.T) {
 	if len(site.Problems) > 0 {
 		t.Fatalf("Load's problems: %v", problemList(site))
 	}
-	got, err := site.Check(context.Background())
+	got, err := site.Check(context.Background(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,7 +76,7 @@ func TestCheckImageLinkingOutOfTheBundle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := site.Check(context.Background())
+	got, err := site.Check(context.Background(), nil)
 	if err != nil || len(got) != 1 || got[0].Line != 5 {
 		t.Fatalf("Check = %v, %v; want one problem on line 5", got, err)
 	}
@@ -86,4 +88,40 @@ func join(lines []string) string {
 		out += "  " + l + "\n"
 	}
 	return out
+}
+
+// Each image that is there is handed to the photo check, which the server's
+// photo handling answers; what it refuses is a problem at the image's line.
+func TestCheckAsksThePhotoCheck(t *testing.T) {
+	site := loadSite(t, files{
+		"posts/p/index.md":  "---\ntitle: P\ndate: 2026-01-02\n---\n![good](good.jpg)\n\n![phone](phone.jpg)\n\n![gone](gone.jpg)\n",
+		"posts/p/good.jpg":  "photo",
+		"posts/p/phone.jpg": "heic",
+	})
+	var asked []string
+	got, err := site.Check(context.Background(), func(r io.ReadSeeker) error {
+		b, err := io.ReadAll(r)
+		if err != nil {
+			return err
+		}
+		asked = append(asked, string(b))
+		if string(b) == "heic" {
+			return errors.New("HEIC photos are not supported")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		`posts/p/index.md:7: image "phone.jpg" cannot be shown to readers: HEIC photos are not supported`,
+		`posts/p/index.md:9: image "gone.jpg": no file gone.jpg in posts/p/`,
+	}
+	var lines []string
+	for _, p := range got {
+		lines = append(lines, p.Error())
+	}
+	if !slices.Equal(lines, want) || !slices.Equal(asked, []string{"photo", "heic"}) {
+		t.Errorf("Check:\n%s\nwant:\n%s\nasked about %q", join(lines), join(want), asked)
+	}
 }
