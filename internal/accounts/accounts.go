@@ -141,6 +141,10 @@ type Store interface {
 	// check approves, in one transaction; ErrNoUser if there is no such
 	// user, or check's error.
 	DeleteUser(ctx context.Context, name string, check func(all []User) error) error
+	// SetAuthor ties a user to the author profile author ("" for none) if
+	// check approves, in one transaction; ErrNoUser if there is no such
+	// user, or check's error.
+	SetAuthor(ctx context.Context, name, author string, check func(all []User) error) error
 	// SetDisabled disables or enables a user if check approves, in one
 	// transaction; disabling also deletes their sessions and one-time
 	// tokens. ErrNoUser if there is no such user, or check's error.

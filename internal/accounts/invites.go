@@ -168,13 +168,35 @@ func (s *Service) Join(ctx context.Context, token, name, password, ip string) (s
 	return session, u, nil
 }
 
+// SetAuthor ties a user to the author profile author (the caller, who
+// knows the site's content, has checked it exists), or to none for "".
+// A profile another user has is refused with ErrAuthorTaken.
+func (s *Service) SetAuthor(ctx context.Context, name, author string) error {
+	norm, err := NormalizeName(name)
+	if err != nil {
+		return fmt.Errorf("setting an author profile: %w", err)
+	}
+	var check func([]User) error
+	if author != "" {
+		check = authorFreeFor(norm, author)
+	}
+	if err := s.store.SetAuthor(ctx, norm, author, check); err != nil {
+		return fmt.Errorf("setting the author profile of %s: %w", norm, err)
+	}
+	return nil
+}
+
 // authorFree is the rule that an author profile belongs to one user at
 // most: given every user, it refuses author with ErrAuthorTaken if one of
 // them has it.
-func authorFree(author string) func(all []User) error {
+func authorFree(author string) func(all []User) error { return authorFreeFor("", author) }
+
+// authorFreeFor is authorFree for giving author to the user name, who may
+// have it already.
+func authorFreeFor(name, author string) func(all []User) error {
 	return func(all []User) error {
 		for _, u := range all {
-			if u.Author == author {
+			if u.Author == author && u.Name != name {
 				return fmt.Errorf("%w (%s)", ErrAuthorTaken, u.Name)
 			}
 		}

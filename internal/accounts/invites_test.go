@@ -195,3 +195,34 @@ func TestInviteProfileGoesToOneUser(t *testing.T) {
 		t.Errorf("the refused invite: %v, want it still usable", err)
 	}
 }
+
+// An admin ties an existing user to a profile, or unties them; a profile
+// another user has is refused, and giving a user their own again is not.
+func TestSetAuthor(t *testing.T) {
+	ctx := context.Background()
+	s, _, _ := newTest(t)
+	mustAdd(t, s, "coach", RoleAdmin, pw)
+	mustAdd(t, s, "sam", RoleAuthor, pw)
+	if err := s.SetAuthor(ctx, "Coach", "kay"); err != nil {
+		t.Fatalf("SetAuthor: %v", err)
+	}
+	if err := s.SetAuthor(ctx, "coach", "kay"); err != nil {
+		t.Errorf("giving coach their own profile again: %v", err)
+	}
+	if err := s.SetAuthor(ctx, "sam", "kay"); !errors.Is(err, ErrAuthorTaken) {
+		t.Errorf("giving sam coach's profile: %v, want ErrAuthorTaken", err)
+	}
+	if err := s.SetAuthor(ctx, "coach", ""); err != nil {
+		t.Fatalf("untying coach: %v", err)
+	}
+	if err := s.SetAuthor(ctx, "sam", "kay"); err != nil {
+		t.Errorf("giving sam the profile coach left: %v", err)
+	}
+	if err := s.SetAuthor(ctx, "nobody", "x"); !errors.Is(err, ErrNoUser) {
+		t.Errorf("SetAuthor of nobody: %v, want ErrNoUser", err)
+	}
+	us, _ := s.List(ctx)
+	if us[0].Author != "" || us[1].Author != "kay" {
+		t.Errorf("users = %+v, want sam with kay's profile", us)
+	}
+}

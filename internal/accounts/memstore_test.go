@@ -199,6 +199,23 @@ func (m *memStore) PutSession(ctx context.Context, key []byte, s Session, checke
 	return nil
 }
 
+func (m *memStore) SetAuthor(ctx context.Context, name, author string, check func([]User) error) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	u, ok := m.users[name]
+	if !ok {
+		return ErrNoUser
+	}
+	if check != nil {
+		if err := check(m.all()); err != nil {
+			return err
+		}
+	}
+	u.Author = author
+	m.users[name] = u
+	return nil
+}
+
 func (m *memStore) SetDisabled(ctx context.Context, name string, disabled bool, check func([]User) error) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -195,6 +195,35 @@ func (db *DB) SetRole(ctx context.Context, name string, role accounts.Role, chec
 	return nil
 }
 
+// SetAuthor ties a user to the author profile author ("" for none) if
+// check approves, in one transaction; accounts.ErrNoUser if there is no
+// such user, or check's error.
+func (db *DB) SetAuthor(ctx context.Context, name, author string, check func([]accounts.User) error) error {
+	key, err := userKey(name)
+	if err != nil {
+		return fmt.Errorf("setting an author profile: %w", err)
+	}
+	err = db.update(ctx, func(tx *bbolt.Tx) error {
+		users, err := tx.CreateBucketIfNotExists(bucketAccountUsers)
+		if err != nil {
+			return err
+		}
+		u, err := getUser(users, key)
+		if err != nil {
+			return err
+		}
+		if err := checkUsers(users, check); err != nil {
+			return err
+		}
+		u.Author = author
+		return putUser(users, u)
+	})
+	if err != nil {
+		return fmt.Errorf("setting the author profile of %s: %w", name, err)
+	}
+	return nil
+}
+
 // SetDisabled disables or enables a user if check approves, in one
 // transaction; disabling also deletes their sessions and tokens.
 // accounts.ErrNoUser if there is no such user, or check's error.

@@ -79,6 +79,15 @@ func TestAccountInviteOverBolt(t *testing.T) {
 	if pending, _ := s.Invites(ctx); len(pending) != 0 {
 		t.Errorf("Invites after use = %+v", pending)
 	}
+	if err := s.SetAuthor(ctx, "coach", "kay-kays-bird-club"); !errors.Is(err, accounts.ErrAuthorTaken) {
+		t.Errorf("giving coach the joined user's profile: %v, want ErrAuthorTaken", err)
+	}
+	if err := s.SetAuthor(ctx, "coach", "coach"); err != nil {
+		t.Errorf("giving coach a free profile: %v", err)
+	}
+	if rec, err := db.GetUser(ctx, "coach"); err != nil || rec.Author != "coach" {
+		t.Errorf("coach after SetAuthor = %+v, %v", rec.User, err)
+	}
 	if err := db.Check(ctx); err != nil {
 		t.Errorf("Check after joining: %v", err)
 	}

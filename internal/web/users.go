@@ -138,8 +138,8 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request) {
 	s.renderUsers(w, r, http.StatusOK, usersPage{Link: s.passwordLink(r, link)})
 }
 
-// userAction is one of the buttons beside a user: role, link, signout,
-// remove, disable, enable.
+// userAction is one of the buttons beside a user: role, author, link,
+// signout, remove, disable, enable.
 func (s *Server) userAction(w http.ResponseWriter, r *http.Request) {
 	if err := readForm(w, r, maxAdminFormBytes); err != nil {
 		s.fail(w, r, "reading a form", err)
@@ -178,6 +178,17 @@ func (s *Server) userAction(w http.ResponseWriter, r *http.Request) {
 		if err = s.opts.Accounts.Remove(ctx, name); err == nil {
 			s.log.InfoContext(ctx, "user removed", "by", by, "user", name)
 			notice = fmt.Sprintf("%s is removed.", name)
+		}
+	case "author":
+		author := r.PostFormValue("author")
+		if _, ok := s.opts.Content.Current().Authors[author]; author != "" && !ok {
+			err = errNoSuchAuthor
+		} else if err = s.opts.Accounts.SetAuthor(ctx, name, author); err == nil {
+			s.log.InfoContext(ctx, "user author profile set", "by", by, "user", name, "author", author)
+			notice = fmt.Sprintf("%s has the author profile %s now.", name, author)
+			if author == "" {
+				notice = fmt.Sprintf("%s has no author profile now.", name)
+			}
 		}
 	case "disable":
 		if err = s.opts.Accounts.Disable(ctx, name); err == nil {

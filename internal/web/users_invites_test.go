@@ -106,7 +106,7 @@ func TestInviteFlow(t *testing.T) {
 	}
 	// kay's profile is taken: not offered, and refused if sent.
 	page = admin.get("/admin/users/")
-	mustContain(t, "users page after joining", page.body, "No invites are pending.", `<a href="/authors/kay/">kay</a>`)
+	mustContain(t, "users page after joining", page.body, "No invites are pending.", `<option value="kay" selected>kay</option>`, `<a href="/authors/kay/">profile</a>`)
 	mustNotContain(t, "users page after joining", page.body, `<option value="kay">`)
 	if res := admin.postForm("/admin/users/invites", url.Values{"role": {"author"}, "author": {"kay"}}); res.status != http.StatusConflict {
 		t.Errorf("inviting for a taken profile: %d, want 409", res.status)
@@ -256,6 +256,7 @@ func TestOnlyAdminsManageInvitesAndAccounts(t *testing.T) {
 		{id, url.Values{}},
 		{"/admin/users/coach/disable", url.Values{}},
 		{"/admin/users/mod/enable", url.Values{}},
+		{"/admin/users/mod/author", url.Values{"author": {"kay"}}},
 	}
 	for _, name := range []string{"mod", "ed"} {
 		b := h.browser()
@@ -276,7 +277,7 @@ func TestOnlyAdminsManageInvitesAndAccounts(t *testing.T) {
 	}
 	invites, _ := h.accounts.Invites(context.Background())
 	us, _ := h.accounts.List(context.Background())
-	if len(invites) != 1 || us[0].Disabled || us[1].Disabled || us[2].Disabled {
+	if len(invites) != 1 || us[0].Disabled || us[1].Disabled || us[2].Disabled || us[2].Author != "" {
 		t.Errorf("after refused changes: invites %+v, users %+v", invites, us)
 	}
 	if res := h.browser().get("/admin/welcome"); res.status != http.StatusSeeOther {
@@ -361,5 +362,37 @@ func TestInviteBadInput(t *testing.T) {
 	}
 	if us, _ := h.accounts.List(context.Background()); len(us) != 2 {
 		t.Errorf("users after refused joins: %+v", us)
+	}
+}
+
+// An admin ties an existing user (one made before invites, say) to an
+// author profile, or unties them; a profile is one user's.
+func TestAdminSetsAUsersAuthorProfile(t *testing.T) {
+	h := newHarness(t, massageSite(""))
+	h.addUser("coach", accounts.RoleAdmin)
+	h.addUser("sam", accounts.RoleAuthor)
+	admin := h.browser()
+	admin.signIn("coach")
+	res := admin.postForm("/admin/users/sam/author", url.Values{"author": {"kay"}})
+	if res.status != http.StatusSeeOther {
+		t.Fatalf("setting sam's profile: %d\n%.500s", res.status, res.body)
+	}
+	mustContain(t, "after setting", admin.get(res.header.Get("Location")).body, "sam has the author profile kay now.", `<option value="kay" selected>kay</option>`)
+	if res := admin.postForm("/admin/users/coach/author", url.Values{"author": {"kay"}}); res.status != http.StatusConflict {
+		t.Errorf("giving coach sam's profile: %d, want 409", res.status)
+	}
+	for _, bad := range []string{"nobody", "../authors/kay", "<b>kay</b>"} {
+		res := admin.postForm("/admin/users/coach/author", url.Values{"author": {bad}})
+		if res.status != http.StatusUnprocessableEntity {
+			t.Errorf("giving coach the profile %q: %d, want 422", bad, res.status)
+		}
+		mustNotContain(t, "refused profile", res.body, "<b>kay")
+	}
+	if res := admin.postForm("/admin/users/sam/author", url.Values{"author": {""}}); res.status != http.StatusSeeOther {
+		t.Errorf("untying sam: %d", res.status)
+	}
+	us, _ := h.accounts.List(context.Background())
+	if us[0].Author != "" || us[1].Author != "" {
+		t.Errorf("users = %+v, want no profiles", us)
 	}
 }
