@@ -184,7 +184,7 @@ func New(c Config) (*Service, error) {
 }
 
 // Open returns the post with the slug as its file is now. The error matches
-// ErrInvalidSlug or ErrNotFound, or is an *InvalidError when the front
+// ErrInvalidSlug, ErrNotFound or ErrLink, or is an *InvalidError when the front
 // matter cannot be read at all (the file must then be mended by hand).
 func (s *Service) Open(ctx context.Context, slug string) (Post, error) {
 	if err := ctx.Err(); err != nil {
@@ -226,8 +226,8 @@ func invalid(rel string, err error) error {
 // (the zero Version: a new post, written as the bundle posts/SLUG/index.md).
 // It returns the post as saved. Errors: *ConflictError (nothing written),
 // *InvalidError (content would not load the result; nothing written),
-// ErrInvalidSlug, ErrNotFound, ErrSlugTaken (a new post whose slug is
-// used), or what the file system said (a read-only or full disk: the file
+// ErrInvalidSlug, ErrNotFound, ErrLink, ErrSlugTaken (a new post whose
+// slug is used), or what the file system said (a read-only or full disk: the file
 // is left as it was, with no half-written file beside it).
 //
 // Saving what the file already holds writes nothing and keeps no revision.
