@@ -73,9 +73,21 @@ func (v View) OpenResource(slug, name string) (*Resource, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening %s/%s: %w", p.Bundle, name, err)
 	}
-	root, err := os.OpenRoot(filepath.Join(v.Site.dir, filepath.FromSlash(p.Bundle)))
+	f, info, err := openInBundle(filepath.Join(v.Site.dir, filepath.FromSlash(p.Bundle)), name)
 	if err != nil {
-		return nil, fmt.Errorf("opening %s: %w", p.Bundle, err)
+		return nil, fmt.Errorf("opening %s/%s: %w", p.Bundle, name, err)
+	}
+	return &Resource{File: f, Info: info, MediaType: mediaType}, nil
+}
+
+// openInBundle opens the regular file name (a slash-separated path) inside
+// the bundle folder dir through os.Root, so that neither ".." nor a
+// symbolic link leads out of it. Every error that means "no such file for
+// readers" matches fs.ErrNotExist.
+func openInBundle(dir, name string) (*os.File, fs.FileInfo, error) {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, nil, err
 	}
 	defer root.Close() // the file stays open
 	notFound := func(err error) error {
@@ -84,17 +96,17 @@ func (v View) OpenResource(slug, name string) (*Resource, error) {
 			// file the server may not read: nothing a reader may have.
 			err = fmt.Errorf("%w (%w)", fs.ErrNotExist, err)
 		}
-		return fmt.Errorf("opening %s/%s: %w", p.Bundle, name, err)
+		return err
 	}
 	// Checked before opening: opening a named pipe would wait for a writer.
 	if info, err := root.Stat(filepath.FromSlash(name)); err != nil {
-		return nil, notFound(err)
+		return nil, nil, notFound(err)
 	} else if !info.Mode().IsRegular() {
-		return nil, notFound(errors.New("not a regular file"))
+		return nil, nil, notFound(errors.New("not a regular file"))
 	}
 	f, err := root.Open(filepath.FromSlash(name))
 	if err != nil {
-		return nil, notFound(err)
+		return nil, nil, notFound(err)
 	}
 	info, err := f.Stat()
 	if err == nil && !info.Mode().IsRegular() {
@@ -102,9 +114,9 @@ func (v View) OpenResource(slug, name string) (*Resource, error) {
 	}
 	if err != nil {
 		f.Close()
-		return nil, notFound(err)
+		return nil, nil, notFound(err)
 	}
-	return &Resource{File: f, Info: info, MediaType: mediaType}, nil
+	return f, info, nil
 }
 
 // resourceType checks that name may be served and returns its media type.

@@ -84,7 +84,7 @@ func (s *Site) ParsePost(rel string, src []byte) (*Post, []Problem) {
 	if lerr := checkUTF8(src); lerr != nil {
 		return nil, problems(rel, []*lineError{lerr})
 	}
-	l := &loader{cfg: s.Config, md: newMarkdown(s.Config.Markdown), basePath: s.Config.BasePath()}
+	l := &loader{cfg: s.Config, md: newMarkdown(s.Config.Markdown), basePath: s.Config.BasePath(), dir: s.dir}
 	lp, errs := l.post(rel, src, s.Authors)
 	if len(errs) > 0 {
 		return nil, problems(rel, errs)

@@ -30,7 +30,7 @@ func Load(ctx context.Context, dir string, o Overrides) (*Site, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &loader{cfg: cfg, md: newMarkdown(cfg.Markdown), basePath: cfg.BasePath()}
+	l := &loader{cfg: cfg, md: newMarkdown(cfg.Markdown), basePath: cfg.BasePath(), dir: dir}
 
 	site := &Site{Config: cfg, Authors: make(map[string]*Author), dir: dir}
 	authorFiles, unreadable, err := markdownFiles(ctx, dir, "authors", false)
@@ -131,6 +131,9 @@ type loader struct {
 	// basePath is the path of the base URL without its trailing slash:
 	// "" for a site at the root of its host, "/blog" for one below.
 	basePath string
+	// dir is the content directory, whose bundles' photos are probed for
+	// their size; "" probes none.
+	dir string
 }
 
 // markdownFiles returns the .md files under dir/sub, relative to dir with
@@ -380,7 +383,11 @@ func (pf *postFields) check(p *Post) []*lineError {
 // summary (Markdown) when it has one.
 func (l *loader) render(p *Post, doc document, summary string) *lineError {
 	postPath := l.basePath + "/posts/" + p.Slug + "/"
-	body, err := l.md.render(doc.body, postPath)
+	var photos photoFinder
+	if p.Bundle != "" && l.dir != "" {
+		photos = l.bundlePhotos(p.Bundle)
+	}
+	body, err := l.md.render(doc.body, postPath, photos)
 	if err != nil {
 		return &lineError{line: doc.endLine + 1, err: err}
 	}

@@ -91,8 +91,9 @@ type page struct {
 
 // render renders a post body and works out its summary and length.
 // postPath is the post's URL path ("/posts/slug/"): the summary is shown on
-// other pages, so its relative URLs are resolved against it.
-func (m *markdown) render(src []byte, postPath string) (page, error) {
+// other pages, so its relative URLs are resolved against it. photos, when
+// the post is a page bundle, reads its photos' sizes (photos.go).
+func (m *markdown) render(src []byte, postPath string, photos photoFinder) (page, error) {
 	doc := m.md.Parser().Parse(text.NewReader(src), parser.WithContext(parser.NewContext(parser.WithIDs(newHeadingIDs()))))
 
 	// The <!--more--> marker is taken out before rendering: with unsafe
@@ -112,6 +113,9 @@ func (m *markdown) render(src []byte, postPath string) (page, error) {
 		doc.RemoveChild(doc, more)
 	}
 
+	if photos != nil {
+		photoAttributes(doc, postPath, photos)
+	}
 	var buf bytes.Buffer
 	buf.Grow(2 * len(src))
 	if err := m.md.Renderer().Render(&buf, src, doc); err != nil {

@@ -7,7 +7,7 @@ import (
 
 func TestHeadingIDsStayClearOfThePagesOwn(t *testing.T) {
 	m := newMarkdown(MarkdownConfig{})
-	p, err := m.render([]byte("# Comments\n\n## Comment 1\n\n## Main\n\n## Main\n\n## Splits\n"), "/posts/p/")
+	p, err := m.render([]byte("# Comments\n\n## Comment 1\n\n## Main\n\n## Main\n\n## Splits\n"), "/posts/p/", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"milepost/internal/content"
 	"milepost/internal/media"
 )
 
@@ -85,11 +86,12 @@ func (s *Server) bundleFile(w http.ResponseWriter, r *http.Request) {
 	http.ServeContent(w, r, "", res.Info.ModTime(), f)
 }
 
-// photoWidth reads a photo request's width: ?w=960, or none for the full
-// width (0). A second w, or one that is not a plain number, is no photo.
-// Whether a number is a width photos are made at is media's to say.
+// photoWidth reads a photo request's width: ?w=960 (content's
+// PhotoWidthParam, which pages' srcset use), or none for the full width
+// (0). A second w, or one that is not a plain number, is no photo. Whether
+// a number is a width photos are made at is media's to say.
 func photoWidth(q url.Values) (int, bool) {
-	ws, ok := q["w"]
+	ws, ok := q[content.PhotoWidthParam]
 	if !ok {
 		return 0, true
 	}

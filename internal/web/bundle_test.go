@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -398,5 +399,38 @@ func TestManyReadersOfANewPhotoGetItBuiltOnce(t *testing.T) {
 	}
 	if got := photos.Stats(); got.Built != 1 {
 		t.Errorf("8 readers at once: %+v, want one build", got)
+	}
+}
+
+var srcsetRE = regexp.MustCompile(`<img src="finish.png" alt="The finish line" width="(\d+)" height="(\d+)" srcset="([^"]*)" sizes="[^"]+" loading="lazy" decoding="async">`)
+
+func TestEveryWidthAPostOffersIsServedAtThatWidth(t *testing.T) {
+	srv := bundleSite(t)
+	_, page := fetch(t, srv+"/posts/race-day/")
+	m := srcsetRE.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("the post's photo has no size and srcset: %s", page)
+	}
+	if m[1] != "1200" || m[2] != "600" {
+		t.Errorf("width %s, height %s; want the photo's 1200×600", m[1], m[2])
+	}
+	var widths []string
+	for _, candidate := range strings.Split(m[3], ", ") {
+		u, w, ok := strings.Cut(candidate, " ")
+		if !ok || !strings.HasSuffix(w, "w") {
+			t.Fatalf("srcset candidate %q", candidate)
+		}
+		widths = append(widths, w)
+		res, body := fetch(t, srv+u)
+		if res.StatusCode != http.StatusOK {
+			t.Errorf("GET %s: %d", u, res.StatusCode)
+			continue
+		}
+		if got := decodePhoto(t, u, body).Bounds().Dx(); strconv.Itoa(got)+"w" != w {
+			t.Errorf("GET %s: %d px wide, the srcset says %s", u, got, w)
+		}
+	}
+	if strings.Join(widths, " ") != "480w 960w 1200w" {
+		t.Errorf("srcset widths %v, want 480, 960 and the photo's own 1200", widths)
 	}
 }
