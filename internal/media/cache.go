@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"sync/atomic"
 
 	"golang.org/x/sync/singleflight"
@@ -44,6 +45,11 @@ type Cache struct {
 	builds  chan struct{}
 	built   atomic.Int64
 	reused  atomic.Int64
+
+	mu sync.Mutex
+	// versions maps the versions callers name photos by to what reading
+	// them found.
+	versions map[string]probed
 }
 
 // NewCache returns a Cache keeping its files in dir, which it creates if
@@ -93,31 +99,48 @@ func (c *Cache) Stats() Stats {
 // request for width w — 0 for the photo's full width, else one of Widths
 // (see Info.Fit) — building it if the cache has none. A photo media refuses
 // is an error matching ErrRefused; so is a width no variant is made at.
-func (c *Cache) Variant(ctx context.Context, src io.Reader, w int) (Variant, error) {
+//
+// version, when not "", names the photo file as it is now (its path, size
+// and modification time, say): while it stays the same the photo is taken
+// to be unchanged, and a variant already built is returned without reading
+// src at all — a photo is up to 25 MB, and a page of them is asked for
+// again and again.
+func (c *Cache) Variant(ctx context.Context, src io.Reader, version string, w int) (Variant, error) {
+	if version != "" {
+		if known, ok := c.known(version); ok {
+			if known.refused != nil {
+				return Variant{}, known.refused
+			}
+			v, err := c.variant(known, w)
+			if err != nil {
+				return Variant{}, err
+			}
+			if _, err := os.Stat(v.Path); err == nil {
+				c.reused.Add(1)
+				return v, nil
+			}
+			// Deleted from the cache directory: read and built again.
+		}
+	}
 	data, err := io.ReadAll(io.LimitReader(src, MaxBytes+1))
 	if err != nil {
 		return Variant{}, fmt.Errorf("reading a photo: %w", err)
 	}
 	info, err := Probe(bytes.NewReader(data))
 	if err != nil {
+		if version != "" && errors.Is(err, ErrRefused) {
+			c.remember(version, probed{refused: err})
+		}
 		return Variant{}, err
 	}
-	width := info.FullWidth()
-	if w != 0 {
-		var ok bool
-		if width, ok = info.Fit(w); !ok {
-			return Variant{}, &WidthError{Width: w}
-		}
-	}
 	sum := sha256.Sum256(data)
-	out := info.Output()
-	key := hex.EncodeToString(sum[:16]) + "-" + strconv.Itoa(width) + "w-v" + renderVersion
-	v := Variant{
-		Path:      filepath.Join(c.dir, key[:2], key+out.Ext()),
-		MediaType: out.MediaType(),
-		Width:     width,
-		Height:    info.HeightAt(width),
-		Key:       key,
+	photo := probed{hash: hex.EncodeToString(sum[:16]), info: info}
+	if version != "" {
+		c.remember(version, photo)
+	}
+	v, err := c.variant(photo, w)
+	if err != nil {
+		return Variant{}, err
 	}
 	if _, err := os.Stat(v.Path); err == nil {
 		c.reused.Add(1)
@@ -135,9 +158,9 @@ func (c *Cache) Variant(ctx context.Context, src io.Reader, w int) (Variant, err
 			return nil, nil // built by a flight that just ended
 		}
 		if err := atomicfile.Write(v.Path, 0o640, func(f io.Writer) error {
-			return Render(f, data, info, width)
+			return Render(f, data, info, v.Width)
 		}); err != nil {
-			return nil, fmt.Errorf("building the %d px variant of a photo: %w", width, err)
+			return nil, fmt.Errorf("building the %d px variant of a photo: %w", v.Width, err)
 		}
 		c.built.Add(1)
 		return nil, nil
@@ -151,6 +174,62 @@ func (c *Cache) Variant(ctx context.Context, src io.Reader, w int) (Variant, err
 	case <-ctx.Done():
 		return Variant{}, fmt.Errorf("waiting for a photo variant: %w", ctx.Err())
 	}
+}
+
+// probed is what the cache knows of a photo once read: the start of the
+// SHA-256 of its bytes, in hex, and its header; or why it was refused.
+type probed struct {
+	hash    string
+	info    Info
+	refused error
+}
+
+// variant is the variant of a probed photo that answers a request for
+// width w (see Variant).
+func (c *Cache) variant(photo probed, w int) (Variant, error) {
+	width := photo.info.FullWidth()
+	if w != 0 {
+		var ok bool
+		if width, ok = photo.info.Fit(w); !ok {
+			return Variant{}, &WidthError{Width: w}
+		}
+	}
+	out := photo.info.Output()
+	key := photo.hash + "-" + strconv.Itoa(width) + "w-v" + renderVersion
+	return Variant{
+		Path:      filepath.Join(c.dir, key[:2], key+out.Ext()),
+		MediaType: out.MediaType(),
+		Width:     width,
+		Height:    photo.info.HeightAt(width),
+		Key:       key,
+	}, nil
+}
+
+// maxVersions bounds how many photo versions a Cache remembers: a few
+// hundred bytes each. Past it, one is forgotten for each one learnt; a
+// forgotten photo is only read again.
+const maxVersions = 10_000
+
+func (c *Cache) known(version string) (probed, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p, ok := c.versions[version]
+	return p, ok
+}
+
+func (c *Cache) remember(version string, p probed) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.versions == nil {
+		c.versions = make(map[string]probed)
+	}
+	if _, ok := c.versions[version]; !ok && len(c.versions) >= maxVersions {
+		for v := range c.versions { // any one: map order is random
+			delete(c.versions, v)
+			break
+		}
+	}
+	c.versions[version] = p
 }
 
 // WidthError refuses a request for a width no variant is made at.

@@ -8,6 +8,7 @@ import (
 	"image/color"
 	"image/jpeg"
 	"image/png"
+	"io"
 	"os"
 	"runtime"
 	"slices"
@@ -33,7 +34,7 @@ func newCache(t testing.TB) *media.Cache {
 // variant builds the variant of photo at width w and returns its bytes.
 func variant(t *testing.T, c *media.Cache, photo []byte, w int) (media.Variant, []byte) {
 	t.Helper()
-	v, err := c.Variant(context.Background(), bytes.NewReader(photo), w)
+	v, err := c.Variant(context.Background(), bytes.NewReader(photo), "", w)
 	if err != nil {
 		t.Fatalf("variant %d: %v", w, err)
 	}
@@ -173,7 +174,7 @@ func TestADecompressionBombIsRefusedFromItsHeader(t *testing.T) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	_, err = c.Variant(context.Background(), bytes.NewReader(bomb), 0)
+	_, err = c.Variant(context.Background(), bytes.NewReader(bomb), "", 0)
 	runtime.ReadMemStats(&after)
 	var tooMany *media.TooManyPixelsError
 	if !errors.As(err, &tooMany) || tooMany.Width != 10_000 || tooMany.Height != 6_000 || !errors.Is(err, media.ErrRefused) {
@@ -204,7 +205,7 @@ func TestAFileOver25MBIsRefusedUnread(t *testing.T) {
 	if !errors.As(err, &tooLarge) || !errors.Is(err, media.ErrRefused) || !strings.Contains(err.Error(), "25 MB") {
 		t.Fatalf("a 25 MB + 1 byte file: %v", err)
 	}
-	_, err = newCache(t).Variant(context.Background(), bytes.NewReader(big), 480)
+	_, err = newCache(t).Variant(context.Background(), bytes.NewReader(big), "", 480)
 	if !errors.As(err, &tooLarge) {
 		t.Fatalf("Variant of a 25 MB + 1 byte file: %v", err)
 	}
@@ -246,7 +247,7 @@ func TestDamagedPhotosAreRefusedNotServed(t *testing.T) {
 		"a WebP header and no more":   []byte("RIFF\x10\x00\x00\x00WEBPVP8 "),
 		"a GIF of only its signature": []byte("GIF89a"),
 	} {
-		_, err := newCache(t).Variant(context.Background(), bytes.NewReader(photo), 0)
+		_, err := newCache(t).Variant(context.Background(), bytes.NewReader(photo), "", 0)
 		var unreadable *media.UnreadableError
 		if !errors.As(err, &unreadable) || !errors.Is(err, media.ErrRefused) {
 			t.Errorf("%s: %v, want an UnreadableError", name, err)
@@ -320,7 +321,7 @@ func TestVariantsAreNeverEnlarged(t *testing.T) {
 	if got := c.Stats(); got.Built != 1 || got.Reused != 1 {
 		t.Errorf("stats %+v: 960 and 2400 are one variant, built once", got)
 	}
-	_, err := c.Variant(context.Background(), bytes.NewReader(photo), 961)
+	_, err := c.Variant(context.Background(), bytes.NewReader(photo), "", 961)
 	var widthErr *media.WidthError
 	if !errors.As(err, &widthErr) || !errors.Is(err, media.ErrRefused) {
 		t.Errorf("an odd width: %v, want a WidthError", err)
@@ -385,7 +386,7 @@ func TestManyRequestsForOneVariantBuildItOnce(t *testing.T) {
 	paths := make([]string, 16)
 	for i := range paths {
 		wg.Go(func() {
-			v, err := c.Variant(context.Background(), bytes.NewReader(photo), 480)
+			v, err := c.Variant(context.Background(), bytes.NewReader(photo), "", 480)
 			if err != nil {
 				t.Error(err)
 				return
@@ -452,5 +453,48 @@ func TestTheOrientationIsFoundWhereverTheHeaderPutsIt(t *testing.T) {
 		if info.Orientation < 6 || info.Width != 20 || info.Height != 40 {
 			t.Errorf("%s: %+v, want turned a quarter, 20×40", name, info)
 		}
+	}
+}
+
+// unread is a photo file that must not be read.
+type unread struct{ t *testing.T }
+
+func (u unread) Read([]byte) (int, error) {
+	u.t.Error("the photo was read again")
+	return 0, errors.New("not to be read")
+}
+
+func TestAKnownVersionOfAPhotoIsNotReadAgain(t *testing.T) {
+	c := newCache(t)
+	photo := mediatest.PhoneJPEG(t, 1000, 500, 1)
+	first, err := c.Variant(context.Background(), bytes.NewReader(photo), "race-day/finish.jpg 1234 5678", 480)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same version: the variant on disk, the photo unread; and a
+	// width no variant is made at is refused unread.
+	again, err := c.Variant(context.Background(), unread{t}, "race-day/finish.jpg 1234 5678", 480)
+	if err != nil || again != first {
+		t.Fatalf("the same version: %+v, %v; want %+v", again, err, first)
+	}
+	if _, err := c.Variant(context.Background(), unread{t}, "race-day/finish.jpg 1234 5678", 961); !errors.Is(err, media.ErrRefused) {
+		t.Errorf("an odd width of a known photo: %v", err)
+	}
+	// A new version is read: here, the photo turned on its side.
+	turned := mediatest.PhoneJPEG(t, 1000, 500, 6)
+	v, err := c.Variant(context.Background(), bytes.NewReader(turned), "race-day/finish.jpg 1234 9999", 480)
+	if err != nil || v.Key == first.Key || v.Height != 960 {
+		t.Errorf("a new version: %+v, %v", v, err)
+	}
+	// A refused photo is refused from memory too.
+	heic := "\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic"
+	for _, src := range []io.Reader{strings.NewReader(heic), unread{t}} {
+		if _, err := c.Variant(context.Background(), src, "race-day/phone.jpg 24 1", 0); !errors.Is(err, media.ErrRefused) {
+			t.Errorf("a HEIC: %v", err)
+		}
+	}
+	// Without a version, the photo is read every time.
+	if _, err := c.Variant(context.Background(), bytes.NewReader(photo), "", 480); err != nil {
+		t.Fatal(err)
 	}
 }

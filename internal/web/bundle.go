@@ -49,7 +49,11 @@ func (s *Server) bundleFile(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r)
 		return
 	}
-	variant, err := s.opts.Media.Variant(r.Context(), res, width)
+	// The photo as it is now: while its size and time stay the same, media
+	// answers from the variants it has without reading the photo again.
+	version := slug + "/" + r.PathValue("file") + " " + strconv.FormatInt(res.Info.Size(), 10) + " " +
+		strconv.FormatInt(res.Info.ModTime().UnixNano(), 10)
+	variant, err := s.opts.Media.Variant(r.Context(), res, version, width)
 	if errors.Is(err, media.ErrRefused) {
 		var widthErr *media.WidthError
 		if !errors.As(err, &widthErr) {

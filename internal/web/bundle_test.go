@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/rwcarlsen/goexif/exif"
 
@@ -432,5 +433,32 @@ func TestEveryWidthAPostOffersIsServedAtThatWidth(t *testing.T) {
 	}
 	if strings.Join(widths, " ") != "480w 960w 1200w" {
 		t.Errorf("srcset widths %v, want 480, 960 and the photo's own 1200", widths)
+	}
+}
+
+func TestAPhotoChangedOnDiskIsServedAnew(t *testing.T) {
+	h := newHarness(t, siteFiles{
+		"posts/trip/index.md": post("title: Trip\ndate: 2024-05-01\nauthor: kay", "![x](view.png)"),
+		"posts/trip/view.png": string(mediatest.PNG(t, mediatest.Halves(600, 300))),
+	})
+	u := h.srv.URL + "/posts/trip/view.png"
+	before, body := fetch(t, u)
+	if before.StatusCode != http.StatusOK || decodePhoto(t, u, body).Bounds().Dx() != 600 {
+		t.Fatalf("GET %s: %d", u, before.StatusCode)
+	}
+	file := filepath.Join(h.site.Dir(), "posts", "trip", "view.png")
+	if err := os.WriteFile(file, mediatest.PNG(t, mediatest.Halves(500, 500)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	later := time.Now().Add(time.Minute)
+	if err := os.Chtimes(file, later, later); err != nil {
+		t.Fatal(err)
+	}
+	after, body := fetch(t, u, "If-None-Match", before.Header.Get("ETag"))
+	if after.StatusCode != http.StatusOK || after.Header.Get("ETag") == before.Header.Get("ETag") {
+		t.Fatalf("GET %s after the photo changed: %d, ETag %s (was %s)", u, after.StatusCode, after.Header.Get("ETag"), before.Header.Get("ETag"))
+	}
+	if got := decodePhoto(t, u, body).Bounds().Size(); got != image.Pt(500, 500) {
+		t.Errorf("GET %s after the photo changed: %v, want the new 500×500", u, got)
 	}
 }
