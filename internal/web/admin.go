@@ -196,6 +196,11 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.InfoContext(r.Context(), "signed in", "user", u.Name, "ip", ip)
 	http.SetCookie(w, sessionCookie(token, s.secure(r), s.opts.Accounts.SessionTTL()))
+	if next == "/admin/" && !u.Role.CanModerate() {
+		// The moderation queue is not theirs: a writer starts at the page
+		// that says what their role may do.
+		next = "/admin/welcome"
+	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 

@@ -520,3 +520,21 @@ func TestSignInAndAccountFormsTooLargeAre413(t *testing.T) {
 		t.Fatalf("after the refused forms: users %v (%v), want coach still admin", users, err)
 	}
 }
+
+func TestAWriterWhoSignsInStartsAtTheWelcomePage(t *testing.T) {
+	h := newHarness(t, massageSite(""))
+	h.addUser("kay", accounts.RoleAuthor)
+	b := h.browser()
+	res := b.postForm("/admin/login", url.Values{"name": {"kay"}, "password": {"kay has a long password"}, "next": {"/admin/"}})
+	if res.status != http.StatusSeeOther || res.header.Get("Location") != "/admin/welcome" {
+		t.Fatalf("an author signing in: %d to %q, want 303 to /admin/welcome", res.status, res.header.Get("Location"))
+	}
+	if res := b.get("/admin/welcome"); res.status != http.StatusOK {
+		t.Fatalf("the welcome page for an author: %d", res.status)
+	}
+	h.addUser("mod", accounts.RoleModerator)
+	res = h.browser().postForm("/admin/login", url.Values{"name": {"mod"}, "password": {"mod has a long password"}, "next": {"/admin/"}})
+	if res.header.Get("Location") != "/admin/" {
+		t.Fatalf("a moderator signing in goes to %q, want the queue", res.header.Get("Location"))
+	}
+}
