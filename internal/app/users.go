@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -139,9 +140,13 @@ func UserList(ctx context.Context, cfg UsersConfig) (err error) {
 		return nil
 	}
 	tw := tabwriter.NewWriter(cfg.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tROLE\tCREATED")
+	fmt.Fprintln(tw, "NAME\tROLE\tAUTHOR\tSTATE\tCREATED")
 	for _, u := range us {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", u.Name, u.Role, u.Created.UTC().Format(time.DateTime+" MST"))
+		author, state := cmp.Or(u.Author, "-"), "enabled"
+		if u.Disabled {
+			state = "disabled"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Name, u.Role, author, state, u.Created.UTC().Format(time.DateTime+" MST"))
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("listing users: %w", err)

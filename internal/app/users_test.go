@@ -84,8 +84,8 @@ func TestUserAddAndList(t *testing.T) {
 	}
 	for i, want := range [][]string{{"kay", "admin"}, {"pat", "moderator"}} {
 		f := strings.Fields(lines[i+1])
-		if len(f) < 4 || f[0] != want[0] || f[1] != want[1] || !strings.HasSuffix(lines[i+1], "UTC") {
-			t.Errorf("line %d = %q; want %s %s <created> UTC", i+2, lines[i+1], want[0], want[1])
+		if len(f) < 6 || f[0] != want[0] || f[1] != want[1] || f[2] != "-" || f[3] != "enabled" || !strings.HasSuffix(lines[i+1], "UTC") {
+			t.Errorf("line %d = %q; want %s %s - enabled <created> UTC", i+2, lines[i+1], want[0], want[1])
 		}
 	}
 	if err := login(t, db, "kay", "long enough password"); err != nil {
