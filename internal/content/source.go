@@ -74,6 +74,11 @@ func (s *Source) Watch(ctx context.Context, interval time.Duration) {
 	}
 }
 
+// Reload loads the directory now if any file changed since the last load,
+// as the next tick of Watch would: the editor calls it after a save, so the
+// site shows the change to the writer's next request, not a second later.
+func (s *Source) Reload(ctx context.Context) { s.poll(ctx) }
+
 // poll reloads the directory if its fingerprint changed since the last load.
 func (s *Source) poll(ctx context.Context) {
 	s.mu.Lock()
