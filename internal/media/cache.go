@@ -122,21 +122,9 @@ func (c *Cache) Variant(ctx context.Context, src io.Reader, version string, w in
 			// Deleted from the cache directory: read and built again.
 		}
 	}
-	data, err := io.ReadAll(io.LimitReader(src, MaxBytes+1))
+	photo, data, err := c.read(src, version)
 	if err != nil {
-		return Variant{}, fmt.Errorf("reading a photo: %w", err)
-	}
-	info, err := Probe(bytes.NewReader(data))
-	if err != nil {
-		if version != "" && errors.Is(err, ErrRefused) {
-			c.remember(version, probed{refused: err})
-		}
 		return Variant{}, err
-	}
-	sum := sha256.Sum256(data)
-	photo := probed{hash: hex.EncodeToString(sum[:16]), info: info}
-	if version != "" {
-		c.remember(version, photo)
 	}
 	v, err := c.variant(photo, w)
 	if err != nil {
@@ -158,7 +146,7 @@ func (c *Cache) Variant(ctx context.Context, src io.Reader, version string, w in
 			return nil, nil // built by a flight that just ended
 		}
 		if err := atomicfile.Write(v.Path, 0o640, func(f io.Writer) error {
-			return Render(f, data, info, v.Width)
+			return Render(f, data, photo.info, v.Width)
 		}); err != nil {
 			return nil, fmt.Errorf("building the %d px variant of a photo: %w", v.Width, err)
 		}
@@ -174,6 +162,47 @@ func (c *Cache) Variant(ctx context.Context, src io.Reader, version string, w in
 	case <-ctx.Done():
 		return Variant{}, fmt.Errorf("waiting for a photo variant: %w", ctx.Err())
 	}
+}
+
+// read reads and probes the photo in src. Readers of one version share one
+// read: a post just published is asked for by many readers at once, and
+// each read holds up to MaxBytes.
+func (c *Cache) read(src io.Reader, version string) (probed, []byte, error) {
+	if version == "" {
+		return readPhoto(src)
+	}
+	type result struct {
+		photo probed
+		data  []byte
+	}
+	res, err, _ := c.flights.Do("read "+version, func() (any, error) {
+		photo, data, err := readPhoto(src)
+		if errors.Is(err, ErrRefused) {
+			c.remember(version, probed{refused: err})
+		} else if err == nil {
+			c.remember(version, photo)
+		}
+		return result{photo, data}, err
+	})
+	if err != nil {
+		return probed{}, nil, err
+	}
+	r := res.(result)
+	return r.photo, r.data, nil
+}
+
+// readPhoto reads a whole photo, at most MaxBytes, and probes it.
+func readPhoto(src io.Reader) (probed, []byte, error) {
+	data, err := io.ReadAll(io.LimitReader(src, MaxBytes+1))
+	if err != nil {
+		return probed{}, nil, fmt.Errorf("reading a photo: %w", err)
+	}
+	info, err := Probe(bytes.NewReader(data))
+	if err != nil {
+		return probed{}, nil, err
+	}
+	sum := sha256.Sum256(data)
+	return probed{hash: hex.EncodeToString(sum[:16]), info: info}, data, nil
 }
 
 // probed is what the cache knows of a photo once read: the start of the

@@ -14,7 +14,9 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/rwcarlsen/goexif/exif"
 
@@ -496,5 +498,66 @@ func TestAKnownVersionOfAPhotoIsNotReadAgain(t *testing.T) {
 	// Without a version, the photo is read every time.
 	if _, err := c.Variant(context.Background(), bytes.NewReader(photo), "", 480); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// gated is a photo file whose reading waits for open to be closed, after
+// telling reading that it has begun.
+type gated struct {
+	r             io.Reader
+	reading, open chan struct{}
+	once          sync.Once
+}
+
+func (g *gated) Read(p []byte) (int, error) {
+	g.once.Do(func() { close(g.reading) })
+	<-g.open
+	return g.r.Read(p)
+}
+
+// counted is a photo file that counts its reads.
+type counted struct {
+	r     io.Reader
+	reads *atomic.Int64
+}
+
+func (c counted) Read(p []byte) (int, error) {
+	c.reads.Add(1)
+	return c.r.Read(p)
+}
+
+func TestReadersOfANewPhotoShareOneRead(t *testing.T) {
+	c := newCache(t)
+	photo := mediatest.PhoneJPEG(t, 1000, 600, 1)
+	const version = "race-day/start.jpg 1 2"
+	first := &gated{r: bytes.NewReader(photo), reading: make(chan struct{}), open: make(chan struct{})}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if _, err := c.Variant(context.Background(), first, version, 480); err != nil {
+			t.Error(err)
+		}
+	})
+	<-first.reading
+	// Fifteen more readers while the first read is under way: they wait
+	// for it rather than each holding the photo's bytes.
+	var reads atomic.Int64
+	const others = 15
+	for range others {
+		wg.Go(func() {
+			if _, err := c.Variant(context.Background(), counted{bytes.NewReader(photo), &reads}, version, 480); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	time.Sleep(100 * time.Millisecond) // for them to reach the read under way
+	close(first.open)
+	wg.Wait()
+	if n := reads.Load(); n >= others {
+		t.Errorf("%d of %d readers read the photo themselves", n, others)
+	} else if n > 0 {
+		t.Logf("%d of %d readers came too late to share the read", n, others)
+	}
+	if got := c.Stats(); got.Built != 1 {
+		t.Errorf("stats %+v, want one build", got)
 	}
 }
