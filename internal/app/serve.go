@@ -18,6 +18,7 @@ import (
 	"golang.org/x/net/netutil"
 
 	"milepost/internal/accounts"
+	"milepost/internal/authoring"
 	"milepost/internal/bolt"
 	"milepost/internal/comments"
 	"milepost/internal/content"
@@ -190,7 +191,17 @@ func buildHandler(cfg ServeConfig, st *stores, log *slog.Logger) (http.Handler, 
 	if err != nil {
 		return nil, err
 	}
+	// Deleted posts go beside the database: outside content/ (the site
+	// would load them) and, as a rule, on its file system (a move, not a
+	// copy).
+	writer, err := authoring.New(authoring.Config{
+		Site: src.Current, TrashDir: filepath.Join(filepath.Dir(cfg.DBPath), "trash"), Store: db, Log: log,
+	})
+	if err != nil {
+		return nil, err
+	}
 	handler, err := web.New(web.Options{
+		Authoring:   writer,
 		Accounts:    accts,
 		Backup:      db.Backup,
 		Content:     src,

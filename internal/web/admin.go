@@ -36,6 +36,8 @@ type adminPage struct {
 	Actions  []comments.Action
 	Bans     []adminBan
 	Posts    []adminPost
+	PostList *postList  // the writers' list of posts (editor.go)
+	Trash    *trashPage // the trash, for editors
 	Pager    pager
 	Total    int
 	// Edit
@@ -61,7 +63,13 @@ type adminBan struct {
 
 type adminPost struct {
 	Post *content.Post
-	Open bool
+	// Status is Draft, Scheduled or Published; CanEdit says the user may
+	// open it in the editor; Closable that its comments may be closed or
+	// reopened by them, and Open whether they are open.
+	Status   string
+	CanEdit  bool
+	Closable bool
+	Open     bool
 }
 
 // userKey carries the signed-in moderator in a request's context.
@@ -83,10 +91,15 @@ func (s *Server) secure(r *http.Request) bool {
 
 // moderator lets signed-in moderators (and admins) through and sends anyone
 // else to the sign-in page; admin is the same for admins only.
-func (s *Server) moderator(h http.HandlerFunc) http.HandlerFunc { return s.signedIn(h, false) }
-func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc     { return s.signedIn(h, true) }
+func (s *Server) moderator(h http.HandlerFunc) http.HandlerFunc {
+	return s.signedIn(h, accounts.Role.CanModerate)
+}
+func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc {
+	return s.signedIn(h, accounts.Role.CanAdminister)
+}
 
-func (s *Server) signedIn(h http.HandlerFunc, adminOnly bool) http.HandlerFunc {
+// signedIn lets through signed-in users whose role may is true of.
+func (s *Server) signedIn(h http.HandlerFunc, may func(accounts.Role) bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		u, err := s.opts.Accounts.Authenticate(r.Context(), sessionToken(r))
@@ -96,7 +109,7 @@ func (s *Server) signedIn(h http.HandlerFunc, adminOnly bool) http.HandlerFunc {
 			// session is refused, as going back to it would not send it.
 			http.Redirect(w, r, "/admin/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 			return
-		case err == nil && (!u.Role.CanModerate() || (adminOnly && !u.Role.CanAdminister())):
+		case err == nil && !may(u.Role):
 			err = errNotAllowed
 		}
 		if err != nil {
@@ -466,20 +479,84 @@ func (s *Server) removeBan(w http.ResponseWriter, r *http.Request) {
 	s.backTo(w, r, fmt.Sprintf("Lifted the ban on %s %s.", kind, value))
 }
 
+// mayListPosts lets writers see their posts on /admin/posts/, and
+// moderators the posts whose comments they may close.
+func mayListPosts(r accounts.Role) bool { return r.CanWrite() || r.CanModerate() }
+
+// postList is the writers' list: which posts it shows, and the choices.
+type postList struct {
+	Show    string
+	Filters []postFilter
+	// NoAuthor says the user writes but has no author profile yet.
+	NoAuthor bool
+	// Editing is true when the editor is there to link to.
+	Editing bool
+}
+
+// postFilter is one choice of the list: mine, all (editors), drafts,
+// scheduled.
+type postFilter struct{ Key, Label string }
+
+// everyPost is a time after every post's date: a View at it lists the
+// posts dated in the future (scheduled) with the others.
+var everyPost = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+
+// adminPosts lists posts with their status and date: for a writer their
+// own (all of them for editors), drafts and scheduled ones too, each with
+// a link to the editor; for moderators, the posts readers can see (drafts
+// too with serve -drafts), with a button to close or reopen their comments.
 func (s *Server) adminPosts(w http.ResponseWriter, r *http.Request) {
-	// The posts readers can see (drafts too with serve -drafts): those are
-	// the posts that take comments.
-	v := s.view()
-	var list []adminPost
-	for _, p := range v.Posts() {
-		open, err := s.comments.AcceptsComments(r.Context(), p.Slug)
-		if err != nil {
-			s.serverError(w, r, "checking whether comments are open", err)
-			return
-		}
-		list = append(list, adminPost{Post: p, Open: open})
+	u := userOf(r)
+	v, now := s.view(), s.now()
+	editing := s.opts.Authoring != nil && u.Role.CanWrite()
+	var filters []postFilter
+	switch {
+	case editing && u.Role.CanEditOthers():
+		filters = []postFilter{{"all", "All posts"}, {"mine", "My posts"}, {"drafts", "Drafts"}, {"scheduled", "Scheduled"}}
+	case editing:
+		filters = []postFilter{{"mine", "My posts"}, {"drafts", "My drafts"}, {"scheduled", "My scheduled posts"}}
+	default:
+		filters = []postFilter{{"all", "Posts readers see"}}
 	}
-	s.renderAdmin(w, r, http.StatusOK, "Posts", adminPage{Section: "posts", Posts: list})
+	show := filters[0].Key
+	for _, f := range filters {
+		if f.Key == r.URL.Query().Get("show") {
+			show = f.Key
+		}
+	}
+	posts := v.Posts()
+	if editing {
+		// Every post the site loaded, drafts and scheduled ones included.
+		posts = content.View{Site: v.Site, Now: everyPost, Drafts: true}.Posts()
+	}
+	var list []adminPost
+	for _, p := range posts {
+		author := ""
+		if p.Author != nil {
+			author = p.Author.ID
+		}
+		mine := u.Author != "" && author == u.Author
+		status := postStatus(p.Draft, p.Date, now)
+		switch {
+		case editing && !u.Role.CanEditOthers() && !mine,
+			show == "mine" && !mine,
+			show == "drafts" && status != "Draft",
+			show == "scheduled" && status != "Scheduled":
+			continue
+		}
+		row := adminPost{Post: p, Status: status, CanEdit: editing && mayEdit(u, author)}
+		if u.Role.CanModerate() && v.Post(p.Slug) != nil {
+			open, err := s.comments.AcceptsComments(r.Context(), p.Slug)
+			if err != nil {
+				s.serverError(w, r, "checking whether comments are open", err)
+				return
+			}
+			row.Closable, row.Open = true, open
+		}
+		list = append(list, row)
+	}
+	s.renderAdmin(w, r, http.StatusOK, "Posts", adminPage{Section: "posts", Posts: list,
+		PostList: &postList{Show: show, Filters: filters, NoAuthor: editing && u.Author == "", Editing: editing}})
 }
 
 func (s *Server) closePost(w http.ResponseWriter, r *http.Request) {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"milepost/internal/accounts"
+	"milepost/internal/authoring"
 	"milepost/internal/comments"
 )
 
@@ -179,6 +180,33 @@ var problemTable = []struct {
 		Message: "The password is too long: use at most %d bytes."}, detail: withNumber(accounts.MaxPasswordBytes)},
 	{match: is(errPasswordsDiffer), problem: problem{Status: http.StatusUnprocessableEntity, Heading: "Choose a password", Form: true,
 		Message: "The two passwords differ. Type the same one twice."}},
+
+	// The editor (editor.go, authoring): the writer's text is always kept.
+	{match: is(authoring.ErrNotFound), problem: problemNotFound},
+	{match: as[*authoring.ConflictError], problem: problem{Status: http.StatusConflict, Heading: "Changed since you opened it", Form: true,
+		Message: "Not saved: the post's file changed since you opened it (someone edited it, or it came from git). Nothing was overwritten. The file as it is now and your text are side by side below: open the post again and copy your changes in."}},
+	{match: as[*authoring.InvalidError], problem: problem{Status: http.StatusUnprocessableEntity, Heading: "Please check the post", Form: true,
+		Message: "Not saved: the site could not read the post as it would be written. What is wrong is listed below, by line of the file."}},
+	{match: is(authoring.ErrInvalidSlug), problem: problem{Status: http.StatusUnprocessableEntity, Heading: "Check the slug", Form: true,
+		Message: "A slug is lowercase letters, digits and single hyphens between them, such as first-10k."}},
+	{match: is(authoring.ErrSlugTaken), problem: problem{Status: http.StatusConflict, Heading: "That slug is taken", Form: true,
+		Message: "Another post has this slug. Choose another one in the slug field."}},
+	{match: is(authoring.ErrLink), problem: problem{Status: http.StatusConflict, Heading: "Edit this post by hand",
+		Message: "This post's file is reached through a symbolic link, which the editor never writes through. Edit the file by hand."}},
+	{match: is(errNoSlug), problem: problem{Status: http.StatusUnprocessableEntity, Heading: "Choose a slug", Form: true,
+		Message: "The title has no letters or digits a web address can use. Write a slug for it, such as first-10k."}},
+	{match: as[*titleError], problem: problem{Status: http.StatusUnprocessableEntity, Heading: "Check the title", Form: true},
+		detail: func(err error, p *problem) {
+			var t *titleError
+			errors.As(err, &t)
+			p.Message = "Not saved: " + t.err.Error() + "."
+		}},
+	{match: is(errBadPostDate), problem: problem{Status: http.StatusUnprocessableEntity, Heading: "Check the date", Form: true,
+		Message: "Not saved: the publish date is not a date. Pick a day and a time."}},
+	{match: is(errNoAuthorProfile), problem: problem{Status: http.StatusForbidden, Heading: "No author profile yet", Form: true,
+		Message: "Your account has no author profile yet, so a post cannot say who wrote it. Ask an admin to tie one to your account; your text is kept below."}},
+	{match: is(errMayNotPublish), problem: problem{Status: http.StatusForbidden, Heading: "Not yours to publish", Form: true,
+		Message: "Your role may write drafts but not publish, schedule, or take a published post down. Save it as a draft; an editor publishes it."}},
 }
 
 // Answers that do not come from an error in the table.
@@ -196,6 +224,13 @@ var (
 		Message:    "Your comment could not be saved just now, because of a problem on our side. It is kept below: please try again in a minute.",
 		RetryAfter: time.Minute}
 )
+
+// problemPostUnavailable answers an editor's save the server could not
+// write (a full disk, a read-only content directory): the file is as it
+// was, and the writer's text is shown back.
+var problemPostUnavailable = problem{Status: http.StatusServiceUnavailable, Heading: "Not saved yet", Form: true,
+	Message:    "Your post could not be saved just now, because the server could not write its file. Nothing was changed. Your text is kept below: copy it somewhere safe, and try again in a minute.",
+	RetryAfter: time.Minute}
 
 // methodNotAllowed answers a request whose method the address does not
 // take; the caller sets Allow.

@@ -68,8 +68,9 @@ type harness struct {
 	client *http.Client
 	// accounts holds the moderators; addUser makes them.
 	accounts *accounts.Service
-	// site is the content served.
+	// site is the content served (as first loaded); dir its directory.
 	site *content.Site
+	dir  string
 }
 
 // addUser creates a moderator account.
@@ -142,6 +143,9 @@ type harnessConfig struct {
 	web.Options
 	overrides content.Overrides
 	wrapStore func(comments.Store) comments.Store
+	// authoring serves the content through a content.Source (reloaded
+	// after each save) with the editor wired to it.
+	authoring bool
 }
 
 type harnessOption func(*harnessConfig)
@@ -207,6 +211,9 @@ func newHarness(t *testing.T, files siteFiles, opts ...harnessOption) *harness {
 	clk := &clock{now: time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)}
 	o := cfg.Options
 	o.Content = staticSource{site}
+	if cfg.authoring {
+		o.Content, o.Authoring = editorSource(t, dir, cfg.overrides, db)
+	}
 	o.Now = clk.Now
 	var store comments.Store = db
 	if cfg.wrapStore != nil {
@@ -226,7 +233,7 @@ func newHarness(t *testing.T, files siteFiles, opts ...harnessOption) *harness {
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &harness{
-		t: t, srv: srv, db: db, clock: clk, accounts: accts, site: site,
+		t: t, srv: srv, db: db, clock: clk, accounts: accts, site: site, dir: dir,
 		client: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 	}
 }

@@ -48,6 +48,7 @@ type pageData struct {
 	Error   *errorInfo
 	Edit    *editPage
 	Admin   *adminPage
+	Editor  *editorPage
 }
 
 // feedLink is a <link rel="alternate"> in a page's head.
@@ -96,7 +97,7 @@ type templates struct {
 
 // The pages a theme must provide, in templates/NAME.html. Every other .html
 // file in templates/ is a partial available to all of them.
-var pageNames = []string{"list", "post", "archive", "tags", "error", "comment-edit", "admin"}
+var pageNames = []string{"list", "post", "archive", "tags", "error", "comment-edit", "admin", "editor"}
 
 // Layouts of the times pages show. A time of day always carries its zone.
 const (

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"milepost/internal/accounts"
+	"milepost/internal/authoring"
 	"milepost/internal/comments"
 	"milepost/internal/content"
 	"milepost/internal/media"
@@ -45,6 +46,10 @@ type Options struct {
 	Accounts *accounts.Service
 	// Backup streams a consistent copy of the database for GET /admin/backup.
 	Backup Backuper
+	// Authoring writes posts for the editor at /admin/posts/: without it,
+	// that page only lists the posts, for closing their comments. After a
+	// change, Content is loaded again at once when it is a Reloader.
+	Authoring *authoring.Service
 	// Media makes the photos of page bundles readers are served: stripped
 	// of their metadata, turned upright and resized, cached on disk. An
 	// original photo is never served; without Media, no photo is.
@@ -159,11 +164,14 @@ func (s *Server) routes() {
 		m.HandleFunc("GET /admin/bans/{$}", s.moderator(s.adminBans))
 		m.HandleFunc("POST /admin/bans/{$}", s.moderator(s.addBan))
 		m.HandleFunc("POST /admin/bans/remove", s.moderator(s.removeBan))
-		m.HandleFunc("GET /admin/posts/{$}", s.moderator(s.adminPosts))
+		m.HandleFunc("GET /admin/posts/{$}", s.signedIn(s.adminPosts, mayListPosts))
 		m.HandleFunc("POST /admin/posts/{slug}/{action}", s.moderator(s.closePost))
 		m.HandleFunc("GET /admin/log/{$}", s.moderator(s.adminLog))
 		m.HandleFunc("GET /admin/backup", s.admin(s.backup))
 		s.userRoutes(m)
+		if s.opts.Authoring != nil {
+			s.editorRoutes(m)
+		}
 	}
 	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
