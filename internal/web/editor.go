@@ -81,6 +81,14 @@ type postForm struct {
 	Title, Slug, Body, Tags, Summary, Date string
 }
 
+// DateIsLocal reports whether Date is empty or a datetime-local value, which
+// the date picker can show; anything else the writer typed is shown as text,
+// to be put right.
+func (f postForm) DateIsLocal() bool {
+	_, err := time.Parse(dateInputLayout, f.Date)
+	return f.Date == "" || err == nil
+}
+
 // editorConflict is the file as it is now beside what the writer sent.
 type editorConflict struct {
 	File    string
