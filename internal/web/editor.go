@@ -471,6 +471,12 @@ func (s *Server) restoreRevision(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if _, err := s.opts.Authoring.Restore(r.Context(), cur.Slug, id, authoring.Version(r.PostForm.Get("version")), u.Name); err != nil {
+		if inv := (*authoring.InvalidError)(nil); errors.As(err, &inv) {
+			// No form to list them under: the error page names them.
+			s.errorPage(w, r, http.StatusUnprocessableEntity, "This version cannot be restored",
+				"The site could not read this earlier version as it stands today: "+inv.Error()+".")
+			return
+		}
 		s.fail(w, r, "restoring a revision", err)
 		return
 	}

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -395,4 +396,59 @@ func TestModeratorsStillCloseCommentsFromThePostsList(t *testing.T) {
 		t.Error("a moderator is offered the editor")
 	}
 	wantStatus(t, "the editor for a moderator", mod.get("/admin/posts/new"), http.StatusForbidden)
+}
+
+func TestAFutureDateSchedulesThePostAndTheListsFilterByStatus(t *testing.T) {
+	h := newHarness(t, sampleSite(t), withAuthoring) // the clock says 2026-11-24 12:00 UTC
+	kay := h.writerAs("kay", accounts.RoleAuthor, "kay-kays-bird-club")
+	post := url.Values{"body": {"Text."}}
+	wantStatus(t, "scheduling", kay.postForm("/admin/posts/new", with(post, "title", "Next week", "date", "2026-12-01T08:00", "action", "publish")), http.StatusSeeOther)
+	wantStatus(t, "a draft", kay.postForm("/admin/posts/new", with(post, "title", "Not ready", "date", "2026-11-01T08:00", "action", "draft")), http.StatusSeeOther)
+	mustContain(t, "the scheduled file", h.readFile("posts/next-week/index.md"), "date: 2026-12-01 08:00")
+	wantStatus(t, "a scheduled post before its time", h.get("/posts/next-week/"), http.StatusNotFound)
+	mustContain(t, "the edit page", kay.get("/admin/posts/next-week/edit").body, "Scheduled")
+
+	for show, want := range map[string][]string{
+		"mine":      {"Next week", "Not ready", "Massage during training"},
+		"drafts":    {"Not ready"},
+		"scheduled": {"Next week"},
+	} {
+		list := kay.get("/admin/posts/?show=" + show).body
+		for _, title := range []string{"Next week", "Not ready", "Massage during training"} {
+			if got, wanted := strings.Contains(list, ">"+title+"</a>"), slices.Contains(want, title); got != wanted {
+				t.Errorf("?show=%s lists %q: %t, want %t", show, title, got, wanted)
+			}
+		}
+	}
+	// A writer's pages offer only what their role may use.
+	cai := h.writerAs("cai", accounts.RoleContributor, "")
+	list := cai.get("/admin/posts/")
+	wantStatus(t, "a contributor's list", list, http.StatusOK)
+	if strings.Contains(list.body, "/admin/bans/") || strings.Contains(list.body, "Close comments") || strings.Contains(list.body, "Next week") {
+		t.Errorf("a contributor's list offers moderation or others' posts:\n%s", list.body)
+	}
+	mustContain(t, "a contributor's list", list.body, "no author profile yet")
+	ed := h.writerAs("ed", accounts.RoleEditor, "")
+	mustContain(t, "an editor's drafts", ed.get("/admin/posts/?show=drafts").body, ">Not ready</a>")
+}
+
+func TestAContributorCannotTakeDownOrRestoreAPublishedVersion(t *testing.T) {
+	h := newHarness(t, sampleSite(t), withAuthoring)
+	before := h.readFile(samplePost)
+	// Kay, once an author, is a contributor now; her post is published.
+	kay := h.writerAs("kay", accounts.RoleAuthor, "kay-kays-bird-club")
+	fields := formFields(t, kay.get("/admin/posts/massage-during-training/edit").body)
+	wantStatus(t, "an edit", kay.postForm("/admin/posts/massage-during-training/edit", with(fields, "body", "Later.\r\n", "action", "publish")), http.StatusSeeOther)
+	if err := h.accounts.SetRole(context.Background(), "kay", accounts.RoleContributor); err != nil {
+		t.Fatal(err)
+	}
+	page := kay.get("/admin/posts/massage-during-training/edit")
+	version := formFields(t, page.body).Get("version")
+	wantStatus(t, "a contributor deleting a published post", kay.postForm("/admin/posts/massage-during-training/edit",
+		url.Values{"version": {version}, "action": {"delete"}}), http.StatusForbidden)
+	wantStatus(t, "a contributor restoring a published version", kay.postForm("/admin/posts/massage-during-training/history/1",
+		url.Values{"version": {version}}), http.StatusForbidden)
+	if got := h.readFile(samplePost); got == before || !strings.Contains(got, "Later.") {
+		t.Errorf("the refused contributor changed the file:\n%s", got)
+	}
 }
