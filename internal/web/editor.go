@@ -40,6 +40,10 @@ type titleError struct{ err error }
 func (e *titleError) Error() string { return "the title: " + e.err.Error() }
 func (e *titleError) Unwrap() error { return e.err }
 
+// unrestorableError is an earlier version content would not load today;
+// its answer names the problems, as there is no form to list them under.
+type unrestorableError struct{ *authoring.InvalidError }
+
 // Reloader is a SiteSource that can load the content directory again at
 // once (content.Source is one): after a save, the writer's next page shows
 // it rather than the site as it was a second ago.
@@ -472,10 +476,7 @@ func (s *Server) restoreRevision(w http.ResponseWriter, r *http.Request) {
 	}
 	if _, err := s.opts.Authoring.Restore(r.Context(), cur.Slug, id, authoring.Version(r.PostForm.Get("version")), u.Name); err != nil {
 		if inv := (*authoring.InvalidError)(nil); errors.As(err, &inv) {
-			// No form to list them under: the error page names them.
-			s.errorPage(w, r, http.StatusUnprocessableEntity, "This version cannot be restored",
-				"The site could not read this earlier version as it stands today: "+inv.Error()+".")
-			return
+			err = &unrestorableError{inv} // no form to list them under
 		}
 		s.fail(w, r, "restoring a revision", err)
 		return

@@ -183,6 +183,10 @@ var problemTable = []struct {
 
 	// The editor (editor.go, authoring): the writer's text is always kept.
 	{match: is(authoring.ErrNotFound), problem: problemNotFound},
+	{match: as[*unrestorableError], problem: problem{Status: http.StatusUnprocessableEntity, Heading: "This version cannot be restored"},
+		detail: func(err error, p *problem) {
+			p.Message = "The site could not read this earlier version as it stands today: " + err.Error() + "."
+		}},
 	{match: as[*authoring.ConflictError], problem: problem{Status: http.StatusConflict, Heading: "Changed since you opened it", Form: true,
 		Message: "Not saved: the post's file changed since you opened it (someone edited it, or it came from git). Nothing was overwritten. The file as it is now and your text are side by side below: open the post again and copy your changes in."}},
 	{match: as[*authoring.InvalidError], problem: problem{Status: http.StatusUnprocessableEntity, Heading: "Please check the post", Form: true,
