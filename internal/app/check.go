@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"milepost/internal/content"
-	"milepost/internal/media"
 )
 
 // CheckConfig is what `milepost check` is told.
@@ -46,12 +45,7 @@ func Check(ctx context.Context, cfg CheckConfig) (CheckReport, error) {
 	if err != nil {
 		return CheckReport{}, fmt.Errorf("loading the content directory: %w", err)
 	}
-	// A bundle photo is served as media makes it, so what media refuses
-	// readers never see.
-	more, err := site.Check(ctx, func(r io.ReadSeeker) error {
-		_, err := media.Probe(r)
-		return err
-	})
+	more, err := site.Check(ctx)
 	if err != nil {
 		return CheckReport{}, fmt.Errorf("checking the content directory: %w", err)
 	}

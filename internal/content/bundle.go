@@ -32,7 +32,6 @@ var resourceTypes = map[string]string{
 	".png":  "image/png",
 	".gif":  "image/gif",
 	".webp": "image/webp",
-	".avif": "image/avif",
 }
 
 // bundleOf returns the folder of a post file, relative to the content

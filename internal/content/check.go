@@ -5,8 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
+	"milepost/internal/media"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -29,11 +29,10 @@ import (
 // Images elsewhere (another site, a path from the site's root) are not
 // looked at: whether they exist is not decided by the post's folder.
 //
-// photo, when not nil, is asked about each image file that is there and
-// would be served: the server turns photos into what readers get (content
-// does not know how), and one it refuses — a HEIC file named .jpg, a
+// Each image file that is there and would be served is probed as media
+// does before serving it: one media refuses — a HEIC file named .jpg, a
 // decompression bomb — is a problem too.
-func (s *Site) Check(ctx context.Context, photo PhotoCheck) ([]Problem, error) {
+func (s *Site) Check(ctx context.Context) ([]Problem, error) {
 	md := newMarkdown(s.Config.Markdown)
 	// Every post, whatever its date or draft state.
 	all := View{Site: s, Now: time.Unix(1<<62, 0), Drafts: true}
@@ -54,7 +53,7 @@ func (s *Site) Check(ctx context.Context, photo PhotoCheck) ([]Problem, error) {
 			continue
 		}
 		for _, img := range bodyImages(md, doc) {
-			if e := checkImage(all, p, img.dest, photo); e != nil {
+			if e := checkImage(all, p, img.dest); e != nil {
 				out = append(out, Problem{File: p.File, Line: img.line, Err: e})
 			}
 		}
@@ -113,13 +112,9 @@ func imageOffset(img *ast.Image, src []byte) int {
 	return 0
 }
 
-// PhotoCheck says why a photo file (open, at its start) cannot be served
-// to readers, or returns nil.
-type PhotoCheck func(r io.ReadSeeker) error
-
 // checkImage returns why readers would not get the image at dest, shown
 // in the post p, or nil when they would or when it is not p's to decide.
-func checkImage(all View, p *Post, dest string, photo PhotoCheck) error {
+func checkImage(all View, p *Post, dest string) error {
 	u, err := url.Parse(dest)
 	if err != nil || u.Scheme != "" || u.Host != "" || u.Path == "" || strings.HasPrefix(u.Path, "/") {
 		return nil
@@ -143,10 +138,7 @@ func checkImage(all View, p *Post, dest string, photo PhotoCheck) error {
 	r, err := all.OpenResource(p.Slug, name)
 	if err == nil {
 		defer r.Close()
-		if photo == nil {
-			return nil
-		}
-		if err := photo(r); err != nil {
+		if _, err := media.Probe(r); err != nil {
 			return fmt.Errorf("image %q cannot be shown to readers: %w", dest, err)
 		}
 		return nil
@@ -158,7 +150,7 @@ func checkImage(all View, p *Post, dest string, photo PhotoCheck) error {
 }
 
 // servedTypes lists the extensions of the bundle files that are served,
-// for messages: ".avif, .gif, … or .webp".
+// for messages: ".gif, .jpeg, … or .webp".
 func servedTypes() string {
 	var exts []string
 	for ext := range resourceTypes {
