@@ -324,11 +324,14 @@ func TestHostileInputNeverReachesAPathAndIsRefused(t *testing.T) {
 	wantStatus(t, "a 750 KB body", res, http.StatusSeeOther)
 	res = kay.postForm("/admin/posts/new", with(post, "title", "What", "action", "explode"))
 	wantStatus(t, "an unknown action", res, http.StatusBadRequest)
-	for _, dir := range []string{"y", "a", "nul-title", "huge", "taken", "bad-date", "what"} {
+	for _, dir := range []string{"y", "a", "nul-title", "huge", "taken", "bad-date", "what", "cross-site"} {
 		if _, err := os.Stat(filepath.Join(h.dir, "posts", dir)); !os.IsNotExist(err) {
 			t.Errorf("a refused post left posts/%s: %v", dir, err)
 		}
 	}
+	// A form sent from another site is refused before it is read.
+	res = kay.postForm("/admin/posts/new", with(post, "title", "Cross site"), "Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example")
+	wantStatus(t, "a cross-site form", res, http.StatusForbidden)
 	// Paths the editor routes never open.
 	for _, path := range []string{"/admin/posts/..%2Fsite.yaml/edit", "/admin/posts/NOPE/edit", "/admin/posts/nope/edit"} {
 		if res := kay.get(path); res.status != http.StatusNotFound {
