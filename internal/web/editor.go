@@ -142,9 +142,10 @@ func postStatus(draft bool, date, now time.Time) string {
 const dateInputLayout = "2006-01-02T15:04"
 
 // dateWritten is how the editor writes a date it changed into the front
-// matter: a time of day in the site's zone, which content reads back as
-// the same minute.
-const dateWritten = "2006-01-02 15:04"
+// matter, as milepost new does: RFC 3339 in the site's zone, with its
+// offset, so the post keeps the moment the writer meant even if the site's
+// zone changes later.
+const dateWritten = time.RFC3339
 
 func (s *Server) newPostForm(w http.ResponseWriter, r *http.Request) {
 	u := userOf(r)

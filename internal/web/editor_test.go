@@ -173,7 +173,7 @@ func TestAWriterCreatesAPostAndTheFileIsAsWritten(t *testing.T) {
 	if loc := res.header.Get("Location"); !strings.HasPrefix(loc, "/admin/posts/first-10k-done/edit?") {
 		t.Errorf("after publishing, sent to %s", loc)
 	}
-	want := "---\ntitle: 'First 10k: done!'\ndate: 2026-11-20 09:30\nauthor: kay\ntags: [race, 10k]\n---\n\nI ran *ten* kilometres.\n\nThen I ate.\n"
+	want := "---\ntitle: 'First 10k: done!'\ndate: 2026-11-20T09:30:00Z\nauthor: kay\ntags: [race, 10k]\n---\n\nI ran *ten* kilometres.\n\nThen I ate.\n"
 	if got := h.readFile("posts/first-10k-done/index.md"); got != want {
 		t.Errorf("the file:\n%s\nwant:\n%s", got, want)
 	}
@@ -407,7 +407,7 @@ func TestAFutureDateSchedulesThePostAndTheListsFilterByStatus(t *testing.T) {
 	post := url.Values{"body": {"Text."}}
 	wantStatus(t, "scheduling", kay.postForm("/admin/posts/new", with(post, "title", "Next week", "date", "2026-12-01T08:00", "action", "publish")), http.StatusSeeOther)
 	wantStatus(t, "a draft", kay.postForm("/admin/posts/new", with(post, "title", "Not ready", "date", "2026-11-01T08:00", "action", "draft")), http.StatusSeeOther)
-	mustContain(t, "the scheduled file", h.readFile("posts/next-week/index.md"), "date: 2026-12-01 08:00")
+	mustContain(t, "the scheduled file", h.readFile("posts/next-week/index.md"), "date: 2026-12-01T08:00:00-08:00") // the site's zone, with its offset
 	wantStatus(t, "a scheduled post before its time", h.get("/posts/next-week/"), http.StatusNotFound)
 	mustContain(t, "the edit page", kay.get("/admin/posts/next-week/edit").body, "Scheduled")
 
