@@ -491,6 +491,33 @@ type postList struct {
 	NoAuthor bool
 	// Editing is true when the editor is there to link to.
 	Editing bool
+	// Skipped are the post files the site could not load, for editors to
+	// put right: no reader sees them, so no list would show them otherwise.
+	Skipped []skippedPost
+}
+
+// skippedPost is a post file the site skipped, with why; Slug is set when
+// the editor can open it (posts/SLUG.md or posts/SLUG/index.md).
+type skippedPost struct {
+	Problem content.Problem
+	Slug    string
+}
+
+// skippedPosts are the site's problems with post files.
+func skippedPosts(site *content.Site) []skippedPost {
+	var out []skippedPost
+	for _, p := range site.Problems {
+		rest, ok := strings.CutPrefix(p.File, "posts/")
+		if !ok {
+			continue
+		}
+		slug := strings.TrimSuffix(strings.TrimSuffix(rest, "/index.md"), ".md")
+		if !content.ValidSlug(slug) || (rest != slug+".md" && rest != slug+"/index.md") {
+			slug = ""
+		}
+		out = append(out, skippedPost{Problem: p, Slug: slug})
+	}
+	return out
 }
 
 // postFilter is one choice of the list: mine, all (editors), drafts,
@@ -555,8 +582,11 @@ func (s *Server) adminPosts(w http.ResponseWriter, r *http.Request) {
 		}
 		list = append(list, row)
 	}
-	s.renderAdmin(w, r, http.StatusOK, "Posts", adminPage{Section: "posts", Posts: list,
-		PostList: &postList{Show: show, Filters: filters, NoAuthor: editing && u.Author == "", Editing: editing}})
+	pl := &postList{Show: show, Filters: filters, NoAuthor: editing && u.Author == "", Editing: editing}
+	if editing && u.Role.CanEditOthers() {
+		pl.Skipped = skippedPosts(v.Site)
+	}
+	s.renderAdmin(w, r, http.StatusOK, "Posts", adminPage{Section: "posts", Posts: list, PostList: pl})
 }
 
 func (s *Server) closePost(w http.ResponseWriter, r *http.Request) {

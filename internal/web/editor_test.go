@@ -455,3 +455,23 @@ func TestAContributorCannotTakeDownOrRestoreAPublishedVersion(t *testing.T) {
 		t.Errorf("the refused contributor changed the file:\n%s", got)
 	}
 }
+
+func TestEditorsSeeTheFilesTheSiteSkippedAndCanMendThem(t *testing.T) {
+	files := sampleSite(t)
+	files["posts/broken.md"] = "---\ntitle: Broken\ndate: someday\nauthor: kay-kays-bird-club\n---\nText.\n"
+	h := newHarness(t, files, withAuthoring)
+	kay := h.writerAs("kay", accounts.RoleAuthor, "kay-kays-bird-club")
+	if strings.Contains(kay.get("/admin/posts/").body, "posts/broken.md") {
+		t.Error("an author's list shows the site's problems")
+	}
+	ed := h.writerAs("ed", accounts.RoleEditor, "")
+	mustContain(t, "the editor's list", ed.get("/admin/posts/").body, "Files the site could not load",
+		`href="/admin/posts/broken/edit"`, "posts/broken.md", "someday")
+	fields := formFields(t, ed.get("/admin/posts/broken/edit").body)
+	res := ed.postForm("/admin/posts/broken/edit", with(fields, "date", "2026-11-01T10:00", "action", "publish"))
+	wantStatus(t, "mending the date", res, http.StatusSeeOther)
+	wantStatus(t, "the mended post", h.get("/posts/broken/"), http.StatusOK)
+	if strings.Contains(ed.get("/admin/posts/").body, "Files the site could not load") {
+		t.Error("the mended file is still listed as skipped")
+	}
+}
