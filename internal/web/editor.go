@@ -166,6 +166,15 @@ func (s *Server) editPostForm(w http.ResponseWriter, r *http.Request) {
 	s.renderEditor(w, r, http.StatusOK, "Edit “"+p.Title+"”", page)
 }
 
+// removedMeanwhile is the conflict of a form whose post has no file any
+// more, or nil.
+func (s *Server) removedMeanwhile(r *http.Request, slug string) *authoring.ConflictError {
+	if _, err := s.opts.Authoring.Open(r.Context(), slug); errors.Is(err, authoring.ErrNotFound) && content.ValidSlug(slug) {
+		return &authoring.ConflictError{Slug: slug, File: "posts/" + slug}
+	}
+	return nil
+}
+
 // openForEdit opens the post of the path's slug, answering 404 for none and
 // 403 for a post the user may not edit.
 func (s *Server) openForEdit(w http.ResponseWriter, r *http.Request) (authoring.Post, bool) {
@@ -241,24 +250,29 @@ func (s *Server) savePost(w http.ResponseWriter, r *http.Request) {
 	u, f := userOf(r), r.PostForm
 	var cur *authoring.Post
 	page := s.editorPageFor(r, r.PathValue("slug"))
+	page.Form = postForm{Title: f.Get("title"), Slug: strings.TrimSpace(f.Get("slug")), Body: f.Get("body"),
+		Tags: f.Get("tags"), Summary: f.Get("summary"), Date: f.Get("date")}
 	if page.Slug != "" {
+		page.Version = authoring.Version(f.Get("version")) // the version the form was opened from
+		if page.Version == "" {
+			s.fail(w, r, "", errUnreadableForm)
+			return
+		}
+		page.Form.Slug = page.Slug
+		if removed := s.removedMeanwhile(r, page.Slug); removed != nil {
+			// Deleted or moved since the form was opened: the writer's
+			// text is all there is of their edit, so it is shown back.
+			s.editorProblem(w, r, page, "", removed)
+			return
+		}
 		p, ok := s.openForEdit(w, r)
 		if !ok {
 			return
 		}
 		cur = &p
+		version := page.Version
 		s.fillFromFile(r, &page, p)
-		if v := authoring.Version(f.Get("version")); v != "" {
-			page.Version = v // the version the form was opened from
-		} else {
-			s.fail(w, r, "", errUnreadableForm)
-			return
-		}
-	}
-	page.Form = postForm{Title: f.Get("title"), Slug: strings.TrimSpace(f.Get("slug")), Body: f.Get("body"),
-		Tags: f.Get("tags"), Summary: f.Get("summary"), Date: f.Get("date")}
-	if cur != nil {
-		page.Form.Slug = cur.Slug
+		page.Version = version
 	}
 	action := f.Get("action")
 	if action == "delete" && cur != nil {

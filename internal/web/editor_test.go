@@ -475,3 +475,18 @@ func TestEditorsSeeTheFilesTheSiteSkippedAndCanMendThem(t *testing.T) {
 		t.Error("the mended file is still listed as skipped")
 	}
 }
+
+func TestAPostRemovedWhileItWasEditedShowsTheTextBack(t *testing.T) {
+	h := newHarness(t, sampleSite(t), withAuthoring)
+	kay := h.writerAs("kay", accounts.RoleAuthor, "kay-kays-bird-club")
+	fields := formFields(t, kay.get("/admin/posts/massage-during-training/edit").body)
+	if err := os.Remove(filepath.Join(h.dir, samplePost)); err != nil {
+		t.Fatal(err)
+	}
+	res := kay.postForm("/admin/posts/massage-during-training/edit", with(fields, "body", "Typed on a phone.\r\n", "action", "publish"))
+	wantStatus(t, "a save of a removed post", res, http.StatusConflict)
+	mustContain(t, "the answer", res.body, "was removed or moved", "Typed on a phone.")
+	if _, err := os.Stat(filepath.Join(h.dir, samplePost)); !os.IsNotExist(err) {
+		t.Errorf("the removed post was written again: %v", err)
+	}
+}
