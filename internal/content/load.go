@@ -42,6 +42,7 @@ func Load(ctx context.Context, dir string, o Overrides) (*Site, error) {
 	for _, r := range authors {
 		site.Problems = append(site.Problems, r.problems...)
 		if a := r.value; a != nil {
+			a.Avatar = avatarOf(dir, a.ID)
 			site.Authors[a.ID] = a
 		}
 	}

@@ -57,6 +57,9 @@ type Author struct {
 	// Bio is the rendered Markdown body of the author file.
 	Bio    template.HTML
 	Params map[string]any
+	// Avatar is the file name of the author's photo under the author's
+	// URL ("avatar.jpg"), "" when there is none (see OpenAvatar).
+	Avatar string
 }
 
 // Post is one Markdown file in content/posts.
