@@ -31,6 +31,9 @@ type Store interface {
 	TrashItem(ctx context.Context, id uint64) (Trashed, error)
 	// RemoveTrashed forgets an item, once it is back in content/.
 	RemoveTrashed(ctx context.Context, id uint64) error
+
+	// Where posts stand in the editors' review (review.go).
+	ReviewStore
 }
 
 // ErrNotFound is matched by the errors for a post, revision or trash item

@@ -71,6 +71,11 @@ func (s *Service) Delete(ctx context.Context, slug string, basedOn Version, by s
 	}
 	s.syncDirs(filepath.Dir(s.abs(moved)), itemDir)
 	s.log.Info("post moved to the trash", "slug", slug, "file", rel, "by", by, "trash", t.Dir)
+	if err := s.endReview(ctx, slug); err != nil {
+		// The post is gone; a record left behind would keep a queue entry
+		// that opens nothing, until the post is submitted again.
+		s.log.ErrorContext(ctx, "forgetting a deleted post's review", "slug", slug, "err", err)
+	}
 	return t, nil
 }
 

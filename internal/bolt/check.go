@@ -77,6 +77,9 @@ func (db *DB) Check(ctx context.Context) error {
 		if err := checkHistory(tx, report); err != nil {
 			return err
 		}
+		if err := checkReviews(tx, report); err != nil {
+			return err
+		}
 		checkAccountTokens(tx, report)
 		return checkAccounts(tx, report)
 	})

@@ -163,12 +163,19 @@ const (
 	ActionReopen    ActionKind = "reopen"
 	ActionEditOwn   ActionKind = "edit-own"   // a writer edited their own comment
 	ActionDeleteOwn ActionKind = "delete-own" // a writer deleted their own comment
+
+	// The steps of a post's review (authoring.Review): a contributor
+	// submitted it, an editor returned it with a note, or an editor
+	// published it.
+	ActionReviewSubmit  ActionKind = "review-submit"
+	ActionReviewReturn  ActionKind = "review-return"
+	ActionReviewPublish ActionKind = "review-publish"
 )
 
 // actionKinds are every kind of audit log entry, in the order a filter of
 // the log offers them.
 var actionKinds = []ActionKind{ActionApprove, ActionSpam, ActionDelete, ActionEdit, ActionEditOwn, ActionDeleteOwn,
-	ActionBan, ActionUnban, ActionClose, ActionReopen}
+	ActionBan, ActionUnban, ActionClose, ActionReopen, ActionReviewSubmit, ActionReviewReturn, ActionReviewPublish}
 
 // ActionKinds returns every kind of audit log entry, in the order a filter
 // of the log offers them.

@@ -1,0 +1,142 @@
+package authoring_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"milepost/internal/authoring"
+	"milepost/internal/comments"
+)
+
+// logged returns the moderation log's entries of a kind, oldest first.
+func (s *site) logged(kind comments.ActionKind) []comments.Action {
+	s.t.Helper()
+	as, _, err := s.db.Actions(context.Background(), kind, 0, 100)
+	if err != nil {
+		s.t.Fatalf("Actions(%s): %v", kind, err)
+	}
+	for i, j := 0, len(as)-1; i < j; i, j = i+1, j-1 {
+		as[i], as[j] = as[j], as[i]
+	}
+	return as
+}
+
+func TestReviewSubmitReturnResubmitApprove(t *testing.T) {
+	s := newSite(t)
+	ctx := context.Background()
+	const slug = "massage-during-training"
+
+	if _, err := s.svc.ReviewOf(ctx, slug); !errors.Is(err, authoring.ErrNotFound) {
+		t.Fatalf("a post never submitted: ReviewOf = %v, want ErrNotFound", err)
+	}
+	r, err := s.svc.SubmitForReview(ctx, slug, "cora")
+	if err != nil {
+		t.Fatalf("SubmitForReview: %v", err)
+	}
+	if r.State != authoring.ReviewAwaiting || r.SubmittedBy != "cora" || !r.SubmittedAt.Equal(when) {
+		t.Errorf("submitted: %+v", r)
+	}
+	if n, err := s.svc.AwaitingReview(ctx); err != nil || n != 1 {
+		t.Errorf("AwaitingReview = %d, %v; want 1", n, err)
+	}
+
+	if _, err := s.svc.ReturnForReview(ctx, slug, "  \n ", "eddie"); !errors.Is(err, authoring.ErrNoteRequired) {
+		t.Errorf("returning with a blank note: %v, want ErrNoteRequired", err)
+	}
+	if _, err := s.svc.ReturnForReview(ctx, slug, strings.Repeat("é", authoring.MaxReviewNote+1), "eddie"); !errors.Is(err, authoring.ErrNoteTooLong) {
+		t.Errorf("returning with a long note: %v, want ErrNoteTooLong", err)
+	}
+	r, err = s.svc.ReturnForReview(ctx, slug, " Say which shoes you wore. ", "eddie")
+	if err != nil {
+		t.Fatalf("ReturnForReview: %v", err)
+	}
+	if r.State != authoring.ReviewReturned || r.Note != "Say which shoes you wore." || r.ReturnedBy != "eddie" || r.SubmittedBy != "cora" {
+		t.Errorf("returned: %+v", r)
+	}
+	if got, err := s.svc.ReviewOf(ctx, slug); err != nil || got.Note != r.Note {
+		t.Errorf("the writer reads back %+v, %v", got, err)
+	}
+	if n, _ := s.svc.AwaitingReview(ctx); n != 0 {
+		t.Errorf("a returned post is still counted in the queue: %d", n)
+	}
+	if err := s.svc.ApproveReview(ctx, slug, "eddie"); !errors.Is(err, authoring.ErrNotAwaitingReview) {
+		t.Errorf("approving a returned post: %v, want ErrNotAwaitingReview", err)
+	}
+	if _, err := s.svc.ReturnForReview(ctx, slug, "again", "eddie"); !errors.Is(err, authoring.ErrNotAwaitingReview) {
+		t.Errorf("returning a returned post: %v, want ErrNotAwaitingReview", err)
+	}
+
+	r, err = s.svc.SubmitForReview(ctx, slug, "cora")
+	if err != nil {
+		t.Fatalf("resubmitting: %v", err)
+	}
+	if r.State != authoring.ReviewAwaiting || r.Note != "" {
+		t.Errorf("resubmitted, the note should be answered and gone: %+v", r)
+	}
+	if err := s.svc.ApproveReview(ctx, slug, "eddie"); err != nil {
+		t.Fatalf("ApproveReview: %v", err)
+	}
+	if _, err := s.svc.ReviewOf(ctx, slug); !errors.Is(err, authoring.ErrNotFound) {
+		t.Errorf("an approved post is still in review: %v", err)
+	}
+
+	for kind, want := range map[comments.ActionKind][]string{
+		comments.ActionReviewSubmit:  {"cora", "cora"},
+		comments.ActionReviewReturn:  {"eddie"},
+		comments.ActionReviewPublish: {"eddie"},
+	} {
+		got := s.logged(kind)
+		if len(got) != len(want) {
+			t.Errorf("%s: %d log entries, want %d: %+v", kind, len(got), len(want), got)
+			continue
+		}
+		for i, a := range got {
+			if a.By != want[i] || a.Post != slug || a.Target != "post "+slug {
+				t.Errorf("%s entry %d: %+v", kind, i, a)
+			}
+		}
+	}
+	if ret := s.logged(comments.ActionReviewReturn); len(ret) == 1 && ret[0].Detail != "Say which shoes you wore." {
+		t.Errorf("the return's log entry does not keep the note: %q", ret[0].Detail)
+	}
+}
+
+func TestReviewRefusesWhatIsNoPost(t *testing.T) {
+	s := newSite(t)
+	ctx := context.Background()
+	for _, slug := range []string{"no-such-post", "../etc", "", "UPPER"} {
+		if _, err := s.svc.SubmitForReview(ctx, slug, "cora"); err == nil {
+			t.Errorf("SubmitForReview(%q) succeeded", slug)
+		}
+	}
+	if _, err := s.svc.SubmitForReview(ctx, "no-such-post", "cora"); !errors.Is(err, authoring.ErrNotFound) {
+		t.Errorf("submitting a missing post: %v, want ErrNotFound", err)
+	}
+	if _, err := s.svc.ReturnForReview(ctx, "massage-during-training", "why", "eddie"); !errors.Is(err, authoring.ErrNotAwaitingReview) {
+		t.Errorf("returning a post never submitted: %v, want ErrNotAwaitingReview", err)
+	}
+	if got := s.logged(""); len(got) != 0 {
+		t.Errorf("refused steps were logged: %+v", got)
+	}
+}
+
+func TestDeletingAPostEndsItsReview(t *testing.T) {
+	s := newSite(t)
+	ctx := context.Background()
+	const slug = "massage-during-training"
+	p := s.open(slug)
+	if _, err := s.svc.SubmitForReview(ctx, slug, "cora"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.svc.Delete(ctx, slug, p.Version, "eddie"); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	if _, err := s.svc.ReviewOf(ctx, slug); !errors.Is(err, authoring.ErrNotFound) {
+		t.Errorf("a deleted post is still in review: %v", err)
+	}
+	if n, _ := s.svc.AwaitingReview(ctx); n != 0 {
+		t.Errorf("the queue counts a deleted post: %d", n)
+	}
+}
