@@ -32,6 +32,8 @@ type Store interface {
 	// RemoveTrashed forgets an item, once it is back in content/.
 	RemoveTrashed(ctx context.Context, id uint64) error
 
+	// The preview links (previewlinks.go).
+	PreviewLinkStore
 	// Where posts stand in the editors' review (review.go).
 	ReviewStore
 }

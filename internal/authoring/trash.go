@@ -76,6 +76,11 @@ func (s *Service) Delete(ctx context.Context, slug string, basedOn Version, by s
 		// that opens nothing, until the post is submitted again.
 		s.log.ErrorContext(ctx, "forgetting a deleted post's review", "slug", slug, "err", err)
 	}
+	if err := s.store.RemovePreviewLinks(ctx, slug); err != nil {
+		// The post is gone, so its links open nothing (PreviewLinkOf);
+		// only a restore from the trash would bring them back.
+		s.log.ErrorContext(ctx, "forgetting a deleted post's preview links", "slug", slug, "err", err)
+	}
 	return t, nil
 }
 

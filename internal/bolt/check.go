@@ -80,6 +80,9 @@ func (db *DB) Check(ctx context.Context) error {
 		if err := checkReviews(tx, report); err != nil {
 			return err
 		}
+		if err := checkPreviewLinks(tx, report); err != nil {
+			return err
+		}
 		checkAccountTokens(tx, report)
 		return checkAccounts(tx, report)
 	})

@@ -81,9 +81,11 @@ import (
 // user yet); nothing is rewritten, and a moderator stays a moderator, but
 // an older Milepost must refuse the file: it would let a disabled account
 // sign in. Version 6 adds the web editor's post_revisions and trash
-// (history.go), which Open creates empty. Version 8 adds the editors' review
-// of posts, post_reviews (review.go), which Open creates empty; an older
-// Milepost would neither show the queue nor end a deleted post's review.
+// (history.go), which Open creates empty. Version 7 adds the draft preview
+// links, preview_links and post_preview_links (previewlinks.go), which Open
+// creates empty. Version 8 adds the editors' review of posts, post_reviews
+// (review.go), which Open creates empty; an older Milepost would neither
+// show the queue nor end a deleted post's review.
 const SchemaVersion = 8
 
 // lockTimeout is how long Open waits for another process to release the
@@ -111,7 +113,7 @@ var (
 	allBuckets = [][]byte{bucketComments, bucketIndex, bucketCounts, bucketMeta, bucketHeld, bucketRecent,
 		bucketThreads, bucketPostThreads, bucketThreadComments, bucketHeldBy, bucketReplies, bucketPostApproved, bucketApproved,
 		bucketKnown, bucketDups, bucketSources, bucketBans, bucketActions, bucketActionKinds, bucketActionCounts,
-		bucketClosures, bucketSecrets, bucketRevisions, bucketTrash,
+		bucketClosures, bucketSecrets, bucketRevisions, bucketTrash, bucketPreviewLinks, bucketPostPreviewLinks,
 		bucketReviews}
 	derivedBuckets = [][]byte{bucketIndex, bucketCounts, bucketHeld, bucketRecent, bucketKnown, bucketDups, bucketSources,
 		bucketThreads, bucketPostThreads, bucketThreadComments, bucketHeldBy, bucketReplies, bucketPostApproved, bucketApproved}

@@ -1,0 +1,161 @@
+package bolt
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	bbolt "go.etcd.io/bbolt"
+
+	"milepost/internal/authoring"
+)
+
+func previewLinkOf(token, slug string, minutes int) authoring.PreviewLink {
+	return authoring.PreviewLink{Hash: authoring.PreviewTokenHash(token), Slug: slug, By: "kay",
+		At: t0.Add(time.Duration(minutes) * time.Minute)}
+}
+
+func TestPreviewLinksAreKeptByHashListedPerPostAndRevoked(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTest(t)
+	a, b := previewLinkOf("token-a", "long-run", 2), previewLinkOf("token-b", "long-run", 1)
+	other := previewLinkOf("token-c", "long-run-2", 3)
+	for _, l := range []authoring.PreviewLink{a, b, other} {
+		if err := db.AddPreviewLink(ctx, l); err != nil {
+			t.Fatalf("AddPreviewLink %+v: %v", l, err)
+		}
+	}
+	if err := db.AddPreviewLink(ctx, a); err == nil {
+		t.Error("a second link with the same hash was kept")
+	}
+	got, err := db.PreviewLink(ctx, a.Hash)
+	if err != nil || got.Slug != "long-run" || !got.At.Equal(a.At) {
+		t.Errorf("PreviewLink = %+v, %v", got, err)
+	}
+	ls, err := db.PreviewLinks(ctx, "long-run")
+	if err != nil || len(ls) != 2 || ls[0].Hash != b.Hash || ls[1].Hash != a.Hash {
+		t.Errorf("PreviewLinks(long-run) = %+v, %v; want b then a, not long-run-2's", ls, err)
+	}
+	if err := db.RemovePreviewLink(ctx, a.Hash); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.PreviewLink(ctx, a.Hash); !errors.Is(err, authoring.ErrNotFound) {
+		t.Errorf("a revoked link: %v, want ErrNotFound", err)
+	}
+	if err := db.RemovePreviewLink(ctx, a.Hash); !errors.Is(err, authoring.ErrNotFound) {
+		t.Errorf("revoking it again: %v, want ErrNotFound", err)
+	}
+	if err := db.RemovePreviewLinks(ctx, "long-run"); err != nil {
+		t.Fatal(err)
+	}
+	if ls, _ := db.PreviewLinks(ctx, "long-run"); len(ls) != 0 {
+		t.Errorf("links after removing the post's: %+v", ls)
+	}
+	if _, err := db.PreviewLink(ctx, other.Hash); err != nil {
+		t.Errorf("another post's link went with them: %v", err)
+	}
+	for _, hash := range []string{"", "../../x", strings.Repeat("a", 64*1024), strings.Repeat("zz", 32)} {
+		if _, err := db.PreviewLink(ctx, hash); !errors.Is(err, authoring.ErrNotFound) {
+			t.Errorf("PreviewLink(%.20q) = %v, want ErrNotFound", hash, err)
+		}
+	}
+	if err := db.Check(ctx); err != nil {
+		t.Errorf("Check: %v", err)
+	}
+}
+
+// A version 6 database (before preview links) gets the two buckets, empty,
+// and keeps everything else.
+func TestUpgradeFromVersion6AddsPreviewLinks(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "milepost.db")
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := add(t, db, newComment("massage-during-training", 1))
+	db.Close()
+	b, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Update(func(tx *bbolt.Tx) error {
+		for _, name := range [][]byte{bucketPreviewLinks, bucketPostPreviewLinks} {
+			if err := tx.DeleteBucket(name); err != nil {
+				return err
+			}
+		}
+		return tx.Bucket(bucketMeta).Put(keySchemaVersion, []byte("6"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	b.Close()
+	for i := range 2 { // the upgrade is idempotent
+		db, err := Open(ctx, path)
+		if err != nil {
+			t.Fatalf("opening a version 6 database: %v", err)
+		}
+		if err := db.AddPreviewLink(ctx, previewLinkOf("t"+strconv.Itoa(i), "massage-during-training", i)); err != nil {
+			t.Errorf("AddPreviewLink after the upgrade: %v", err)
+		}
+		if got, err := db.Get(ctx, c.ID); err != nil || got.Body != c.Body {
+			t.Errorf("the comment after the upgrade: %+v, %v", got, err)
+		}
+		if err := db.Check(ctx); err != nil {
+			t.Errorf("Check after the upgrade: %v", err)
+		}
+		db.Close()
+		if got := readMeta(t, path, keySchemaVersion); got != strconv.Itoa(SchemaVersion) {
+			t.Errorf("schema_version = %q, want %d", got, SchemaVersion)
+		}
+	}
+}
+
+func TestCheckFindsBadPreviewLinks(t *testing.T) {
+	l := previewLinkOf("the-token", "easy-run", 1)
+	key, _ := previewLinkKey(l.Hash)
+	fill := func(t *testing.T, db *DB) {
+		if err := db.AddPreviewLink(context.Background(), l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rewrite := func(edit func(*authoring.PreviewLink)) func(buckets) error {
+		return func(b buckets) error {
+			links := b.tx.Bucket(bucketPreviewLinks)
+			var got authoring.PreviewLink
+			if err := json.Unmarshal(links.Get(key), &got); err != nil {
+				return err
+			}
+			edit(&got)
+			v, _ := json.Marshal(got)
+			return links.Put(key, v)
+		}
+	}
+	for name, tc := range map[string]struct {
+		corrupt func(buckets) error
+		want    string
+	}{
+		"a link under another hash": {rewrite(func(p *authoring.PreviewLink) { p.Hash = authoring.PreviewTokenHash("x") }), "holds the link with hash"},
+		"a link of another post":    {rewrite(func(p *authoring.PreviewLink) { p.Slug = "other" }), "no entry for link"},
+		"a link with a bad slug":    {rewrite(func(p *authoring.PreviewLink) { p.Slug = "../x" }), "has the slug"},
+		"an unreadable link": {func(b buckets) error {
+			return b.tx.Bucket(bucketPreviewLinks).Put(key, []byte("{"))
+		}, "preview_links: decoding"},
+		"a link missing from the index": {func(b buckets) error {
+			return b.tx.Bucket(bucketPostPreviewLinks).Delete(postPreviewKey("easy-run", key))
+		}, "no entry for link"},
+		"an index entry with no link": {func(b buckets) error {
+			return b.tx.Bucket(bucketPreviewLinks).Delete(key)
+		}, "which is not a link of that post"},
+		"a malformed index key": {func(b buckets) error {
+			return b.tx.Bucket(bucketPostPreviewLinks).Put([]byte("easy-run"), nil)
+		}, "malformed key"},
+	} {
+		t.Run(name, func(t *testing.T) { checkCatches(t, fill, tc.corrupt, tc.want) })
+	}
+}
