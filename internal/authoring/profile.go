@@ -242,7 +242,7 @@ func (s *Service) profileText(e ProfileEdit, current []byte) ([]byte, error) {
 			b.WriteString(text)
 		}
 		b.WriteString("---\n")
-		bio := withLineEnds(e.Bio, "\n")
+		bio := withLineEnds(endLine(e.Bio), "\n")
 		if bio != "" && !strings.HasPrefix(bio, "\n") {
 			b.WriteString("\n")
 		}
@@ -280,7 +280,8 @@ func (s *Service) profileText(e ProfileEdit, current []byte) ([]byte, error) {
 		b.Write(current[:split.FrontStart])
 		b.Write(front)
 		b.Write(current[split.FrontEnd:split.BodyStart])
-		b.WriteString(sameOrWithLineEnds(e.Bio, string(current[split.BodyStart:]), newline))
+		was := string(current[split.BodyStart:])
+		b.WriteString(sameOrWithLineEnds(sameOrEndLine(e.Bio, was, newline), was, newline))
 		out = b.Bytes()
 	}
 	if _, problems := s.site().ParseAuthor(rel, out); len(problems) > 0 {
@@ -333,4 +334,22 @@ func (s *Service) writeAvatar(id string, data []byte, info media.Info) error {
 		}
 	}
 	return nil
+}
+
+// endLine ends text that has any with a line end, as a text file's last
+// line is: a textarea sends none.
+func endLine(text string) string {
+	if text != "" && !strings.HasSuffix(text, "\n") {
+		return text + "\n"
+	}
+	return text
+}
+
+// sameOrEndLine is text, or text with a line end when that is what the file
+// has (was), so that an unchanged bio keeps the file's bytes.
+func sameOrEndLine(text, was, newline string) string {
+	if strings.TrimRight(text, "\r\n") == strings.TrimRight(was, "\r\n") && !strings.HasSuffix(text, "\n") {
+		return text + strings.TrimPrefix(was, strings.TrimRight(was, "\r\n"))
+	}
+	return endLine(text)
 }

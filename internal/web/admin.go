@@ -31,6 +31,8 @@ type adminPage struct {
 	NoUsers    bool // no account exists yet: say how to make the first
 	// Users and set-password (users.go)
 	Users *usersPage
+	// Profile is the signed-in writer's author profile form (profile.go).
+	Profile *profileForm
 	// Lists
 	Comments []adminComment
 	Actions  []comments.Action

@@ -209,6 +209,10 @@ var problemTable = []struct {
 		Message: "Not saved: the publish date is not a date. Pick a day and a time."}},
 	{match: is(errNoAuthorProfile), problem: problem{Status: http.StatusForbidden, Heading: "No author profile yet", Form: true,
 		Message: "Your account has no author profile yet, so a post cannot say who wrote it. Ask an admin to tie one to your account; your text is kept below."}},
+	{match: is(authoring.ErrPhoto), problem: problem{Status: http.StatusUnprocessableEntity, Heading: "Check the photo", Form: true},
+		detail: photoProblem},
+	{match: is(errNoProfileName), problem: problem{Status: http.StatusUnprocessableEntity, Heading: "Check the display name", Form: true,
+		Message: "Not saved: the display name needs letters or digits a web address can use, such as Kay Runner."}},
 	{match: is(errMayNotPublish), problem: problem{Status: http.StatusForbidden, Heading: "Not yours to publish", Form: true,
 		Message: "Your role may write drafts but not publish, schedule, or take a published post down. Save it as a draft; an editor publishes it."}},
 }

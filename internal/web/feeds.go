@@ -119,6 +119,10 @@ func (s *Server) authorFeed(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r)
 		return
 	}
+	if a.Avatar != "" && r.PathValue("file") == a.Avatar {
+		s.authorAvatar(w, r, v, a.ID, a.Avatar)
+		return
+	}
 	s.serveFeed(w, r, v, "/authors/"+url.PathEscape(a.ID)+"/", r.PathValue("file"), v.ByAuthor(a.ID), "Posts by "+a.Name, a)
 }
 

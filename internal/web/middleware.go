@@ -34,12 +34,16 @@ const MaxBodyBytes = 1 << 20
 // unbounded one.
 func (s *Server) limitBodies(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > MaxBodyBytes {
+		limit := int64(MaxBodyBytes)
+		if takesPhoto(r) {
+			limit = maxProfileFormBytes
+		}
+		if r.ContentLength > limit {
 			w.Header().Set("Connection", "close")
-			s.fail(w, r, "", &http.MaxBytesError{Limit: MaxBodyBytes})
+			s.fail(w, r, "", &http.MaxBytesError{Limit: limit})
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		next.ServeHTTP(w, r)
 	})
 }

@@ -171,6 +171,7 @@ func (s *Server) routes() {
 		s.userRoutes(m)
 		if s.opts.Authoring != nil {
 			s.editorRoutes(m)
+			s.profileRoutes(m)
 		}
 	}
 	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

@@ -38,6 +38,9 @@ type usersPage struct {
 	Invite           *accounts.OneTimeToken
 	InviteAuthorName string
 	JoinName         string
+	// JoinProfile is the author profile part of the invite page, when the
+	// site has the editor: the invite's profile as it is, or as typed.
+	JoinProfile *profileForm
 	// The set-password form: the token it carries and whose password it
 	// sets, or nothing when the link does not work.
 	Token string
@@ -391,17 +394,27 @@ func (s *Server) joinForm(w http.ResponseWriter, r *http.Request) {
 		s.joinProblem(w, r, "reading an invite", err, &usersPage{})
 		return
 	}
-	s.joinPage(w, r, http.StatusOK, &usersPage{Token: token, Invite: &t})
+	up := &usersPage{Token: token, Invite: &t}
+	if s.opts.Authoring != nil {
+		if up.JoinProfile, err = s.openProfileForm(r, t.Author); err != nil {
+			s.fail(w, r, "opening an author profile", err)
+			return
+		}
+	}
+	s.joinPage(w, r, http.StatusOK, up)
 }
 
 // join makes the account an invite is for, with the name and password the
-// runner chose, and signs them in.
+// runner chose, and signs them in. Where the site has the editor, the
+// runner's author profile is on the form too: checked before the account
+// is made, so a refused profile leaves the invite unused, then saved (the
+// invite's profile edited, or a new one made and tied to the account).
 func (s *Server) join(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	if !s.allowWrite(w, r, limitLink) {
 		return
 	}
-	if err := readForm(w, r, maxAdminFormBytes); err != nil {
+	if err := readProfileForm(w, r); err != nil {
 		s.fail(w, r, "reading a form", err)
 		return
 	}
@@ -411,17 +424,53 @@ func (s *Server) join(w http.ResponseWriter, r *http.Request) {
 	if err == nil && password != r.PostFormValue("confirm") {
 		err = errPasswordsDiffer
 	}
+	var profile *profileForm
+	profileID := t.Author
+	if s.opts.Authoring != nil {
+		profile = typed(r, &profileForm{ID: t.Author})
+		if profileID == "" {
+			profileID = s.opts.Authoring.NewProfileID(profile.Name)
+		}
+		if err == nil {
+			err = s.checkProfile(r, profileID)
+		}
+	}
 	var session string
 	var u accounts.User
 	if err == nil {
 		session, u, err = s.opts.Accounts.Join(ctx, token, name, password, ip)
 	}
 	if err != nil {
-		s.joinProblem(w, r, "joining with an invite", err, &usersPage{Token: token, Invite: &t, JoinName: name})
+		up := &usersPage{Token: token, Invite: &t, JoinName: name, JoinProfile: profile}
+		if profile != nil {
+			if _, ok := s.profileProblem(profile, err); ok {
+				up.Error, profile.Error = profile.Error, ""
+			}
+		}
+		s.joinProblem(w, r, "joining with an invite", err, up)
 		return
 	}
 	s.log.InfoContext(ctx, "joined with an invite", "user", u.Name, "role", u.Role, "author", u.Author, "invited_by", t.By, "ip", ip)
 	http.SetCookie(w, sessionCookie(session, s.secure(r), s.opts.Accounts.SessionTTL()))
+	if profile != nil {
+		err := s.storeProfile(r, profileID, u.Name, profile.Version)
+		if err == nil && t.Author == "" {
+			err = s.opts.Accounts.SetAuthor(ctx, u.Name, profileID)
+		}
+		if err != nil {
+			// The account is made and signed in; the profile, refused only
+			// by a change meanwhile, is shown back to save again.
+			r = r.WithContext(context.WithValue(ctx, userKey{}, u))
+			p, ok := s.profileProblem(profile, err)
+			if !ok {
+				s.fail(w, r, "saving an author profile", err)
+				return
+			}
+			profile.ID = u.Author
+			s.renderAdmin(w, r, p.Status, "Your profile", adminPage{Section: "profile", Profile: profile})
+			return
+		}
+	}
 	http.Redirect(w, r, "/admin/welcome", http.StatusSeeOther)
 }
 
