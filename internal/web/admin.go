@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"milepost/internal/accounts"
+	"milepost/internal/authoring"
 	"milepost/internal/comments"
 	"milepost/internal/content"
 )
@@ -39,6 +40,9 @@ type adminPage struct {
 	Bans     []adminBan
 	Posts    []adminPost
 	PostList *postList  // the writers' list of posts (editor.go)
+	// AwaitingReview is how many posts are in the editors' review queue,
+	// shown to editors on every admin page.
+	AwaitingReview int
 	Trash    *trashPage // the trash, for editors
 	Pager    pager
 	Total    int
@@ -72,6 +76,9 @@ type adminPost struct {
 	CanEdit  bool
 	Closable bool
 	Open     bool
+	// Review is where the post stands in the editors' review, nil for
+	// none: its writer sees an editor's note here.
+	Review *authoring.Review
 }
 
 // userKey carries the signed-in moderator in a request's context.
@@ -137,6 +144,14 @@ func (s *Server) allowWrite(w http.ResponseWriter, r *http.Request, action strin
 
 func (s *Server) renderAdmin(w http.ResponseWriter, r *http.Request, status int, title string, a adminPage) {
 	a.User = userOf(r)
+	if a.User.Role.CanEditOthers() && s.opts.Authoring != nil {
+		// Every admin page tells editors how many posts wait for them.
+		n, err := s.opts.Authoring.AwaitingReview(r.Context())
+		if err != nil {
+			s.log.ErrorContext(r.Context(), "counting the posts awaiting review", "err", err)
+		}
+		a.AwaitingReview = n
+	}
 	if a.Notice == "" {
 		a.Notice = s.notice(r)
 	}
@@ -541,7 +556,7 @@ func (s *Server) adminPosts(w http.ResponseWriter, r *http.Request) {
 	var filters []postFilter
 	switch {
 	case editing && u.Role.CanEditOthers():
-		filters = []postFilter{{"all", "All posts"}, {"mine", "My posts"}, {"drafts", "Drafts"}, {"scheduled", "Scheduled"}}
+		filters = []postFilter{{"all", "All posts"}, {"mine", "My posts"}, {"review", "Awaiting review"}, {"drafts", "Drafts"}, {"scheduled", "Scheduled"}}
 	case editing:
 		filters = []postFilter{{"mine", "My posts"}, {"drafts", "My drafts"}, {"scheduled", "My scheduled posts"}}
 	default:
@@ -558,6 +573,17 @@ func (s *Server) adminPosts(w http.ResponseWriter, r *http.Request) {
 		// Every post the site loaded, drafts and scheduled ones included.
 		posts = content.View{Site: v.Site, Now: everyPost, Drafts: true}.Posts()
 	}
+	reviews := map[string]*authoring.Review{}
+	if editing {
+		rs, err := s.opts.Authoring.Reviews(r.Context())
+		if err != nil {
+			s.serverError(w, r, "listing the posts in review", err)
+			return
+		}
+		for i := range rs {
+			reviews[rs[i].Slug] = &rs[i]
+		}
+	}
 	var list []adminPost
 	for _, p := range posts {
 		author := ""
@@ -570,10 +596,11 @@ func (s *Server) adminPosts(w http.ResponseWriter, r *http.Request) {
 		case editing && !u.Role.CanEditOthers() && !mine,
 			show == "mine" && !mine,
 			show == "drafts" && status != "Draft",
-			show == "scheduled" && status != "Scheduled":
+			show == "scheduled" && status != "Scheduled",
+			show == "review" && (reviews[p.Slug] == nil || reviews[p.Slug].State != authoring.ReviewAwaiting):
 			continue
 		}
-		row := adminPost{Post: p, Status: status, CanEdit: editing && mayEdit(u, author)}
+		row := adminPost{Post: p, Status: status, CanEdit: editing && mayEdit(u, author), Review: reviews[p.Slug]}
 		if u.Role.CanModerate() && v.Post(p.Slug) != nil {
 			open, err := s.comments.AcceptsComments(r.Context(), p.Slug)
 			if err != nil {

@@ -78,6 +78,10 @@ type editorPage struct {
 	History  []authoring.Revision
 	Notice   string
 	User     accounts.User
+	// Review is where the post stands in the editors' review (nil: in
+	// none); CanReview says the user may return or approve it.
+	Review    *authoring.Review
+	CanReview bool
 }
 
 // postForm is the editor's fields as text, as the form shows them.
@@ -112,6 +116,7 @@ func (s *Server) editorRoutes(m *http.ServeMux) {
 	m.HandleFunc("GET /admin/posts/{slug}/edit", s.writer(s.editPostForm))
 	m.HandleFunc("POST /admin/posts/{slug}/edit", s.writer(s.savePost))
 	m.HandleFunc("POST /admin/posts/{slug}/history/{id}", s.writer(s.restoreRevision))
+	m.HandleFunc("POST /admin/posts/{slug}/return", s.signedIn(s.returnPost, accounts.Role.CanEditOthers))
 	m.HandleFunc("GET /admin/trash/{$}", s.signedIn(s.trashList, accounts.Role.CanEditOthers))
 	m.HandleFunc("POST /admin/trash/{id}", s.signedIn(s.restoreTrashed, accounts.Role.CanEditOthers))
 }
@@ -196,7 +201,7 @@ func (s *Server) openForEdit(w http.ResponseWriter, r *http.Request) (authoring.
 func (s *Server) editorPageFor(r *http.Request, slug string) editorPage {
 	u := userOf(r)
 	page := editorPage{Slug: slug, Action: "/admin/posts/new", CanPublish: u.Role.CanPublish(),
-		Zone: s.location().String(), Notice: s.notice(r), User: u, Author: u.Author}
+		Zone: s.location().String(), Notice: s.notice(r), User: u, Author: u.Author, CanReview: u.Role.CanEditOthers()}
 	if slug != "" {
 		page.Action = "/admin/posts/" + slug + "/edit"
 	}
@@ -214,6 +219,13 @@ func (s *Server) fillFromFile(r *http.Request, page *editorPage, p authoring.Pos
 		s.log.ErrorContext(r.Context(), "listing a post's history", "slug", p.Slug, "err", err)
 	}
 	page.History = h
+	switch rev, err := s.opts.Authoring.ReviewOf(r.Context(), p.Slug); {
+	case err == nil:
+		page.Review = &rev
+	case !errors.Is(err, authoring.ErrNotFound):
+		// As the history: the form works without it.
+		s.log.ErrorContext(r.Context(), "reading a post's review", "slug", p.Slug, "err", err)
+	}
 }
 
 // parseDate reads a front matter date in the site's zone; the zero time
@@ -291,6 +303,20 @@ func (s *Server) savePost(w http.ResponseWriter, r *http.Request) {
 		return
 	case "draft":
 		edit.Draft = true
+	case "submit":
+		// A contributor's way to publish: the draft is saved, then put in
+		// the editors' queue.
+		if u.Role.CanPublish() {
+			s.fail(w, r, "", errUnreadableForm)
+			return
+		}
+		if cur != nil && !cur.Draft {
+			// Submitting saves a draft: that would take a published
+			// post down, which is publishing's to decide.
+			s.editorProblem(w, r, page, "", errMayNotPublish)
+			return
+		}
+		edit.Draft = true
 	case "publish":
 		if !u.Role.CanPublish() {
 			s.editorProblem(w, r, page, "", errMayNotPublish)
@@ -309,6 +335,20 @@ func (s *Server) savePost(w http.ResponseWriter, r *http.Request) {
 	s.reload(r)
 	status := postStatus(saved.Draft, s.parseDate(saved.Date), s.now())
 	done := map[string]string{"Draft": "Saved as a draft.", "Scheduled": "Scheduled.", "Published": "Published."}[status]
+	if action == "submit" {
+		if _, err := s.opts.Authoring.SubmitForReview(r.Context(), saved.Slug, u.Name); err != nil {
+			// The draft is saved; only the submission failed.
+			s.fail(w, r, "submitting a post for review", err)
+			return
+		}
+		done = "Saved and submitted for review: an editor will publish it or return it with a note."
+	}
+	if action == "publish" && page.Review != nil && page.Review.State == authoring.ReviewAwaiting {
+		// An editor publishing a post in the queue approves it.
+		if err := s.opts.Authoring.ApproveReview(r.Context(), saved.Slug, u.Name); err != nil {
+			s.log.ErrorContext(r.Context(), "ending the review of a published post", "slug", saved.Slug, "err", err)
+		}
+	}
 	http.Redirect(w, r, "/admin/posts/"+saved.Slug+"/edit?"+s.noticeQuery(done), http.StatusSeeOther)
 }
 
@@ -498,6 +538,25 @@ func (s *Server) restoreRevision(w http.ResponseWriter, r *http.Request) {
 	}
 	s.reload(r)
 	http.Redirect(w, r, "/admin/posts/"+cur.Slug+"/edit?"+s.noticeQuery("The version of "+s.when(rev.At)+" is restored; the one it replaced is in the history."), http.StatusSeeOther)
+}
+
+// returnPost sends a post awaiting review back to its writer with the
+// editor's note, which the writer sees on the post's edit page and in
+// their list of posts.
+func (s *Server) returnPost(w http.ResponseWriter, r *http.Request) {
+	if err := readForm(w, r, maxAdminFormBytes); err != nil {
+		s.fail(w, r, "reading a form", err)
+		return
+	}
+	p, ok := s.openForEdit(w, r)
+	if !ok {
+		return
+	}
+	if _, err := s.opts.Authoring.ReturnForReview(r.Context(), p.Slug, r.PostForm.Get("note"), userOf(r).Name); err != nil {
+		s.fail(w, r, "returning a post to its writer", err)
+		return
+	}
+	http.Redirect(w, r, "/admin/posts/"+p.Slug+"/edit?"+s.noticeQuery("Returned to its writer with your note."), http.StatusSeeOther)
 }
 
 // when writes a time as the pages do.

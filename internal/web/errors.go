@@ -215,6 +215,13 @@ var problemTable = []struct {
 		Message: "Not saved: the display name needs letters or digits a web address can use, such as Kay Runner."}},
 	{match: is(errMayNotPublish), problem: problem{Status: http.StatusForbidden, Heading: "Not yours to publish", Form: true,
 		Message: "Your role may write drafts but not publish, schedule, or take a published post down. Save it as a draft; an editor publishes it."}},
+	{match: is(authoring.ErrNotAwaitingReview), problem: problem{Status: http.StatusConflict, Heading: "Not awaiting review",
+		Message: "This post is not in the review queue: it was returned or published meanwhile, or never submitted. Open it again to see where it stands."}},
+	{match: is(authoring.ErrNoteRequired), problem: problem{Status: http.StatusUnprocessableEntity, Heading: "Write a note",
+		Message: "Say in the note what the writer should change: a post is returned with a note or not at all. Go back to write one."}},
+	{match: is(authoring.ErrNoteTooLong), problem: problem{Status: http.StatusUnprocessableEntity, Heading: "Shorten the note",
+		Message: "The note is longer than %d characters. Say what to change in fewer words; go back to shorten it."},
+		detail: withNumber(authoring.MaxReviewNote)},
 }
 
 // Answers that do not come from an error in the table.
