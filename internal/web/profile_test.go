@@ -258,3 +258,50 @@ func between(s, start, end string) string {
 	v, _, _ := strings.Cut(after, end)
 	return v
 }
+
+// The upload's file name is never used: whatever it says, the photo is
+// stored as authors/ID.png (or .jpg) and nowhere else; bytes that are not a
+// photo, whatever their name, are refused.
+func TestAnUploadsFileNameNeverReachesTheDisk(t *testing.T) {
+	h := newHarness(t, massageSite(""), withAuthoring)
+	h.addUser("kayrunner", accounts.RoleAuthor)
+	if err := h.accounts.SetAuthor(context.Background(), "kayrunner", "kay"); err != nil {
+		t.Fatal(err)
+	}
+	b := h.browser()
+	b.signIn("kayrunner")
+	png := mediatest.PNG(t, mediatest.Halves(32, 32))
+	for _, name := range []string{"../../site.yaml", "/etc/passwd", `..\..\site.yaml`, "kay.md", ".htaccess", "a\x00b.jpg", "../posts/x/index.md"} {
+		version := between(b.get("/admin/profile").body, `name="version" value="`, `"`)
+		res := b.postMultipart("/admin/profile", map[string]string{"display_name": "Kay", "version": version}, &upload{name, png})
+		want := http.StatusSeeOther
+		if strings.ContainsRune(name, 0) {
+			want = http.StatusBadRequest // no form a browser sends
+		}
+		if res.status != want {
+			t.Errorf("a photo named %q: %d, want %d\n%.1000s", name, res.status, want, res.body)
+		}
+	}
+	version := between(b.get("/admin/profile").body, `name="version" value="`, `"`)
+	res := b.postMultipart("/admin/profile", map[string]string{"display_name": "Kay", "version": version},
+		&upload{"photo.jpg", []byte("<script>alert(1)</script>")})
+	if res.status != http.StatusUnprocessableEntity {
+		t.Errorf("a script named photo.jpg: %d, want 422", res.status)
+	} else {
+		mustContain(t, "a script named photo.jpg", res.body, "the photo cannot be used", `value="Kay"`)
+	}
+	var names []string
+	entries, _ := os.ReadDir(filepath.Join(h.dir, "authors"))
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if strings.Join(names, " ") != "kay.md kay.png" {
+		t.Errorf("authors/ holds %v, want kay.md and kay.png", names)
+	}
+	if got := h.readContent("site.yaml"); got != siteYAML {
+		t.Errorf("site.yaml changed:\n%s", got)
+	}
+	if _, err := os.Stat(filepath.Join(h.dir, "posts", "x")); !os.IsNotExist(err) {
+		t.Errorf("posts/x: %v", err)
+	}
+}
