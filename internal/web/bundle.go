@@ -29,7 +29,19 @@ const bundleCacheSeconds = 30 * 24 * 60 * 60
 func (s *Server) bundleFile(w http.ResponseWriter, r *http.Request) {
 	v := s.view()
 	slug := r.PathValue("slug")
-	res, err := v.OpenResource(slug, r.PathValue("file"))
+	cache := "public, max-age=" + strconv.Itoa(bundleCacheSeconds)
+	if p := v.Post(slug); p != nil && p.Draft {
+		// Shown only to a -drafts preview; never kept by a shared cache.
+		cache = "private, no-cache"
+	}
+	s.serveBundleFile(w, r, v, slug, r.PathValue("file"), cache)
+}
+
+// serveBundleFile serves the photo name of the bundle of the post with the
+// slug, as v sees the posts, with the Cache-Control cache: the reader's
+// route above, and a draft preview link's (preview.go).
+func (s *Server) serveBundleFile(w http.ResponseWriter, r *http.Request, v content.View, slug, name, cache string) {
+	res, err := v.OpenResource(slug, name)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			if allow := s.otherMethods(r); allow != "" {
@@ -51,7 +63,7 @@ func (s *Server) bundleFile(w http.ResponseWriter, r *http.Request) {
 	}
 	// The photo as it is now: while its size and time stay the same, media
 	// answers from the variants it has without reading the photo again.
-	version := slug + "/" + r.PathValue("file") + " " + strconv.FormatInt(res.Info.Size(), 10) + " " +
+	version := slug + "/" + name + " " + strconv.FormatInt(res.Info.Size(), 10) + " " +
 		strconv.FormatInt(res.Info.ModTime().UnixNano(), 10)
 	variant, err := s.opts.Media.Variant(r.Context(), res, version, width)
 	if errors.Is(err, media.ErrRefused) {
@@ -79,12 +91,7 @@ func (s *Server) bundleFile(w http.ResponseWriter, r *http.Request) {
 	// The variant's key changes with the photo's bytes and the width:
 	// a strong validator.
 	h.Set("ETag", `"`+variant.Key+`"`)
-	if p := v.Post(slug); p != nil && p.Draft {
-		// Shown only to a -drafts preview; never kept by a shared cache.
-		h.Set("Cache-Control", "private, no-cache")
-	} else {
-		h.Set("Cache-Control", "public, max-age="+strconv.Itoa(bundleCacheSeconds))
-	}
+	h.Set("Cache-Control", cache)
 	// ServeContent answers If-None-Match, If-Modified-Since and ranges;
 	// the photo's own time is when its variants last changed.
 	http.ServeContent(w, r, "", res.Info.ModTime(), f)

@@ -78,6 +78,10 @@ type editorPage struct {
 	History  []authoring.Revision
 	Notice   string
 	User     accounts.User
+	// PreviewLinks are the post's draft preview links (preview.go), and
+	// NewPreviewLink the address of one just made, shown this once.
+	PreviewLinks   []previewLinkRow
+	NewPreviewLink string
 	// Review is where the post stands in the editors' review (nil: in
 	// none); CanReview says the user may return or approve it.
 	Review    *authoring.Review
@@ -219,6 +223,7 @@ func (s *Server) fillFromFile(r *http.Request, page *editorPage, p authoring.Pos
 		s.log.ErrorContext(r.Context(), "listing a post's history", "slug", p.Slug, "err", err)
 	}
 	page.History = h
+	page.PreviewLinks = s.previewLinksOf(r, p.Slug)
 	switch rev, err := s.opts.Authoring.ReviewOf(r.Context(), p.Slug); {
 	case err == nil:
 		page.Review = &rev

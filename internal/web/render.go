@@ -237,9 +237,10 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	if private {
+	if private || h.Get("Cache-Control") == "no-store" {
 		// Admin pages list readers' email and IP addresses: no cache, not
-		// even the browser's, may keep them.
+		// even the browser's, may keep them. A page whose handler said so
+		// (a draft through its preview link) is kept by none either.
 		h.Set("Cache-Control", "no-store")
 	} else {
 		// Pages can hold a reader's own details (the form filled in from

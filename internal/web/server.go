@@ -171,6 +171,7 @@ func (s *Server) routes() {
 		s.userRoutes(m)
 		if s.opts.Authoring != nil {
 			s.editorRoutes(m)
+			s.previewRoutes(m)
 			s.profileRoutes(m)
 		}
 	}
