@@ -159,3 +159,34 @@ func TestAProfilePhotoIsStoredStrippedAndARefusedOneStoresNothing(t *testing.T) 
 	}
 	s.noStrayFiles()
 }
+
+func TestOfConcurrentNewProfilesWithOneIDExactlyOneIsMade(t *testing.T) {
+	s := newSite(t)
+	const n = 8
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			_, err := s.svc.SaveProfile(context.Background(), authoring.ProfileEdit{ID: "twin", Name: "Twin " + string(rune('A'+i))}, "")
+			errs <- err
+		}()
+	}
+	made := 0
+	for range n {
+		err := <-errs
+		var c *authoring.ConflictError
+		switch {
+		case err == nil:
+			made++
+		case errors.As(err, &c):
+		default:
+			t.Errorf("SaveProfile: %v", err)
+		}
+	}
+	if made != 1 {
+		t.Errorf("%d saves made the profile, want 1", made)
+	}
+	if a := s.load().Authors["twin"]; a == nil || !strings.HasPrefix(a.Name, "Twin ") {
+		t.Errorf("the profile: %+v", a)
+	}
+	s.noStrayFiles()
+}
