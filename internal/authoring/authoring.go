@@ -37,6 +37,7 @@ import (
 	"time"
 
 	"milepost/internal/atomicfile"
+	"milepost/internal/comments"
 	"milepost/internal/content"
 )
 
@@ -251,7 +252,7 @@ func (s *Service) Save(ctx context.Context, e Edit, basedOn Version) (Post, erro
 		if err != nil {
 			return Post{}, fmt.Errorf("saving new post %q: %w", e.Slug, err)
 		}
-		return s.write(ctx, e.Slug, rel, nil, "", src, e.By)
+		return s.write(ctx, e.Slug, rel, nil, "", src, e.By, "")
 	}
 	rel, old, err := s.current(e.Slug, basedOn, nil)
 	if err != nil {
@@ -268,7 +269,7 @@ func (s *Service) Save(ctx context.Context, e Edit, basedOn Version) (Post, erro
 	if err != nil {
 		return Post{}, fmt.Errorf("saving %s: %w", rel, err)
 	}
-	return s.write(ctx, e.Slug, rel, old, basedOn, src, e.By)
+	return s.write(ctx, e.Slug, rel, old, basedOn, src, e.By, "")
 }
 
 // yours is the text an edit would have made of the current file, for the
@@ -311,11 +312,17 @@ func (s *Service) current(slug string, basedOn Version, yours []byte) (rel strin
 // write checks src with content, keeps old as a revision and replaces the
 // file with src, re-reading the file just before the rename so that a hand
 // edit made meanwhile is never overwritten. The slug's lock is held.
-func (s *Service) write(ctx context.Context, slug, rel string, old []byte, basedOn Version, src []byte, by string) (Post, error) {
+//
+// restored, when not "", says the text is an earlier version brought back
+// (the log's detail); otherwise the log entry's kind says what the save
+// changed.
+func (s *Service) write(ctx context.Context, slug, rel string, old []byte, basedOn Version, src []byte, by, restored string) (Post, error) {
 	if err := s.noLinks(rel); err != nil {
 		return Post{}, fmt.Errorf("saving %s: %w", rel, err)
 	}
-	if _, problems := s.site().ParsePost(rel, src); len(problems) > 0 {
+	site := s.site()
+	post, problems := site.ParsePost(rel, src)
+	if len(problems) > 0 {
 		return Post{}, fmt.Errorf("saving %s: %w", rel, &InvalidError{Problems: problems})
 	}
 	if old != nil && bytes.Equal(old, src) {
@@ -323,6 +330,27 @@ func (s *Service) write(ctx context.Context, slug, rel string, old []byte, based
 	}
 	path := s.abs(rel)
 	perm := fs.FileMode(0o644)
+	logged := postAction(s.changeKind(site, rel, old, post), slug, by, s.now(), rel)
+	switch {
+	case restored != "":
+		logged.Kind, logged.Detail = comments.ActionPostRestore, restored
+	case old == nil && post.Draft:
+		logged.Detail += ", a draft"
+	case old == nil && post.Date.After(s.now()):
+		logged.Detail += ", scheduled"
+	case old == nil:
+		logged.Detail += ", published"
+	}
+	// The log entry is committed before the file is written, with the
+	// revision when there is one: if the process dies (or the disk
+	// refuses the write) in between, the log tells of a save the file
+	// does not show, and the history holds a revision equal to the file.
+	// The other order could lose the record of a change that is on disk.
+	if old == nil {
+		if err := s.store.LogPostAction(ctx, logged); err != nil {
+			return Post{}, fmt.Errorf("saving %s: logging it: %w", rel, err)
+		}
+	}
 	if old != nil {
 		if fi, err := os.Stat(path); err == nil {
 			perm = fi.Mode().Perm()
@@ -330,7 +358,7 @@ func (s *Service) write(ctx context.Context, slug, rel string, old []byte, based
 		// Kept before the file is replaced: a crash after this leaves a
 		// revision that equals the file, never a replaced file with no
 		// revision.
-		_, err := s.store.AddRevision(ctx, Revision{Slug: slug, File: rel, Version: basedOn, By: by, At: s.now(), Content: old})
+		_, err := s.store.AddRevision(ctx, Revision{Slug: slug, File: rel, Version: basedOn, By: by, At: s.now(), Content: old}, logged)
 		if err != nil {
 			return Post{}, fmt.Errorf("saving %s: keeping the previous version: %w", rel, err)
 		}

@@ -229,3 +229,24 @@ func (s *Service) awaiting(ctx context.Context, slug string) (Review, error) {
 func postAction(kind comments.ActionKind, slug, by string, at time.Time, detail string) comments.Action {
 	return comments.Action{At: at, By: by, Kind: kind, Target: "post " + slug, Post: slug, Detail: detail}
 }
+
+// changeKind is the log's name for a save of the post at rel from old (nil
+// for a new post) to now: publishing or scheduling a post that was not
+// out, taking one down, or an edit that leaves it as it was. A previous
+// file the site cannot read was not out.
+func (s *Service) changeKind(site *content.Site, rel string, old []byte, now *content.Post) comments.ActionKind {
+	if old == nil {
+		return comments.ActionPostCreate
+	}
+	was, problems := site.ParsePost(rel, old)
+	wasOut := len(problems) == 0 && was != nil && !was.Draft
+	switch {
+	case !wasOut && !now.Draft && now.Date.After(s.now()):
+		return comments.ActionPostSchedule
+	case !wasOut && !now.Draft:
+		return comments.ActionPostPublish
+	case wasOut && now.Draft:
+		return comments.ActionPostUnpublish
+	}
+	return comments.ActionPostSave
+}

@@ -3,6 +3,7 @@ package authoring_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -138,5 +139,55 @@ func TestDeletingAPostEndsItsReview(t *testing.T) {
 	}
 	if n, _ := s.svc.AwaitingReview(ctx); n != 0 {
 		t.Errorf("the queue counts a deleted post: %d", n)
+	}
+}
+
+// TestEveryStepOnAPostIsLogged: create, save, unpublish, publish, schedule,
+// restore a version, delete and restore from the trash each leave one
+// entry of their kind in the moderation log; a save that changes nothing
+// leaves none.
+func TestEveryStepOnAPostIsLogged(t *testing.T) {
+	s := newSite(t)
+	ctx := context.Background()
+	p := s.save(authoring.Edit{Slug: "tempo", Body: "Fast.", By: "kay",
+		Fields: authoring.Fields{Title: "Tempo", Date: "2026-11-01", Author: "kay-kays-bird-club", Draft: true}}, "")
+	e := unchanged(p)
+	p = s.save(e, p.Version) // nothing changed: nothing written, nothing logged
+	e.Body = "Faster."
+	p = s.save(e, p.Version)
+	e.Draft = false
+	p = s.save(e, p.Version)
+	e.Draft = true
+	p = s.save(e, p.Version)
+	e.Draft, e.Date = false, "2027-01-01"
+	p = s.save(e, p.Version)
+	hist, err := s.svc.History(ctx, "tempo")
+	if err != nil || len(hist) == 0 {
+		t.Fatalf("History = %v, %v", hist, err)
+	}
+	if p, err = s.svc.Restore(ctx, "tempo", hist[len(hist)-1].ID, p.Version, "eddie"); err != nil {
+		t.Fatalf("Restore: %v", err)
+	}
+	trashed, err := s.svc.Delete(ctx, "tempo", p.Version, "eddie")
+	if err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	if _, err := s.svc.RestoreFromTrash(ctx, trashed.ID, "eddie"); err != nil {
+		t.Fatalf("RestoreFromTrash: %v", err)
+	}
+	var kinds []comments.ActionKind
+	for _, a := range s.logged("") {
+		if a.Post != "tempo" || a.Target != "post tempo" || !a.At.Equal(when) {
+			t.Errorf("entry %+v names another post or time", a)
+		}
+		kinds = append(kinds, a.Kind)
+	}
+	want := []comments.ActionKind{comments.ActionPostCreate, comments.ActionPostSave, comments.ActionPostPublish,
+		comments.ActionPostUnpublish, comments.ActionPostSchedule, comments.ActionPostRestore, comments.ActionPostDelete, comments.ActionPostRestore}
+	if !slices.Equal(kinds, want) {
+		t.Errorf("logged %v\nwant   %v", kinds, want)
+	}
+	if got := s.logged(comments.ActionPostCreate); len(got) == 1 && (got[0].By != "kay" || !strings.Contains(got[0].Detail, "a draft")) {
+		t.Errorf("the creation's entry: %+v", got[0])
 	}
 }

@@ -4,10 +4,16 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"milepost/internal/comments"
 )
 
 // Store keeps what the files cannot: the versions a save replaced, and what
 // is in the trash. internal/bolt implements it.
+//
+// Every method that records a step taken on a post takes the moderation
+// log entry of that step, written in the same transaction as the record,
+// so the log and the history never disagree.
 //
 // Errors: Revision and TrashItem return an error matching ErrNotFound for an
 // ID they do not hold (for Revision, also one of another slug);
@@ -15,7 +21,10 @@ import (
 type Store interface {
 	// AddRevision keeps r (its ID is ignored) and returns the ID it was
 	// given. IDs grow with every revision kept.
-	AddRevision(ctx context.Context, r Revision) (uint64, error)
+	AddRevision(ctx context.Context, r Revision, logged comments.Action) (uint64, error)
+	// LogPostAction logs a step that keeps no record of its own: a new
+	// post, which replaced no version.
+	LogPostAction(ctx context.Context, logged comments.Action) error
 	// Revisions lists the slug's revisions newest first, without their
 	// Content.
 	Revisions(ctx context.Context, slug string) ([]Revision, error)
@@ -24,13 +33,13 @@ type Store interface {
 
 	// AddTrashed records an item moved into the trash (its ID is ignored)
 	// and returns the ID it was given.
-	AddTrashed(ctx context.Context, t Trashed) (uint64, error)
+	AddTrashed(ctx context.Context, t Trashed, logged comments.Action) (uint64, error)
 	// TrashItems lists the trash, newest first.
 	TrashItems(ctx context.Context) ([]Trashed, error)
 	// TrashItem returns one item of the trash.
 	TrashItem(ctx context.Context, id uint64) (Trashed, error)
 	// RemoveTrashed forgets an item, once it is back in content/.
-	RemoveTrashed(ctx context.Context, id uint64) error
+	RemoveTrashed(ctx context.Context, id uint64, logged comments.Action) error
 
 	// The preview links (previewlinks.go).
 	PreviewLinkStore

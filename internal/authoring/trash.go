@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"milepost/internal/atomicfile"
+	"milepost/internal/comments"
 	"milepost/internal/content"
 )
 
@@ -62,7 +63,12 @@ func (s *Service) Delete(ctx context.Context, slug string, basedOn Version, by s
 		os.Remove(itemDir)
 		return Trashed{}, fmt.Errorf("deleting post %q: %w", slug, err)
 	}
-	if t.ID, err = s.store.AddTrashed(ctx, t); err != nil {
+	// The log entry goes with the trash record, after the move: a crash
+	// in between leaves the post in the trash directory with neither,
+	// to be moved back by hand, and never a logged deletion that did not
+	// happen.
+	logged := postAction(comments.ActionPostDelete, slug, by, t.At, rel+" to the trash")
+	if t.ID, err = s.store.AddTrashed(ctx, t, logged); err != nil {
 		if berr := rename(dst, s.abs(moved)); berr != nil {
 			return Trashed{}, fmt.Errorf("deleting post %q: recording it in the trash: %w; and moving it back: %w (it is in %s)", slug, err, berr, itemDir)
 		}
@@ -139,7 +145,9 @@ func (s *Service) RestoreFromTrash(ctx context.Context, id uint64, by string) (P
 	if err := rename(src, s.abs(moved)); err != nil {
 		return Post{}, fmt.Errorf("restoring %s from the trash: %w", t.Slug, err)
 	}
-	if err := s.store.RemoveTrashed(ctx, id); err != nil {
+	// As for Delete: logged with the record's removal, after the move.
+	logged := postAction(comments.ActionPostRestore, t.Slug, by, s.now(), t.File+" from the trash")
+	if err := s.store.RemoveTrashed(ctx, id, logged); err != nil {
 		if berr := rename(s.abs(moved), src); berr != nil {
 			return Post{}, fmt.Errorf("restoring %s from the trash: forgetting its trash record: %w; and moving it back: %w", t.Slug, err, berr)
 		}

@@ -5,12 +5,14 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
 
 	bbolt "go.etcd.io/bbolt"
 
 	"milepost/internal/authoring"
+	"milepost/internal/comments"
 	"milepost/internal/content"
 )
 
@@ -43,10 +45,14 @@ func revisionKey(slug string, id uint64) []byte {
 	return binary.BigEndian.AppendUint64(revisionPrefix(slug), id)
 }
 
-// AddRevision keeps a version of a post file and returns its ID.
-func (db *DB) AddRevision(ctx context.Context, r authoring.Revision) (uint64, error) {
+// AddRevision keeps a version of a post file and returns its ID, and logs
+// the save that replaced it, in one transaction.
+func (db *DB) AddRevision(ctx context.Context, r authoring.Revision, logged comments.Action) (uint64, error) {
 	if !content.ValidSlug(r.Slug) {
 		return 0, fmt.Errorf("keeping a version of post %q: not a valid slug", r.Slug)
+	}
+	if logged.Kind == "" {
+		return 0, fmt.Errorf("keeping a version of post %s: no log entry for the save", r.Slug)
 	}
 	err := db.update(ctx, func(tx *bbolt.Tx) error {
 		revs := tx.Bucket(bucketRevisions)
@@ -59,7 +65,10 @@ func (db *DB) AddRevision(ctx context.Context, r authoring.Revision) (uint64, er
 		if err != nil {
 			return err
 		}
-		return revs.Put(revisionKey(r.Slug, id), v)
+		if err := revs.Put(revisionKey(r.Slug, id), v); err != nil {
+			return err
+		}
+		return appendAction(bucketsOf(tx), &logged)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("keeping a version of post %s: %w", r.Slug, err)
@@ -123,8 +132,25 @@ func decodeRevision(k, v []byte) (authoring.Revision, error) {
 	return r, nil
 }
 
-// AddTrashed records a post moved into the trash and returns its ID.
-func (db *DB) AddTrashed(ctx context.Context, t authoring.Trashed) (uint64, error) {
+// LogPostAction logs a step taken on a post that keeps no record here (a
+// new post replaced no version).
+func (db *DB) LogPostAction(ctx context.Context, logged comments.Action) error {
+	if logged.Kind == "" {
+		return errors.New("logging a post's change: the entry has no kind")
+	}
+	err := db.update(ctx, func(tx *bbolt.Tx) error { return appendAction(bucketsOf(tx), &logged) })
+	if err != nil {
+		return fmt.Errorf("logging %s of post %s: %w", logged.Kind, logged.Post, err)
+	}
+	return nil
+}
+
+// AddTrashed records a post moved into the trash and returns its ID, and
+// logs the deletion, in one transaction.
+func (db *DB) AddTrashed(ctx context.Context, t authoring.Trashed, logged comments.Action) (uint64, error) {
+	if logged.Kind == "" {
+		return 0, fmt.Errorf("recording post %s in the trash: no log entry for it", t.Slug)
+	}
 	err := db.update(ctx, func(tx *bbolt.Tx) error {
 		trash := tx.Bucket(bucketTrash)
 		id, err := trash.NextSequence()
@@ -136,7 +162,10 @@ func (db *DB) AddTrashed(ctx context.Context, t authoring.Trashed) (uint64, erro
 		if err != nil {
 			return err
 		}
-		return trash.Put(idKey(id), v)
+		if err := trash.Put(idKey(id), v); err != nil {
+			return err
+		}
+		return appendAction(bucketsOf(tx), &logged)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("recording post %s in the trash: %w", t.Slug, err)
@@ -182,14 +211,21 @@ func (db *DB) TrashItem(ctx context.Context, id uint64) (authoring.Trashed, erro
 	return t, nil
 }
 
-// RemoveTrashed forgets an item of the trash.
-func (db *DB) RemoveTrashed(ctx context.Context, id uint64) error {
+// RemoveTrashed forgets an item of the trash, back in content/, and logs
+// the restore, in one transaction.
+func (db *DB) RemoveTrashed(ctx context.Context, id uint64, logged comments.Action) error {
+	if logged.Kind == "" {
+		return fmt.Errorf("forgetting trash item %d: no log entry for it", id)
+	}
 	err := db.update(ctx, func(tx *bbolt.Tx) error {
 		trash := tx.Bucket(bucketTrash)
 		if trash.Get(idKey(id)) == nil {
 			return authoring.ErrNotFound
 		}
-		return trash.Delete(idKey(id))
+		if err := trash.Delete(idKey(id)); err != nil {
+			return err
+		}
+		return appendAction(bucketsOf(tx), &logged)
 	})
 	if err != nil {
 		return fmt.Errorf("forgetting trash item %d: %w", id, err)

@@ -12,6 +12,7 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"milepost/internal/authoring"
+	"milepost/internal/comments"
 )
 
 func revisionOf(slug, text string, minutes int) authoring.Revision {
@@ -27,7 +28,7 @@ func TestRevisionsAreKeptPerSlugNewestFirst(t *testing.T) {
 		revisionOf("long-run", "one", 1), revisionOf("long-run-2", "other post", 2),
 		revisionOf("long-run", "two", 3), revisionOf("long", "a prefix of the slug", 4),
 	} {
-		id, err := db.AddRevision(ctx, r)
+		id, err := db.AddRevision(ctx, r, logged(comments.ActionPostSave))
 		if err != nil {
 			t.Fatalf("AddRevision %d: %v", i, err)
 		}
@@ -53,7 +54,7 @@ func TestRevisionsAreKeptPerSlugNewestFirst(t *testing.T) {
 	if revs, err := db.Revisions(ctx, "zzz"); err != nil || len(revs) != 0 {
 		t.Errorf("Revisions of a slug with none (after every key) = %v, %v", revs, err)
 	}
-	if _, err := db.AddRevision(ctx, revisionOf("../x", "bad", 5)); err == nil {
+	if _, err := db.AddRevision(ctx, revisionOf("../x", "bad", 5), logged(comments.ActionPostSave)); err == nil {
 		t.Error("AddRevision took the slug ../x")
 	}
 }
@@ -62,11 +63,11 @@ func TestTrashRecords(t *testing.T) {
 	ctx := context.Background()
 	db, _ := openTest(t)
 	first, err := db.AddTrashed(ctx, authoring.Trashed{Slug: "race-day", File: "posts/race-day/index.md",
-		Bundle: "posts/race-day", Dir: "race-day-1-123", By: "kay", At: t0})
+		Bundle: "posts/race-day", Dir: "race-day-1-123", By: "kay", At: t0}, logged(comments.ActionPostDelete))
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := db.AddTrashed(ctx, authoring.Trashed{Slug: "easy", File: "posts/easy.md", Dir: "easy-1-456", At: t0})
+	second, err := db.AddTrashed(ctx, authoring.Trashed{Slug: "easy", File: "posts/easy.md", Dir: "easy-1-456", At: t0}, logged(comments.ActionPostDelete))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,13 +78,13 @@ func TestTrashRecords(t *testing.T) {
 	if it, err := db.TrashItem(ctx, first); err != nil || it.Bundle != "posts/race-day" {
 		t.Errorf("TrashItem = %+v, %v", it, err)
 	}
-	if err := db.RemoveTrashed(ctx, first); err != nil {
+	if err := db.RemoveTrashed(ctx, first, logged(comments.ActionPostRestore)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.TrashItem(ctx, first); !errors.Is(err, authoring.ErrNotFound) {
 		t.Errorf("TrashItem after RemoveTrashed = %v, want ErrNotFound", err)
 	}
-	if err := db.RemoveTrashed(ctx, first); !errors.Is(err, authoring.ErrNotFound) {
+	if err := db.RemoveTrashed(ctx, first, logged(comments.ActionPostRestore)); !errors.Is(err, authoring.ErrNotFound) {
 		t.Errorf("RemoveTrashed twice = %v, want ErrNotFound", err)
 	}
 }
@@ -119,7 +120,7 @@ func TestUpgradeFromVersion5AddsHistoryAndTrash(t *testing.T) {
 		if err != nil {
 			t.Fatalf("opening a version 5 database: %v", err)
 		}
-		if _, err := db.AddRevision(ctx, revisionOf("massage-during-training", "old", 2)); err != nil {
+		if _, err := db.AddRevision(ctx, revisionOf("massage-during-training", "old", 2), logged(comments.ActionPostSave)); err != nil {
 			t.Errorf("AddRevision after the upgrade: %v", err)
 		}
 		if got, err := db.Get(ctx, c.ID); err != nil || got.Body != c.Body {
@@ -138,10 +139,10 @@ func TestUpgradeFromVersion5AddsHistoryAndTrash(t *testing.T) {
 func TestCheckFindsBadHistoryAndTrash(t *testing.T) {
 	fill := func(t *testing.T, db *DB) {
 		ctx := context.Background()
-		if _, err := db.AddRevision(ctx, revisionOf("easy-run", "the text", 1)); err != nil {
+		if _, err := db.AddRevision(ctx, revisionOf("easy-run", "the text", 1), logged(comments.ActionPostSave)); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.AddTrashed(ctx, authoring.Trashed{Slug: "easy", File: "posts/easy.md", Dir: "easy-1-456", At: t0}); err != nil {
+		if _, err := db.AddTrashed(ctx, authoring.Trashed{Slug: "easy", File: "posts/easy.md", Dir: "easy-1-456", At: t0}, logged(comments.ActionPostDelete)); err != nil {
 			t.Fatal(err)
 		}
 	}

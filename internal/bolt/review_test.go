@@ -173,3 +173,53 @@ func TestCheckFindsBadReviews(t *testing.T) {
 		t.Run(name, func(t *testing.T) { checkCatches(t, fill, tc.corrupt, tc.want) })
 	}
 }
+
+// logged is a log entry of a step taken on the post easy-run.
+func logged(kind comments.ActionKind) comments.Action {
+	return comments.Action{At: t0, By: "kay", Kind: kind, Target: "post easy-run", Post: "easy-run"}
+}
+
+// TestPostStepsAreLoggedWithTheirRecords: a revision, a trash record and
+// its removal each write their log entry in their own transaction; a
+// refused record logs nothing, and an entry with no kind is refused.
+func TestPostStepsAreLoggedWithTheirRecords(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTest(t)
+	if _, err := db.AddRevision(ctx, revisionOf("../x", "bad", 1), logged(comments.ActionPostSave)); err == nil {
+		t.Fatal("AddRevision took the slug ../x")
+	}
+	if _, err := db.AddRevision(ctx, revisionOf("easy-run", "old", 1), comments.Action{}); err == nil {
+		t.Error("AddRevision without a log entry succeeded")
+	}
+	if err := db.LogPostAction(ctx, comments.Action{Post: "easy-run"}); err == nil {
+		t.Error("LogPostAction without a kind succeeded")
+	}
+	if _, n, _ := db.Actions(ctx, "", 0, 10); n != 0 {
+		t.Fatalf("refused steps logged %d entries", n)
+	}
+	if err := db.LogPostAction(ctx, logged(comments.ActionPostCreate)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.AddRevision(ctx, revisionOf("easy-run", "old", 1), logged(comments.ActionPostPublish)); err != nil {
+		t.Fatal(err)
+	}
+	id, err := db.AddTrashed(ctx, authoring.Trashed{Slug: "easy-run", File: "posts/easy-run.md", Dir: "easy-run-1-2", At: t0}, logged(comments.ActionPostDelete))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.RemoveTrashed(ctx, id, logged(comments.ActionPostRestore)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.RemoveTrashed(ctx, id, logged(comments.ActionPostRestore)); !errors.Is(err, authoring.ErrNotFound) {
+		t.Fatalf("RemoveTrashed twice = %v", err)
+	}
+	all, n, err := db.Actions(ctx, "", 0, 10)
+	if err != nil || n != 4 {
+		t.Fatalf("the log: %d entries, %v; want 4 (the refused restore not logged)", n, err)
+	}
+	for i, want := range []comments.ActionKind{comments.ActionPostRestore, comments.ActionPostDelete, comments.ActionPostPublish, comments.ActionPostCreate} {
+		if all[i].Kind != want || all[i].Post != "easy-run" {
+			t.Errorf("entry %d (newest first): %+v, want %s", i, all[i], want)
+		}
+	}
+}

@@ -170,12 +170,26 @@ const (
 	ActionReviewSubmit  ActionKind = "review-submit"
 	ActionReviewReturn  ActionKind = "review-return"
 	ActionReviewPublish ActionKind = "review-publish"
+
+	// What a writer or editor did to a post in the web editor
+	// (authoring): wrote a new one, saved one without changing whether it
+	// is out, published it (or scheduled it for a later date), took it
+	// down, moved it to the trash, or brought back an earlier version or
+	// a trashed post.
+	ActionPostCreate    ActionKind = "post-create"
+	ActionPostSave      ActionKind = "post-save"
+	ActionPostPublish   ActionKind = "post-publish"
+	ActionPostSchedule  ActionKind = "post-schedule"
+	ActionPostUnpublish ActionKind = "post-unpublish"
+	ActionPostDelete    ActionKind = "post-delete"
+	ActionPostRestore   ActionKind = "post-restore"
 )
 
 // actionKinds are every kind of audit log entry, in the order a filter of
 // the log offers them.
 var actionKinds = []ActionKind{ActionApprove, ActionSpam, ActionDelete, ActionEdit, ActionEditOwn, ActionDeleteOwn,
-	ActionBan, ActionUnban, ActionClose, ActionReopen, ActionReviewSubmit, ActionReviewReturn, ActionReviewPublish}
+	ActionBan, ActionUnban, ActionClose, ActionReopen, ActionReviewSubmit, ActionReviewReturn, ActionReviewPublish,
+	ActionPostCreate, ActionPostSave, ActionPostPublish, ActionPostSchedule, ActionPostUnpublish, ActionPostDelete, ActionPostRestore}
 
 // ActionKinds returns every kind of audit log entry, in the order a filter
 // of the log offers them.

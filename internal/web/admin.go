@@ -39,13 +39,13 @@ type adminPage struct {
 	Actions  []comments.Action
 	Bans     []adminBan
 	Posts    []adminPost
-	PostList *postList  // the writers' list of posts (editor.go)
+	PostList *postList // the writers' list of posts (editor.go)
 	// AwaitingReview is how many posts are in the editors' review queue,
 	// shown to editors on every admin page.
 	AwaitingReview int
-	Trash    *trashPage // the trash, for editors
-	Pager    pager
-	Total    int
+	Trash          *trashPage // the trash, for editors
+	Pager          pager
+	Total          int
 	// Edit
 	Comment *adminComment
 	Body    string
@@ -647,16 +647,26 @@ func (s *Server) closePost(w http.ResponseWriter, r *http.Request) {
 // shows (the kind itself for one without a label here).
 var logKinds = func() []logKind {
 	labels := map[comments.ActionKind]string{
-		comments.ActionApprove:   "Approved",
-		comments.ActionSpam:      "Spam",
-		comments.ActionDelete:    "Deleted",
-		comments.ActionEdit:      "Edited",
-		comments.ActionEditOwn:   "Edited by the writer",
-		comments.ActionDeleteOwn: "Deleted by the writer",
-		comments.ActionBan:       "Bans",
-		comments.ActionUnban:     "Bans lifted",
-		comments.ActionClose:     "Posts closed",
-		comments.ActionReopen:    "Posts reopened",
+		comments.ActionApprove:       "Approved",
+		comments.ActionSpam:          "Spam",
+		comments.ActionDelete:        "Deleted",
+		comments.ActionEdit:          "Edited",
+		comments.ActionEditOwn:       "Edited by the writer",
+		comments.ActionDeleteOwn:     "Deleted by the writer",
+		comments.ActionBan:           "Bans",
+		comments.ActionUnban:         "Bans lifted",
+		comments.ActionClose:         "Posts closed",
+		comments.ActionReopen:        "Posts reopened",
+		comments.ActionReviewSubmit:  "Submitted for review",
+		comments.ActionReviewReturn:  "Returned to the writer",
+		comments.ActionReviewPublish: "Published from review",
+		comments.ActionPostCreate:    "Posts written",
+		comments.ActionPostSave:      "Posts saved",
+		comments.ActionPostPublish:   "Posts published",
+		comments.ActionPostSchedule:  "Posts scheduled",
+		comments.ActionPostUnpublish: "Posts unpublished",
+		comments.ActionPostDelete:    "Posts deleted",
+		comments.ActionPostRestore:   "Posts restored",
 	}
 	var out []logKind
 	for _, k := range comments.ActionKinds() {

@@ -131,3 +131,42 @@ func TestDeletingAPostInReviewTakesItOutOfTheQueue(t *testing.T) {
 		t.Error("a deleted post is still counted in the queue")
 	}
 }
+
+// TestEveryPostActionIsInTheLog: each step a writer or editor takes on a
+// post in the editor is in /admin/log/ under its kind, with who took it,
+// and the log's filter offers every kind.
+func TestEveryPostActionIsInTheLog(t *testing.T) {
+	h := newHarness(t, siteFiles{}, withAuthoring)
+	ed := h.writerAs("ed", accounts.RoleEditor, "kay")
+	const edit = "/admin/posts/long-run/edit"
+	step := func(what, action string, kv ...string) {
+		t.Helper()
+		fields := url.Values{"title": {"Long run"}, "body": {"Thirty kilometres."}, "date": {"2026-11-20T09:30"}}
+		path := "/admin/posts/new"
+		if what != "create" {
+			fields, path = formFields(t, ed.get(edit).body), edit
+		}
+		wantStatus(t, what, ed.postForm(path, with(fields, append([]string{"action", action}, kv...)...)), http.StatusSeeOther)
+	}
+	step("create", "draft")
+	step("save", "draft", "body", "Thirty-two kilometres.")
+	step("publish", "publish")
+	step("unpublish", "draft")
+	step("schedule", "publish", "date", "2099-01-01T08:00")
+	page := ed.get(edit).body
+	wantStatus(t, "restoring a version", ed.postForm("/admin/posts/long-run/history/1", url.Values{"version": {formFields(t, page).Get("version")}}), http.StatusSeeOther)
+	step("delete", "delete")
+	wantStatus(t, "restoring from the trash", ed.postForm("/admin/trash/1", url.Values{}), http.StatusSeeOther)
+
+	everything := ed.get("/admin/log/").body
+	for kind, n := range map[string]int{"post-create": 1, "post-save": 1, "post-publish": 1, "post-unpublish": 1,
+		"post-schedule": 1, "post-delete": 1, "post-restore": 2} {
+		mustContain(t, "the log's filter", everything, `href="/admin/log/?kind=`+kind+`"`)
+		log := ed.get("/admin/log/?kind=" + kind)
+		wantStatus(t, "the log of "+kind, log, http.StatusOK)
+		if got := strings.Count(log.body, "post long-run"); got != n {
+			t.Errorf("the log of %s shows %d entries for the post, want %d\n%.2000s", kind, got, n, log.body)
+		}
+		mustContain(t, "the log of "+kind, log.body, "ed")
+	}
+}
