@@ -71,7 +71,7 @@ func (s *Server) serveBundleFile(w http.ResponseWriter, r *http.Request, v conte
 		if !errors.As(err, &widthErr) {
 			// A photo put in the bundle by hand that media will not
 			// decode: the writer learns of it here.
-			s.log.WarnContext(r.Context(), "a page bundle's photo is not served", "path", r.URL.Path, "err", err)
+			s.log.WarnContext(r.Context(), "a page bundle's photo is not served", "path", loggedPath(r.URL.Path), "err", err)
 		}
 		s.notFound(w, r)
 		return

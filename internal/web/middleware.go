@@ -85,7 +85,7 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 		}
 		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("method", r.Method),
-			slog.String("path", r.URL.Path),
+			slog.String("path", loggedPath(r.URL.Path)),
 			slog.Int("status", rec.status),
 			slog.Int("bytes", rec.bytes),
 			slog.Duration("duration", time.Since(start)),
@@ -103,7 +103,7 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				s.log.ErrorContext(r.Context(), "handler panicked", "path", r.URL.Path, "panic", v)
+				s.log.ErrorContext(r.Context(), "handler panicked", "path", loggedPath(r.URL.Path), "panic", v)
 				// Plain text, not the error table's page: rendering the
 				// theme may be what panicked.
 				http.Error(w, "Internal Server Error", http.StatusInternalServerError)

@@ -1,11 +1,14 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"milepost/internal/accounts"
@@ -150,4 +153,34 @@ func TestHostilePreviewTokensAreNotFound(t *testing.T) {
 	}
 	wantStatus(t, "the link after it all", h.get("/preview/"+token+"/"), http.StatusOK)
 	checkDB(t, h)
+}
+
+// syncBuffer is a log written by the server's goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func TestPreviewTokensStayOutOfTheLog(t *testing.T) {
+	var log syncBuffer
+	h := newHarness(t, previewSite(t), withAuthoring, func(o *harnessConfig) { o.Log = slog.New(slog.NewTextHandler(&log, nil)) })
+	kay := h.writerAs("kay", accounts.RoleAuthor, "kay")
+	token := makePreviewLink(t, kay, "plan")
+	wantStatus(t, "the preview", h.get("/preview/"+token+"/"), http.StatusOK)
+	wantStatus(t, "the photo", h.get("/preview/"+token+"/plan.png"), http.StatusOK)
+	wantStatus(t, "a guess", h.get("/preview/"+strings.Repeat("0", 64)+"/"), http.StatusNotFound)
+	mustContain(t, "the log", log.String(), "path=/preview/TOKEN/plan.png")
+	mustNotContain(t, "the log", log.String(), token, strings.Repeat("0", 64))
 }

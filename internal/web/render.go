@@ -273,6 +273,6 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 // serverError logs a failure of the server's own and answers with a 500
 // that says no more than that.
 func (s *Server) serverError(w http.ResponseWriter, r *http.Request, doing string, err error) {
-	s.log.ErrorContext(r.Context(), doing, "path", r.URL.Path, "err", err)
+	s.log.ErrorContext(r.Context(), doing, "path", loggedPath(r.URL.Path), "err", err)
 	s.showProblem(w, r, problemServerError)
 }
