@@ -243,7 +243,8 @@ func TestAWriterEditsTheirProfileAndAHandEditMeanwhileIsAConflict(t *testing.T) 
 	if res := h.get("/authors/kay/avatar.png"); res.status != http.StatusOK || res.header.Get("Content-Type") != "image/png" {
 		t.Errorf("the photo: %d %q", res.status, res.header.Get("Content-Type"))
 	}
-	// A reader, and a user who may not write, have no profile form.
+	mustContain(t, "posts list", b.get("/admin/posts/").body, `href="/admin/profile"`)
+	// A reader has no profile form.
 	if res := h.get("/admin/profile"); res.status != http.StatusSeeOther {
 		t.Errorf("/admin/profile signed out: %d", res.status)
 	}
@@ -304,4 +305,30 @@ func TestAnUploadsFileNameNeverReachesTheDisk(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(h.dir, "posts", "x")); !os.IsNotExist(err) {
 		t.Errorf("posts/x: %v", err)
 	}
+}
+
+// A writer with no profile makes one at /admin/profile, and it is theirs.
+func TestAWriterWithoutAProfileMakesOne(t *testing.T) {
+	h := newHarness(t, massageSite(""), withAuthoring)
+	h.addUser("ana", accounts.RoleContributor)
+	b := h.browser()
+	b.signIn("ana")
+	mustContain(t, "posts list", b.get("/admin/posts/").body, "Write your profile")
+	mustContain(t, "profile page", b.get("/admin/profile").body, "this makes one")
+	res := b.postMultipart("/admin/profile", map[string]string{"display_name": "Kay-Kay's Bird Club", "bio": "Also Kay."}, nil)
+	if res.status != http.StatusSeeOther {
+		t.Fatalf("making a profile: %d\n%.1500s", res.status, res.body)
+	}
+	// kay-kays-bird-club is free; kay.md is another runner's file.
+	if got := h.readContent("authors/kay-kays-bird-club.md"); got != "---\nname: Kay-Kay's Bird Club\n---\n\nAlso Kay.\n" {
+		t.Errorf("the new profile:\n%s", got)
+	}
+	if got := h.readContent("authors/kay.md"); got != authorFile {
+		t.Errorf("kay.md changed:\n%s", got)
+	}
+	us, err := h.accounts.List(context.Background())
+	if err != nil || len(us) != 1 || us[0].Author != "kay-kays-bird-club" {
+		t.Errorf("users = %+v, %v", us, err)
+	}
+	mustContain(t, "profile page", b.get("/admin/profile").body, `href="/authors/kay-kays-bird-club/"`)
 }
