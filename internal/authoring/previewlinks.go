@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"time"
 
+	"milepost/internal/comments"
 	"milepost/internal/content"
 )
 
@@ -44,15 +45,17 @@ type PreviewLink struct {
 // Errors: PreviewLink and RemovePreviewLink return an error matching
 // ErrNotFound for a hash they do not hold.
 type PreviewLinkStore interface {
-	// AddPreviewLink keeps l.
-	AddPreviewLink(ctx context.Context, l PreviewLink) error
+	// AddPreviewLink keeps l and logs logged, in one transaction.
+	AddPreviewLink(ctx context.Context, l PreviewLink, logged comments.Action) error
 	// PreviewLink returns the link with the hash.
 	PreviewLink(ctx context.Context, hash string) (PreviewLink, error)
 	// PreviewLinks lists the slug's links, oldest first.
 	PreviewLinks(ctx context.Context, slug string) ([]PreviewLink, error)
-	// RemovePreviewLink forgets one link.
-	RemovePreviewLink(ctx context.Context, hash string) error
-	// RemovePreviewLinks forgets every link of the slug.
+	// RemovePreviewLink forgets one link and logs logged, in one
+	// transaction.
+	RemovePreviewLink(ctx context.Context, hash string, logged comments.Action) error
+	// RemovePreviewLinks forgets every link of the slug (the post's
+	// deletion is what the log records).
 	RemovePreviewLinks(ctx context.Context, slug string) error
 }
 
@@ -94,7 +97,8 @@ func (s *Service) CreatePreviewLink(ctx context.Context, slug, by string) (strin
 	}
 	token := hex.EncodeToString(raw)
 	l := PreviewLink{Hash: PreviewTokenHash(token), Slug: slug, By: by, At: s.now()}
-	if err := s.store.AddPreviewLink(ctx, l); err != nil {
+	logged := postAction(comments.ActionPreviewLink, slug, by, l.At, "link "+l.Hash[:12])
+	if err := s.store.AddPreviewLink(ctx, l, logged); err != nil {
 		return "", PreviewLink{}, fmt.Errorf("making a preview link to %q: %w", slug, err)
 	}
 	s.log.InfoContext(ctx, "preview link made", "slug", slug, "by", by, "link", l.Hash[:12])
@@ -122,7 +126,7 @@ func (s *Service) RevokePreviewLink(ctx context.Context, slug, hash, by string) 
 		err = ErrNotFound
 	}
 	if err == nil {
-		err = s.store.RemovePreviewLink(ctx, hash)
+		err = s.store.RemovePreviewLink(ctx, hash, postAction(comments.ActionPreviewRevoke, slug, by, s.now(), "link "+hash[:12]))
 	}
 	if err != nil {
 		return fmt.Errorf("revoking a preview link to %q: %w", slug, err)

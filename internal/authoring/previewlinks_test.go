@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"milepost/internal/authoring"
+	"milepost/internal/comments"
 )
 
 func TestAPreviewLinkOpensItsPostUntilRevoked(t *testing.T) {
@@ -43,6 +44,13 @@ func TestAPreviewLinkOpensItsPostUntilRevoked(t *testing.T) {
 	}
 	if _, err := s.svc.PreviewLinkOf(ctx, other); err != nil {
 		t.Errorf("the other link went too: %v", err)
+	}
+	// Who made and revoked which link is in the moderation log.
+	for kind, want := range map[comments.ActionKind]int{comments.ActionPreviewLink: 2, comments.ActionPreviewRevoke: 1} {
+		logged, n, err := s.db.Actions(ctx, kind, 0, 10)
+		if err != nil || n != want || logged[0].By != "kay" || logged[0].Post != "massage-during-training" {
+			t.Errorf("the log's %s entries: %+v (%d), %v; want %d by kay", kind, logged, n, err, want)
+		}
 	}
 }
 

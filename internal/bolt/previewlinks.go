@@ -11,6 +11,7 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"milepost/internal/authoring"
+	"milepost/internal/comments"
 	"milepost/internal/content"
 )
 
@@ -46,8 +47,9 @@ func postPreviewKey(slug string, key []byte) []byte {
 	return append(postPreviewPrefix(slug), key...)
 }
 
-// AddPreviewLink keeps a preview link and its entry in its post's index.
-func (db *DB) AddPreviewLink(ctx context.Context, l authoring.PreviewLink) error {
+// AddPreviewLink keeps a preview link, its entry in its post's index and
+// the log entry of its making, in one transaction.
+func (db *DB) AddPreviewLink(ctx context.Context, l authoring.PreviewLink, logged comments.Action) error {
 	key, ok := previewLinkKey(l.Hash)
 	if !ok || !content.ValidSlug(l.Slug) {
 		return fmt.Errorf("keeping a preview link to %q: not a valid hash %q or slug", l.Slug, l.Hash)
@@ -64,7 +66,10 @@ func (db *DB) AddPreviewLink(ctx context.Context, l authoring.PreviewLink) error
 		if err := links.Put(key, v); err != nil {
 			return err
 		}
-		return tx.Bucket(bucketPostPreviewLinks).Put(postPreviewKey(l.Slug, key), nil)
+		if err := tx.Bucket(bucketPostPreviewLinks).Put(postPreviewKey(l.Slug, key), nil); err != nil {
+			return err
+		}
+		return appendAction(bucketsOf(tx), &logged)
 	})
 	if err != nil {
 		return fmt.Errorf("keeping a preview link to %s: %w", l.Slug, err)
@@ -123,8 +128,9 @@ func (db *DB) PreviewLinks(ctx context.Context, slug string) ([]authoring.Previe
 	return out, nil
 }
 
-// RemovePreviewLink forgets one link and its index entry.
-func (db *DB) RemovePreviewLink(ctx context.Context, hash string) error {
+// RemovePreviewLink forgets one link and its index entry, and logs the
+// revocation, in one transaction.
+func (db *DB) RemovePreviewLink(ctx context.Context, hash string, logged comments.Action) error {
 	key, ok := previewLinkKey(hash)
 	if !ok {
 		return fmt.Errorf("forgetting preview link %.12s: %w", hash, authoring.ErrNotFound)
@@ -142,7 +148,10 @@ func (db *DB) RemovePreviewLink(ctx context.Context, hash string) error {
 		if err := links.Delete(key); err != nil {
 			return err
 		}
-		return tx.Bucket(bucketPostPreviewLinks).Delete(postPreviewKey(l.Slug, key))
+		if err := tx.Bucket(bucketPostPreviewLinks).Delete(postPreviewKey(l.Slug, key)); err != nil {
+			return err
+		}
+		return appendAction(bucketsOf(tx), &logged)
 	})
 	if err != nil {
 		return fmt.Errorf("forgetting preview link %.12s: %w", hash, err)

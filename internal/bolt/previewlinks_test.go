@@ -13,11 +13,16 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"milepost/internal/authoring"
+	"milepost/internal/comments"
 )
 
 func previewLinkOf(token, slug string, minutes int) authoring.PreviewLink {
 	return authoring.PreviewLink{Hash: authoring.PreviewTokenHash(token), Slug: slug, By: "kay",
 		At: t0.Add(time.Duration(minutes) * time.Minute)}
+}
+
+func linkLogged(kind comments.ActionKind, l authoring.PreviewLink) comments.Action {
+	return comments.Action{At: l.At, By: l.By, Kind: kind, Target: "post " + l.Slug, Post: l.Slug, Detail: "link " + l.Hash[:12]}
 }
 
 func TestPreviewLinksAreKeptByHashListedPerPostAndRevoked(t *testing.T) {
@@ -26,12 +31,15 @@ func TestPreviewLinksAreKeptByHashListedPerPostAndRevoked(t *testing.T) {
 	a, b := previewLinkOf("token-a", "long-run", 2), previewLinkOf("token-b", "long-run", 1)
 	other := previewLinkOf("token-c", "long-run-2", 3)
 	for _, l := range []authoring.PreviewLink{a, b, other} {
-		if err := db.AddPreviewLink(ctx, l); err != nil {
+		if err := db.AddPreviewLink(ctx, l, linkLogged(comments.ActionPreviewLink, l)); err != nil {
 			t.Fatalf("AddPreviewLink %+v: %v", l, err)
 		}
 	}
-	if err := db.AddPreviewLink(ctx, a); err == nil {
+	if err := db.AddPreviewLink(ctx, a, linkLogged(comments.ActionPreviewLink, a)); err == nil {
 		t.Error("a second link with the same hash was kept")
+	}
+	if made, n, err := db.Actions(ctx, comments.ActionPreviewLink, 0, 10); err != nil || n != 3 || len(made) != 3 {
+		t.Errorf("the log of links made: %d entries, %v; want one per link kept", n, err)
 	}
 	got, err := db.PreviewLink(ctx, a.Hash)
 	if err != nil || got.Slug != "long-run" || !got.At.Equal(a.At) {
@@ -41,14 +49,17 @@ func TestPreviewLinksAreKeptByHashListedPerPostAndRevoked(t *testing.T) {
 	if err != nil || len(ls) != 2 || ls[0].Hash != b.Hash || ls[1].Hash != a.Hash {
 		t.Errorf("PreviewLinks(long-run) = %+v, %v; want b then a, not long-run-2's", ls, err)
 	}
-	if err := db.RemovePreviewLink(ctx, a.Hash); err != nil {
+	if err := db.RemovePreviewLink(ctx, a.Hash, linkLogged(comments.ActionPreviewRevoke, a)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := db.PreviewLink(ctx, a.Hash); !errors.Is(err, authoring.ErrNotFound) {
 		t.Errorf("a revoked link: %v, want ErrNotFound", err)
 	}
-	if err := db.RemovePreviewLink(ctx, a.Hash); !errors.Is(err, authoring.ErrNotFound) {
+	if err := db.RemovePreviewLink(ctx, a.Hash, linkLogged(comments.ActionPreviewRevoke, a)); !errors.Is(err, authoring.ErrNotFound) {
 		t.Errorf("revoking it again: %v, want ErrNotFound", err)
+	}
+	if revoked, n, err := db.Actions(ctx, comments.ActionPreviewRevoke, 0, 10); err != nil || n != 1 || revoked[0].Post != "long-run" {
+		t.Errorf("the log of links revoked: %+v (%d), %v; want the one revocation", revoked, n, err)
 	}
 	if err := db.RemovePreviewLinks(ctx, "long-run"); err != nil {
 		t.Fatal(err)
@@ -100,7 +111,8 @@ func TestUpgradeFromVersion6AddsPreviewLinks(t *testing.T) {
 		if err != nil {
 			t.Fatalf("opening a version 6 database: %v", err)
 		}
-		if err := db.AddPreviewLink(ctx, previewLinkOf("t"+strconv.Itoa(i), "massage-during-training", i)); err != nil {
+		l := previewLinkOf("t"+strconv.Itoa(i), "massage-during-training", i)
+		if err := db.AddPreviewLink(ctx, l, linkLogged(comments.ActionPreviewLink, l)); err != nil {
 			t.Errorf("AddPreviewLink after the upgrade: %v", err)
 		}
 		if got, err := db.Get(ctx, c.ID); err != nil || got.Body != c.Body {
@@ -120,7 +132,7 @@ func TestCheckFindsBadPreviewLinks(t *testing.T) {
 	l := previewLinkOf("the-token", "easy-run", 1)
 	key, _ := previewLinkKey(l.Hash)
 	fill := func(t *testing.T, db *DB) {
-		if err := db.AddPreviewLink(context.Background(), l); err != nil {
+		if err := db.AddPreviewLink(context.Background(), l, linkLogged(comments.ActionPreviewLink, l)); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -183,13 +183,19 @@ const (
 	ActionPostUnpublish ActionKind = "post-unpublish"
 	ActionPostDelete    ActionKind = "post-delete"
 	ActionPostRestore   ActionKind = "post-restore"
+
+	// A writer or editor made a draft preview link to a post, or
+	// revoked one (authoring's preview links).
+	ActionPreviewLink   ActionKind = "preview-link"
+	ActionPreviewRevoke ActionKind = "preview-revoke"
 )
 
 // actionKinds are every kind of audit log entry, in the order a filter of
 // the log offers them.
 var actionKinds = []ActionKind{ActionApprove, ActionSpam, ActionDelete, ActionEdit, ActionEditOwn, ActionDeleteOwn,
 	ActionBan, ActionUnban, ActionClose, ActionReopen, ActionReviewSubmit, ActionReviewReturn, ActionReviewPublish,
-	ActionPostCreate, ActionPostSave, ActionPostPublish, ActionPostSchedule, ActionPostUnpublish, ActionPostDelete, ActionPostRestore}
+	ActionPostCreate, ActionPostSave, ActionPostPublish, ActionPostSchedule, ActionPostUnpublish, ActionPostDelete, ActionPostRestore,
+	ActionPreviewLink, ActionPreviewRevoke}
 
 // ActionKinds returns every kind of audit log entry, in the order a filter
 // of the log offers them.

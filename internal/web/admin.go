@@ -667,6 +667,8 @@ var logKinds = func() []logKind {
 		comments.ActionPostUnpublish: "Posts unpublished",
 		comments.ActionPostDelete:    "Posts deleted",
 		comments.ActionPostRestore:   "Posts restored",
+		comments.ActionPreviewLink:   "Preview links made",
+		comments.ActionPreviewRevoke: "Preview links revoked",
 	}
 	var out []logKind
 	for _, k := range comments.ActionKinds() {
