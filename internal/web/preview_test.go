@@ -184,3 +184,29 @@ func TestPreviewTokensStayOutOfTheLog(t *testing.T) {
 	mustContain(t, "the log", log.String(), "path=/preview/TOKEN/plan.png")
 	mustNotContain(t, "the log", log.String(), token, strings.Repeat("0", 64))
 }
+
+func TestAScheduledPostIsShownThroughItsLinkBeforeItsTime(t *testing.T) {
+	files := previewSite(t)
+	files["posts/later/index.md"] = post("title: Race report\ndate: 2027-03-01T09:00:00Z\nauthor: kay", "Coming soon.")
+	h := newHarness(t, files, withAuthoring)
+	kay := h.writerAs("kay", accounts.RoleAuthor, "kay")
+	token := makePreviewLink(t, kay, "later")
+	mustContain(t, "the scheduled post's preview", h.get("/preview/"+token+"/").body, "Race report", "Coming soon.")
+	wantStatus(t, "the scheduled post's own address", h.get("/posts/later/"), http.StatusNotFound)
+}
+
+func TestMakingPreviewLinksIsRateLimited(t *testing.T) {
+	h := newHarness(t, previewSite(t), withAuthoring)
+	kay := h.writerAs("kay", accounts.RoleAuthor, "kay")
+	var res response
+	for i := 0; i < 200; i++ {
+		if res = kay.postForm("/admin/posts/plan/preview-links", url.Values{}); res.status != http.StatusCreated {
+			break
+		}
+	}
+	wantStatus(t, "making link after link", res, http.StatusTooManyRequests)
+	if res.header.Get("Retry-After") == "" {
+		t.Error("a refused link says not when to try again")
+	}
+	checkDB(t, h)
+}
