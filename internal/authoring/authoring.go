@@ -350,6 +350,11 @@ func (s *Service) write(ctx context.Context, slug, rel string, old []byte, based
 		if err := s.store.LogPostAction(ctx, logged); err != nil {
 			return Post{}, fmt.Errorf("saving %s: logging it: %w", rel, err)
 		}
+		// A review left by a post of this slug moved away by hand is not
+		// this new post's.
+		if err := s.endReview(ctx, slug); err != nil {
+			return Post{}, fmt.Errorf("saving %s: %w", rel, err)
+		}
 	}
 	if old != nil {
 		if fi, err := os.Stat(path); err == nil {

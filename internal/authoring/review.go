@@ -137,16 +137,21 @@ func (s *Service) ReturnForReview(ctx context.Context, slug, note, by string) (R
 	return r, nil
 }
 
-// ApproveReview ends the review of a post awaiting it that by (an editor)
-// has just published: call it after the Save that published it. The log
-// says who approved whose submission.
+// ApproveReview ends the review of a post that by (an editor) has just
+// published: call it after the Save that published it. A returned post
+// published all the same is approved too: its note is answered. The log
+// says who approved whose submission. ErrNotAwaitingReview: the post is in
+// no review.
 func (s *Service) ApproveReview(ctx context.Context, slug, by string) error {
 	if !content.ValidSlug(slug) {
 		return fmt.Errorf("approving %q: %w", slug, ErrInvalidSlug)
 	}
 	unlock := s.locks.lock(slug)
 	defer unlock()
-	r, err := s.awaiting(ctx, slug)
+	r, err := s.store.Review(ctx, slug)
+	if errors.Is(err, ErrNotFound) {
+		err = ErrNotAwaitingReview
+	}
 	if err != nil {
 		return fmt.Errorf("approving %q: %w", slug, err)
 	}
@@ -172,12 +177,27 @@ func (s *Service) ReviewOf(ctx context.Context, slug string) (Review, error) {
 
 // Reviews returns every post in review, oldest submission first; those
 // with State ReviewAwaiting are the editors' queue.
+//
+// A post whose file was moved or removed by hand (the editor's Delete ends
+// the review itself) is in content/ no more: its review ends here, so the
+// queue never counts a post no one can open.
 func (s *Service) Reviews(ctx context.Context) ([]Review, error) {
 	rs, err := s.store.Reviews(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("listing the posts in review: %w", err)
 	}
-	return rs, nil
+	out := rs[:0]
+	for _, r := range rs {
+		if _, err := s.locate(r.Slug); errors.Is(err, ErrNotFound) {
+			s.log.InfoContext(ctx, "ending the review of a post no longer in content", "slug", r.Slug)
+			if err := s.endReview(ctx, r.Slug); err != nil {
+				s.log.ErrorContext(ctx, "ending the review of a post no longer in content", "slug", r.Slug, "err", err)
+			}
+			continue
+		}
+		out = append(out, r)
+	}
+	return out, nil
 }
 
 // AwaitingReview is how many posts are in the editors' queue.

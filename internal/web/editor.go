@@ -348,8 +348,8 @@ func (s *Server) savePost(w http.ResponseWriter, r *http.Request) {
 		}
 		done = "Saved and submitted for review: an editor will publish it or return it with a note."
 	}
-	if action == "publish" && page.Review != nil && page.Review.State == authoring.ReviewAwaiting {
-		// An editor publishing a post in the queue approves it.
+	if action == "publish" && page.Review != nil {
+		// Publishing a post in review approves it.
 		if err := s.opts.Authoring.ApproveReview(r.Context(), saved.Slug, u.Name); err != nil {
 			s.log.ErrorContext(r.Context(), "ending the review of a published post", "slug", saved.Slug, "err", err)
 		}
