@@ -38,6 +38,10 @@ func TestAContributorsPostGoesThroughReview(t *testing.T) {
 	wantStatus(t, "returning with no note", ed.postForm("/admin/posts/my-first-long-run/return", url.Values{"note": {"  "}}), http.StatusUnprocessableEntity)
 	wantStatus(t, "returning with a note too long", ed.postForm("/admin/posts/my-first-long-run/return",
 		url.Values{"note": {strings.Repeat("x", 4001)}}), http.StatusUnprocessableEntity)
+	res = ed.postForm("/admin/posts/my-first-long-run/return", url.Values{"note": {"Spam from elsewhere."}},
+		"Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example")
+	wantStatus(t, "a cross-site return", res, http.StatusForbidden)
+	mustContain(t, "the queue after a cross-site return", ed.get("/admin/").body, "Awaiting review: 1")
 	res = ed.postForm("/admin/posts/my-first-long-run/return", url.Values{"note": {"Add your <b>splits</b>, please."}})
 	wantStatus(t, "returning with a note", res, http.StatusSeeOther)
 	wantStatus(t, "returning it twice", ed.postForm("/admin/posts/my-first-long-run/return", url.Values{"note": {"again"}}), http.StatusConflict)
