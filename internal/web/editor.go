@@ -307,6 +307,12 @@ func (s *Server) savePost(w http.ResponseWriter, r *http.Request) {
 		s.previewPost(w, r, page, edit)
 		return
 	case "draft":
+		if cur != nil && !cur.Draft && !u.Role.CanPublish() {
+			// Saving a published post as a draft takes it down, and
+			// what readers see is publishing's to decide.
+			s.editorProblem(w, r, page, "", errMayNotPublish)
+			return
+		}
 		edit.Draft = true
 	case "submit":
 		// A contributor's way to publish: the draft is saved, then put in

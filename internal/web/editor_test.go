@@ -451,6 +451,9 @@ func TestAContributorCannotTakeDownOrRestoreAPublishedVersion(t *testing.T) {
 		url.Values{"version": {version}, "action": {"delete"}}), http.StatusForbidden)
 	wantStatus(t, "a contributor restoring a published version", kay.postForm("/admin/posts/massage-during-training/history/1",
 		url.Values{"version": {version}}), http.StatusForbidden)
+	wantStatus(t, "a contributor saving a published post as a draft", kay.postForm("/admin/posts/massage-during-training/edit",
+		with(formFields(t, page.body), "body", "Taken down.\r\n", "action", "draft")), http.StatusForbidden)
+	wantStatus(t, "the post, for readers", h.get("/posts/massage-during-training/"), http.StatusOK)
 	if got := h.readFile(samplePost); got == before || !strings.Contains(got, "Later.") {
 		t.Errorf("the refused contributor changed the file:\n%s", got)
 	}
