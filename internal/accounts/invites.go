@@ -98,20 +98,7 @@ func (s *Service) RevokeInvite(ctx context.Context, id string) (OneTimeToken, er
 // is unknown, used, revoked, expired or for something else. It uses nothing
 // up: it is for showing the form.
 func (s *Service) InviteToken(ctx context.Context, token string) (OneTimeToken, error) {
-	if len(token) != tokenChars {
-		return OneTimeToken{}, ErrNoToken
-	}
-	t, err := s.store.GetToken(ctx, tokenKey(token))
-	switch {
-	case errors.Is(err, ErrNoToken):
-		return OneTimeToken{}, ErrNoToken
-	case err != nil:
-		return OneTimeToken{}, fmt.Errorf("reading an invite: %w", err)
-	}
-	if err := s.live(PurposeInvite)(t); err != nil {
-		return OneTimeToken{}, err
-	}
-	return t, nil
+	return s.liveToken(ctx, token, PurposeInvite)
 }
 
 // Join uses up an invite: it makes the account name, with password and

@@ -114,6 +114,12 @@ func (s *Service) NewPasswordLink(ctx context.Context, by, name string) (IssuedT
 // ErrNoToken when it is unknown, used, expired or for something else. It
 // uses nothing up: it is for showing the form.
 func (s *Service) PasswordToken(ctx context.Context, token string) (OneTimeToken, error) {
+	return s.liveToken(ctx, token, PurposeSetPassword)
+}
+
+// liveToken looks token up and returns it when it is live and for purpose,
+// else ErrNoToken; it uses nothing up.
+func (s *Service) liveToken(ctx context.Context, token string, purpose Purpose) (OneTimeToken, error) {
 	if len(token) != tokenChars {
 		return OneTimeToken{}, ErrNoToken
 	}
@@ -122,9 +128,9 @@ func (s *Service) PasswordToken(ctx context.Context, token string) (OneTimeToken
 	case errors.Is(err, ErrNoToken):
 		return OneTimeToken{}, ErrNoToken
 	case err != nil:
-		return OneTimeToken{}, fmt.Errorf("reading a one-time token: %w", err)
+		return OneTimeToken{}, fmt.Errorf("reading a one-time %s token: %w", purpose, err)
 	}
-	if err := s.live(PurposeSetPassword)(t); err != nil {
+	if err := s.live(purpose)(t); err != nil {
 		return OneTimeToken{}, err
 	}
 	return t, nil
