@@ -468,17 +468,21 @@ func deleteSessionsOf(tx *bbolt.Tx, name string) (int, error) {
 
 // deleteSessionsWhere deletes the sessions that match, and any that cannot
 // be read (they could never be used, and must not stop a user's removal).
-// The keys are collected first: bbolt does not allow deleting under a
-// ForEach.
 func deleteSessionsWhere(tx *bbolt.Tx, match func(accounts.Session) bool) (int, error) {
-	sessions := tx.Bucket(bucketAccountSessions)
-	if sessions == nil {
+	return deleteRecordsWhere(tx.Bucket(bucketAccountSessions), decodeSession, match)
+}
+
+// deleteRecordsWhere deletes the records of bucket (nil: none) that match,
+// and any that cannot be decoded. The keys are collected first: bbolt does
+// not allow deleting under a ForEach.
+func deleteRecordsWhere[T any](bucket *bbolt.Bucket, decode func([]byte) (T, error), match func(T) bool) (int, error) {
+	if bucket == nil {
 		return 0, nil
 	}
 	var doomed [][]byte
-	err := sessions.ForEach(func(k, v []byte) error {
-		s, err := decodeSession(v)
-		if err != nil || match(s) {
+	err := bucket.ForEach(func(k, v []byte) error {
+		r, err := decode(v)
+		if err != nil || match(r) {
 			doomed = append(doomed, bytes.Clone(k))
 		}
 		return nil
@@ -487,7 +491,7 @@ func deleteSessionsWhere(tx *bbolt.Tx, match func(accounts.Session) bool) (int, 
 		return 0, err
 	}
 	for _, k := range doomed {
-		if err := sessions.Delete(k); err != nil {
+		if err := bucket.Delete(k); err != nil {
 			return 0, err
 		}
 	}
@@ -797,27 +801,7 @@ func deleteTokensOf(tx *bbolt.Tx, name string, purpose accounts.Purpose) error {
 // deleteTokensWhere deletes the tokens that match, and any that cannot be
 // read (they could never be used).
 func deleteTokensWhere(tx *bbolt.Tx, match func(accounts.OneTimeToken) bool) (int, error) {
-	tokens := tx.Bucket(bucketAccountTokens)
-	if tokens == nil {
-		return 0, nil
-	}
-	var doomed [][]byte
-	err := tokens.ForEach(func(k, v []byte) error {
-		t, err := decodeToken(v)
-		if err != nil || match(t) {
-			doomed = append(doomed, bytes.Clone(k))
-		}
-		return nil
-	})
-	if err != nil {
-		return 0, err
-	}
-	for _, k := range doomed {
-		if err := tokens.Delete(k); err != nil {
-			return 0, err
-		}
-	}
-	return len(doomed), nil
+	return deleteRecordsWhere(tx.Bucket(bucketAccountTokens), decodeToken, match)
 }
 
 // checkAccountTokens is DB.Check's part for one-time tokens: each must sit
