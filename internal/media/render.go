@@ -2,6 +2,7 @@ package media
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"image"
 	"image/gif"
@@ -33,6 +34,11 @@ func Render(w io.Writer, data []byte, info Info, width int) error {
 	src, err := decode(bytes.NewReader(data))
 	if err != nil {
 		return &UnreadableError{Format: info.Format, Err: err}
+	}
+	if src.Bounds().Empty() {
+		// A GIF's header may promise a screen its first frame does not
+		// cover at all: there are no pixels to show.
+		return &UnreadableError{Format: info.Format, Err: errors.New("the image has no pixels")}
 	}
 	// The size to scale the stored pixels to: the variant's, turned back
 	// a quarter when the orientation turns them a quarter.
