@@ -174,20 +174,9 @@ func (db *DB) SetRole(ctx context.Context, name string, role accounts.Role, chec
 	if !role.Valid() {
 		return fmt.Errorf("setting role of %s: %w: %q", name, accounts.ErrBadRole, role)
 	}
-	err = db.update(ctx, func(tx *bbolt.Tx) error {
-		users, err := tx.CreateBucketIfNotExists(bucketAccountUsers)
-		if err != nil {
-			return err
-		}
-		u, err := getUser(users, key)
-		if err != nil {
-			return err
-		}
-		if err := checkUsers(users, check); err != nil {
-			return err
-		}
+	err = db.changeUser(ctx, key, check, func(_ *bbolt.Tx, u *accounts.UserRecord) error {
 		u.Role = role
-		return putUser(users, u)
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("setting role of %s: %w", name, err)
@@ -203,20 +192,9 @@ func (db *DB) SetAuthor(ctx context.Context, name, author string, check func([]a
 	if err != nil {
 		return fmt.Errorf("setting an author profile: %w", err)
 	}
-	err = db.update(ctx, func(tx *bbolt.Tx) error {
-		users, err := tx.CreateBucketIfNotExists(bucketAccountUsers)
-		if err != nil {
-			return err
-		}
-		u, err := getUser(users, key)
-		if err != nil {
-			return err
-		}
-		if err := checkUsers(users, check); err != nil {
-			return err
-		}
+	err = db.changeUser(ctx, key, check, func(_ *bbolt.Tx, u *accounts.UserRecord) error {
 		u.Author = author
-		return putUser(users, u)
+		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("setting the author profile of %s: %w", name, err)
@@ -232,22 +210,8 @@ func (db *DB) SetDisabled(ctx context.Context, name string, disabled bool, check
 	if err != nil {
 		return fmt.Errorf("disabling user: %w", err)
 	}
-	err = db.update(ctx, func(tx *bbolt.Tx) error {
-		users, err := tx.CreateBucketIfNotExists(bucketAccountUsers)
-		if err != nil {
-			return err
-		}
-		u, err := getUser(users, key)
-		if err != nil {
-			return err
-		}
-		if err := checkUsers(users, check); err != nil {
-			return err
-		}
+	err = db.changeUser(ctx, key, check, func(tx *bbolt.Tx, u *accounts.UserRecord) error {
 		u.Disabled = disabled
-		if err := putUser(users, u); err != nil {
-			return err
-		}
 		if !disabled {
 			return nil
 		}
@@ -425,6 +389,30 @@ func checkSessionKey(key []byte) error {
 }
 
 // getUser reads one user inside a transaction; a nil bucket is empty.
+// changeUser reads the user under key, asks check about every user (the
+// last-admin rule), lets change alter the record (and anything else in
+// the transaction) and stores it, all in one write transaction.
+func (db *DB) changeUser(ctx context.Context, key []byte, check func([]accounts.User) error,
+	change func(tx *bbolt.Tx, u *accounts.UserRecord) error) error {
+	return db.update(ctx, func(tx *bbolt.Tx) error {
+		users, err := tx.CreateBucketIfNotExists(bucketAccountUsers)
+		if err != nil {
+			return err
+		}
+		u, err := getUser(users, key)
+		if err != nil {
+			return err
+		}
+		if err := checkUsers(users, check); err != nil {
+			return err
+		}
+		if err := change(tx, &u); err != nil {
+			return err
+		}
+		return putUser(users, u)
+	})
+}
+
 func getUser(users *bbolt.Bucket, key []byte) (accounts.UserRecord, error) {
 	var v []byte
 	if users != nil {
