@@ -282,7 +282,10 @@ func (linkSanitizer) Transform(doc *ast.Document, reader text.Reader, _ parser.C
 		default:
 			return ast.WalkContinue, nil
 		}
-		if !safeURL(string(dest)) {
+		// The destination still holds Markdown's backslash escapes
+		// ("javascript\:"), which the renderer takes out: judge it as
+		// the renderer will write it.
+		if !safeURL(string(util.UnescapePunctuations(bytes.Clone(dest)))) {
 			unsafe = append(unsafe, n)
 		}
 		return ast.WalkContinue, nil

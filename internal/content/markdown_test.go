@@ -130,6 +130,7 @@ func TestLinks(t *testing.T) {
 		"&amp;#106;avascript:alert(1)",
 		"%6Aavascript:alert(1)",
 		"javascript%3Aalert(1)",
+		`javascript\:alert(1)`, // a backslash escape, which the renderer takes out
 		"vbscript:msgbox(1)",
 		"VBScript:msgbox(1)",
 		"data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==",
