@@ -22,8 +22,10 @@ import (
 // second reading of every post: images the Markdown shows from beside the
 // post (![Finish](finish.jpg)) that readers would not get — missing from
 // the page bundle, of a type that is not served, or next to a post that is
-// a single file, beside which nothing is served. `milepost check` reports
-// them with Load's problems; the site is served with them all the same.
+// a single file, beside which nothing is served. It returns them after
+// each post's Warnings (a cover: readers would not get), which Load
+// found. `milepost check` reports them with Load's problems; the site is
+// served with them all the same.
 //
 // Only the posts Load kept are read, drafts and future posts included.
 // Images elsewhere (another site, a path from the site's root) are not
@@ -41,6 +43,7 @@ func (s *Site) Check(ctx context.Context) ([]Problem, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		out = append(out, p.warnings...)
 		src, err := os.ReadFile(filepath.Join(s.dir, filepath.FromSlash(p.File)))
 		if err != nil {
 			// Changed since Load read it: reported as Load reports it.

@@ -80,6 +80,7 @@ func Load(ctx context.Context, dir string, o Overrides) (*Site, error) {
 		}
 		site.bySlug[p.Slug] = p
 		site.all = append(site.all, p)
+		site.Warnings = append(site.Warnings, p.warnings...)
 	}
 	site.index()
 	return site, nil
@@ -288,8 +289,15 @@ func (l *loader) post(rel string, src []byte, authors map[string]*Author) (*load
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	if lerr := l.render(p, doc, pf.summary); lerr != nil {
+	shown, lerr := l.render(p, doc, pf.summary)
+	if lerr != nil {
 		return nil, []*lineError{lerr}
+	}
+	if pf.cover != nil {
+		var cerr *lineError
+		if p.Cover, cerr = l.cover(p, *pf.cover, shown); cerr != nil {
+			p.warnings = problems(rel, []*lineError{cerr})
+		}
 	}
 	return &loadedPost{Post: p, slugLine: pf.slugLine}, nil
 }
@@ -303,6 +311,9 @@ type postFields struct {
 	haveDate            bool
 	haveLastmod         bool
 	bad                 map[string]bool // keys already reported
+	// cover is the cover: key, read once the body is rendered: its
+	// description comes from there.
+	cover *field
 }
 
 // postField decodes one front matter key into p.
@@ -345,6 +356,8 @@ func (l *loader) postField(p *Post, pf *postFields, f field, authors map[string]
 		p.Draft, e = f.boolean(false)
 	case "comments":
 		p.CommentsOpen, e = f.boolean(true)
+	case "cover":
+		pf.cover = &f
 	default:
 		if p.Params == nil {
 			p.Params = make(map[string]any)
@@ -381,8 +394,9 @@ func (pf *postFields) check(p *Post) []*lineError {
 }
 
 // render renders the body of p and its summary: the front matter's
-// summary (Markdown) when it has one.
-func (l *loader) render(p *Post, doc document, summary string) *lineError {
+// summary (Markdown) when it has one. It returns which of its bundle's
+// photos the body shows.
+func (l *loader) render(p *Post, doc document, summary string) (shownPhotos, *lineError) {
 	postPath := l.basePath + "/posts/" + p.Slug + "/"
 	var photos photoFinder
 	if p.Bundle != "" && l.dir != "" {
@@ -390,16 +404,16 @@ func (l *loader) render(p *Post, doc document, summary string) *lineError {
 	}
 	body, err := l.md.render(doc.body, postPath, photos)
 	if err != nil {
-		return &lineError{line: doc.endLine + 1, err: err}
+		return shownPhotos{}, &lineError{line: doc.endLine + 1, err: err}
 	}
 	p.HTML, p.Summary, p.Description, p.WordCount = body.html, body.summary, body.description, body.words
 	p.ReadingMinutes = max(1, int(math.Ceil(float64(p.WordCount)/wordsPerMinute)))
 	if strings.TrimSpace(summary) != "" {
 		if p.Summary, p.Description, err = l.md.summary([]byte(summary), postPath); err != nil {
-			return &lineError{line: openLine, err: fmt.Errorf("summary: %w", err)}
+			return shownPhotos{}, &lineError{line: openLine, err: fmt.Errorf("summary: %w", err)}
 		}
 	}
-	return nil
+	return body.shown, nil
 }
 
 // author decodes one author file. Its ID is the file name, which is part of

@@ -87,6 +87,8 @@ type page struct {
 	// description is the summary as plain text, for the meta description.
 	description string
 	words       int
+	// shown is which of its bundle's photos the body shows.
+	shown shownPhotos
 }
 
 // render renders a post body and works out its summary and length.
@@ -113,15 +115,16 @@ func (m *markdown) render(src []byte, postPath string, photos photoFinder) (page
 		doc.RemoveChild(doc, more)
 	}
 
+	var shown shownPhotos
 	if photos != nil {
-		photoAttributes(doc, postPath, photos)
+		shown = photoAttributes(doc, src, postPath, photos)
 	}
 	var buf bytes.Buffer
 	buf.Grow(2 * len(src))
 	if err := m.md.Renderer().Render(&buf, src, doc); err != nil {
 		return page{}, fmt.Errorf("rendering Markdown: %w", err)
 	}
-	p := page{html: template.HTML(buf.String()), words: countWords(doc, src)}
+	p := page{html: template.HTML(buf.String()), words: countWords(doc, src), shown: shown}
 
 	// The summary is cut out of the tree the page was rendered from, which
 	// is not used again.

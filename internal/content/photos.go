@@ -43,26 +43,38 @@ func (l *loader) bundlePhotos(bundle string) photoFinder {
 		if _, err := resourceType(name); err != nil {
 			return media.Info{}, false
 		}
-		f, _, err := openInBundle(dir, name)
-		if err != nil {
-			return media.Info{}, false
-		}
-		defer f.Close()
-		info, err := media.Probe(f)
+		info, err := probeBundlePhoto(dir, name)
 		return info, err == nil
 	}
+}
+
+// probeBundlePhoto reads the header of the photo name (a slash-separated
+// path) of the bundle folder dir, opened as it is when served. A missing
+// file, or one readers may not have, matches fs.ErrNotExist; a photo media
+// refuses, media.ErrRefused.
+func probeBundlePhoto(dir, name string) (media.Info, error) {
+	f, _, err := openInBundle(dir, name)
+	if err != nil {
+		return media.Info{}, err
+	}
+	defer f.Close()
+	return media.Probe(f)
 }
 
 // photoAttributes gives each image of doc that shows a photo of the post's
 // bundle its size and variants. The srcset's URLs are paths from the
 // site's root, so that they hold in a summary shown on other pages too.
-func photoAttributes(doc ast.Node, postPath string, photos photoFinder) {
+// It returns which bundle photos the body shows, for the cover (cover.go).
+func photoAttributes(doc ast.Node, src []byte, postPath string, photos photoFinder) shownPhotos {
 	base := &url.URL{Path: postPath}
+	shown := shownPhotos{alt: make(map[string]string)}
+	images := 0
 	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
 		img, ok := n.(*ast.Image)
 		if !ok || !entering {
 			return ast.WalkContinue, nil
 		}
+		images++
 		dest := string(img.Destination)
 		ref, err := url.Parse(dest)
 		if err != nil || ref.Scheme != "" || ref.Host != "" || ref.Opaque != "" || ref.RawQuery != "" || ref.Fragment != "" ||
@@ -78,22 +90,36 @@ func photoAttributes(doc ast.Node, postPath string, photos photoFinder) {
 		if !ok {
 			return ast.WalkSkipChildren, nil
 		}
+		if images == 1 {
+			shown.first = name
+		}
+		if _, seen := shown.alt[name]; !seen {
+			shown.alt[name] = imageAlt(img, src)
+		}
 		at := (&url.URL{Path: resolved}).EscapedPath()
 		full := info.FullWidth()
-		var srcset []string
-		for _, w := range info.VariantWidths() {
-			u := at
-			if w != full {
-				u += "?" + PhotoWidthParam + "=" + strconv.Itoa(w)
-			}
-			srcset = append(srcset, u+" "+strconv.Itoa(w)+"w")
-		}
 		img.SetAttributeString("width", strconv.Itoa(full))
 		img.SetAttributeString("height", strconv.Itoa(info.HeightAt(full)))
-		img.SetAttributeString("srcset", strings.Join(srcset, ", "))
+		img.SetAttributeString("srcset", srcset(at, info))
 		img.SetAttributeString("sizes", photoSizes)
 		img.SetAttributeString("loading", "lazy")
 		img.SetAttributeString("decoding", "async")
 		return ast.WalkSkipChildren, nil
 	})
+	return shown
+}
+
+// srcset is the srcset of the photo described by info served at the URL
+// path at: each of its widths, the full one without a width parameter.
+func srcset(at string, info media.Info) string {
+	full := info.FullWidth()
+	var set []string
+	for _, w := range info.VariantWidths() {
+		u := at
+		if w != full {
+			u += "?" + PhotoWidthParam + "=" + strconv.Itoa(w)
+		}
+		set = append(set, u+" "+strconv.Itoa(w)+"w")
+	}
+	return strings.Join(set, ", ")
 }

@@ -92,6 +92,13 @@ type Post struct {
 	// Bundle is the folder of a page bundle (posts/SLUG/index.md and its
 	// files), relative to the content directory; "" for a single file.
 	Bundle string
+	// Cover is the photo the front matter names with cover: (cover.go);
+	// nil when it names none, or one readers would not get.
+	Cover *Cover
+
+	// warnings are the problems of the file the post was loaded despite
+	// (a cover: readers would not get), for Site.Warnings and Check.
+	warnings []Problem
 }
 
 // Problem is a file that could not be loaded; the rest of the site still is.
@@ -116,6 +123,10 @@ type Site struct {
 	Authors map[string]*Author
 	// Problems lists the files that were skipped, in file order.
 	Problems []Problem
+	// Warnings lists the problems of posts that were loaded all the same,
+	// without what was at fault (a cover: readers would not get), in file
+	// order.
+	Warnings []Problem
 
 	dir     string  // the content directory, for bundle files
 	all     Listing // every post, drafts included, newest first

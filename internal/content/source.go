@@ -106,6 +106,9 @@ func (s *Source) logProblems(site *Site) {
 	for _, p := range site.Problems {
 		s.log.Warn("skipped a content file", "file", p.File, "line", p.Line, "err", p.Err)
 	}
+	for _, p := range site.Warnings {
+		s.log.Warn("a content file has a problem; served all the same", "file", p.File, "line", p.Line, "err", p.Err)
+	}
 }
 
 // fingerprint hashes the path, size and modification time of site.yaml, of
