@@ -43,7 +43,11 @@ func (s *Site) Check(ctx context.Context) ([]Problem, error) {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		out = append(out, p.warnings...)
+		for _, w := range s.Warnings {
+			if w.File == p.File {
+				out = append(out, w)
+			}
+		}
 		src, err := os.ReadFile(filepath.Join(s.dir, filepath.FromSlash(p.File)))
 		if err != nil {
 			// Changed since Load read it: reported as Load reports it.

@@ -45,10 +45,9 @@ type Cover struct {
 	// LeadsBody is true when the body's first image is this photo: the
 	// page then shows it there, not a second time above the story.
 	LeadsBody bool
-
-	// sitePath is the photo's path from the site's root, without the base
+	// Path is the photo's URL path from the site's root, without the base
 	// URL's path: "/posts/race-day/finish.jpg".
-	sitePath string
+	Path string
 }
 
 // ShareWidth is the width asked of a cover's variant for other sites:
@@ -71,7 +70,7 @@ type SharedPhoto struct {
 // wide, or the photo's own width when it is narrower.
 func (c *Cover) Shared() SharedPhoto {
 	w, _ := c.Photo.Fit(ShareWidth)
-	p := c.sitePath
+	p := c.Path
 	if w != c.Photo.FullWidth() {
 		p += "?" + PhotoWidthParam + "=" + strconv.Itoa(ShareWidth)
 	}
@@ -129,7 +128,7 @@ func (l *loader) cover(p *Post, f field, shown shownPhotos) (*Cover, *lineError)
 		Src: at, Srcset: srcset(at, info), Sizes: photoSizes,
 		Width: info.FullWidth(), Height: info.HeightAt(info.FullWidth()),
 		LeadsBody: shown.first == name,
-		sitePath:  sitePath,
+		Path:      sitePath,
 	}
 	if alt, ok := shown.alt[name]; ok && strings.TrimSpace(alt) != "" {
 		c.Alt = strings.TrimSpace(alt)

@@ -80,7 +80,7 @@ func Load(ctx context.Context, dir string, o Overrides) (*Site, error) {
 		}
 		site.bySlug[p.Slug] = p
 		site.all = append(site.all, p)
-		site.Warnings = append(site.Warnings, p.warnings...)
+		site.Warnings = append(site.Warnings, lp.warnings...)
 	}
 	site.index()
 	return site, nil
@@ -263,6 +263,9 @@ func problems(rel string, errs []*lineError) []Problem {
 type loadedPost struct {
 	*Post
 	slugLine int
+	// warnings are the problems the post was loaded despite (a cover:
+	// readers would not get), for Site.Warnings.
+	warnings []Problem
 }
 
 // post decodes one post file. It reports every problem with the front matter
@@ -293,13 +296,14 @@ func (l *loader) post(rel string, src []byte, authors map[string]*Author) (*load
 	if lerr != nil {
 		return nil, []*lineError{lerr}
 	}
+	lp := &loadedPost{Post: p, slugLine: pf.slugLine}
 	if pf.cover != nil {
 		var cerr *lineError
 		if p.Cover, cerr = l.cover(p, *pf.cover, shown); cerr != nil {
-			p.warnings = problems(rel, []*lineError{cerr})
+			lp.warnings = problems(rel, []*lineError{cerr})
 		}
 	}
-	return &loadedPost{Post: p, slugLine: pf.slugLine}, nil
+	return lp, nil
 }
 
 // postFields is what reading a post's front matter learns besides the Post

@@ -95,10 +95,6 @@ type Post struct {
 	// Cover is the photo the front matter names with cover: (cover.go);
 	// nil when it names none, or one readers would not get.
 	Cover *Cover
-
-	// warnings are the problems of the file the post was loaded despite
-	// (a cover: readers would not get), for Site.Warnings and Check.
-	warnings []Problem
 }
 
 // Problem is a file that could not be loaded; the rest of the site still is.
