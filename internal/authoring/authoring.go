@@ -31,6 +31,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -76,6 +77,13 @@ type Edit struct {
 	Fields
 	Body string
 	By   string
+	// Photos are stored in the post's bundle with the save, each with a
+	// line of Markdown appended to Body (photos.go); a Cover of
+	// FirstUpload names the first of them.
+	Photos []PhotoUpload
+	// NewSlug, when set and not Slug, moves the post to that slug with
+	// the save: only a draft never published (rename.go).
+	NewSlug string
 }
 
 // ConflictError is Save's (and Restore's and Delete's) refusal when the file
@@ -239,8 +247,15 @@ func (s *Service) Save(ctx context.Context, e Edit, basedOn Version) (Post, erro
 	if !content.ValidSlug(e.Slug) {
 		return Post{}, fmt.Errorf("saving post %q: %w", e.Slug, ErrInvalidSlug)
 	}
+	// Checked and made before the lock is taken: decoding photos is slow,
+	// and a refused one refuses the save before anything is looked at.
+	photos, err := preparePhotos(e.Photos)
+	if err != nil {
+		return Post{}, fmt.Errorf("saving post %q: %w", e.Slug, err)
+	}
 	unlock := s.locks.lock(e.Slug)
 	defer unlock()
+	ch := change{photos: photos}
 	if basedOn == "" {
 		rel := "posts/" + e.Slug + "/index.md"
 		if taken, err := s.locate(e.Slug); err == nil {
@@ -248,11 +263,12 @@ func (s *Service) Save(ctx context.Context, e Edit, basedOn Version) (Post, erro
 		} else if !errors.Is(err, ErrNotFound) {
 			return Post{}, fmt.Errorf("saving new post %q: %w", e.Slug, err)
 		}
+		s.withPhotos(&e, content.BundleDir(rel), photos)
 		src, err := newFile(e.Fields, e.Body)
 		if err != nil {
 			return Post{}, fmt.Errorf("saving new post %q: %w", e.Slug, err)
 		}
-		return s.write(ctx, e.Slug, rel, nil, "", src, e.By, "")
+		return s.write(ctx, e.Slug, rel, nil, "", src, e.By, "", ch)
 	}
 	rel, old, err := s.current(e.Slug, basedOn, nil)
 	if err != nil {
@@ -265,11 +281,42 @@ func (s *Service) Save(ctx context.Context, e Edit, basedOn Version) (Post, erro
 	if err != nil {
 		return Post{}, fmt.Errorf("saving post %q: %w", e.Slug, invalid(rel, err))
 	}
+	// Photos go into the post's bundle: a single file becomes one.
+	bundle := content.BundleDir(rel)
+	if bundle == "" && len(photos) > 0 {
+		ch.to = asBundle(rel)
+		bundle = content.BundleDir(ch.to)
+	}
+	if e.NewSlug != "" && e.NewSlug != e.Slug {
+		if err := s.renamable(ctx, e.Slug, rel, old, e.NewSlug); err != nil {
+			return Post{}, fmt.Errorf("moving post %q to %q: %w", e.Slug, e.NewSlug, err)
+		}
+		defer s.locks.lock(e.NewSlug)()
+		ch.toSlug = e.NewSlug
+		if ch.to, err = s.movedTo(rel, e.NewSlug, len(photos) > 0); err != nil {
+			return Post{}, fmt.Errorf("moving post %q to %q: %w", e.Slug, e.NewSlug, err)
+		}
+	}
+	s.withPhotos(&e, bundle, photos)
 	src, err := editFile(old, split, e.Fields, e.Body)
 	if err != nil {
 		return Post{}, fmt.Errorf("saving %s: %w", rel, err)
 	}
-	return s.write(ctx, e.Slug, rel, old, basedOn, src, e.By, "")
+	return s.write(ctx, e.Slug, rel, old, basedOn, src, e.By, "", ch)
+}
+
+// withPhotos names the photos for the bundle folder (relative), appends
+// their lines to the edit's body, and makes a Cover of FirstUpload the
+// first one's name.
+func (s *Service) withPhotos(e *Edit, bundle string, photos []photoFile) {
+	nameAll(s.abs(bundle), photos)
+	e.Body = withPhotoLines(e.Body, photos)
+	if e.Cover == FirstUpload {
+		e.Cover = ""
+		if len(photos) > 0 {
+			e.Cover = photos[0].name
+		}
+	}
 }
 
 // yours is the text an edit would have made of the current file, for the
@@ -309,37 +356,79 @@ func (s *Service) current(slug string, basedOn Version, yours []byte) (rel strin
 	return rel, src, nil
 }
 
+// change is what a save does besides writing the post's file: photos to
+// store in its bundle, and a move of the post — a single file becoming a
+// bundle, or a draft taking a new slug.
+type change struct {
+	photos []photoFile
+	// to is where the post's file is written when it moves ("": where it
+	// is); toSlug its new slug ("": the same).
+	to, toSlug string
+}
+
 // write checks src with content, keeps old as a revision and replaces the
 // file with src, re-reading the file just before the rename so that a hand
 // edit made meanwhile is never overwritten. The slug's lock is held.
 //
+// The post's move and its photos come first, so that content judges the
+// file where it will be with its photos beside it; every step is undone
+// when a later one fails, so a refused or failed save leaves no half
+// state.
+//
 // restored, when not "", says the text is an earlier version brought back
 // (the log's detail); otherwise the log entry's kind says what the save
 // changed.
-func (s *Service) write(ctx context.Context, slug, rel string, old []byte, basedOn Version, src []byte, by, restored string) (Post, error) {
-	if err := s.noLinks(rel); err != nil {
-		return Post{}, fmt.Errorf("saving %s: %w", rel, err)
+func (s *Service) write(ctx context.Context, slug, rel string, old []byte, basedOn Version, src []byte, by, restored string, ch change) (post Post, err error) {
+	target, toSlug := rel, slug
+	if ch.to != "" {
+		target = ch.to
+	}
+	if ch.toSlug != "" {
+		toSlug = ch.toSlug
+	}
+	for _, p := range []string{rel, target} {
+		if err := s.noLinks(p); err != nil {
+			return Post{}, fmt.Errorf("saving %s: %w", p, err)
+		}
 	}
 	site := s.site()
-	post, problems := site.ParsePost(rel, src)
-	if len(problems) > 0 {
-		return Post{}, fmt.Errorf("saving %s: %w", rel, &InvalidError{Problems: problems})
-	}
-	if old != nil && bytes.Equal(old, src) {
+	if old != nil && bytes.Equal(old, src) && target == rel && len(ch.photos) == 0 {
+		if _, problems := site.ParsePost(rel, src); len(problems) > 0 {
+			return Post{}, fmt.Errorf("saving %s: %w", rel, &InvalidError{Problems: problems})
+		}
 		return postOf(slug, rel, src)
 	}
-	path := s.abs(rel)
+	undo, err := s.arrange(rel, target, ch.photos)
+	if err != nil {
+		return Post{}, fmt.Errorf("saving %s: %w", target, err)
+	}
+	defer func() {
+		if err != nil {
+			undo()
+		}
+	}()
+	parsed, problems := site.ParsePost(target, src)
+	if len(problems) > 0 {
+		return Post{}, fmt.Errorf("saving %s: %w", target, &InvalidError{Problems: problems})
+	}
+	file := s.abs(target)
 	perm := fs.FileMode(0o644)
-	logged := postAction(s.changeKind(site, rel, old, post), slug, by, s.now(), rel)
+	logged := postAction(s.changeKind(site, rel, old, parsed), toSlug, by, s.now(), target)
 	switch {
 	case restored != "":
 		logged.Kind, logged.Detail = comments.ActionPostRestore, restored
-	case old == nil && post.Draft:
+	case old == nil && parsed.Draft:
 		logged.Detail += ", a draft"
-	case old == nil && post.Date.After(s.now()):
+	case old == nil && parsed.Date.After(s.now()):
 		logged.Detail += ", scheduled"
 	case old == nil:
 		logged.Detail += ", published"
+	}
+	if target != rel {
+		logged.Detail += ", moved from " + rel
+	}
+	if n := len(ch.photos); n > 0 {
+		logged.Detail += fmt.Sprintf(", %d photo(s) added", n)
 	}
 	// The log entry is committed before the file is written, with the
 	// revision when there is one: if the process dies (or the disk
@@ -357,28 +446,125 @@ func (s *Service) write(ctx context.Context, slug, rel string, old []byte, based
 		}
 	}
 	if old != nil {
-		if fi, err := os.Stat(path); err == nil {
+		if fi, err := os.Stat(file); err == nil {
 			perm = fi.Mode().Perm()
 		}
 		// Kept before the file is replaced: a crash after this leaves a
 		// revision that equals the file, never a replaced file with no
 		// revision.
-		_, err := s.store.AddRevision(ctx, Revision{Slug: slug, File: rel, Version: basedOn, By: by, At: s.now(), Content: old}, logged)
+		rev := Revision{Slug: toSlug, File: rel, Version: basedOn, By: by, At: s.now(), Content: old}
+		if toSlug != slug {
+			// The history, review and preview links follow the post, with
+			// this revision, in one transaction.
+			err = s.store.RenamePost(ctx, slug, toSlug, rev, logged)
+		} else {
+			_, err = s.store.AddRevision(ctx, rev, logged)
+		}
 		if err != nil {
 			return Post{}, fmt.Errorf("saving %s: keeping the previous version: %w", rel, err)
 		}
-	}
-	err := atomicfile.Write(path, perm, func(w io.Writer) error {
-		if _, err := w.Write(src); err != nil {
-			return fmt.Errorf("writing %s: %w", rel, err)
+		if toSlug != slug {
+			defer func() {
+				if err != nil {
+					// Back where the file is again, with no revision
+					// and no entry of their own.
+					if berr := s.store.RenamePost(context.WithoutCancel(ctx), toSlug, slug, Revision{}, comments.Action{}); berr != nil {
+						s.log.Error("moving a post's records back after a failed save", "from", toSlug, "to", slug, "err", berr)
+					}
+				}
+			}()
 		}
-		return s.recheck(slug, rel, basedOn, src)
+	}
+	err = atomicfile.Write(file, perm, func(w io.Writer) error {
+		if _, err := w.Write(src); err != nil {
+			return fmt.Errorf("writing %s: %w", target, err)
+		}
+		return s.recheck(toSlug, target, basedOn, src)
 	})
 	if err != nil {
-		return Post{}, fmt.Errorf("saving %s: %w", rel, err)
+		return Post{}, fmt.Errorf("saving %s: %w", target, err)
 	}
-	s.log.Info("post saved", "slug", slug, "file", rel, "by", by, "version", VersionOf(src))
-	return postOf(slug, rel, src)
+	s.log.Info("post saved", "slug", toSlug, "file", target, "by", by, "version", VersionOf(src), "photos", len(ch.photos))
+	return postOf(toSlug, target, src)
+}
+
+// arrange moves the post's file (or its bundle's folder) from rel to
+// target and stores the photos in target's bundle, and returns what undoes
+// both.
+func (s *Service) arrange(rel, target string, photos []photoFile) (undo func(), err error) {
+	var undos []func()
+	undo = func() {
+		for i := len(undos) - 1; i >= 0; i-- {
+			undos[i]()
+		}
+	}
+	defer func() {
+		if err != nil {
+			undo()
+		}
+	}()
+	if target != rel {
+		from, to := rel, target
+		if b := content.BundleDir(rel); b != "" {
+			// A bundle moves whole, photos and all.
+			from, to = b, content.BundleDir(target)
+		}
+		if _, err := os.Lstat(s.abs(to)); err == nil {
+			return nil, fmt.Errorf("%w (%s)", ErrSlugTaken, to)
+		}
+		made, err := s.mkdirs(path.Dir(to))
+		undos = append(undos, made)
+		if err != nil {
+			return nil, err
+		}
+		if err := rename(s.abs(from), s.abs(to)); err != nil {
+			return nil, err
+		}
+		undos = append(undos, func() {
+			if err := rename(s.abs(to), s.abs(from)); err != nil {
+				s.log.Error("moving a post back after a failed save", "from", to, "to", from, "err", err)
+			}
+		})
+		s.syncDirs(filepath.Dir(s.abs(from)), filepath.Dir(s.abs(to)))
+	}
+	if len(photos) > 0 {
+		bundle := content.BundleDir(target)
+		made, err := s.mkdirs(bundle)
+		undos = append(undos, made)
+		if err != nil {
+			return nil, err
+		}
+		removePhotos, err := placePhotos(s.abs(bundle), photos)
+		if err != nil {
+			return nil, err
+		}
+		undos = append(undos, removePhotos)
+	}
+	return undo, nil
+}
+
+// mkdirs makes the folder rel and the ones above it that are missing, and
+// returns what removes those it made (when still empty).
+func (s *Service) mkdirs(rel string) (remove func(), err error) {
+	var made []string
+	for d := rel; d != "." && d != "posts"; d = path.Dir(d) {
+		if _, err := os.Lstat(s.abs(d)); err == nil {
+			break
+		}
+		made = append(made, d)
+	}
+	remove = func() {
+		for _, d := range made {
+			os.Remove(s.abs(d)) // only while empty
+		}
+	}
+	if err := s.noLinks(rel); err != nil {
+		return remove, err
+	}
+	if err := os.MkdirAll(s.abs(rel), 0o755); err != nil {
+		return remove, fmt.Errorf("making the folder %s: %w", rel, err)
+	}
+	return remove, nil
 }
 
 // recheck is the last look at the file before the rename: another process

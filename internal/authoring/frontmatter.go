@@ -32,7 +32,10 @@ type Fields struct {
 	Author        string // an author ID (content/authors/ID.md)
 	Tags          []string
 	Summary       string // Markdown
-	Draft         bool
+	// Cover is the cover photo: a file name in the post's bundle, shown
+	// as the post's Open Graph image and in feeds (content judges it).
+	Cover string
+	Draft bool
 	// SlugKey is the front matter's slug key, which overrides the file or
 	// folder name; "" when the slug comes from the name.
 	SlugKey string
@@ -47,7 +50,7 @@ type Extra struct {
 
 // knownKeys are the keys of Fields, in the order a new post's front matter
 // lists them.
-var knownKeys = []string{"title", "date", "lastmod", "author", "tags", "summary", "draft", "slug"}
+var knownKeys = []string{"title", "date", "lastmod", "author", "tags", "summary", "cover", "draft", "slug"}
 
 // value is the Fields value of a known key: a string, []string or bool.
 func (f Fields) value(key string) any {
@@ -64,6 +67,8 @@ func (f Fields) value(key string) any {
 		return f.Tags
 	case "summary":
 		return f.Summary
+	case "cover":
+		return f.Cover
 	case "draft":
 		return f.Draft
 	case "slug":
@@ -112,6 +117,8 @@ func readFields(src content.PostSource) (Fields, []Extra) {
 			f.Tags = slices.Clone(k.Items)
 		case "summary":
 			f.Summary = k.Text
+		case "cover":
+			f.Cover = k.Text
 		case "draft":
 			f.Draft, _ = k.Value.(bool)
 		case "slug":

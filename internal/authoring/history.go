@@ -54,5 +54,5 @@ func (s *Service) Restore(ctx context.Context, slug string, id uint64, basedOn V
 	if err != nil {
 		return Post{}, fmt.Errorf("restoring version %d of %q: %w", id, slug, err)
 	}
-	return s.write(ctx, slug, rel, old, basedOn, r.Content, by, fmt.Sprintf("the version of %s by %s", r.At.UTC().Format(time.RFC3339), r.By))
+	return s.write(ctx, slug, rel, old, basedOn, r.Content, by, fmt.Sprintf("the version of %s by %s", r.At.UTC().Format(time.RFC3339), r.By), change{})
 }

@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"milepost/internal/atomicfile"
+	"milepost/internal/comments"
 	"milepost/internal/content"
 	"milepost/internal/media"
 )
@@ -172,15 +173,9 @@ func (s *Service) SaveProfile(ctx context.Context, e ProfileEdit, basedOn Versio
 		return Profile{}, fmt.Errorf("saving profile %q: %w", e.ID, ErrInvalidSlug)
 	}
 	defer s.locks.lock(profileLock(e.ID))()
-	rel := profileFile(e.ID)
-	if err := s.noLinks(rel); err != nil {
-		return Profile{}, fmt.Errorf("saving profile %q: %w", e.ID, err)
-	}
-	current, err := os.ReadFile(s.abs(rel))
-	if errors.Is(err, fs.ErrNotExist) {
-		current = nil
-	} else if err != nil {
-		return Profile{}, fmt.Errorf("saving profile %q: reading %s: %w", e.ID, rel, err)
+	current, err := s.currentProfile(e.ID)
+	if err != nil {
+		return Profile{}, err
 	}
 	var photo []byte
 	var info media.Info
@@ -196,11 +191,7 @@ func (s *Service) SaveProfile(ctx context.Context, e ProfileEdit, basedOn Versio
 		return Profile{}, err
 	}
 	if (current == nil) != (basedOn == "") || (current != nil && VersionOf(current) != basedOn) {
-		c := &ConflictError{Slug: e.ID, File: rel, Current: current, Yours: yours}
-		if current != nil {
-			c.CurrentVersion = VersionOf(current)
-		}
-		return Profile{}, c
+		return Profile{}, profileConflict(e.ID, current, yours)
 	}
 	if photo != nil {
 		if err := s.writeAvatar(e.ID, photo, info); err != nil {
@@ -208,8 +199,8 @@ func (s *Service) SaveProfile(ctx context.Context, e ProfileEdit, basedOn Versio
 		}
 	}
 	if !bytes.Equal(current, yours) {
-		if err := atomicfile.WriteFile(s.abs(rel), yours, 0o644); err != nil {
-			return Profile{}, fmt.Errorf("saving profile %q: %w", e.ID, err)
+		if err := s.writeProfile(ctx, e.ID, current, yours, e.By, comments.ActionProfileSave, ""); err != nil {
+			return Profile{}, err
 		}
 	}
 	s.log.InfoContext(ctx, "author profile saved", "author", e.ID, "by", e.By, "new", current == nil, "photo", photo != nil)

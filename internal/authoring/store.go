@@ -30,6 +30,12 @@ type Store interface {
 	Revisions(ctx context.Context, slug string) ([]Revision, error)
 	// Revision returns one revision of the slug with its Content.
 	Revision(ctx context.Context, slug string, id uint64) (Revision, error)
+	// RenamePost moves the revisions, review and preview links kept under
+	// the slug from to the slug to, keeps r under to (none when r.Slug is
+	// "") and logs logged (none when its Kind is ""), in one transaction.
+	// It is refused, matching ErrHasComments, when any comment is kept
+	// under from.
+	RenamePost(ctx context.Context, from, to string, r Revision, logged comments.Action) error
 
 	// AddTrashed records an item moved into the trash (its ID is ignored)
 	// and returns the ID it was given.

@@ -28,7 +28,8 @@ import (
 //
 // A slug is lowercase letters, digits and hyphens (content.ValidSlug), so
 // 0x00 never occurs in one and a slug's keys are exactly those with its
-// prefix.
+// prefix. An author profile's versions are kept the same way under
+// authoring.ProfileHistoryKey ("authors/ID"), which no slug can be.
 var (
 	bucketRevisions = []byte("post_revisions")
 	bucketTrash     = []byte("trash")
@@ -48,7 +49,7 @@ func revisionKey(slug string, id uint64) []byte {
 // AddRevision keeps a version of a post file and returns its ID, and logs
 // the save that replaced it, in one transaction.
 func (db *DB) AddRevision(ctx context.Context, r authoring.Revision, logged comments.Action) (uint64, error) {
-	if !content.ValidSlug(r.Slug) {
+	if !authoring.ValidHistoryKey(r.Slug) {
 		return 0, fmt.Errorf("keeping a version of post %q: not a valid slug", r.Slug)
 	}
 	if logged.Kind == "" {
@@ -257,7 +258,7 @@ func checkHistory(tx *bbolt.Tx, report func(string, ...any)) error {
 		if !bytes.Equal(k, revisionKey(r.Slug, r.ID)) {
 			report("%s: key %x holds version %d of %q", bucketRevisions, k, r.ID, r.Slug)
 		}
-		if !content.ValidSlug(r.Slug) {
+		if !authoring.ValidHistoryKey(r.Slug) {
 			report("%s: version %d has the slug %q", bucketRevisions, r.ID, r.Slug)
 		}
 		if r.ID > seq {

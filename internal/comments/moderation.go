@@ -188,6 +188,11 @@ const (
 	// revoked one (authoring's preview links).
 	ActionPreviewLink   ActionKind = "preview-link"
 	ActionPreviewRevoke ActionKind = "preview-revoke"
+
+	// A writer saved their author profile over an earlier version, or
+	// brought an earlier version back (authoring's profile history).
+	ActionProfileSave    ActionKind = "profile-save"
+	ActionProfileRestore ActionKind = "profile-restore"
 )
 
 // actionKinds are every kind of audit log entry, in the order a filter of
@@ -195,7 +200,7 @@ const (
 var actionKinds = []ActionKind{ActionApprove, ActionSpam, ActionDelete, ActionEdit, ActionEditOwn, ActionDeleteOwn,
 	ActionBan, ActionUnban, ActionClose, ActionReopen, ActionReviewSubmit, ActionReviewReturn, ActionReviewPublish,
 	ActionPostCreate, ActionPostSave, ActionPostPublish, ActionPostSchedule, ActionPostUnpublish, ActionPostDelete, ActionPostRestore,
-	ActionPreviewLink, ActionPreviewRevoke}
+	ActionPreviewLink, ActionPreviewRevoke, ActionProfileSave, ActionProfileRestore}
 
 // ActionKinds returns every kind of audit log entry, in the order a filter
 // of the log offers them.

@@ -118,6 +118,14 @@ func openInBundle(dir, name string) (*os.File, fs.FileInfo, error) {
 	return f, info, nil
 }
 
+// IsResource reports whether name (a slash-separated path inside a
+// bundle) is a file readers may be served: the editor lists a bundle's
+// photos by it.
+func IsResource(name string) bool {
+	_, err := resourceType(name)
+	return err == nil
+}
+
 // resourceType checks that name may be served and returns its media type.
 func resourceType(name string) (string, error) {
 	if !fs.ValidPath(name) || name == "." {
