@@ -26,7 +26,13 @@ type Source struct {
 
 	mu sync.Mutex // serialises reloads, so an older Site never replaces a newer one
 	fp uint64     // fingerprint of the files the current Site was loaded from
+
+	subMu sync.Mutex
+	subs  map[*subscription]struct{}
 }
+
+// subscription is one Subscribe: its channel holds at most one notice.
+type subscription struct{ ch chan struct{} }
 
 // NewSource loads dir and logs each file that had to be skipped. It fails
 // only when Load does: the directory or site.yaml cannot be read or parsed.
@@ -79,6 +85,38 @@ func (s *Source) Watch(ctx context.Context, interval time.Duration) {
 // site shows the change to the writer's next request, not a second later.
 func (s *Source) Reload(ctx context.Context) { s.poll(ctx) }
 
+// Subscribe returns a channel that receives a value each time a reload
+// swaps in a new Site, and a function that ends the subscription (call it
+// once done; the channel is not closed). A notice never waits for its
+// subscriber: the channel holds one, and a subscriber that has not taken
+// it yet gets no second one — it only needs to know the site changed.
+func (s *Source) Subscribe() (<-chan struct{}, func()) {
+	sub := &subscription{ch: make(chan struct{}, 1)}
+	s.subMu.Lock()
+	if s.subs == nil {
+		s.subs = make(map[*subscription]struct{})
+	}
+	s.subs[sub] = struct{}{}
+	s.subMu.Unlock()
+	return sub.ch, func() {
+		s.subMu.Lock()
+		delete(s.subs, sub)
+		s.subMu.Unlock()
+	}
+}
+
+// notify tells every subscriber that a new Site is serving.
+func (s *Source) notify() {
+	s.subMu.Lock()
+	defer s.subMu.Unlock()
+	for sub := range s.subs {
+		select {
+		case sub.ch <- struct{}{}:
+		default: // a notice is already waiting
+		}
+	}
+}
+
 // poll reloads the directory if its fingerprint changed since the last load.
 func (s *Source) poll(ctx context.Context) {
 	s.mu.Lock()
@@ -100,6 +138,7 @@ func (s *Source) poll(ctx context.Context) {
 	s.site.Store(site)
 	s.log.Info("content reloaded", "dir", s.dir, "posts", len(site.all), "problems", len(site.Problems))
 	s.logProblems(site)
+	s.notify()
 }
 
 func (s *Source) logProblems(site *Site) {
