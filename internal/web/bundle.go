@@ -26,6 +26,11 @@ const bundleCacheSeconds = 30 * 24 * 60 * 60
 // of media.Widths), narrower. Which files may be served is content's rule
 // (View.OpenResource), what bytes media's; anything else, and a photo
 // media refuses, is the site's 404 page.
+//
+// A draft's or a scheduled post's photos are served, besides, to a
+// signed-in writer who may edit the post, so that the editor's preview and
+// its edit page show them; anyone else gets the 404 of a post that does
+// not exist.
 func (s *Server) bundleFile(w http.ResponseWriter, r *http.Request) {
 	v := s.view()
 	slug := r.PathValue("slug")
@@ -33,8 +38,32 @@ func (s *Server) bundleFile(w http.ResponseWriter, r *http.Request) {
 	if p := v.Post(slug); p != nil && p.Draft {
 		// Shown only to a -drafts preview; never kept by a shared cache.
 		cache = "private, no-cache"
+	} else if p == nil {
+		if writers, ok := s.unpublishedForWriter(r, v.Site, slug); ok {
+			v, cache = writers, "private, no-store"
+		}
 	}
 	s.serveBundleFile(w, r, v, slug, r.PathValue("file"), cache)
+}
+
+// unpublishedForWriter is the view that shows the draft or scheduled post
+// with the slug, when r comes from a signed-in writer who may edit it;
+// false for anyone else, and for a post that does not exist at all.
+func (s *Server) unpublishedForWriter(r *http.Request, site *content.Site, slug string) (content.View, bool) {
+	all := content.View{Site: site, Now: previewAllTime, Drafts: true}
+	p := all.Post(slug)
+	if p == nil || s.opts.Accounts == nil || sessionToken(r) == "" {
+		return content.View{}, false
+	}
+	u, err := s.opts.Accounts.Authenticate(r.Context(), sessionToken(r))
+	if err != nil || !u.Role.CanWrite() {
+		return content.View{}, false
+	}
+	author := ""
+	if p.Author != nil {
+		author = p.Author.ID
+	}
+	return all, mayEdit(u, author)
 }
 
 // serveBundleFile serves the photo name of the bundle of the post with the

@@ -86,11 +86,25 @@ type editorPage struct {
 	// none); CanReview says the user may return or approve it.
 	Review    *authoring.Review
 	CanReview bool
+	// Photos are the photos of the post's bundle (upload.go), offered as
+	// its cover too.
+	Photos []photoRow
+	// SlugFixed says why the slug cannot change any more ("": it can,
+	// until the post is first published).
+	SlugFixed string
+	// MaxPhotos is how many photos one save takes.
+	MaxPhotos int
 }
 
 // postForm is the editor's fields as text, as the form shows them.
 type postForm struct {
 	Title, Slug, Body, Tags, Summary, Date string
+	// Cover is the cover photo's file name, "" for none, or
+	// authoring.FirstUpload.
+	Cover string
+	// PhotoAlts is the photos' descriptions as typed, shown back when a
+	// save is refused (the files must be chosen again).
+	PhotoAlts string
 }
 
 // DateIsLocal reports whether Date is empty or a datetime-local value, which
@@ -205,7 +219,8 @@ func (s *Server) openForEdit(w http.ResponseWriter, r *http.Request) (authoring.
 func (s *Server) editorPageFor(r *http.Request, slug string) editorPage {
 	u := userOf(r)
 	page := editorPage{Slug: slug, Action: "/admin/posts/new", CanPublish: u.Role.CanPublish(),
-		Zone: s.location().String(), Notice: s.notice(r), User: u, Author: u.Author, CanReview: u.Role.CanEditOthers()}
+		Zone: s.location().String(), Notice: s.notice(r), User: u, Author: u.Author, CanReview: u.Role.CanEditOthers(),
+		MaxPhotos: authoring.MaxPhotos}
 	if slug != "" {
 		page.Action = "/admin/posts/" + slug + "/edit"
 	}
@@ -224,6 +239,12 @@ func (s *Server) fillFromFile(r *http.Request, page *editorPage, p authoring.Pos
 	}
 	page.History = h
 	page.PreviewLinks = s.previewLinksOf(r, p.Slug)
+	page.Photos = s.photoRows(p)
+	page.SlugFixed = slugFixed(s.opts.Authoring.Renamable(r.Context(), p))
+	if page.SlugFixed == "" {
+		// The slug field is shown; its value the post's slug.
+		page.Form.Slug = p.Slug
+	}
 	switch rev, err := s.opts.Authoring.ReviewOf(r.Context(), p.Slug); {
 	case err == nil:
 		page.Review = &rev
@@ -231,6 +252,20 @@ func (s *Server) fillFromFile(r *http.Request, page *editorPage, p authoring.Pos
 		// As the history: the form works without it.
 		s.log.ErrorContext(r.Context(), "reading a post's review", "slug", p.Slug, "err", err)
 	}
+}
+
+// slugFixed says why a post's slug may not change, "" when it may (a
+// draft never published).
+func slugFixed(err error) string {
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, authoring.ErrSlugInFrontMatter):
+		return "The file sets the slug in its front matter (slug:); only a hand edit of the file changes it."
+	case errors.Is(err, authoring.ErrRenamePublished):
+		return "The post has been published (or scheduled), so its address may be linked to: it stays as it is."
+	}
+	return "The slug cannot be changed just now."
 }
 
 // parseDate reads a front matter date in the site's zone; the zero time
@@ -245,7 +280,7 @@ func (s *Server) parseDate(text string) time.Time {
 
 // formOf is a post's fields as the form shows them.
 func (s *Server) formOf(p authoring.Post) postForm {
-	f := postForm{Title: p.Title, Slug: p.Slug, Body: p.Body, Tags: strings.Join(p.Tags, ", "), Summary: p.Summary}
+	f := postForm{Title: p.Title, Slug: p.Slug, Body: p.Body, Tags: strings.Join(p.Tags, ", "), Summary: p.Summary, Cover: p.Cover}
 	if t := s.parseDate(p.Date); !t.IsZero() {
 		f.Date = t.In(s.location()).Format(dateInputLayout)
 	}
@@ -260,22 +295,26 @@ func (s *Server) renderEditor(w http.ResponseWriter, r *http.Request, status int
 // savePost takes the editor's form: preview, save as a draft, publish (or
 // schedule), or delete.
 func (s *Server) savePost(w http.ResponseWriter, r *http.Request) {
-	if err := readForm(w, r, maxPostFormBytes); err != nil {
+	if err := readEditorForm(w, r); err != nil {
 		s.fail(w, r, "reading a form", err)
 		return
+	}
+	if r.MultipartForm != nil {
+		defer r.MultipartForm.RemoveAll()
 	}
 	u, f := userOf(r), r.PostForm
 	var cur *authoring.Post
 	page := s.editorPageFor(r, r.PathValue("slug"))
 	page.Form = postForm{Title: f.Get("title"), Slug: strings.TrimSpace(f.Get("slug")), Body: f.Get("body"),
-		Tags: f.Get("tags"), Summary: f.Get("summary"), Date: f.Get("date")}
+		Tags: f.Get("tags"), Summary: f.Get("summary"), Date: f.Get("date"), Cover: f.Get("cover"),
+		PhotoAlts: f.Get("photo_alts")}
 	if page.Slug != "" {
 		page.Version = authoring.Version(f.Get("version")) // the version the form was opened from
 		if page.Version == "" {
 			s.fail(w, r, "", errUnreadableForm)
 			return
 		}
-		page.Form.Slug = page.Slug
+		typedSlug := page.Form.Slug
 		if removed := s.removedMeanwhile(r, page.Slug); removed != nil {
 			// Deleted or moved since the form was opened: the writer's
 			// text is all there is of their edit, so it is shown back.
@@ -290,6 +329,16 @@ func (s *Server) savePost(w http.ResponseWriter, r *http.Request) {
 		version := page.Version
 		s.fillFromFile(r, &page, p)
 		page.Version = version
+		page.Form.Slug = p.Slug
+		if typedSlug != "" {
+			// A new slug: authoring moves a draft never published, and
+			// refuses any other post's; kept in the form either way.
+			page.Form.Slug = typedSlug
+		}
+		if _, sent := f["cover"]; !sent {
+			// A form without the cover field leaves the cover as it is.
+			page.Form.Cover = p.Cover
+		}
 	}
 	action := f.Get("action")
 	if action == "delete" && cur != nil {
@@ -301,7 +350,15 @@ func (s *Server) savePost(w http.ResponseWriter, r *http.Request) {
 		s.editorProblem(w, r, page, "checking a post", err)
 		return
 	}
-	page.Form.Slug = edit.Slug
+	if cur == nil {
+		page.Form.Slug = edit.Slug
+	}
+	photos, closePhotos, err := photoUploads(r)
+	if err != nil {
+		s.editorProblem(w, r, page, "reading uploaded photos", err)
+		return
+	}
+	defer closePhotos()
 	switch action {
 	case "preview":
 		s.previewPost(w, r, page, edit)
@@ -338,6 +395,7 @@ func (s *Server) savePost(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, "", errUnreadableForm)
 		return
 	}
+	edit.Photos = photos
 	saved, err := s.opts.Authoring.Save(r.Context(), edit, page.Version)
 	if err != nil {
 		s.editorProblem(w, r, page, "saving a post", err)
@@ -372,9 +430,12 @@ func (s *Server) editOf(u accounts.User, cur *authoring.Post, form postForm) (au
 		return authoring.Edit{}, &titleError{err}
 	}
 	e := authoring.Edit{By: u.Name, Body: form.Body,
-		Fields: authoring.Fields{Title: title, Summary: form.Summary, Tags: splitTags(form.Tags)}}
+		Fields: authoring.Fields{Title: title, Summary: form.Summary, Tags: splitTags(form.Tags), Cover: form.Cover}}
 	if cur != nil {
 		e.Slug, e.Author, e.Lastmod, e.SlugKey, e.Draft = cur.Slug, cur.Author, cur.Lastmod, cur.SlugKey, cur.Draft
+		if form.Slug != cur.Slug {
+			e.NewSlug = form.Slug
+		}
 		if form.Title == cur.Title {
 			// Kept as written, spaces and all: an unchanged save changes no byte.
 			e.Title = cur.Title

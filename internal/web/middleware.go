@@ -9,12 +9,19 @@ import (
 )
 
 // securityHeaders sets the headers every response carries. The theme uses no
-// script at all, so the policy allows none.
-func securityHeaders(next http.Handler) http.Handler {
+// script at all, so the policy allows none — unless live (serve -live, for
+// writing locally), whose pages load the server's own live-reload script:
+// then scripts from the site itself, and no other.
+func securityHeaders(next http.Handler, live bool) http.Handler {
 	// connect-src 'self' lets no page do anything (there is no script),
-	// but lets audit tools running in the page fetch /robots.txt.
-	const csp = "default-src 'none'; style-src 'self'; img-src 'self' https: http:; connect-src 'self'; " +
-		"form-action 'self'; base-uri 'none'; frame-ancestors 'none'; script-src 'none'"
+	// but lets audit tools running in the page fetch /robots.txt, and the
+	// live-reload script its event stream.
+	scripts := "'none'"
+	if live {
+		scripts = "'self'"
+	}
+	csp := "default-src 'none'; style-src 'self'; img-src 'self' https: http:; connect-src 'self'; " +
+		"form-action 'self'; base-uri 'none'; frame-ancestors 'none'; script-src " + scripts
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Content-Security-Policy", csp)
@@ -35,8 +42,8 @@ const MaxBodyBytes = 1 << 20
 func (s *Server) limitBodies(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		limit := int64(MaxBodyBytes)
-		if takesPhoto(r) {
-			limit = maxProfileFormBytes
+		if l := photoFormLimit(r); l > limit {
+			limit = l
 		}
 		if r.ContentLength > limit {
 			w.Header().Set("Connection", "close")

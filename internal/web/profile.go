@@ -43,11 +43,15 @@ type profileForm struct {
 	Problems []string
 	Conflict *editorConflict
 	Error    string
+	// History are the versions of the profile's file that saves
+	// replaced, newest first, each restorable.
+	History []authoring.Revision
 }
 
 func (s *Server) profileRoutes(m *http.ServeMux) {
 	m.HandleFunc("GET /admin/profile", s.signedIn(s.profilePage, accounts.Role.CanWrite))
 	m.HandleFunc("POST /admin/profile", s.signedIn(s.saveProfile, accounts.Role.CanWrite))
+	m.HandleFunc("POST /admin/profile/history/{id}", s.signedIn(s.restoreProfile, accounts.Role.CanWrite))
 }
 
 // openProfileForm is the form for the profile id as its file is now, or an
@@ -68,7 +72,56 @@ func (s *Server) openProfileForm(r *http.Request, id string) (*profileForm, erro
 	if a := s.opts.Content.Current().Authors[p.ID]; a != nil && a.Avatar != "" {
 		f.Avatar = "/authors/" + p.ID + "/" + a.Avatar
 	}
+	s.fillProfileHistory(r, f)
 	return f, nil
+}
+
+// fillProfileHistory lists the profile's earlier versions on its form; the
+// form works without them when they cannot be read.
+func (s *Server) fillProfileHistory(r *http.Request, f *profileForm) {
+	if f.ID == "" {
+		return
+	}
+	h, err := s.opts.Authoring.ProfileHistory(r.Context(), f.ID)
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "listing a profile's history", "author", f.ID, "err", err)
+	}
+	f.History = h
+}
+
+// restoreProfile saves an earlier version of the signed-in writer's own
+// profile again, keeping the one it replaces, with a save's conflict rule.
+func (s *Server) restoreProfile(w http.ResponseWriter, r *http.Request) {
+	if err := readForm(w, r, maxAdminFormBytes); err != nil {
+		s.fail(w, r, "reading a form", err)
+		return
+	}
+	id, err := strconv.ParseUint(r.PathValue("id"), 10, 64)
+	u := userOf(r)
+	if err != nil || u.Author == "" {
+		s.notFound(w, r)
+		return
+	}
+	_, err = s.opts.Authoring.RestoreProfile(r.Context(), u.Author, id, authoring.Version(r.PostFormValue("version")), u.Name)
+	if err != nil {
+		f, ferr := s.openProfileForm(r, u.Author)
+		if ferr != nil {
+			s.fail(w, r, "opening an author profile", ferr)
+			return
+		}
+		p, ok := s.profileProblem(f, err)
+		if !ok {
+			if inv := (*authoring.InvalidError)(nil); errors.As(err, &inv) {
+				err = &unrestorableError{inv}
+			}
+			s.fail(w, r, "restoring a profile's version", err)
+			return
+		}
+		s.renderAdmin(w, r, p.Status, "Your profile", adminPage{Section: "profile", Profile: f})
+		return
+	}
+	s.reload(r)
+	http.Redirect(w, r, "/admin/profile?"+s.noticeQuery("The earlier version is restored; the one it replaced is in the history."), http.StatusSeeOther)
 }
 
 func (s *Server) profilePage(w http.ResponseWriter, r *http.Request) {
@@ -262,11 +315,4 @@ func photoProblem(err error, p *problem) {
 	}
 	p.Message = "Not saved: the photo cannot be used (" + why + "). Choose a JPEG, PNG, WebP or GIF of at most " +
 		strconv.Itoa(media.MaxBytes>>20) + " MB, or none."
-}
-
-// takesPhoto reports whether r is a form that may carry a profile photo,
-// which may be larger than MaxBodyBytes: its own route bounds it again.
-func takesPhoto(r *http.Request) bool {
-	return r.Method == http.MethodPost && (r.URL.Path == "/admin/invite" || r.URL.Path == "/admin/profile") &&
-		strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data")
 }
