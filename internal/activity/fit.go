@@ -1,0 +1,250 @@
+package activity
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"time"
+
+	"github.com/muktihari/fit/decoder"
+	"github.com/muktihari/fit/profile/basetype"
+	"github.com/muktihari/fit/profile/mesgdef"
+	"github.com/muktihari/fit/profile/typedef"
+	"github.com/muktihari/fit/profile/untyped/mesgnum"
+	"github.com/muktihari/fit/proto"
+)
+
+// fitCollector takes the messages a run needs as the decoder hands them
+// over, so that what was decoded before a file breaks off is kept.
+type fitCollector struct {
+	records  []fitRecord
+	sessions []*mesgdef.Session
+	laps     []*mesgdef.Lap
+	sport    typedef.Sport // from a sport message, for files without sessions
+}
+
+type fitRecord struct {
+	point   Point
+	cadence float64 // as the device counts it: per foot for running
+}
+
+func (c *fitCollector) OnMesg(mesg proto.Message) {
+	switch mesg.Num {
+	case mesgnum.Record:
+		c.addRecord(mesgdef.NewRecord(&mesg))
+	case mesgnum.Session:
+		c.sessions = append(c.sessions, mesgdef.NewSession(&mesg))
+	case mesgnum.Lap:
+		c.laps = append(c.laps, mesgdef.NewLap(&mesg))
+	case mesgnum.Sport:
+		if s := mesgdef.NewSport(&mesg); s.Sport != typedef.SportInvalid {
+			c.sport = s.Sport
+		}
+	}
+}
+
+func (c *fitCollector) addRecord(r *mesgdef.Record) {
+	if r.Timestamp.IsZero() || r.Timestamp.Equal(fitEpoch) {
+		return // a record with no time cannot be placed in the run
+	}
+	p := Point{Time: r.Timestamp.UTC()}
+	if r.PositionLat != basetype.Sint32Invalid && r.PositionLong != basetype.Sint32Invalid {
+		lat, lon := r.PositionLatDegrees(), r.PositionLongDegrees()
+		p.Lat, p.Lon, p.HasPosition = lat, lon, validPosition(lat, lon)
+	}
+	// The enhanced fields carry the same value with more range; older
+	// devices write only the plain ones.
+	if v := r.EnhancedAltitudeScaled(); finite(v) {
+		p.ElevationM, p.HasElevation = v, true
+	} else if v := r.AltitudeScaled(); finite(v) {
+		p.ElevationM, p.HasElevation = v, true
+	}
+	if v := r.DistanceScaled(); finite(v) {
+		p.DistanceM, p.HasDistance = v, true
+	}
+	if v := r.EnhancedSpeedScaled(); finite(v) {
+		p.SpeedMPS, p.HasSpeed = v, true
+	} else if v := r.SpeedScaled(); finite(v) {
+		p.SpeedMPS, p.HasSpeed = v, true
+	}
+	if r.HeartRate != basetype.Uint8Invalid && r.HeartRate > 0 {
+		p.HeartRateBPM = int(r.HeartRate)
+	}
+	var cadence float64
+	if r.Cadence != basetype.Uint8Invalid {
+		cadence = float64(r.Cadence)
+		if r.FractionalCadence != basetype.Uint8Invalid {
+			cadence += r.FractionalCadenceScaled()
+		}
+	}
+	c.records = append(c.records, fitRecord{point: p, cadence: cadence})
+}
+
+var fitEpoch = time.Date(1989, 12, 31, 0, 0, 0, 0, time.UTC)
+
+// readFIT decodes every FIT sequence in r (a file may chain several) and
+// keeps the running legs.
+func readFIT(ctx context.Context, r io.Reader) (*Activity, error) {
+	c := &fitCollector{}
+	dec := decoder.New(r, decoder.WithMesgListener(c), decoder.WithBroadcastOnly())
+	var damage error
+	for dec.Next() {
+		if _, err := dec.DecodeWithContext(ctx); err != nil {
+			damage = err
+			break
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if len(c.records) == 0 {
+		if damage != nil {
+			return nil, &FileError{Reason: "not a readable FIT file", Err: damage}
+		}
+		return nil, &FileError{Reason: "the FIT file has no records (is it an activity?)"}
+	}
+	act := c.activity()
+	if damage != nil {
+		reason := "the file is damaged"
+		if errors.Is(damage, io.ErrUnexpectedEOF) || errors.Is(damage, io.EOF) {
+			reason = "the file is cut short"
+		} else if errors.Is(damage, decoder.ErrCRCChecksumMismatch) {
+			reason = "the file's checksum does not match (it may be damaged)"
+		}
+		act.Warnings = append(act.Warnings, fmt.Sprintf(
+			"%s: the %d records read before the damage are used", reason, len(c.records)))
+	}
+	return act, nil
+}
+
+// activity keeps the records of the running sessions — or of every
+// session when none is a run, so a ride still reads as a ride — and the
+// device's totals for them.
+func (c *fitCollector) activity() *Activity {
+	act := &Activity{}
+	var kept []*mesgdef.Session
+	hasRun := false
+	for _, s := range c.sessions {
+		if s.Sport == typedef.SportRunning {
+			hasRun = true
+		}
+	}
+	for _, s := range c.sessions {
+		if hasRun && s.Sport != typedef.SportRunning {
+			act.Dropped = append(act.Dropped, describeSession(s))
+			continue
+		}
+		kept = append(kept, s)
+	}
+
+	switch {
+	case len(kept) == 0:
+		// No session (a file cut short before its end): every record is
+		// one leg, of the sport the file named, if any.
+		sport := c.sport
+		for _, rec := range c.records {
+			act.Points = append(act.Points, withCadence(rec, sport))
+		}
+		act.Sport = sportName(sport)
+	default:
+		act.Sport = sportName(kept[0].Sport)
+		if hasRun {
+			act.Sport = SportRunning
+		}
+		act.Device = &Totals{HasAscent: true}
+		for leg, s := range kept {
+			start, end := sessionSpan(s)
+			for _, rec := range c.records {
+				if rec.point.Time.Before(start) || rec.point.Time.After(end) {
+					continue
+				}
+				p := withCadence(rec, s.Sport)
+				p.Leg = leg
+				act.Points = append(act.Points, p)
+			}
+			addSessionTotals(act.Device, s)
+			for _, l := range c.laps {
+				if l.StartTime.Before(start) || l.StartTime.After(end) {
+					continue
+				}
+				act.Laps = append(act.Laps, Lap{
+					Start:     l.StartTime.UTC(),
+					DistanceM: orZero(l.TotalDistanceScaled()),
+					TimerS:    orZero(l.TotalTimerTimeScaled()),
+					ElapsedS:  orZero(l.TotalElapsedTimeScaled()),
+				})
+			}
+		}
+	}
+	return act
+}
+
+// sessionSpan is when a session ran: from its start for its elapsed time,
+// or to its timestamp (its end) when the elapsed time is missing.
+func sessionSpan(s *mesgdef.Session) (time.Time, time.Time) {
+	start := s.StartTime
+	if start.IsZero() || start.Equal(fitEpoch) {
+		start = time.Time{}
+	}
+	end := s.Timestamp
+	if el := s.TotalElapsedTimeScaled(); finite(el) && !start.IsZero() {
+		end = start.Add(time.Duration(el * float64(time.Second)))
+	}
+	if end.IsZero() || end.Equal(fitEpoch) {
+		end = time.Unix(math.MaxInt32, 0)
+	}
+	return start, end
+}
+
+func addSessionTotals(t *Totals, s *mesgdef.Session) {
+	t.DistanceM += orZero(s.TotalDistanceScaled())
+	t.TimerS += orZero(s.TotalTimerTimeScaled())
+	t.ElapsedS += orZero(s.TotalElapsedTimeScaled())
+	if s.TotalAscent == basetype.Uint16Invalid {
+		t.HasAscent = false
+	} else {
+		t.AscentM += float64(s.TotalAscent)
+	}
+}
+
+func describeSession(s *mesgdef.Session) string {
+	name := sportName(s.Sport)
+	if d := s.TotalDistanceScaled(); finite(d) && d > 0 {
+		return fmt.Sprintf("%s %.1f km", name, d/1000)
+	}
+	return name
+}
+
+// withCadence turns the device's cadence into steps per minute for a run
+// or walk (FIT counts one foot) and keeps revolutions for anything else.
+func withCadence(rec fitRecord, sport typedef.Sport) Point {
+	p := rec.point
+	if rec.cadence > 0 {
+		c := rec.cadence
+		if onFoot(sportName(sport)) {
+			c *= 2
+		}
+		p.CadenceSPM = int(math.Round(c))
+	}
+	return p
+}
+
+func onFoot(sport string) bool {
+	return sport == SportRunning || sport == "walking" || sport == "hiking"
+}
+
+func sportName(s typedef.Sport) string {
+	if s == typedef.SportInvalid {
+		return ""
+	}
+	return s.String()
+}
+
+func orZero(v float64) float64 {
+	if finite(v) {
+		return v
+	}
+	return 0
+}

@@ -1,0 +1,210 @@
+package activity
+
+import (
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/project"
+	"github.com/paulmach/orb/simplify"
+)
+
+// Drawing sizes: enough detail for a route across a phone or a page, and
+// few enough points that the page stays light.
+const (
+	// RoutePoints is the point budget of a route drawing.
+	RoutePoints = 500
+	// RouteSize is the longer side of the box a route is drawn in.
+	RouteSize = 1000.0
+	// SeriesSamples is the number of samples of a chart over distance.
+	SeriesSamples = 200
+)
+
+// XY is a point of a drawing, in the units of its box: x to the right, y
+// down, as in SVG.
+type XY struct{ X, Y float64 }
+
+// RouteShape is a route ready to draw: projected (Web Mercator), simplified
+// and scaled into a box of Width × Height whose longer side is RouteSize.
+type RouteShape struct {
+	Width, Height float64
+	Segments      [][]XY
+}
+
+// Points counts the points of all segments.
+func (r RouteShape) Points() int {
+	n := 0
+	for _, s := range r.Segments {
+		n += len(s)
+	}
+	return n
+}
+
+// Path is the route as SVG path data ("M x y L x y …"), one subpath per
+// segment, so that the gaps Clean made stay gaps.
+func (r RouteShape) Path() string {
+	var b strings.Builder
+	for _, seg := range r.Segments {
+		for i, p := range seg {
+			if i == 0 {
+				b.WriteByte('M')
+			} else {
+				b.WriteByte('L')
+			}
+			b.WriteString(strconv.FormatFloat(p.X, 'f', 1, 64))
+			b.WriteByte(' ')
+			b.WriteString(strconv.FormatFloat(p.Y, 'f', 1, 64))
+		}
+	}
+	return b.String()
+}
+
+// Route projects the segments Clean returned and simplifies them
+// (Douglas–Peucker) to at most maxPoints points in all, raising the
+// tolerance until they fit. Taking Clean's output rather than an Activity
+// keeps the privacy rule in the way of every drawing.
+func Route(segments [][]Point, maxPoints int) RouteShape {
+	var mls orb.MultiLineString
+	bound := orb.Bound{Min: orb.Point{math.Inf(1), math.Inf(1)}, Max: orb.Point{math.Inf(-1), math.Inf(-1)}}
+	total := 0
+	for _, seg := range segments {
+		ls := make(orb.LineString, 0, len(seg))
+		for _, p := range seg {
+			if !p.HasPosition {
+				continue
+			}
+			xy := project.WGS84.ToMercator(orb.Point{p.Lon, p.Lat})
+			ls = append(ls, xy)
+			bound = bound.Extend(xy)
+		}
+		if len(ls) >= 2 {
+			mls = append(mls, ls)
+			total += len(ls)
+		}
+	}
+	if len(mls) == 0 {
+		return RouteShape{}
+	}
+	extent := math.Max(bound.Max[0]-bound.Min[0], bound.Max[1]-bound.Min[1])
+	if extent <= 0 {
+		extent = 1
+	}
+
+	simplified := mls
+	if maxPoints > 0 && total > maxPoints {
+		// Start at a tolerance invisible in the drawing and double it:
+		// a few passes over the route, each O(n log n).
+		for tol := extent / RouteSize / 4; ; tol *= 2 {
+			simplified = simplify.DouglasPeucker(tol).MultiLineString(mls.Clone())
+			if countPoints(simplified) <= maxPoints || tol > extent {
+				break
+			}
+		}
+	}
+
+	scale := RouteSize / extent
+	shape := RouteShape{
+		Width:  math.Max(1, (bound.Max[0]-bound.Min[0])*scale),
+		Height: math.Max(1, (bound.Max[1]-bound.Min[1])*scale),
+	}
+	for _, ls := range simplified {
+		seg := make([]XY, len(ls))
+		for i, p := range ls {
+			// Mercator's y grows northwards; a drawing's grows down.
+			seg[i] = XY{X: (p[0] - bound.Min[0]) * scale, Y: (bound.Max[1] - p[1]) * scale}
+		}
+		shape.Segments = append(shape.Segments, seg)
+	}
+	return shape
+}
+
+func countPoints(mls orb.MultiLineString) int {
+	n := 0
+	for _, ls := range mls {
+		n += len(ls)
+	}
+	return n
+}
+
+// Sample is one step of a chart over distance: the run's state around
+// DistanceM, averaged over a stretch of total distance / samples.
+type Sample struct {
+	DistanceM float64 // the middle of the stretch
+
+	ElevationM   float64 // smoothed
+	HasElevation bool
+
+	// PaceSPerKm is the moving pace, smoothed over neighbouring samples;
+	// 0 where the runner did not move.
+	PaceSPerKm float64
+
+	HeartRateBPM float64 // 0 where none was recorded
+}
+
+// paceSmoothingSamples is how many samples either side the pace is
+// averaged over: GPS pace jitters from second to second.
+const paceSmoothingSamples = 2
+
+// Series samples a run's elevation, pace and heart rate evenly over its
+// distance, for the charts.
+func Series(act *Activity, samples int) []Sample {
+	pr := newProfile(act.Points)
+	n := len(pr.points)
+	if n < 2 || samples <= 0 {
+		return nil
+	}
+	total := pr.distanceM[n-1]
+	if total <= 0 {
+		return nil
+	}
+	width := total / float64(samples)
+	type bucket struct {
+		movingS, distM float64
+		eleSum, eleN   float64
+		hrSum, hrN     float64
+	}
+	buckets := make([]bucket, samples)
+	for i := 1; i < n; i++ {
+		k := min(samples-1, int(pr.distanceM[i]/width))
+		b := &buckets[k]
+		b.distM += pr.distanceM[i] - pr.distanceM[i-1]
+		b.movingS += pr.movingS[i] - pr.movingS[i-1]
+		if e := pr.elevation[i]; !math.IsNaN(e) {
+			b.eleSum += e
+			b.eleN++
+		}
+		if hr := pr.points[i].HeartRateBPM; hr > 0 {
+			b.hrSum += float64(hr)
+			b.hrN++
+		}
+	}
+	out := make([]Sample, samples)
+	for k := range buckets {
+		s := Sample{DistanceM: (float64(k) + 0.5) * width}
+		b := buckets[k]
+		if b.eleN > 0 {
+			s.ElevationM, s.HasElevation = b.eleSum/b.eleN, true
+		}
+		if b.hrN > 0 {
+			s.HeartRateBPM = b.hrSum / b.hrN
+		}
+		var mov, dist float64
+		for j := max(0, k-paceSmoothingSamples); j <= min(samples-1, k+paceSmoothingSamples); j++ {
+			mov += buckets[j].movingS
+			dist += buckets[j].distM
+		}
+		if b.movingS > 0 {
+			s.PaceSPerKm = pace(mov, dist)
+		}
+		out[k] = s
+	}
+	// A sample whose stretch held no point (a sparse recording) takes its
+	// elevation from the one before, so the profile has no holes.
+	for k := 1; k < samples; k++ {
+		if !out[k].HasElevation && out[k-1].HasElevation {
+			out[k].ElevationM, out[k].HasElevation = out[k-1].ElevationM, true
+		}
+	}
+	return out
+}

@@ -1,0 +1,165 @@
+package activity
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"strings"
+)
+
+// Limits bound what Read accepts, so a hostile or broken upload cannot
+// exhaust memory: the size of the file as given, and for a gzipped file
+// the size it unpacks to (a few kilobytes of gzip can unpack to gigabytes).
+type Limits struct {
+	MaxFileBytes         int64
+	MaxUncompressedBytes int64
+}
+
+// DefaultLimits fit a 100,000-point GPX (about 30 MB) with room to spare;
+// a FIT of a day-long ultra is a few MB.
+var DefaultLimits = Limits{
+	MaxFileBytes:         64 << 20,
+	MaxUncompressedBytes: 128 << 20,
+}
+
+// Read reads an activity file; name gives its format by extension (.fit,
+// .gpx, .tcx, each optionally followed by .gz) and names it in errors.
+// What cannot be read at all is a *FileError saying why; what can be read
+// in part is returned with Warnings saying what was left out.
+func Read(ctx context.Context, name string, r io.Reader) (*Activity, error) {
+	return ReadLimited(ctx, name, r, DefaultLimits)
+}
+
+// ReadLimited is Read with limits other than DefaultLimits.
+func ReadLimited(ctx context.Context, name string, r io.Reader, limits Limits) (*Activity, error) {
+	format, gzipped, err := formatOf(name)
+	if err != nil {
+		return nil, err
+	}
+	in := &limitedReader{r: r, left: limits.MaxFileBytes}
+	var src io.Reader = in
+	var unpacked *limitedReader
+	if gzipped {
+		zr, err := gzip.NewReader(bufio.NewReader(in))
+		if err != nil {
+			if in.exceeded {
+				return nil, tooLarge(name, limits.MaxFileBytes, "file")
+			}
+			return nil, &FileError{Name: name, Reason: "not a readable gzip file", Err: err}
+		}
+		defer zr.Close()
+		// A single gzip member: a second one appended after is ignored
+		// rather than unpacked, as no watch or export writes two.
+		zr.Multistream(false)
+		unpacked = &limitedReader{r: zr, left: limits.MaxUncompressedBytes}
+		src = unpacked
+	}
+
+	var act *Activity
+	switch format {
+	case FormatFIT:
+		act, err = readFIT(ctx, src)
+	case FormatGPX:
+		act, err = readGPX(ctx, src)
+	case FormatTCX:
+		act, err = readTCX(ctx, src)
+	}
+	// The limits are checked first: a parser cut off by one reports
+	// "unexpected end", which would hide the real reason.
+	if in.exceeded {
+		return nil, tooLarge(name, limits.MaxFileBytes, "file")
+	}
+	if unpacked != nil && unpacked.exceeded {
+		return nil, tooLarge(name, limits.MaxUncompressedBytes, "unpacked file")
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return nil, fmt.Errorf("reading %s: %w", name, ctxErr)
+	}
+	if err != nil {
+		var fe *FileError
+		if errors.As(err, &fe) {
+			fe.Name = name
+			return nil, fe
+		}
+		return nil, &FileError{Name: name, Reason: "cannot be read", Err: err}
+	}
+	act.Format = format
+	act.Warnings = append(act.Warnings, normalize(act)...)
+	if len(act.Points) == 0 {
+		return nil, &FileError{Name: name, Reason: "the file has no track points with a time"}
+	}
+	act.Start = act.Points[0].Time
+	return act, nil
+}
+
+// formatOf tells the format from the file's name.
+func formatOf(name string) (Format, bool, error) {
+	base := strings.ToLower(path.Base(strings.ReplaceAll(name, "\\", "/")))
+	gzipped := strings.HasSuffix(base, ".gz")
+	base = strings.TrimSuffix(base, ".gz")
+	switch path.Ext(base) {
+	case ".fit":
+		return FormatFIT, gzipped, nil
+	case ".gpx":
+		return FormatGPX, gzipped, nil
+	case ".tcx":
+		return FormatTCX, gzipped, nil
+	}
+	return "", false, &FileError{Name: name, Reason: "not an activity file: the name must end in .fit, .gpx or .tcx (optionally .gz)"}
+}
+
+func tooLarge(name string, limit int64, what string) error {
+	return &FileError{Name: name, Reason: fmt.Sprintf("the %s is over %s", what, megabytes(limit))}
+}
+
+func megabytes(n int64) string {
+	if n >= 1<<20 {
+		return fmt.Sprintf("%d MB", n>>20)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// limitedReader is io.LimitReader that remembers it was cut off, so a
+// file one byte over the limit is refused as too large rather than read
+// as a truncated file.
+type limitedReader struct {
+	r        io.Reader
+	left     int64
+	exceeded bool
+}
+
+var errLimit = errors.New("size limit reached")
+
+func (l *limitedReader) Read(p []byte) (int, error) {
+	if l.left <= 0 {
+		// One byte more tells "exactly at the limit" from "over it".
+		var one [1]byte
+		n, err := l.r.Read(one[:])
+		if n > 0 {
+			l.exceeded = true
+			return 0, errLimit
+		}
+		return 0, err
+	}
+	if int64(len(p)) > l.left {
+		p = p[:l.left]
+	}
+	n, err := l.r.Read(p)
+	l.left -= int64(n)
+	return n, err
+}
+
+// sniffXML skips a byte-order mark and blank space, so the XML readers
+// see the document however an exporter started it.
+func sniffXML(r io.Reader) io.Reader {
+	br := bufio.NewReader(r)
+	if b, err := br.Peek(3); err == nil && bytes.Equal(b, []byte{0xEF, 0xBB, 0xBF}) {
+		_, _ = br.Discard(3)
+	}
+	return br
+}
