@@ -103,6 +103,7 @@ func serve(ctx context.Context, log *slog.Logger, args []string) error {
 	fs.StringVar(&cfg.DBPath, "db", defaultDB, "bbolt database file (created with its directory if missing)")
 	fs.StringVar(&cfg.BaseURL, "base-url", "", "absolute URL the site is served at (overrides site.yaml's base_url)")
 	fs.BoolVar(&cfg.Drafts, "drafts", false, "show draft posts")
+	fs.BoolVar(&cfg.Live, "live", false, "reload open browser tabs when a content file changes, for writing locally (pages then run a script of the server's own)")
 	fs.StringVar(&cfg.ThemeDir, "theme", "", "theme directory whose files override the embedded default theme")
 	fs.IntVar(&cfg.CommentRate, "comment-rate", 5, "comments one address may post per minute")
 	cfg.Guards = web.DefaultGuards

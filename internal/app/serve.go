@@ -34,7 +34,11 @@ type ServeConfig struct {
 	DBPath     string
 	BaseURL    string
 	Drafts     bool
-	ThemeDir   string
+	// Live reloads open browser tabs when the content changes: every page
+	// loads a small script of the server's own, and the content security
+	// policy allows scripts from the site. For writing locally.
+	Live     bool
+	ThemeDir string
 	// CommentRate is how many comments one address may post a minute; 0
 	// means the web package's default.
 	CommentRate int
@@ -126,7 +130,11 @@ func Serve(ctx context.Context, cfg ServeConfig) (err error) {
 	if links == "" {
 		links = "no base_url set: links use the address each request came to"
 	}
-	return run(ctx, cfg, newHTTPServer(cfg, handler, log), ln, links, log)
+	srv := newHTTPServer(cfg, handler, log)
+	// -live's event streams never end by themselves: they end when the
+	// shutdown begins, so it need not wait them out.
+	srv.RegisterOnShutdown(handler.Shutdown)
+	return run(ctx, cfg, srv, ln, links, log)
 }
 
 // stores is what the server reads and writes: the theme, the content and
@@ -183,7 +191,7 @@ func openStores(ctx context.Context, cfg ServeConfig, log *slog.Logger) (_ *stor
 }
 
 // buildHandler is the site's HTTP handler over st.
-func buildHandler(cfg ServeConfig, st *stores, log *slog.Logger) (http.Handler, error) {
+func buildHandler(cfg ServeConfig, st *stores, log *slog.Logger) (*web.Server, error) {
 	theme, src, db, secret, accts := st.theme, st.src, st.db, st.secret, st.accts
 	// Photo variants are kept beside the database: data the server made,
 	// which it can make again.
@@ -200,7 +208,12 @@ func buildHandler(cfg ServeConfig, st *stores, log *slog.Logger) (http.Handler, 
 	if err != nil {
 		return nil, err
 	}
+	var live web.Changes
+	if cfg.Live {
+		live = src
+	}
 	handler, err := web.New(web.Options{
+		Live:        live,
 		Authoring:   writer,
 		Accounts:    accts,
 		Backup:      db.Backup,

@@ -30,6 +30,12 @@ type pageData struct {
 	Type string
 	// Published is an article's date, for article:published_time.
 	Published time.Time
+	// Image is the picture other sites show of the page (og:image): a
+	// post's cover; nil for none.
+	Image *shareImage
+	// Live is set under serve -live: the page loads the script that
+	// reloads it when the content changes (live.go).
+	Live bool
 	// Nav names the site menu entry this page belongs to ("stories",
 	// "archive", "tags"), which the menu marks as the current page.
 	Nav string
@@ -49,6 +55,24 @@ type pageData struct {
 	Edit    *editPage
 	Admin   *adminPage
 	Editor  *editorPage
+}
+
+// shareImage is a page's Open Graph image: an absolute URL, the size of
+// the image there and its description.
+type shareImage struct {
+	URL           string
+	Width, Height int
+	Alt           string
+}
+
+// coverImage is the Open Graph image of a post with a cover, at the base
+// URL of cfg: the variant content shares, which the bundle route serves.
+func coverImage(cfg content.Config, p *content.Post) *shareImage {
+	if p == nil || p.Cover == nil {
+		return nil
+	}
+	sh := p.Cover.Shared()
+	return &shareImage{URL: cfg.BaseURL + sh.Path, Width: sh.Width, Height: sh.Height, Alt: p.Cover.Alt}
 }
 
 // feedLink is a <link rel="alternate"> in a page's head.
@@ -212,6 +236,10 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 		pagePath = r.URL.Path
 	}
 	data.URL = data.Site.BaseURL + pagePath
+	if data.Post != nil {
+		data.Image = coverImage(data.Site, data.Post.Post)
+	}
+	data.Live = s.opts.Live != nil
 	if data.Type == "" {
 		data.Type = "website"
 	}

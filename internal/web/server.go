@@ -54,6 +54,11 @@ type Options struct {
 	// of their metadata, turned upright and resized, cached on disk. An
 	// original photo is never served; without Media, no photo is.
 	Media *media.Cache
+	// Live, when set (serve -live), makes every page load a script that
+	// reloads it when Live tells of a reload (live.go); the content
+	// security policy then allows scripts from the site. Without it no
+	// page runs any script.
+	Live Changes
 	// Secret keys the HMAC signatures of form tokens and commenter cookies.
 	// It must stay the same across restarts (the database keeps it).
 	Secret []byte
@@ -76,6 +81,7 @@ type Server struct {
 	staticFS fs.FS
 	signer   signer
 	comments *comments.Service
+	live     *liveState // nil without Options.Live
 }
 
 // staffWritesPerMinute is how many changes one address group may make a
@@ -118,6 +124,9 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("opening theme static files: %w", err)
 	}
 	s.staticFS = static
+	if opts.Live != nil {
+		s.live = newLiveState(s.now())
+	}
 	s.routes()
 	return s, nil
 }
@@ -151,6 +160,9 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /posts/{slug}/comments.xml", s.commentFeed)
 	m.HandleFunc("GET /posts/{slug}/{file...}", s.bundleFile)
 	m.Handle("GET /static/", http.StripPrefix("/static/", s.static(http.FileServerFS(s.staticFS))))
+	if s.live != nil {
+		s.liveRoutes(m)
+	}
 	if s.opts.Accounts != nil {
 		m.HandleFunc("GET /admin", addSlash)
 		m.HandleFunc("GET /admin/login", s.loginForm)
@@ -185,7 +197,7 @@ func (s *Server) routes() {
 	h = s.underPrefix(h)
 	h = s.limitBodies(h)
 	h = http.NewCrossOriginProtection().Handler(h)
-	h = securityHeaders(h)
+	h = securityHeaders(h, s.live != nil)
 	h = s.recoverPanics(h)
 	h = s.accessLog(h)
 	s.handler = h
