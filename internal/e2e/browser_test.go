@@ -154,6 +154,13 @@ type tab struct {
 // browser it skips the test, or fails it when CI is set.
 func newTab(t *testing.T) *tab {
 	t.Helper()
+	return newTabWithin(t, testTimeout)
+}
+
+// newTabWithin is newTab for a tab whose actions may take up to timeout in
+// all: a test that follows one person through many pages.
+func newTabWithin(t *testing.T, timeout time.Duration) *tab {
+	t.Helper()
 	browser.once.Do(startBrowser)
 	if browser.path == "" {
 		requireEnv(t, browser.missing)
@@ -183,7 +190,7 @@ func newTab(t *testing.T) *tab {
 		cancelTab()
 		t.Fatalf("opening a tab: %v", err)
 	}
-	ctx, cancel := context.WithTimeout(tabCtx, testTimeout)
+	ctx, cancel := context.WithTimeout(tabCtx, timeout)
 	t.Cleanup(func() {
 		cancel()
 		cancelTab()

@@ -34,8 +34,9 @@ const (
 
 // server is one Milepost serving a private copy of the sample site.
 type server struct {
-	base  string       // http://127.0.0.1:port
-	posts atomic.Int64 // form posts sent so far, see send
+	base       string       // http://127.0.0.1:port
+	contentDir string       // the private copy of the sample site it serves
+	posts      atomic.Int64 // form posts sent so far, see send
 }
 
 // serverOption changes how startServer sets up its server.
@@ -129,7 +130,7 @@ func startServer(t *testing.T, extra map[string]string, opts ...serverOption) *s
 				t.Errorf("server: %v", err)
 			}
 		})
-		return &server{base: "http://" + addr}
+		return &server{base: "http://" + addr, contentDir: contentDir}
 	case err := <-done:
 		cancel()
 		t.Fatalf("the server stopped before it was ready: %v", err)
