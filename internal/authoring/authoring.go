@@ -407,7 +407,7 @@ func (s *Service) write(ctx context.Context, slug, rel string, old []byte, based
 			undo()
 		}
 	}()
-	parsed, problems := site.ParsePost(target, src)
+	parsed, problems := site.ParseMovedPost(target, rel, src)
 	if len(problems) > 0 {
 		return Post{}, fmt.Errorf("saving %s: %w", target, &InvalidError{Problems: problems})
 	}

@@ -78,6 +78,13 @@ func SplitSource(src []byte) (PostSource, error) {
 // report for the file, each with its file:line, and the post only when there
 // are none: a file it refuses is one the site would skip.
 func (s *Site) ParsePost(rel string, src []byte) (*Post, []Problem) {
+	return s.ParseMovedPost(rel, rel, src)
+}
+
+// ParseMovedPost is ParsePost for the post now at from as it would be at
+// rel (a single file becoming a bundle, a draft taking a new slug): its own
+// slug, held by from, is no other post's.
+func (s *Site) ParseMovedPost(rel, from string, src []byte) (*Post, []Problem) {
 	if path.Ext(rel) != ".md" || !ValidPostPath(rel) {
 		return nil, []Problem{{File: rel, Err: fmt.Errorf("not a post file: posts are .md files under posts/")}}
 	}
@@ -89,7 +96,7 @@ func (s *Site) ParsePost(rel string, src []byte) (*Post, []Problem) {
 	if len(errs) > 0 {
 		return nil, problems(rel, errs)
 	}
-	if other := s.bySlug[lp.Slug]; other != nil && other.File != rel {
+	if other := s.bySlug[lp.Slug]; other != nil && other.File != rel && other.File != from {
 		return nil, []Problem{{File: rel, Line: lp.slugLine, Err: fmt.Errorf("slug %q is already used by %s", lp.Slug, other.File)}}
 	}
 	return lp.Post, nil
