@@ -15,6 +15,7 @@ import (
 	"html/template"
 	"io"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -42,6 +43,11 @@ type Channel struct {
 	// feed's author (Atom and JSON Feed; RSS's channel author must be an
 	// email address, which Milepost never publishes).
 	Author *content.Author
+	// CoverBytes is the size in bytes of each post's shared cover variant
+	// (content.Cover.Shared), by slug. A post with a cover gets an
+	// enclosure (RSS, Atom) and an image (JSON Feed) only when its size
+	// is here: RSS's enclosure must give the true length.
+	CoverBytes map[string]int64
 }
 
 const (
@@ -142,6 +148,12 @@ func newDoc(ch Channel, posts content.Listing, f Format) (*doc, error) {
 			IsPermaLink: "false",
 			Created:     p.Date,
 			Updated:     p.Lastmod,
+		}
+		if size, ok := ch.CoverBytes[p.Slug]; ok && p.Cover != nil {
+			sh := p.Cover.Shared()
+			// gorilla/feeds writes it as RSS's <enclosure>, Atom's <link
+			// rel="enclosure"> and, being an image, JSON Feed's image.
+			it.Enclosure = &feeds.Enclosure{Url: base + sh.Path, Length: strconv.FormatInt(size, 10), Type: sh.MediaType}
 		}
 		// Only the name: content.Author has no email, and gorilla/feeds'
 		// Author.Email is left empty so none can ever be published.

@@ -90,11 +90,7 @@ func (s *Server) serveBundleFile(w http.ResponseWriter, r *http.Request, v conte
 		s.notFound(w, r)
 		return
 	}
-	// The photo as it is now: while its size and time stay the same, media
-	// answers from the variants it has without reading the photo again.
-	version := slug + "/" + name + " " + strconv.FormatInt(res.Info.Size(), 10) + " " +
-		strconv.FormatInt(res.Info.ModTime().UnixNano(), 10)
-	variant, err := s.opts.Media.Variant(r.Context(), res, version, width)
+	variant, err := s.opts.Media.Variant(r.Context(), res, photoVersion(slug, name, res), width)
 	if errors.Is(err, media.ErrRefused) {
 		var widthErr *media.WidthError
 		if !errors.As(err, &widthErr) {
@@ -124,6 +120,14 @@ func (s *Server) serveBundleFile(w http.ResponseWriter, r *http.Request, v conte
 	// ServeContent answers If-None-Match, If-Modified-Since and ranges;
 	// the photo's own time is when its variants last changed.
 	http.ServeContent(w, r, "", res.Info.ModTime(), f)
+}
+
+// photoVersion names a bundle's photo as it is now: while its size and
+// time stay the same, media answers from the variants it has without
+// reading the photo again.
+func photoVersion(slug, name string, res *content.Resource) string {
+	return slug + "/" + name + " " + strconv.FormatInt(res.Info.Size(), 10) + " " +
+		strconv.FormatInt(res.Info.ModTime().UnixNano(), 10)
 }
 
 // photoWidth reads a photo request's width: ?w=960 (content's

@@ -3,10 +3,13 @@ package web
 import (
 	"bytes"
 	"container/list"
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"sync"
 	"time"
 
@@ -144,6 +147,9 @@ func (s *Server) serveFeed(w http.ResponseWriter, r *http.Request, v content.Vie
 		body, err := feed.Build(feed.Channel{
 			Title: title, Description: cfg.Description, Language: cfg.Language,
 			BaseURL: cfg.BaseURL, Path: root, Author: author,
+			// Not cancelled with the request: the feed is kept for every
+			// later reader, so it must not lack a cover because one left.
+			CoverBytes: s.coverBytes(context.WithoutCancel(r.Context()), v, posts[:min(len(posts), feed.MaxItems)]),
 		}, posts, format)
 		if err != nil {
 			return builtFeed{}, err
@@ -160,6 +166,49 @@ func (s *Server) serveFeed(w http.ResponseWriter, r *http.Request, v content.Vie
 	h.Set("Cache-Control", "public, max-age=300")
 	// ServeContent answers If-None-Match and If-Modified-Since with a 304.
 	http.ServeContent(w, r, "", f.updated, bytes.NewReader(f.body))
+}
+
+// coverBytes is the byte size of the shared variant of each post's cover
+// (content.Cover.Shared), by slug, for feeds' enclosures, whose length
+// must be true: the variant media serves, built now if it has not been
+// yet — once per photo, as media keeps it — then only looked up. A cover
+// media cannot make is left out, and its post gets no enclosure.
+func (s *Server) coverBytes(ctx context.Context, v content.View, posts content.Listing) map[string]int64 {
+	if s.opts.Media == nil {
+		return nil
+	}
+	sizes := make(map[string]int64)
+	for _, p := range posts {
+		if p.Cover == nil {
+			continue
+		}
+		size, err := s.variantBytes(ctx, v, p.Slug, p.Cover.Name, content.ShareWidth)
+		if err != nil {
+			s.log.WarnContext(ctx, "a post's cover is left out of its feeds", "post", p.Slug, "cover", p.Cover.Name, "err", err)
+			continue
+		}
+		sizes[p.Slug] = size
+	}
+	return sizes
+}
+
+// variantBytes is the size of the variant of the bundle photo name of the
+// post with the slug that answers a request for width w.
+func (s *Server) variantBytes(ctx context.Context, v content.View, slug, name string, w int) (int64, error) {
+	res, err := v.OpenResource(slug, name)
+	if err != nil {
+		return 0, err
+	}
+	defer res.Close()
+	variant, err := s.opts.Media.Variant(ctx, res, photoVersion(slug, name, res), w)
+	if err != nil {
+		return 0, err
+	}
+	info, err := os.Stat(variant.Path)
+	if err != nil {
+		return 0, fmt.Errorf("reading the size of a photo variant: %w", err)
+	}
+	return info.Size(), nil
 }
 
 // commentFeed serves the recent approved comments, site-wide or on one
