@@ -15,6 +15,12 @@ const (
 	// drift of a GPS fix standing still. Time spent slower is a pause.
 	MovingSpeedMPS = 0.6
 
+	// MovingWindowS is how far back a step's speed is judged from, for
+	// steps shorter than it: a fix standing still jumps a metre or two
+	// each second, which is a run's speed over one second but nothing over
+	// ten.
+	MovingWindowS = 10.0
+
 	// ElevationSmoothingPoints is the width of the moving average applied
 	// to elevations before gain and loss are counted (5 s either side at
 	// the usual 1 s recording).
@@ -110,31 +116,72 @@ func newProfile(points []Point) *profile {
 		elapsedS:  make([]float64, n),
 		movingS:   make([]float64, n),
 	}
-	for i := 1; i < n; i++ {
-		a, b := &points[i-1], &points[i]
-		pr.distanceM[i] = pr.distanceM[i-1]
-		pr.elapsedS[i] = pr.elapsedS[i-1]
-		pr.movingS[i] = pr.movingS[i-1]
-		if a.Leg != b.Leg {
-			continue // nothing is measured between legs
+	// ref is the last point of the leg with a position or a device
+	// distance: distance and moving time are measured from it, so a point
+	// without a fix in between neither loses the distance nor adds any.
+	ref := -1
+	// window holds the leg's points with data, oldest first, from which
+	// the speed over the last MovingWindowS is judged.
+	var window []int
+	for i := range n {
+		if i > 0 {
+			pr.distanceM[i] = pr.distanceM[i-1]
+			pr.elapsedS[i] = pr.elapsedS[i-1]
+			pr.movingS[i] = pr.movingS[i-1]
+			if points[i].Leg != points[i-1].Leg {
+				ref, window = -1, window[:0] // nothing is measured between legs
+			} else if dt := points[i].Time.Sub(points[i-1].Time).Seconds(); dt > 0 {
+				pr.elapsedS[i] += dt
+			}
 		}
+		b := &points[i]
+		if !b.HasPosition && !b.HasDistance {
+			continue
+		}
+		window = append(window, i)
+		if ref < 0 {
+			ref = i
+			continue
+		}
+		a := &points[ref]
 		dt := b.Time.Sub(a.Time).Seconds()
 		if dt <= 0 {
 			continue
 		}
 		dd, fromDevice := stepDistance(a, b, dt)
 		moving := dd/dt >= MovingSpeedMPS
+		if dt < MovingWindowS {
+			// Judge by the latest point at least MovingWindowS back.
+			for len(window) > 2 && b.Time.Sub(points[window[1]].Time).Seconds() >= MovingWindowS {
+				window = window[1:]
+			}
+			// A window reaching back over a gap in the recording (the
+			// watch paused) says nothing about now: the step alone decides.
+			w := &points[window[0]]
+			if wdt := b.Time.Sub(w.Time).Seconds(); wdt >= MovingWindowS && wdt <= 2*MovingWindowS {
+				moving = moving && displacement(w, b, pr.distanceM[window[0]], pr.distanceM[ref]+dd)/wdt >= MovingSpeedMPS
+			}
+		}
 		if !moving && !fromDevice {
 			dd = 0 // a GPS fix drifting while the runner stands
 		}
 		pr.distanceM[i] += dd
-		pr.elapsedS[i] += dt
 		if moving {
 			pr.movingS[i] += dt
 		}
+		ref = i
 	}
 	pr.elevation, pr.hasEle = smoothElevation(points)
 	return pr
+}
+
+// displacement is how far b is from a: in a straight line when both have a
+// position, else by the cumulative distances given.
+func displacement(a, b *Point, fromM, toM float64) float64 {
+	if a.HasPosition && b.HasPosition {
+		return geo.DistanceHaversine(orb.Point{a.Lon, a.Lat}, orb.Point{b.Lon, b.Lat})
+	}
+	return toM - fromM
 }
 
 // stepDistance is the distance between two points of a leg: the device's

@@ -105,7 +105,7 @@ func readFIT(ctx context.Context, r io.Reader) (*Activity, error) {
 		}
 		return nil, &FileError{Reason: "the FIT file has no records (is it an activity?)"}
 	}
-	act := c.activity()
+	act := c.activity(damage != nil)
 	if damage != nil {
 		reason := "the file is damaged"
 		if errors.Is(damage, io.ErrUnexpectedEOF) || errors.Is(damage, io.EOF) {
@@ -119,65 +119,80 @@ func readFIT(ctx context.Context, r io.Reader) (*Activity, error) {
 	return act, nil
 }
 
-// activity keeps the records of the running sessions — or of every
-// session when none is a run, so a ride still reads as a ride — and the
-// device's totals for them.
-func (c *fitCollector) activity() *Activity {
+// fitLeg is one part of a FIT activity: a session, or the records after
+// the last session of a file cut short, which belong to the sport named
+// last (a multisport file names each leg's sport as it starts).
+type fitLeg struct {
+	sport      typedef.Sport
+	start, end time.Time
+	session    *mesgdef.Session // nil for the unfinished leg
+}
+
+// activity keeps the running legs — or every leg when none is a run, so
+// a ride still reads as a ride — and the device's totals for them.
+func (c *fitCollector) activity(damaged bool) *Activity {
 	act := &Activity{}
-	var kept []*mesgdef.Session
-	hasRun := false
+	var legs []fitLeg
+	var lastEnd time.Time
 	for _, s := range c.sessions {
-		if s.Sport == typedef.SportRunning {
-			hasRun = true
+		start, end := sessionSpan(s)
+		legs = append(legs, fitLeg{sport: s.Sport, start: start, end: end, session: s})
+		if end.After(lastEnd) {
+			lastEnd = end
 		}
 	}
-	for _, s := range c.sessions {
-		if hasRun && s.Sport != typedef.SportRunning {
-			act.Dropped = append(act.Dropped, describeSession(s))
-			continue
+	// Only a damaged file has an unfinished leg: a whole one may well
+	// hold a last record a moment after its session's end.
+	if last := c.records[len(c.records)-1].point.Time; len(legs) == 0 || (damaged && last.After(lastEnd)) {
+		legs = append(legs, fitLeg{sport: c.sport, start: lastEnd.Add(time.Nanosecond), end: last})
+		if len(c.sessions) > 0 {
+			act.Warnings = append(act.Warnings, "the last leg has no summary (the file ends before it): its records are used as they are")
 		}
-		kept = append(kept, s)
 	}
 
-	switch {
-	case len(kept) == 0:
-		// No session (a file cut short before its end): every record is
-		// one leg, of the sport the file named, if any.
-		sport := c.sport
+	hasRun := false
+	for _, l := range legs {
+		hasRun = hasRun || l.sport == typedef.SportRunning
+	}
+	totals := &Totals{HasAscent: true}
+	for _, l := range legs {
+		if hasRun && l.sport != typedef.SportRunning {
+			act.Dropped = append(act.Dropped, describeLeg(l))
+			continue
+		}
+		if act.Sport == "" {
+			act.Sport = sportName(l.sport)
+		}
+		leg := 0
+		if len(act.Points) > 0 {
+			leg = act.Points[len(act.Points)-1].Leg + 1
+		}
 		for _, rec := range c.records {
-			act.Points = append(act.Points, withCadence(rec, sport))
-		}
-		act.Sport = sportName(sport)
-	default:
-		act.Sport = sportName(kept[0].Sport)
-		if hasRun {
-			act.Sport = SportRunning
-		}
-		act.Device = &Totals{HasAscent: true}
-		for leg, s := range kept {
-			start, end := sessionSpan(s)
-			for _, rec := range c.records {
-				if rec.point.Time.Before(start) || rec.point.Time.After(end) {
-					continue
-				}
-				p := withCadence(rec, s.Sport)
-				p.Leg = leg
-				act.Points = append(act.Points, p)
+			if rec.point.Time.Before(l.start) || rec.point.Time.After(l.end) {
+				continue
 			}
-			addSessionTotals(act.Device, s)
-			for _, l := range c.laps {
-				if l.StartTime.Before(start) || l.StartTime.After(end) {
-					continue
-				}
-				act.Laps = append(act.Laps, Lap{
-					Start:     l.StartTime.UTC(),
-					DistanceM: orZero(l.TotalDistanceScaled()),
-					TimerS:    orZero(l.TotalTimerTimeScaled()),
-					ElapsedS:  orZero(l.TotalElapsedTimeScaled()),
-				})
+			p := withCadence(rec, l.sport)
+			p.Leg = leg
+			act.Points = append(act.Points, p)
+		}
+		if l.session == nil {
+			totals = nil // the device's totals do not cover this leg
+		} else if totals != nil {
+			addSessionTotals(totals, l.session)
+		}
+		for _, lap := range c.laps {
+			if lap.StartTime.Before(l.start) || lap.StartTime.After(l.end) {
+				continue
 			}
+			act.Laps = append(act.Laps, Lap{
+				Start:     lap.StartTime.UTC(),
+				DistanceM: orZero(lap.TotalDistanceScaled()),
+				TimerS:    orZero(lap.TotalTimerTimeScaled()),
+				ElapsedS:  orZero(lap.TotalElapsedTimeScaled()),
+			})
 		}
 	}
+	act.Device = totals
 	return act
 }
 
@@ -209,9 +224,15 @@ func addSessionTotals(t *Totals, s *mesgdef.Session) {
 	}
 }
 
-func describeSession(s *mesgdef.Session) string {
-	name := sportName(s.Sport)
-	if d := s.TotalDistanceScaled(); finite(d) && d > 0 {
+func describeLeg(l fitLeg) string {
+	name := sportName(l.sport)
+	if name == "" {
+		name = "an unnamed sport"
+	}
+	if l.session == nil {
+		return name
+	}
+	if d := l.session.TotalDistanceScaled(); finite(d) && d > 0 {
 		return fmt.Sprintf("%s %.1f km", name, d/1000)
 	}
 	return name

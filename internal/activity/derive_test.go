@@ -1,0 +1,278 @@
+package activity
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/paulmach/orb"
+)
+
+// metresPerDegreeLat is what a degree of latitude measures on orb's sphere.
+const metresPerDegreeLat = orb.EarthRadius * math.Pi / 180
+
+// stretch is part of a synthetic run: so many seconds at a speed, climbing
+// so much in all, one point a second.
+type stretch struct {
+	seconds  int
+	speedMPS float64
+	climbM   float64
+}
+
+var runStart = time.Date(2024, 5, 1, 7, 0, 0, 0, time.UTC)
+
+// synthRun runs north from 45°N 5°E; distances along a meridian are
+// exact, so the expected figures can be worked out by hand.
+func synthRun(stretches ...stretch) *Activity {
+	act := &Activity{Format: FormatGPX, Sport: SportRunning}
+	lat, ele := 45.0, 100.0
+	t := runStart
+	act.Points = append(act.Points, Point{Time: t, Lat: lat, Lon: 5, HasPosition: true, ElevationM: ele, HasElevation: true, HeartRateBPM: 150})
+	for _, s := range stretches {
+		for range s.seconds {
+			t = t.Add(time.Second)
+			lat += s.speedMPS / metresPerDegreeLat
+			ele += s.climbM / float64(s.seconds)
+			act.Points = append(act.Points, Point{Time: t, Lat: lat, Lon: 5, HasPosition: true, ElevationM: ele, HasElevation: true, HeartRateBPM: 150})
+		}
+	}
+	act.Start = runStart
+	return act
+}
+
+func TestDerivedFiguresAgreeWithTheDeviceWithinOnePercent(t *testing.T) {
+	act := mustRead(t, "triathlon_fr255.fit", readTestFile(t, "triathlon_fr255.fit"))
+	s := Derive(act)
+	dev := act.Device
+	t.Logf("derived %.1f m, moving %.1f s, elapsed %.1f s, gain %.1f m; device %.1f m, timer %.1f s, elapsed %.1f s, ascent %.0f m",
+		s.DistanceM, s.MovingS, s.ElapsedS, s.GainM, dev.DistanceM, dev.TimerS, dev.ElapsedS, dev.AscentM)
+	if !within(s.DistanceM, dev.DistanceM, 0.01) {
+		t.Errorf("distance %.1f m, device %.1f m", s.DistanceM, dev.DistanceM)
+	}
+	// The runner never stopped the watch, and never stood still long.
+	if !within(s.MovingS, dev.TimerS, 0.01) {
+		t.Errorf("moving time %.1f s, device timer %.1f s", s.MovingS, dev.TimerS)
+	}
+	if !within(s.ElapsedS, dev.ElapsedS, 0.01) {
+		t.Errorf("elapsed %.1f s, device %.1f s", s.ElapsedS, dev.ElapsedS)
+	}
+	if !within(s.PaceSPerKm, dev.TimerS/(dev.DistanceM/1000), 0.02) {
+		t.Errorf("pace %.1f s/km", s.PaceSPerKm)
+	}
+	// Gain is smoothed harder than the barometric watch does; it must be
+	// of the same order, never above.
+	if s.GainM > dev.AscentM || s.GainM < dev.AscentM/2 {
+		t.Errorf("gain %.1f m, device ascent %.0f m", s.GainM, dev.AscentM)
+	}
+	if s.AvgHeartRateBPM < 150 || s.AvgHeartRateBPM > 180 || s.MaxHeartRateBPM != 175 || s.AvgCadenceSPM < 150 || s.AvgCadenceSPM > 190 {
+		t.Errorf("heart rate %.1f (max %d), cadence %.1f", s.AvgHeartRateBPM, s.MaxHeartRateBPM, s.AvgCadenceSPM)
+	}
+	// Splits add up to the run.
+	var dist, moving float64
+	for _, sp := range s.SplitsKm {
+		dist += sp.DistanceM
+		moving += sp.MovingS
+	}
+	if len(s.SplitsKm) != 5 || !within(dist, s.DistanceM, 1e-9) || !within(moving, s.MovingS, 1e-9) {
+		t.Errorf("%d km splits adding to %.1f m in %.1f s", len(s.SplitsKm), dist, moving)
+	}
+}
+
+func TestDerivedElapsedTimeMatchesAWalkWithLongStops(t *testing.T) {
+	// The walker stood most of the five minutes with the timer running:
+	// elapsed time matches the device's, and moving time is far less.
+	act := mustRead(t, "HrmPluginTestActivity.fit", readTestFile(t, "HrmPluginTestActivity.fit"))
+	s := Derive(act)
+	if !within(s.ElapsedS, act.Device.ElapsedS, 0.01) || !within(s.DistanceM, act.Device.DistanceM, 0.01) {
+		t.Errorf("elapsed %.1f s over %.1f m; device %.1f s over %.1f m", s.ElapsedS, s.DistanceM, act.Device.ElapsedS, act.Device.DistanceM)
+	}
+	if s.MovingS > s.ElapsedS/2 {
+		t.Errorf("moving %.1f s of %.1f s, want the stops left out", s.MovingS, s.ElapsedS)
+	}
+}
+
+func TestSplitsPerKmAndMileAtAnEvenPace(t *testing.T) {
+	// 10.5 km at 5:00/km: 3150 s at 10/3 m/s.
+	s := Derive(synthRun(stretch{3150, 1000.0 / 300, 0}))
+	if !within(s.DistanceM, 10500, 0.001) || s.MovingS != 3150 || s.ElapsedS != 3150 {
+		t.Fatalf("distance %.1f moving %.1f elapsed %.1f", s.DistanceM, s.MovingS, s.ElapsedS)
+	}
+	if len(s.SplitsKm) != 11 {
+		t.Fatalf("%d km splits, want 10 and a half", len(s.SplitsKm))
+	}
+	for i, sp := range s.SplitsKm[:10] {
+		if !within(sp.DistanceM, 1000, 1e-9) || !within(sp.MovingS, 300, 0.001) || !within(sp.PaceSPerKm, 300, 0.001) || sp.AvgHeartRateBPM != 150 {
+			t.Errorf("km %d: %+v", i+1, sp)
+		}
+	}
+	if last := s.SplitsKm[10]; !within(last.DistanceM, 500, 0.002) || !within(last.PaceSPerKm, 300, 0.002) {
+		t.Errorf("last km split %+v, want 500 m at 5:00/km", last)
+	}
+	if len(s.SplitsMile) != 7 || !within(s.SplitsMile[0].MovingS, 300*1.609344, 0.001) {
+		t.Errorf("%d mile splits, first %+v; want 6 whole miles in 8:03 each", len(s.SplitsMile), s.SplitsMile[0])
+	}
+}
+
+func TestBestEffortsAreFoundAnywhereInTheRun(t *testing.T) {
+	// 3 km at 5:00/km, 1 km at 3:30/km, 3 km at 5:00/km.
+	s := Derive(synthRun(stretch{900, 1000.0 / 300, 0}, stretch{210, 1000.0 / 210, 0}, stretch{900, 1000.0 / 300, 0}))
+	got := map[string]BestEffort{}
+	for _, e := range s.BestEfforts {
+		got[e.Name] = e
+	}
+	if e := got["1 km"]; !within(e.TimeS, 210, 0.002) || !within(e.StartM, 3000, 0.002) {
+		t.Errorf("best 1 km %+v, want 3:30 starting at 3 km", e)
+	}
+	if e := got["400 m"]; !within(e.TimeS, 84, 0.002) {
+		t.Errorf("best 400 m %+v, want 84 s", e)
+	}
+	// 5 km: the fast km and 4 km at 5:00 = 210 + 1200.
+	if e := got["5 km"]; !within(e.TimeS, 1410, 0.002) {
+		t.Errorf("best 5 km %+v, want 1410 s", e)
+	}
+	for _, name := range []string{"10 km", "half marathon", "marathon"} {
+		if _, ok := got[name]; ok {
+			t.Errorf("a best %s in a 7 km run", name)
+		}
+	}
+}
+
+func TestBestEffortsCountPausesButNotOtherLegs(t *testing.T) {
+	act := synthRun(stretch{300, 1000.0 / 300, 0}, stretch{600, 0, 0}, stretch{300, 1000.0 / 300, 0})
+	s := Derive(act)
+	var best1k, best400 BestEffort
+	for _, e := range s.BestEfforts {
+		switch e.Name {
+		case "1 km":
+			best1k = e
+		case "400 m":
+			best400 = e
+		}
+	}
+	// Two kilometres with a ten-minute stop between: the stop is a pause
+	// (not moving time), the best km is either whole one.
+	if !within(s.MovingS, 600, 0.01) || !within(s.ElapsedS, 1200, 0.001) || !within(best1k.TimeS, 300, 0.002) {
+		t.Errorf("moving %.0f elapsed %.0f best km %.1f", s.MovingS, s.ElapsedS, best1k.TimeS)
+	}
+
+	// The same run split into two legs (a run, a bike left out, a run):
+	// no effort spans the legs.
+	legs := synthRun(stretch{300, 1000.0 / 300, 0})
+	for i := range legs.Points {
+		if i > 150 { // two legs of 500 m
+			legs.Points[i].Leg = 1
+		}
+	}
+	s = Derive(legs)
+	for _, e := range s.BestEfforts {
+		if e.DistanceM > 500 {
+			t.Errorf("best %s found across two legs of 500 m", e.Name)
+		}
+	}
+	if best400.TimeS == 0 {
+		t.Error("no best 400 m")
+	}
+}
+
+func TestPausesAreLeftOutOfMovingTime(t *testing.T) {
+	// Run 1 km, stand 2 minutes while the GPS wanders a metre or two,
+	// then a 5-minute gap in the recording (the watch paused), run 1 km.
+	act := synthRun(stretch{300, 1000.0 / 300, 0})
+	rng := rand.New(rand.NewPCG(1, 2))
+	last := act.Points[len(act.Points)-1]
+	for i := 1; i <= 120; i++ {
+		p := last
+		p.Time = last.Time.Add(time.Duration(i) * time.Second)
+		p.Lat += (rng.Float64()*3 - 1.5) / metresPerDegreeLat
+		p.Lon += (rng.Float64()*3 - 1.5) / metresPerDegreeLat
+		act.Points = append(act.Points, p)
+	}
+	resume := act.Points[len(act.Points)-1].Time.Add(5 * time.Minute)
+	more := synthRun(stretch{300, 1000.0 / 300, 0})
+	for _, p := range more.Points {
+		p.Time = resume.Add(p.Time.Sub(runStart))
+		p.Lat += last.Lat - 45
+		act.Points = append(act.Points, p)
+	}
+	s := Derive(act)
+	if !within(s.MovingS, 600, 0.01) {
+		t.Errorf("moving %.0f s, want 600 (two 5-minute kilometres)", s.MovingS)
+	}
+	if !within(s.ElapsedS, 300+120+300+300, 0.001) {
+		t.Errorf("elapsed %.0f s", s.ElapsedS)
+	}
+	// Within 1%: the first metres after a stop are judged over the
+	// seconds before, when the runner stood, and are not counted.
+	if !within(s.DistanceM, 2000, 0.01) {
+		t.Errorf("distance %.1f m, want 2000 (no distance from the GPS wandering while stopped)", s.DistanceM)
+	}
+	if !within(s.PaceSPerKm, 300, 0.01) {
+		t.Errorf("pace %.1f s/km, want 5:00 on the moving time", s.PaceSPerKm)
+	}
+}
+
+func TestPauseInARealRecording(t *testing.T) {
+	// The Polar file: about a minute on the move, then standing still.
+	act := mustRead(t, "polar_pacer_pause.gpx", readTestFile(t, "polar_pacer_pause.gpx"))
+	s := Derive(act)
+	if s.ElapsedS != 146 || s.MovingS < 50 || s.MovingS > 75 {
+		t.Errorf("moving %.0f s of %.0f s, want about the first minute only", s.MovingS, s.ElapsedS)
+	}
+}
+
+func TestElevationNoiseOnAFlatRoadAddsNoGain(t *testing.T) {
+	// 5 km dead flat, each reading off by up to ±2 m.
+	act := synthRun(stretch{1500, 1000.0 / 300, 0})
+	rng := rand.New(rand.NewPCG(3, 4))
+	var raw float64
+	for i := range act.Points {
+		act.Points[i].ElevationM = 100 + rng.Float64()*4 - 2
+		if i > 0 {
+			raw += math.Max(0, act.Points[i].ElevationM-act.Points[i-1].ElevationM)
+		}
+	}
+	s := Derive(act)
+	if raw < 500 {
+		t.Fatalf("the noise adds only %.0f m when summed raw; the test would prove nothing", raw)
+	}
+	if s.GainM > 2 || s.LossM > 2 {
+		t.Errorf("gain %.1f m, loss %.1f m on a flat road (raw sum of rises %.0f m)", s.GainM, s.LossM, raw)
+	}
+}
+
+func TestElevationGainOfARealHill(t *testing.T) {
+	// Up 60 m over 1 km and down again, with the same noise.
+	act := synthRun(stretch{300, 1000.0 / 300, 60}, stretch{300, 1000.0 / 300, -60})
+	rng := rand.New(rand.NewPCG(5, 6))
+	for i := range act.Points {
+		act.Points[i].ElevationM += rng.Float64()*4 - 2
+	}
+	s := Derive(act)
+	if !within(s.GainM, 60, 0.1) || !within(s.LossM, 60, 0.1) {
+		t.Errorf("gain %.1f m, loss %.1f m; want about 60 each", s.GainM, s.LossM)
+	}
+	if sp := s.SplitsKm[0]; !sp.HasElevation || !within(sp.ElevationChangeM, 60, 0.1) {
+		t.Errorf("first km climbs %.1f m, want about 60", sp.ElevationChangeM)
+	}
+}
+
+func TestATrackWithoutElevationOrHeartRate(t *testing.T) {
+	act := synthRun(stretch{600, 3, 0})
+	for i := range act.Points {
+		act.Points[i].HasElevation = false
+		act.Points[i].HeartRateBPM = 0
+	}
+	s := Derive(act)
+	if s.HasElevation || s.GainM != 0 || s.AvgHeartRateBPM != 0 || s.SplitsKm[0].HasElevation || s.SplitsKm[0].AvgHeartRateBPM != 0 {
+		t.Errorf("figures from values the file does not have: %+v", s)
+	}
+}
+
+func TestGPSJumpsAddNoDistance(t *testing.T) {
+	act := synthRun(stretch{600, 3, 0})
+	act.Points[300].Lat += 0.5 // 55 km away for one second
+	if s := Derive(act); !within(s.DistanceM, 1800, 0.01) {
+		t.Errorf("distance %.0f m, want 1800 without the jump", s.DistanceM)
+	}
+}
