@@ -276,3 +276,5 @@ func TestGPSJumpsAddNoDistance(t *testing.T) {
 		t.Errorf("distance %.0f m, want 1800 without the jump", s.DistanceM)
 	}
 }
+
+func timeSeconds(s int) time.Duration { return time.Duration(s) * time.Second }

@@ -1,0 +1,110 @@
+package activity
+
+import (
+	"math"
+	"strings"
+	"testing"
+)
+
+func TestRouteIsProjectedSimplifiedAndFitsItsBox(t *testing.T) {
+	act := mustRead(t, "triathlon_fr255.fit", readTestFile(t, "triathlon_fr255.fit"))
+	segments, err := Clean(act.Points, nil, DefaultTrimM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := 0
+	for _, s := range segments {
+		in += len(s)
+	}
+	for _, budget := range []int{RoutePoints, 50} {
+		r := Route(segments, budget)
+		if n := r.Points(); n > budget || n < 4 {
+			t.Errorf("budget %d: %d points from %d", budget, n, in)
+		}
+		if !within(math.Max(r.Width, r.Height), RouteSize, 1e-9) {
+			t.Errorf("box %.1f × %.1f, want the longer side %v", r.Width, r.Height, RouteSize)
+		}
+		for _, seg := range r.Segments {
+			for _, p := range seg {
+				if p.X < -1e-9 || p.Y < -1e-9 || p.X > r.Width+1e-9 || p.Y > r.Height+1e-9 {
+					t.Fatalf("point %+v outside the %.1f × %.1f box", p, r.Width, r.Height)
+				}
+			}
+		}
+		if got := strings.Count(r.Path(), "M"); got != len(r.Segments) || len(r.Segments) != len(segments) {
+			t.Errorf("%d subpaths for %d segments from Clean's %d", got, len(r.Segments), len(segments))
+		}
+	}
+}
+
+func TestRouteKeepsNorthUpAndItsEnds(t *testing.T) {
+	// Due north for 2 km, then due east for 1 km.
+	act := synthRun(stretch{600, 1000.0 / 300, 0})
+	last := act.Points[len(act.Points)-1]
+	for i := 1; i <= 300; i++ {
+		p := last
+		p.Time = last.Time.Add(timeSeconds(i))
+		p.Lon += float64(i) * (1000.0 / 300) / (metresPerDegreeLat * math.Cos(p.Lat*math.Pi/180))
+		act.Points = append(act.Points, p)
+	}
+	r := Route([][]Point{act.Points}, 10)
+	seg := r.Segments[0]
+	start, corner, end := seg[0], seg[1], seg[len(seg)-1]
+	if len(seg) != 3 {
+		t.Fatalf("%d points, want the two straight lines as three", len(seg))
+	}
+	if !(start.Y > corner.Y && math.Abs(start.X-corner.X) < 1) || !(end.X > corner.X && math.Abs(end.Y-corner.Y) < 1) {
+		t.Errorf("start %+v corner %+v end %+v: north must be up and east right", start, corner, end)
+	}
+	if !within(r.Height, RouteSize, 1e-9) || math.Abs(r.Width-RouteSize/2) > 5 {
+		t.Errorf("box %.1f × %.1f, want 500 × 1000", r.Width, r.Height)
+	}
+}
+
+func TestSeriesOverDistance(t *testing.T) {
+	// 3 km at 5:00/km climbing 30 m, then 3 km at 4:00/km back down.
+	act := synthRun(stretch{900, 1000.0 / 300, 30}, stretch{720, 1000.0 / 240, -30})
+	series := Series(act, 60)
+	if len(series) != 60 {
+		t.Fatalf("%d samples", len(series))
+	}
+	for i, s := range series {
+		if i > 0 && s.DistanceM <= series[i-1].DistanceM {
+			t.Fatalf("sample %d at %.0f m after %.0f m", i, s.DistanceM, series[i-1].DistanceM)
+		}
+		if !s.HasElevation || s.HeartRateBPM != 150 {
+			t.Fatalf("sample %d: %+v", i, s)
+		}
+	}
+	if p := series[10].PaceSPerKm; !within(p, 300, 0.02) {
+		t.Errorf("pace at 1 km %.1f s/km, want 5:00", p)
+	}
+	if p := series[50].PaceSPerKm; !within(p, 240, 0.02) {
+		t.Errorf("pace at 5 km %.1f s/km, want 4:00", p)
+	}
+	top := series[29]
+	if top.ElevationM < series[0].ElevationM+25 || top.ElevationM < series[59].ElevationM+25 {
+		t.Errorf("elevation at the top %.1f, start %.1f, end %.1f", top.ElevationM, series[0].ElevationM, series[59].ElevationM)
+	}
+}
+
+func TestSeriesShowsAStopAsNoPace(t *testing.T) {
+	act := synthRun(stretch{300, 1000.0 / 300, 0})
+	last := act.Points[len(act.Points)-1]
+	for i := 1; i <= 600; i++ {
+		p := last
+		p.Time = last.Time.Add(timeSeconds(i))
+		act.Points = append(act.Points, p)
+	}
+	more := synthRun(stretch{300, 1000.0 / 300, 0})
+	for _, p := range more.Points[1:] {
+		p.Time = last.Time.Add(timeSeconds(600)).Add(p.Time.Sub(runStart))
+		p.Lat += last.Lat - 45
+		act.Points = append(act.Points, p)
+	}
+	for _, s := range Series(act, 20) {
+		if !within(s.PaceSPerKm, 300, 0.02) {
+			t.Errorf("pace %.1f s/km at %.0f m: a stop must not slow the pace around it", s.PaceSPerKm, s.DistanceM)
+		}
+	}
+}
