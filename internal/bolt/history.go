@@ -56,17 +56,7 @@ func (db *DB) AddRevision(ctx context.Context, r authoring.Revision, logged comm
 		return 0, fmt.Errorf("keeping a version of post %s: no log entry for the save", r.Slug)
 	}
 	err := db.update(ctx, func(tx *bbolt.Tx) error {
-		revs := tx.Bucket(bucketRevisions)
-		id, err := revs.NextSequence()
-		if err != nil {
-			return err
-		}
-		r.ID = id
-		v, err := json.Marshal(r)
-		if err != nil {
-			return err
-		}
-		if err := revs.Put(revisionKey(r.Slug, id), v); err != nil {
+		if err := putRevision(tx, &r); err != nil {
 			return err
 		}
 		return appendAction(bucketsOf(tx), &logged)
@@ -75,6 +65,21 @@ func (db *DB) AddRevision(ctx context.Context, r authoring.Revision, logged comm
 		return 0, fmt.Errorf("keeping a version of post %s: %w", r.Slug, err)
 	}
 	return r.ID, nil
+}
+
+// putRevision keeps r under the next ID, which it sets.
+func putRevision(tx *bbolt.Tx, r *authoring.Revision) error {
+	revs := tx.Bucket(bucketRevisions)
+	id, err := revs.NextSequence()
+	if err != nil {
+		return err
+	}
+	r.ID = id
+	v, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	return revs.Put(revisionKey(r.Slug, id), v)
 }
 
 // Revisions lists a post's kept versions newest first, without their bytes.

@@ -42,17 +42,7 @@ func (db *DB) RenamePost(ctx context.Context, from, to string, r authoring.Revis
 			return err
 		}
 		if r.Slug != "" {
-			revs := tx.Bucket(bucketRevisions)
-			id, err := revs.NextSequence()
-			if err != nil {
-				return err
-			}
-			r.ID = id
-			v, err := json.Marshal(r)
-			if err != nil {
-				return err
-			}
-			if err := revs.Put(revisionKey(to, id), v); err != nil {
+			if err := putRevision(tx, &r); err != nil {
 				return err
 			}
 		}

@@ -307,12 +307,19 @@ func (s *Server) authorAvatar(w http.ResponseWriter, r *http.Request, v content.
 	http.ServeContent(w, r, "", res.Info.ModTime(), io.ReadSeeker(out))
 }
 
-// photoProblem says why a photo was refused, in media's words.
-func photoProblem(err error, p *problem) {
+// photoReason is why media refused a photo, in its words: what follows
+// authoring.ErrPhoto in err (or all of it).
+func photoReason(err error) string {
 	why := err.Error()
 	if i := strings.Index(why, authoring.ErrPhoto.Error()+": "); i >= 0 {
 		why = why[i+len(authoring.ErrPhoto.Error())+2:]
 	}
+	return why
+}
+
+// photoProblem says why a photo was refused, in media's words.
+func photoProblem(err error, p *problem) {
+	why := photoReason(err)
 	p.Message = "Not saved: the photo cannot be used (" + why + "). Choose a JPEG, PNG, WebP or GIF of at most " +
 		strconv.Itoa(media.MaxBytes>>20) + " MB, or none."
 }

@@ -1,10 +1,9 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
-	"mime/multipart"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,27 +24,15 @@ type upload struct {
 // with a file input.
 func (b *browser) postMultipart(path string, fields map[string]string, photo *upload) response {
 	b.h.t.Helper()
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
+	form := url.Values{}
 	for k, v := range fields {
-		if err := mw.WriteField(k, v); err != nil {
-			b.h.t.Fatal(err)
-		}
+		form.Set(k, v)
 	}
+	var files []upload
 	if photo != nil {
-		fw, err := mw.CreateFormFile("photo", photo.name)
-		if err != nil {
-			b.h.t.Fatal(err)
-		}
-		fw.Write(photo.data)
+		files = append(files, *photo)
 	}
-	mw.Close()
-	req, err := http.NewRequest(http.MethodPost, b.h.srv.URL+path, &body)
-	if err != nil {
-		b.h.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	return b.do(req)
+	return b.postFiles(path, form, "photo", false, files...)
 }
 
 func joinFields(token, name string, profile map[string]string) map[string]string {

@@ -89,7 +89,7 @@ func photoUploads(r *http.Request) ([]authoring.PhotoUpload, func(), error) {
 			alts = append(alts, line)
 		}
 	}
-	for i, fh := range r.MultipartForm.File["photos"] {
+	for _, fh := range r.MultipartForm.File["photos"] {
 		if fh.Size == 0 && fh.Filename == "" {
 			continue
 		}
@@ -100,8 +100,8 @@ func photoUploads(r *http.Request) ([]authoring.PhotoUpload, func(), error) {
 		}
 		open = append(open, f)
 		u := authoring.PhotoUpload{Name: fh.Filename, Data: f}
-		if i < len(alts) {
-			u.Alt = alts[i]
+		if n := len(uploads); n < len(alts) {
+			u.Alt = alts[n]
 		}
 		uploads = append(uploads, u)
 	}
@@ -129,10 +129,7 @@ func (s *Server) photoRows(p authoring.Post) []photoRow {
 func photoRefusal(err error, p *problem) {
 	var pe *authoring.PhotoError
 	errors.As(err, &pe)
-	why := pe.Err.Error()
-	if i := strings.Index(why, authoring.ErrPhoto.Error()+": "); i >= 0 {
-		why = why[i+len(authoring.ErrPhoto.Error())+2:]
-	}
+	why := photoReason(pe.Err)
 	p.Message = fmt.Sprintf("Not saved: the photo “%s” cannot be used: %s. Nothing was saved, and no photo was stored; "+
 		"your text is kept below. Choose the photos again (JPEG, PNG, WebP or GIF, at most %d MB each), each with a line describing it.",
 		pe.Name, why, media.MaxBytes>>20)

@@ -28,6 +28,15 @@ import (
 // chosen: multipart, every field, and one "photos" part per file.
 func (b *browser) postWithPhotos(path string, fields url.Values, photos ...upload) response {
 	b.h.t.Helper()
+	return b.postFiles(path, fields, "photos", true, photos...)
+}
+
+// postFiles sends a multipart form: the fields, and a part of the file
+// input named input per file. A file name with control characters is
+// sent raw in its quoted string, or with extended set as RFC 7578 allows
+// (filename*=UTF-8''…), which the server reads.
+func (b *browser) postFiles(path string, fields url.Values, input string, extended bool, photos ...upload) response {
+	b.h.t.Helper()
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
 	for k, vs := range fields {
@@ -38,10 +47,10 @@ func (b *browser) postWithPhotos(path string, fields url.Values, photos ...uploa
 		}
 	}
 	for _, p := range photos {
-		disposition := fmt.Sprintf(`form-data; name="photos"; filename=%q`, p.name)
-		if strings.ContainsFunc(p.name, unicode.IsControl) {
-			// As RFC 7578 allows a name no quoted string can carry.
-			disposition = `form-data; name="photos"; filename*=UTF-8''` + url.PathEscape(p.name)
+		quoted := strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(p.name)
+		disposition := fmt.Sprintf(`form-data; name="%s"; filename="%s"`, input, quoted)
+		if extended && strings.ContainsFunc(p.name, unicode.IsControl) {
+			disposition = fmt.Sprintf(`form-data; name=%q; filename*=UTF-8''%s`, input, url.PathEscape(p.name))
 		}
 		fw, err := mw.CreatePart(textproto.MIMEHeader{"Content-Disposition": {disposition},
 			"Content-Type": {"application/octet-stream"}})
