@@ -34,7 +34,7 @@ func (b *browser) postWithPhotos(path string, fields url.Values, photos ...uploa
 // postFiles sends a multipart form: the fields, and a part of the file
 // input named input per file. A file name with control characters is
 // sent raw in its quoted string, or with extended set as RFC 7578 allows
-// (filename*=UTF-8”…), which the server reads.
+// (filename* with the name percent-encoded), which the server reads.
 func (b *browser) postFiles(path string, fields url.Values, input string, extended bool, photos ...upload) response {
 	b.h.t.Helper()
 	var body bytes.Buffer
