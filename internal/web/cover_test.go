@@ -171,3 +171,26 @@ func TestFeedsCarryEachCoverWithItsTrueLength(t *testing.T) {
 		})
 	}
 }
+
+func TestListsShowASmallLazyThumbnailOfEachCover(t *testing.T) {
+	h := newHarness(t, coverSite(t))
+	for _, path := range []string{"/", "/authors/kay/"} {
+		page := h.get(path).body
+		thumbs := regexp.MustCompile(`<img class="card-cover" [^>]*>`).FindAllString(page, -1)
+		// Race day and hill reps have covers (hill reps has no author);
+		// the easy run's photo is not one.
+		want := 2
+		if path != "/" {
+			want = 1
+		}
+		if len(thumbs) != want {
+			t.Fatalf("%s: thumbnails %q, want %d", path, thumbs, want)
+		}
+		for _, attr := range []string{`src="/posts/race-day/finish.png"`, `width="2000"`, `height="1000"`, `loading="lazy"`, `alt=""`,
+			`srcset="/posts/race-day/finish.png?w=480 480w,`} {
+			if !strings.Contains(thumbs[0], attr) {
+				t.Errorf("%s: thumbnail %s lacks %s", path, thumbs[0], attr)
+			}
+		}
+	}
+}
