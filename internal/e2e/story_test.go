@@ -186,6 +186,7 @@ func TestStory(t *testing.T) {
 			t.Fatalf("making a preview link: status %d", status)
 		}
 		link := run(r, "reading the preview link", chromedp.Value(chromedp.ID("new-preview-link")))
+		fitsThePhone(r, "the edit page with its preview links")
 		path, ok := strings.CutPrefix(link, "http://milepost.test")
 		if !ok || !strings.HasPrefix(path, "/preview/") {
 			t.Fatalf("the preview link is %q, want one under the site's base URL at /preview/", link)
@@ -220,6 +221,15 @@ func TestStory(t *testing.T) {
 		if got := r.text("p.notice[role=status]"); got != "Published." {
 			t.Errorf("the notice after publishing reads %q, want Published.", got)
 		}
+		// The runner's list of posts says so, on the phone too.
+		if status := r.navigate(srv.base + "/admin/posts/"); status != http.StatusOK {
+			t.Fatalf("the runner's posts page: status %d", status)
+		}
+		row := `.admin-table tr:has(a[href="/admin/posts/` + storySlug + `/edit"])`
+		if got := r.text(row + " td:nth-child(2)"); got != "Published" {
+			t.Errorf("the runner's list gives the post the status %q, want Published", got)
+		}
+		fitsThePhone(r, "the runner's list of posts")
 		s.checkOnHomePage(r, storySlug, storyTitle)
 		s.checkInFeeds(t, storySlug, storyTitle)
 	})
@@ -277,7 +287,7 @@ func onAPhone(tb *tab) {
 func fitsThePhone(tb *tab, page string) {
 	tb.t.Helper()
 	if w := eval[int](tb, `document.documentElement.scrollWidth`); w > phoneWidth {
-		tb.t.Errorf("%s is %d px wide on a %d px phone: the runner must scroll sideways", page, w, phoneWidth)
+		tb.t.Errorf("%s is %d px wide on a %d px phone: the page must be scrolled sideways", page, w, phoneWidth)
 	}
 }
 
@@ -858,12 +868,16 @@ func (s *story) review(t *testing.T) {
 		t.Errorf("after the forged publish the post is at its address: status %d", res.StatusCode)
 	}
 
-	// The editor finds it in the queue and returns it with a note.
+	// The editor, on their phone too, finds it in the queue and returns
+	// it with a note.
 	e := s.editor
+	onAPhone(e)
 	signIn(e, s.srv.base, editorName, editorPassword)
 	if status := e.navigate(s.srv.base + "/admin/posts/"); status != http.StatusOK {
 		t.Fatalf("the editor's posts page: status %d", status)
 	}
+	// Every post, with the buttons that close their comments.
+	fitsThePhone(e, "the editor's list of all posts")
 	if got := e.text(".admin-nav .review-count"); got != "Awaiting review: 1" {
 		t.Errorf("the editor's admin pages say %q, want Awaiting review: 1", got)
 	}
