@@ -179,9 +179,7 @@ func TestStory(t *testing.T) {
 
 	s.step("5 a preview link shows the draft to someone not signed in", func(t *testing.T) {
 		r := s.runner
-		if status := r.navigate(srv.base + "/admin/posts/" + storySlug + "/edit"); status != http.StatusOK {
-			t.Fatalf("the edit page: status %d", status)
-		}
+		openPage(r, srv.base+"/admin/posts/"+storySlug+"/edit", "the edit page")
 		if status := r.clickAndLoad(`.preview-links form[action="/admin/posts/` + storySlug + `/preview-links"] button`); status != http.StatusCreated {
 			t.Fatalf("making a preview link: status %d", status)
 		}
@@ -195,9 +193,7 @@ func TestStory(t *testing.T) {
 		if res, _ := srv.get(t, "/posts/"+storySlug+"/"); res.StatusCode != http.StatusNotFound {
 			t.Errorf("the draft at its own address, for a stranger: status %d, want 404", res.StatusCode)
 		}
-		if status := s.stranger.navigate(srv.base + path); status != http.StatusOK {
-			t.Fatalf("the preview link, for a stranger: status %d", status)
-		}
+		openPage(s.stranger, srv.base+path, "the preview link, for a stranger")
 		if got := s.stranger.text("article.post h1"); got != storyTitle {
 			t.Errorf("the preview link shows a post headed %q, want %q", got, storyTitle)
 		}
@@ -212,9 +208,7 @@ func TestStory(t *testing.T) {
 
 	s.step("6 the runner publishes: the home page and the three feeds have it", func(t *testing.T) {
 		r := s.runner
-		if status := r.navigate(srv.base + "/admin/posts/" + storySlug + "/edit"); status != http.StatusOK {
-			t.Fatalf("the edit page: status %d", status)
-		}
+		openPage(r, srv.base+"/admin/posts/"+storySlug+"/edit", "the edit page")
 		if status := r.clickAndLoad(`form.editor-form button[name="action"][value="publish"]`); status != http.StatusOK {
 			t.Fatalf("publishing: status %d", status)
 		}
@@ -222,9 +216,7 @@ func TestStory(t *testing.T) {
 			t.Errorf("the notice after publishing reads %q, want Published.", got)
 		}
 		// The runner's list of posts says so, on the phone too.
-		if status := r.navigate(srv.base + "/admin/posts/"); status != http.StatusOK {
-			t.Fatalf("the runner's posts page: status %d", status)
-		}
+		openPage(r, srv.base+"/admin/posts/", "the runner's posts page")
 		row := `.admin-table tr:has(a[href="/admin/posts/` + storySlug + `/edit"])`
 		if got := r.text(row + " td:nth-child(2)"); got != "Published" {
 			t.Errorf("the runner's list gives the post the status %q, want Published", got)
@@ -254,9 +246,7 @@ func TestStory(t *testing.T) {
 // signIn signs tb in at the sign-in page.
 func signIn(tb *tab, base, name, password string) {
 	tb.t.Helper()
-	if status := tb.navigate(base + "/admin/login"); status != http.StatusOK {
-		tb.t.Fatalf("the sign-in page: status %d", status)
-	}
+	openPage(tb, base+"/admin/login", "the sign-in page")
 	tb.do("filling the sign-in form",
 		chromedp.SendKeys(chromedp.ID("login-name"), name),
 		chromedp.SendKeys(chromedp.ID("login-password"), password),
@@ -267,6 +257,25 @@ func signIn(tb *tab, base, name, password string) {
 	if got, want := tb.text(".admin-nav .who"), name+" ("; !strings.HasPrefix(got, want) {
 		tb.t.Fatalf("after signing in as %s, the admin pages say %q is signed in", name, got)
 	}
+}
+
+// openPage loads the page at url in tb, which must answer 200.
+func openPage(tb *tab, url, what string) {
+	tb.t.Helper()
+	if status := tb.navigate(url); status != http.StatusOK {
+		tb.t.Fatalf("%s: status %d", what, status)
+	}
+}
+
+// typeAtEnd types text at the end of the field, as a person who taps
+// after the last word does.
+func typeAtEnd(tb *tab, id, text string) {
+	tb.t.Helper()
+	tb.do("typing at the end of #"+id,
+		chromedp.Focus(chromedp.ID(id)),
+		chromedp.Evaluate[chromedp.Void](`(() => { const f = document.getElementById(`+jsString(id)+`); f.setSelectionRange(f.value.length, f.value.length); })()`),
+		chromedp.KeyEvent(text),
+	)
 }
 
 // onAPhone makes tb a 390×844 phone screen.
@@ -296,9 +305,7 @@ func fitsThePhone(tb *tab, page string) {
 func (s *story) invite(role accounts.Role) string {
 	a := s.admin
 	a.t.Helper()
-	if status := a.navigate(s.srv.base + "/admin/users/"); status != http.StatusOK {
-		a.t.Fatalf("the Users page: status %d", status)
-	}
+	openPage(a, s.srv.base+"/admin/users/", "the Users page")
 	a.do("choosing the invite's role", chromedp.SetValue(chromedp.ID("invite-role"), string(role)))
 	if status := a.clickAndLoad(`form[action="/admin/users/invites"] button[type="submit"]`); status != http.StatusOK {
 		a.t.Fatalf("making an invite: status %d", status)
@@ -323,9 +330,7 @@ func (s *story) invite(role accounts.Role) string {
 // the author profile and joins; it returns the author profile's ID.
 func (s *story) join(tb *tab, link, name, password, display, bio, website string) string {
 	tb.t.Helper()
-	if status := tb.navigate(link); status != http.StatusOK {
-		tb.t.Fatalf("the invite link: status %d", status)
-	}
+	openPage(tb, link, "the invite link")
 	if got := tb.text("main h1"); got != "Join" {
 		tb.t.Fatalf("the invite link's page is headed %q, want Join", got)
 	}
@@ -381,9 +386,7 @@ func (s *story) writePost(t *testing.T) {
 		files = append(files, path)
 	}
 
-	if status := r.navigate(s.srv.base + "/admin/posts/new"); status != http.StatusOK {
-		t.Fatalf("the new post page: status %d", status)
-	}
+	openPage(r, s.srv.base+"/admin/posts/new", "the new post page")
 	fitsThePhone(r, "the new post page")
 	if n := r.count(`form.editor-form[enctype="multipart/form-data"] input[type="file"][name="photos"][multiple]`); n != 1 {
 		t.Fatalf("the editor has no multipart form with a multiple photos field")
@@ -552,9 +555,7 @@ func (s *story) checkRendered(tb *tab, where string) {
 // checkOnHomePage checks that the home page lists the post first.
 func (s *story) checkOnHomePage(tb *tab, slug, title string) {
 	tb.t.Helper()
-	if status := tb.navigate(s.srv.base + "/"); status != http.StatusOK {
-		tb.t.Fatalf("the home page: status %d", status)
-	}
+	openPage(tb, s.srv.base+"/", "the home page")
 	link := `.post-list .post-card h2 a[href="/posts/` + slug + `/"]`
 	if tb.count(link) != 1 {
 		tb.t.Fatalf("the home page does not list /posts/%s/", slug)
@@ -621,9 +622,7 @@ func metadataIn(b []byte) string {
 // photos, fetched as a reader's browser would.
 func (s *story) checkServedPhotos(t *testing.T) {
 	r := s.runner
-	if status := r.navigate(s.srv.base + "/posts/" + storySlug + "/"); status != http.StatusOK {
-		t.Fatalf("the published post: status %d", status)
-	}
+	openPage(r, s.srv.base+"/posts/"+storySlug+"/", "the published post")
 	shown := photosShown(r)
 	if len(shown) != 2 {
 		t.Fatalf("the post shows %d photos, want 2", len(shown))
@@ -745,15 +744,9 @@ func (s *story) checkFileOnDisk(t *testing.T) {
 // while the file is edited by hand; their save is refused and shows both.
 func (s *story) conflictingHandEdit(t *testing.T) {
 	r := s.runner
-	if status := r.navigate(s.srv.base + "/admin/posts/" + storySlug + "/edit"); status != http.StatusOK {
-		t.Fatalf("the edit page: status %d", status)
-	}
+	openPage(r, s.srv.base+"/admin/posts/"+storySlug+"/edit", "the edit page")
 	const runnersLine = "\n\nAfter the ice bath: legs fine, feet not."
-	r.do("typing at the end of the story",
-		chromedp.Focus(chromedp.ID("post-body")),
-		chromedp.Evaluate[chromedp.Void](`(() => { const b = document.getElementById("post-body"); b.setSelectionRange(b.value.length, b.value.length); })()`),
-		chromedp.KeyEvent(runnersLine),
-	)
+	typeAtEnd(r, "post-body", runnersLine)
 	runnersText := run(r, "reading the story field", chromedp.Value(chromedp.ID("post-body")))
 	if runnersText != s.typedBody+runnersLine {
 		t.Fatalf("the story field holds %q after typing, want the saved text and the new line", runnersText)
@@ -827,9 +820,7 @@ func (s *story) review(t *testing.T) {
 	}
 
 	// The contributor writes and submits; nothing offers to publish.
-	if status := c.navigate(s.srv.base + "/admin/posts/new"); status != http.StatusOK {
-		t.Fatalf("the new post page: status %d", status)
-	}
+	openPage(c, s.srv.base+"/admin/posts/new", "the new post page")
 	publish := `form.editor-form button[name="action"][value="publish"]`
 	submit := `form.editor-form button[name="action"][value="submit"]`
 	if n := c.count(publish); n != 0 {
@@ -873,9 +864,7 @@ func (s *story) review(t *testing.T) {
 	e := s.editor
 	onAPhone(e)
 	signIn(e, s.srv.base, editorName, editorPassword)
-	if status := e.navigate(s.srv.base + "/admin/posts/"); status != http.StatusOK {
-		t.Fatalf("the editor's posts page: status %d", status)
-	}
+	openPage(e, s.srv.base+"/admin/posts/", "the editor's posts page")
 	// Every post, with the buttons that close their comments.
 	fitsThePhone(e, "the editor's list of all posts")
 	if got := e.text(".admin-nav .review-count"); got != "Awaiting review: 1" {
@@ -900,26 +889,18 @@ func (s *story) review(t *testing.T) {
 	}
 
 	// The contributor sees the note, in their list and on the post.
-	if status := c.navigate(s.srv.base + "/admin/posts/"); status != http.StatusOK {
-		t.Fatalf("the contributor's posts page: status %d", status)
-	}
+	openPage(c, s.srv.base+"/admin/posts/", "the contributor's posts page")
 	if got := c.text(".admin-table .review-note"); got != reviewNote {
 		t.Errorf("the contributor's list shows the note %q, want %q", got, reviewNote)
 	}
-	if status := c.navigate(s.srv.base + "/admin/posts/" + contributorSlug + "/edit"); status != http.StatusOK {
-		t.Fatalf("the contributor's edit page: status %d", status)
-	}
+	openPage(c, s.srv.base+"/admin/posts/"+contributorSlug+"/edit", "the contributor's edit page")
 	if got := c.text("#review-heading"); got != "Returned with a note" {
 		t.Errorf("the review part is headed %q, want Returned with a note", got)
 	}
 	if got := c.text("blockquote.review-note"); got != reviewNote {
 		t.Errorf("the edit page shows the note %q, want %q", got, reviewNote)
 	}
-	c.do("adding the time",
-		chromedp.Focus(chromedp.ID("post-body")),
-		chromedp.Evaluate[chromedp.Void](`(() => { const b = document.getElementById("post-body"); b.setSelectionRange(b.value.length, b.value.length); })()`),
-		chromedp.KeyEvent(contributorAddition),
-	)
+	typeAtEnd(c, "post-body", contributorAddition)
 	if got := c.text(submit); got != "Submit for review again" {
 		t.Errorf("the contributor's button reads %q, want Submit for review again", got)
 	}
@@ -928,9 +909,7 @@ func (s *story) review(t *testing.T) {
 	}
 
 	// The editor publishes it.
-	if status := e.navigate(s.srv.base + "/admin/posts/" + contributorSlug + "/edit"); status != http.StatusOK {
-		t.Fatalf("the post's edit page for the editor: status %d", status)
-	}
+	openPage(e, s.srv.base+"/admin/posts/"+contributorSlug+"/edit", "the post's edit page for the editor")
 	if got := e.text("#review-heading"); got != "Awaiting review" {
 		t.Errorf("the editor's edit page's review part is headed %q, want Awaiting review", got)
 	}
@@ -946,9 +925,7 @@ func (s *story) review(t *testing.T) {
 	if n := e.count("#review-heading"); n != 0 {
 		t.Errorf("the published post is still shown in review")
 	}
-	if status := e.navigate(s.srv.base + "/admin/posts/"); status != http.StatusOK {
-		t.Fatalf("the editor's posts page: status %d", status)
-	}
+	openPage(e, s.srv.base+"/admin/posts/", "the editor's posts page")
 	if n := e.count(".admin-nav .review-count"); n != 0 {
 		t.Errorf("the editor's admin pages still count posts awaiting review: %s", e.text(".admin-nav .review-count"))
 	}
