@@ -35,6 +35,10 @@ const (
 	// (180 km/h) is a lost fix, not distance run.
 	maxStepSpeedMPS = 50.0
 
+	// maxSplits bounds the splits of one run (10,000 km), so a file with
+	// absurd distances cannot make the server list billions of them.
+	maxSplits = 10000
+
 	MetresPerKm   = 1000.0
 	MetresPerMile = 1609.344
 )
@@ -59,6 +63,10 @@ type Summary struct {
 	SplitsMile []Split
 
 	BestEfforts []BestEffort
+
+	// Series samples elevation, pace and heart rate evenly over the
+	// distance (SeriesSamples of them), for the charts.
+	Series []Sample
 }
 
 // Split is one kilometre or mile of a run; the last is shorter.
@@ -274,6 +282,7 @@ func (pr *profile) summary() Summary {
 			s.BestEfforts = append(s.BestEfforts, BestEffort{Name: e.Name, DistanceM: e.DistanceM, TimeS: t, StartM: start})
 		}
 	}
+	s.Series = pr.series(SeriesSamples)
 	return s
 }
 
@@ -331,7 +340,7 @@ func (pr *profile) splits(unit float64) []Split {
 		if !math.IsNaN(pr.elevation[i]) {
 			lastEle = pr.elevation[i]
 		}
-		for pr.distanceM[i] >= next && pr.distanceM[i] > pr.distanceM[i-1] {
+		for pr.distanceM[i] >= next && pr.distanceM[i] > pr.distanceM[i-1] && len(out) < maxSplits {
 			f := (next - pr.distanceM[i-1]) / (pr.distanceM[i] - pr.distanceM[i-1])
 			end := splitMark{next, at(pr.movingS, i, f), at(pr.elapsedS, i, f), pr.elevationAt(i, f, lastEle)}
 			out = append(out, pr.split(startMark, end, hrSum, hrN))
@@ -343,7 +352,7 @@ func (pr *profile) splits(unit float64) []Split {
 			hrN++
 		}
 	}
-	if rest := total - startMark.dist; rest >= 1 {
+	if rest := total - startMark.dist; rest >= 1 && len(out) < maxSplits {
 		end := splitMark{total, pr.movingS[n-1], pr.elapsedS[n-1], lastEle}
 		out = append(out, pr.split(startMark, end, hrSum, hrN))
 	}

@@ -1,11 +1,14 @@
 package activity
 
 import (
+	"cmp"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/planar"
 	"github.com/paulmach/orb/project"
 	"github.com/paulmach/orb/simplify"
 )
@@ -101,6 +104,9 @@ func Route(segments [][]Point, maxPoints int) RouteShape {
 				break
 			}
 		}
+		if countPoints(simplified) > maxPoints {
+			simplified = longestWithin(simplified, maxPoints)
+		}
 	}
 
 	scale := RouteSize / extent
@@ -117,6 +123,34 @@ func Route(segments [][]Point, maxPoints int) RouteShape {
 		shape.Segments = append(shape.Segments, seg)
 	}
 	return shape
+}
+
+// longestWithin keeps the longest segments that fit in maxPoints, in
+// their order: a route cut into more pieces than the budget (a privacy
+// zone on a lapped course) shows its main lines rather than none.
+func longestWithin(mls orb.MultiLineString, maxPoints int) orb.MultiLineString {
+	order := make([]int, len(mls))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		return cmp.Compare(planar.Length(mls[b]), planar.Length(mls[a]))
+	})
+	keep := make([]bool, len(mls))
+	left := maxPoints
+	for _, i := range order {
+		if len(mls[i]) <= left {
+			keep[i] = true
+			left -= len(mls[i])
+		}
+	}
+	var out orb.MultiLineString
+	for i, ls := range mls {
+		if keep[i] {
+			out = append(out, ls)
+		}
+	}
+	return out
 }
 
 func countPoints(mls orb.MultiLineString) int {
@@ -146,10 +180,9 @@ type Sample struct {
 // averaged over: GPS pace jitters from second to second.
 const paceSmoothingSamples = 2
 
-// Series samples a run's elevation, pace and heart rate evenly over its
+// series samples a run's elevation, pace and heart rate evenly over its
 // distance, for the charts.
-func Series(act *Activity, samples int) []Sample {
-	pr := newProfile(act.Points)
+func (pr *profile) series(samples int) []Sample {
 	n := len(pr.points)
 	if n < 2 || samples <= 0 {
 		return nil

@@ -64,7 +64,7 @@ func TestRouteKeepsNorthUpAndItsEnds(t *testing.T) {
 func TestSeriesOverDistance(t *testing.T) {
 	// 3 km at 5:00/km climbing 30 m, then 3 km at 4:00/km back down.
 	act := synthRun(stretch{900, 1000.0 / 300, 30}, stretch{720, 1000.0 / 240, -30})
-	series := Series(act, 60)
+	series := newProfile(act.Points).series(60)
 	if len(series) != 60 {
 		t.Fatalf("%d samples", len(series))
 	}
@@ -102,7 +102,7 @@ func TestSeriesShowsAStopAsNoPace(t *testing.T) {
 		p.Lat += last.Lat - 45
 		act.Points = append(act.Points, p)
 	}
-	for _, s := range Series(act, 20) {
+	for _, s := range newProfile(act.Points).series(20) {
 		if !within(s.PaceSPerKm, 300, 0.02) {
 			t.Errorf("pace %.1f s/km at %.0f m: a stop must not slow the pace around it", s.PaceSPerKm, s.DistanceM)
 		}

@@ -3,7 +3,6 @@ package activity
 import (
 	"context"
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -11,105 +10,86 @@ import (
 	"time"
 )
 
-// gpxPoint is a GPX 1.0 or 1.1 trkpt. Tags name no namespace, so they
-// match whatever prefix a writer chose for Garmin's TrackPointExtension
-// (gpxtpx:, ns3:, v1 or v2).
-type gpxPoint struct {
-	Lat  string `xml:"lat,attr"`
-	Lon  string `xml:"lon,attr"`
-	Ele  string `xml:"ele"`
-	Time string `xml:"time"`
-	HR   string `xml:"extensions>TrackPointExtension>hr"`
-	Cad  string `xml:"extensions>TrackPointExtension>cad"`
+// gpxReader gathers the trkpts of a GPX 1.0 or 1.1 file, with Garmin's
+// TrackPointExtension heart rate and cadence. Every <trk> and <trkseg> is
+// part of one run: a watch writes one track, and an export of a run with a
+// pause may write several segments.
+type gpxReader struct {
+	act     Activity
+	sawRoot bool
+	inPoint bool
+	point   Point
+	bad     int // trkpts without a readable position
 }
 
-// xmlTokensPerContextCheck spaces the context checks of the XML readers.
-const xmlTokensPerContextCheck = 4096
-
-// readGPX reads the tracks of a GPX file; each <trk> is read as part of
-// one run (watches write one; an export of a run with a pause may write
-// several segments, which are one run too).
-func readGPX(ctx context.Context, r io.Reader) (*Activity, error) {
-	dec := xml.NewDecoder(sniffXML(r))
-	dec.Strict = false // real exports carry stray entities and bad encodings
-	dec.CharsetReader = charsetReader
-	act := &Activity{}
-	var bad int
-	sawRoot := false
-	var parents []string // the open elements, to tell <trk><type> from <link><type>
-	for n := 0; ; n++ {
-		if n%xmlTokensPerContextCheck == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
-			}
+func (g *gpxReader) start(name, parent string, attrs []xml.Attr) {
+	switch name {
+	case "gpx":
+		g.sawRoot = true
+	case "trkpt":
+		g.inPoint = true
+		g.point = Point{}
+		lat, err1 := strconv.ParseFloat(strings.TrimSpace(attr(attrs, "lat")), 64)
+		lon, err2 := strconv.ParseFloat(strings.TrimSpace(attr(attrs, "lon")), 64)
+		if err1 != nil || err2 != nil {
+			g.inPoint = false // a GPX point is nothing but its position
+			g.bad++
+			return
 		}
-		tok, err := dec.Token()
-		if errors.Is(err, io.EOF) && len(parents) > 0 {
-			err = io.ErrUnexpectedEOF // the lenient decoder does not say so itself
-		}
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			if len(act.Points) == 0 {
-				return nil, &FileError{Reason: "not a readable GPX file", Err: err}
-			}
-			act.Warnings = append(act.Warnings, fmt.Sprintf(
-				"the file is cut short or damaged after %d points (%v): those points are used", len(act.Points), err))
-			break
-		}
-		if _, ok := tok.(xml.EndElement); ok && len(parents) > 0 {
-			parents = parents[:len(parents)-1]
-			continue
-		}
-		start, ok := tok.(xml.StartElement)
-		if !ok {
-			continue
-		}
-		parent := ""
-		if len(parents) > 0 {
-			parent = parents[len(parents)-1]
-		}
-		switch {
-		case start.Name.Local == "gpx":
-			sawRoot = true
-		case start.Name.Local == "type" && parent == "trk":
-			// <trk><type> names the sport: "running" from Garmin, "9"
-			// (or "running") from Strava.
-			var t string
-			if err := dec.DecodeElement(&t, &start); err == nil && act.Sport == "" {
-				act.Sport = gpxSport(t)
-			}
-			continue
-		case start.Name.Local == "trkpt":
-			var gp gpxPoint
-			if err := dec.DecodeElement(&gp, &start); err != nil {
-				if len(act.Points) == 0 {
-					return nil, &FileError{Reason: "not a readable GPX file", Err: err}
-				}
-				act.Warnings = append(act.Warnings, fmt.Sprintf(
-					"the file is cut short or damaged after %d points (%v): those points are used", len(act.Points), err))
-				return gpxDone(act, bad)
-			}
-			p, ok := gp.point()
-			if !ok {
-				bad++
-				continue
-			}
-			act.Points = append(act.Points, p)
-			continue
-		}
-		parents = append(parents, start.Name.Local)
+		g.point.Lat, g.point.Lon, g.point.HasPosition = lat, lon, validPosition(lat, lon)
 	}
-	if !sawRoot {
+}
+
+func (g *gpxReader) end(name, parent string, text []byte) {
+	if name == "type" && parent == "trk" && g.act.Sport == "" {
+		// <trk><type> names the sport: "running" from Garmin, "9" (or
+		// "running") from Strava. A <link><type> is a MIME type.
+		g.act.Sport = gpxSport(string(text))
+		return
+	}
+	if !g.inPoint {
+		return
+	}
+	p := &g.point
+	switch name {
+	case "trkpt":
+		g.act.Points = append(g.act.Points, *p)
+		g.inPoint = false
+	case "ele":
+		if v, ok := parseNumber(text); ok {
+			p.ElevationM, p.HasElevation = v, true
+		}
+	case "time":
+		p.Time, _ = parseXMLTime(string(text))
+	case "hr":
+		if v, ok := parseNumber(text); ok && v > 0 && v < 255 {
+			p.HeartRateBPM = int(v)
+		}
+	case "cad":
+		if v, ok := parseNumber(text); ok && v > 0 && v < 255 {
+			p.CadenceSPM = int(v)
+		}
+	}
+}
+
+// readGPX reads the tracks of a GPX file.
+func readGPX(ctx context.Context, r io.Reader) (*Activity, error) {
+	g := &gpxReader{}
+	if err := scanXML(ctx, r, g); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if len(g.act.Points) == 0 {
+			return nil, &FileError{Reason: "not a readable GPX file", Err: err}
+		}
+		g.act.Warnings = append(g.act.Warnings, damageWarning(len(g.act.Points), err))
+	}
+	if !g.sawRoot {
 		return nil, &FileError{Reason: "not a GPX file (no <gpx> element)"}
 	}
-	return gpxDone(act, bad)
-}
-
-func gpxDone(act *Activity, bad int) (*Activity, error) {
-	if bad > 0 {
-		act.Warnings = append(act.Warnings, fmt.Sprintf("%d points without a readable position were left out", bad))
+	act := &g.act
+	if g.bad > 0 {
+		act.Warnings = append(act.Warnings, fmt.Sprintf("%d points without a readable position were left out", g.bad))
 	}
 	if onFoot(act.Sport) {
 		// Garmin writes a runner's cadence per foot, as in its FIT files.
@@ -120,30 +100,8 @@ func gpxDone(act *Activity, bad int) (*Activity, error) {
 	return act, nil
 }
 
-// point converts a trkpt; a point whose position cannot be read is
-// refused, as a GPX point is nothing but its position.
-func (gp gpxPoint) point() (Point, bool) {
-	lat, err1 := strconv.ParseFloat(strings.TrimSpace(gp.Lat), 64)
-	lon, err2 := strconv.ParseFloat(strings.TrimSpace(gp.Lon), 64)
-	if err1 != nil || err2 != nil {
-		return Point{}, false
-	}
-	p := Point{Lat: lat, Lon: lon, HasPosition: validPosition(lat, lon)}
-	p.Time, _ = parseXMLTime(gp.Time)
-	if v, ok := parseNumber(gp.Ele); ok {
-		p.ElevationM, p.HasElevation = v, true
-	}
-	if v, ok := parseNumber(gp.HR); ok && v > 0 && v < 255 {
-		p.HeartRateBPM = int(v)
-	}
-	if v, ok := parseNumber(gp.Cad); ok && v > 0 && v < 255 {
-		p.CadenceSPM = int(v)
-	}
-	return p, true
-}
-
 func gpxSport(t string) string {
-	switch strings.ToLower(strings.TrimSpace(t)) {
+	switch t = strings.ToLower(strings.TrimSpace(t)); t {
 	case "running", "run", "9", "trail_running", "street_running", "treadmill_running":
 		return SportRunning
 	case "cycling", "biking", "ride", "1":
@@ -153,7 +111,7 @@ func gpxSport(t string) string {
 	case "hiking", "hike", "4":
 		return "hiking"
 	}
-	return strings.ToLower(strings.TrimSpace(t))
+	return t
 }
 
 // parseXMLTime reads the xsd:dateTime of GPX and TCX; a time without a
@@ -171,25 +129,12 @@ func parseXMLTime(s string) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-func parseNumber(s string) (float64, bool) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return 0, false
-	}
-	v, err := strconv.ParseFloat(s, 64)
+// parseNumber reads a decimal number from an element's text; NaN and
+// infinities are refused.
+func parseNumber[T string | []byte](s T) (float64, bool) {
+	v, err := strconv.ParseFloat(strings.TrimSpace(string(s)), 64)
 	if err != nil || !finite(v) {
 		return 0, false
 	}
 	return v, true
-}
-
-// charsetReader lets the XML readers accept the ISO-8859-1 and
-// Windows-1252 declarations some older exporters write; the track data is
-// ASCII either way, so the bytes are passed through unchanged.
-func charsetReader(charset string, input io.Reader) (io.Reader, error) {
-	switch strings.ToLower(charset) {
-	case "iso-8859-1", "latin1", "windows-1252", "us-ascii", "ascii":
-		return input, nil
-	}
-	return nil, fmt.Errorf("unsupported character set %q", charset)
 }

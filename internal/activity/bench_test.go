@@ -1,0 +1,123 @@
+package activity
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/muktihari/fit/encoder"
+	"github.com/muktihari/fit/profile/filedef"
+	"github.com/muktihari/fit/profile/mesgdef"
+	"github.com/muktihari/fit/profile/typedef"
+)
+
+// longTrack repeats the real run of triathlon_fr255.fit, one lap after
+// another, until it has n points: an ultra of the size the issue names.
+func longTrack(b *testing.B, n int) []Point {
+	b.Helper()
+	run := mustRead(b, "triathlon_fr255.fit", readTestFile(b, "triathlon_fr255.fit")).Points
+	span := run[len(run)-1].Time.Sub(run[0].Time) + time.Second
+	lapDistance := run[len(run)-1].DistanceM
+	out := make([]Point, 0, n)
+	for lap := 0; len(out) < n; lap++ {
+		for _, p := range run {
+			if len(out) == n {
+				break
+			}
+			p.Time = p.Time.Add(time.Duration(lap) * span)
+			p.DistanceM += float64(lap) * lapDistance
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func encodeFIT(b *testing.B, points []Point) []byte {
+	b.Helper()
+	act := filedef.NewActivity()
+	act.FileId.SetType(typedef.FileActivity).SetTimeCreated(points[0].Time).SetManufacturer(typedef.ManufacturerGarmin)
+	for _, p := range points {
+		r := mesgdef.NewRecord(nil).SetTimestamp(p.Time).SetDistanceScaled(p.DistanceM).SetHeartRate(uint8(p.HeartRateBPM))
+		if p.HasPosition {
+			r.SetPositionLatDegrees(p.Lat).SetPositionLongDegrees(p.Lon)
+		}
+		if p.HasElevation {
+			r.SetEnhancedAltitudeScaled(p.ElevationM)
+		}
+		act.Records = append(act.Records, r)
+	}
+	last := points[len(points)-1]
+	elapsed := last.Time.Sub(points[0].Time).Seconds()
+	act.Sessions = append(act.Sessions, mesgdef.NewSession(nil).SetSport(typedef.SportRunning).
+		SetStartTime(points[0].Time).SetTimestamp(last.Time).SetTotalElapsedTimeScaled(elapsed).
+		SetTotalTimerTimeScaled(elapsed).SetTotalDistanceScaled(last.DistanceM))
+	fit := act.ToFIT(nil)
+	var buf bytes.Buffer
+	if err := encoder.New(&buf).Encode(&fit); err != nil {
+		b.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func encodeGPX(points []Point) []byte {
+	var buf bytes.Buffer
+	buf.WriteString(`<?xml version="1.0" encoding="UTF-8"?>` + "\n" +
+		`<gpx version="1.1" creator="bench" xmlns="http://www.topografix.com/GPX/1/1" xmlns:gpxtpx="http://www.garmin.com/xmlschemas/TrackPointExtension/v1"><trk><type>running</type><trkseg>` + "\n")
+	for _, p := range points {
+		if !p.HasPosition {
+			continue
+		}
+		fmt.Fprintf(&buf, `<trkpt lat="%.7f" lon="%.7f"><ele>%.1f</ele><time>%s</time><extensions><gpxtpx:TrackPointExtension><gpxtpx:hr>%d</gpxtpx:hr></gpxtpx:TrackPointExtension></extensions></trkpt>`+"\n",
+			p.Lat, p.Lon, p.ElevationM, p.Time.Format(time.RFC3339), p.HeartRateBPM)
+	}
+	buf.WriteString("</trkseg></trk></gpx>\n")
+	return buf.Bytes()
+}
+
+// BenchmarkReadAndDerive reads a 100,000-point file and derives every
+// figure and chart series from it: the cost of an activity's first view.
+func BenchmarkReadAndDerive(b *testing.B) {
+	points := longTrack(b, 100_000)
+	for _, f := range []struct {
+		name string
+		data []byte
+	}{
+		{"run.fit", encodeFIT(b, points)},
+		{"run.gpx", encodeGPX(points)},
+	} {
+		b.Run(f.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(f.data)))
+			for b.Loop() {
+				act, err := Read(context.Background(), f.name, bytes.NewReader(f.data))
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(act.Points) < 99_000 {
+					b.Fatalf("%d points read", len(act.Points))
+				}
+				Derive(act)
+			}
+		})
+	}
+}
+
+// BenchmarkRoute cleans a 100,000-point track of a privacy zone and the
+// trimmed ends and simplifies it for drawing.
+func BenchmarkRoute(b *testing.B) {
+	points := longTrack(b, 100_000)
+	mid := points[len(points)/3]
+	zones := []Zone{{Lat: mid.Lat, Lon: mid.Lon, RadiusM: 200}}
+	b.ReportAllocs()
+	for b.Loop() {
+		segments, err := Clean(points, zones, DefaultTrimM)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if r := Route(segments, RoutePoints); r.Points() > RoutePoints {
+			b.Fatalf("%d points", r.Points())
+		}
+	}
+}
