@@ -33,6 +33,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -253,8 +254,17 @@ func (s *Service) Save(ctx context.Context, e Edit, basedOn Version) (Post, erro
 	if err != nil {
 		return Post{}, fmt.Errorf("saving post %q: %w", e.Slug, err)
 	}
-	unlock := s.locks.lock(e.Slug)
-	defer unlock()
+	// A move holds the new slug's lock too, so that no new post takes it
+	// meanwhile; the two are taken in one order, so that two moves the
+	// other way round cannot wait for each other.
+	slugs := []string{e.Slug}
+	if e.NewSlug != "" && e.NewSlug != e.Slug && content.ValidSlug(e.NewSlug) {
+		slugs = append(slugs, e.NewSlug)
+		slices.Sort(slugs)
+	}
+	for _, slug := range slugs {
+		defer s.locks.lock(slug)()
+	}
 	ch := change{photos: photos}
 	if basedOn == "" {
 		rel := "posts/" + e.Slug + "/index.md"
@@ -291,7 +301,6 @@ func (s *Service) Save(ctx context.Context, e Edit, basedOn Version) (Post, erro
 		if err := s.renamable(ctx, e.Slug, rel, old, e.NewSlug); err != nil {
 			return Post{}, fmt.Errorf("moving post %q to %q: %w", e.Slug, e.NewSlug, err)
 		}
-		defer s.locks.lock(e.NewSlug)()
 		ch.toSlug = e.NewSlug
 		if ch.to, err = s.movedTo(rel, e.NewSlug, len(photos) > 0); err != nil {
 			return Post{}, fmt.Errorf("moving post %q to %q: %w", e.Slug, e.NewSlug, err)
