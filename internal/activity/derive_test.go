@@ -180,21 +180,11 @@ func TestPausesAreLeftOutOfMovingTime(t *testing.T) {
 	// then a 5-minute gap in the recording (the watch paused), run 1 km.
 	act := synthRun(stretch{300, 1000.0 / 300, 0})
 	rng := rand.New(rand.NewPCG(1, 2))
-	last := act.Points[len(act.Points)-1]
-	for i := 1; i <= 120; i++ {
-		p := last
-		p.Time = last.Time.Add(time.Duration(i) * time.Second)
+	stand(act, 120, func(p *Point) {
 		p.Lat += (rng.Float64()*3 - 1.5) / metresPerDegreeLat
 		p.Lon += (rng.Float64()*3 - 1.5) / metresPerDegreeLat
-		act.Points = append(act.Points, p)
-	}
-	resume := act.Points[len(act.Points)-1].Time.Add(5 * time.Minute)
-	more := synthRun(stretch{300, 1000.0 / 300, 0})
-	for _, p := range more.Points {
-		p.Time = resume.Add(p.Time.Sub(runStart))
-		p.Lat += last.Lat - 45
-		act.Points = append(act.Points, p)
-	}
+	})
+	resume(act, 5*time.Minute, stretch{300, 1000.0 / 300, 0})
 	s := Derive(act)
 	if !within(s.MovingS, 600, 0.01) {
 		t.Errorf("moving %.0f s, want 600 (two 5-minute kilometres)", s.MovingS)
@@ -277,4 +267,26 @@ func TestGPSJumpsAddNoDistance(t *testing.T) {
 	}
 }
 
-func timeSeconds(s int) time.Duration { return time.Duration(s) * time.Second }
+// stand adds seconds where the run stopped, one point a second, each
+// changed by move if given (a GPS fix wandering, a walk east).
+func stand(act *Activity, seconds int, move func(p *Point)) {
+	last := act.Points[len(act.Points)-1]
+	for i := 1; i <= seconds; i++ {
+		p := last
+		p.Time = last.Time.Add(time.Duration(i) * time.Second)
+		if move != nil {
+			move(&p)
+		}
+		act.Points = append(act.Points, p)
+	}
+}
+
+// resume runs on from where the run is, after a gap in the recording.
+func resume(act *Activity, gap time.Duration, stretches ...stretch) {
+	last := act.Points[len(act.Points)-1]
+	for _, p := range synthRun(stretches...).Points[1:] {
+		p.Time = last.Time.Add(gap).Add(p.Time.Sub(runStart))
+		p.Lat += last.Lat - 45
+		act.Points = append(act.Points, p)
+	}
+}

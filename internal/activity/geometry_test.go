@@ -4,6 +4,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestRouteIsProjectedSimplifiedAndFitsItsBox(t *testing.T) {
@@ -40,13 +41,12 @@ func TestRouteIsProjectedSimplifiedAndFitsItsBox(t *testing.T) {
 func TestRouteKeepsNorthUpAndItsEnds(t *testing.T) {
 	// Due north for 2 km, then due east for 1 km.
 	act := synthRun(stretch{600, 1000.0 / 300, 0})
-	last := act.Points[len(act.Points)-1]
-	for i := 1; i <= 300; i++ {
-		p := last
-		p.Time = last.Time.Add(timeSeconds(i))
-		p.Lon += float64(i) * (1000.0 / 300) / (metresPerDegreeLat * math.Cos(p.Lat*math.Pi/180))
-		act.Points = append(act.Points, p)
-	}
+	eastward := (1000.0 / 300) / (metresPerDegreeLat * math.Cos(act.Points[len(act.Points)-1].Lat*math.Pi/180))
+	lon := act.Points[len(act.Points)-1].Lon
+	stand(act, 300, func(p *Point) {
+		lon += eastward
+		p.Lon = lon
+	})
 	r := Route([][]Point{act.Points}, 10)
 	seg := r.Segments[0]
 	start, corner, end := seg[0], seg[1], seg[len(seg)-1]
@@ -90,18 +90,8 @@ func TestSeriesOverDistance(t *testing.T) {
 
 func TestSeriesShowsAStopAsNoPace(t *testing.T) {
 	act := synthRun(stretch{300, 1000.0 / 300, 0})
-	last := act.Points[len(act.Points)-1]
-	for i := 1; i <= 600; i++ {
-		p := last
-		p.Time = last.Time.Add(timeSeconds(i))
-		act.Points = append(act.Points, p)
-	}
-	more := synthRun(stretch{300, 1000.0 / 300, 0})
-	for _, p := range more.Points[1:] {
-		p.Time = last.Time.Add(timeSeconds(600)).Add(p.Time.Sub(runStart))
-		p.Lat += last.Lat - 45
-		act.Points = append(act.Points, p)
-	}
+	stand(act, 600, nil)
+	resume(act, time.Second, stretch{300, 1000.0 / 300, 0})
 	for _, s := range newProfile(act.Points).series(20) {
 		if !within(s.PaceSPerKm, 300, 0.02) {
 			t.Errorf("pace %.1f s/km at %.0f m: a stop must not slow the pace around it", s.PaceSPerKm, s.DistanceM)
