@@ -6,11 +6,6 @@ import (
 	"fmt"
 	"testing"
 	"time"
-
-	"github.com/muktihari/fit/encoder"
-	"github.com/muktihari/fit/profile/filedef"
-	"github.com/muktihari/fit/profile/mesgdef"
-	"github.com/muktihari/fit/profile/typedef"
 )
 
 // longTrack repeats the real run of triathlon_fr255.fit, one lap after
@@ -32,33 +27,6 @@ func longTrack(b *testing.B, n int) []Point {
 		}
 	}
 	return out
-}
-
-func encodeFIT(b *testing.B, points []Point) []byte {
-	b.Helper()
-	act := filedef.NewActivity()
-	act.FileId.SetType(typedef.FileActivity).SetTimeCreated(points[0].Time).SetManufacturer(typedef.ManufacturerGarmin)
-	for _, p := range points {
-		r := mesgdef.NewRecord(nil).SetTimestamp(p.Time).SetDistanceScaled(p.DistanceM).SetHeartRate(uint8(p.HeartRateBPM))
-		if p.HasPosition {
-			r.SetPositionLatDegrees(p.Lat).SetPositionLongDegrees(p.Lon)
-		}
-		if p.HasElevation {
-			r.SetEnhancedAltitudeScaled(p.ElevationM)
-		}
-		act.Records = append(act.Records, r)
-	}
-	last := points[len(points)-1]
-	elapsed := last.Time.Sub(points[0].Time).Seconds()
-	act.Sessions = append(act.Sessions, mesgdef.NewSession(nil).SetSport(typedef.SportRunning).
-		SetStartTime(points[0].Time).SetTimestamp(last.Time).SetTotalElapsedTimeScaled(elapsed).
-		SetTotalTimerTimeScaled(elapsed).SetTotalDistanceScaled(last.DistanceM))
-	fit := act.ToFIT(nil)
-	var buf bytes.Buffer
-	if err := encoder.New(&buf).Encode(&fit); err != nil {
-		b.Fatal(err)
-	}
-	return buf.Bytes()
 }
 
 func encodeGPX(points []Point) []byte {
@@ -84,7 +52,7 @@ func BenchmarkReadAndDerive(b *testing.B) {
 		name string
 		data []byte
 	}{
-		{"run.fit", encodeFIT(b, points)},
+		{"run.fit", encodeFIT(b, points, runningSession(points))},
 		{"run.gpx", encodeGPX(points)},
 	} {
 		b.Run(f.name, func(b *testing.B) {

@@ -160,7 +160,7 @@ func newProfile(points []Point) *profile {
 		moving := dd/dt >= MovingSpeedMPS
 		if dt < MovingWindowS {
 			// Judge by the latest point at least MovingWindowS back.
-			for len(window) > 2 && b.Time.Sub(points[window[1]].Time).Seconds() >= MovingWindowS {
+			for len(window) > 1 && b.Time.Sub(points[window[1]].Time).Seconds() >= MovingWindowS {
 				window = window[1:]
 			}
 			// A window reaching back over a gap in the recording (the

@@ -290,3 +290,39 @@ func resume(act *Activity, gap time.Duration, stretches ...stretch) {
 		act.Points = append(act.Points, p)
 	}
 }
+
+func TestAPausedWatchAgreesWithItsTimer(t *testing.T) {
+	// The real run with the watch paused for two minutes at 2 km: no
+	// records while paused, and the device's timer leaves the pause out.
+	run := mustRead(t, "triathlon_fr255.fit", readTestFile(t, "triathlon_fr255.fit")).Points
+	timer := run[len(run)-1].Time.Sub(run[0].Time).Seconds()
+	paused := false
+	for i := range run {
+		if !paused && run[i].DistanceM-run[0].DistanceM >= 2000 {
+			paused = true
+		}
+		if paused {
+			run[i].Time = run[i].Time.Add(2 * time.Minute)
+		}
+	}
+	act := mustRead(t, "paused.fit", encodeFIT(t, run, runningSession(run, timer)))
+	s := Derive(act)
+	if !within(s.MovingS, act.Device.TimerS, 0.01) || !within(s.ElapsedS, act.Device.ElapsedS, 0.01) || !within(s.DistanceM, act.Device.DistanceM, 0.01) {
+		t.Errorf("moving %.0f s, elapsed %.0f s, %.0f m; device timer %.0f s, elapsed %.0f s, %.0f m",
+			s.MovingS, s.ElapsedS, s.DistanceM, act.Device.TimerS, act.Device.ElapsedS, act.Device.DistanceM)
+	}
+	if s.ElapsedS-s.MovingS < 115 {
+		t.Errorf("moving %.0f s of %.0f s elapsed: the two-minute pause is not left out", s.MovingS, s.ElapsedS)
+	}
+}
+
+func TestARepeatedSessionCountsItsRecordsOnce(t *testing.T) {
+	run := mustRead(t, "triathlon_fr255.fit", readTestFile(t, "triathlon_fr255.fit")).Points
+	act := mustRead(t, "twice.fit", encodeFIT(t, run, runningSession(run), runningSession(run)))
+	if len(act.Points) != len(run) {
+		t.Errorf("%d points from %d records under two sessions", len(act.Points), len(run))
+	}
+	if d := Derive(act).DistanceM; !within(d, run[len(run)-1].DistanceM-run[0].DistanceM, 0.01) {
+		t.Errorf("distance %.0f m", d)
+	}
+}

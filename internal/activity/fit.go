@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/muktihari/fit/decoder"
@@ -150,11 +151,16 @@ func (c *fitCollector) activity(damaged bool) *Activity {
 		}
 	}
 
+	slices.SortStableFunc(legs, func(a, b fitLeg) int { return a.start.Compare(b.start) })
+
 	hasRun := false
 	for _, l := range legs {
 		hasRun = hasRun || l.sport == typedef.SportRunning
 	}
 	totals := &Totals{HasAscent: true}
+	// A record belongs to one leg only, should a device write sessions
+	// that overlap (a summary repeated): no stretch is counted twice.
+	taken := make([]bool, len(c.records))
 	for _, l := range legs {
 		if hasRun && l.sport != typedef.SportRunning {
 			act.Dropped = append(act.Dropped, describeLeg(l))
@@ -167,10 +173,11 @@ func (c *fitCollector) activity(damaged bool) *Activity {
 		if len(act.Points) > 0 {
 			leg = act.Points[len(act.Points)-1].Leg + 1
 		}
-		for _, rec := range c.records {
-			if rec.point.Time.Before(l.start) || rec.point.Time.After(l.end) {
+		for i, rec := range c.records {
+			if taken[i] || rec.point.Time.Before(l.start) || rec.point.Time.After(l.end) {
 				continue
 			}
+			taken[i] = true
 			p := withCadence(rec, l.sport)
 			p.Leg = leg
 			act.Points = append(act.Points, p)
