@@ -50,5 +50,5 @@ func runningSession(points []Point, timerS ...float64) *mesgdef.Session {
 	}
 	return mesgdef.NewSession(nil).SetSport(typedef.SportRunning).
 		SetStartTime(first.Time).SetTimestamp(last.Time).SetTotalElapsedTimeScaled(elapsed).
-		SetTotalTimerTimeScaled(timer).SetTotalDistanceScaled(last.DistanceM-first.DistanceM)
+		SetTotalTimerTimeScaled(timer).SetTotalDistanceScaled(last.DistanceM - first.DistanceM)
 }
