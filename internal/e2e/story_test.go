@@ -499,7 +499,8 @@ type renderedPhoto struct {
 
 // photosShown scrolls each photo of the post on tb's page into view, waits
 // for it and reports it. The photos are lazy: only one on the screen
-// loads.
+// loads. A variant is made on its first request, which under the race
+// detector takes seconds: the wait for each is long.
 func photosShown(tb *tab) []renderedPhoto {
 	tb.t.Helper()
 	return run(tb, "waiting for the post's photos", chromedp.Evaluate[[]renderedPhoto](`(async () => {
@@ -510,7 +511,7 @@ func photosShown(tb *tab) []renderedPhoto {
 			await new Promise((resolve) => {
 				img.addEventListener("load", resolve, {once: true});
 				img.addEventListener("error", resolve, {once: true});
-				setTimeout(resolve, 5000);
+				setTimeout(resolve, 30000);
 			});
 		}
 		return imgs.map((img) => ({
