@@ -101,7 +101,10 @@ func (l *loader) cover(p *Post, f field, shown shownPhotos) (*Cover, *lineError)
 	bad := func(format string, args ...any) *lineError {
 		return errAt(f.line, "cover %q "+format+"; the post is served without a cover", append([]any{name}, args...)...)
 	}
-	if p.Bundle == "" || l.dir == "" {
+	if l.dir == "" {
+		return nil, nil // a loader without a directory reads no photos
+	}
+	if p.Bundle == "" {
 		return nil, bad("names a photo beside the post, but %s is a single file and nothing beside it is served: make the post a page bundle (posts/%s/index.md) with the photo in its folder", p.File, p.Slug)
 	}
 	if _, err := resourceType(name); err != nil {
