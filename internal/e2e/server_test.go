@@ -44,6 +44,7 @@ type serverOption func(*serverSetup)
 
 type serverSetup struct {
 	guards web.Guards
+	live   bool // serve -live
 	// prepare runs, in order, on the new database before the server opens it.
 	prepare []func(t *testing.T, dbPath string)
 }
@@ -54,6 +55,10 @@ type serverSetup struct {
 func withGuards(g web.Guards) serverOption {
 	return func(s *serverSetup) { s.guards = g }
 }
+
+// withLive serves as serve -live does: pages reload when the content
+// changes.
+func withLive(s *serverSetup) { s.live = true }
 
 // withAccount creates a user in the database before the server starts, as
 // `milepost user add` would, but with the cheapest bcrypt cost.
@@ -118,6 +123,7 @@ func startServer(t *testing.T, extra map[string]string, opts ...serverOption) *s
 			DBPath:     dbPath,
 			BaseURL:    "http://milepost.test",
 			Guards:     setup.guards,
+			Live:       setup.live,
 			Log:        slog.New(slog.NewTextHandler(io.Discard, nil)),
 			Ready:      func(addr string) { ready <- addr },
 		})
