@@ -194,3 +194,16 @@ func TestListsShowASmallLazyThumbnailOfEachCover(t *testing.T) {
 		}
 	}
 }
+
+func TestADraftDoesNotShareItsCover(t *testing.T) {
+	files := coverSite(t)
+	files["posts/race-day/index.md"] = strings.Replace(files["posts/race-day/index.md"], "cover: finish.png", "cover: finish.png\ndraft: true", 1)
+	h := newHarness(t, files, withDrafts)
+	page := h.get("/posts/race-day/").body
+	if !strings.Contains(page, `class="cover"`) {
+		t.Fatal("the draft's page does not show its cover to its writer")
+	}
+	if got, ok := meta(page, "og:image"); ok {
+		t.Errorf("a draft shares its cover, %s, which no one else may fetch", got)
+	}
+}

@@ -236,9 +236,6 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 		pagePath = r.URL.Path
 	}
 	data.URL = data.Site.BaseURL + pagePath
-	if data.Post != nil {
-		data.Image = coverImage(data.Site, data.Post.Post)
-	}
 	data.Live = s.opts.Live != nil
 	if data.Type == "" {
 		data.Type = "website"
@@ -247,6 +244,11 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 	private := data.Admin != nil || isAdminPath(r.URL.Path)
 	if private || status >= 400 || data.showsDrafts() {
 		data.NoIndex = true
+	}
+	// Only a page meant to be shared shares its cover: a draft's (through
+	// its preview link, say) is not served to whoever would fetch it.
+	if data.Post != nil && !data.NoIndex {
+		data.Image = coverImage(data.Site, data.Post.Post)
 	}
 	if data.Title == "" {
 		data.Title = data.Site.Title
