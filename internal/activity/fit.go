@@ -132,7 +132,7 @@ type fitLeg struct {
 // activity keeps the running legs — or every leg when none is a run, so
 // a ride still reads as a ride — and the device's totals for them.
 func (c *fitCollector) activity(damaged bool) *Activity {
-	act := &Activity{}
+	act := &Activity{Points: make([]Point, 0, len(c.records))}
 	var legs []fitLeg
 	var lastEnd time.Time
 	for _, s := range c.sessions {

@@ -115,3 +115,32 @@ func TestARunWithoutHeartRateDrawsNoLine(t *testing.T) {
 		t.Errorf("a heart-rate chart of no heart rate: %d paths, rows %q", n["path"], c.Table.Rows)
 	}
 }
+
+// BenchmarkCharts draws all five charts of a run. What they draw is
+// bounded whatever the file's size (activity.SeriesSamples samples, at
+// most activity.RoutePoints route points, one bar a split), so the real
+// run measures a 100,000-point file's drawing too.
+func BenchmarkCharts(b *testing.B) {
+	data, err := os.ReadFile(filepath.Join("..", "testdata", "triathlon_fr255.fit"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	act, err := activity.Read(context.Background(), "run.fit", bytes.NewReader(data))
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := activity.Derive(act)
+	segments, err := activity.Clean(act.Points, nil, activity.DefaultTrimM)
+	if err != nil {
+		b.Fatal(err)
+	}
+	shape := activity.Route(segments, activity.RoutePoints)
+	b.ReportAllocs()
+	for b.Loop() {
+		Route(shape, s.DistanceM, Metric)
+		Elevation(s.Series, Metric)
+		Pace(s.Series, Metric)
+		HeartRate(s.Series, Metric)
+		Splits(s.SplitsKm, Metric)
+	}
+}
