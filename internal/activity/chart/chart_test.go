@@ -16,15 +16,15 @@ import (
 
 // realRun reads the running leg of the real triathlon in the activity
 // package's test files.
-func realRun(t *testing.T) (*activity.Activity, activity.Summary) {
-	t.Helper()
+func realRun(tb testing.TB) (*activity.Activity, activity.Summary) {
+	tb.Helper()
 	data, err := os.ReadFile(filepath.Join("..", "testdata", "triathlon_fr255.fit"))
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	act, err := activity.Read(context.Background(), "run.fit", bytes.NewReader(data))
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	return act, activity.Derive(act)
 }
@@ -121,15 +121,7 @@ func TestARunWithoutHeartRateDrawsNoLine(t *testing.T) {
 // most activity.RoutePoints route points, one bar a split), so the real
 // run measures a 100,000-point file's drawing too.
 func BenchmarkCharts(b *testing.B) {
-	data, err := os.ReadFile(filepath.Join("..", "testdata", "triathlon_fr255.fit"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	act, err := activity.Read(context.Background(), "run.fit", bytes.NewReader(data))
-	if err != nil {
-		b.Fatal(err)
-	}
-	s := activity.Derive(act)
+	act, s := realRun(b)
 	segments, err := activity.Clean(act.Points, nil, activity.DefaultTrimM)
 	if err != nil {
 		b.Fatal(err)
