@@ -21,28 +21,6 @@ import (
 	"milepost/internal/activity"
 )
 
-// Units is how distances are shown: the site's or author's choice.
-type Units string
-
-const (
-	Metric   Units = "metric"
-	Imperial Units = "imperial"
-)
-
-func (u Units) unitM() float64 {
-	if u == Imperial {
-		return activity.MetresPerMile
-	}
-	return activity.MetresPerKm
-}
-
-func (u Units) name() string {
-	if u == Imperial {
-		return "mi"
-	}
-	return "km"
-}
-
 // Chart is one drawing and its equivalent table.
 type Chart struct {
 	SVG   template.HTML // built by html/template from numbers and fixed words
@@ -113,8 +91,8 @@ func (d drawing) render() template.HTML {
 // Route draws a route from activity.Route (which takes Clean's output, so
 // nothing private reaches it). Its table says only how far it goes: a
 // list of coordinates would undo the simplification's purpose.
-func Route(shape activity.RouteShape, distanceM float64, u Units) Chart {
-	title := fmt.Sprintf("Route map, %s %s", formatDistance(distanceM, u), u.name())
+func Route(shape activity.RouteShape, distanceM float64, u activity.Units) Chart {
+	title := fmt.Sprintf("Route map, %s %s", formatDistance(distanceM, u), u.Abbrev())
 	pad := 4.0
 	d := drawing{
 		Kind:   "route",
@@ -137,44 +115,44 @@ func Route(shape activity.RouteShape, distanceM float64, u Units) Chart {
 		SVG: d.render(),
 		Table: Table{
 			Caption: title,
-			Head:    []string{"Distance (" + u.name() + ")"},
+			Head:    []string{"Distance (" + u.Abbrev() + ")"},
 			Rows:    [][]string{{formatDistance(distanceM, u)}},
 		},
 	}
 }
 
 // Elevation draws the elevation profile, an area under the line.
-func Elevation(series []activity.Sample, u Units) Chart {
+func Elevation(series []activity.Sample, u activity.Units) Chart {
 	pick := func(s activity.Sample) (float64, bool) { return s.ElevationM, s.HasElevation }
 	c := overDistance("elevation", "Elevation over distance", series, u, pick, false, func(v float64) string {
 		return strconv.Itoa(int(math.Round(v))) + " m"
 	})
-	c.Table.Head = []string{"Distance (" + u.name() + ")", "Elevation (m)"}
+	c.Table.Head = []string{"Distance (" + u.Abbrev() + ")", "Elevation (m)"}
 	return c
 }
 
 // Pace draws the smoothed moving pace, faster up; stops leave gaps.
-func Pace(series []activity.Sample, u Units) Chart {
-	unit := u.unitM() / activity.MetresPerKm
+func Pace(series []activity.Sample, u activity.Units) Chart {
+	unit := u.UnitM() / activity.MetresPerKm
 	pick := func(s activity.Sample) (float64, bool) { return s.PaceSPerKm * unit, s.PaceSPerKm > 0 }
 	c := overDistance("pace", "Pace over distance", series, u, pick, true, formatPace, 15, 30, 60, 120, 300)
-	c.Table.Head = []string{"Distance (" + u.name() + ")", "Pace (min/" + u.name() + ")"}
+	c.Table.Head = []string{"Distance (" + u.Abbrev() + ")", "Pace (min/" + u.Abbrev() + ")"}
 	return c
 }
 
 // HeartRate draws the heart rate.
-func HeartRate(series []activity.Sample, u Units) Chart {
+func HeartRate(series []activity.Sample, u activity.Units) Chart {
 	pick := func(s activity.Sample) (float64, bool) { return s.HeartRateBPM, s.HeartRateBPM > 0 }
 	c := overDistance("heart-rate", "Heart rate over distance", series, u, pick, false, func(v float64) string {
 		return strconv.Itoa(int(math.Round(v)))
 	})
-	c.Table.Head = []string{"Distance (" + u.name() + ")", "Heart rate (bpm)"}
+	c.Table.Head = []string{"Distance (" + u.Abbrev() + ")", "Heart rate (bpm)"}
 	return c
 }
 
 // overDistance draws one value over distance: a line broken where the
 // value is missing, with a grid and labels on both axes.
-func overDistance(kind, title string, series []activity.Sample, u Units,
+func overDistance(kind, title string, series []activity.Sample, u activity.Units,
 	pick func(activity.Sample) (float64, bool), invert bool, format func(float64) string, tickSteps ...float64) Chart {
 	d := drawing{Kind: kind, Title: title, Width: width, Height: height}
 	if len(series) == 0 {
@@ -210,10 +188,10 @@ func overDistance(kind, title string, series []activity.Sample, u Units,
 		d.Labels = append(d.Labels, label{marginLeft - 4, round1(y(t) + 4), "end", format(t)})
 	}
 	step := unitStep(total, u)
-	for m := 0.0; m <= total+1e-6; m += step * u.unitM() {
+	for m := 0.0; m <= total+1e-6; m += step * u.UnitM() {
 		d.Labels = append(d.Labels, label{round1(x(m)), height - 6, "middle", formatDistance(m, u)})
 	}
-	d.Labels = append(d.Labels, label{width - marginRight, height - 6, "end", u.name()})
+	d.Labels = append(d.Labels, label{width - marginRight, height - 6, "end", u.Abbrev()})
 
 	var path, area strings.Builder
 	open := false
@@ -239,7 +217,7 @@ func overDistance(kind, title string, series []activity.Sample, u Units,
 	}
 
 	table := Table{Caption: title}
-	for m := step * u.unitM(); ; m += step * u.unitM() {
+	for m := step * u.UnitM(); ; m += step * u.UnitM() {
 		if m > total {
 			m = total
 		}
@@ -257,14 +235,14 @@ func overDistance(kind, title string, series []activity.Sample, u Units,
 
 // Splits draws one bar per split, its height the pace (faster is taller),
 // each bar titled with its figures; the table lists them all.
-func Splits(splits []activity.Split, u Units) Chart {
+func Splits(splits []activity.Split, u activity.Units) Chart {
 	title := "Pace per kilometre"
-	if u == Imperial {
+	if u == activity.Imperial {
 		title = "Pace per mile"
 	}
 	d := drawing{Kind: "splits", Title: title, Width: width, Height: height}
-	table := Table{Caption: title, Head: []string{"Split", "Distance (" + u.name() + ")", "Time", "Pace (min/" + u.name() + ")", "Elevation (m)", "Heart rate (bpm)"}}
-	unit := u.unitM() / activity.MetresPerKm
+	table := Table{Caption: title, Head: []string{"Split", "Distance (" + u.Abbrev() + ")", "Time", "Pace (min/" + u.Abbrev() + ")", "Elevation (m)", "Heart rate (bpm)"}}
+	unit := u.UnitM() / activity.MetresPerKm
 	slow, fast := 0.0, math.Inf(1)
 	for _, s := range splits {
 		if s.PaceSPerKm > 0 {
@@ -287,7 +265,7 @@ func Splits(splits []activity.Split, u Units) Chart {
 			bx := marginLeft + float64(i)*barW
 			d.Bars = append(d.Bars, bar{
 				X: round1(bx + barW*0.1), Y: round1(marginTop + plotH - h), W: round1(barW * 0.8), H: round1(h),
-				Title: fmt.Sprintf("%s %d: %s /%s", u.name(), i+1, formatPace(p), u.name()),
+				Title: fmt.Sprintf("%s %d: %s /%s", u.Abbrev(), i+1, formatPace(p), u.Abbrev()),
 			})
 		}
 		d.Labels = append(d.Labels, label{marginLeft - 4, round1(marginTop + plotH - barHeight(fast) + 4), "end", formatPace(fast)})
@@ -330,8 +308,8 @@ func sampleAt(series []activity.Sample, m float64) (activity.Sample, bool) {
 
 // unitStep is how many units apart the distance labels and table rows
 // are, so a marathon has a label every 5 km and an ultra every 10 or 20.
-func unitStep(totalM float64, u Units) float64 {
-	units := totalM / u.unitM()
+func unitStep(totalM float64, u activity.Units) float64 {
+	units := totalM / u.UnitM()
 	for _, step := range []float64{1, 2, 5, 10, 20, 50, 100} {
 		if units/step <= 10 || (units/step <= maxTableRows && step >= 5) {
 			return step
@@ -369,8 +347,8 @@ func niceTicks(lo, hi float64, n int, steps ...float64) []float64 {
 	return out
 }
 
-func formatDistance(m float64, u Units) string {
-	v := m / u.unitM()
+func formatDistance(m float64, u activity.Units) string {
+	v := m / u.UnitM()
 	if v == math.Trunc(v) {
 		return strconv.Itoa(int(v))
 	}

@@ -66,11 +66,11 @@ func TestChartsOfARealRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	charts := map[string]Chart{
-		"route":      Route(activity.Route(segments, activity.RoutePoints), s.DistanceM, Metric),
-		"elevation":  Elevation(s.Series, Metric),
-		"pace":       Pace(s.Series, Metric),
-		"heart-rate": HeartRate(s.Series, Metric),
-		"splits":     Splits(s.SplitsKm, Metric),
+		"route":      Route(activity.Route(segments, activity.RoutePoints), s.DistanceM, activity.Metric),
+		"elevation":  Elevation(s.Series, activity.Metric),
+		"pace":       Pace(s.Series, activity.Metric),
+		"heart-rate": HeartRate(s.Series, activity.Metric),
+		"splits":     Splits(s.SplitsKm, activity.Metric),
 	}
 	for kind, c := range charts {
 		svg := string(c.SVG)
@@ -96,11 +96,11 @@ func TestChartsOfARealRun(t *testing.T) {
 
 func TestChartsInMiles(t *testing.T) {
 	_, s := realRun(t)
-	splits := Splits(s.SplitsMile, Imperial)
+	splits := Splits(s.SplitsMile, activity.Imperial)
 	if splits.Table.Caption != "Pace per mile" || len(splits.Table.Rows) != 3 || splits.Table.Head[3] != "Pace (min/mi)" {
 		t.Errorf("mile splits table %+v", splits.Table)
 	}
-	pace := Pace(s.Series, Imperial)
+	pace := Pace(s.Series, activity.Imperial)
 	at1mi, _ := sampleAt(s.Series, activity.MetresPerMile)
 	perMile := formatPace(at1mi.PaceSPerKm * 1.609344)
 	if !strings.Contains(string(pace.SVG), ">mi<") || pace.Table.Rows[0][0] != "1" || pace.Table.Rows[0][1] != perMile {
@@ -110,7 +110,7 @@ func TestChartsInMiles(t *testing.T) {
 
 func TestARunWithoutHeartRateDrawsNoLine(t *testing.T) {
 	series := []activity.Sample{{DistanceM: 50, PaceSPerKm: 300}, {DistanceM: 150, PaceSPerKm: 300}}
-	c := HeartRate(series, Metric)
+	c := HeartRate(series, activity.Metric)
 	if n := svgElements(t, string(c.SVG)); n["path"] != 0 || len(c.Table.Rows) != 0 {
 		t.Errorf("a heart-rate chart of no heart rate: %d paths, rows %q", n["path"], c.Table.Rows)
 	}
@@ -129,10 +129,10 @@ func BenchmarkCharts(b *testing.B) {
 	shape := activity.Route(segments, activity.RoutePoints)
 	b.ReportAllocs()
 	for b.Loop() {
-		Route(shape, s.DistanceM, Metric)
-		Elevation(s.Series, Metric)
-		Pace(s.Series, Metric)
-		HeartRate(s.Series, Metric)
-		Splits(s.SplitsKm, Metric)
+		Route(shape, s.DistanceM, activity.Metric)
+		Elevation(s.Series, activity.Metric)
+		Pace(s.Series, activity.Metric)
+		HeartRate(s.Series, activity.Metric)
+		Splits(s.SplitsKm, activity.Metric)
 	}
 }
