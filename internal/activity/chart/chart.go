@@ -121,14 +121,25 @@ func Route(shape activity.RouteShape, distanceM float64, u activity.Units) Chart
 	}
 }
 
-// Elevation draws the elevation profile, an area under the line.
+// Elevation draws the elevation profile, an area under the line, in
+// metres or, in imperial units, feet.
 func Elevation(series []activity.Sample, u activity.Units) Chart {
-	pick := func(s activity.Sample) (float64, bool) { return s.ElevationM, s.HasElevation }
+	perMetre, unit := heightUnit(u)
+	pick := func(s activity.Sample) (float64, bool) { return s.ElevationM * perMetre, s.HasElevation }
 	c := overDistance("elevation", "Elevation over distance", series, u, pick, false, func(v float64) string {
-		return strconv.Itoa(int(math.Round(v))) + " m"
+		return strconv.Itoa(int(math.Round(v))) + " " + unit
 	})
-	c.Table.Head = []string{"Distance (" + u.Abbrev() + ")", "Elevation (m)"}
+	c.Table.Head = []string{"Distance (" + u.Abbrev() + ")", "Elevation (" + unit + ")"}
 	return c
+}
+
+// heightUnit is how many of the units' height unit make a metre, and its
+// name: metres, or feet for imperial units.
+func heightUnit(u activity.Units) (perMetre float64, name string) {
+	if u == activity.Imperial {
+		return FeetPerMetre, "ft"
+	}
+	return 1, "m"
 }
 
 // Pace draws the smoothed moving pace, faster up; stops leave gaps.
@@ -241,7 +252,8 @@ func Splits(splits []activity.Split, u activity.Units) Chart {
 		title = "Pace per mile"
 	}
 	d := drawing{Kind: "splits", Title: title, Width: width, Height: height}
-	table := Table{Caption: title, Head: []string{"Split", "Distance (" + u.Abbrev() + ")", "Time", "Pace (min/" + u.Abbrev() + ")", "Elevation (m)", "Heart rate (bpm)"}}
+	perMetre, heightName := heightUnit(u)
+	table := Table{Caption: title, Head: []string{"Split", "Distance (" + u.Abbrev() + ")", "Time", "Pace (min/" + u.Abbrev() + ")", "Elevation (" + heightName + ")", "Heart rate (bpm)"}}
 	unit := u.UnitM() / activity.MetresPerKm
 	slow, fast := 0.0, math.Inf(1)
 	for _, s := range splits {
@@ -281,7 +293,7 @@ func Splits(splits []activity.Split, u activity.Units) Chart {
 	for i, s := range splits {
 		elev, hr := "", ""
 		if s.HasElevation {
-			elev = fmt.Sprintf("%+d", int(math.Round(s.ElevationChangeM)))
+			elev = fmt.Sprintf("%+d", int(math.Round(s.ElevationChangeM*perMetre)))
 			if elev == "+0" {
 				elev = "0"
 			}
