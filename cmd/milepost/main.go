@@ -38,8 +38,10 @@ Usage:
   milepost new "TITLE" [flags]                  write a new draft post, content/posts/SLUG/index.md
   milepost check [-content DIR]                 check every content file without serving; exit
                                                 status 1 and file:line: problem lines if any
+  milepost import-strava EXPORT.zip -author ID  make a draft post of each run of a Strava bulk
+                                                export, with its activity file
 
-Every command but new and check takes -db FILE (default ./data/milepost.db).
+Every command but new, check and import-strava takes -db FILE (default ./data/milepost.db).
 Those that take it, but serve, need the server stopped; a running server's backup is GET /admin/backup, for admins.
 "milepost COMMAND -h" lists a command's flags.
 `
@@ -75,6 +77,8 @@ func main() {
 		err = newPost(ctx, args)
 	case "check":
 		err = check(ctx, args)
+	case "import-strava":
+		err = importStrava(ctx, args)
 	case "help", "-h", "-help", "--help":
 		fmt.Print(usage)
 		return
@@ -286,6 +290,34 @@ for CI and git hooks.`)
 		return fs.usageErr("check takes no arguments; name the content directory with -content")
 	}
 	_, err := app.Check(ctx, cfg)
+	return err
+}
+
+func importStrava(ctx context.Context, args []string) error {
+	fs := newFlagSet("import-strava", `milepost import-strava EXPORT.zip -author ID [-since DATE] [-type TYPE] [-dry-run] [-content DIR]
+
+Reads a Strava bulk export (Settings, My Account, Download or Delete Your
+Account: the zip of activities.csv and activities/) and writes each run in
+it as a draft page bundle, content/posts/SLUG/index.md with the activity
+file beside it: title, date, description, run: distance, moving time and
+elevation gain. Importing the same export again adds nothing. Runs left
+out are reported with why. No server is needed; a running one picks the
+drafts up.`)
+	cfg := app.ImportStravaConfig{Stdout: os.Stdout}
+	fs.StringVar(&cfg.ContentDir, "content", "./content", "content `DIR`: the posts go into its posts/")
+	fs.StringVar(&cfg.Author, "author", "", "the runner: an `ID` of content/authors (a file name without .md); required")
+	fs.StringVar(&cfg.Since, "since", "", "leave out activities before this `DATE` (2006-01-02), in the site's time zone")
+	fs.StringVar(&cfg.Type, "type", "Run", "the Strava activity `TYPE` to import; Run also takes Trail Run and Virtual Run")
+	fs.BoolVar(&cfg.DryRun, "dry-run", false, "read and check everything, report what would be imported, and write nothing")
+	pos := fs.parse(args)
+	if len(pos) != 1 {
+		return fs.usageErr("want exactly one EXPORT.zip")
+	}
+	if cfg.Author == "" {
+		return fs.usageErr("-author ID is required")
+	}
+	cfg.Export = pos[0]
+	_, err := app.ImportStrava(ctx, cfg)
 	return err
 }
 

@@ -82,12 +82,10 @@ func NewPost(ctx context.Context, cfg NewPostConfig) (string, error) {
 			return "", fmt.Errorf("-date: %w", err)
 		}
 	}
-	if cfg.Author != "" && site.Authors[cfg.Author] == nil {
-		known := slices.Sorted(maps.Keys(site.Authors))
-		if len(known) == 0 {
-			return "", fmt.Errorf("no author %q: content/authors has no author files", cfg.Author)
+	if cfg.Author != "" {
+		if err := authorKnown(site, cfg.Author); err != nil {
+			return "", err
 		}
-		return "", fmt.Errorf("no author %q in content/authors: there are %s", cfg.Author, strings.Join(known, ", "))
 	}
 
 	file, err := newPostFile(title, date, cfg.Author, cfg.Draft)
@@ -102,6 +100,19 @@ func NewPost(ctx context.Context, cfg NewPostConfig) (string, error) {
 		fmt.Fprintln(cfg.Stdout, path)
 	}
 	return path, nil
+}
+
+// authorKnown returns an error naming the site's authors unless id is
+// one of them.
+func authorKnown(site *content.Site, id string) error {
+	if site.Authors[id] != nil {
+		return nil
+	}
+	known := slices.Sorted(maps.Keys(site.Authors))
+	if len(known) == 0 {
+		return fmt.Errorf("no author %q: content/authors has no author files", id)
+	}
+	return fmt.Errorf("no author %q in content/authors: there are %s", id, strings.Join(known, ", "))
 }
 
 // farFuture is after every post's date: a View at it with drafts sees
