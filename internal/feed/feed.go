@@ -142,8 +142,9 @@ func newDoc(ch Channel, posts content.Listing, f Format) (*doc, error) {
 			// A reader shows the post away from its page: relative links
 			// (a photo beside the post, a footnote's #fn:1) must be absolute.
 			Description: string(absoluteURLs(p.Summary, postURL)),
-			Content:     string(absoluteURLs(p.HTML, postURL)),
-			Id:          tagURI(u.Hostname(), p),
+			// The run's figures lead the story, as its page's run card does.
+			Content: runParagraph(p.Run) + string(absoluteURLs(p.HTML, postURL)),
+			Id:      tagURI(u.Hostname(), p),
 			// The id is a tag URI, not a URL a reader could open.
 			IsPermaLink: "false",
 			Created:     p.Date,
@@ -354,6 +355,19 @@ func (d *doc) siteName() string {
 	return u.Hostname()
 }
 
+// jsonDoc is gorilla/feeds' JSON Feed with items that may carry the
+// _milepost extension, which JSONItem has no field for.
+type jsonDoc struct {
+	*feeds.JSONFeed
+	// Shadows JSONFeed.Items: encoding/json marshals the shallower field.
+	Items []jsonItem `json:"items,omitempty"`
+}
+
+type jsonItem struct {
+	*feeds.JSONItem
+	Milepost *milepostExtension `json:"_milepost,omitempty"`
+}
+
 func (d *doc) writeJSON(w io.Writer) error {
 	jf := (&feeds.JSON{Feed: d.feed}).JSONFeed()
 	jf.FeedUrl = d.self
@@ -364,8 +378,10 @@ func (d *doc) writeJSON(w io.Writer) error {
 		ja := &feeds.JSONAuthor{Name: markupFree(a.Name), Url: a.Website}
 		jf.Author, jf.Authors = ja, []*feeds.JSONAuthor{ja}
 	}
+	items := make([]jsonItem, len(jf.Items))
 	for i, it := range jf.Items {
 		p := d.posts[i]
+		items[i] = jsonItem{JSONItem: it, Milepost: runExtension(p.Run)}
 		// JSON Feed's summary is plain text, unlike RSS's description and
 		// Atom's summary, which are marked as HTML.
 		it.Summary = markupFree(PlainText(p.Summary))
@@ -379,7 +395,7 @@ func (d *doc) writeJSON(w io.Writer) error {
 	// embedded in a page, and they would bloat it.
 	e.SetEscapeHTML(false)
 	e.SetIndent("", "  ")
-	if err := e.Encode(jf); err != nil {
+	if err := e.Encode(jsonDoc{JSONFeed: jf, Items: items}); err != nil {
 		return fmt.Errorf("encoding JSON: %w", err)
 	}
 	return nil
