@@ -137,7 +137,9 @@ func resourceType(name string) (string, error) {
 		}
 	}
 	t, ok := resourceTypes[strings.ToLower(path.Ext(name))]
-	if !ok {
+	// An activity file is refused by name too, whatever the list above
+	// becomes: it carries where the runner lives (runfile.go).
+	if !ok || IsActivityFile(name) {
 		return "", fmt.Errorf("%w: %w", ErrNotPublished, fs.ErrNotExist)
 	}
 	return t, nil

@@ -41,6 +41,7 @@ func loadConfig(ctx context.Context, dir string, o Overrides) (Config, error) {
 		Language:     "en",
 		PostsPerPage: 10,
 		Comments:     comments.DefaultSettings(),
+		Privacy:      Privacy{TrimM: DefaultTrimM},
 	}
 	if err := yaml.Unmarshal(data, &cfg); err != nil {
 		return Config{}, fmt.Errorf("parsing %s: %w", path, err)
@@ -91,6 +92,9 @@ func (c *Config) finish() error {
 		}
 	}
 	if err := c.Comments.Validate(); err != nil {
+		return err
+	}
+	if err := c.finishRun(); err != nil {
 		return err
 	}
 	loc, err := loadLocation(c.Timezone)

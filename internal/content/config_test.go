@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"milepost/internal/activity"
 	"milepost/internal/comments"
 )
 
@@ -89,11 +90,25 @@ social: {mastodon: "@club@example.social"}
 				"social":     map[string]any{"mastodon": "@club@example.social"},
 			},
 		},
+	}, {
+		name: "run settings: units, privacy zones and trim, shoe limit",
+		yaml: "units: Imperial\nprivacy:\n  zones:\n    - {lat: 45.52, lon: -122.68, radius_m: 250}\n    - lat: 45.5\n      lon: -122.6\n      radius_m: 100\n  trim_m: 0\nshoe_limit: 400 mi\n",
+		want: Config{
+			Title: "Milepost", Language: "en", PostsPerPage: 10,
+			Comments: comments.DefaultSettings(), Location: time.UTC,
+			Units:     activity.Imperial,
+			Privacy:   Privacy{Zones: []activity.Zone{{Lat: 45.52, Lon: -122.68, RadiusM: 250}, {Lat: 45.5, Lon: -122.6, RadiusM: 100}}, TrimM: 0},
+			ShoeLimit: "400 mi", ShoeLimitM: 400 * activity.MetresPerMile,
+		},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			site := loadSite(t, files{"site.yaml": tt.yaml})
-			if diff := cmp.Diff(tt.want, site.Config, locationByName); diff != "" {
+			want := tt.want
+			if want.Units == "" {
+				want.Units, want.Privacy.TrimM, want.ShoeLimitM = activity.Metric, DefaultTrimM, DefaultShoeLimitM
+			}
+			if diff := cmp.Diff(want, site.Config, locationByName); diff != "" {
 				t.Errorf("Config mismatch (-want +got):\n%s", diff)
 			}
 		})
@@ -123,6 +138,14 @@ func TestConfigErrors(t *testing.T) {
 		{name: "hold word without letters", yaml: "comments: {hold_words: [casino, '!!!']}\n", want: `comments.hold_words entry 2 ("!!!") has no letters or digits`},
 		{name: "empty reject word", yaml: "comments: {reject_words: ['  ']}\n", want: "comments.reject_words entry 1"},
 		{name: "word list not a list", yaml: "comments: {reject_words: casino}\n", want: "line 1"},
+		{name: "units", yaml: "units: furlongs\n", want: `units "furlongs" must be metric or imperial`},
+		{name: "privacy zone too small", yaml: "title: Club\nprivacy:\n  zones:\n    - {lat: 45.5, lon: -122.6, radius_m: 250}\n    - {lat: 45.5, lon: -122.6, radius_m: 50}\n", want: "line 5: privacy zone radius 50 m is under the minimum of 100 m"},
+		{name: "privacy zone without radius", yaml: "privacy:\n  zones:\n    - {lat: 45.5, lon: -122.6}\n", want: "line 3: a privacy zone needs lat, lon and radius_m (at least 100 m); it has no radius_m"},
+		{name: "privacy zone off the map", yaml: "privacy:\n  zones:\n    - {lat: 95, lon: 0, radius_m: 200}\n", want: "line 3: privacy zone at 95, 0 is not a place on the map"},
+		{name: "privacy zone typo", yaml: "privacy:\n  zones:\n    - {lat: 45, lon: 0, radius: 200}\n", want: `line 3: a privacy zone has the unknown key "radius"`},
+		{name: "privacy negative trim", yaml: "privacy:\n  trim_m: -5\n", want: "line 2: privacy trim_m -5 must be zero or more"},
+		{name: "privacy unknown key", yaml: "privacy:\n  zone: []\n", want: `privacy has the unknown key "zone"`},
+		{name: "shoe limit", yaml: "shoe_limit: lots\n", want: `shoe_limit "lots" must be a number and a unit`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

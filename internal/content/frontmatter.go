@@ -121,6 +121,9 @@ type field struct {
 	// items is the text of each item when the value is a list of scalars.
 	items []string
 	list  bool
+	// fields are the keys of a value that is a map (run:), each with its
+	// own line, named "run.distance"; nil for any other value.
+	fields []field
 }
 
 // parseFront decodes the front matter of doc into its top-level fields, in
@@ -161,32 +164,54 @@ func parseYAML(doc document) ([]field, *lineError) {
 			return nil, errAt(line, "duplicate key %q (first on line %d)", k.Value, first)
 		}
 		seen[strings.ToLower(k.Value)] = line
-		f := field{key: k.Value, line: line}
-		if err := v.Decode(&f.value); err != nil {
-			return nil, errAt(doc.fileLine(v.Line), "decoding %s: %v", k.Value, err)
-		}
-		if v.Kind == yaml.AliasNode {
-			v = v.Alias
-		}
-		switch {
-		case v.Kind == yaml.ScalarNode && f.value != nil:
-			f.text, f.scalar = v.Value, true
-		case v.Kind == yaml.SequenceNode:
-			f.list = true
-			for _, it := range v.Content {
-				if it.Kind == yaml.AliasNode {
-					it = it.Alias
-				}
-				if it.Kind != yaml.ScalarNode || it.Tag == "!!null" {
-					f.list, f.items = false, nil
-					break
-				}
-				f.items = append(f.items, it.Value)
-			}
+		f, lerr := yamlField(doc, k.Value, line, v)
+		if lerr != nil {
+			return nil, lerr
 		}
 		fields = append(fields, f)
 	}
 	return fields, nil
+}
+
+// yamlField decodes the value v of the key written key at the file line
+// line; the keys of a map value become its fields.
+func yamlField(doc document, key string, line int, v *yaml.Node) (field, *lineError) {
+	f := field{key: key, line: line}
+	if err := v.Decode(&f.value); err != nil {
+		return field{}, errAt(doc.fileLine(v.Line), "decoding %s: %v", key, err)
+	}
+	if v.Kind == yaml.AliasNode {
+		v = v.Alias
+	}
+	switch {
+	case v.Kind == yaml.ScalarNode && f.value != nil:
+		f.text, f.scalar = v.Value, true
+	case v.Kind == yaml.SequenceNode:
+		f.list = true
+		for _, it := range v.Content {
+			if it.Kind == yaml.AliasNode {
+				it = it.Alias
+			}
+			if it.Kind != yaml.ScalarNode || it.Tag == "!!null" {
+				f.list, f.items = false, nil
+				break
+			}
+			f.items = append(f.items, it.Value)
+		}
+	case v.Kind == yaml.MappingNode:
+		for i := 0; i+1 < len(v.Content); i += 2 {
+			k := v.Content[i]
+			if k.Kind != yaml.ScalarNode {
+				continue // the map is then not what its key takes; its reader says so
+			}
+			sub, lerr := yamlField(doc, key+"."+k.Value, doc.fileLine(k.Line), v.Content[i+1])
+			if lerr != nil {
+				return field{}, lerr
+			}
+			f.fields = append(f.fields, sub)
+		}
+	}
+	return f, nil
 }
 
 // fileLine turns a line of the front matter text into a line of the file.
@@ -238,22 +263,77 @@ func parseTOML(doc document) ([]field, *lineError) {
 			return nil, errAt(line, "duplicate key %q (first on line %d)", key, first)
 		}
 		seen[strings.ToLower(key)] = line
-		f := field{key: key, line: line, value: values[key]}
-		f.text, f.scalar = scalarText(f.value)
-		if list, ok := f.value.([]any); ok {
-			f.list = true
-			for _, it := range list {
-				s, ok := scalarText(it)
-				if !ok {
-					f.list, f.items = false, nil
-					break
+		f := tomlField(key, line, values[key])
+		if m, ok := f.value.(map[string]any); ok {
+			subLines := tomlTableKeyLines(doc.front, doc.frontLine, key)
+			for _, k := range md.Keys() {
+				if len(k) != 2 || k[0] != key {
+					continue
 				}
-				f.items = append(f.items, s)
+				subLine, ok := subLines[k[1]]
+				if !ok {
+					subLine = line
+				}
+				f.fields = append(f.fields, tomlField(key+"."+k[1], subLine, m[k[1]]))
 			}
 		}
 		fields = append(fields, f)
 	}
 	return fields, nil
+}
+
+// tomlField is the field of a decoded TOML value.
+func tomlField(key string, line int, value any) field {
+	f := field{key: key, line: line, value: value}
+	f.text, f.scalar = scalarText(f.value)
+	if list, ok := f.value.([]any); ok {
+		f.list = true
+		for _, it := range list {
+			s, ok := scalarText(it)
+			if !ok {
+				f.list, f.items = false, nil
+				break
+			}
+			f.items = append(f.items, s)
+		}
+	}
+	return f
+}
+
+// tomlTableKeyLines finds the line of each key of the table named table:
+// the keys under its [table] header, and the dotted keys table.key = at
+// the top level. Keys it cannot place are reported at the table's line.
+func tomlTableKeyLines(front []byte, firstLine int, table string) map[string]int {
+	lines := make(map[string]int)
+	record := func(key string, line int) {
+		if _, ok := lines[key]; !ok {
+			lines[key] = line
+		}
+	}
+	section := "" // the [table] the lines are in; "" at the top level
+	for i, l := range strings.Split(string(front), "\n") {
+		s := strings.TrimSpace(l)
+		if strings.HasPrefix(s, "[") {
+			section = ""
+			if k, rest, ok := tomlKeySegment(strings.TrimLeft(s, "[ \t")); ok && strings.HasPrefix(rest, "]") {
+				section = k
+			}
+			continue
+		}
+		k, rest, ok := tomlKeySegment(s)
+		if !ok {
+			continue
+		}
+		switch {
+		case section == table && strings.HasPrefix(rest, "="):
+			record(k, firstLine+i)
+		case section == "" && k == table && strings.HasPrefix(rest, "."):
+			if sub, rest, ok := tomlKeySegment(strings.TrimLeft(rest[1:], " \t")); ok && strings.HasPrefix(rest, "=") {
+				record(sub, firstLine+i)
+			}
+		}
+	}
+	return lines
 }
 
 // tomlKeyLines finds the line of each top-level key and table in TOML text.

@@ -2,6 +2,7 @@ package content
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"slices"
 	"strings"
@@ -56,7 +57,7 @@ func FuzzFrontMatter(f *testing.F) {
 			postProblems = problems(postFile, []*lineError{lerr})
 			checkProblems(t, src, postFile, postProblems)
 		} else {
-			p, errs := l.post(postFile, src, authors)
+			p, errs := l.post(context.Background(), postFile, src, authors)
 			postProblems = problems(postFile, errs)
 			checkProblems(t, src, postFile, postProblems)
 			switch {

@@ -26,13 +26,23 @@ const wordsPerMinute = 220
 // load. A post or author file that cannot be used is skipped and reported in
 // Site.Problems, so one typo never takes the whole blog down.
 func Load(ctx context.Context, dir string, o Overrides) (*Site, error) {
+	return load(ctx, dir, o, nil)
+}
+
+// load is Load keeping the activity files it reads in activities, and
+// reading only those activities does not hold; nil reads them all.
+func load(ctx context.Context, dir string, o Overrides, activities *activityCache) (*Site, error) {
 	cfg, err := loadConfig(ctx, dir, o)
 	if err != nil {
 		return nil, err
 	}
-	l := &loader{cfg: cfg, md: newMarkdown(cfg.Markdown), basePath: cfg.BasePath(), dir: dir}
+	l := &loader{cfg: cfg, md: newMarkdown(cfg.Markdown), basePath: cfg.BasePath(), dir: dir, activities: activities}
+	if activities != nil {
+		activities.begin()
+		defer activities.end()
+	}
 
-	site := &Site{Config: cfg, Authors: make(map[string]*Author), dir: dir}
+	site := &Site{Config: cfg, Authors: make(map[string]*Author), dir: dir, activities: activities}
 	authorFiles, unreadable, err := markdownFiles(ctx, dir, "authors", false)
 	if err != nil {
 		return nil, err
@@ -57,7 +67,7 @@ func Load(ctx context.Context, dir string, o Overrides) (*Site, error) {
 	}
 	site.Problems = append(site.Problems, unreadable...)
 	posts := loadAll(ctx, dir, postFiles, func(rel string, src []byte) (*loadedPost, []*lineError) {
-		return l.post(rel, src, site.Authors)
+		return l.post(ctx, rel, src, site.Authors)
 	})
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -136,6 +146,9 @@ type loader struct {
 	// dir is the content directory, whose bundles' photos are probed for
 	// their size; "" probes none.
 	dir string
+	// activities keeps the activity files read across a Source's loads;
+	// nil reads each one.
+	activities *activityCache
 }
 
 // markdownFiles returns the .md files under dir/sub, relative to dir with
@@ -270,7 +283,7 @@ type loadedPost struct {
 
 // post decodes one post file. It reports every problem with the front matter
 // it finds, not only the first, so that one round of fixes is enough.
-func (l *loader) post(rel string, src []byte, authors map[string]*Author) (*loadedPost, []*lineError) {
+func (l *loader) post(ctx context.Context, rel string, src []byte, authors map[string]*Author) (*loadedPost, []*lineError) {
 	doc, lerr := splitDocument(src)
 	if lerr != nil {
 		return nil, []*lineError{lerr}
@@ -303,6 +316,11 @@ func (l *loader) post(rel string, src []byte, authors map[string]*Author) (*load
 			lp.warnings = problems(rel, []*lineError{cerr})
 		}
 	}
+	var runWarnings []*lineError
+	if p.Run, runWarnings = l.run(ctx, p, pf.run); len(runWarnings) > 0 {
+		lp.warnings = append(lp.warnings, problems(rel, runWarnings)...)
+		slices.SortStableFunc(lp.warnings, func(a, b Problem) int { return cmp.Compare(a.Line, b.Line) })
+	}
 	return lp, nil
 }
 
@@ -318,6 +336,9 @@ type postFields struct {
 	// cover is the cover: key, read once the body is rendered: its
 	// description comes from there.
 	cover *field
+	// run are the keys of the run behind the post, read once its author
+	// is known (runfile.go).
+	run runFields
 }
 
 // postField decodes one front matter key into p.
@@ -362,6 +383,12 @@ func (l *loader) postField(p *Post, pf *postFields, f field, authors map[string]
 		p.CommentsOpen, e = f.boolean(true)
 	case "cover":
 		pf.cover = &f
+	case "run":
+		pf.run.run = &f
+	case "activity":
+		pf.run.activity = &f
+	case "activity_download":
+		pf.run.download = &f
 	default:
 		if p.Params == nil {
 			p.Params = make(map[string]any)
@@ -440,6 +467,12 @@ func (l *loader) author(rel string, src []byte) (*Author, []*lineError) {
 	nameLine, badName := openLine, false
 	for _, f := range fields {
 		var e *lineError
+		if ok, rerr := authorRunField(a, f); ok {
+			if rerr != nil {
+				errs = append(errs, rerr)
+			}
+			continue
+		}
 		switch strings.ToLower(f.key) {
 		case "name":
 			a.Name, e = f.str()

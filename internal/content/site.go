@@ -12,6 +12,7 @@ import (
 	"sort"
 	"time"
 
+	"milepost/internal/activity"
 	"milepost/internal/comments"
 )
 
@@ -38,6 +39,17 @@ type Config struct {
 	// SeedComments names a comments export (JSON), relative to the content
 	// directory, loaded into a new database once.
 	SeedComments string `yaml:"seed_comments" toml:"seed_comments"`
+	// Units is how distances are shown: metric (the default) or
+	// imperial. An author may choose their own (Author.Units).
+	Units activity.Units `yaml:"units" toml:"units"`
+	// Privacy is where routes are never shown (runconfig.go); an author's
+	// zones add to it (Site.PrivacyFor).
+	Privacy Privacy `yaml:"privacy" toml:"-"`
+	// ShoeLimit is the mileage past which shoes are noted as worn, as
+	// written ("700 km"); ShoeLimitM is it in metres, DefaultShoeLimitM
+	// when not set.
+	ShoeLimit  string  `yaml:"shoe_limit" toml:"shoe_limit"`
+	ShoeLimitM float64 `yaml:"-" toml:"-"`
 	// Params holds keys Milepost does not know, for themes.
 	Params map[string]any `yaml:",inline" toml:"-"`
 }
@@ -60,6 +72,12 @@ type Author struct {
 	// Avatar is the file name of the author's photo under the author's
 	// URL ("avatar.jpg"), "" when there is none (see OpenAvatar).
 	Avatar string
+	// Units is how the author's posts show distances; "" for the site's
+	// (Site.UnitsFor).
+	Units activity.Units
+	// Zones are the author's own privacy zones, added to the site's for
+	// their posts (Site.PrivacyFor).
+	Zones []activity.Zone
 }
 
 // Post is one Markdown file in content/posts.
@@ -95,6 +113,9 @@ type Post struct {
 	// Cover is the photo the front matter names with cover: (cover.go);
 	// nil when it names none, or one readers would not get.
 	Cover *Cover
+	// Run is the run the post tells of: its run: fields merged with its
+	// activity: file (run.go); nil when it has neither.
+	Run *Run
 }
 
 // Problem is a file that could not be loaded; the rest of the site still is.
@@ -132,6 +153,10 @@ type Site struct {
 	byTagD  map[string]Listing
 	byAuth  map[string]Listing
 	byAuthD map[string]Listing
+
+	// activities is the Source's cache of activity files, for ParsePost;
+	// nil for a Site loaded on its own.
+	activities *activityCache
 }
 
 // Dir is the content directory the site was loaded from.

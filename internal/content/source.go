@@ -26,6 +26,9 @@ type Source struct {
 
 	mu sync.Mutex // serialises reloads, so an older Site never replaces a newer one
 	fp uint64     // fingerprint of the files the current Site was loaded from
+	// activities keeps the activity files the loads read, so a reload
+	// reads only those that changed (runfile.go).
+	activities *activityCache
 
 	subMu sync.Mutex
 	subs  map[*subscription]struct{}
@@ -41,14 +44,14 @@ func NewSource(ctx context.Context, dir string, over Overrides, log *slog.Logger
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Source{dir: dir, over: over, log: log}
+	s := &Source{dir: dir, over: over, log: log, activities: newActivityCache()}
 	// Taken before loading: a file saved during the load then shows up as
 	// a change at the next poll instead of being missed.
 	fp, err := fingerprint(ctx, dir)
 	if err != nil {
 		return nil, err
 	}
-	site, err := Load(ctx, dir, over)
+	site, err := load(ctx, dir, over, s.activities)
 	if err != nil {
 		return nil, fmt.Errorf("loading content: %w", err)
 	}
@@ -128,7 +131,7 @@ func (s *Source) poll(ctx context.Context) {
 	// Remembered even if the load fails, so that a broken site.yaml is
 	// reported once rather than at every tick until it is fixed.
 	s.fp = fp
-	site, err := Load(ctx, s.dir, s.over)
+	site, err := load(ctx, s.dir, s.over, s.activities)
 	if err != nil {
 		if ctx.Err() == nil {
 			s.log.Error("reloading content failed; still serving the previous version", "dir", s.dir, "err", err)
