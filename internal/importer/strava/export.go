@@ -109,8 +109,11 @@ func Open(ctx context.Context, r io.ReaderAt, size int64, limits Limits) (*Expor
 			e.Ignored = append(e.Ignored, f.Name+": not a plain path inside the export")
 			continue
 		}
-		if _, dup := e.files[name]; dup || twice[name] {
+		if first, dup := e.files[name]; dup || twice[name] {
 			// Which of the two is meant cannot be known: neither is read.
+			if dup {
+				e.Ignored = append(e.Ignored, first.Name+": in the zip twice")
+			}
 			e.Ignored = append(e.Ignored, f.Name+": in the zip twice")
 			delete(e.files, name)
 			twice[name] = true
