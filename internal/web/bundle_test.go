@@ -74,6 +74,7 @@ func bundleSite(t *testing.T, opts ...harnessOption) string {
 		"posts/race-day/photos/start.jpg": string(startJPEG),
 		"posts/race-day/run.fit":          "FIT: the route from the runner's front door",
 		"posts/race-day/route.gpx":        "<gpx>the route from the runner's front door</gpx>",
+		"posts/race-day/Track.TCX.gz":     "TCX: the route from the runner's front door, gzipped",
 		"posts/race-day/.notes.png":       string(mediatest.PNG(t, mediatest.Halves(10, 10))) + "a hidden file's text",
 		"posts/race-day/notes.md":         "private notes",
 		"posts/single.md":                 post("title: Single file\ndate: 2024-04-01\nauthor: kay", "Still works."),
@@ -216,6 +217,7 @@ func TestBundleServesOnlyWhatReadersShouldGet(t *testing.T) {
 		"/posts/race-day/notes.md",
 		"/posts/race-day/run.fit",
 		"/posts/race-day/route.gpx",
+		"/posts/race-day/Track.TCX.gz",
 		"/posts/race-day/.notes.png",
 		"/posts/race-day/secret.png",          // a link out of the content directory
 		"/posts/race-day/config.png",          // a link to site.yaml
