@@ -78,6 +78,8 @@ var problemTable = []struct {
 	{match: is(comments.ErrNoPost), problem: problemNotFound},
 	{match: is(comments.ErrNotFound), problem: problemNotFound},
 	{match: is(comments.ErrNotBanned), problem: problemNotFound},
+	{match: is(errNoRouteDownload), problem: problem{Status: http.StatusNotFound, Heading: "No route to download",
+		Message: "The writer of this story does not offer its route for download."}},
 
 	// The reader may not do this.
 	{match: is(comments.ErrClosed), problem: problem{Status: http.StatusForbidden, Heading: "Comments are closed",

@@ -166,6 +166,8 @@ func (s *Server) funcs() template.FuncMap {
 		// commentHTML trusts a comment's HTML: it was sanitised when stored.
 		"commentHTML": func(c comments.Comment) template.HTML { return template.HTML(c.HTML) },
 		"dict":        dict,
+		// runView is what a post's page shows of its run (run.go).
+		"runView": s.runView,
 	}
 }
 

@@ -78,6 +78,7 @@ type Server struct {
 	writes   *ipLimiter
 	forms    *usedForms
 	feeds    feedCache
+	runs     runViews
 	staticFS fs.FS
 	signer   signer
 	comments *comments.Service
@@ -158,6 +159,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /{file}", s.siteFeed)
 	m.HandleFunc("GET /comments.xml", s.commentFeed)
 	m.HandleFunc("GET /posts/{slug}/comments.xml", s.commentFeed)
+	m.HandleFunc("GET /posts/{slug}/"+routeFileName, s.routeGPX)
 	m.HandleFunc("GET /posts/{slug}/{file...}", s.bundleFile)
 	m.Handle("GET /static/", http.StripPrefix("/static/", s.static(http.FileServerFS(s.staticFS))))
 	if s.live != nil {
