@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -121,11 +120,12 @@ func importedRuns(site *content.Site) map[string]string {
 	return ids
 }
 
-// writeBundle writes a bundle into a new hidden folder of posts/ and
-// renames it to posts/SLUG. The folder posts/SLUG is made first, empty, to
-// claim the slug — it fails if anything of that name appeared since the
-// slug was found free — and the rename then replaces that empty folder.
-// On any error nothing of the bundle is left.
+// writeBundle writes a bundle into a new hidden folder of posts/ (which
+// content and its watcher skip) and renames it to posts/SLUG. The rename
+// replaces nothing: os.Rename refuses an existing folder, and the system a
+// file, so a post of that slug that appeared since the slug was found free
+// stays as it is and the import stops. On any error nothing of the bundle
+// is left.
 func writeBundle(ctx context.Context, posts string, b strava.Bundle) (err error) {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -152,14 +152,10 @@ func writeBundle(ctx context.Context, posts string, b strava.Bundle) (err error)
 		return err
 	}
 	dir := filepath.Join(posts, b.Slug)
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("posts/%s appeared during the import", b.Slug)
-		}
-		return fmt.Errorf("creating the post's folder: %w", err)
+	if _, err := os.Lstat(dir); err == nil {
+		return fmt.Errorf("posts/%s appeared during the import", b.Slug)
 	}
 	if err := os.Rename(tmp, dir); err != nil {
-		os.Remove(dir) // still the empty folder made above
 		return fmt.Errorf("moving the new post into place: %w", err)
 	}
 	return atomicfile.SyncDir(posts)
