@@ -93,7 +93,7 @@ func YearCalendar(year int, days []DayDistance, u activity.Units) Chart {
 			dayText := day.Date.Format("Monday, January 2")
 			c.Title = fmt.Sprintf("%s: %s %s", dayText, formatDistance(day.DistanceM, u), u.Abbrev())
 			if day.Runs > 1 {
-				c.Title += fmt.Sprintf(", %d runs", day.Runs)
+				c.Title += ", " + runs(day.Runs)
 			}
 			table.Rows = append(table.Rows, []string{day.Date.Format("January 2"), formatDistance(day.DistanceM, u), strconv.Itoa(day.Runs)})
 		}

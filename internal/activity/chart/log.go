@@ -46,7 +46,7 @@ func WeeklyDistance(weeks []WeekDistance, u activity.Units) Chart {
 			units := w.DistanceM / u.UnitM()
 			d.Bars = append(d.Bars, bar{
 				X: round1(x + barW*0.1), Y: round1(y(units)), W: round1(barW * 0.8), H: round1(marginTop + plotH - y(units)),
-				Title: fmt.Sprintf("Week of %s: %s %s, %d runs", w.Start.Format("Jan 2, 2006"), formatDistance(w.DistanceM, u), u.Abbrev(), w.Runs),
+				Title: fmt.Sprintf("Week of %s: %s %s, %s", w.Start.Format("Jan 2, 2006"), formatDistance(w.DistanceM, u), u.Abbrev(), runs(w.Runs)),
 			})
 		}
 		// A month's name under the first week starting in it, every
@@ -58,4 +58,12 @@ func WeeklyDistance(weeks []WeekDistance, u activity.Units) Chart {
 		}
 	}
 	return Chart{SVG: d.render(), Table: table}
+}
+
+// runs is a number of runs in words: "1 run", "3 runs".
+func runs(n int) string {
+	if n == 1 {
+		return "1 run"
+	}
+	return strconv.Itoa(n) + " runs"
 }

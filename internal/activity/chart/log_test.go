@@ -48,7 +48,7 @@ func TestWeeklyDistanceHasABarPerWeekRunAndARowPerWeek(t *testing.T) {
 func TestWeeklyDistanceInMiles(t *testing.T) {
 	weeks := []WeekDistance{{Start: time.Date(2026, time.November, 23, 0, 0, 0, 0, time.UTC), DistanceM: 2 * activity.MetresPerMile, Runs: 1}}
 	c := WeeklyDistance(weeks, activity.Imperial)
-	if c.Table.Head[1] != "Distance (mi)" || c.Table.Rows[0][1] != "2" || !strings.Contains(string(c.SVG), "2 mi, 1 runs") {
+	if c.Table.Head[1] != "Distance (mi)" || c.Table.Rows[0][1] != "2" || !strings.Contains(string(c.SVG), "2 mi, 1 run") {
 		t.Errorf("in miles: %+v\n%s", c.Table, c.SVG)
 	}
 }
