@@ -128,6 +128,16 @@ func TestImportStravaWritesDraftBundlesTheSiteLoads(t *testing.T) {
 	if !strings.Contains(string(tempo.HTML), "Legs good.") {
 		t.Errorf("the description is not the body: %s", tempo.HTML)
 	}
+	// The run: fields as content reads them, and the activity file read.
+	if r := tempo.Run; r == nil || r.DistanceM != 8051 || r.TimeS != 2610 || !r.HasElevation || r.ElevationM != 35 || r.Type != "" {
+		t.Errorf("tempo-tuesday's run: %+v, want 8051 m in 2610 s with 35 m of gain and no type", r)
+	} else if r.Activity == nil || r.Activity.File != "501.gpx" {
+		t.Errorf("tempo-tuesday's activity file was not read: %+v (warnings %v)", r.Activity, site.Warnings)
+	}
+	// No elevation in the export: none written, the file's own is used.
+	if r := everyPost(site, "massage-during-training-2024-03-09").Run; r == nil || r.Activity == nil || r.DistanceM != 4500 || r.TimeS != 1450 {
+		t.Errorf("the TCX run: %+v", r)
+	}
 	text, err := os.ReadFile(filepath.Join(dir, "posts", "tempo-tuesday", "index.md"))
 	if err != nil {
 		t.Fatal(err)
