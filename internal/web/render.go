@@ -55,6 +55,8 @@ type pageData struct {
 	Edit    *editPage
 	Admin   *adminPage
 	Editor  *editorPage
+	// Training is the log, records or club page (training.go).
+	Training *trainingPage
 }
 
 // shareImage is a page's Open Graph image: an absolute URL, the size of
@@ -121,7 +123,7 @@ type templates struct {
 
 // The pages a theme must provide, in templates/NAME.html. Every other .html
 // file in templates/ is a partial available to all of them.
-var pageNames = []string{"list", "post", "archive", "tags", "error", "comment-edit", "admin", "editor"}
+var pageNames = []string{"list", "post", "archive", "tags", "error", "comment-edit", "admin", "editor", "log", "records", "club"}
 
 // Layouts of the times pages show. A time of day always carries its zone.
 const (
@@ -166,6 +168,10 @@ func (s *Server) funcs() template.FuncMap {
 		// commentHTML trusts a comment's HTML: it was sanitised when stored.
 		"commentHTML": func(c comments.Comment) template.HTML { return template.HTML(c.HTML) },
 		"dict":        dict,
+		// clubWeek and authorRuns link the home and author pages to the
+		// club and an author's log (training.go).
+		"clubWeek":   s.clubWeek,
+		"authorRuns": s.authorRuns,
 		// runView is what a post's page shows of its run (run.go).
 		"runView": s.runView,
 	}

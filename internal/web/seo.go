@@ -64,6 +64,7 @@ func (s *Server) sitemap(w http.ResponseWriter, r *http.Request) {
 	for _, a := range sortedAuthors(v) {
 		add("/authors/"+url.PathEscape(a.ID)+"/", lastModified(v.ByAuthor(a.ID)))
 	}
+	s.trainingSitemap(v, add)
 	var buf bytes.Buffer
 	buf.WriteString(xml.Header)
 	enc := xml.NewEncoder(&buf)

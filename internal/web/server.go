@@ -16,6 +16,7 @@ import (
 	"milepost/internal/comments"
 	"milepost/internal/content"
 	"milepost/internal/media"
+	"milepost/internal/training"
 )
 
 // SiteSource gives the current Site; content.Source is one.
@@ -83,6 +84,10 @@ type Server struct {
 	signer   signer
 	comments *comments.Service
 	live     *liveState // nil without Options.Live
+
+	// trainingCache keeps the training figures of the current site
+	// (training.go).
+	trainingCache training.Cache
 }
 
 // staffWritesPerMinute is how many changes one address group may make a
@@ -153,6 +158,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /authors/{id}/page/{n}/{$}", s.author)
 	m.HandleFunc("GET /authors/{id}/{file}", s.authorFeed)
 	m.HandleFunc("GET /archive/{$}", s.archive)
+	s.trainingRoutes(m)
 	// Without these, "/{file}" (a feed) would answer them 404.
 	m.HandleFunc("GET /archive", addSlash)
 	m.HandleFunc("GET /tags", addSlash)
