@@ -88,7 +88,9 @@ func newRunView(p *content.Post) *runView {
 		if r.Place > 0 {
 			v.Race.Place = strconv.Itoa(r.Place)
 		}
-		if r.OfficialS > 0 {
+		// Without a time of its own the run's time is the official one
+		// (content's rule): the card shows it once.
+		if r.OfficialS > 0 && r.OfficialS != run.TimeS {
 			v.Race.Official = chart.DurationText(r.OfficialS)
 		}
 	}

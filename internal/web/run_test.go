@@ -95,6 +95,7 @@ func TestARunPostShowsItsCardInThePostsUnits(t *testing.T) {
   place: 3
   bib: "117"
   official: "1:12:40"
+  time: "22:30"
   shoes: Pegasus 40
 `), "posts/sprint-tri/run.fit", activityFile(t, "triathlon_fr255.fit")))
 	res := h.get("/posts/sprint-tri/")
@@ -115,8 +116,16 @@ func TestARunPostShowsItsCardInThePostsUnits(t *testing.T) {
 		t.Errorf("run card:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	// The file's own figures: its 4.49 km running leg, in km and min/km.
-	if !strings.Contains(res.body, "<dd>4.49 km</dd>") || !strings.Contains(res.body, " /km</dd>") {
-		t.Errorf("the card does not show the file's distance and pace in km")
+	if !strings.Contains(res.body, "<dd>4.49 km</dd>") || !strings.Contains(res.body, "<dd>22:30</dd>") || !strings.Contains(res.body, " /km</dd>") {
+		t.Errorf("the card does not show the file's distance and the time and pace in km")
+	}
+}
+
+func TestARaceWithOnlyAnOfficialTimeShowsItOnce(t *testing.T) {
+	h := newHarness(t, siteFiles{"posts/10k.md": post("title: 10K\ndate: 2026-06-01\nrun:\n  race: Bridge 10K\n  distance: 10 km\n  official: \"41:30\"", "Fast.")})
+	want := "Distance: 10 km|Time: 41:30|Pace: 4:09 /km|Race: Bridge 10K"
+	if got := runCard(t, h.get("/posts/10k/").body); strings.Join(got, "|") != want {
+		t.Errorf("run card %q, want %q", got, want)
 	}
 }
 
