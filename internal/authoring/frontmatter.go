@@ -39,6 +39,54 @@ type Fields struct {
 	// SlugKey is the front matter's slug key, which overrides the file or
 	// folder name; "" when the slug comes from the name.
 	SlugKey string
+	// Activity is the activity file of the post's bundle (activity:), the
+	// watch file the run's figures and route are read from.
+	Activity string
+	// Run is what the editor edits of the run: mapping; its other keys
+	// (elevation, place, shoes, ...) are kept as they are.
+	Run RunFields
+}
+
+// RunFields are the keys of a post's run: mapping the editor edits, as
+// text the way the file has them (content reads and judges them).
+type RunFields struct {
+	Type, Distance, Time, Race string
+}
+
+// runKeys are the keys of RunFields under run:, in the order a new run:
+// mapping lists them.
+var runKeys = []string{"type", "distance", "time", "race"}
+
+// value is the value of the run key key.
+func (r RunFields) value(key string) string {
+	switch key {
+	case "type":
+		return r.Type
+	case "distance":
+		return r.Distance
+	case "time":
+		return r.Time
+	case "race":
+		return r.Race
+	}
+	panic("authoring: unknown run key " + key)
+}
+
+// set sets the run key key, reporting whether it is one of RunFields.
+func (r *RunFields) set(key, text string) bool {
+	switch key {
+	case "type":
+		r.Type = text
+	case "distance":
+		r.Distance = text
+	case "time":
+		r.Time = text
+	case "race":
+		r.Race = text
+	default:
+		return false
+	}
+	return true
 }
 
 // Extra is a front matter key Milepost does not know. It is kept as it
@@ -50,7 +98,7 @@ type Extra struct {
 
 // knownKeys are the keys of Fields, in the order a new post's front matter
 // lists them.
-var knownKeys = []string{"title", "date", "lastmod", "author", "tags", "summary", "cover", "draft", "slug"}
+var knownKeys = []string{"title", "date", "lastmod", "author", "tags", "summary", "cover", "activity", "draft", "slug"}
 
 // value is the Fields value of a known key: a string, []string or bool.
 func (f Fields) value(key string) any {
@@ -69,6 +117,8 @@ func (f Fields) value(key string) any {
 		return f.Summary
 	case "cover":
 		return f.Cover
+	case "activity":
+		return f.Activity
 	case "draft":
 		return f.Draft
 	case "slug":
@@ -119,6 +169,21 @@ func readFields(src content.PostSource) (Fields, []Extra) {
 			f.Summary = k.Text
 		case "cover":
 			f.Cover = k.Text
+		case "activity":
+			f.Activity = k.Text
+		case "run":
+			if _, isMap := k.Value.(map[string]any); !isMap {
+				extra = append(extra, Extra{Key: k.Key, Value: k.Value})
+				break
+			}
+			// The keys the editor does not edit are kept like unknown
+			// keys, so a save is checked to leave them as they were.
+			for _, sk := range k.Fields {
+				if sk.Scalar && f.Run.set(strings.ToLower(sk.Key), sk.Text) {
+					continue
+				}
+				extra = append(extra, Extra{Key: k.Key + "." + sk.Key, Value: sk.Value})
+			}
 		case "draft":
 			f.Draft, _ = k.Value.(bool)
 		case "slug":
@@ -182,6 +247,13 @@ func newFile(f Fields, body string) ([]byte, error) {
 		}
 		front.WriteString(text)
 	}
+	if f.Run != (RunFields{}) {
+		text, err := runBlock("YAML", f.Run)
+		if err != nil {
+			return nil, err
+		}
+		front.WriteString(text)
+	}
 	var out bytes.Buffer
 	out.WriteString("---\n")
 	out.Write(front.Bytes())
@@ -218,6 +290,9 @@ func editFile(src []byte, split content.PostSource, f Fields, body string) ([]by
 			return nil, err
 		}
 	}
+	if err := ed.setRun(old.Run, f.Run); err != nil {
+		return nil, err
+	}
 	newFront, err := ed.apply()
 	if err != nil {
 		return nil, err
@@ -249,7 +324,7 @@ func sameFields(a, b Fields) bool {
 			return false
 		}
 	}
-	return true
+	return a.Run == b.Run
 }
 
 // frontEditor collects the changes to a front matter text.
@@ -263,6 +338,9 @@ type frontEditor struct {
 	replace map[int]string
 	spans   map[int]int // first line index → line index after the key
 	add     []string
+	// insert maps a line index to text written before that line: keys
+	// added inside a mapping (run:), or a new TOML table at the end.
+	insert map[int][]string
 }
 
 // set records key's new value (its zero value removes the key).
@@ -360,6 +438,14 @@ func (e *frontEditor) apply() ([]byte, error) {
 	at := e.insertAt(lines)
 	var out strings.Builder
 	for i := 0; i <= len(lines); {
+		if text := e.insert[i]; len(text) > 0 {
+			if i > 0 && !strings.HasSuffix(lines[i-1], "\n") {
+				out.WriteString(e.newline)
+			}
+			for _, t := range text {
+				out.WriteString(t)
+			}
+		}
 		if i == at {
 			if i > 0 && !strings.HasSuffix(lines[i-1], "\n") {
 				out.WriteString(e.newline)

@@ -41,6 +41,10 @@ type FrontKey struct {
 	Scalar bool
 	Items  []string
 	List   bool
+	// Fields are the keys of a value that is a map (run:), each with its
+	// own line and its Key as written under the map ("distance"); nil for
+	// any other value.
+	Fields []FrontKey
 }
 
 // SplitSource splits a content file. Its error is a Problem without a file
@@ -67,10 +71,19 @@ func SplitSource(src []byte) (PostSource, error) {
 	}
 	s.FrontEnd = s.FrontStart + len(doc.front)
 	for _, f := range fields {
-		s.Keys = append(s.Keys, FrontKey{Key: f.key, Line: f.line, Value: f.value, Text: f.text,
-			Scalar: f.scalar, Items: f.items, List: f.list})
+		s.Keys = append(s.Keys, frontKeyOf(f, ""))
 	}
 	return s, nil
+}
+
+// frontKeyOf is the field f, whose key is prefix followed by its own.
+func frontKeyOf(f field, prefix string) FrontKey {
+	k := FrontKey{Key: strings.TrimPrefix(f.key, prefix), Line: f.line, Value: f.value, Text: f.text,
+		Scalar: f.scalar, Items: f.items, List: f.list}
+	for _, sub := range f.fields {
+		k.Fields = append(k.Fields, frontKeyOf(sub, f.key+"."))
+	}
+	return k
 }
 
 // ParsePost reads src as the post file rel (relative to the content

@@ -250,11 +250,15 @@ func parseTOML(doc document) ([]field, *lineError) {
 	lines := tomlKeyLines(doc.front, doc.frontLine)
 	var fields []field
 	seen := make(map[string]int)
+	emitted := make(map[string]bool)
 	for _, k := range md.Keys() {
-		if len(k) != 1 {
+		// A table written with dotted keys only (run.type = "race") has
+		// no key of its own: its first dotted key stands for it.
+		key := k[0]
+		if emitted[key] {
 			continue
 		}
-		key := k[0]
+		emitted[key] = true
 		line, ok := lines[key]
 		if !ok {
 			line = openLine
