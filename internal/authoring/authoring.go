@@ -82,6 +82,9 @@ type Edit struct {
 	// line of Markdown appended to Body (photos.go); a Cover of
 	// FirstUpload names the first of them.
 	Photos []PhotoUpload
+	// ActivityFile, when set, is stored in the post's bundle with the
+	// save and named by its activity: key (activityupload.go).
+	ActivityFile *ActivityUpload
 	// NewSlug, when set and not Slug, moves the post to that slug with
 	// the save: only a draft never published (rename.go).
 	NewSlug string
@@ -254,6 +257,10 @@ func (s *Service) Save(ctx context.Context, e Edit, basedOn Version) (Post, erro
 	if err != nil {
 		return Post{}, fmt.Errorf("saving post %q: %w", e.Slug, err)
 	}
+	act, err := prepareActivity(ctx, e.ActivityFile)
+	if err != nil {
+		return Post{}, fmt.Errorf("saving post %q: %w", e.Slug, err)
+	}
 	// A move holds the new slug's lock too, so that no new post takes it
 	// meanwhile; the two are taken in one order, so that two moves the
 	// other way round cannot wait for each other.
@@ -265,7 +272,7 @@ func (s *Service) Save(ctx context.Context, e Edit, basedOn Version) (Post, erro
 	for _, slug := range slugs {
 		defer s.locks.lock(slug)()
 	}
-	ch := change{photos: photos}
+	ch := change{photos: photos, activity: act}
 	if basedOn == "" {
 		rel := "posts/" + e.Slug + "/index.md"
 		if taken, err := s.locate(e.Slug); err == nil {
@@ -273,7 +280,7 @@ func (s *Service) Save(ctx context.Context, e Edit, basedOn Version) (Post, erro
 		} else if !errors.Is(err, ErrNotFound) {
 			return Post{}, fmt.Errorf("saving new post %q: %w", e.Slug, err)
 		}
-		s.withPhotos(&e, content.BundleDir(rel), photos)
+		s.withPhotos(&e, content.BundleDir(rel), photos, act)
 		src, err := newFile(e.Fields, e.Body)
 		if err != nil {
 			return Post{}, fmt.Errorf("saving new post %q: %w", e.Slug, err)
@@ -293,7 +300,7 @@ func (s *Service) Save(ctx context.Context, e Edit, basedOn Version) (Post, erro
 	}
 	// Photos go into the post's bundle: a single file becomes one.
 	bundle := content.BundleDir(rel)
-	if bundle == "" && len(photos) > 0 {
+	if bundle == "" && len(ch.stored()) > 0 {
 		ch.to = asBundle(rel)
 		bundle = content.BundleDir(ch.to)
 	}
@@ -302,11 +309,11 @@ func (s *Service) Save(ctx context.Context, e Edit, basedOn Version) (Post, erro
 			return Post{}, fmt.Errorf("moving post %q to %q: %w", e.Slug, e.NewSlug, err)
 		}
 		ch.toSlug = e.NewSlug
-		if ch.to, err = s.movedTo(rel, e.NewSlug, len(photos) > 0); err != nil {
+		if ch.to, err = s.movedTo(rel, e.NewSlug, len(ch.stored()) > 0); err != nil {
 			return Post{}, fmt.Errorf("moving post %q to %q: %w", e.Slug, e.NewSlug, err)
 		}
 	}
-	s.withPhotos(&e, bundle, photos)
+	s.withPhotos(&e, bundle, photos, act)
 	src, err := editFile(old, split, e.Fields, e.Body)
 	if err != nil {
 		return Post{}, fmt.Errorf("saving %s: %w", rel, err)
@@ -314,11 +321,18 @@ func (s *Service) Save(ctx context.Context, e Edit, basedOn Version) (Post, erro
 	return s.write(ctx, e.Slug, rel, old, basedOn, src, e.By, "", ch)
 }
 
-// withPhotos names the photos for the bundle folder (relative), appends
-// their lines to the edit's body, and makes a Cover of FirstUpload the
-// first one's name.
-func (s *Service) withPhotos(e *Edit, bundle string, photos []photoFile) {
-	nameAll(s.abs(bundle), photos)
+// withPhotos names the photos and the activity file (nil for none) for
+// the bundle folder (relative), appends the photos' lines to the edit's
+// body, makes a Cover of FirstUpload the first one's name, and the
+// activity: key the activity file's.
+func (s *Service) withPhotos(e *Edit, bundle string, photos []photoFile, act *photoFile) {
+	files := append(append(make([]photoFile, 0, len(photos)+1), photos...), activityList(act)...)
+	nameAll(s.abs(bundle), files)
+	copy(photos, files)
+	if act != nil {
+		act.name = files[len(photos)].name
+		e.Activity = act.name
+	}
 	e.Body = withPhotoLines(e.Body, photos)
 	if e.Cover == FirstUpload {
 		e.Cover = ""
@@ -370,6 +384,8 @@ func (s *Service) current(slug string, basedOn Version, yours []byte) (rel strin
 // bundle, or a draft taking a new slug.
 type change struct {
 	photos []photoFile
+	// activity is the activity file to store beside them; nil for none.
+	activity *photoFile
 	// to is where the post's file is written when it moves ("": where it
 	// is); toSlug its new slug ("": the same).
 	to, toSlug string
@@ -401,13 +417,13 @@ func (s *Service) write(ctx context.Context, slug, rel string, old []byte, based
 		}
 	}
 	site := s.site()
-	if old != nil && bytes.Equal(old, src) && target == rel && len(ch.photos) == 0 {
+	if old != nil && bytes.Equal(old, src) && target == rel && len(ch.stored()) == 0 {
 		if _, problems := site.ParsePost(rel, src); len(problems) > 0 {
 			return Post{}, fmt.Errorf("saving %s: %w", rel, &InvalidError{Problems: problems})
 		}
 		return postOf(slug, rel, src)
 	}
-	undo, err := s.arrange(rel, target, ch.photos)
+	undo, err := s.arrange(rel, target, ch.stored())
 	if err != nil {
 		return Post{}, fmt.Errorf("saving %s: %w", target, err)
 	}
@@ -438,6 +454,9 @@ func (s *Service) write(ctx context.Context, slug, rel string, old []byte, based
 	}
 	if n := len(ch.photos); n > 0 {
 		logged.Detail += fmt.Sprintf(", %d photo(s) added", n)
+	}
+	if ch.activity != nil {
+		logged.Detail += ", activity file " + ch.activity.name + " added"
 	}
 	// The log entry is committed before the file is written, with the
 	// revision when there is one: if the process dies (or the disk
