@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"html/template"
+	"mime"
 	"net/http"
 	"strconv"
 	"sync"
@@ -203,7 +204,7 @@ func (s *Server) routeGPX(w http.ResponseWriter, r *http.Request) {
 	sum := sha256.Sum256(buf.Bytes())
 	h := w.Header()
 	h.Set("Content-Type", "application/gpx+xml")
-	h.Set("Content-Disposition", `attachment; filename="`+p.Slug+`.gpx"`)
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": p.Slug + ".gpx"}))
 	h.Set("ETag", `"`+hex.EncodeToString(sum[:16])+`"`)
 	// Checked each time: a privacy zone added to site.yaml must take the
 	// route out of every cache at once.

@@ -233,7 +233,7 @@ func TestTheRouteDownloadExistsOnlyWhenThePostOffersIt(t *testing.T) {
 	}
 	res := h.get("/posts/sprint-tri/route.gpx")
 	if res.status != http.StatusOK || res.header.Get("Content-Type") != "application/gpx+xml" ||
-		!strings.HasPrefix(res.header.Get("Content-Disposition"), "attachment") {
+		res.header.Get("Content-Disposition") != "attachment; filename=sprint-tri.gpx" {
 		t.Fatalf("route.gpx: %d %q %q", res.status, res.header.Get("Content-Type"), res.header.Get("Content-Disposition"))
 	}
 	points := gpxPoints(t, res.body)
