@@ -240,8 +240,9 @@ func invalid(rel string, err error) error {
 // It returns the post as saved. Errors: *ConflictError (nothing written),
 // *InvalidError (content would not load the result; nothing written),
 // ErrInvalidSlug, ErrNotFound, ErrLink, ErrSlugTaken (a new post whose
-// slug is used), or what the file system said (a read-only or full disk: the file
-// is left as it was, with no half-written file beside it).
+// slug is used), ErrSlugUsed (one whose slug a post had), or what the
+// file system said (a read-only or full disk: the file is left as it
+// was, with no half-written file beside it).
 //
 // Saving what the file already holds writes nothing and keeps no revision.
 func (s *Service) Save(ctx context.Context, e Edit, basedOn Version) (Post, error) {
@@ -278,6 +279,9 @@ func (s *Service) Save(ctx context.Context, e Edit, basedOn Version) (Post, erro
 		if taken, err := s.locate(e.Slug); err == nil {
 			return Post{}, fmt.Errorf("saving new post %q: %w (%s)", e.Slug, ErrSlugTaken, taken)
 		} else if !errors.Is(err, ErrNotFound) {
+			return Post{}, fmt.Errorf("saving new post %q: %w", e.Slug, err)
+		}
+		if err := s.slugUnused(ctx, e.Slug); err != nil {
 			return Post{}, fmt.Errorf("saving new post %q: %w", e.Slug, err)
 		}
 		s.withPhotos(&e, content.BundleDir(rel), photos, act)

@@ -27,6 +27,11 @@ var (
 	// ErrHasComments is matched by the error for a new slug asked for a
 	// post with comments, which are kept under its slug.
 	ErrHasComments = errors.New("the post has comments, which stay with its address")
+	// ErrSlugUsed is matched by the error for a new post, or a new slug,
+	// whose slug another post used: its history, preview links or
+	// comments are still kept under it (Store.SlugUsed), and a post taking
+	// the slug would take them over.
+	ErrSlugUsed = errors.New("the address was used by another post, whose records are kept under it")
 )
 
 // Renamable reports why the post may not take a new slug (nil: it may):
@@ -76,6 +81,20 @@ func (s *Service) renamable(ctx context.Context, slug, rel string, old []byte, t
 		return fmt.Errorf("%w (%s)", ErrSlugTaken, taken)
 	} else if !errors.Is(err, ErrNotFound) {
 		return err
+	}
+	return s.slugUnused(ctx, to)
+}
+
+// slugUnused refuses, with ErrSlugUsed, a slug under which the Store keeps
+// records of another post. The Store's RenamePost checks again in its
+// transaction; this check answers before any file is touched.
+func (s *Service) slugUnused(ctx context.Context, slug string) error {
+	used, err := s.store.SlugUsed(ctx, slug)
+	if err != nil {
+		return err
+	}
+	if used {
+		return ErrSlugUsed
 	}
 	return nil
 }

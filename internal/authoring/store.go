@@ -36,6 +36,11 @@ type Store interface {
 	// It is refused, matching ErrHasComments, when any comment is kept
 	// under from.
 	RenamePost(ctx context.Context, from, to string, r Revision, logged comments.Action) error
+	// SlugUsed reports whether any revision, preview link or comment is
+	// kept under the slug, left by a post that had it before. RenamePost
+	// refuses a move to such a slug, or one with a review, with
+	// ErrSlugUsed.
+	SlugUsed(ctx context.Context, slug string) (bool, error)
 
 	// AddTrashed records an item moved into the trash (its ID is ignored)
 	// and returns the ID it was given.

@@ -20,7 +20,10 @@ import (
 // Kind, all in one transaction: a draft taking a new slug never leaves
 // half its records behind. A post with any comment (post_comments) is
 // refused with authoring.ErrHasComments: comments stay with an address
-// readers have used.
+// readers have used. A new slug with anything kept under it — what
+// SlugUsed finds, or a review — is refused with authoring.ErrSlugUsed:
+// the draft would take over another post's history, comments, links or
+// place in the review queue.
 func (db *DB) RenamePost(ctx context.Context, from, to string, r authoring.Revision, logged comments.Action) error {
 	if !content.ValidSlug(from) || !content.ValidSlug(to) || from == to {
 		return fmt.Errorf("moving the records of post %q to %q: not two valid slugs", from, to)
@@ -29,8 +32,11 @@ func (db *DB) RenamePost(ctx context.Context, from, to string, r authoring.Revis
 		return fmt.Errorf("moving the records of post %s to %s: the revision is of %q", from, to, r.Slug)
 	}
 	err := db.update(ctx, func(tx *bbolt.Tx) error {
-		if k, _ := tx.Bucket(bucketIndex).Cursor().Seek(postPrefix(from)); k != nil && bytes.HasPrefix(k, postPrefix(from)) {
+		if hasKeyWithPrefix(tx.Bucket(bucketIndex), postPrefix(from)) {
 			return authoring.ErrHasComments
+		}
+		if slugUsed(tx, to) || tx.Bucket(bucketReviews).Get([]byte(to)) != nil {
+			return authoring.ErrSlugUsed
 		}
 		if err := renameRevisions(tx, from, to); err != nil {
 			return err
@@ -57,9 +63,36 @@ func (db *DB) RenamePost(ctx context.Context, from, to string, r authoring.Revis
 	return nil
 }
 
+// SlugUsed reports whether a revision, a preview link or a comment is
+// kept under the slug, which a post that had the slug before left behind:
+// one in the trash keeps its history and comments for its restore, one
+// moved away by hand keeps all of them. A review is not counted: a new
+// post ends one left behind (authoring), and RenamePost refuses it.
+func (db *DB) SlugUsed(ctx context.Context, slug string) (used bool, err error) {
+	err = db.view(ctx, func(tx *bbolt.Tx) error {
+		used = slugUsed(tx, slug)
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("looking for records of post %q: %w", slug, err)
+	}
+	return used, nil
+}
+
+func slugUsed(tx *bbolt.Tx, slug string) bool {
+	return hasKeyWithPrefix(tx.Bucket(bucketRevisions), revisionPrefix(slug)) ||
+		hasKeyWithPrefix(tx.Bucket(bucketPostPreviewLinks), postPreviewPrefix(slug)) ||
+		hasKeyWithPrefix(tx.Bucket(bucketIndex), postPrefix(slug))
+}
+
+func hasKeyWithPrefix(b *bbolt.Bucket, prefix []byte) bool {
+	k, _ := b.Cursor().Seek(prefix)
+	return k != nil && bytes.HasPrefix(k, prefix)
+}
+
 // renameRevisions moves every revision of from to to, keeping its ID (so
-// the history keeps its order, merged with any left under to by a post
-// deleted before).
+// the history keeps its order). to has none: RenamePost refuses a slug
+// with any.
 func renameRevisions(tx *bbolt.Tx, from, to string) error {
 	revs := tx.Bucket(bucketRevisions)
 	prefix := revisionPrefix(from)
@@ -90,7 +123,7 @@ func renameRevisions(tx *bbolt.Tx, from, to string) error {
 	return nil
 }
 
-// renameReview moves from's review record, replacing any under to.
+// renameReview moves from's review record (to has none).
 func renameReview(tx *bbolt.Tx, from, to string) error {
 	reviews := tx.Bucket(bucketReviews)
 	v := reviews.Get([]byte(from))

@@ -103,3 +103,88 @@ func TestAProfilesHistoryIsKeptBesideThePostsAndChecked(t *testing.T) {
 	}
 	mustCheck(t, db)
 }
+
+// leftovers are the records a post leaves under its slug, each put under
+// slug by one function.
+var leftovers = map[string]func(t *testing.T, db *DB, slug string){
+	"a revision": func(t *testing.T, db *DB, slug string) {
+		saved := comments.Action{At: t0, By: "kay", Kind: comments.ActionPostSave, Target: "post " + slug, Post: slug}
+		if _, err := db.AddRevision(context.Background(), revisionOf(slug, "kay's story", 1), saved); err != nil {
+			t.Fatal(err)
+		}
+	},
+	"a review": func(t *testing.T, db *DB, slug string) {
+		if err := db.PutReview(context.Background(), awaitingReview(slug, 1), reviewLogged(comments.ActionReviewSubmit, slug)); err != nil {
+			t.Fatal(err)
+		}
+	},
+	"a preview link": func(t *testing.T, db *DB, slug string) {
+		link := previewLinkOf("token-kay", slug, 1)
+		if err := db.AddPreviewLink(context.Background(), link, linkLogged(comments.ActionPreviewLink, link)); err != nil {
+			t.Fatal(err)
+		}
+	},
+	"a comment": func(t *testing.T, db *DB, slug string) { add(t, db, newComment(slug, 1)) },
+}
+
+func TestSlugUsedFindsTheHistoryLinksAndCommentsAPostLeavesUnderItsSlug(t *testing.T) {
+	ctx := context.Background()
+	for what, leave := range leftovers {
+		if what == "a review" {
+			continue // a new post ends it (authoring)
+		}
+		t.Run(what, func(t *testing.T) {
+			db, _ := openTest(t)
+			if used, err := db.SlugUsed(ctx, "race"); err != nil || used {
+				t.Fatalf("SlugUsed of an empty database = %v, %v", used, err)
+			}
+			leave(t, db, "race")
+			if used, err := db.SlugUsed(ctx, "race"); err != nil || !used {
+				t.Errorf("SlugUsed with %s under the slug = %v, %v, want true", what, used, err)
+			}
+			// Only the slug itself: not one it starts, nor one starting it.
+			for _, other := range []string{"rac", "race-day"} {
+				if used, err := db.SlugUsed(ctx, other); err != nil || used {
+					t.Errorf("SlugUsed(%q) with %s under race = %v, %v", other, what, used, err)
+				}
+			}
+		})
+	}
+}
+
+func TestRenamePostRefusesASlugWithAnotherPostsRecordsAndChangesNothing(t *testing.T) {
+	ctx := context.Background()
+	for what, leave := range leftovers {
+		t.Run(what, func(t *testing.T) {
+			db, _ := openTest(t)
+			// Kay's post, deleted to the trash, left its records under
+			// "race"; Cora's draft asks for that slug.
+			leave(t, db, "race")
+			saved := comments.Action{At: t0, By: "cora", Kind: comments.ActionPostSave, Target: "post cora-draft", Post: "cora-draft"}
+			if _, err := db.AddRevision(ctx, revisionOf("cora-draft", "cora's story", 2), saved); err != nil {
+				t.Fatal(err)
+			}
+			moved := comments.Action{At: t0, By: "cora", Kind: comments.ActionPostSave, Target: "post race", Post: "race"}
+			err := db.RenamePost(ctx, "cora-draft", "race", revisionOf("race", "cora's story, again", 3), moved)
+			if !errors.Is(err, authoring.ErrSlugUsed) {
+				t.Fatalf("RenamePost onto a slug with %s = %v, want ErrSlugUsed", what, err)
+			}
+			if revs, _ := db.Revisions(ctx, "cora-draft"); len(revs) != 1 {
+				t.Errorf("the draft's history after a refused move = %+v", revs)
+			}
+			revs, _ := db.Revisions(ctx, "race")
+			for _, r := range revs {
+				if r.By == "cora" {
+					t.Errorf("a refused move kept %+v under race", r)
+				}
+			}
+			log, _, _ := db.Actions(ctx, comments.ActionPostSave, 0, 10)
+			for _, a := range log {
+				if a.Post == "race" && a.By == "cora" {
+					t.Errorf("a refused move was logged: %+v", a)
+				}
+			}
+			mustCheck(t, db)
+		})
+	}
+}

@@ -197,6 +197,8 @@ var problemTable = []struct {
 		Message: "A slug is lowercase letters, digits and single hyphens between them, such as first-10k."}},
 	{match: is(authoring.ErrSlugTaken), problem: problem{Status: http.StatusConflict, Heading: "That slug is taken", Form: true,
 		Message: "Another post has this slug. Choose another one in the slug field."}},
+	{match: is(authoring.ErrSlugUsed), problem: problem{Status: http.StatusConflict, Heading: "That address was used", Form: true,
+		Message: "Not saved: this address was used by another post (deleted to the trash, or moved away), whose history and comments stay with it. Choose another slug in the slug field; your text is kept below."}},
 	{match: is(authoring.ErrLink), problem: problem{Status: http.StatusConflict, Heading: "Edit this post by hand",
 		Message: "This post's file is reached through a symbolic link, which the editor never writes through. Edit the file by hand."}},
 	{match: is(errNoSlug), problem: problem{Status: http.StatusUnprocessableEntity, Heading: "Choose a slug", Form: true,
