@@ -193,9 +193,13 @@ func openStores(ctx context.Context, cfg ServeConfig, log *slog.Logger) (_ *stor
 // buildHandler is the site's HTTP handler over st.
 func buildHandler(cfg ServeConfig, st *stores, log *slog.Logger) (*web.Server, error) {
 	theme, src, db, secret, accts := st.theme, st.src, st.db, st.secret, st.accts
+	// One Renderer bounds every photo decoded at once, whether a reader
+	// asked for a variant or a writer saved photos: each holds up to
+	// 200 MB while it is decoded.
+	renders := media.NewRenderer(0)
 	// Photo variants are kept beside the database: data the server made,
 	// which it can make again.
-	photos, err := media.NewCache(filepath.Join(filepath.Dir(cfg.DBPath), "media-cache"), 0)
+	photos, err := media.NewCache(filepath.Join(filepath.Dir(cfg.DBPath), "media-cache"), renders)
 	if err != nil {
 		return nil, err
 	}
@@ -204,6 +208,7 @@ func buildHandler(cfg ServeConfig, st *stores, log *slog.Logger) (*web.Server, e
 	// copy).
 	writer, err := authoring.New(authoring.Config{
 		Site: src.Current, TrashDir: filepath.Join(filepath.Dir(cfg.DBPath), "trash"), Store: db, Log: log,
+		Photos: renders,
 	})
 	if err != nil {
 		return nil, err

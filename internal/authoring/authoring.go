@@ -41,6 +41,7 @@ import (
 	"milepost/internal/atomicfile"
 	"milepost/internal/comments"
 	"milepost/internal/content"
+	"milepost/internal/media"
 )
 
 // Version is the hex SHA-256 of a post file's bytes. The zero Version
@@ -152,6 +153,10 @@ type Config struct {
 	Log      *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Photos renders the photos a save strips, taking turns with the
+	// server's other renders (the photo cache's); nil means a Renderer of
+	// the Service's own.
+	Photos *media.Renderer
 }
 
 // Service opens, saves, deletes and restores posts. It is safe for
@@ -164,6 +169,7 @@ type Service struct {
 	log      *slog.Logger
 	now      func() time.Time
 	locks    slugLocks
+	photos   *media.Renderer
 }
 
 // New checks c and returns a Service.
@@ -186,12 +192,15 @@ func New(c Config) (*Service, error) {
 	if rel, err := filepath.Rel(dir, trash); err == nil && filepath.IsLocal(rel) || trash == dir {
 		return nil, fmt.Errorf("authoring: the trash directory %s is inside the content directory %s: the site would load what is deleted", trash, dir)
 	}
-	s := &Service{site: c.Site, dir: dir, trashDir: trash, store: c.Store, log: c.Log, now: c.Now}
+	s := &Service{site: c.Site, dir: dir, trashDir: trash, store: c.Store, log: c.Log, now: c.Now, photos: c.Photos}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.photos == nil {
+		s.photos = media.NewRenderer(0)
 	}
 	return s, nil
 }
@@ -254,7 +263,7 @@ func (s *Service) Save(ctx context.Context, e Edit, basedOn Version) (Post, erro
 	}
 	// Checked and made before the lock is taken: decoding photos is slow,
 	// and a refused one refuses the save before anything is looked at.
-	photos, err := preparePhotos(e.Photos)
+	photos, err := preparePhotos(ctx, s.photos, e.Photos)
 	if err != nil {
 		return Post{}, fmt.Errorf("saving post %q: %w", e.Slug, err)
 	}

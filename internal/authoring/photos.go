@@ -2,6 +2,7 @@ package authoring
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -81,7 +82,7 @@ type photoFile struct {
 
 // preparePhotos checks every photo with media and renders what will be
 // stored, before anything is written: one refusal refuses them all.
-func preparePhotos(uploads []PhotoUpload) ([]photoFile, error) {
+func preparePhotos(ctx context.Context, renders *media.Renderer, uploads []PhotoUpload) ([]photoFile, error) {
 	if len(uploads) > MaxPhotos {
 		return nil, ErrTooManyPhotos
 	}
@@ -96,7 +97,7 @@ func preparePhotos(uploads []PhotoUpload) ([]photoFile, error) {
 			return nil, &PhotoError{Name: u.Name, Err: err}
 		}
 		var stripped bytes.Buffer
-		if err := media.Render(&stripped, data, info, info.FullWidth()); err != nil {
+		if err := renders.Render(ctx, &stripped, data, info, info.FullWidth()); err != nil {
 			if errors.Is(err, media.ErrRefused) {
 				err = fmt.Errorf("%w: %w", ErrPhoto, err)
 			}

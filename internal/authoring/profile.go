@@ -194,7 +194,7 @@ func (s *Service) SaveProfile(ctx context.Context, e ProfileEdit, basedOn Versio
 		return Profile{}, profileConflict(e.ID, current, yours)
 	}
 	if photo != nil {
-		if err := s.writeAvatar(e.ID, photo, info); err != nil {
+		if err := s.writeAvatar(ctx, e.ID, photo, info); err != nil {
 			return Profile{}, err
 		}
 	}
@@ -300,7 +300,7 @@ func probePhoto(r io.ReadSeeker) (media.Info, []byte, error) {
 
 // writeAvatar stores the stripped variant of the photo as the profile's
 // photo, and removes one in the other format.
-func (s *Service) writeAvatar(id string, data []byte, info media.Info) error {
+func (s *Service) writeAvatar(ctx context.Context, id string, data []byte, info media.Info) error {
 	ext := info.Output().Ext()
 	rel := content.AvatarFile(id, ext)
 	if err := s.noLinks(rel); err != nil {
@@ -308,7 +308,7 @@ func (s *Service) writeAvatar(id string, data []byte, info media.Info) error {
 	}
 	width := min(info.FullWidth(), AvatarWidth)
 	err := atomicfile.Write(s.abs(rel), 0o644, func(w io.Writer) error {
-		return media.Render(w, data, info, width)
+		return s.photos.Render(ctx, w, data, info, width)
 	})
 	if errors.Is(err, media.ErrRefused) {
 		return fmt.Errorf("%w: %w", ErrPhoto, err)

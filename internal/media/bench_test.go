@@ -18,11 +18,12 @@ func BenchmarkRender(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	renders := media.NewRenderer(1)
 	for _, w := range info.VariantWidths() {
 		b.Run(strconv.Itoa(w)+"w", func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if err := media.Render(io.Discard, photo, info, w); err != nil {
+				if err := renders.Render(b.Context(), io.Discard, photo, info, w); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -20,16 +20,10 @@ import (
 	"milepost/internal/atomicfile"
 )
 
-// renderVersion is part of every cache key: change it when Render's output
+// renderVersion is part of every cache key: change it when render's output
 // changes (filter, quality, format), and variants are built anew instead of
 // old ones being served. Old files are left for the operator to delete.
 const renderVersion = "1"
-
-// DefaultBuilds is how many variants a Cache builds at once unless told
-// otherwise. Each build may hold a decoded photo of up to MaxPixels (about
-// 200 MB); more at once would risk the server's memory for no gain on a
-// small machine.
-const DefaultBuilds = 2
 
 // Cache keeps the variants of photos in a directory: each is built once,
 // the first time it is asked for, then read from disk. A variant's file
@@ -42,7 +36,7 @@ const DefaultBuilds = 2
 type Cache struct {
 	dir     string
 	flights singleflight.Group
-	builds  chan struct{}
+	renders *Renderer
 	built   atomic.Int64
 	reused  atomic.Int64
 
@@ -53,19 +47,16 @@ type Cache struct {
 }
 
 // NewCache returns a Cache keeping its files in dir, which it creates if
-// missing. builds bounds how many variants are built at once; 0 means
-// DefaultBuilds.
-func NewCache(dir string, builds int) (*Cache, error) {
-	if dir == "" {
-		return nil, errors.New("media: the cache needs a directory")
+// missing, and building variants with renders: they take their turns with
+// every other render of the server's one Renderer.
+func NewCache(dir string, renders *Renderer) (*Cache, error) {
+	if dir == "" || renders == nil {
+		return nil, errors.New("media: the cache needs a directory and a Renderer")
 	}
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("creating the photo cache %s: %w", dir, err)
 	}
-	if builds <= 0 {
-		builds = DefaultBuilds
-	}
-	return &Cache{dir: dir, builds: make(chan struct{}, builds)}, nil
+	return &Cache{dir: dir, renders: renders}, nil
 }
 
 // Variant is a built variant of a photo, in the cache's directory.
@@ -139,14 +130,13 @@ func (c *Cache) Variant(ctx context.Context, src io.Reader, version string, w in
 	// One build per variant: the others asking wait for it. The build
 	// owns data, so it finishes even when the request that started it
 	// goes away, and the variant is there for the next.
+	build := context.WithoutCancel(ctx)
 	done := c.flights.DoChan(v.Path, func() (any, error) {
-		c.builds <- struct{}{}
-		defer func() { <-c.builds }()
 		if _, err := os.Stat(v.Path); err == nil {
 			return nil, nil // built by a flight that just ended
 		}
 		if err := atomicfile.Write(v.Path, 0o640, func(f io.Writer) error {
-			return Render(f, data, photo.info, v.Width)
+			return c.renders.Render(build, f, data, photo.info, v.Width)
 		}); err != nil {
 			return nil, fmt.Errorf("building the %d px variant of a photo: %w", v.Width, err)
 		}

@@ -20,6 +20,7 @@ func FuzzProbeAndRender(f *testing.F) {
 	f.Add(mediatest.GIF(f, mediatest.Frame(5, 5)))
 	f.Add(mediatest.PNGHeader(10_000, 6_000))
 	f.Add([]byte("RIFF\x10\x00\x00\x00WEBPVP8X\x0a\x00\x00\x00\x10\x00\x00\x00\x00\x00\x00\x00\x00\x00"))
+	renders := media.NewRenderer(0)
 	f.Fuzz(func(t *testing.T, photo []byte) {
 		info, err := media.Probe(bytes.NewReader(photo))
 		if err != nil {
@@ -34,7 +35,7 @@ func FuzzProbeAndRender(f *testing.F) {
 		if info.Width*info.Height > 1<<20 {
 			return // decoding is fine, but slow for a fuzzer
 		}
-		if err := media.Render(io.Discard, photo, info, info.VariantWidths()[0]); err != nil && !errors.Is(err, media.ErrRefused) {
+		if err := renders.Render(t.Context(), io.Discard, photo, info, info.VariantWidths()[0]); err != nil && !errors.Is(err, media.ErrRefused) {
 			t.Fatalf("Render: %v", err)
 		}
 	})

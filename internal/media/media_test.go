@@ -26,7 +26,7 @@ import (
 
 func newCache(t testing.TB) *media.Cache {
 	t.Helper()
-	c, err := media.NewCache(t.TempDir(), 0)
+	c, err := media.NewCache(t.TempDir(), media.NewRenderer(0))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +131,7 @@ func TestEveryOrientationShowsThePhotoTheSameWayUp(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := media.Render(&out, photo, info, info.FullWidth()); err != nil {
+		if err := media.NewRenderer(1).Render(context.Background(), &out, photo, info, info.FullWidth()); err != nil {
 			t.Fatal(err)
 		}
 		shown, err := jpeg.Decode(&out)
@@ -409,14 +409,14 @@ func TestManyRequestsForOneVariantBuildItOnce(t *testing.T) {
 
 func TestTheCacheKnowsPhotosByTheirBytes(t *testing.T) {
 	dir := t.TempDir()
-	c, err := media.NewCache(dir, 1)
+	c, err := media.NewCache(dir, media.NewRenderer(1))
 	if err != nil {
 		t.Fatal(err)
 	}
 	photo := mediatest.PNG(t, mediatest.Halves(600, 300))
 	v1, _ := variant(t, c, photo, 480)
 	// The same bytes under another name, or after a restart: the same file.
-	restarted, err := media.NewCache(dir, 1)
+	restarted, err := media.NewCache(dir, media.NewRenderer(1))
 	if err != nil {
 		t.Fatal(err)
 	}

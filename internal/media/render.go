@@ -2,6 +2,7 @@ package media
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"image"
@@ -14,13 +15,52 @@ import (
 	"golang.org/x/image/webp"
 )
 
+// DefaultRenders is how many photos a Renderer decodes at once unless told
+// otherwise. Each render may hold a decoded photo of up to MaxPixels
+// (about 200 MB); more at once would risk the server's memory for no gain
+// on a small machine.
+const DefaultRenders = 2
+
+// Renderer renders photos, a bounded number at once: the server's one
+// Renderer is shared by everything that decodes a photo — the Cache's
+// variants and the photos a save strips — so that readers asking for new
+// variants and writers saving many photos together cannot hold more
+// decoded photos in memory than it allows. A Renderer is safe for
+// concurrent use.
+type Renderer struct {
+	slots chan struct{}
+}
+
+// NewRenderer returns a Renderer that renders at most n photos at once;
+// n <= 0 means DefaultRenders.
+func NewRenderer(n int) *Renderer {
+	if n <= 0 {
+		n = DefaultRenders
+	}
+	return &Renderer{slots: make(chan struct{}, n)}
+}
+
 // Render writes the variant of a photo at width (one of info's
 // VariantWidths) to w: its pixels decoded, turned upright, resized with the
 // Catmull-Rom filter and encoded in info.Output(). Only pixels are written:
 // EXIF (the GPS position first of all), XMP, ICC profiles and comments of
 // the original are never copied. data is the whole photo and info is
 // Probe's answer for it, which has refused what must not be decoded.
-func Render(w io.Writer, data []byte, info Info, width int) error {
+//
+// While the Renderer's renders are all taken, Render waits for one to
+// end, or for ctx to be done (an error matching ctx.Err()).
+func (r *Renderer) Render(ctx context.Context, w io.Writer, data []byte, info Info, width int) error {
+	select {
+	case r.slots <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("waiting to render a photo: %w", ctx.Err())
+	}
+	defer func() { <-r.slots }()
+	return render(w, data, info, width)
+}
+
+// render is Render without the bound.
+func render(w io.Writer, data []byte, info Info, width int) error {
 	if width < 1 || width > info.FullWidth() {
 		return fmt.Errorf("rendering a %d px wide variant of a %d px wide photo: never enlarged", width, info.Width)
 	}

@@ -48,7 +48,7 @@ func decodePhoto(t *testing.T, what, body string) image.Image {
 // photoCache is a media cache in a test's temporary directory.
 func photoCache(t testing.TB) *media.Cache {
 	t.Helper()
-	c, err := media.NewCache(t.TempDir(), 0)
+	c, err := media.NewCache(t.TempDir(), media.NewRenderer(0))
 	if err != nil {
 		t.Fatal(err)
 	}
