@@ -312,13 +312,14 @@ func durationText(s float64) string {
 	return chart.DurationText(s)
 }
 
-// hoursText is a total time in hours and minutes: "12 h 05 min".
+// hoursText is a total time in hours and minutes, "12 h 05 min", each
+// number kept on a line with its unit.
 func hoursText(s float64) string {
 	m := int(math.Round(s / 60))
 	if m < 60 {
-		return strconv.Itoa(m) + " min"
+		return strconv.Itoa(m) + "\u00a0min"
 	}
-	return fmt.Sprintf("%d h %02d min", m/60, m%60)
+	return fmt.Sprintf("%d\u00a0h %02d\u00a0min", m/60, m%60)
 }
 
 // clubTeaser is the home page's line about the club's week; nil when no

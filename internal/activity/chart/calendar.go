@@ -19,15 +19,16 @@ type DayDistance struct {
 	Runs      int
 }
 
-// The calendar's box: a column a week (Monday at the top), a row a
-// weekday, with the months named above and the weekdays on the left.
+// The calendar's box: the twelve months in four columns and three rows,
+// each month a column a weekday (Monday first) and a row a week, so that a
+// day is a square big enough to see on a phone.
 const (
-	calendarLeft   = 30.0
-	calendarTop    = 16.0
-	calendarRight  = 4.0
-	calendarWidth  = 400.0
-	calendarWeeks  = 54 // the most weeks a year can touch
-	calendarLevels = 4
+	calendarWidth   = 400.0
+	calendarColumns = 4  // months across
+	calendarPitch   = 12 // a day's square and the gap after it
+	calendarLabel   = 16 // the month's name above its days
+	calendarGap     = 10 // between rows of months
+	calendarLevels  = 4
 )
 
 //go:embed calendar.svg.tmpl
@@ -60,38 +61,40 @@ var levelOpacity = [calendarLevels + 1]float64{0.1, 0.35, 0.55, 0.75, 1}
 // figures, and the table lists those days.
 func YearCalendar(year int, days []DayDistance, u activity.Units) Chart {
 	title := fmt.Sprintf("Days run in %d (%s)", year, u.Abbrev())
-	pitch := (calendarWidth - calendarLeft - calendarRight) / calendarWeeks
-	size := round1(pitch * 0.85)
-	d := calendarDrawing{Title: title, Width: calendarWidth, Height: round1(calendarTop + 7*pitch + 2)}
+	monthW := 7.0 * calendarPitch
+	gapX := (calendarWidth - calendarColumns*monthW) / (calendarColumns - 1)
+	monthH := float64(calendarLabel + 6*calendarPitch + calendarGap)
+	rows := (12 + calendarColumns - 1) / calendarColumns
+	d := calendarDrawing{Title: title, Width: calendarWidth, Height: round1(float64(rows)*monthH - calendarGap + 2)}
 	table := Table{Caption: title, Head: []string{"Date", "Distance (" + u.Abbrev() + ")", "Runs"}}
 
 	most := 0.0
 	for _, day := range days {
 		most = math.Max(most, day.DistanceM)
 	}
-	for i, name := range []string{"Mon", "Wed", "Fri"} {
-		row := float64(2 * i)
-		d.Labels = append(d.Labels, label{calendarLeft - 4, round1(calendarTop + row*pitch + size), "end", name})
-	}
-	column := 0
-	for i, day := range days {
-		row := (int(day.Date.Weekday()) + 6) % 7 // Monday first
-		if i > 0 && row == 0 {
-			column++
-		}
-		x, y := round1(calendarLeft+float64(column)*pitch), round1(calendarTop+float64(row)*pitch)
+	size := round1(calendarPitch * 0.85)
+	for _, day := range days {
+		m := int(day.Date.Month()) - 1
+		left := float64(m%calendarColumns) * (monthW + gapX)
+		top := float64(m/calendarColumns) * monthH
 		if day.Date.Day() == 1 {
-			d.Labels = append(d.Labels, label{x, calendarTop - 4, "start", day.Date.Format("Jan")})
+			d.Labels = append(d.Labels, label{round1(left), round1(top + calendarLabel - 5), "start", day.Date.Format("January")})
 		}
-		c := calendarCell{X: x, Y: y, Size: size}
+		weekday := (int(day.Date.Weekday()) + 6) % 7 // Monday first
+		first := (weekday - (day.Date.Day()-1)%7 + 7) % 7
+		week := (day.Date.Day() - 1 + first) / 7
+		c := calendarCell{
+			X:    round1(left + float64(weekday)*calendarPitch),
+			Y:    round1(top + calendarLabel + float64(week)*calendarPitch),
+			Size: size,
+		}
 		if day.Runs > 0 {
 			if most > 0 {
 				c.Level = max(1, min(calendarLevels, int(math.Ceil(day.DistanceM/most*calendarLevels))))
 			} else {
 				c.Level = 1
 			}
-			dayText := day.Date.Format("Monday, January 2")
-			c.Title = fmt.Sprintf("%s: %s %s", dayText, formatDistance(day.DistanceM, u), u.Abbrev())
+			c.Title = fmt.Sprintf("%s: %s %s", day.Date.Format("Monday, January 2"), formatDistance(day.DistanceM, u), u.Abbrev())
 			if day.Runs > 1 {
 				c.Title += ", " + runs(day.Runs)
 			}

@@ -1,6 +1,7 @@
 package chart
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -32,20 +33,24 @@ func TestYearCalendarHasACellADayInWeekColumns(t *testing.T) {
 		t.Fatalf("%d cells and %d titles:\n%s", n["rect"], n["title"], svg)
 	}
 	cells := strings.Split(svg, "<rect ")[1:]
-	jan1, jan2, dec31 := cells[0], cells[1], cells[365]
-	if attr(jan1, "x") != attr(jan2, "x") || attr(jan1, "y") == attr(jan2, "y") {
-		t.Errorf("Monday January 1 and Tuesday January 2 are not one above the other: %s / %s", jan1, jan2)
+	jan1, jan2, jan8, dec31 := cells[0], cells[1], cells[7], cells[365]
+	// A month's days run Monday to Sunday across, a week a row: Monday
+	// January 1 and Tuesday January 2 side by side, Monday the 8th below.
+	if attr(jan1, "y") != attr(jan2, "y") || num(attrFloat(jan1, "x")+calendarPitch) != attr(jan2, "x") ||
+		attr(jan8, "x") != attr(jan1, "x") || num(attrFloat(jan1, "y")+calendarPitch) != attr(jan8, "y") {
+		t.Errorf("January's first days: %s / %s / %s", jan1, jan2, jan8)
 	}
-	// December 31, 2024 is a Tuesday, in the 53rd column.
-	if attr(dec31, "y") != attr(jan2, "y") || attr(dec31, "x") == attr(jan1, "x") {
-		t.Errorf("December 31 is not in Tuesday's row of a later column: %s", dec31)
+	// December, in the last row of months: Tuesday the 31st in its sixth
+	// week (December 1, 2024 was a Sunday).
+	if attrFloat(dec31, "y")-attrFloat(jan2, "y") != 2*(calendarLabel+6*calendarPitch+calendarGap)+5*calendarPitch {
+		t.Errorf("December 31 is not in the sixth week of the last row of months: %s", dec31)
 	}
 	// The longest day is the darkest; the others are shaded by distance.
 	if !strings.Contains(jan2, "chart-day-4") || !strings.Contains(jan1, "chart-day-1") || !strings.Contains(dec31, "chart-day-2") ||
 		!strings.Contains(cells[2], "chart-day-0") {
 		t.Errorf("levels: %s / %s / %s / %s", jan1, jan2, dec31, cells[2])
 	}
-	if !strings.Contains(jan2, "<title>Tuesday, January 2: 20 km</title>") {
+	if !strings.Contains(jan2, "<title>Tuesday, January 2: 20 km</title>") || strings.Contains(cells[2], "<title>") {
 		t.Errorf("a day run is not titled with its figures: %s", jan2)
 	}
 	if strings.Count(svg, `text-anchor="start"`) != 12 {
@@ -72,4 +77,9 @@ func TestYearCalendarInMilesAcrossAClockChange(t *testing.T) {
 	if len(c.Table.Rows) != 2 || c.Table.Rows[0][0] != "March 9" || c.Table.Rows[1][1] != "3" || c.Table.Head[1] != "Distance (mi)" {
 		t.Errorf("table %+v", c.Table)
 	}
+}
+
+func attrFloat(element, name string) float64 {
+	v, _ := strconv.ParseFloat(attr(element, name), 64)
+	return v
 }
