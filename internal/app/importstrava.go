@@ -53,7 +53,6 @@ func ImportStrava(ctx context.Context, cfg ImportStravaConfig) (*strava.Report, 
 		return nil, err
 	}
 	opts := strava.Options{
-		Author:   cfg.Author,
 		Location: site.Config.Location,
 		Type:     cfg.Type,
 		Imported: importedRuns(site),
@@ -84,11 +83,14 @@ func ImportStrava(ctx context.Context, cfg ImportStravaConfig) (*strava.Report, 
 	}
 
 	posts := filepath.Join(site.Dir(), "posts")
-	write := func(ctx context.Context, b strava.Bundle) error { return writeBundle(ctx, posts, b) }
-	if cfg.DryRun {
-		write = func(context.Context, strava.Bundle) error { return nil }
-	}
-	rep, err := strava.Import(ctx, export, opts, write)
+	rep, err := strava.Import(ctx, export, opts, func(ctx context.Context, b strava.Bundle) error {
+		// Written in a dry run too, so that its report is the same.
+		index, err := newPostFile(b.Title, b.Date, cfg.Author, true, b.Front, b.Body)
+		if err != nil || cfg.DryRun {
+			return err
+		}
+		return writeBundle(ctx, posts, b, index)
+	})
 	if cfg.Stdout != nil && rep != nil {
 		writeStravaReport(cfg.Stdout, cfg, rep)
 	}
@@ -120,13 +122,13 @@ func importedRuns(site *content.Site) map[string]string {
 	return ids
 }
 
-// writeBundle writes a bundle into a new hidden folder of posts/ (which
+// writeBundle writes a bundle, its index.md and activity file, into a new hidden folder of posts/ (which
 // content and its watcher skip) and renames it to posts/SLUG. The rename
 // replaces nothing: os.Rename refuses an existing folder, and the system a
 // file, so a post of that slug that appeared since the slug was found free
 // stays as it is and the import stops. On any error nothing of the bundle
 // is left.
-func writeBundle(ctx context.Context, posts string, b strava.Bundle) (err error) {
+func writeBundle(ctx context.Context, posts string, b strava.Bundle, index []byte) (err error) {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -145,7 +147,7 @@ func writeBundle(ctx context.Context, posts string, b strava.Bundle) (err error)
 	if err := os.Chmod(tmp, 0o755); err != nil {
 		return fmt.Errorf("setting the permissions of the new post's folder: %w", err)
 	}
-	if err := atomicfile.WriteFile(filepath.Join(tmp, "index.md"), b.IndexMD, 0o644); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(tmp, "index.md"), index, 0o644); err != nil {
 		return err
 	}
 	if err := atomicfile.WriteFile(filepath.Join(tmp, b.FileName), b.File, 0o644); err != nil {

@@ -142,8 +142,24 @@ func TestImportStravaWritesDraftBundlesTheSiteLoads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(text), "activity: 501.gpx\nrun:\n    distance: 8.051 km\n    time: 43:30\n    elevation: 35 m\n") {
-		t.Errorf("index.md:\n%s", text)
+	want := `---
+title: "Tempo Tuesday"
+date: 2024-03-02T07:10:00-08:00
+author: kay-kays-bird-club
+draft: true
+activity: 501.gpx
+run:
+    distance: 8.051 km
+    time: 43:30
+    elevation: 35 m
+strava_id: "501"
+---
+
+3 x 2 km at tempo.
+Legs good.
+`
+	if string(text) != want {
+		t.Errorf("index.md:\n%s\nwant:\n%s", text, want)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "posts", "tempo-tuesday", "501.gpx")); err != nil {
 		t.Errorf("the activity file is not in the bundle: %v", err)

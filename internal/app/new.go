@@ -88,7 +88,7 @@ func NewPost(ctx context.Context, cfg NewPostConfig) (string, error) {
 		}
 	}
 
-	file, err := newPostFile(title, date, cfg.Author, cfg.Draft)
+	file, err := newPostFile(title, date, cfg.Author, cfg.Draft, nil, "")
 	if err != nil {
 		return "", err
 	}
@@ -138,8 +138,9 @@ func slugFree(site *content.Site, slug string) error {
 
 // newPostFile is the text of a new post: YAML front matter written by the
 // YAML encoder, so that any title (a colon, quotes, a leading dash) reads
-// back as typed, and an empty body.
-func newPostFile(title string, date time.Time, author string, draft bool) ([]byte, error) {
+// back as typed, with more keys after draft (pairs of key and value nodes:
+// an import's activity and run), and body after it.
+func newPostFile(title string, date time.Time, author string, draft bool, more []*yaml.Node, body string) ([]byte, error) {
 	front := &yaml.Node{Kind: yaml.MappingNode}
 	add := func(key string, value *yaml.Node) {
 		front.Content = append(front.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: key}, value)
@@ -154,6 +155,7 @@ func newPostFile(title string, date time.Time, author string, draft bool) ([]byt
 		add("author", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: author})
 	}
 	add("draft", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: fmt.Sprint(draft)})
+	front.Content = append(front.Content, more...)
 	var buf bytes.Buffer
 	buf.WriteString("---\n")
 	enc := yaml.NewEncoder(&buf)
@@ -164,6 +166,10 @@ func newPostFile(title string, date time.Time, author string, draft bool) ([]byt
 		return nil, fmt.Errorf("writing the front matter: %w", err)
 	}
 	buf.WriteString("---\n\n")
+	if body != "" {
+		buf.WriteString(body)
+		buf.WriteString("\n")
+	}
 	return buf.Bytes(), nil
 }
 

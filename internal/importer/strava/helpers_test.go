@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // exportHeader is the header of a real bulk export's activities.csv
@@ -166,4 +168,15 @@ func detail(rep *Report, id string) string {
 		}
 	}
 	return ""
+}
+
+// frontText is the bundle's run keys as YAML, as they are written after
+// the keys every new post has.
+func frontText(t testing.TB, b Bundle) string {
+	t.Helper()
+	out, err := yaml.Marshal(&yaml.Node{Kind: yaml.MappingNode, Content: b.Front})
+	if err != nil {
+		t.Fatalf("the run keys of %s do not marshal: %v", b.Slug, err)
+	}
+	return string(out)
 }

@@ -25,8 +25,6 @@ const IDKey = "strava_id"
 // Options say which of the export's activities an import takes and how
 // their posts are written.
 type Options struct {
-	// Author is the author ID the posts are written by; "" for none.
-	Author string
 	// Location is the site's time zone, which post dates are written in.
 	Location *time.Location
 	// Since leaves out activities that started before it; zero: none.
@@ -42,13 +40,20 @@ type Options struct {
 	SlugFree func(slug string) bool
 }
 
-// Bundle is one new post: the folder posts/Slug with IndexMD and the
-// activity file.
+// Bundle is one new post, posts/Slug: a draft with Title and Date (in the
+// site's zone) by the import's author, the front matter keys of the run
+// after those every new post has, Body, and the activity file.
 type Bundle struct {
 	Activity Activity
 	Slug     string
-	IndexMD  []byte
-	// FileName is the activity file's name in the bundle, which IndexMD's
+	Title    string
+	Date     time.Time
+	// Front is the run's front matter keys, pairs of key and value nodes:
+	// activity, run and IDKey.
+	Front []*yaml.Node
+	// Body is the activity's description, as Strava has it.
+	Body string
+	// FileName is the activity file's name in the bundle, which Front's
 	// activity: names; File is its bytes as they are in the export.
 	FileName string
 	File     []byte
@@ -180,10 +185,8 @@ func Import(ctx context.Context, e *Export, opts Options, write func(context.Con
 		slug := freeSlug(title, a.Start.In(loc), func(s string) bool {
 			return !slugs[s] && (opts.SlugFree == nil || opts.SlugFree(s))
 		})
-		b := Bundle{Activity: a, Slug: slug, FileName: bundleFileName(a.File), File: data}
-		if b.IndexMD, err = postText(a, title, opts.Author, loc, b.FileName); err != nil {
-			return rep, fmt.Errorf("activity %s: %w", a.ID, err)
-		}
+		b := Bundle{Activity: a, Slug: slug, Title: title, Date: a.Start.In(loc), Body: a.Description, FileName: bundleFileName(a.File), File: data}
+		b.Front = runFront(a, b.FileName)
 		if err := write(ctx, b); err != nil {
 			return rep, fmt.Errorf("writing activity %s as posts/%s: %w", a.ID, slug, err)
 		}
@@ -273,57 +276,33 @@ func RunType(workoutType string) content.RunType {
 	return ""
 }
 
-// postText is the new post's index.md: YAML front matter written by the
-// YAML encoder, so that any name reads back as Strava had it, and the
-// description as the body.
-func postText(a Activity, title, author string, loc *time.Location, fileName string) ([]byte, error) {
-	front := &yaml.Node{Kind: yaml.MappingNode}
-	add := func(m *yaml.Node, key string, value *yaml.Node) {
-		m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: key}, value)
-	}
+// runFront is the front matter an imported run has besides what every
+// new post has: the activity file, the run: figures Strava gives (content
+// fills the rest from the file), and the activity's ID.
+func runFront(a Activity, fileName string) []*yaml.Node {
 	text := func(v string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: v} }
-	add(front, "title", &yaml.Node{Kind: yaml.ScalarNode, Style: yaml.DoubleQuotedStyle, Value: title})
-	add(front, "date", &yaml.Node{Kind: yaml.ScalarNode, Value: a.Start.In(loc).Format(time.RFC3339)})
-	if author != "" {
-		add(front, "author", text(author))
+	add := func(m []*yaml.Node, key string, value *yaml.Node) []*yaml.Node {
+		return append(m, &yaml.Node{Kind: yaml.ScalarNode, Value: key}, value)
 	}
-	add(front, "draft", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "true"})
-	add(front, "activity", text(fileName))
-
-	run := &yaml.Node{Kind: yaml.MappingNode}
+	var run []*yaml.Node
 	if t := RunType(a.WorkoutType); t != "" {
-		add(run, "type", text(string(t)))
+		run = add(run, "type", text(string(t)))
 	}
 	if a.DistanceM > 0 {
-		add(run, "distance", text(distanceText(a.DistanceM)))
+		run = add(run, "distance", text(distanceText(a.DistanceM)))
 	}
 	if a.MovingS >= 1 {
-		add(run, "time", text(durationText(a.MovingS)))
+		run = add(run, "time", text(durationText(a.MovingS)))
 	}
 	if a.ElevationM > 0 {
-		add(run, "elevation", text(fmt.Sprintf("%.0f m", a.ElevationM)))
+		run = add(run, "elevation", text(fmt.Sprintf("%.0f m", a.ElevationM)))
 	}
-	if len(run.Content) > 0 {
-		add(front, "run", run)
+	front := add(nil, "activity", text(fileName))
+	if len(run) > 0 {
+		front = add(front, "run", &yaml.Node{Kind: yaml.MappingNode, Content: run})
 	}
 	// Quoted: an ID is a name, not a number to be rounded.
-	add(front, IDKey, &yaml.Node{Kind: yaml.ScalarNode, Style: yaml.DoubleQuotedStyle, Value: a.ID})
-
-	var buf bytes.Buffer
-	buf.WriteString("---\n")
-	enc := yaml.NewEncoder(&buf)
-	if err := enc.Encode(front); err != nil {
-		return nil, fmt.Errorf("writing the front matter: %w", err)
-	}
-	if err := enc.Close(); err != nil {
-		return nil, fmt.Errorf("writing the front matter: %w", err)
-	}
-	buf.WriteString("---\n\n")
-	if a.Description != "" {
-		buf.WriteString(a.Description)
-		buf.WriteString("\n")
-	}
-	return buf.Bytes(), nil
+	return add(front, IDKey, &yaml.Node{Kind: yaml.ScalarNode, Style: yaml.DoubleQuotedStyle, Value: a.ID})
 }
 
 // distanceText writes metres as the front matter's distance, in km to
@@ -345,7 +324,7 @@ func durationText(s float64) string {
 	return fmt.Sprintf("%d:%02d", m, sec)
 }
 
-// idLine is the line postText writes IDKey on.
+// idLine is the line IDKey is written on (runFront).
 var idLine = regexp.MustCompile(`(?m)^` + IDKey + `:[ \t]*"?([0-9]{1,20})"?[ \t]*\r?$`)
 
 // IDInText finds the activity ID in the text of a post content could not

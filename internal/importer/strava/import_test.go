@@ -47,7 +47,7 @@ func sampleExport(t *testing.T) []byte {
 func TestEachRunBecomesADraftWithItsFiguresDescriptionAndFile(t *testing.T) {
 	data := sampleExport(t)
 	e := openExport(t, data, DefaultLimits)
-	rep, bundles := importAll(t, e, Options{Author: "kay", Location: losAngeles(t)})
+	rep, bundles := importAll(t, e, Options{Location: losAngeles(t)})
 
 	if len(bundles) != 3 || len(rep.Imported) != 3 {
 		t.Fatalf("imported %d bundles (report %d), want the 3 runs; skipped %+v", len(bundles), len(rep.Imported), rep.Skipped)
@@ -64,27 +64,23 @@ func TestEachRunBecomesADraftWithItsFiguresDescriptionAndFile(t *testing.T) {
 	}
 	// Strava's 3:03:12 PM UTC is 7:03:12 AM in Portland; distance from the
 	// metres column, time the moving time.
-	want := `---
-title: "Race: Portland 10K"
-date: 2024-01-02T07:03:12-08:00
-author: kay
-draft: true
-activity: 10001.fit.gz
+	if race.Title != "Race: Portland 10K" || race.Date.Format(time.RFC3339) != "2024-01-02T07:03:12-08:00" {
+		t.Errorf("title %q, date %s", race.Title, race.Date.Format(time.RFC3339))
+	}
+	want := `activity: 10001.fit.gz
 run:
     distance: 10.023 km
     time: 48:03
     elevation: 42 m
 strava_id: "10001"
----
-
-Felt strong.
-
-Negative split!
 `
-	if got := string(race.IndexMD); got != want {
-		t.Errorf("index.md:\n%s\nwant:\n%s", got, want)
+	if got := frontText(t, race); got != want {
+		t.Errorf("run keys:\n%s\nwant:\n%s", got, want)
 	}
-	hills := string(bundles[1].IndexMD)
+	if race.Body != "Felt strong.\n\nNegative split!" {
+		t.Errorf("body %q, want the description", race.Body)
+	}
+	hills := frontText(t, bundles[1])
 	for _, line := range []string{"time: 1:02:05", "distance: 12.5 km", "elevation: 210 m", "activity: 10003.gpx"} {
 		if !strings.Contains(hills, line) {
 			t.Errorf("hill repeats: no %q in\n%s", line, hills)
@@ -110,12 +106,12 @@ func TestRunTypeFromStravasWorkoutTypeOrNone(t *testing.T) {
 	if len(bundles) != 1 {
 		t.Fatalf("a race: %d bundles", len(bundles))
 	}
-	if !strings.Contains(string(bundles[0].IndexMD), "run:\n    type: race\n") {
-		t.Errorf("a race:\n%s", bundles[0].IndexMD)
+	if front := frontText(t, bundles[0]); !strings.Contains(front, "run:\n    type: race\n") {
+		t.Errorf("a race:\n%s", front)
 	}
 	_, plain := importAll(t, openExport(t, sampleExport(t), DefaultLimits), Options{})
-	if strings.Contains(string(plain[0].IndexMD), "type:") {
-		t.Errorf("a run Strava says nothing of has a type:\n%s", plain[0].IndexMD)
+	if front := frontText(t, plain[0]); strings.Contains(front, "type:") {
+		t.Errorf("a run Strava says nothing of has a type:\n%s", front)
 	}
 }
 
@@ -171,7 +167,7 @@ func TestASecondImportAddsNothing(t *testing.T) {
 
 func TestIDInTextFindsTheLineAnImportWrites(t *testing.T) {
 	_, bundles := importAll(t, openExport(t, sampleExport(t), DefaultLimits), Options{})
-	if got := IDInText(bundles[0].IndexMD); got != "10001" {
+	if got := IDInText([]byte(frontText(t, bundles[0]))); got != "10001" {
 		t.Errorf("IDInText of an imported post = %q", got)
 	}
 	broken := "---\ntitle: [unclosed\nstrava_id: 42\n---\n"
@@ -201,8 +197,8 @@ func TestSlugsClashGetTheDayThenANumber(t *testing.T) {
 	if got := strings.Join(slugs, " "); got != want {
 		t.Errorf("slugs %s\nwant  %s", got, want)
 	}
-	if !strings.Contains(string(bundles[4].IndexMD), `title: "Run on January 5, 2024"`) {
-		t.Errorf("a run without a name:\n%s", bundles[4].IndexMD)
+	if bundles[4].Title != "Run on January 5, 2024" {
+		t.Errorf("a run without a name: title %q", bundles[4].Title)
 	}
 }
 
