@@ -14,6 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"milepost/internal/activity"
+	"milepost/internal/activity/chart"
 	"milepost/internal/content"
 )
 
@@ -292,10 +293,10 @@ func runFront(a Activity, fileName string) []*yaml.Node {
 		run = add(run, "distance", text(distanceText(a.DistanceM)))
 	}
 	if a.MovingS >= 1 {
-		run = add(run, "time", text(durationText(a.MovingS)))
+		run = add(run, "time", text(chart.DurationText(a.MovingS)))
 	}
 	if a.ElevationM > 0 {
-		run = add(run, "elevation", text(fmt.Sprintf("%.0f m", a.ElevationM)))
+		run = add(run, "elevation", text(chart.HeightText(a.ElevationM, activity.Metric)))
 	}
 	front := add(nil, "activity", text(fileName))
 	if len(run) > 0 {
@@ -306,22 +307,12 @@ func runFront(a Activity, fileName string) []*yaml.Node {
 }
 
 // distanceText writes metres as the front matter's distance, in km to
-// the metre ("10.02 km", "42.195 km").
+// the metre ("10.023 km", "42.195 km"): the figure Strava measured, not
+// one rounded for reading as chart.DistanceText does.
 func distanceText(m float64) string {
 	km := fmt.Sprintf("%.3f", math.Round(m)/1000)
 	km = strings.TrimRight(strings.TrimRight(km, "0"), ".")
 	return km + " km"
-}
-
-// durationText writes seconds as the front matter's time: h:mm:ss, or
-// mm:ss under an hour.
-func durationText(s float64) string {
-	total := int64(math.Round(s))
-	h, m, sec := total/3600, total/60%60, total%60
-	if h > 0 {
-		return fmt.Sprintf("%d:%02d:%02d", h, m, sec)
-	}
-	return fmt.Sprintf("%d:%02d", m, sec)
 }
 
 // idLine is the line IDKey is written on (runFront).
