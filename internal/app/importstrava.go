@@ -191,7 +191,11 @@ func writeStravaReport(w io.Writer, cfg ImportStravaConfig, rep *strava.Report) 
 		}
 	}
 	if len(rep.Ignored) > 0 {
-		fmt.Fprintf(w, "ignored %d zip entries, never read:\n", len(rep.Ignored))
+		entries := fmt.Sprintf("%d zip entries", len(rep.Ignored))
+		if len(rep.Ignored) == 1 {
+			entries = "1 zip entry"
+		}
+		fmt.Fprintf(w, "ignored %s, never read:\n", entries)
 		for _, name := range rep.Ignored {
 			fmt.Fprintf(w, "  %s\n", name)
 		}
