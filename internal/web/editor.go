@@ -105,6 +105,12 @@ type postForm struct {
 	// PhotoAlts is the photos' descriptions as typed, shown back when a
 	// save is refused (the files must be chosen again).
 	PhotoAlts string
+	// Run is the run: fields as typed (authoring keeps the others under
+	// run: as the file has them).
+	Run authoring.RunFields
+	// Activity is the post's activity file ("" for none): a new one
+	// replaces it when chosen.
+	Activity string
 }
 
 // DateIsLocal reports whether Date is empty or a datetime-local value, which
@@ -280,7 +286,8 @@ func (s *Server) parseDate(text string) time.Time {
 
 // formOf is a post's fields as the form shows them.
 func (s *Server) formOf(p authoring.Post) postForm {
-	f := postForm{Title: p.Title, Slug: p.Slug, Body: p.Body, Tags: strings.Join(p.Tags, ", "), Summary: p.Summary, Cover: p.Cover}
+	f := postForm{Title: p.Title, Slug: p.Slug, Body: p.Body, Tags: strings.Join(p.Tags, ", "), Summary: p.Summary, Cover: p.Cover,
+		Run: p.Run, Activity: p.Activity}
 	if t := s.parseDate(p.Date); !t.IsZero() {
 		f.Date = t.In(s.location()).Format(dateInputLayout)
 	}
@@ -307,7 +314,7 @@ func (s *Server) savePost(w http.ResponseWriter, r *http.Request) {
 	page := s.editorPageFor(r, r.PathValue("slug"))
 	page.Form = postForm{Title: f.Get("title"), Slug: strings.TrimSpace(f.Get("slug")), Body: f.Get("body"),
 		Tags: f.Get("tags"), Summary: f.Get("summary"), Date: f.Get("date"), Cover: f.Get("cover"),
-		PhotoAlts: f.Get("photo_alts")}
+		PhotoAlts: f.Get("photo_alts"), Run: runFieldsOf(f)}
 	if page.Slug != "" {
 		page.Version = authoring.Version(f.Get("version")) // the version the form was opened from
 		if page.Version == "" {
@@ -339,6 +346,11 @@ func (s *Server) savePost(w http.ResponseWriter, r *http.Request) {
 			// A form without the cover field leaves the cover as it is.
 			page.Form.Cover = p.Cover
 		}
+		if _, sent := f["run_distance"]; !sent {
+			// As the cover: a form without the run's fields leaves them.
+			page.Form.Run = p.Run
+		}
+		page.Form.Activity = p.Activity
 	}
 	action := f.Get("action")
 	if action == "delete" && cur != nil {
@@ -359,6 +371,12 @@ func (s *Server) savePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer closePhotos()
+	activityFile, closeActivity, err := activityUpload(r)
+	if err != nil {
+		s.editorProblem(w, r, page, "reading an uploaded activity file", err)
+		return
+	}
+	defer closeActivity()
 	switch action {
 	case "preview":
 		s.previewPost(w, r, page, edit)
@@ -396,6 +414,7 @@ func (s *Server) savePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	edit.Photos = photos
+	edit.ActivityFile = activityFile
 	saved, err := s.opts.Authoring.Save(r.Context(), edit, page.Version)
 	if err != nil {
 		s.editorProblem(w, r, page, "saving a post", err)
@@ -430,9 +449,10 @@ func (s *Server) editOf(u accounts.User, cur *authoring.Post, form postForm) (au
 		return authoring.Edit{}, &titleError{err}
 	}
 	e := authoring.Edit{By: u.Name, Body: form.Body,
-		Fields: authoring.Fields{Title: title, Summary: form.Summary, Tags: splitTags(form.Tags), Cover: form.Cover}}
+		Fields: authoring.Fields{Title: title, Summary: form.Summary, Tags: splitTags(form.Tags), Cover: form.Cover, Run: form.Run}}
 	if cur != nil {
 		e.Slug, e.Author, e.Lastmod, e.SlugKey, e.Draft = cur.Slug, cur.Author, cur.Lastmod, cur.SlugKey, cur.Draft
+		e.Activity = cur.Activity
 		if form.Slug != cur.Slug {
 			e.NewSlug = form.Slug
 		}
