@@ -34,16 +34,36 @@ func securityHeaders(next http.Handler, live bool) http.Handler {
 }
 
 // MaxBodyBytes bounds every request body; routes that take less (the
-// comment form) bound theirs more tightly.
+// comment form) bound theirs more tightly, and routes registered with
+// withBodyLimit (the forms that carry photos) may take more.
 const MaxBodyBytes = 1 << 20
 
+// bodyLimited is a route's handler with its own body bound, above
+// MaxBodyBytes.
+type bodyLimited struct {
+	http.Handler
+	limit int64
+}
+
+// withBodyLimit registers a route's body bound with the route: limitBodies
+// finds it on the handler the mux chose, so no list of paths repeats the
+// route table. The handler bounds each kind of form it reads again (a
+// plain one within its own limit).
+func withBodyLimit(limit int64, h http.HandlerFunc) http.Handler {
+	return bodyLimited{Handler: h, limit: limit}
+}
+
 // limitBodies caps every request body, so no handler can be made to read an
-// unbounded one.
+// unbounded one: MaxBodyBytes, or the bound the request's route was
+// registered with. It runs on site paths, after the base URL's path is cut
+// off, as the mux routes them.
 func (s *Server) limitBodies(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		limit := int64(MaxBodyBytes)
-		if l := photoFormLimit(r); l > limit {
-			limit = l
+		if h, _ := s.mux.Handler(r); h != nil {
+			if route, ok := h.(bodyLimited); ok {
+				limit = max(limit, route.limit)
+			}
 		}
 		if r.ContentLength > limit {
 			w.Header().Set("Connection", "close")

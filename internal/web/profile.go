@@ -50,7 +50,7 @@ type profileForm struct {
 
 func (s *Server) profileRoutes(m *http.ServeMux) {
 	m.HandleFunc("GET /admin/profile", s.signedIn(s.profilePage, accounts.Role.CanWrite))
-	m.HandleFunc("POST /admin/profile", s.signedIn(s.saveProfile, accounts.Role.CanWrite))
+	m.Handle("POST /admin/profile", withBodyLimit(maxProfileFormBytes, s.signedIn(s.saveProfile, accounts.Role.CanWrite)))
 	m.HandleFunc("POST /admin/profile/history/{id}", s.signedIn(s.restoreProfile, accounts.Role.CanWrite))
 }
 

@@ -202,8 +202,8 @@ func (s *Server) routes() {
 	s.mux = m
 
 	var h http.Handler = http.HandlerFunc(s.dispatch)
+	h = s.limitBodies(h) // inside underPrefix: it routes site paths
 	h = s.underPrefix(h)
-	h = s.limitBodies(h)
 	h = http.NewCrossOriginProtection().Handler(h)
 	h = securityHeaders(h, s.live != nil)
 	h = s.recoverPanics(h)

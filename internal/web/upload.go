@@ -6,7 +6,6 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
-	"path"
 	"strings"
 
 	"milepost/internal/activity"
@@ -31,31 +30,6 @@ const maxEditorUploadBytes = authoring.MaxPhotos*media.MaxBytes + maxPostFormByt
 // uploadMemory is how much of a form with photos is held in memory; the
 // rest waits in temporary files, removed when the request is answered.
 const uploadMemory = 32 << 20
-
-// photoFormLimit is the body bound of a form that may carry photos, above
-// MaxBodyBytes, or 0 for any other request: its own route bounds it
-// again.
-func photoFormLimit(r *http.Request) int64 {
-	if r.Method != http.MethodPost || !strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
-		return 0
-	}
-	switch p := r.URL.Path; {
-	case p == "/admin/invite" || p == "/admin/profile":
-		return maxProfileFormBytes
-	case isEditorForm(p):
-		return maxEditorUploadBytes
-	}
-	return 0
-}
-
-// isEditorForm reports whether p is where the editor's form is sent.
-func isEditorForm(p string) bool {
-	if p == "/admin/posts/new" {
-		return true
-	}
-	ok, _ := path.Match("/admin/posts/*/edit", p)
-	return ok
-}
 
 // readEditorForm reads the editor's form: multipart with photos, held in
 // memory up to uploadMemory, or a plain form within maxPostFormBytes.

@@ -90,7 +90,7 @@ func (s *Server) userRoutes(m *http.ServeMux) {
 	m.HandleFunc("GET /admin/set-password", s.setPasswordForm)
 	m.HandleFunc("POST /admin/set-password", s.setPassword)
 	m.HandleFunc("GET /admin/invite", s.joinForm)
-	m.HandleFunc("POST /admin/invite", s.join)
+	m.Handle("POST /admin/invite", withBodyLimit(maxProfileFormBytes, s.join))
 	m.HandleFunc("GET /admin/welcome", s.welcome)
 }
 
