@@ -393,9 +393,20 @@ func (e *frontEditor) set(key string, v any) error {
 // next top-level key (or TOML table), without the blank and comment lines
 // before it, which belong to what follows.
 func (e *frontEditor) spanEnd(first int, lines []string) int {
-	end := len(lines)
-	for _, k := range e.split.Keys {
-		if i := k.Line - e.split.FrontLine; i > first && i < end {
+	starts := make([]int, len(e.split.Keys))
+	for i, k := range e.split.Keys {
+		starts[i] = k.Line - e.split.FrontLine
+	}
+	return valueEnd(lines, first, len(lines), starts)
+}
+
+// valueEnd is the line index after the key starting at first among keys
+// starting at starts (line indexes), none of them past limit: up to the
+// next key, without the blank and comment lines before it.
+func valueEnd(lines []string, first, limit int, starts []int) int {
+	end := limit
+	for _, i := range starts {
+		if i > first && i < end {
 			end = i
 		}
 	}

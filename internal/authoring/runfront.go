@@ -90,20 +90,7 @@ func (e *frontEditor) setRun(was, want RunFields) error {
 		if e.split.Format == "TOML" {
 			return i + 1
 		}
-		stop := end
-		for _, s := range starts {
-			if s > i && s < stop {
-				stop = s
-			}
-		}
-		for stop-1 > i {
-			s := strings.TrimSpace(lines[stop-1])
-			if s != "" && !strings.HasPrefix(s, "#") {
-				break
-			}
-			stop--
-		}
-		return stop
+		return valueEnd(lines, i, end, starts)
 	}
 	insertAt, indent := first+1, "  "
 	if e.split.Format == "TOML" {
