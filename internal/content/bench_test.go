@@ -153,3 +153,40 @@ func BenchmarkFingerprint(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkLoadActivities is the cost of activity files at load: a first
+// load reads every file (in parallel, one worker per CPU), a reload after
+// a story changed reads none.
+func BenchmarkLoadActivities(b *testing.B) {
+	fit := activityFixture(b, "triathlon_fr255.fit")
+	fs := files{}
+	const n = 16
+	for i := range n {
+		fs[fmt.Sprintf("posts/run-%02d/index.md", i)] = "---\ntitle: Run\ndate: 2024-01-01\nactivity: run.fit\n---\n"
+		fs[fmt.Sprintf("posts/run-%02d/run.fit", i)] = fit
+	}
+	dir := writeSite(b, fs)
+	ctx := context.Background()
+	b.Run("first load", func(b *testing.B) {
+		for b.Loop() {
+			site, err := Load(ctx, dir, Overrides{})
+			if err != nil || len(site.Warnings) > 0 {
+				b.Fatal(err, site.Warnings)
+			}
+		}
+		b.ReportMetric(n, "files")
+	})
+	b.Run("reload, files unchanged", func(b *testing.B) {
+		log, _ := newLog()
+		src, err := NewSource(ctx, dir, Overrides{}, log)
+		if err != nil {
+			b.Fatal(err)
+		}
+		i := 0
+		for b.Loop() {
+			i++
+			writeFile(b, dir, "posts/run-00/index.md", fmt.Sprintf("---\ntitle: Run %d\ndate: 2024-01-01\nactivity: run.fit\n---\n", i))
+			src.Reload(ctx)
+		}
+	})
+}
