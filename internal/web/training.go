@@ -233,6 +233,7 @@ func (s *Server) trainingRecords(w http.ResponseWriter, r *http.Request) {
 			view := recordView{Distance: rec.Distance}
 			for i, p := range rec.History {
 				row := performanceText(nil, p, u)
+				row.Distance = "" // the heading says it
 				if i > 0 {
 					row.Beat = durationText(rec.History[i-1].TimeS)
 				}

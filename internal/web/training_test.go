@@ -124,7 +124,8 @@ func TestAnAuthorsRecords(t *testing.T) {
 	// Sam's triathlon run has an activity file: its best efforts are
 	// records, linked to the post.
 	sam := h.get("/authors/sam/records/")
-	mustContain(t, "sam's records", sam.body, "<h3>400 m</h3>", "<h3>1 km</h3>", "<h3>1 mile</h3>", `<a href="/posts/sprint-tri/">Sprint triathlon</a>`)
+	mustContain(t, "sam's records", sam.body, "<h3>400 m</h3>", "<h3>1 km</h3>", "<h3>1 mile</h3>", `<a href="/posts/sprint-tri/">Sprint triathlon</a>`,
+		`<span class="perf-what">best effort</span>`)
 	mustNotContain(t, "sam's records", sam.body, "<h3>5 km</h3>")
 }
 
