@@ -8,16 +8,18 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"weak"
 
 	"milepost/internal/content"
 )
 
 // serve -live reloads a browser tab when the content changes, as Hugo's
-// server does: every page loads /static/live.js, which listens to the
-// Server-Sent Events of /_live/events, and the content security policy
+// server does: every reader's page loads /static/live.js, which listens to
+// the Server-Sent Events of /_live/events, and the content security policy
 // allows scripts from the site itself. Both routes exist only in that
 // mode, and only then does any page name the script: a site served
-// without -live runs no script at all.
+// without -live runs no script at all. Admin pages, the editor's among
+// them, never load it: a reload would lose what is being typed.
 //
 // The script is the server's, not the theme's: a theme cannot change how
 // live reload works, nor serve the script without -live.
@@ -44,9 +46,14 @@ type liveState struct {
 	// tab open across a restart reloads.
 	started string
 
-	mu      sync.Mutex
-	current *content.Site // kept, so no later Site can be mistaken for it
-	version uint64
+	// versions numbers each Site in the order it was first named, so
+	// that pages and event streams name a Site alike whichever comes
+	// first — a page rendered from the Site just replaced included. The
+	// pointers are weak: a Site no longer served is not kept for its
+	// number, and its entry goes when it is collected.
+	mu       sync.Mutex
+	versions map[weak.Pointer[content.Site]]uint64
+	last     uint64
 
 	// closing is closed by Shutdown: the streams end, as they would
 	// otherwise hold up a graceful shutdown.
@@ -58,20 +65,30 @@ type liveState struct {
 func newLiveState(now time.Time) *liveState {
 	return &liveState{
 		started:   strconv.FormatInt(now.UnixNano(), 36),
+		versions:  make(map[weak.Pointer[content.Site]]uint64),
 		closing:   make(chan struct{}),
 		heartbeat: liveHeartbeat,
 	}
 }
 
-// versionOf names the site: a new name for each Site swapped in.
+// versionOf names the site: a new name for each Site swapped in, the
+// same name for it every time.
 func (l *liveState) versionOf(site *content.Site) string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if site != l.current {
-		l.current = site
-		l.version++
+	key := weak.Make(site)
+	n, ok := l.versions[key]
+	if !ok {
+		for k := range l.versions {
+			if k.Value() == nil {
+				delete(l.versions, k)
+			}
+		}
+		l.last++
+		n = l.last
+		l.versions[key] = n
 	}
-	return l.started + "-" + strconv.FormatUint(l.version, 10)
+	return l.started + "-" + strconv.FormatUint(n, 10)
 }
 
 // Shutdown ends the server's long-lived responses, serve -live's event

@@ -59,3 +59,32 @@ func TestAnIdleEventStreamGetsHeartbeatComments(t *testing.T) {
 	for range lines { // the stream ends
 	}
 }
+
+// A page rendered from the Site just replaced, and an event stream of the
+// new one, may ask in either order: each Site keeps its one name.
+func TestEachSiteKeepsItsLiveVersionWhateverAsksFirst(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "site.yaml"), []byte("title: Live\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	load := func() *content.Site {
+		site, err := content.Load(context.Background(), dir, content.Overrides{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return site
+	}
+	older, newer := load(), load()
+	l := newLiveState(time.Now())
+	first := l.versionOf(older)
+	second := l.versionOf(newer)
+	if first == second {
+		t.Fatalf("two Sites are both %q", first)
+	}
+	if again := l.versionOf(older); again != first {
+		t.Errorf("the older Site, named again after the newer: %q, first %q", again, first)
+	}
+	if again := l.versionOf(newer); again != second {
+		t.Errorf("the newer Site, named again: %q, first %q", again, second)
+	}
+}

@@ -33,9 +33,12 @@ type pageData struct {
 	// Image is the picture other sites show of the page (og:image): a
 	// post's cover; nil for none.
 	Image *shareImage
-	// Live is set under serve -live: the page loads the script that
-	// reloads it when the content changes (live.go).
-	Live bool
+	// Live is set under serve -live on a reader's page: the page loads
+	// the script that reloads it when the content changes (live.go), and
+	// LiveVersion names the content it was rendered from, which the
+	// script compares the server's with.
+	Live        bool
+	LiveVersion string
 	// Nav names the site menu entry this page belongs to ("stories",
 	// "archive", "tags"), which the menu marks as the current page.
 	Nav string
@@ -244,12 +247,15 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 		pagePath = r.URL.Path
 	}
 	data.URL = data.Site.BaseURL + pagePath
-	data.Live = s.opts.Live != nil
 	if data.Type == "" {
 		data.Type = "website"
 	}
 	data.Menu = siteMenu(data.Nav, data.Canonical)
 	private := data.Admin != nil || isAdminPath(r.URL.Path)
+	if s.live != nil && site != nil && reloadable(r, private, data) {
+		data.Live = true
+		data.LiveVersion = s.live.versionOf(site)
+	}
 	if private || status >= 400 || data.showsDrafts() {
 		data.NoIndex = true
 	}
@@ -290,6 +296,15 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(buf.Bytes())
 	}
+}
+
+// reloadable reports whether serve -live may reload the page by itself: a
+// reader's page asked for with GET. Not an admin page (the editor, its
+// preview, a moderator's forms) nor a reader's comment being edited,
+// whose typing a reload would lose, nor the answer to a POST (a refused
+// form shown back), which a reload would ask to send again.
+func reloadable(r *http.Request, private bool, data pageData) bool {
+	return !private && data.Edit == nil && (r.Method == http.MethodGet || r.Method == http.MethodHead)
 }
 
 // isAdminPath reports whether a site path is one of the admin pages.
