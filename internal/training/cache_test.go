@@ -3,8 +3,8 @@ package training
 import (
 	"context"
 	"os"
-	"path/filepath"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"milepost/internal/content"
@@ -13,15 +13,13 @@ import (
 // loadSite writes a content directory and loads it.
 func loadSite(t *testing.T, files map[string]string) *content.Site {
 	t.Helper()
-	dir := t.TempDir()
+	fsys := fstest.MapFS{}
 	for name, text := range files {
-		path := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		fsys[name] = &fstest.MapFile{Data: []byte(text), Mode: 0o644}
+	}
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, fsys); err != nil {
+		t.Fatal(err)
 	}
 	site, err := content.Load(context.Background(), dir, content.Overrides{})
 	if err != nil {
