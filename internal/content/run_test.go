@@ -65,7 +65,9 @@ func TestRunFrontMatterDeclaresTheRunInYAMLAndTOML(t *testing.T) {
 		Race:  &Race{Name: "Portland Marathon", Place: 312, Bib: "F1234", OfficialS: 3*3600 + 28*60 + 40},
 		Shoes: "Pegasus 40", Units: activity.Metric,
 	}
-	for name, src := range map[string]string{"YAML": yamlPost, "TOML": tomlPost} {
+	tomlDotted := "+++\ntitle = \"Marathon\"\ndate = 2024-10-06\nrun.type = \"race\"\nrun.distance = \"26.2 mi\"\nrun.time = \"3:28:15\"\n" +
+		"run.elevation = \"120 m\"\nrun.race = \"Portland Marathon\"\nrun.place = 312\nrun.bib = \"F1234\"\nrun.official = \"3:28:40\"\nrun.shoes = \"Pegasus 40\"\n+++\nRan it.\n"
+	for name, src := range map[string]string{"YAML": yamlPost, "TOML": tomlPost, "TOML dotted keys": tomlDotted} {
 		t.Run(name, func(t *testing.T) {
 			site := loadSite(t, files{"posts/marathon.md": src})
 			p := onlyPost(t, site)
