@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -134,6 +135,20 @@ func oneLine(s string) string {
 	return strings.Join(strings.Fields(strings.ToValidUTF8(s, "")), " ")
 }
 
+// MarkdownImage is the Markdown that shows the bundle's photo name (a path
+// relative to the bundle) described by alt: the one way the editor writes
+// a photo's line, for the photos a save adds and for those the edit page
+// lists. The name is percent-encoded as a URL path, so that a name placed
+// by hand with spaces, brackets, "?" or "#" still names its file, and one
+// that would read as a scheme ("a:b.jpg") stays relative.
+func MarkdownImage(alt, name string) string {
+	dest := (&url.URL{Path: name}).EscapedPath()
+	if first, _, _ := strings.Cut(dest, "/"); strings.Contains(first, ":") {
+		dest = "./" + dest
+	}
+	return "![" + markdownAlt(alt) + "](" + dest + ")"
+}
+
 // markdownAlt escapes what would end or change an image's alt text.
 func markdownAlt(alt string) string {
 	return strings.NewReplacer(`\`, `\\`, `[`, `\[`, `]`, `\]`).Replace(alt)
@@ -173,7 +188,8 @@ func withPhotoLines(body string, photos []photoFile) string {
 		b.WriteString("\n\n")
 	}
 	for _, p := range photos {
-		fmt.Fprintf(&b, "![%s](%s)\n", markdownAlt(p.alt), p.name)
+		b.WriteString(MarkdownImage(p.alt, p.name))
+		b.WriteByte('\n')
 	}
 	return b.String()
 }

@@ -148,7 +148,7 @@ func (s *Server) photoRows(p authoring.Post) []photoRow {
 	var rows []photoRow
 	for _, name := range s.opts.Authoring.BundlePhotos(p) {
 		rows = append(rows, photoRow{Name: name, Thumb: "/posts/" + p.Slug + "/" + name + "?w=480",
-			Markdown: "![Describe the photo](" + name + ")"})
+			Markdown: authoring.MarkdownImage("Describe the photo", name)})
 	}
 	return rows
 }
