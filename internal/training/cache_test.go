@@ -67,3 +67,23 @@ func TestDraftsAndFuturePostsAreNeverCounted(t *testing.T) {
 		t.Errorf("after a reload with a shoe limit of 5 km: %+v", f.Authors["kay"])
 	}
 }
+
+func TestPageViewsAtOnceBuildTheFiguresOnce(t *testing.T) {
+	site := loadSite(t, map[string]string{
+		"site.yaml":      "title: Runners\n",
+		"authors/kay.md": "---\nname: Kay\n---\n",
+		"posts/done.md":  runPost("2026-11-02T07:00:00Z", "10 km", ""),
+	})
+	var c Cache
+	now := time.Date(2026, time.November, 30, 12, 0, 0, 0, time.UTC)
+	got := make(chan *Figures)
+	for range 8 {
+		go func() { got <- c.For(site, now) }()
+	}
+	first := <-got
+	for range 7 {
+		if f := <-got; f != first {
+			t.Error("two page views at once built the figures twice")
+		}
+	}
+}
