@@ -1,11 +1,8 @@
 package training
 
 import (
-	"context"
 	"fmt"
-	"os"
 	"testing"
-	"testing/fstest"
 	"time"
 
 	"milepost/internal/activity"
@@ -66,26 +63,19 @@ func BenchmarkPageViews(b *testing.B) {
 // 10,000 run posts: the figures, built on the first view only.
 func BenchmarkCachedFigures(b *testing.B) {
 	now := time.Date(2026, time.November, 30, 12, 0, 0, 0, time.UTC)
-	fsys := fstest.MapFS{
-		"site.yaml":      {Data: []byte("title: Runners\ntimezone: America/Los_Angeles\n")},
-		"authors/kay.md": {Data: []byte("---\nname: Kay\n---\n")},
-		"authors/sam.md": {Data: []byte("---\nname: Sam\n---\n")},
+	files := map[string]string{
+		"site.yaml":      "title: Runners\ntimezone: America/Los_Angeles\n",
+		"authors/kay.md": "---\nname: Kay\n---\n",
+		"authors/sam.md": "---\nname: Sam\n---\n",
 	}
 	for i := range 10_000 {
 		author := []string{"kay", "sam"}[i%2]
 		date := now.Add(-time.Duration(i) * 5 * time.Hour).Format(time.RFC3339)
-		fsys[fmt.Sprintf("posts/run-%05d.md", i)] = &fstest.MapFile{Data: []byte(fmt.Sprintf(
+		files[fmt.Sprintf("posts/run-%05d.md", i)] = fmt.Sprintf(
 			"---\ntitle: Run %d\ndate: %s\nauthor: %s\nrun:\n  distance: %d km\n  time: %d:00\n  shoes: Shoe %d\n---\nOut.\n",
-			i, date, author, 3+i%20, 15+i%20*5, i%7))}
+			i, date, author, 3+i%20, 15+i%20*5, i%7)
 	}
-	dir := b.TempDir()
-	if err := os.CopyFS(dir, fsys); err != nil {
-		b.Fatal(err)
-	}
-	site, err := content.Load(context.Background(), dir, content.Overrides{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	site := loadSite(b, files)
 	var c Cache
 	if f := c.For(site, now); len(f.Runs) != 10_000 {
 		b.Fatalf("%d runs", len(f.Runs))

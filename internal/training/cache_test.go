@@ -11,7 +11,7 @@ import (
 )
 
 // loadSite writes a content directory and loads it.
-func loadSite(t *testing.T, files map[string]string) *content.Site {
+func loadSite(t testing.TB, files map[string]string) *content.Site {
 	t.Helper()
 	fsys := fstest.MapFS{}
 	for name, text := range files {
