@@ -136,9 +136,9 @@ type trashPage struct {
 
 func (s *Server) editorRoutes(m *http.ServeMux) {
 	m.HandleFunc("GET /admin/posts/new", s.writer(s.newPostForm))
-	m.Handle("POST /admin/posts/new", withBodyLimit(maxEditorUploadBytes, s.writer(s.savePost)))
+	m.Handle("POST /admin/posts/new", withStreamedBodyLimit(maxEditorUploadBytes, s.writer(s.savePost)))
 	m.HandleFunc("GET /admin/posts/{slug}/edit", s.writer(s.editPostForm))
-	m.Handle("POST /admin/posts/{slug}/edit", withBodyLimit(maxEditorUploadBytes, s.writer(s.savePost)))
+	m.Handle("POST /admin/posts/{slug}/edit", withStreamedBodyLimit(maxEditorUploadBytes, s.writer(s.savePost)))
 	m.HandleFunc("POST /admin/posts/{slug}/history/{id}", s.writer(s.restoreRevision))
 	m.HandleFunc("POST /admin/posts/{slug}/return", s.signedIn(s.returnPost, accounts.Role.CanEditOthers))
 	m.HandleFunc("GET /admin/trash/{$}", s.signedIn(s.trashList, accounts.Role.CanEditOthers))
@@ -302,14 +302,14 @@ func (s *Server) renderEditor(w http.ResponseWriter, r *http.Request, status int
 // savePost takes the editor's form: preview, save as a draft, publish (or
 // schedule), or delete.
 func (s *Server) savePost(w http.ResponseWriter, r *http.Request) {
-	if err := readEditorForm(w, r); err != nil {
-		s.fail(w, r, "reading a form", err)
+	form, readErr := readEditorForm(w, r)
+	defer form.close()
+	if tooLarge := (*editorTooLargeError)(nil); readErr != nil && !errors.As(readErr, &tooLarge) && !errors.Is(readErr, authoring.ErrTooManyPhotos) {
+		s.fail(w, r, "reading a form", readErr)
 		return
 	}
-	if r.MultipartForm != nil {
-		defer r.MultipartForm.RemoveAll()
-	}
-	u, f := userOf(r), r.PostForm
+	// A form over a bound is shown back with the text read before it.
+	u, f := userOf(r), form.values
 	var cur *authoring.Post
 	page := s.editorPageFor(r, r.PathValue("slug"))
 	page.Form = postForm{Title: f.Get("title"), Slug: strings.TrimSpace(f.Get("slug")), Body: f.Get("body"),
@@ -352,6 +352,10 @@ func (s *Server) savePost(w http.ResponseWriter, r *http.Request) {
 		}
 		page.Form.Activity = p.Activity
 	}
+	if readErr != nil {
+		s.editorProblem(w, r, page, "", readErr)
+		return
+	}
 	action := f.Get("action")
 	if action == "delete" && cur != nil {
 		s.deletePost(w, r, page, *cur)
@@ -365,18 +369,6 @@ func (s *Server) savePost(w http.ResponseWriter, r *http.Request) {
 	if cur == nil {
 		page.Form.Slug = edit.Slug
 	}
-	photos, closePhotos, err := photoUploads(r)
-	if err != nil {
-		s.editorProblem(w, r, page, "reading uploaded photos", err)
-		return
-	}
-	defer closePhotos()
-	activityFile, closeActivity, err := activityUpload(r)
-	if err != nil {
-		s.editorProblem(w, r, page, "reading an uploaded activity file", err)
-		return
-	}
-	defer closeActivity()
 	switch action {
 	case "preview":
 		s.previewPost(w, r, page, edit)
@@ -413,8 +405,8 @@ func (s *Server) savePost(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, "", errUnreadableForm)
 		return
 	}
-	edit.Photos = photos
-	edit.ActivityFile = activityFile
+	edit.Photos = form.photoUploads()
+	edit.ActivityFile = form.activityUpload()
 	saved, err := s.opts.Authoring.Save(r.Context(), edit, page.Version)
 	if err != nil {
 		s.editorProblem(w, r, page, "saving a post", err)

@@ -222,6 +222,8 @@ var problemTable = []struct {
 	{match: is(authoring.ErrTooManyPhotos), problem: problem{Status: http.StatusUnprocessableEntity, Heading: "Too many photos", Form: true,
 		Message: "Not saved: add at most %d photos at a time. Your text is kept below; choose fewer photos and save, then add the others."},
 		detail: withNumber(authoring.MaxPhotos)},
+	{match: as[*editorTooLargeError], problem: problem{Status: http.StatusRequestEntityTooLarge, Heading: "Too large to save", Form: true},
+		detail: editorTooLarge},
 	{match: is(authoring.ErrRenamePublished), problem: problem{Status: http.StatusConflict, Heading: "The address stays", Form: true,
 		Message: "Not saved: this post has been published (or scheduled), so its address may be linked to and stays as it is. Your text is kept below; save it with its slug unchanged."}},
 	{match: is(authoring.ErrSlugInFrontMatter), problem: problem{Status: http.StatusConflict, Heading: "The slug is set in the file", Form: true,

@@ -43,6 +43,10 @@ const MaxBodyBytes = 1 << 20
 type bodyLimited struct {
 	http.Handler
 	limit int64
+	// streamed says the handler reads its body part by part and answers
+	// a Content-Length over limit itself, with the text read before the
+	// files (the editor): limitBodies leaves that length to it.
+	streamed bool
 }
 
 // withBodyLimit registers a route's body bound with the route: limitBodies
@@ -53,19 +57,25 @@ func withBodyLimit(limit int64, h http.HandlerFunc) http.Handler {
 	return bodyLimited{Handler: h, limit: limit}
 }
 
+// withStreamedBodyLimit is withBodyLimit for a handler that answers a
+// Content-Length over limit itself (bodyLimited.streamed).
+func withStreamedBodyLimit(limit int64, h http.HandlerFunc) http.Handler {
+	return bodyLimited{Handler: h, limit: limit, streamed: true}
+}
+
 // limitBodies caps every request body, so no handler can be made to read an
 // unbounded one: MaxBodyBytes, or the bound the request's route was
 // registered with. It runs on site paths, after the base URL's path is cut
 // off, as the mux routes them.
 func (s *Server) limitBodies(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		limit := int64(MaxBodyBytes)
+		limit, streamed := int64(MaxBodyBytes), false
 		if h, _ := s.mux.Handler(r); h != nil {
 			if route, ok := h.(bodyLimited); ok {
-				limit = max(limit, route.limit)
+				limit, streamed = max(limit, route.limit), route.streamed
 			}
 		}
-		if r.ContentLength > limit {
+		if r.ContentLength > limit && !streamed {
 			w.Header().Set("Connection", "close")
 			s.fail(w, r, "", &http.MaxBytesError{Limit: limit})
 			return

@@ -3,9 +3,10 @@ package web
 import (
 	"errors"
 	"fmt"
-	"mime/multipart"
+	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 
 	"milepost/internal/activity"
@@ -27,84 +28,189 @@ import (
 // takes fewer photos. Every other request stays within MaxBodyBytes.
 const maxEditorUploadBytes = authoring.MaxPhotos*media.MaxBytes + maxPostFormBytes
 
-// uploadMemory is how much of a form with photos is held in memory; the
-// rest waits in temporary files, removed when the request is answered.
-const uploadMemory = 32 << 20
+// maxEditorParts bounds how many parts an editor form may have: the
+// editor sends some twenty, and every part costs a little memory however
+// small it is.
+const maxEditorParts = 1000
 
-// readEditorForm reads the editor's form: multipart with photos, held in
-// memory up to uploadMemory, or a plain form within maxPostFormBytes.
-// The caller removes the temporary files (r.MultipartForm.RemoveAll).
-func readEditorForm(w http.ResponseWriter, r *http.Request) error {
+// editorForm is the editor's form as read: its text fields, and the files
+// chosen, each in a temporary file until the request is answered (close).
+type editorForm struct {
+	values   url.Values
+	photos   []formFile
+	activity *formFile // nil: none chosen
+}
+
+// formFile is a file part of the form: the name it was sent with, and its
+// bytes — at most its bound and one byte more, which tells authoring the
+// file is over the bound.
+type formFile struct {
+	name string
+	data *os.File
+}
+
+// close removes the form's temporary files.
+func (f *editorForm) close() {
+	files := f.photos
+	if f.activity != nil {
+		files = append(files, *f.activity)
+	}
+	for _, ff := range files {
+		ff.data.Close()
+		os.Remove(ff.data.Name())
+	}
+}
+
+// editorTooLargeError refuses an editor form over one of its bounds: its
+// text fields over maxPostFormBytes together (text), or the whole form
+// over maxEditorUploadBytes. The form is shown back with the text read
+// before the bound was reached.
+type editorTooLargeError struct {
+	text  bool
+	limit int64
+}
+
+func (e *editorTooLargeError) Error() string {
+	if e.text {
+		return fmt.Sprintf("the editor's text fields are over %d bytes together", e.limit)
+	}
+	return fmt.Sprintf("the editor's form is over %d bytes", e.limit)
+}
+
+// readEditorForm reads the editor's form part by part, in the order the
+// browser sends them (the order of editor.html: every text field, then
+// the photos and the activity file), with a bound for each kind: the text
+// fields take maxPostFormBytes together, a photo media.MaxBytes and the
+// activity file the reader's limit, each kept to its bound and a byte
+// more (authoring refuses the file then, naming it), and the whole body
+// maxEditorUploadBytes. A form over a bound is refused with an
+// *editorTooLargeError and what was read so far, so that the writer's
+// text is shown back. A Content-Length over the whole bound is refused at
+// the first file part: the text before it is read, and nothing of the
+// files. A plain (urlencoded) form is read within maxPostFormBytes.
+//
+// The form returned is never nil; the caller closes it.
+func readEditorForm(w http.ResponseWriter, r *http.Request) (*editorForm, error) {
+	form := &editorForm{values: url.Values{}}
 	if !strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
-		return readForm(w, r, maxPostFormBytes)
+		if err := readForm(w, r, maxPostFormBytes); err != nil {
+			return form, err
+		}
+		form.values = r.PostForm
+		return form, nil
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxEditorUploadBytes)
-	if err := r.ParseMultipartForm(uploadMemory); err != nil {
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return form, fmt.Errorf("%w: %w", errUnreadableForm, err)
+	}
+	tooLarge := func(err error) error {
 		if tooBig := (*http.MaxBytesError)(nil); errors.As(err, &tooBig) {
-			return err
+			return &editorTooLargeError{limit: maxEditorUploadBytes}
 		}
 		return fmt.Errorf("%w: %w", errUnreadableForm, err)
 	}
-	return nil
+	textLeft := int64(maxPostFormBytes)
+	for parts := 0; ; parts++ {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			return form, nil
+		}
+		if err != nil {
+			return form, tooLarge(err)
+		}
+		if parts == maxEditorParts {
+			return form, fmt.Errorf("%w: over %d parts", errUnreadableForm, maxEditorParts)
+		}
+		name := part.FormName()
+		if name != "photos" && name != "activity" {
+			budget := textLeft - int64(len(name))
+			value, err := io.ReadAll(io.LimitReader(part, max(budget, 0)+1))
+			if err != nil {
+				return form, tooLarge(err)
+			}
+			if int64(len(value)) > budget {
+				// What fits is shown back, cut where a character ends.
+				form.values.Add(name, strings.ToValidUTF8(string(value[:max(budget, 0)]), ""))
+				return form, &editorTooLargeError{text: true, limit: maxPostFormBytes}
+			}
+			textLeft = budget - int64(len(value))
+			form.values.Add(name, string(value))
+			continue
+		}
+		if part.FileName() == "" {
+			continue // a file input left empty
+		}
+		if r.ContentLength > maxEditorUploadBytes {
+			// The files cannot all be read: refused before reading one.
+			return form, &editorTooLargeError{limit: maxEditorUploadBytes}
+		}
+		bound := int64(media.MaxBytes)
+		if name == "activity" {
+			if form.activity != nil {
+				continue // one activity file a save: the first one chosen
+			}
+			bound = activity.DefaultLimits.MaxFileBytes
+		} else if len(form.photos) == authoring.MaxPhotos {
+			return form, authoring.ErrTooManyPhotos
+		}
+		f, err := keepPart(part, bound)
+		if err != nil {
+			return form, tooLarge(err)
+		}
+		if name == "activity" {
+			form.activity = &formFile{name: part.FileName(), data: f}
+		} else {
+			form.photos = append(form.photos, formFile{name: part.FileName(), data: f})
+		}
+	}
+}
+
+// keepPart copies a file part, at most bound bytes and one more, into a
+// temporary file, and returns it open at its start.
+func keepPart(part io.Reader, bound int64) (*os.File, error) {
+	f, err := os.CreateTemp("", "milepost-upload-*")
+	if err != nil {
+		return nil, fmt.Errorf("keeping an uploaded file: %w", err)
+	}
+	_, err = io.Copy(f, io.LimitReader(part, bound+1))
+	if err == nil {
+		_, err = f.Seek(0, io.SeekStart)
+	}
+	if err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, err
+	}
+	return f, nil
 }
 
 // photoUploads are the photos the form carries, each with its line of
-// photo_alts (blank lines skipped), opened; the caller closes them. A
-// file input left empty sends one empty part, which is no photo.
-func photoUploads(r *http.Request) ([]authoring.PhotoUpload, func(), error) {
-	var uploads []authoring.PhotoUpload
-	var open []multipart.File
-	closeAll := func() {
-		for _, f := range open {
-			f.Close()
-		}
-	}
-	if r.MultipartForm == nil {
-		return nil, closeAll, nil
-	}
+// photo_alts (blank lines skipped).
+func (f *editorForm) photoUploads() []authoring.PhotoUpload {
 	var alts []string
-	for _, line := range strings.Split(r.PostFormValue("photo_alts"), "\n") {
+	for _, line := range strings.Split(f.values.Get("photo_alts"), "\n") {
 		if line = strings.TrimSpace(line); line != "" {
 			alts = append(alts, line)
 		}
 	}
-	for _, fh := range r.MultipartForm.File["photos"] {
-		if fh.Size == 0 && fh.Filename == "" {
-			continue
-		}
-		f, err := fh.Open()
-		if err != nil {
-			closeAll()
-			return nil, func() {}, fmt.Errorf("opening an uploaded photo: %w", err)
-		}
-		open = append(open, f)
-		u := authoring.PhotoUpload{Name: fh.Filename, Data: f}
-		if n := len(uploads); n < len(alts) {
-			u.Alt = alts[n]
+	var uploads []authoring.PhotoUpload
+	for i, ph := range f.photos {
+		u := authoring.PhotoUpload{Name: ph.name, Data: ph.data}
+		if i < len(alts) {
+			u.Alt = alts[i]
 		}
 		uploads = append(uploads, u)
 	}
-	return uploads, closeAll, nil
+	return uploads
 }
 
-// activityUpload is the activity file the form carries (the file input
-// "activity"), opened, or nil; the caller calls the function returned
-// once done. An input left empty sends an empty part, which is no file.
-func activityUpload(r *http.Request) (*authoring.ActivityUpload, func(), error) {
-	if r.MultipartForm == nil {
-		return nil, func() {}, nil
+// activityUpload is the activity file the form carries, or nil.
+func (f *editorForm) activityUpload() *authoring.ActivityUpload {
+	if f.activity == nil {
+		return nil
 	}
-	for _, fh := range r.MultipartForm.File["activity"] {
-		if fh.Size == 0 && fh.Filename == "" {
-			continue
-		}
-		f, err := fh.Open()
-		if err != nil {
-			return nil, func() {}, fmt.Errorf("opening an uploaded activity file: %w", err)
-		}
-		return &authoring.ActivityUpload{Name: fh.Filename, Data: f}, func() { f.Close() }, nil
-	}
-	return nil, func() {}, nil
+	return &authoring.ActivityUpload{Name: f.activity.name, Data: f.activity.data}
 }
 
 // runFieldsOf is the run's fields of the editor's form, each on one line
@@ -198,4 +304,20 @@ func (p editorPage) CoverOptions() []selectOption {
 		opts[i].Selected = opts[i].Value == p.Form.Cover
 	}
 	return opts
+}
+
+// editorTooLarge says which of the editor's bounds a form went over, and
+// what of it is shown back.
+func editorTooLarge(err error, p *problem) {
+	var e *editorTooLargeError
+	errors.As(err, &e)
+	if e.text {
+		p.Message = fmt.Sprintf("Not saved: the story and the other fields are over %s together, which is more than one post takes. "+
+			"Nothing was saved. What was read is below, cut where the %s ran out: the end of the story is missing. "+
+			"Shorten the story, or split it into two posts, and save again.", byteSize(e.limit), byteSize(e.limit))
+		return
+	}
+	p.Message = fmt.Sprintf("Not saved: the photos and the activity file are over %d MB together (at most %d photos of %d MB each at a time). "+
+		"Nothing was saved, and no file was stored; your text is kept below. Choose fewer or smaller photos and save again.",
+		e.limit>>20, authoring.MaxPhotos, media.MaxBytes>>20)
 }

@@ -299,10 +299,12 @@ func TestTheEditorsBodyBoundTakesPhotosAndNoMore(t *testing.T) {
 	wantStatus(t, "eleven photos", res, http.StatusUnprocessableEntity)
 	mustContain(t, "the answer", res.body, "at most 10 photos", "Many photos.")
 
-	// A body over the bound is refused before it is read.
+	// A body said to be over the bound is refused at its first file: the
+	// text before it is read and shown back, no file is.
 	huge := upload{name: "big.jpg", data: make([]byte, authoring.MaxPhotos*media.MaxBytes+(2<<20))}
 	res = kay.postWithPhotos("/admin/posts/new", fields, huge)
 	wantStatus(t, "a body over the bound", res, http.StatusRequestEntityTooLarge)
+	mustContain(t, "the answer", res.body, "Many photos.", "over 251 MB together", "Nothing was saved")
 	// Other admin forms keep every request's bound.
 	res = kay.postWithPhotos("/admin/posts/many/history/1", url.Values{}, upload{name: "big.jpg", data: make([]byte, 2<<20)})
 	wantStatus(t, "a large body elsewhere", res, http.StatusRequestEntityTooLarge)
