@@ -63,13 +63,21 @@ func (r RouteShape) Path() string {
 	return b.String()
 }
 
-// Route projects the segments Clean returned and simplifies them
-// (Douglas–Peucker) to at most maxPoints points in all, raising the
-// tolerance until they fit. Taking Clean's output rather than an Activity
-// keeps the privacy rule in the way of every drawing: every point drawn is
-// one Clean kept. A simplified line strays from the cleaned one by at most
-// the tolerance — about a two-thousandth of the route's extent when the
-// budget is met at the start, a few metres for a 10 km run — so a line
+// Route projects the segments Clean returned and simplifies them to at
+// most maxPoints points in all. Taking Clean's output rather than an
+// Activity keeps the privacy rule in the way of every drawing: every point
+// drawn is one Clean kept, and each segment's first and last points are
+// drawn, so the trimmed ends stay where Clean cut them.
+//
+// Simplifying is two steps of orb's simplify package. First, a point
+// closer than a drawing unit (a thousandth of the route's extent) to the
+// last one kept is dropped: it could not be seen apart from it, and a
+// 100,000-point ultra shrinks to a few thousand points. Then Douglas–
+// Peucker runs on what is left, raising the tolerance until the points
+// fit; its cost grows faster than the number of points on a route that
+// winds back over itself, so the first step is what keeps a long file
+// fast. The line drawn strays from the cleaned one by at most a drawing
+// unit more than the tolerance — a few metres for a 10 km run — so a line
 // skirting a zone may cut its edge by that much, never near its centre.
 func Route(segments [][]Point, maxPoints int) RouteShape {
 	var mls orb.MultiLineString
@@ -100,13 +108,15 @@ func Route(segments [][]Point, maxPoints int) RouteShape {
 
 	simplified := mls
 	if maxPoints > 0 && total > maxPoints {
+		unit := extent / RouteSize
+		// Radial keeps each line's first and last points and works in
+		// place on the lines just built.
+		visible := simplify.Radial(planar.DistanceSquared, unit*unit).MultiLineString(mls)
+		simplified = visible
 		// Start at a tolerance invisible in the drawing and double it:
-		// a few passes over the route, each O(n log n).
-		for tol := extent / RouteSize / 4; ; tol *= 2 {
-			simplified = simplify.DouglasPeucker(tol).MultiLineString(mls.Clone())
-			if countPoints(simplified) <= maxPoints || tol > extent {
-				break
-			}
+		// a few passes over the visible points.
+		for tol := unit / 4; countPoints(simplified) > maxPoints && tol <= extent; tol *= 2 {
+			simplified = simplify.DouglasPeucker(tol).MultiLineString(visible.Clone())
 		}
 		if countPoints(simplified) > maxPoints {
 			simplified = longestWithin(simplified, maxPoints)

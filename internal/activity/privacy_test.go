@@ -2,10 +2,12 @@ package activity
 
 import (
 	"errors"
+	"math"
 	"testing"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geo"
+	"github.com/paulmach/orb/project"
 )
 
 func distanceM(aLat, aLon, bLat, bLon float64) float64 {
@@ -155,4 +157,56 @@ func TestPrivacySettingsThatProtectNoOneAreRefused(t *testing.T) {
 	if err := (Zone{Lat: 45, Lon: 5, RadiusM: MinZoneRadiusM}).Validate(); err != nil {
 		t.Errorf("a zone of exactly %v m: %v", MinZoneRadiusM, err)
 	}
+}
+
+// TestTheRouteOfALongRunDrawsOnlyPointsCleanKept checks the thinning of a
+// 100,000-point route before it is simplified: every point drawn is one
+// Clean kept, none made up between them, and each drawn line starts and
+// ends where Clean's segments do, so the trimmed ends and the zone's edges
+// are drawn where Clean cut them.
+func TestTheRouteOfALongRunDrawsOnlyPointsCleanKept(t *testing.T) {
+	points := longTrack(t, 100_000)
+	mid := points[len(points)/3]
+	zones := []Zone{{Lat: mid.Lat, Lon: mid.Lon, RadiusM: 200}}
+	segments, err := Clean(points, zones, DefaultTrimM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := Route(segments, RoutePoints)
+	if n := r.Points(); n > RoutePoints || n < RoutePoints/4 {
+		t.Fatalf("%d points drawn, want up to %d", n, RoutePoints)
+	}
+
+	// Clean's points in the drawing's frame, found again by position.
+	bound := orb.Bound{Min: orb.Point{math.Inf(1), math.Inf(1)}, Max: orb.Point{math.Inf(-1), math.Inf(-1)}}
+	for _, seg := range segments {
+		for _, p := range seg {
+			bound = bound.Extend(project.WGS84.ToMercator(orb.Point{p.Lon, p.Lat}))
+		}
+	}
+	scale := RouteSize / math.Max(bound.Max[0]-bound.Min[0], bound.Max[1]-bound.Min[1])
+	type cell struct{ x, y int64 }
+	at := func(xy XY) cell { return cell{int64(math.Round(xy.X * 1e6)), int64(math.Round(xy.Y * 1e6))} }
+	drawn := func(p Point) XY {
+		m := project.WGS84.ToMercator(orb.Point{p.Lon, p.Lat})
+		return XY{X: (m[0] - bound.Min[0]) * scale, Y: (bound.Max[1] - m[1]) * scale}
+	}
+	kept, ends := map[cell]bool{}, map[cell]bool{}
+	for _, seg := range segments {
+		for _, p := range seg {
+			kept[at(drawn(p))] = true
+		}
+		ends[at(drawn(seg[0]))], ends[at(drawn(seg[len(seg)-1]))] = true, true
+	}
+	for si, seg := range r.Segments {
+		for i, xy := range seg {
+			if !kept[at(xy)] {
+				t.Fatalf("drawn segment %d point %d %+v is no point Clean kept", si, i, xy)
+			}
+		}
+		if !ends[at(seg[0])] || !ends[at(seg[len(seg)-1])] {
+			t.Errorf("drawn segment %d runs from %+v to %+v, not from one end of Clean's segments to another", si, seg[0], seg[len(seg)-1])
+		}
+	}
+	assertNothingInside(t, segments, zones)
 }
