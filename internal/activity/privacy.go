@@ -126,14 +126,48 @@ type circle struct {
 	center  orb.Point // lon, lat
 	radiusM float64
 	cosLat  float64
+
+	// maxDLat and maxDLon bound, in degrees, how far from the centre a
+	// point inside can be: most points of a track are far from every
+	// zone, and two subtractions tell so before a haversine.
+	maxDLat, maxDLon float64
 }
 
 func newCircle(lat, lon, radiusM float64) circle {
-	return circle{center: orb.Point{lon, lat}, radiusM: radiusM, cosLat: math.Cos(lat * math.Pi / 180)}
+	c := circle{center: orb.Point{lon, lat}, radiusM: radiusM, cosLat: math.Cos(lat * math.Pi / 180)}
+	// The great-circle distance d (radians) between the centre (φ1) and a
+	// point (φ2, Δλ away) has hav d = hav Δφ + cos φ1 cos φ2 hav Δλ. So
+	// d ≥ |Δφ|, and within the latitudes that leaves, hav d ≥ cos² φmax
+	// hav Δλ: a point inside has sin(Δλ/2) ≤ sin(a/2) / cos φmax. The
+	// margin covers rounding; near a pole no longitude is ruled out.
+	const margin = 1 + 1e-6
+	a := radiusM / orb.EarthRadius
+	c.maxDLat = a * 180 / math.Pi * margin
+	c.maxDLon = 360
+	if phiMax := (math.Abs(lat) + c.maxDLat) * math.Pi / 180; phiMax < math.Pi/2 {
+		if s := math.Sin(a/2) / math.Cos(phiMax); s < 1 {
+			c.maxDLon = 2 * math.Asin(s) * 180 / math.Pi * margin
+		}
+	}
+	return c
 }
 
 func (c circle) contains(p Point) bool {
+	if math.Abs(p.Lat-c.center[1]) > c.maxDLat || math.Abs(lonDifference(p.Lon, c.center[0])) > c.maxDLon {
+		return false
+	}
 	return geo.DistanceHaversine(c.center, orb.Point{p.Lon, p.Lat}) <= c.radiusM
+}
+
+// lonDifference is a−b in degrees, the short way round: -180 to 180.
+func lonDifference(a, b float64) float64 {
+	d := a - b
+	if d > 180 {
+		d -= 360
+	} else if d < -180 {
+		d += 360
+	}
+	return d
 }
 
 // crosses reports whether the straight line from a to b passes within the
@@ -142,24 +176,22 @@ func (c circle) contains(p Point) bool {
 func (c circle) crosses(a, b Point) bool {
 	ax, ay := c.local(a)
 	bx, by := c.local(b)
+	r := c.radiusM
+	if (ax > r && bx > r) || (ax < -r && bx < -r) || (ay > r && by > r) || (ay < -r && by < -r) {
+		return false // the line's box is clear of the circle's
+	}
 	dx, dy := bx-ax, by-ay
 	t := 0.0
 	if l2 := dx*dx + dy*dy; l2 > 0 {
 		t = math.Max(0, math.Min(1, -(ax*dx+ay*dy)/l2))
 	}
 	x, y := ax+t*dx, ay+t*dy
-	return math.Hypot(x, y) <= c.radiusM
+	return math.Hypot(x, y) <= r
 }
 
 func (c circle) local(p Point) (x, y float64) {
 	const metresPerDegree = orb.EarthRadius * math.Pi / 180
-	dLon := p.Lon - c.center[0]
-	if dLon > 180 {
-		dLon -= 360
-	} else if dLon < -180 {
-		dLon += 360
-	}
-	return dLon * c.cosLat * metresPerDegree, (p.Lat - c.center[1]) * metresPerDegree
+	return lonDifference(p.Lon, c.center[0]) * c.cosLat * metresPerDegree, (p.Lat - c.center[1]) * metresPerDegree
 }
 
 func insideAny(cs []circle, p Point) bool {

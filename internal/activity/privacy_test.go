@@ -210,3 +210,37 @@ func TestTheRouteOfALongRunDrawsOnlyPointsCleanKept(t *testing.T) {
 	}
 	assertNothingInside(t, segments, zones)
 }
+
+// TestAZoneHoldsExactlyThePointsWithinItsRadius checks the quick box test
+// in front of the haversine: points just inside and just outside zones
+// at the equator, at high latitudes, next to a pole and across the
+// antimeridian are told apart as the haversine tells them.
+func TestAZoneHoldsExactlyThePointsWithinItsRadius(t *testing.T) {
+	for _, z := range []Zone{
+		{Lat: 0, Lon: 0.5, RadiusM: 100},
+		{Lat: 45.2, Lon: 5.7, RadiusM: 250},
+		{Lat: 69.6, Lon: 18.9, RadiusM: 5000},
+		{Lat: -78, Lon: 166, RadiusM: 20000},
+		{Lat: 89.995, Lon: 10, RadiusM: 1000},
+		{Lat: -16.8, Lon: 179.999, RadiusM: 500},
+		{Lat: 30, Lon: 60, RadiusM: 3_000_000},
+	} {
+		c := newCircle(z.Lat, z.Lon, z.RadiusM)
+		for bearing := 0.0; bearing < 360; bearing += 7.5 {
+			for _, f := range []float64{0.5, 0.999, 1.001, 1.5, 3} {
+				q := geo.PointAtBearingAndDistance(orb.Point{z.Lon, z.Lat}, bearing, z.RadiusM*f)
+				if q[0] > 180 {
+					q[0] -= 360
+				} else if q[0] < -180 {
+					q[0] += 360
+				}
+				p := Point{Lat: q[1], Lon: q[0], HasPosition: true}
+				want := distanceM(p.Lat, p.Lon, z.Lat, z.Lon) <= z.RadiusM
+				if got := c.contains(p); got != want {
+					t.Errorf("zone %+v, point at %.0f° and %.3f radii (%.6f, %.6f): inside %v, the haversine says %v",
+						z, bearing, f, p.Lat, p.Lon, got, want)
+				}
+			}
+		}
+	}
+}
