@@ -2,7 +2,6 @@ package activity
 
 import (
 	"context"
-	"encoding/xml"
 	"fmt"
 	"io"
 	"strconv"
@@ -22,15 +21,15 @@ type gpxReader struct {
 	bad     int // trkpts without a readable position
 }
 
-func (g *gpxReader) start(name, parent string, attrs []xml.Attr) {
+func (g *gpxReader) start(name, parent string, attrs *xmlAttrs) {
 	switch name {
 	case "gpx":
 		g.sawRoot = true
 	case "trkpt":
 		g.inPoint = true
 		g.point = Point{}
-		lat, err1 := strconv.ParseFloat(strings.TrimSpace(attr(attrs, "lat")), 64)
-		lon, err2 := strconv.ParseFloat(strings.TrimSpace(attr(attrs, "lon")), 64)
+		lat, err1 := strconv.ParseFloat(string(attrs.get("lat")), 64)
+		lon, err2 := strconv.ParseFloat(string(attrs.get("lon")), 64)
 		if err1 != nil || err2 != nil {
 			g.inPoint = false // a GPX point is nothing but its position
 			g.bad++

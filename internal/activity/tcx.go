@@ -2,7 +2,6 @@ package activity
 
 import (
 	"context"
-	"encoding/xml"
 	"fmt"
 	"io"
 	"strings"
@@ -37,12 +36,12 @@ func (x *tcxReader) current() *tcxActivity {
 	return x.acts[len(x.acts)-1]
 }
 
-func (x *tcxReader) start(name, parent string, attrs []xml.Attr) {
+func (x *tcxReader) start(name, parent string, attrs *xmlAttrs) {
 	switch name {
 	case "TrainingCenterDatabase":
 		x.sawRoot = true
 	case "Activity":
-		a := &tcxActivity{sport: strings.ToLower(attr(attrs, "Sport"))}
+		a := &tcxActivity{sport: strings.ToLower(string(attrs.get("Sport")))}
 		if a.sport == "biking" {
 			a.sport = "cycling"
 		}
@@ -51,7 +50,7 @@ func (x *tcxReader) start(name, parent string, attrs []xml.Attr) {
 		if parent == "Activity" {
 			a := x.current()
 			lap := Lap{}
-			lap.Start, _ = parseXMLTime(attr(attrs, "StartTime"))
+			lap.Start, _ = parseXMLTime(string(attrs.get("StartTime")))
 			a.laps = append(a.laps, lap)
 		}
 	case "Trackpoint":

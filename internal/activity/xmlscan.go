@@ -8,7 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
+
+	"github.com/muktihari/xmltokenizer"
 )
 
 // xmlHandler receives the elements of a document from scanXML. Names are
@@ -16,10 +19,33 @@ import (
 // an exporter chose (gpxtpx:, ns3:, …).
 type xmlHandler interface {
 	// start is called for each start tag; parent is the element it is in.
-	start(name, parent string, attr []xml.Attr)
+	// attrs are valid during the call.
+	start(name, parent string, attrs *xmlAttrs)
 	// end is called for each end tag with the text directly inside the
 	// element (for a leaf such as <ele>, its value).
 	end(name, parent string, text []byte)
+}
+
+// xmlAttrs are the attributes of a start tag, from either tokenizer.
+type xmlAttrs struct {
+	fast []xmltokenizer.Attr
+	std  []xml.Attr
+}
+
+// get returns the value of the attribute of local name name, without the
+// blank space around it; nil when there is none.
+func (as *xmlAttrs) get(name string) []byte {
+	for _, a := range as.fast {
+		if string(a.Name.Local) == name {
+			return a.Value
+		}
+	}
+	for _, a := range as.std {
+		if a.Name.Local == name {
+			return bytes.TrimSpace([]byte(a.Value))
+		}
+	}
+	return nil
 }
 
 // xmlTokensPerContextCheck spaces the context checks of scanXML.
@@ -28,16 +54,198 @@ const xmlTokensPerContextCheck = 4096
 // errXMLCutShort reports a document that ends inside an element.
 var errXMLCutShort = errors.New("the file ends in the middle of an element")
 
-// scanXML walks a document with the raw tokenizer of encoding/xml, which
-// skips the namespace translation and reflection of Unmarshal: a GPX of
-// 100,000 points reads several times faster. It keeps its own stack of
-// open elements, as the raw tokenizer does not check nesting.
+// scanXML walks a GPX or TCX document and calls h for its elements.
+//
+// Two tokenizers do it. muktihari/xmltokenizer reads tags in place with a
+// few allocations in all; encoding/xml's raw tokens allocate for every
+// tag, and make a 100,000-point GPX five times slower to read. The fast
+// one reads what watches and exporters write — UTF-8, attributes in
+// double quotes, a space after a tag's name — but misreads some of what
+// XML allows, so a document whose start shows any of it is read by
+// encoding/xml instead (see fastXMLReads). One file's style is its
+// exporter's throughout.
 func scanXML(ctx context.Context, r io.Reader, h xmlHandler) error {
-	dec := xml.NewDecoder(sniffXML(r))
+	br := sniffXML(r)
+	head, _ := br.Peek(xmlHeadBytes)
+	if fastXMLReads(head) {
+		return scanXMLFast(ctx, br, h)
+	}
+	return scanXMLStd(ctx, br, h)
+}
+
+// xmlHeadBytes is how much of a document's start fastXMLReads judges: the
+// declaration, the root's namespaces and the first track points.
+const xmlHeadBytes = 16 << 10
+
+// fastXMLReads reports whether xmltokenizer reads a document that starts
+// with head as encoding/xml does. Version 0.0.5 misses attributes in
+// single quotes, takes a tab or line break after a tag's name as part of
+// the name, ends a comment or tag at a '>' inside it, decodes no entity
+// and no encoding but UTF-8, and takes a '/' in an attribute's value for
+// a self-closing tag: a document whose start has a self-closing tag with
+// such a value goes to encoding/xml, and scanXMLFast keeps the others
+// open (a root's namespace URLs, an extension's).
+func fastXMLReads(head []byte) bool {
+	if bytes.Contains(head, []byte("<!")) || bytes.Contains(head, []byte("&")) {
+		return false // a comment, CDATA, DOCTYPE or an entity
+	}
+	if len(head) >= 2 && (head[0] == 0xFE || head[0] == 0xFF || head[0] == 0 || head[1] == 0) {
+		return false // UTF-16
+	}
+	if decl, _, ok := bytes.Cut(head, []byte("?>")); ok && bytes.HasPrefix(decl, []byte("<?xml")) {
+		if enc := bytes.Index(decl, []byte("encoding=")); enc >= 0 && !bytes.HasPrefix(bytes.ToLower(decl[enc+len("encoding="):]), []byte(`"utf-8"`)) {
+			return false // declared in another encoding
+		}
+	}
+	for rest := head; ; {
+		// A self-closing tag with a '/' in a value, which the tokenizer
+		// cannot tell from one that is not self-closing.
+		end := bytes.Index(rest, []byte("/>"))
+		if end < 0 {
+			break
+		}
+		if start := bytes.LastIndexByte(rest[:end], '<'); start >= 0 && bytes.IndexByte(rest[start:end], '/') >= 0 {
+			return false
+		}
+		rest = rest[end+2:]
+	}
+	for i := 0; i < len(head); i++ {
+		switch head[i] {
+		case '\'':
+			return false // single quotes, in a value or around one
+		case '<':
+			// The tokenizer ends a tag's name at a space or '>' and trims
+			// tabs and line breaks (CR LF or LF) around it; a name ended
+			// otherwise takes the attributes after it in.
+			j := i + 1
+			if j < len(head) && (head[j] == '/' || head[j] == '?') {
+				j++
+			}
+			for j < len(head) && !strings.ContainsRune(" \t\r\n>/", rune(head[j])) {
+				j++
+			}
+			nameEnd, space := j, false
+			for ; j < len(head) && strings.ContainsRune(" \t\r\n", rune(head[j])); j++ {
+				if head[j] == '\r' && (j+1 == len(head) || head[j+1] != '\n') {
+					return false
+				}
+				space = space || head[j] == ' '
+			}
+			if j > nameEnd && !space && j < len(head) && head[j] != '>' && head[j] != '/' && head[j] != '?' {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// xmlMaxTokenBytes bounds one tag with the text after it in the fast
+// tokenizer, whose buffer grows to hold a token: track points are a few
+// hundred bytes, and a file of one huge tag is refused as damaged rather
+// than held.
+const xmlMaxTokenBytes = 4 << 20
+
+// openElement is an element of scanXMLFast's stack. unsure marks one the
+// tokenizer called self-closing while a value of its attributes held a
+// '/': it is kept open, and closed with its parent if no end tag of its
+// own comes first.
+type openElement struct {
+	name   string
+	unsure bool
+}
+
+func scanXMLFast(ctx context.Context, r io.Reader, h xmlHandler) error {
+	tok := xmltokenizer.New(r, xmltokenizer.WithReadBufferSize(64<<10),
+		xmltokenizer.WithAutoGrowBufferMaxLimitSize(xmlMaxTokenBytes))
+	var stack []openElement
+	parent := func() string {
+		if len(stack) == 0 {
+			return ""
+		}
+		return stack[len(stack)-1].name
+	}
+	var text []byte
+	var attrs xmlAttrs
+	names := elementNames{}
+	for n := 0; ; n++ {
+		if n%xmlTokensPerContextCheck == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		t, err := tok.Token()
+		if errors.Is(err, io.EOF) {
+			if len(stack) > 0 {
+				return errXMLCutShort
+			}
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if len(t.Name.Local) == 0 {
+			continue // the <?xml …?> declaration
+		}
+		name := names.intern(t.Name.Local)
+		if t.IsEndElement {
+			for len(stack) > 0 && stack[len(stack)-1].unsure && stack[len(stack)-1].name != name {
+				unsure := stack[len(stack)-1].name
+				stack = stack[:len(stack)-1]
+				h.end(unsure, parent(), nil)
+			}
+			if len(stack) == 0 {
+				return fmt.Errorf("a closing </%s> with nothing open", name)
+			}
+			stack = stack[:len(stack)-1]
+			h.end(name, parent(), text)
+			text = text[:0]
+			continue
+		}
+		attrs.fast = t.Attrs
+		h.start(name, parent(), &attrs)
+		attrs.fast = nil
+		if t.SelfClosing && !slices.ContainsFunc(t.Attrs, func(a xmltokenizer.Attr) bool { return bytes.IndexByte(a.Value, '/') >= 0 }) {
+			h.end(name, parent(), nil)
+			text = text[:0]
+			continue
+		}
+		stack = append(stack, openElement{name: name, unsure: t.SelfClosing})
+		// The tokenizer gives a leaf's text with its start tag, in a
+		// buffer the next token reuses: it is kept for the end tag.
+		text = append(text[:0], t.Data...)
+	}
+}
+
+// elementNames turns the fast tokenizer's names, which are bytes of its
+// buffer, into strings once per name rather than once per element: a
+// track has a handful of names repeated 100,000 times. A hostile file's
+// endless new names are not kept past maxInternedNames.
+type elementNames map[string]string
+
+const maxInternedNames = 256
+
+func (m elementNames) intern(b []byte) string {
+	if s, ok := m[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(m) < maxInternedNames {
+		m[s] = s
+	}
+	return s
+}
+
+// scanXMLStd walks a document with the raw tokenizer of encoding/xml,
+// which skips the namespace translation and reflection of Unmarshal. It
+// keeps its own stack of open elements, as the raw tokenizer does not
+// check nesting.
+func scanXMLStd(ctx context.Context, r io.Reader, h xmlHandler) error {
+	dec := xml.NewDecoder(r)
 	dec.Strict = false // real exports carry stray entities and bad encodings
 	dec.CharsetReader = charsetReader
 	var stack []string
 	var text []byte
+	var attrs xmlAttrs
 	for n := 0; ; n++ {
 		if n%xmlTokensPerContextCheck == 0 {
 			if err := ctx.Err(); err != nil {
@@ -56,7 +264,9 @@ func scanXML(ctx context.Context, r io.Reader, h xmlHandler) error {
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
-			h.start(t.Name.Local, top(stack), t.Attr)
+			attrs.std = t.Attr
+			h.start(t.Name.Local, top(stack), &attrs)
+			attrs.std = nil
 			stack = append(stack, t.Name.Local)
 			text = text[:0]
 		case xml.EndElement:
@@ -79,18 +289,9 @@ func top(stack []string) string {
 	return stack[len(stack)-1]
 }
 
-func attr(attrs []xml.Attr, name string) string {
-	for _, a := range attrs {
-		if a.Name.Local == name {
-			return a.Value
-		}
-	}
-	return ""
-}
-
 // sniffXML skips a byte-order mark and blank space, so the XML readers
 // see the document however an exporter started it.
-func sniffXML(r io.Reader) io.Reader {
+func sniffXML(r io.Reader) *bufio.Reader {
 	br := bufio.NewReaderSize(r, 64<<10)
 	if b, err := br.Peek(3); err == nil && bytes.Equal(b, []byte{0xEF, 0xBB, 0xBF}) {
 		_, _ = br.Discard(3)
