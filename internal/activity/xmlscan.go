@@ -173,7 +173,7 @@ func scanXMLFast(ctx context.Context, r io.Reader, h xmlHandler) error {
 				return err
 			}
 		}
-		t, err := tok.Token()
+		t, err := nextToken(tok)
 		if errors.Is(err, io.EOF) {
 			if len(stack) > 0 {
 				return errXMLCutShort
@@ -214,6 +214,18 @@ func scanXMLFast(ctx context.Context, r io.Reader, h xmlHandler) error {
 		// buffer the next token reuses: it is kept for the end tag.
 		text = append(text[:0], t.Data...)
 	}
+}
+
+// nextToken is tok.Token with a panic turned into an error: version 0.0.5
+// panics on some malformed tags (such as "</>"), and an uploaded file must
+// be refused, not bring the server down.
+func nextToken(tok *xmltokenizer.Tokenizer) (t xmltokenizer.Token, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("a malformed tag (%v)", p)
+		}
+	}()
+	return tok.Token()
 }
 
 // elementNames turns the fast tokenizer's names, which are bytes of its

@@ -3,6 +3,7 @@ package activity
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"strings"
 	"testing"
@@ -83,5 +84,18 @@ func TestXMLTheFastTokenizerMisreadsIsReadByEncodingXML(t *testing.T) {
 		if d := cmp.Diff(want, got); d != "" {
 			t.Errorf("%s: read differently from the plain file (-plain +got):\n%s", c.what, d)
 		}
+	}
+}
+
+func TestAMalformedTagTheFastTokenizerPanicsOnIsADamagedFile(t *testing.T) {
+	data := readTestFile(t, "polar_pacer_pause.gpx")
+	cut := bytes.Index(data, []byte("</trkpt>")) + len("</trkpt>")
+	broken := append(append(bytes.Clone(data[:cut]), "</>"...), data[cut:]...)
+	act, err := Read(context.Background(), "run.gpx", bytes.NewReader(broken))
+	if err != nil || len(act.Points) != 1 || !hasWarning(act, "malformed tag") {
+		t.Fatalf("a file with </> after its first point: err %v, activity %+v", err, act)
+	}
+	if _, err := Read(context.Background(), "run.tcx", strings.NewReader("</>0")); !errors.Is(err, ErrUnreadable) {
+		t.Errorf("</>0 as a TCX: err %v, want unreadable", err)
 	}
 }
