@@ -70,6 +70,11 @@ func YearCalendar(year int, days []DayDistance, u activity.Units) Chart {
 
 	most := 0.0
 	for _, day := range days {
+		if !finite(day.DistanceM) {
+			// A distance no run has: the calendar is left empty rather
+			// than shaded by it.
+			return d.chart(Table{Caption: title})
+		}
 		most = math.Max(most, day.DistanceM)
 	}
 	size := round1(calendarPitch * 0.85)
@@ -103,6 +108,11 @@ func YearCalendar(year int, days []DayDistance, u activity.Units) Chart {
 		c.Opacity = levelOpacity[c.Level]
 		d.Cells = append(d.Cells, c)
 	}
+	return d.chart(table)
+}
+
+// chart renders the calendar, with its table.
+func (d calendarDrawing) chart(table Table) Chart {
 	var b bytes.Buffer
 	if err := calendarTemplate.Execute(&b, d); err != nil {
 		// The template and its data are the package's own: an error is a

@@ -79,6 +79,12 @@ type bar struct {
 }
 
 func (d drawing) render() template.HTML {
+	if !d.finite() {
+		// A number no file should hold (an elevation of 1e308 summed
+		// to +Inf, a NaN) reached a drawing past its function's checks:
+		// an empty frame is drawn rather than a broken one.
+		d = drawing{Kind: d.Kind, Title: d.Title, Width: width, Height: height}
+	}
 	var b bytes.Buffer
 	if err := svgTemplate.Execute(&b, d); err != nil {
 		// The template and its data are the package's own: an error is
@@ -88,10 +94,44 @@ func (d drawing) render() template.HTML {
 	return template.HTML(b.String()) // escaped by html/template above
 }
 
+// finite reports whether every number of the drawing is an ordinary one,
+// so that no NaN or Inf is ever written into the SVG.
+func (d drawing) finite() bool {
+	// Paths are written by num, which spells those "NaN", "+Inf", "-Inf".
+	ok := finite(d.Width) && finite(d.Height) && !strings.ContainsAny(d.Line+d.Area, "NI")
+	for _, l := range d.Grid {
+		ok = ok && finite(l.X1) && finite(l.Y1) && finite(l.X2) && finite(l.Y2)
+	}
+	for _, l := range d.Labels {
+		ok = ok && finite(l.X) && finite(l.Y)
+	}
+	for _, b := range d.Bars {
+		ok = ok && finite(b.X) && finite(b.Y) && finite(b.W) && finite(b.H)
+	}
+	return ok
+}
+
+// empty is the chart of a kind that has nothing it can draw: a frame with
+// its title, and a table with its caption and no rows.
+func empty(kind, title string) Chart {
+	d := drawing{Kind: kind, Title: title, Width: width, Height: height}
+	return Chart{SVG: d.render(), Table: Table{Caption: title}}
+}
+
 // Route draws a route from activity.Route (which takes Clean's output, so
 // nothing private reaches it). Its table says only how far it goes: a
 // list of coordinates would undo the simplification's purpose.
 func Route(shape activity.RouteShape, distanceM float64, u activity.Units) Chart {
+	if !finite(distanceM) || !finite(shape.Width) || !finite(shape.Height) {
+		return empty("route", "Route map")
+	}
+	for _, seg := range shape.Segments {
+		for _, p := range seg {
+			if !finite(p.X) || !finite(p.Y) {
+				return empty("route", "Route map")
+			}
+		}
+	}
 	title := fmt.Sprintf("Route map, %s %s", formatDistance(distanceM, u), u.Abbrev())
 	pad := 4.0
 	d := drawing{
@@ -162,25 +202,37 @@ func HeartRate(series []activity.Sample, u activity.Units) Chart {
 }
 
 // overDistance draws one value over distance: a line broken where the
-// value is missing, with a grid and labels on both axes.
+// value is missing, with a grid and labels on both axes. A series holding
+// a number that is not finite, or a range too wide to measure, gives the
+// empty chart.
 func overDistance(kind, title string, series []activity.Sample, u activity.Units,
 	pick func(activity.Sample) (float64, bool), invert bool, format func(float64) string, tickSteps ...float64) Chart {
 	d := drawing{Kind: kind, Title: title, Width: width, Height: height}
 	if len(series) == 0 {
-		return Chart{SVG: d.render(), Table: Table{Caption: title}}
+		return empty(kind, title)
 	}
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, s := range series {
-		if v, ok := pick(s); ok {
+		v, ok := pick(s)
+		if !finite(s.DistanceM) || (ok && !finite(v)) {
+			return empty(kind, title)
+		}
+		if ok {
 			lo, hi = math.Min(lo, v), math.Max(hi, v)
 		}
 	}
 	total := series[len(series)-1].DistanceM + series[0].DistanceM // the last stretch's end
-	if math.IsInf(lo, 0) || total <= 0 {
-		return Chart{SVG: d.render(), Table: Table{Caption: title}}
+	if math.IsInf(lo, 0) || !(total > 0) || !finite(total) || !finite(hi-lo) {
+		return empty(kind, title)
 	}
 	ticks := niceTicks(lo, hi, 4, tickSteps...)
+	if len(ticks) == 0 || !finite(ticks[0]) || !finite(ticks[len(ticks)-1]) {
+		return empty(kind, title)
+	}
 	lo, hi = math.Min(lo, ticks[0]), math.Max(hi, ticks[len(ticks)-1])
+	if !finite(hi - lo) {
+		return empty(kind, title)
+	}
 	if hi-lo < 1e-9 {
 		lo, hi = lo-1, hi+1
 	}
@@ -251,6 +303,11 @@ func Splits(splits []activity.Split, u activity.Units) Chart {
 	if u == activity.Imperial {
 		title = "Pace per mile"
 	}
+	for _, s := range splits {
+		if !finite(s.DistanceM) || !finite(s.MovingS) || !finite(s.PaceSPerKm) || !finite(s.ElevationChangeM) || !finite(s.AvgHeartRateBPM) {
+			return empty("splits", title)
+		}
+	}
 	d := drawing{Kind: "splits", Title: title, Width: width, Height: height}
 	perMetre, heightName := heightUnit(u)
 	table := Table{Caption: title, Head: []string{"Split", "Distance (" + u.Abbrev() + ")", "Time", "Pace (min/" + u.Abbrev() + ")", "Elevation (" + heightName + ")", "Heart rate (bpm)"}}
@@ -266,6 +323,9 @@ func Splits(splits []activity.Split, u activity.Units) Chart {
 		// Bars start from a floor a little slower than the slowest
 		// split, so differences of seconds show.
 		floor := slow + math.Max(30, (slow-fast)/2)
+		if !finite(floor) {
+			return empty("splits", title)
+		}
 		barW := plotW / float64(len(splits))
 		barHeight := func(p float64) float64 { return (floor - p) / (floor - fast + 1e-9) * plotH }
 		for i, s := range splits {
@@ -356,13 +416,13 @@ func niceTicks(lo, hi float64, n int, steps ...float64) []float64 {
 	for t := math.Floor(lo/step) * step; t <= hi+step/2 && len(out) < 3*n; t += step {
 		out = append(out, t)
 	}
-	return out
+	return out // empty, for callers to refuse, when lo or hi is not finite
 }
 
 func formatDistance(m float64, u activity.Units) string {
 	v := m / u.UnitM()
 	if v == math.Trunc(v) {
-		return strconv.Itoa(int(v))
+		return strconv.FormatFloat(v, 'f', 0, 64) // not through int, which a huge distance overflows
 	}
 	return strconv.FormatFloat(v, 'f', 2, 64)
 }
@@ -376,7 +436,12 @@ func formatPace(s float64) string {
 	return fmt.Sprintf("%d:%02d", total/60, total%60)
 }
 
+// formatDuration is a time as h:mm:ss or m:ss; "" for no time (zero,
+// negative or not finite).
 func formatDuration(s float64) string {
+	if !(s > 0) || !finite(s) {
+		return ""
+	}
 	total := int(math.Round(s))
 	if total >= 3600 {
 		return fmt.Sprintf("%d:%02d:%02d", total/3600, total/60%60, total%60)

@@ -25,6 +25,9 @@ func WeeklyDistance(weeks []WeekDistance, u activity.Units) Chart {
 	table := Table{Caption: title, Head: []string{"Week of", "Distance (" + u.Abbrev() + ")", "Runs"}}
 	most := 0.0
 	for _, w := range weeks {
+		if !finite(w.DistanceM) {
+			return empty("weekly", title)
+		}
 		most = math.Max(most, w.DistanceM/u.UnitM())
 		table.Rows = append(table.Rows, []string{w.Start.Format("Jan 2, 2006"), formatDistance(w.DistanceM, u), strconv.Itoa(w.Runs)})
 	}
@@ -32,6 +35,9 @@ func WeeklyDistance(weeks []WeekDistance, u activity.Units) Chart {
 		return Chart{SVG: d.render(), Table: table}
 	}
 	ticks := niceTicks(0, math.Max(most, 1), 4)
+	if len(ticks) == 0 || !finite(ticks[len(ticks)-1]) {
+		return empty("weekly", title)
+	}
 	top := math.Max(ticks[len(ticks)-1], most)
 	plotW, plotH := width-marginLeft-marginRight, height-marginTop-marginBottom
 	y := func(units float64) float64 { return marginTop + (1-units/top)*plotH }
