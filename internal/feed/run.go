@@ -33,14 +33,15 @@ func runLine(run *content.Run) string {
 		parts = append(parts, run.Race.Name)
 	}
 	var figures string
+	distance, seconds := known(run.DistanceM), known(run.TimeS)
 	switch {
-	case run.DistanceM > 0 && run.TimeS > 0:
-		figures = chart.DistanceText(run.DistanceM, u) + " in " + chart.DurationText(run.TimeS) +
-			" (" + chart.PaceText(run.TimeS, run.DistanceM, u) + ")"
-	case run.DistanceM > 0:
-		figures = chart.DistanceText(run.DistanceM, u)
-	case run.TimeS > 0:
-		figures = chart.DurationText(run.TimeS)
+	case distance > 0 && seconds > 0:
+		figures = chart.DistanceText(distance, u) + " in " + chart.DurationText(seconds) +
+			" (" + chart.PaceText(seconds, distance, u) + ")"
+	case distance > 0:
+		figures = chart.DistanceText(distance, u)
+	case seconds > 0:
+		figures = chart.DurationText(seconds)
 	}
 	if figures != "" {
 		parts = append(parts, figures)
@@ -85,17 +86,36 @@ func runExtension(run *content.Run) *milepostExtension {
 	if run == nil {
 		return nil
 	}
-	out := &runJSON{Type: string(run.Type), DistanceM: tenth(run.DistanceM), TimeS: tenth(run.TimeS)}
-	if run.HasElevation {
+	out := &runJSON{Type: string(run.Type), DistanceM: tenth(known(run.DistanceM)), TimeS: tenth(known(run.TimeS))}
+	if run.HasElevation && finite(run.ElevationM) {
 		e := tenth(run.ElevationM)
 		out.ElevationM = &e
 	}
 	if r := run.Race; r != nil {
-		out.Race = &raceJSON{Name: r.Name, Place: r.Place, Bib: r.Bib, OfficialS: tenth(r.OfficialS)}
+		out.Race = &raceJSON{Name: r.Name, Place: r.Place, Bib: r.Bib, OfficialS: tenth(known(r.OfficialS))}
 	}
 	return &milepostExtension{Run: out}
 }
 
 // tenth rounds to a tenth: a metre or a second more precise than any
-// watch is only noise in a feed.
-func tenth(v float64) float64 { return math.Round(v*10) / 10 }
+// watch is only noise in a feed. A number too large to have tenths is
+// kept as it is (times ten it would overflow).
+func tenth(v float64) float64 {
+	if r := math.Round(v*10) / 10; finite(r) {
+		return r
+	}
+	return v
+}
+
+// known is a distance or a time that can be shown: v when it is positive
+// and finite, else 0, which feeds leave out. A non-finite number (a file's
+// elevation of 1e308 summed to +Inf) would make JSON refuse the whole
+// feed, and is no figure to tell a reader.
+func known(v float64) float64 {
+	if v > 0 && finite(v) {
+		return v
+	}
+	return 0
+}
+
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

@@ -2,6 +2,7 @@ package feed_test
 
 import (
 	"encoding/json"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -100,5 +101,64 @@ func TestTheJSONFeedCarriesTheRunAsTheMilepostExtension(t *testing.T) {
 	}
 	if !strings.Contains(string(data), `"items"`) || strings.Count(string(data), `"items"`) != 1 {
 		t.Errorf("items written %d times", strings.Count(string(data), `"items"`))
+	}
+}
+
+// A run figure that is not finite (a file's elevation of 1e308 summed to
+// +Inf; the readers refuse such files, the feeds do not rely on it) is
+// left out of the run line and of _milepost, and the feeds still build:
+// encoding/json refuses +Inf, which took the whole site's JSON Feed down.
+func TestANonFiniteRunFigureIsLeftOutOfTheFeeds(t *testing.T) {
+	inf, nan := math.Inf(1), math.NaN()
+	posts := content.Listing{
+		{
+			Slug: "hill", Title: "Hill", Date: time.Date(2026, 10, 5, 9, 0, 0, 0, time.UTC), HTML: "<p>Up.</p>",
+			Run: &content.Run{Type: content.RunLong, DistanceM: 12000, TimeS: nan, ElevationM: inf, HasElevation: true, Units: activity.Metric},
+		},
+		{
+			Slug: "far", Title: "Far", Date: time.Date(2026, 10, 4, 9, 0, 0, 0, time.UTC), HTML: "<p>Far.</p>",
+			Run: &content.Run{Type: content.RunRace, DistanceM: inf, TimeS: 3000, ElevationM: nan, HasElevation: true, Units: activity.Metric,
+				Race: &content.Race{Name: "Bridge 10K", OfficialS: math.Inf(-1)}},
+		},
+	}
+	wantLines := []string{"Long · 12 km", "Race · Bridge 10K · 50:00"}
+	for _, f := range feed.Formats {
+		data, err := feed.Build(siteChannel(), posts, f)
+		if err != nil {
+			t.Fatalf("%v: %v", f, err)
+		}
+		if s := string(data); strings.Contains(s, "Inf") || strings.Contains(s, "NaN") {
+			t.Errorf("%v feed writes a non-finite number:\n%s", f, s)
+		}
+		for i, it := range parse(t, data).Items {
+			content := it.Content
+			if content == "" {
+				content = it.Description
+			}
+			if !strings.HasPrefix(content, `<p class="run">`+wantLines[i]+"</p>") {
+				t.Errorf("%v item %d: %s\nwant the line %q", f, i, content, wantLines[i])
+			}
+		}
+	}
+	data, err := feed.Build(siteChannel(), posts, feed.JSON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Items []struct {
+			Milepost map[string]any `json:"_milepost"`
+		} `json:"items"`
+	}
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	want := []map[string]any{
+		{"run": map[string]any{"type": "long", "distance_m": 12000.0}},
+		{"run": map[string]any{"type": "race", "time_s": 3000.0, "race": map[string]any{"name": "Bridge 10K"}}},
+	}
+	for i, it := range doc.Items {
+		if diff := cmp.Diff(want[i], it.Milepost); diff != "" {
+			t.Errorf("item %d _milepost (-want +got):\n%s", i, diff)
+		}
 	}
 }
