@@ -99,7 +99,7 @@ func Serve(ctx context.Context, cfg ServeConfig) (err error) {
 			err = fmt.Errorf("closing database: %w", cerr)
 		}
 	}()
-	handler, err := buildHandler(cfg, st, log)
+	handler, err := buildHandler(ctx, cfg, st, log)
 	if err != nil {
 		return err
 	}
@@ -191,7 +191,7 @@ func openStores(ctx context.Context, cfg ServeConfig, log *slog.Logger) (_ *stor
 }
 
 // buildHandler is the site's HTTP handler over st.
-func buildHandler(cfg ServeConfig, st *stores, log *slog.Logger) (*web.Server, error) {
+func buildHandler(ctx context.Context, cfg ServeConfig, st *stores, log *slog.Logger) (*web.Server, error) {
 	theme, src, db, secret, accts := st.theme, st.src, st.db, st.secret, st.accts
 	// One Renderer bounds every photo decoded at once, whether a reader
 	// asked for a variant or a writer saved photos: each holds up to
@@ -212,6 +212,10 @@ func buildHandler(cfg ServeConfig, st *stores, log *slog.Logger) (*web.Server, e
 	})
 	if err != nil {
 		return nil, err
+	}
+	// A draft's move a crash left under way is ended before any save.
+	if err := writer.SettleMoves(ctx); err != nil {
+		return nil, fmt.Errorf("ending the posts' moves left under way: %w", err)
 	}
 	var live web.Changes
 	if cfg.Live {

@@ -436,6 +436,24 @@ func (s *Service) write(ctx context.Context, slug, rel string, old []byte, based
 		}
 		return postOf(slug, rel, src)
 	}
+	// A move to a new slug is recorded before anything moves, and ended
+	// from where the file is once it is written or put back: a crash at
+	// any step leaves the record, and SettleMoves puts the post's records
+	// under the slug of the place its file is in.
+	var move *Move
+	if toSlug != slug {
+		move = &Move{From: slug, To: toSlug, FromPath: movedPath(rel), ToPath: movedPath(target)}
+		if err := s.store.BeginMove(ctx, *move); err != nil {
+			return Post{}, fmt.Errorf("saving %s: %w", target, err)
+		}
+		defer func() {
+			// After the folder is moved back on a failure (the deferred
+			// undo below runs first).
+			if serr := s.settleMove(context.WithoutCancel(ctx), *move); serr != nil {
+				s.log.Error("ending a post's move", "from", move.From, "to", move.To, "err", serr)
+			}
+		}()
+	}
 	undo, err := s.arrange(rel, target, ch.stored())
 	if err != nil {
 		return Post{}, fmt.Errorf("saving %s: %w", target, err)
@@ -493,27 +511,18 @@ func (s *Service) write(ctx context.Context, slug, rel string, old []byte, based
 		// Kept before the file is replaced: a crash after this leaves a
 		// revision that equals the file, never a replaced file with no
 		// revision.
-		rev := Revision{Slug: toSlug, File: rel, Version: basedOn, By: by, At: s.now(), Content: old}
+		rev := Revision{Slug: toSlug, File: rel, Version: basedOn, By: by, At: s.now(), Content: old,
+			Published: wasOut(site, rel, old)}
 		if toSlug != slug {
 			// The history, review and preview links follow the post, with
-			// this revision, in one transaction.
+			// this revision, in one transaction; on a failure from here
+			// on they go back with the folder (settleMove).
 			err = s.store.RenamePost(ctx, slug, toSlug, rev, logged)
 		} else {
 			_, err = s.store.AddRevision(ctx, rev, logged)
 		}
 		if err != nil {
 			return Post{}, fmt.Errorf("saving %s: keeping the previous version: %w", rel, err)
-		}
-		if toSlug != slug {
-			defer func() {
-				if err != nil {
-					// Back where the file is again, with no revision
-					// and no entry of their own.
-					if berr := s.store.RenamePost(context.WithoutCancel(ctx), toSlug, slug, Revision{}, comments.Action{}); berr != nil {
-						s.log.Error("moving a post's records back after a failed save", "from", toSlug, "to", slug, "err", berr)
-					}
-				}
-			}()
 		}
 	}
 	err = atomicfile.Write(file, perm, func(w io.Writer) error {
@@ -532,9 +541,11 @@ func (s *Service) write(ctx context.Context, slug, rel string, old []byte, based
 // arrange moves the post's file (or its bundle's folder) from rel to
 // target and stores the photos in target's bundle, and returns what undoes
 // both.
-func (s *Service) arrange(rel, target string, photos []photoFile) (undo func(), err error) {
+func (s *Service) arrange(rel, target string, photos []photoFile) (_ func(), err error) {
 	var undos []func()
-	undo = func() {
+	// Not the named result: a return of nil with an error must still
+	// undo what was done.
+	undo := func() {
 		for i := len(undos) - 1; i >= 0; i-- {
 			undos[i]()
 		}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path"
 	"strings"
 
@@ -35,9 +37,10 @@ var (
 )
 
 // Renamable reports why the post may not take a new slug (nil: it may):
-// the file sets its slug, or the post is published or scheduled now or in
-// any version its history kept. Comments are the Store's to find, in the
-// move's transaction.
+// the file sets its slug, the post is published or scheduled now or was
+// in any version its history kept, or comments are kept under its slug.
+// The edit page asks it to show the slug field or say why not; the Store
+// checks the comments again in the move's transaction.
 func (s *Service) Renamable(ctx context.Context, p Post) error {
 	if p.SlugKey != "" {
 		return ErrSlugInFrontMatter
@@ -45,23 +48,53 @@ func (s *Service) Renamable(ctx context.Context, p Post) error {
 	if !p.Draft {
 		return ErrRenamePublished
 	}
-	revs, err := s.store.Revisions(ctx, p.Slug)
+	if has, err := s.store.HasComments(ctx, p.Slug); err != nil {
+		return fmt.Errorf("looking for comments of %q: %w", p.Slug, err)
+	} else if has {
+		return ErrHasComments
+	}
+	if was, err := s.everPublished(ctx, p.Slug); err != nil {
+		return err
+	} else if was {
+		return ErrRenamePublished
+	}
+	return nil
+}
+
+// everPublished reports whether a version of the post kept in its history
+// was out. The Store keeps the fact with each version; a history kept
+// before it did is read once, and what was found noted.
+func (s *Service) everPublished(ctx context.Context, slug string) (bool, error) {
+	was, known, err := s.store.EverPublished(ctx, slug)
+	if err != nil || known {
+		return was, err
+	}
+	revs, err := s.store.Revisions(ctx, slug)
 	if err != nil {
-		return fmt.Errorf("reading the history of %q: %w", p.Slug, err)
+		return false, fmt.Errorf("reading the history of %q: %w", slug, err)
 	}
 	site := s.site()
 	for _, r := range revs {
-		full, err := s.store.Revision(ctx, p.Slug, r.ID)
+		full, err := s.store.Revision(ctx, slug, r.ID)
 		if err != nil {
-			return fmt.Errorf("reading the history of %q: %w", p.Slug, err)
+			return false, fmt.Errorf("reading the history of %q: %w", slug, err)
 		}
-		// A version content cannot read was never out; one it reads
-		// that is not a draft was (or was to be) published.
-		if was, problems := site.ParsePost(full.File, full.Content); len(problems) == 0 && !was.Draft {
-			return ErrRenamePublished
+		if was = wasOut(site, full.File, full.Content); was {
+			break
 		}
 	}
-	return nil
+	if err := s.store.NotePublished(ctx, slug, was); err != nil {
+		return false, err
+	}
+	return was, nil
+}
+
+// wasOut reports whether a version of a post file was out: content reads
+// it, and it is not a draft (published, or scheduled to be). A version
+// content cannot read was never out.
+func wasOut(site *content.Site, rel string, src []byte) bool {
+	was, problems := site.ParsePost(rel, src)
+	return len(problems) == 0 && was != nil && !was.Draft
 }
 
 // renamable checks a move of the post at rel (whose file is old) to the
@@ -123,4 +156,49 @@ func (s *Service) movedTo(rel, to string, bundle bool) (string, error) {
 // becomes: posts/…/X/index.md, its folder named as the file.
 func asBundle(rel string) string {
 	return strings.TrimSuffix(rel, path.Ext(rel)) + "/index.md"
+}
+
+// movedPath is what moves with the post file rel: its bundle's folder, or
+// the file itself.
+func movedPath(rel string) string {
+	if b := content.BundleDir(rel); b != "" {
+		return b
+	}
+	return rel
+}
+
+// settleMove ends the move m from where the post's file is: under m.To
+// when its folder (or file) has left m.FromPath for m.ToPath, otherwise
+// under m.From — also when something else took m.ToPath meanwhile, whose
+// post must not be given this one's records. The records follow
+// (Store.EndMove). A save ends its own move, done or undone; SettleMoves
+// ends those a crash left.
+func (s *Service) settleMove(ctx context.Context, m Move) error {
+	at := m.From
+	if _, err := os.Lstat(s.abs(m.FromPath)); errors.Is(err, fs.ErrNotExist) {
+		if _, err := os.Lstat(s.abs(m.ToPath)); err == nil {
+			at = m.To
+		}
+	} else if err != nil {
+		return fmt.Errorf("looking for %s: %w", m.FromPath, err)
+	}
+	return s.store.EndMove(ctx, m, at)
+}
+
+// SettleMoves ends the moves of drafts to new slugs that a crash (or a
+// failing disk) left under way, each from where its file is, so that the
+// history, review and preview links are kept under the slug the post has.
+// The server calls it at start-up, before any save.
+func (s *Service) SettleMoves(ctx context.Context) error {
+	moves, err := s.store.PendingMoves(ctx)
+	if err != nil {
+		return err
+	}
+	for _, m := range moves {
+		if err := s.settleMove(ctx, m); err != nil {
+			return err
+		}
+		s.log.Warn("a post's move left under way was ended", "from", m.From, "to", m.To)
+	}
+	return nil
 }

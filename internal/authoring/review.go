@@ -258,8 +258,7 @@ func (s *Service) changeKind(site *content.Site, rel string, old []byte, now *co
 	if old == nil {
 		return comments.ActionPostCreate
 	}
-	was, problems := site.ParsePost(rel, old)
-	wasOut := len(problems) == 0 && was != nil && !was.Draft
+	wasOut := wasOut(site, rel, old)
 	switch {
 	case !wasOut && !now.Draft && now.Date.After(s.now()):
 		return comments.ActionPostSchedule

@@ -41,6 +41,28 @@ type Store interface {
 	// refuses a move to such a slug, or one with a review, with
 	// ErrSlugUsed.
 	SlugUsed(ctx context.Context, slug string) (bool, error)
+	// HasComments reports whether any comment is kept under the slug.
+	HasComments(ctx context.Context, slug string) (bool, error)
+
+	// EverPublished reports whether a version of the slug's post kept in
+	// its history was out (Revision.Published), and whether that is
+	// known: AddRevision and RenamePost note a version that was out in
+	// their transaction, and NotePublished what was found by reading a
+	// history kept before the Store noted it.
+	EverPublished(ctx context.Context, slug string) (published, known bool, err error)
+	// NotePublished records whether a version kept under the slug was out,
+	// as found by reading them; "was out" always wins over "was not", so
+	// a version kept meanwhile is never forgotten.
+	NotePublished(ctx context.Context, slug string, published bool) error
+
+	// BeginMove records a draft's move before its file or folder moves;
+	// RenamePost then moves its records in the save's transaction, and
+	// EndMove puts them under the slug whose place the file is in (at)
+	// and forgets the move, in one transaction. A move left by a crash is
+	// listed by PendingMoves (Service.SettleMoves).
+	BeginMove(ctx context.Context, m Move) error
+	EndMove(ctx context.Context, m Move, at string) error
+	PendingMoves(ctx context.Context) ([]Move, error)
 
 	// AddTrashed records an item moved into the trash (its ID is ignored)
 	// and returns the ID it was given.
@@ -75,6 +97,17 @@ type Revision struct {
 	By      string
 	At      time.Time
 	Content []byte
+	// Published says the version was out (published or scheduled): a
+	// draft with such a version keeps its slug.
+	Published bool `json:",omitempty"`
+}
+
+// Move is a draft's move to a new slug under way: From and To are its
+// slugs, FromPath and ToPath (relative to the content directory) where
+// what moves — its bundle's folder, or its single file — was and goes.
+type Move struct {
+	From, To         string
+	FromPath, ToPath string
 }
 
 // Trashed is a post moved into the trash directory.

@@ -33,7 +33,9 @@ const maxReported = 20
 // from the log and compares it too. It
 // also checks each comment's key, post, parent, depth and thread, the ID
 // sequence, the schema version, that every ban, audit log entry, closure
-// and secret is readable and stored under the right key, and that every
+// and secret is readable and stored under the right key, that every move
+// under way is readable and every kept version that was out is noted in
+// post_published, and that every
 // user and session is readable, stored under the right key and complete,
 // with no session outliving its user. It reads a consistent snapshot and changes nothing.
 // Tests run it after every kind of write; an operator can run it on a live
@@ -81,6 +83,9 @@ func (db *DB) Check(ctx context.Context) error {
 			return err
 		}
 		if err := checkPreviewLinks(tx, report); err != nil {
+			return err
+		}
+		if err := checkMovesAndPublished(tx, report); err != nil {
 			return err
 		}
 		checkAccountTokens(tx, report)

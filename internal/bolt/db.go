@@ -85,8 +85,12 @@ import (
 // links, preview_links and post_preview_links (previewlinks.go), which Open
 // creates empty. Version 8 adds the editors' review of posts, post_reviews
 // (review.go), which Open creates empty; an older Milepost would neither
-// show the queue nor end a deleted post's review.
-const SchemaVersion = 8
+// show the queue nor end a deleted post's review. Version 9 adds a draft's
+// moves under way, post_moves, and whether a post's kept versions were
+// ever out, post_published (moves.go), which Open creates empty: a
+// history kept before is read once when first asked about; an older
+// Milepost would keep versions that were out without saying so.
+const SchemaVersion = 9
 
 // lockTimeout is how long Open waits for another process to release the
 // file. bbolt's default is to wait for ever, which turns a second milepost
@@ -114,7 +118,7 @@ var (
 		bucketThreads, bucketPostThreads, bucketThreadComments, bucketHeldBy, bucketReplies, bucketPostApproved, bucketApproved,
 		bucketKnown, bucketDups, bucketSources, bucketBans, bucketActions, bucketActionKinds, bucketActionCounts,
 		bucketClosures, bucketSecrets, bucketRevisions, bucketTrash, bucketPreviewLinks, bucketPostPreviewLinks,
-		bucketReviews}
+		bucketReviews, bucketMoves, bucketPublished}
 	derivedBuckets = [][]byte{bucketIndex, bucketCounts, bucketHeld, bucketRecent, bucketKnown, bucketDups, bucketSources,
 		bucketThreads, bucketPostThreads, bucketThreadComments, bucketHeldBy, bucketReplies, bucketPostApproved, bucketApproved}
 

@@ -79,6 +79,9 @@ func putRevision(tx *bbolt.Tx, r *authoring.Revision) error {
 	if err != nil {
 		return err
 	}
+	if err := notePublished(tx, r); err != nil {
+		return err
+	}
 	return revs.Put(revisionKey(r.Slug, id), v)
 }
 
