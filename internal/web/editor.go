@@ -270,6 +270,8 @@ func slugFixed(err error) string {
 		return "The file sets the slug in its front matter (slug:); only a hand edit of the file changes it."
 	case errors.Is(err, authoring.ErrRenamePublished):
 		return "The post has been published (or scheduled), so its address may be linked to: it stays as it is."
+	case errors.Is(err, authoring.ErrHasComments):
+		return "The post has comments, which stay with its address: it stays as it is."
 	}
 	return "The slug cannot be changed just now."
 }

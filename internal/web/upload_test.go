@@ -3,6 +3,7 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
 	"image"
 	"mime/multipart"
@@ -66,6 +67,21 @@ func (b *browser) postFiles(path string, fields url.Values, input string, extend
 	}
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	return b.do(req)
+}
+
+// jpegSized is a real JPEG whose header declares w×h pixels: what a
+// decompression bomb looks like to a reader of headers, which must refuse
+// it before decoding a pixel.
+func jpegSized(t *testing.T, w, h uint16) []byte {
+	t.Helper()
+	b := mediatest.JPEG(t, mediatest.Halves(16, 16))
+	i := bytes.Index(b, []byte{0xFF, 0xC0}) // baseline frame: length, precision, height, width
+	if i < 0 {
+		t.Fatal("no SOF0 marker in the test JPEG")
+	}
+	binary.BigEndian.PutUint16(b[i+5:], h)
+	binary.BigEndian.PutUint16(b[i+7:], w)
+	return b
 }
 
 // bundleFiles lists the files of a post's folder, sorted.
@@ -158,7 +174,8 @@ func TestRefusedPhotosRefuseTheSaveNamingThePhotoAndWriteNothing(t *testing.T) {
 		{"a HEIC", upload{name: "IMG_7.HEIC", data: []byte("\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic and the rest")}, "x", "HEIC photos are not supported"},
 		{"a 100 MP header", upload{name: "bomb.png", data: mediatest.PNGHeader(10000, 10000)}, "x", "over 50 megapixels"},
 		{"a 26 MB file", upload{name: "huge.jpg", data: tooBig}, "x", "over 25 MB"},
-		{"garbage", upload{name: "notes.jpg", data: []byte("just text")}, "x", "notes.jpg"},
+		{"a 100 MP JPEG header", upload{name: "bomb.jpg", data: jpegSized(t, 10000, 10000)}, "x", "over 50 megapixels"},
+		{"garbage", upload{name: "notes.jpg", data: []byte("just text")}, "x", "this file is not a photo media can read: use JPEG, PNG, WebP or GIF"},
 		{"no description", upload{name: "finish.jpg", data: good}, "", "no description"},
 	} {
 		t.Run(c.what, func(t *testing.T) {
