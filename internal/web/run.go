@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"html/template"
+	"math"
 	"mime"
 	"net/http"
 	"strconv"
@@ -74,14 +75,16 @@ func newRunView(p *content.Post) *runView {
 		u = activity.Metric
 	}
 	v := &runView{Type: string(run.Type), Shoes: run.Shoes}
-	if run.DistanceM > 0 {
+	if shown(run.DistanceM) {
 		v.Distance = chart.DistanceText(run.DistanceM, u)
 	}
-	if run.TimeS > 0 {
+	if shown(run.TimeS) {
 		v.Time = chart.DurationText(run.TimeS)
 	}
-	v.Pace = chart.PaceText(run.TimeS, run.DistanceM, u)
-	if run.HasElevation {
+	if shown(run.DistanceM) && shown(run.TimeS) {
+		v.Pace = chart.PaceText(run.TimeS, run.DistanceM, u)
+	}
+	if run.HasElevation && !math.IsNaN(run.ElevationM) && !math.IsInf(run.ElevationM, 0) {
 		v.Elevation = chart.HeightText(run.ElevationM, u)
 	}
 	if r := run.Race; r != nil {
@@ -91,7 +94,7 @@ func newRunView(p *content.Post) *runView {
 		}
 		// Without a time of its own the run's time is the official one
 		// (content's rule): the card shows it once.
-		if r.OfficialS > 0 && r.OfficialS != run.TimeS {
+		if shown(r.OfficialS) && r.OfficialS != run.TimeS {
 			v.Race.Official = chart.DurationText(r.OfficialS)
 		}
 	}
@@ -124,6 +127,11 @@ func newRunView(p *content.Post) *runView {
 	}
 	return v
 }
+
+// shown reports whether a distance or a time is a figure to show: positive
+// and finite. A non-finite one (a file's elevation of 1e308 summed to
+// +Inf) is not shown rather than written as "+Inf km".
+func shown(v float64) bool { return v > 0 && !math.IsInf(v, 1) }
 
 func (c runChart) with(drawn chart.Chart) runChart {
 	c.SVG, c.Table = drawn.SVG, drawn.Table

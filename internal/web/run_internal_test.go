@@ -3,11 +3,14 @@ package web
 import (
 	"context"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
+	"milepost/internal/activity"
 	"milepost/internal/content"
 )
 
@@ -77,5 +80,42 @@ func TestRunViewsAreDrawnOncePerSiteAndAfreshAfterAReload(t *testing.T) {
 	// longer kept.
 	if old := s.runView(first); old == v || s.runs.site != src.Current() || len(s.runs.byPost) != 1 {
 		t.Errorf("the old site's view was kept: %d views", len(s.runs.byPost))
+	}
+}
+
+// A run figure that is not finite — a file's elevation of 1e308 summed to
+// +Inf, a NaN — is not shown on the run card, and the charts it would
+// have drawn are empty: the post page serves (its charts' index out of
+// range was a 500 on every view). The readers refuse such files; this
+// holds without them.
+func TestARunWithNonFiniteFiguresShowsNeitherThemNorBrokenCharts(t *testing.T) {
+	inf, nan := math.Inf(1), math.NaN()
+	var series []activity.Sample
+	for i := range 50 {
+		series = append(series, activity.Sample{DistanceM: 50 + 100*float64(i), ElevationM: 100, HasElevation: true, PaceSPerKm: 300, HeartRateBPM: 150})
+	}
+	series[20].ElevationM = inf
+	series[21].PaceSPerKm = inf
+	series[22].HeartRateBPM = inf
+	splits := []activity.Split{{DistanceM: 1000, MovingS: 300, PaceSPerKm: 300}, {DistanceM: 1000, MovingS: nan, PaceSPerKm: inf}}
+	p := &content.Post{Slug: "hill", Title: "Hill", Run: &content.Run{
+		Type: content.RunRace, DistanceM: inf, TimeS: nan, ElevationM: inf, HasElevation: true, Units: activity.Metric,
+		Race: &content.Race{Name: "Hill climb", OfficialS: inf},
+		Activity: &content.Activity{File: "run.gpx", Summary: activity.Summary{
+			DistanceM: inf, MovingS: 1500, PaceSPerKm: 300, HasElevation: true, GainM: inf, AvgHeartRateBPM: 150,
+			SplitsKm: splits, Series: series,
+		}, Route: activity.RouteShape{Width: 100, Height: nan, Segments: [][]activity.XY{{{X: 0, Y: 0}, {X: 100, Y: inf}}}}},
+	}}
+	v := newRunView(p)
+	if v.Distance != "" || v.Time != "" || v.Pace != "" || v.Elevation != "" || v.Race.Official != "" {
+		t.Errorf("non-finite figures shown: distance %q, time %q, pace %q, elevation %q, official %q", v.Distance, v.Time, v.Pace, v.Elevation, v.Race.Official)
+	}
+	if len(v.Charts) != 5 {
+		t.Fatalf("%d charts, want the 5 the summary asks for, drawn empty", len(v.Charts))
+	}
+	for _, c := range v.Charts {
+		if svg := string(c.SVG); strings.Contains(svg, "NaN") || strings.Contains(svg, "Inf") || strings.Contains(svg, "<path") || len(c.Table.Rows) != 0 {
+			t.Errorf("the %s chart is not empty: rows %q\n%s", c.Kind, c.Table.Rows, svg)
+		}
 	}
 }
