@@ -53,7 +53,7 @@ func TestTheClubsRecentRacesAndNewRecords(t *testing.T) {
 	}
 	// Sam's 10 km effort beat the race; Kay's Turkey Trot beat Labor Day.
 	// The records of September and October are older than 30 days.
-	if len(c.NewRecords) != 2 || c.NewRecords[0].Post != samFirst || c.NewRecords[0].Previous == nil ||
+	if len(c.NewRecords) != 2 || c.NewRecords[0].Post != samFirst ||
 		c.NewRecords[0].Previous.Post != samRace || c.NewRecords[1].Post != newPR || c.NewRecords[1].Previous.Post != oldPR {
 		t.Errorf("new records %+v", c.NewRecords)
 	}

@@ -157,8 +157,10 @@ type Figures struct {
 	Runs []Run
 	// Races are every race result, newest first.
 	Races []RaceResult
-	// NewRecords are every performance that set an author's record,
-	// newest first.
+	// NewRecords are every performance that beat an author's standing
+	// record, newest first. An author's first performance over a distance
+	// sets no new record: there was none to beat, and a runner's first
+	// post would otherwise add up to seven.
 	NewRecords []RecordSet
 }
 
@@ -168,12 +170,12 @@ type RaceResult struct {
 	Performance
 }
 
-// RecordSet is a performance that set an author's record, with the one it
-// beat (nil for the first over its distance).
+// RecordSet is a performance that beat an author's record, with the
+// record it beat.
 type RecordSet struct {
 	Author *content.Author
 	Performance
-	Previous *Performance
+	Previous Performance
 }
 
 // Build adds up posts, which are the visible posts of a View (content's
@@ -261,14 +263,22 @@ func performances(runs []Run) (races []Performance, records []Record) {
 	byDistance := make([][]Performance, len(activity.EffortDistances))
 	for _, r := range runs {
 		run := r.Post.Run
+		// efforts is how many of the standard distances the file's best
+		// efforts may count for.
+		efforts := len(activity.EffortDistances)
 		if race := run.Race; race != nil {
 			p := Performance{Post: r.Post, Date: r.Date, DistanceM: r.DistanceM, TimeS: r.TimeS, Race: race.Name, Place: race.Place}
-			if race.OfficialS > 0 {
+			if isTime(race.OfficialS) {
 				p.TimeS = race.OfficialS
 			}
-			if i := standardDistance(r.DistanceM); i >= 0 && p.TimeS > 0 {
+			if i := standardDistance(r.DistanceM); i >= 0 && isTime(p.TimeS) {
 				p.Distance, p.DistanceM = activity.EffortDistances[i].Name, activity.EffortDistances[i].DistanceM
 				byDistance[i] = append(byDistance[i], p)
+				// The race's own time is its record over its distance.
+				// GPS measures a course long, so the file finds its
+				// distance, and any longer one, before the finish line:
+				// a "best effort" faster than the official time.
+				efforts = i
 			}
 			races = append(races, p)
 		}
@@ -277,7 +287,7 @@ func performances(runs []Run) (races []Performance, records []Record) {
 		}
 		for _, e := range run.Activity.Summary.BestEfforts {
 			i := effortIndex(e.DistanceM)
-			if i < 0 || e.TimeS <= 0 {
+			if i < 0 || i >= efforts || !isTime(e.TimeS) {
 				continue
 			}
 			d := activity.EffortDistances[i]
@@ -304,6 +314,10 @@ func performances(runs []Run) (races []Performance, records []Record) {
 	}
 	return races, records
 }
+
+// isTime reports whether s is a time a record can hold: positive and
+// finite.
+func isTime(s float64) bool { return s > 0 && !math.IsInf(s, 1) }
 
 // effortIndex is the index in activity.EffortDistances of a best
 // effort's distance; -1 for none.
@@ -334,12 +348,8 @@ func (f *Figures) collect() {
 			f.Races = append(f.Races, RaceResult{Author: a.Author, Performance: p})
 		}
 		for _, rec := range a.Records {
-			for i, p := range rec.History {
-				set := RecordSet{Author: a.Author, Performance: p}
-				if i > 0 {
-					set.Previous = &rec.History[i-1]
-				}
-				f.NewRecords = append(f.NewRecords, set)
+			for i := 1; i < len(rec.History); i++ {
+				f.NewRecords = append(f.NewRecords, RecordSet{Author: a.Author, Performance: rec.History[i], Previous: rec.History[i-1]})
 			}
 		}
 	}

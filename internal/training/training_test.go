@@ -240,14 +240,56 @@ func TestRecordsAndTheirHistory(t *testing.T) {
 		five.Current().Post != effort || five.Current().TimeS != 24*60+30 || five.Current().Race != "" {
 		t.Errorf("5 km history %+v", five.History)
 	}
-	if len(f.NewRecords) != 4 || f.NewRecords[0].Post != marathon || f.NewRecords[0].Previous != nil ||
-		f.NewRecords[1].Post != effort || f.NewRecords[2].Post != effort || f.NewRecords[3].Post != firstRace {
-		t.Errorf("records set, newest first: %+v", f.NewRecords)
+	// Only the 5 km effort beat a record; the first performances over
+	// 1 km, 5 km and the marathon had none to beat.
+	if len(f.NewRecords) != 1 || f.NewRecords[0].Post != effort || f.NewRecords[0].Distance != "5 km" || f.NewRecords[0].Previous.Post != firstRace {
+		t.Errorf("new records: %+v", f.NewRecords)
 	}
-	for _, set := range f.NewRecords {
-		if set.Distance == "5 km" && set.Post == effort && (set.Previous == nil || set.Previous.Post != firstRace) {
-			t.Errorf("the 5 km effort does not say what it beat: %+v", set)
-		}
+}
+
+func TestARunnersFirstPerformancesAreNoNewRecords(t *testing.T) {
+	at := func(d int) time.Time { return time.Date(2026, time.November, d, 9, 0, 0, 0, time.UTC) }
+	var all []activity.BestEffort
+	for _, d := range activity.EffortDistances {
+		all = append(all, activity.BestEffort{Name: d.Name, DistanceM: d.DistanceM, TimeS: d.DistanceM * 0.3})
+	}
+	first := post(sam, at(1), 43, efforts(all...))
+	f := Build(newestFirst(first), Settings{})
+	if len(f.Authors["sam"].Records) != 7 || len(f.NewRecords) != 0 {
+		t.Errorf("a first post: %d records, %d new records, want 7 and none", len(f.Authors["sam"].Records), len(f.NewRecords))
+	}
+	faster := post(sam, at(8), 5, efforts(activity.BestEffort{Name: "5 km", DistanceM: 5000, TimeS: 1400}))
+	f = Build(newestFirst(first, faster), Settings{})
+	if len(f.NewRecords) != 1 || f.NewRecords[0].Post != faster || f.NewRecords[0].Previous.Post != first || f.NewRecords[0].Previous.TimeS != 1500 {
+		t.Errorf("a faster 5 km: new records %+v", f.NewRecords)
+	}
+}
+
+// A race's file measures its course long (GPS): its best effort over the
+// race's distance is faster than the official time, and no record. Its
+// shorter efforts count; a run that is no race keeps all of its own.
+func TestARacesFileCountsNoEffortAtOrAboveTheRaceDistance(t *testing.T) {
+	at := func(d int) time.Time { return time.Date(2026, time.October, d, 9, 0, 0, 0, time.UTC) }
+	gpsLong := efforts(
+		activity.BestEffort{Name: "1 km", DistanceM: 1000, TimeS: 230},
+		activity.BestEffort{Name: "5 km", DistanceM: 5000, TimeS: 1185},
+		activity.BestEffort{Name: "10 km", DistanceM: 10000, TimeS: 2390},
+		activity.BestEffort{Name: "half marathon", DistanceM: 21097.5, TimeS: 5050},
+	)
+	tenK := post(kay, at(4), 10, race("Bridge 10K", 2400), gpsLong)
+	f := Build(newestFirst(tenK), Settings{})
+	got := map[string]float64{}
+	for _, r := range f.Authors["kay"].Records {
+		got[r.Distance] = r.Current().TimeS
+	}
+	want := map[string]float64{"1 km": 230, "5 km": 1185, "10 km": 2400}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("records of a 10 km race: %v, want %v (the official 10 km, no half)", got, want)
+	}
+	training := post(kay, at(4), 10, gpsLong)
+	f = Build(newestFirst(training), Settings{})
+	if n := len(f.Authors["kay"].Records); n != 4 {
+		t.Errorf("a training run's file counts for %d records, want all 4 of its efforts", n)
 	}
 }
 

@@ -2,7 +2,6 @@ package web
 
 import (
 	"fmt"
-	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -204,7 +203,7 @@ func (s *Server) trainingLog(w http.ResponseWriter, r *http.Request) {
 		lv.AllTime = totalText("All time", ta.AllTime, u)
 		if l := ta.Longest; l != nil {
 			lv.Longest = &performanceRow{Slug: l.Post.Slug, Title: l.Post.Title, Date: l.Date,
-				Distance: chart.DistanceText(l.DistanceM, u), Time: durationText(l.TimeS), Pace: chart.PaceText(l.TimeS, l.DistanceM, u)}
+				Distance: chart.DistanceText(l.DistanceM, u), Time: chart.DurationText(l.TimeS), Pace: chart.PaceText(l.TimeS, l.DistanceM, u)}
 		}
 		for _, g := range ta.Gear {
 			lv.Gear = append(lv.Gear, gearRow{Shoes: g.Shoes, Runs: g.Runs, Distance: chart.DistanceText(g.DistanceM, u), First: g.First, Last: g.Last, Worn: g.Worn})
@@ -235,7 +234,7 @@ func (s *Server) trainingRecords(w http.ResponseWriter, r *http.Request) {
 				row := performanceText(nil, p, u)
 				row.Distance = "" // the heading says it
 				if i > 0 {
-					row.Beat = durationText(rec.History[i-1].TimeS)
+					row.Beat = chart.DurationText(rec.History[i-1].TimeS)
 				}
 				view.History = append(view.History, row)
 			}
@@ -261,9 +260,7 @@ func (s *Server) club(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, set := range c.NewRecords {
 		row := performanceText(set.Author, set.Performance, u)
-		if set.Previous != nil {
-			row.Beat = durationText(set.Previous.TimeS)
-		}
+		row.Beat = chart.DurationText(set.Previous.TimeS)
 		cv.NewRecords = append(cv.NewRecords, row)
 	}
 	s.renderTraining(w, r, site, "club", "The club", "/club/", &trainingPage{Unit: u.Abbrev(), Club: cv})
@@ -285,7 +282,7 @@ func (s *Server) renderTraining(w http.ResponseWriter, r *http.Request, site *co
 }
 
 func totalText(label string, t training.Total, u activity.Units) totalRow {
-	return totalRow{Label: label, Runs: t.Runs, Distance: chart.DistanceText(t.DistanceM, u), Time: hoursText(t.TimeS)}
+	return totalRow{Label: label, Runs: t.Runs, Distance: chart.DistanceText(t.DistanceM, u), Time: chart.DurationText(t.TimeS)}
 }
 
 func periodText(p training.Period, u activity.Units, label string) periodView {
@@ -298,29 +295,11 @@ func periodText(p training.Period, u activity.Units, label string) periodView {
 
 func performanceText(a *content.Author, p training.Performance, u activity.Units) performanceRow {
 	row := performanceRow{Author: a, Slug: p.Post.Slug, Title: p.Post.Title, Date: p.Date, Distance: p.Distance,
-		Time: durationText(p.TimeS), Pace: chart.PaceText(p.TimeS, p.DistanceM, u), Race: p.Race, Place: p.Place}
+		Time: chart.DurationText(p.TimeS), Pace: chart.PaceText(p.TimeS, p.DistanceM, u), Race: p.Race, Place: p.Place}
 	if row.Distance == "" {
 		row.Distance = chart.DistanceText(p.DistanceM, u)
 	}
 	return row
-}
-
-// durationText is a run's time, "" when it has none.
-func durationText(s float64) string {
-	if s <= 0 {
-		return ""
-	}
-	return chart.DurationText(s)
-}
-
-// hoursText is a total time in hours and minutes, "12 h 05 min", each
-// number kept on a line with its unit.
-func hoursText(s float64) string {
-	m := int(math.Round(s / 60))
-	if m < 60 {
-		return strconv.Itoa(m) + "\u00a0min"
-	}
-	return fmt.Sprintf("%d\u00a0h %02d\u00a0min", m/60, m%60)
 }
 
 // clubTeaser is the home page's line about the club's week; nil when no
