@@ -7,6 +7,8 @@ import (
 	"math"
 	"testing"
 	"time"
+
+	"milepost/internal/activity/activitytest"
 )
 
 // longTrack repeats the real run of triathlon_fr255.fit, one lap after
@@ -16,7 +18,7 @@ import (
 // drawn over itself the route's simplification has far less to do.
 func longTrack(tb testing.TB, n int) []Point {
 	tb.Helper()
-	run := mustRead(tb, "triathlon_fr255.fit", readTestFile(tb, "triathlon_fr255.fit")).Points
+	run := mustRead(tb, "triathlon_fr255.fit", activitytest.File(tb, "triathlon_fr255.fit")).Points
 	span := run[len(run)-1].Time.Sub(run[0].Time) + time.Second
 	lapDistance := run[len(run)-1].DistanceM
 	west, east := math.Inf(1), math.Inf(-1)

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/paulmach/orb"
+
+	"milepost/internal/activity/activitytest"
 )
 
 // metresPerDegreeLat is what a degree of latitude measures on orb's sphere.
@@ -42,7 +44,7 @@ func synthRun(stretches ...stretch) *Activity {
 }
 
 func TestDerivedFiguresAgreeWithTheDeviceWithinOnePercent(t *testing.T) {
-	act := mustRead(t, "triathlon_fr255.fit", readTestFile(t, "triathlon_fr255.fit"))
+	act := mustRead(t, "triathlon_fr255.fit", activitytest.File(t, "triathlon_fr255.fit"))
 	s := Derive(act)
 	dev := act.Device
 	t.Logf("derived %.1f m, moving %.1f s, elapsed %.1f s, gain %.1f m; device %.1f m, timer %.1f s, elapsed %.1f s, ascent %.0f m",
@@ -82,7 +84,7 @@ func TestDerivedFiguresAgreeWithTheDeviceWithinOnePercent(t *testing.T) {
 func TestDerivedElapsedTimeMatchesAWalkWithLongStops(t *testing.T) {
 	// The walker stood most of the five minutes with the timer running:
 	// elapsed time matches the device's, and moving time is far less.
-	act := mustRead(t, "HrmPluginTestActivity.fit", readTestFile(t, "HrmPluginTestActivity.fit"))
+	act := mustRead(t, "HrmPluginTestActivity.fit", activitytest.File(t, "HrmPluginTestActivity.fit"))
 	s := Derive(act)
 	if !within(s.ElapsedS, act.Device.ElapsedS, 0.01) || !within(s.DistanceM, act.Device.DistanceM, 0.01) {
 		t.Errorf("elapsed %.1f s over %.1f m; device %.1f s over %.1f m", s.ElapsedS, s.DistanceM, act.Device.ElapsedS, act.Device.DistanceM)
@@ -204,7 +206,7 @@ func TestPausesAreLeftOutOfMovingTime(t *testing.T) {
 
 func TestPauseInARealRecording(t *testing.T) {
 	// The Polar file: about a minute on the move, then standing still.
-	act := mustRead(t, "polar_pacer_pause.gpx", readTestFile(t, "polar_pacer_pause.gpx"))
+	act := mustRead(t, "polar_pacer_pause.gpx", activitytest.File(t, "polar_pacer_pause.gpx"))
 	s := Derive(act)
 	if s.ElapsedS != 146 || s.MovingS < 50 || s.MovingS > 75 {
 		t.Errorf("moving %.0f s of %.0f s, want about the first minute only", s.MovingS, s.ElapsedS)
@@ -294,7 +296,7 @@ func resume(act *Activity, gap time.Duration, stretches ...stretch) {
 func TestAPausedWatchAgreesWithItsTimer(t *testing.T) {
 	// The real run with the watch paused for two minutes at 2 km: no
 	// records while paused, and the device's timer leaves the pause out.
-	run := mustRead(t, "triathlon_fr255.fit", readTestFile(t, "triathlon_fr255.fit")).Points
+	run := mustRead(t, "triathlon_fr255.fit", activitytest.File(t, "triathlon_fr255.fit")).Points
 	timer := run[len(run)-1].Time.Sub(run[0].Time).Seconds()
 	paused := false
 	for i := range run {
@@ -317,7 +319,7 @@ func TestAPausedWatchAgreesWithItsTimer(t *testing.T) {
 }
 
 func TestARepeatedSessionCountsItsRecordsOnce(t *testing.T) {
-	run := mustRead(t, "triathlon_fr255.fit", readTestFile(t, "triathlon_fr255.fit")).Points
+	run := mustRead(t, "triathlon_fr255.fit", activitytest.File(t, "triathlon_fr255.fit")).Points
 	act := mustRead(t, "twice.fit", encodeFIT(t, run, runningSession(run), runningSession(run)))
 	if len(act.Points) != len(run) {
 		t.Errorf("%d points from %d records under two sessions", len(act.Points), len(run))

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"math"
 	"testing"
+
+	"milepost/internal/activity/activitytest"
 )
 
 // fuzzLimits keep each input small, so the fuzzer spends its time on
@@ -76,11 +78,11 @@ func checkReadAndDerive(t *testing.T, name string, data []byte) {
 
 func FuzzReadFIT(f *testing.F) {
 	for _, name := range []string{"activity_multisport.fit", "activity_truncated.fit", "HrmPluginTestActivity.fit"} {
-		f.Add(readTestFile(f, name))
+		f.Add(activitytest.File(f, name))
 	}
 	// The start of the triathlon, to keep the seed small: header, the
 	// definitions and the first records of the swim.
-	f.Add(readTestFile(f, "triathlon_fr255.fit")[:8000])
+	f.Add(activitytest.File(f, "triathlon_fr255.fit")[:8000])
 	f.Fuzz(func(t *testing.T, data []byte) {
 		checkReadAndDerive(t, "run.fit", data)
 	})
@@ -88,7 +90,7 @@ func FuzzReadFIT(f *testing.F) {
 
 func FuzzReadGPX(f *testing.F) {
 	for _, name := range []string{"garmin_connect_hr.gpx", "polar_pacer_pause.gpx"} {
-		f.Add(readTestFile(f, name))
+		f.Add(activitytest.File(f, name))
 	}
 	f.Add([]byte(`<gpx version="1.0"><trk><type>9</type><trkseg><trkpt lat="0" lon="0"><time>2024-05-01T08:00:00Z</time></trkpt>` +
 		`<trkpt lat="45" lon="5"><ele>1</ele><time>2024-05-01T08:00:00Z</time></trkpt></trkseg></trk></gpx>`))
@@ -98,7 +100,7 @@ func FuzzReadGPX(f *testing.F) {
 }
 
 func FuzzReadTCX(f *testing.F) {
-	f.Add(readTestFile(f, "garmin_running.tcx"))
+	f.Add(activitytest.File(f, "garmin_running.tcx"))
 	f.Add([]byte(`<TrainingCenterDatabase><Activities><Activity Sport="Running"><Lap StartTime="2024-05-01T08:45:00Z">` +
 		`<TotalTimeSeconds>600</TotalTimeSeconds><Track><Trackpoint><Time>2024-05-01T08:45:00Z</Time><DistanceMeters>0</DistanceMeters></Trackpoint>` +
 		`<Trackpoint><Time>2024-05-01T08:55:00Z</Time><DistanceMeters>2000</DistanceMeters></Trackpoint></Track></Lap></Activity></Activities></TrainingCenterDatabase>`))

@@ -5,10 +5,12 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"milepost/internal/activity/activitytest"
 )
 
 func TestRouteIsProjectedSimplifiedAndFitsItsBox(t *testing.T) {
-	act := mustRead(t, "triathlon_fr255.fit", readTestFile(t, "triathlon_fr255.fit"))
+	act := mustRead(t, "triathlon_fr255.fit", activitytest.File(t, "triathlon_fr255.fit"))
 	segments, err := Clean(act.Points, nil, DefaultTrimM)
 	if err != nil {
 		t.Fatal(err)

@@ -6,10 +6,12 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"milepost/internal/activity/activitytest"
 )
 
 func TestTheGPXDownloadReadsBackAsTheCleanedTrack(t *testing.T) {
-	act := mustRead(t, "triathlon_fr255.fit", readTestFile(t, "triathlon_fr255.fit"))
+	act := mustRead(t, "triathlon_fr255.fit", activitytest.File(t, "triathlon_fr255.fit"))
 	mid := act.Points[len(act.Points)/2]
 	segments, err := Clean(act.Points, []Zone{{Lat: mid.Lat, Lon: mid.Lon, RadiusM: 150}}, DefaultTrimM)
 	if err != nil {

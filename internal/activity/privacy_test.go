@@ -8,6 +8,8 @@ import (
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geo"
 	"github.com/paulmach/orb/project"
+
+	"milepost/internal/activity/activitytest"
 )
 
 func distanceM(aLat, aLon, bLat, bLon float64) float64 {
@@ -42,7 +44,7 @@ func assertNothingInside(t *testing.T, segments [][]Point, zones []Zone) {
 }
 
 func TestCleanRemovesZonesAndTrimsTheEnds(t *testing.T) {
-	act := mustRead(t, "triathlon_fr255.fit", readTestFile(t, "triathlon_fr255.fit"))
+	act := mustRead(t, "triathlon_fr255.fit", activitytest.File(t, "triathlon_fr255.fit"))
 	first, last, _ := legEnds(act.Points)
 	// A zone on the route, halfway round.
 	mid := act.Points[len(act.Points)/2]

@@ -6,21 +6,12 @@ import (
 	"context"
 	"errors"
 	"math"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-)
 
-func readTestFile(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+	"milepost/internal/activity/activitytest"
+)
 
 func mustRead(t testing.TB, name string, data []byte) *Activity {
 	t.Helper()
@@ -49,7 +40,7 @@ func within(got, want, fraction float64) bool {
 }
 
 func TestReadFITKeepsTheRunningLegOfATriathlon(t *testing.T) {
-	act := mustRead(t, "triathlon_fr255.fit", readTestFile(t, "triathlon_fr255.fit"))
+	act := mustRead(t, "triathlon_fr255.fit", activitytest.File(t, "triathlon_fr255.fit"))
 	if act.Format != FormatFIT || act.Sport != SportRunning {
 		t.Errorf("format %q sport %q, want fit running", act.Format, act.Sport)
 	}
@@ -86,7 +77,7 @@ func TestReadFITKeepsTheRunningLegOfATriathlon(t *testing.T) {
 }
 
 func TestReadFITMultisportShowsItsRunningLeg(t *testing.T) {
-	act := mustRead(t, "activity_multisport.fit", readTestFile(t, "activity_multisport.fit"))
+	act := mustRead(t, "activity_multisport.fit", activitytest.File(t, "activity_multisport.fit"))
 	if act.Sport != SportRunning || len(act.Dropped) != 1 || act.Dropped[0] != "cycling" {
 		t.Errorf("sport %q dropped %q, want running with the cycling leg dropped", act.Sport, act.Dropped)
 	}
@@ -98,14 +89,14 @@ func TestReadFITMultisportShowsItsRunningLeg(t *testing.T) {
 }
 
 func TestReadFITChainedFileReadsTheActivity(t *testing.T) {
-	act := mustRead(t, "HrmPluginTestActivity.fit", readTestFile(t, "HrmPluginTestActivity.fit"))
+	act := mustRead(t, "HrmPluginTestActivity.fit", activitytest.File(t, "HrmPluginTestActivity.fit"))
 	if act.Sport != "walking" || len(act.Points) < 300 {
 		t.Errorf("sport %q with %d points, want a walk of about 309 points", act.Sport, len(act.Points))
 	}
 }
 
 func TestReadTruncatedFITKeepsTheRecordsBeforeTheCut(t *testing.T) {
-	data := readTestFile(t, "triathlon_fr255.fit")
+	data := activitytest.File(t, "triathlon_fr255.fit")
 	whole := mustRead(t, "whole.fit", data)
 	if len(whole.Warnings) > 1 {
 		t.Fatalf("the whole file has warnings: %q", whole.Warnings)
@@ -144,7 +135,7 @@ func TestReadTruncatedFITKeepsTheRecordsBeforeTheCut(t *testing.T) {
 }
 
 func TestReadRefusesWhatCannotBeRead(t *testing.T) {
-	fit := readTestFile(t, "triathlon_fr255.fit")
+	fit := activitytest.File(t, "triathlon_fr255.fit")
 	cases := []struct {
 		name, file string
 		data       []byte
@@ -175,7 +166,7 @@ func TestReadRefusesWhatCannotBeRead(t *testing.T) {
 }
 
 func TestReadGPXWithGarminHeartRate(t *testing.T) {
-	act := mustRead(t, "garmin_connect_hr.gpx", readTestFile(t, "garmin_connect_hr.gpx"))
+	act := mustRead(t, "garmin_connect_hr.gpx", activitytest.File(t, "garmin_connect_hr.gpx"))
 	if act.Format != FormatGPX || len(act.Points) != 47 {
 		t.Fatalf("format %q with %d points, want gpx with 47", act.Format, len(act.Points))
 	}
@@ -193,7 +184,7 @@ func TestReadGPXWithGarminHeartRate(t *testing.T) {
 }
 
 func TestReadTCXWithLapsHeartRateSpeedAndCadence(t *testing.T) {
-	act := mustRead(t, "garmin_running.tcx", readTestFile(t, "garmin_running.tcx"))
+	act := mustRead(t, "garmin_running.tcx", activitytest.File(t, "garmin_running.tcx"))
 	if act.Format != FormatTCX || act.Sport != SportRunning || len(act.Points) != 21 {
 		t.Fatalf("format %q sport %q with %d points", act.Format, act.Sport, len(act.Points))
 	}
@@ -229,8 +220,8 @@ func TestReadTCXMultisportKeepsTheRuns(t *testing.T) {
 
 func TestReadAcceptsGzippedFiles(t *testing.T) {
 	for _, name := range []string{"triathlon_fr255.fit", "garmin_connect_hr.gpx", "garmin_running.tcx"} {
-		plain := mustRead(t, name, readTestFile(t, name))
-		packed := mustRead(t, name+".gz", gzipped(t, readTestFile(t, name)))
+		plain := mustRead(t, name, activitytest.File(t, name))
+		packed := mustRead(t, name+".gz", gzipped(t, activitytest.File(t, name)))
 		if len(plain.Points) != len(packed.Points) || Derive(plain).DistanceM != Derive(packed).DistanceM {
 			t.Errorf("%s: gzipped reads %d points, plain %d", name, len(packed.Points), len(plain.Points))
 		}
@@ -238,7 +229,7 @@ func TestReadAcceptsGzippedFiles(t *testing.T) {
 }
 
 func TestReadRefusesFilesOverTheLimits(t *testing.T) {
-	data := readTestFile(t, "polar_pacer_pause.gpx")
+	data := activitytest.File(t, "polar_pacer_pause.gpx")
 	limits := Limits{MaxFileBytes: int64(len(data)), MaxUncompressedBytes: int64(len(data))}
 	if _, err := ReadLimited(context.Background(), "run.gpx", bytes.NewReader(data), limits); err != nil {
 		t.Fatalf("a file exactly at the limit: %v", err)
@@ -265,7 +256,7 @@ func TestReadStopsWhenCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	for _, name := range []string{"triathlon_fr255.fit", "polar_pacer_pause.gpx", "garmin_running.tcx"} {
-		if _, err := Read(ctx, name, bytes.NewReader(readTestFile(t, name))); !errors.Is(err, context.Canceled) {
+		if _, err := Read(ctx, name, bytes.NewReader(activitytest.File(t, name))); !errors.Is(err, context.Canceled) {
 			t.Errorf("%s: err = %v, want context.Canceled", name, err)
 		}
 	}
@@ -308,7 +299,7 @@ func TestReadRepairsDirtyGPX(t *testing.T) {
 
 func TestReadTruncatedXMLKeepsThePointsBeforeTheCut(t *testing.T) {
 	for _, name := range []string{"garmin_connect_hr.gpx", "garmin_running.tcx"} {
-		data := readTestFile(t, name)
+		data := activitytest.File(t, name)
 		whole := mustRead(t, name, data)
 		act := mustRead(t, name, data[:len(data)*2/3])
 		if len(act.Points) == 0 || len(act.Points) >= len(whole.Points) || !hasWarning(act, "cut short") {

@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"milepost/internal/activity/activitytest"
 )
 
 // readXMLBoth reads a GPX or TCX document with each tokenizer and returns
@@ -36,7 +38,7 @@ func TestTheFastXMLTokenizerReadsRealFilesAsEncodingXMLDoes(t *testing.T) {
 	long := longTrack(t, 3000)
 	files := map[string][]byte{"long.gpx": encodeGPX(long), "long.tcx": encodeTCX(long)}
 	for _, name := range []string{"garmin_connect_hr.gpx", "polar_pacer_pause.gpx", "garmin_running.tcx"} {
-		files[name] = readTestFile(t, name)
+		files[name] = activitytest.File(t, name)
 	}
 	for name, data := range files {
 		if !fastXMLReads(data) {
@@ -88,7 +90,7 @@ func TestXMLTheFastTokenizerMisreadsIsReadByEncodingXML(t *testing.T) {
 }
 
 func TestAMalformedTagTheFastTokenizerPanicsOnIsADamagedFile(t *testing.T) {
-	data := readTestFile(t, "polar_pacer_pause.gpx")
+	data := activitytest.File(t, "polar_pacer_pause.gpx")
 	cut := bytes.Index(data, []byte("</trkpt>")) + len("</trkpt>")
 	broken := append(append(bytes.Clone(data[:cut]), "</>"...), data[cut:]...)
 	act, err := Read(context.Background(), "run.gpx", bytes.NewReader(broken))

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"milepost/internal/activity/activitytest"
 	"milepost/internal/app"
 	"milepost/internal/importer/strava"
 )
@@ -22,15 +23,8 @@ const sampleAuthor = "kay-kays-bird-club"
 // sample site's post has, and a ride.
 func stravaExport(t *testing.T) string {
 	t.Helper()
-	testdata := filepath.Join("..", "activity", "testdata")
-	gpx, err := os.ReadFile(filepath.Join(testdata, "polar_pacer_pause.gpx"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tcx, err := os.ReadFile(filepath.Join(testdata, "garmin_running.tcx"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	gpx := activitytest.File(t, "polar_pacer_pause.gpx")
+	tcx := activitytest.File(t, "garmin_running.tcx")
 	var tcxGz bytes.Buffer
 	gw := gzip.NewWriter(&tcxGz)
 	gw.Write(tcx)

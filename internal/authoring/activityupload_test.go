@@ -5,27 +5,16 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"milepost/internal/activity"
+	"milepost/internal/activity/activitytest"
 	"milepost/internal/authoring"
 	"milepost/internal/content"
 )
-
-// watchFile is a real recording of internal/activity/testdata.
-func watchFile(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "activity", "testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 func TestAnActivityFileIsStoredUnderANewNameAndNamedByActivity(t *testing.T) {
 	s := newSite(t)
@@ -34,7 +23,7 @@ func TestAnActivityFileIsStoredUnderANewNameAndNamedByActivity(t *testing.T) {
 	p := s.open("hills")
 	e := unchanged(p)
 	e.Run = authoring.RunFields{Type: "race", Race: "Hood Tri"}
-	e.ActivityFile = &authoring.ActivityUpload{Name: `C:\watch\RUN.FIT`, Data: bytes.NewReader(watchFile(t, "triathlon_fr255.fit"))}
+	e.ActivityFile = &authoring.ActivityUpload{Name: `C:\watch\RUN.FIT`, Data: bytes.NewReader(activitytest.File(t, "triathlon_fr255.fit"))}
 	saved := s.save(e, p.Version)
 	if got, want := s.files("posts/hills"), []string{"index.md", "run-2.fit", "run.fit"}; !slices.Equal(got, want) {
 		t.Errorf("the bundle holds %v, want %v", got, want)
@@ -42,7 +31,7 @@ func TestAnActivityFileIsStoredUnderANewNameAndNamedByActivity(t *testing.T) {
 	if got := s.read("posts/hills/run.fit"); got != "kept" {
 		t.Errorf("an existing file was replaced: %q", got)
 	}
-	if saved.Activity != "run-2.fit" || !bytes.Equal([]byte(s.read("posts/hills/run-2.fit")), watchFile(t, "triathlon_fr255.fit")) {
+	if saved.Activity != "run-2.fit" || !bytes.Equal([]byte(s.read("posts/hills/run-2.fit")), activitytest.File(t, "triathlon_fr255.fit")) {
 		t.Errorf("activity: %q, want run-2.fit holding the upload", saved.Activity)
 	}
 	post := content.View{Site: s.load(), Now: time.Now(), Drafts: true}.Post("hills")
@@ -55,7 +44,7 @@ func TestAnActivityFileMakesASingleFileABundleAndKeepsItsGzipName(t *testing.T) 
 	s := newSite(t)
 	var gz bytes.Buffer
 	w := gzip.NewWriter(&gz)
-	if _, err := w.Write(watchFile(t, "garmin_running.tcx")); err != nil || w.Close() != nil {
+	if _, err := w.Write(activitytest.File(t, "garmin_running.tcx")); err != nil || w.Close() != nil {
 		t.Fatal("gzip", err)
 	}
 	p := s.open("massage-during-training")
@@ -71,7 +60,7 @@ func TestAnActivityFileMakesASingleFileABundleAndKeepsItsGzipName(t *testing.T) 
 }
 
 func TestAnActivityFileTheSiteCannotReadRefusesTheSaveSayingWhy(t *testing.T) {
-	truncated := watchFile(t, "triathlon_fr255.fit")[:14] // the header, no records
+	truncated := activitytest.File(t, "triathlon_fr255.fit")[:14] // the header, no records
 	for _, tc := range []struct {
 		name   string
 		upload authoring.ActivityUpload

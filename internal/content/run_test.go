@@ -16,16 +16,13 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"milepost/internal/activity"
+	"milepost/internal/activity/activitytest"
 )
 
-// activityFixture is a real recording of internal/activity/testdata.
+// activityFixture is a real recording of the activity package's tests (activitytest).
 func activityFixture(t testing.TB, name string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "activity", "testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
+	return string(activitytest.File(t, name))
 }
 
 // gzipped is text compressed with gzip.

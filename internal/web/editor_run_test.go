@@ -3,25 +3,14 @@ package web_test
 import (
 	"context"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"milepost/internal/accounts"
+	"milepost/internal/activity/activitytest"
 	"milepost/internal/content"
 )
-
-// watchFile is a real recording of internal/activity/testdata.
-func watchFile(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "activity", "testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 func TestTheEditorFormHasTheRunsFields(t *testing.T) {
 	h := newHarness(t, siteFiles{}, withAuthoring)
@@ -39,7 +28,7 @@ func TestARunAndItsActivityFileAreSavedFromTheEditorAndShownBack(t *testing.T) {
 	kay := h.writerAs("kay", accounts.RoleAuthor, "kay")
 	res := kay.postFiles("/admin/posts/new", newPostFields(t, kay, "title", "Tri day", "body", "Swim, bike, run.\r\n",
 		"run_type", "race", "run_distance", " 4.5   km ", "run_time", "", "run_race", "Hood Tri", "action", "publish"),
-		"activity", false, upload{name: "Garmin Export.FIT", data: watchFile(t, "triathlon_fr255.fit")})
+		"activity", false, upload{name: "Garmin Export.FIT", data: activitytest.File(t, "triathlon_fr255.fit")})
 	wantStatus(t, "publishing with an activity file", res, http.StatusSeeOther)
 
 	if got, want := h.bundleFiles("posts/tri-day"), []string{"garmin-export.fit", "index.md"}; !slices.Equal(got, want) {

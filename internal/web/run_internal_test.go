@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"milepost/internal/activity"
+	"milepost/internal/activity/activitytest"
 	"milepost/internal/content"
 )
 
@@ -29,10 +30,7 @@ func TestRunViewsAreDrawnOncePerSiteAndAfreshAfterAReload(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	fit, err := os.ReadFile(filepath.Join("..", "activity", "testdata", "triathlon_fr255.fit"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	fit := activitytest.File(t, "triathlon_fr255.fit")
 	write("site.yaml", "title: Runs\n")
 	write("posts/tri/run.fit", string(fit))
 	write("posts/tri/index.md", "---\ntitle: Tri\ndate: 2026-06-14\nactivity: run.fit\nrun:\n  distance: 5 km\n---\nHot.\n")

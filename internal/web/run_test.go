@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -20,6 +18,7 @@ import (
 	"github.com/paulmach/orb/project"
 
 	"milepost/internal/activity"
+	"milepost/internal/activity/activitytest"
 	"milepost/internal/activity/chart"
 	"milepost/internal/content"
 )
@@ -31,11 +30,7 @@ import (
 // activityFile is a real recording from the activity package's test files.
 func activityFile(t *testing.T, name string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "activity", "testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
+	return string(activitytest.File(t, name))
 }
 
 // rawTrack is the running leg of a file as the activity package reads it,

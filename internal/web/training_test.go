@@ -1,11 +1,11 @@
 package web_test
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"milepost/internal/activity/activitytest"
 )
 
 // The runs added up (issue 9): an author's training log and records and
@@ -20,10 +20,7 @@ func runPost(title, date, author, run string, front ...string) string {
 // November 24, 2026, noon UTC.
 func clubSite(t *testing.T) siteFiles {
 	t.Helper()
-	fit, err := os.ReadFile(filepath.Join("..", "activity", "testdata", "triathlon_fr255.fit"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	fit := activitytest.File(t, "triathlon_fr255.fit")
 	return siteFiles{
 		"authors/sam.md": "---\nname: Sam Strider\n---\n",
 		"posts/easy-monday.md": runPost("Easy Monday", "2026-11-23T07:00:00Z", "kay",

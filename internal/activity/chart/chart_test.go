@@ -6,23 +6,18 @@ import (
 	"encoding/xml"
 	"errors"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"milepost/internal/activity"
+	"milepost/internal/activity/activitytest"
 )
 
 // realRun reads the running leg of the real triathlon in the activity
 // package's test files.
 func realRun(tb testing.TB) (*activity.Activity, activity.Summary) {
 	tb.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "testdata", "triathlon_fr255.fit"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	act, err := activity.Read(context.Background(), "run.fit", bytes.NewReader(data))
+	act, err := activity.Read(context.Background(), "run.fit", bytes.NewReader(activitytest.File(tb, "triathlon_fr255.fit")))
 	if err != nil {
 		tb.Fatal(err)
 	}

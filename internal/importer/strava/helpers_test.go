@@ -7,12 +7,12 @@ import (
 	"context"
 	"encoding/csv"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"go.yaml.in/yaml/v3"
+
+	"milepost/internal/activity/activitytest"
 )
 
 // exportHeader is the header of a real bulk export's activities.csv
@@ -107,14 +107,10 @@ func zipOf(t testing.TB, entries ...entry) []byte {
 	return buf.Bytes()
 }
 
-// realFile is a real recording of internal/activity's test files.
+// realFile is a real recording of the activity package's tests (activitytest).
 func realFile(t testing.TB, name string) []byte {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "..", "activity", "testdata", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
+	return activitytest.File(t, name)
 }
 
 func gzipped(t testing.TB, data []byte) []byte {
