@@ -230,7 +230,7 @@ func postOf(slug, rel string, src []byte) (Post, error) {
 		return Post{}, invalid(rel, err)
 	}
 	f, extra := readFields(split)
-	return Post{Slug: slug, Fields: f, Extra: extra, Body: string(src[split.BodyStart:]), File: rel,
+	return Post{Slug: slug, Fields: f, Extra: extra, Body: string(src[storyStart(src, split):]), File: rel,
 		Bundle: content.BundleDir(rel), Format: split.Format, Version: VersionOf(src)}, nil
 }
 

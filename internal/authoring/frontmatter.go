@@ -231,6 +231,21 @@ func withLineEnds(text, newline string) string {
 	return text
 }
 
+// storyStart is where the story of a split file starts: after the blank
+// line that separates it from the front matter, when there is one. That
+// line is the front matter's side of the file, so the editor's Story does
+// not open with an empty line, and a save writes it back as it was.
+func storyStart(src []byte, split content.PostSource) int {
+	rest := src[split.BodyStart:]
+	switch {
+	case bytes.HasPrefix(rest, []byte("\r\n")):
+		return split.BodyStart + 2
+	case bytes.HasPrefix(rest, []byte("\n")):
+		return split.BodyStart + 1
+	}
+	return split.BodyStart
+}
+
 // newFile is the text of a new post: YAML front matter with the fields
 // that are set, then the body.
 func newFile(f Fields, body string) ([]byte, error) {
@@ -278,7 +293,8 @@ func editFile(src []byte, split content.PostSource, f Fields, body string) ([]by
 	// A browser sends a textarea's lines ended by CR LF whatever the file
 	// has: text that differs from the file's only in its line ends is the
 	// file's text, and changed text takes the file's line ends.
-	body = sameOrWithLineEnds(body, string(src[split.BodyStart:]), newline)
+	story := storyStart(src, split)
+	body = sameOrWithLineEnds(body, string(src[story:]), newline)
 	f.Summary = sameOrWithLineEnds(f.Summary, old.Summary, "\n")
 	ed := frontEditor{split: split, front: front, newline: newline}
 	for _, key := range knownKeys {
@@ -300,7 +316,12 @@ func editFile(src []byte, split content.PostSource, f Fields, body string) ([]by
 	var out bytes.Buffer
 	out.Write(src[:split.FrontStart])
 	out.Write(newFront)
-	out.Write(src[split.FrontEnd:split.BodyStart])
+	out.Write(src[split.FrontEnd:story])
+	if story == split.BodyStart && (strings.HasPrefix(body, "\n") || strings.HasPrefix(body, "\r\n")) {
+		// A story that starts with a blank line in a file with none
+		// after its front matter: one more, which is the front matter's.
+		out.WriteString(newline)
+	}
 	out.WriteString(body)
 	result := out.Bytes()
 
@@ -312,7 +333,7 @@ func editFile(src []byte, split content.PostSource, f Fields, body string) ([]by
 		return nil, fmt.Errorf("editing the front matter gave a file that does not read back (%v): edit this file by hand", err)
 	}
 	gotFields, gotExtra := readFields(again)
-	if !sameFields(gotFields, f) || !reflect.DeepEqual(gotExtra, oldExtra) || string(result[again.BodyStart:]) != body {
+	if !sameFields(gotFields, f) || !reflect.DeepEqual(gotExtra, oldExtra) || string(result[storyStart(result, again):]) != body {
 		return nil, fmt.Errorf("editing the front matter would change more than the fields asked for: edit this file by hand")
 	}
 	return result, nil

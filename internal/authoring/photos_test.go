@@ -53,7 +53,7 @@ func TestPhotosAreNamedOnTheServerAndNeverReplaceAFile(t *testing.T) {
 	if got := s.read("posts/hills/race-day.jpg"); got != "kept" {
 		t.Errorf("an existing file was replaced: %q", got)
 	}
-	wantBody := "\nUp and down.\n\n![Start](race-day-2.jpg)\n![Finish line](race-day-3.jpg)\n![Café](ete.jpg)\n"
+	wantBody := "Up and down.\n\n![Start](race-day-2.jpg)\n![Finish line](race-day-3.jpg)\n![Café](ete.jpg)\n"
 	if saved.Body != wantBody || saved.Cover != "race-day-2.jpg" {
 		t.Errorf("saved body %q and cover %q, want %q and race-day-2.jpg", saved.Body, saved.Cover, wantBody)
 	}

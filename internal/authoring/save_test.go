@@ -28,8 +28,10 @@ func TestOpenReturnsThePostAsAuthored(t *testing.T) {
 	if p.File != samplePost || p.Bundle != "" || p.Format != "YAML" || p.Version != authoring.VersionOf([]byte(src)) {
 		t.Errorf("file %q, bundle %q, format %q, version %s", p.File, p.Bundle, p.Format, p.Version)
 	}
-	if !strings.HasPrefix(p.Body, "\nJust got home from a massage") || !strings.HasSuffix(src, p.Body) {
-		t.Errorf("body = %.60q…, want the text after the front matter", p.Body)
+	// The blank line after the front matter is the front matter's: the
+	// story starts with its first line.
+	if !strings.HasPrefix(p.Body, "Just got home from a massage") || !strings.HasSuffix(src, "---\n\n"+p.Body) {
+		t.Errorf("body = %.60q…, want the text after the front matter and its blank line", p.Body)
 	}
 }
 
@@ -360,5 +362,43 @@ func TestSymbolicLinksOutOfTheContentDirectoryAreNotFollowed(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(outside); len(entries) != 1 {
 		t.Errorf("the editor wrote outside the content directory: %v", entries)
+	}
+}
+
+func TestTheStoryStartsAfterTheBlankLineAndSavesKeepTheBytes(t *testing.T) {
+	front := "---\ntitle: Hills\ndate: 2026-11-01\nauthor: kay-kays-bird-club\ndraft: true\n---\n"
+	for _, c := range []struct {
+		what, file, story string
+		// edited is the story sent, and want the file after.
+		edited, want string
+	}{
+		{"one blank line", front + "\nUp.\n", "Up.\n", "Up and down.\n", front + "\nUp and down.\n"},
+		{"no blank line", front + "Up.\n", "Up.\n", "Up and down.\n", front + "Up and down.\n"},
+		{"two blank lines", front + "\n\nUp.\n", "\nUp.\n", "\nUp and down.\n", front + "\n\nUp and down.\n"},
+		{"no blank line, a story that starts with one", front + "Up.\n", "Up.\n", "\nUp and down.\n", front + "\n\nUp and down.\n"},
+		{"CR LF", strings.ReplaceAll(front, "\n", "\r\n") + "\r\nUp.\r\n", "Up.\r\n", "Up and down.\r\n",
+			strings.ReplaceAll(front, "\n", "\r\n") + "\r\nUp and down.\r\n"},
+	} {
+		t.Run(c.what, func(t *testing.T) {
+			s := newSite(t)
+			s.write("posts/hills/index.md", c.file)
+			p := s.open("hills")
+			if p.Body != c.story {
+				t.Errorf("the story = %q, want %q", p.Body, c.story)
+			}
+			s.save(unchanged(p), p.Version)
+			if got := s.read("posts/hills/index.md"); got != c.file {
+				t.Errorf("an unchanged save wrote %q", got)
+			}
+			e := unchanged(p)
+			e.Body = c.edited
+			saved := s.save(e, p.Version)
+			if got := s.read("posts/hills/index.md"); got != c.want {
+				t.Errorf("the edited file = %q, want %q", got, c.want)
+			}
+			if saved.Body != c.edited {
+				t.Errorf("the saved story = %q, want %q", saved.Body, c.edited)
+			}
+		})
 	}
 }
