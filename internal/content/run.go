@@ -40,7 +40,8 @@ type Run struct {
 	Type RunType // "" when neither the front matter nor the file says
 
 	// DistanceM and TimeS are the declared distance and time (official or
-	// moving), else the file's distance and moving time; 0 when neither
+	// moving), else the file's distance and moving time — a race's
+	// elapsed time, as a race's clock runs through pauses; 0 when neither
 	// gives one.
 	DistanceM float64
 	TimeS     float64

@@ -235,7 +235,13 @@ func (l *loader) run(ctx context.Context, p *Post, rf runFields) (*Run, []*lineE
 			r.DistanceM = a.Summary.DistanceM
 		}
 		if r.TimeS == 0 {
+			// A race's clock does not stop when the runner does: its
+			// time is the file's elapsed time, pauses included; any
+			// other run's is its moving time.
 			r.TimeS = a.Summary.MovingS
+			if r.Type == RunRace || r.Race != nil {
+				r.TimeS = a.Summary.ElapsedS
+			}
 		}
 		if !r.HasElevation && a.Summary.HasElevation {
 			r.ElevationM, r.HasElevation = a.Summary.GainM, true

@@ -27,10 +27,11 @@ type Activity struct {
 	Description string
 	// Start is when the activity started. Strava writes it in UTC.
 	Start time.Time
-	// DistanceM, MovingS and ElevationM are Strava's figures; 0 when
-	// the row has none.
+	// DistanceM, MovingS, ElapsedS and ElevationM are Strava's figures;
+	// 0 when the row has none.
 	DistanceM  float64
 	MovingS    float64
+	ElapsedS   float64
 	ElevationM float64
 	// WorkoutType is Strava's kind of run (race, long run, workout) when
 	// the export has a "Workout Type" column; "" when it has none.
@@ -154,9 +155,10 @@ func readRow(cols map[string][]int, record []string) (Activity, error) {
 		return a, fmt.Errorf("the activity date %q is not a date Strava writes", date)
 	}
 
+	a.ElapsedS = number(first(colElapsed))
 	a.MovingS = number(first(colMoving))
 	if a.MovingS == 0 {
-		a.MovingS = number(first(colElapsed))
+		a.MovingS = a.ElapsedS
 	}
 	// The metres column is the later "Distance"; an export with one only
 	// (or a row without metres) has the one in kilometres.

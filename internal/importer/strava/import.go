@@ -286,14 +286,22 @@ func runFront(a Activity, fileName string) []*yaml.Node {
 		return append(m, &yaml.Node{Kind: yaml.ScalarNode, Value: key}, value)
 	}
 	var run []*yaml.Node
-	if t := RunType(a.WorkoutType); t != "" {
-		run = add(run, "type", text(string(t)))
+	runType := RunType(a.WorkoutType)
+	if runType != "" {
+		run = add(run, "type", text(string(runType)))
 	}
 	if a.DistanceM > 0 {
 		run = add(run, "distance", text(distanceText(a.DistanceM)))
 	}
-	if a.MovingS >= 1 {
-		run = add(run, "time", text(chart.DurationText(a.MovingS)))
+	// A race is timed from gun to finish, pauses included (a watch
+	// paused at a drinks table does not stop the race's clock); any
+	// other run by its moving time.
+	seconds := a.MovingS
+	if runType == content.RunRace && a.ElapsedS > 0 {
+		seconds = a.ElapsedS
+	}
+	if seconds >= 1 {
+		run = add(run, "time", text(chart.DurationText(seconds)))
 	}
 	if a.ElevationM > 0 {
 		run = add(run, "elevation", text(chart.HeightText(a.ElevationM, activity.Metric)))

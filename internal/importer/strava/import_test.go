@@ -260,3 +260,24 @@ func TestAnExportZippedInItsFolderIsRead(t *testing.T) {
 		t.Errorf("imported %+v, skipped %+v", rep.Imported, rep.Skipped)
 	}
 }
+
+// A race is timed on the clock, pauses included: its run: time is
+// Strava's elapsed time; any other run's is its moving time.
+func TestARaceIsWrittenWithItsElapsedTime(t *testing.T) {
+	header := "Activity ID,Activity Date,Activity Name,Activity Type,Workout Type,Elapsed Time,Moving Time,Filename"
+	csv := []byte(header + "\n" +
+		"7,\"Jan 2, 2024, 7:03:12 AM\",Bridge 10K,Run,1,2530,2470,activities/7.gpx\n" +
+		"8,\"Jan 3, 2024, 7:03:12 AM\",Easy,Run,0,2530,2470,activities/8.gpx\n")
+	gpx := realFile(t, "polar_pacer_pause.gpx")
+	e := openExport(t, zipOf(t, entry{name: "activities.csv", data: csv}, entry{name: "activities/7.gpx", data: gpx}, entry{name: "activities/8.gpx", data: gpx}), DefaultLimits)
+	_, bundles := importAll(t, e, Options{})
+	if len(bundles) != 2 {
+		t.Fatalf("%d bundles", len(bundles))
+	}
+	for _, b := range bundles {
+		want := map[string]string{"bridge-10k": "time: 42:10", "easy": "time: 41:10"}[b.Slug]
+		if front := frontText(t, b); want == "" || !strings.Contains(front, want+"\n") {
+			t.Errorf("%s: want %q in\n%s", b.Slug, want, front)
+		}
+	}
+}
