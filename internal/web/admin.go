@@ -144,19 +144,25 @@ func (s *Server) allowWrite(w http.ResponseWriter, r *http.Request, action strin
 
 func (s *Server) renderAdmin(w http.ResponseWriter, r *http.Request, status int, title string, a adminPage) {
 	a.User = userOf(r)
-	if a.User.Role.CanEditOthers() && s.opts.Authoring != nil {
-		// Every admin page tells editors how many posts wait for them.
-		n, err := s.opts.Authoring.AwaitingReview(r.Context())
-		if err != nil {
-			s.log.ErrorContext(r.Context(), "counting the posts awaiting review", "err", err)
-		}
-		a.AwaitingReview = n
-	}
+	a.AwaitingReview = s.awaitingReview(r, a.User)
 	if a.Notice == "" {
 		a.Notice = s.notice(r)
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	s.render(w, r, status, "admin", pageData{Title: title, Admin: &a}, s.opts.Content.Current())
+}
+
+// awaitingReview is how many posts wait in the editors' review queue, for
+// an editor (0 for anyone else): every admin page and the editor show it.
+func (s *Server) awaitingReview(r *http.Request, u accounts.User) int {
+	if !u.Role.CanEditOthers() || s.opts.Authoring == nil {
+		return 0
+	}
+	n, err := s.opts.Authoring.AwaitingReview(r.Context())
+	if err != nil {
+		s.log.ErrorContext(r.Context(), "counting the posts awaiting review", "err", err)
+	}
+	return n
 }
 
 func (s *Server) loginForm(w http.ResponseWriter, r *http.Request) {

@@ -94,6 +94,9 @@ type editorPage struct {
 	SlugFixed string
 	// MaxPhotos is how many photos one save takes.
 	MaxPhotos int
+	// AwaitingReview is the editors' review queue, shown to editors in
+	// the admin navigation.
+	AwaitingReview int
 }
 
 // postForm is the editor's fields as text, as the form shows them.
@@ -298,6 +301,7 @@ func (s *Server) formOf(p authoring.Post) postForm {
 
 func (s *Server) renderEditor(w http.ResponseWriter, r *http.Request, status int, title string, page editorPage) {
 	w.Header().Set("Cache-Control", "no-store")
+	page.AwaitingReview = s.awaitingReview(r, page.User)
 	s.render(w, r, status, "editor", pageData{Title: title, Editor: &page}, s.opts.Content.Current())
 }
 
