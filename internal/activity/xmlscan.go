@@ -168,20 +168,12 @@ func scanXMLFast(ctx context.Context, r io.Reader, h xmlHandler) error {
 	var attrs xmlAttrs
 	names := elementNames{}
 	for n := 0; ; n++ {
-		if n%xmlTokensPerContextCheck == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
+		if err := cancelled(ctx, n); err != nil {
+			return err
 		}
 		t, err := nextToken(tok)
-		if errors.Is(err, io.EOF) {
-			if len(stack) > 0 {
-				return errXMLCutShort
-			}
-			return nil
-		}
 		if err != nil {
-			return err
+			return endOfTokens(err, len(stack))
 		}
 		if len(t.Name.Local) == 0 {
 			continue // the <?xml …?> declaration
@@ -214,6 +206,28 @@ func scanXMLFast(ctx context.Context, r io.Reader, h xmlHandler) error {
 		// buffer the next token reuses: it is kept for the end tag.
 		text = append(text[:0], t.Data...)
 	}
+}
+
+// cancelled is ctx's error, looked at every xmlTokensPerContextCheck
+// tokens.
+func cancelled(ctx context.Context, tokens int) error {
+	if tokens%xmlTokensPerContextCheck != 0 {
+		return nil
+	}
+	return ctx.Err()
+}
+
+// endOfTokens is what a tokenizer's error means for a scan with open
+// elements still open: io.EOF is the document's end, which cuts it short
+// inside an element.
+func endOfTokens(err error, open int) error {
+	if !errors.Is(err, io.EOF) {
+		return err
+	}
+	if open > 0 {
+		return errXMLCutShort
+	}
+	return nil
 }
 
 // nextToken is tok.Token with a panic turned into an error: version 0.0.5
@@ -259,20 +273,12 @@ func scanXMLStd(ctx context.Context, r io.Reader, h xmlHandler) error {
 	var text []byte
 	var attrs xmlAttrs
 	for n := 0; ; n++ {
-		if n%xmlTokensPerContextCheck == 0 {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
+		if err := cancelled(ctx, n); err != nil {
+			return err
 		}
 		tok, err := dec.RawToken()
-		if errors.Is(err, io.EOF) {
-			if len(stack) > 0 {
-				return errXMLCutShort
-			}
-			return nil
-		}
 		if err != nil {
-			return err
+			return endOfTokens(err, len(stack))
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
