@@ -156,6 +156,13 @@ func keepTCXRuns(acts []*tcxActivity) *Activity {
 			hasRun = true
 		}
 	}
+	kept := 0
+	for _, a := range acts {
+		if !hasRun || a.sport == SportRunning {
+			kept += len(a.points)
+		}
+	}
+	act.Points = make([]Point, 0, kept)
 	var totals Totals
 	leg := 0
 	for _, a := range acts {
