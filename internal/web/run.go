@@ -103,16 +103,19 @@ func newRunView(p *content.Post) *runView {
 		return v
 	}
 	s := a.Summary
+	// The charts over distance have nothing to draw without one (a leg
+	// recorded without GPS or a foot pod): none is shown.
+	overDistance := shown(s.DistanceM)
 	if len(a.Route.Segments) > 0 {
 		v.Charts = append(v.Charts, runChart{Kind: "route", Heading: "Route"}.with(chart.Route(a.Route, s.DistanceM, u)))
 	}
-	if s.HasElevation {
+	if overDistance && s.HasElevation {
 		v.Charts = append(v.Charts, runChart{Kind: "elevation", Heading: "Elevation"}.with(chart.Elevation(s.Series, u)))
 	}
-	if s.PaceSPerKm > 0 {
+	if overDistance && s.PaceSPerKm > 0 {
 		v.Charts = append(v.Charts, runChart{Kind: "pace", Heading: "Pace"}.with(chart.Pace(s.Series, u)))
 	}
-	if s.AvgHeartRateBPM > 0 {
+	if overDistance && s.AvgHeartRateBPM > 0 {
 		v.Charts = append(v.Charts, runChart{Kind: "heart-rate", Heading: "Heart rate"}.with(chart.HeartRate(s.Series, u)))
 	}
 	splits := s.SplitsKm

@@ -100,7 +100,7 @@ func TestARunWithNonFiniteFiguresShowsNeitherThemNorBrokenCharts(t *testing.T) {
 		Type: content.RunRace, DistanceM: inf, TimeS: nan, ElevationM: inf, HasElevation: true, Units: activity.Metric,
 		Race: &content.Race{Name: "Hill climb", OfficialS: inf},
 		Activity: &content.Activity{File: "run.gpx", Summary: activity.Summary{
-			DistanceM: inf, MovingS: 1500, PaceSPerKm: 300, HasElevation: true, GainM: inf, AvgHeartRateBPM: 150,
+			DistanceM: 5000, MovingS: 1500, PaceSPerKm: 300, HasElevation: true, GainM: inf, AvgHeartRateBPM: 150,
 			SplitsKm: splits, Series: series,
 		}, Route: activity.RouteShape{Width: 100, Height: nan, Segments: [][]activity.XY{{{X: 0, Y: 0}, {X: 100, Y: inf}}}}},
 	}}
