@@ -4,12 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
-
-	bbolt "go.etcd.io/bbolt"
 
 	"milepost/internal/authoring"
 	"milepost/internal/comments"
@@ -93,47 +89,16 @@ func TestTrashRecords(t *testing.T) {
 // keeps everything else.
 func TestUpgradeFromVersion5AddsHistoryAndTrash(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "milepost.db")
-	db, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := add(t, db, newComment("massage-during-training", 1))
-	db.Close()
-	b, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Update(func(tx *bbolt.Tx) error {
-		for _, name := range [][]byte{bucketRevisions, bucketTrash} {
-			if err := tx.DeleteBucket(name); err != nil {
-				return err
-			}
-		}
-		return tx.Bucket(bucketMeta).Put(keySchemaVersion, []byte("5"))
-	}); err != nil {
-		t.Fatal(err)
-	}
-	b.Close()
-	for range 2 { // the upgrade is idempotent
-		db, err := Open(ctx, path)
-		if err != nil {
-			t.Fatalf("opening a version 5 database: %v", err)
-		}
+	var c comments.Comment
+	path := olderDatabase(t, 5, func(db *DB) { c = add(t, db, newComment("massage-during-training", 1)) }, bucketRevisions, bucketTrash)
+	wantUpgraded(t, path, func(_ int, db *DB) {
 		if _, err := db.AddRevision(ctx, revisionOf("massage-during-training", "old", 2), logged(comments.ActionPostSave)); err != nil {
 			t.Errorf("AddRevision after the upgrade: %v", err)
 		}
 		if got, err := db.Get(ctx, c.ID); err != nil || got.Body != c.Body {
 			t.Errorf("the comment after the upgrade: %+v, %v", got, err)
 		}
-		if err := db.Check(ctx); err != nil {
-			t.Errorf("Check after the upgrade: %v", err)
-		}
-		db.Close()
-		if got := readMeta(t, path, keySchemaVersion); got != strconv.Itoa(SchemaVersion) {
-			t.Errorf("schema_version = %q, want %d", got, SchemaVersion)
-		}
-	}
+	})
 }
 
 func TestCheckFindsBadHistoryAndTrash(t *testing.T) {

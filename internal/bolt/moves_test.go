@@ -2,12 +2,7 @@ package bolt
 
 import (
 	"context"
-	"path/filepath"
-	"strconv"
 	"testing"
-	"time"
-
-	bbolt "go.etcd.io/bbolt"
 
 	"milepost/internal/authoring"
 	"milepost/internal/comments"
@@ -111,49 +106,19 @@ func TestAMoveEndsWithTheRecordsUnderTheSlugGiven(t *testing.T) {
 
 func TestUpgradeFromVersion8AddsMovesAndThePublishedFact(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "milepost.db")
-	db, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.AddRevision(ctx, keptVersion("hills", false), logged(comments.ActionPostSave)); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-	b, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Update(func(tx *bbolt.Tx) error {
-		for _, name := range [][]byte{bucketMoves, bucketPublished} {
-			if err := tx.DeleteBucket(name); err != nil {
-				return err
-			}
+	path := olderDatabase(t, 8, func(db *DB) {
+		if _, err := db.AddRevision(ctx, keptVersion("hills", false), logged(comments.ActionPostSave)); err != nil {
+			t.Fatal(err)
 		}
-		return tx.Bucket(bucketMeta).Put(keySchemaVersion, []byte("8"))
-	}); err != nil {
-		t.Fatal(err)
-	}
-	b.Close()
-	for range 2 { // the upgrade is idempotent
-		db, err := Open(ctx, path)
-		if err != nil {
-			t.Fatalf("opening a version 8 database: %v", err)
-		}
+	}, bucketMoves, bucketPublished)
+	wantUpgraded(t, path, func(_ int, db *DB) {
 		if p, known, err := db.EverPublished(ctx, "hills"); err != nil || p || known {
 			t.Errorf("a history kept before the fact: %v, %v, %v; want it unknown", p, known, err)
 		}
 		if moves, err := db.PendingMoves(ctx); err != nil || len(moves) != 0 {
 			t.Errorf("PendingMoves = %v, %v", moves, err)
 		}
-		if err := db.Check(ctx); err != nil {
-			t.Errorf("Check after the upgrade: %v", err)
-		}
-		db.Close()
-		if got := readMeta(t, path, keySchemaVersion); got != strconv.Itoa(SchemaVersion) {
-			t.Errorf("schema_version = %q, want %d", got, SchemaVersion)
-		}
-	}
+	})
 }
 
 func TestCheckFindsBadMovesAndPublishedFacts(t *testing.T) {

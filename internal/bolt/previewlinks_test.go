@@ -4,13 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	bbolt "go.etcd.io/bbolt"
 
 	"milepost/internal/authoring"
 	"milepost/internal/comments"
@@ -84,33 +81,10 @@ func TestPreviewLinksAreKeptByHashListedPerPostAndRevoked(t *testing.T) {
 // and keeps everything else.
 func TestUpgradeFromVersion6AddsPreviewLinks(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "milepost.db")
-	db, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := add(t, db, newComment("massage-during-training", 1))
-	db.Close()
-	b, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Update(func(tx *bbolt.Tx) error {
-		for _, name := range [][]byte{bucketPreviewLinks, bucketPostPreviewLinks} {
-			if err := tx.DeleteBucket(name); err != nil {
-				return err
-			}
-		}
-		return tx.Bucket(bucketMeta).Put(keySchemaVersion, []byte("6"))
-	}); err != nil {
-		t.Fatal(err)
-	}
-	b.Close()
-	for i := range 2 { // the upgrade is idempotent
-		db, err := Open(ctx, path)
-		if err != nil {
-			t.Fatalf("opening a version 6 database: %v", err)
-		}
+	var c comments.Comment
+	path := olderDatabase(t, 6, func(db *DB) { c = add(t, db, newComment("massage-during-training", 1)) },
+		bucketPreviewLinks, bucketPostPreviewLinks)
+	wantUpgraded(t, path, func(i int, db *DB) {
 		l := previewLinkOf("t"+strconv.Itoa(i), "massage-during-training", i)
 		if err := db.AddPreviewLink(ctx, l, linkLogged(comments.ActionPreviewLink, l)); err != nil {
 			t.Errorf("AddPreviewLink after the upgrade: %v", err)
@@ -118,14 +92,7 @@ func TestUpgradeFromVersion6AddsPreviewLinks(t *testing.T) {
 		if got, err := db.Get(ctx, c.ID); err != nil || got.Body != c.Body {
 			t.Errorf("the comment after the upgrade: %+v, %v", got, err)
 		}
-		if err := db.Check(ctx); err != nil {
-			t.Errorf("Check after the upgrade: %v", err)
-		}
-		db.Close()
-		if got := readMeta(t, path, keySchemaVersion); got != strconv.Itoa(SchemaVersion) {
-			t.Errorf("schema_version = %q, want %d", got, SchemaVersion)
-		}
-	}
+	})
 }
 
 func TestCheckFindsBadPreviewLinks(t *testing.T) {

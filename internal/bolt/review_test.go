@@ -4,12 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
-
-	bbolt "go.etcd.io/bbolt"
 
 	"milepost/internal/authoring"
 	"milepost/internal/comments"
@@ -94,31 +91,9 @@ func TestPutReviewRefusesBadRecordsAndLogsNothing(t *testing.T) {
 
 func TestUpgradeFromVersion7AddsReviews(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "milepost.db")
-	db, err := Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := add(t, db, newComment("massage-during-training", 1))
-	db.Close()
-	b, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Update(func(tx *bbolt.Tx) error {
-		if err := tx.DeleteBucket(bucketReviews); err != nil {
-			return err
-		}
-		return tx.Bucket(bucketMeta).Put(keySchemaVersion, []byte("7"))
-	}); err != nil {
-		t.Fatal(err)
-	}
-	b.Close()
-	for i := range 2 { // the upgrade is idempotent
-		db, err := Open(ctx, path)
-		if err != nil {
-			t.Fatalf("opening a version 7 database: %v", err)
-		}
+	var c comments.Comment
+	path := olderDatabase(t, 7, func(db *DB) { c = add(t, db, newComment("massage-during-training", 1)) }, bucketReviews)
+	wantUpgraded(t, path, func(i int, db *DB) {
 		slug := "post-" + strconv.Itoa(i)
 		if err := db.PutReview(ctx, awaitingReview(slug, 1), reviewLogged(comments.ActionReviewSubmit, slug)); err != nil {
 			t.Errorf("PutReview after the upgrade: %v", err)
@@ -126,14 +101,7 @@ func TestUpgradeFromVersion7AddsReviews(t *testing.T) {
 		if got, err := db.Get(ctx, c.ID); err != nil || got.Body != c.Body {
 			t.Errorf("the comment after the upgrade: %+v, %v", got, err)
 		}
-		if err := db.Check(ctx); err != nil {
-			t.Errorf("Check after the upgrade: %v", err)
-		}
-		db.Close()
-		if got := readMeta(t, path, keySchemaVersion); got != strconv.Itoa(SchemaVersion) {
-			t.Errorf("schema_version = %q, want %d", got, SchemaVersion)
-		}
-	}
+	})
 }
 
 func TestCheckFindsBadReviews(t *testing.T) {
