@@ -135,13 +135,7 @@ func (db *DB) EndMove(ctx context.Context, m authoring.Move, at string) error {
 			return fmt.Errorf("no move of %s is under way", m.From)
 		}
 		if hasRecords(tx, other) {
-			if err := renameRevisions(tx, other, at); err != nil {
-				return err
-			}
-			if err := renameReview(tx, other, at); err != nil {
-				return err
-			}
-			if err := renamePreviewLinks(tx, other, at); err != nil {
+			if err := moveRecords(tx, other, at); err != nil {
 				return err
 			}
 		}
@@ -151,6 +145,19 @@ func (db *DB) EndMove(ctx context.Context, m authoring.Move, at string) error {
 		return fmt.Errorf("ending the move of post %s to %s at %s: %w", m.From, m.To, at, err)
 	}
 	return nil
+}
+
+// moveRecords moves what a post keeps under its slug — its revisions,
+// review and preview links — from the slug from to the slug to, which
+// has none of them.
+func moveRecords(tx *bbolt.Tx, from, to string) error {
+	if err := renameRevisions(tx, from, to); err != nil {
+		return err
+	}
+	if err := renameReview(tx, from, to); err != nil {
+		return err
+	}
+	return renamePreviewLinks(tx, from, to)
 }
 
 // hasRecords reports whether a revision, a review or a preview link is

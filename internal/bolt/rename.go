@@ -38,13 +38,7 @@ func (db *DB) RenamePost(ctx context.Context, from, to string, r authoring.Revis
 		if slugUsed(tx, to) || tx.Bucket(bucketReviews).Get([]byte(to)) != nil {
 			return authoring.ErrSlugUsed
 		}
-		if err := renameRevisions(tx, from, to); err != nil {
-			return err
-		}
-		if err := renameReview(tx, from, to); err != nil {
-			return err
-		}
-		if err := renamePreviewLinks(tx, from, to); err != nil {
+		if err := moveRecords(tx, from, to); err != nil {
 			return err
 		}
 		if r.Slug != "" {
