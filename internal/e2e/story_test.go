@@ -416,10 +416,11 @@ func (s *story) writePost(t *testing.T) {
 	fitsThePhone(r, "the edit page")
 
 	// The editor put a line per photo at the end of what was typed, and
-	// the photos in the post's bundle. The field shows the file's body,
-	// which starts with the blank line after the front matter.
+	// the photos in the post's bundle. The field shows the story from
+	// its first line: the blank line after the front matter is the
+	// file's, not the runner's.
 	s.typedBody = run(r, "reading the story field", chromedp.Value(chromedp.ID("post-body")))
-	rest, ok := strings.CutPrefix(strings.TrimPrefix(s.typedBody, "\n"), storyBody)
+	rest, ok := strings.CutPrefix(s.typedBody, storyBody)
 	if !ok {
 		t.Fatalf("the story field no longer starts with what the runner typed:\n%q", s.typedBody)
 	}
@@ -732,10 +733,10 @@ func (s *story) checkFileOnDisk(t *testing.T) {
 	if _, err := content.ParseDate(front.Date, time.UTC); err != nil {
 		t.Errorf("the front matter's date %q: %v", front.Date, err)
 	}
-	if body != s.typedBody {
-		t.Errorf("the file's body is not the runner's text and photo lines:\n got %q\nwant %q", body, s.typedBody)
-	}
 	// A blank line after the front matter is the file's, not the runner's.
+	if body != "\n"+s.typedBody {
+		t.Errorf("the file's body is not a blank line, then the runner's text and photo lines:\n got %q\nwant %q", body, "\n"+s.typedBody)
+	}
 	if !strings.HasPrefix(strings.TrimPrefix(body, "\n"), storyBody) {
 		t.Errorf("the file's body does not start with what the runner typed, byte for byte:\n%s", src)
 	}
