@@ -1,7 +1,6 @@
 package activity
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/xml"
@@ -61,43 +60,48 @@ var errXMLCutShort = errors.New("the file ends in the middle of an element")
 // tag, and make a 100,000-point GPX five times slower to read. The fast
 // one reads what watches and exporters write — UTF-8, attributes in
 // double quotes, a space after a tag's name — but misreads some of what
-// XML allows, so a document whose start shows any of it is read by
-// encoding/xml instead (see fastXMLReads). One file's style is its
-// exporter's throughout.
+// XML allows, so a document that shows any of it anywhere is read by
+// encoding/xml instead (see fastXMLReads). The whole document is judged,
+// not its start: a comment or an entity a megabyte in would otherwise be
+// misread without a word (a commented-out point read as a point). The
+// readers hold the document once for it; the byte scans cost a few
+// milliseconds on a 30 MB file.
 func scanXML(ctx context.Context, r io.Reader, h xmlHandler) error {
-	br := sniffXML(r)
-	head, _ := br.Peek(xmlHeadBytes)
-	if fastXMLReads(head) {
-		return scanXMLFast(ctx, br, h)
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return fmt.Errorf("reading the document: %w", err)
 	}
-	return scanXMLStd(ctx, br, h)
+	data = withoutByteOrderMark(data)
+	if fastXMLReads(data) {
+		return scanXMLFast(ctx, bytes.NewReader(data), h)
+	}
+	return scanXMLStd(ctx, bytes.NewReader(data), h)
 }
 
-// xmlHeadBytes is how much of a document's start fastXMLReads judges: the
-// declaration, the root's namespaces and the first track points.
-const xmlHeadBytes = 16 << 10
-
-// fastXMLReads reports whether xmltokenizer reads a document that starts
-// with head as encoding/xml does. Version 0.0.5 misses attributes in
-// single quotes, takes a tab or line break after a tag's name as part of
-// the name, ends a comment or tag at a '>' inside it, decodes no entity
-// and no encoding but UTF-8, and takes a '/' in an attribute's value for
-// a self-closing tag: a document whose start has a self-closing tag with
-// such a value goes to encoding/xml, and scanXMLFast keeps the others
-// open (a root's namespace URLs, an extension's).
-func fastXMLReads(head []byte) bool {
-	if bytes.Contains(head, []byte("<!")) || bytes.Contains(head, []byte("&")) {
+// fastXMLReads reports whether xmltokenizer reads doc as encoding/xml
+// does. Version 0.0.5 misses attributes in single quotes, takes a tab or
+// line break after a tag's name as part of the name, ends a comment or
+// tag at a '>' inside it, decodes no entity and no encoding but UTF-8,
+// and takes a '/' in an attribute's value for a self-closing tag: a
+// document with a self-closing tag with such a value goes to encoding/xml,
+// and scanXMLFast keeps the others open (a root's namespace URLs, an
+// extension's).
+func fastXMLReads(doc []byte) bool {
+	if bytes.Contains(doc, []byte("<!")) || bytes.IndexByte(doc, '&') >= 0 {
 		return false // a comment, CDATA, DOCTYPE or an entity
 	}
-	if len(head) >= 2 && (head[0] == 0xFE || head[0] == 0xFF || head[0] == 0 || head[1] == 0) {
+	if bytes.IndexByte(doc, '\'') >= 0 {
+		return false // single quotes, in a value or around one
+	}
+	if len(doc) >= 2 && (doc[0] == 0xFE || doc[0] == 0xFF || doc[0] == 0 || doc[1] == 0) {
 		return false // UTF-16
 	}
-	if decl, _, ok := bytes.Cut(head, []byte("?>")); ok && bytes.HasPrefix(decl, []byte("<?xml")) {
+	if decl, _, ok := bytes.Cut(doc[:min(len(doc), 1024)], []byte("?>")); ok && bytes.HasPrefix(decl, []byte("<?xml")) {
 		if enc := bytes.Index(decl, []byte("encoding=")); enc >= 0 && !bytes.HasPrefix(bytes.ToLower(decl[enc+len("encoding="):]), []byte(`"utf-8"`)) {
 			return false // declared in another encoding
 		}
 	}
-	for rest := head; ; {
+	for rest := doc; ; {
 		// A self-closing tag with a '/' in a value, which the tokenizer
 		// cannot tell from one that is not self-closing.
 		end := bytes.Index(rest, []byte("/>"))
@@ -109,35 +113,44 @@ func fastXMLReads(head []byte) bool {
 		}
 		rest = rest[end+2:]
 	}
-	for i := 0; i < len(head); i++ {
-		switch head[i] {
-		case '\'':
-			return false // single quotes, in a value or around one
-		case '<':
-			// The tokenizer ends a tag's name at a space or '>' and trims
-			// tabs and line breaks (CR LF or LF) around it; a name ended
-			// otherwise takes the attributes after it in.
-			j := i + 1
-			if j < len(head) && (head[j] == '/' || head[j] == '?') {
-				j++
-			}
-			for j < len(head) && !strings.ContainsRune(" \t\r\n>/", rune(head[j])) {
-				j++
-			}
-			nameEnd, space := j, false
-			for ; j < len(head) && strings.ContainsRune(" \t\r\n", rune(head[j])); j++ {
-				if head[j] == '\r' && (j+1 == len(head) || head[j+1] != '\n') {
-					return false
-				}
-				space = space || head[j] == ' '
-			}
-			if j > nameEnd && !space && j < len(head) && head[j] != '>' && head[j] != '/' && head[j] != '?' {
-				return false
-			}
+	for i := bytes.IndexByte(doc, '<'); i >= 0; {
+		if !fastReadsTagName(doc[i:]) {
+			return false
 		}
+		next := bytes.IndexByte(doc[i+1:], '<')
+		if next < 0 {
+			break
+		}
+		i += 1 + next
 	}
 	return true
 }
+
+// fastReadsTagName reports whether the tokenizer reads the name of the
+// tag tag starts with: it ends a name at a space or '>' and trims tabs and
+// line breaks (CR LF or LF) around it; a name ended otherwise takes the
+// attributes after it in.
+func fastReadsTagName(tag []byte) bool {
+	j := 1
+	if j < len(tag) && (tag[j] == '/' || tag[j] == '?') {
+		j++
+	}
+	for j < len(tag) && !isNameEnd(tag[j]) {
+		j++
+	}
+	nameEnd, space := j, false
+	for ; j < len(tag) && isBlank(tag[j]); j++ {
+		if tag[j] == '\r' && (j+1 == len(tag) || tag[j+1] != '\n') {
+			return false
+		}
+		space = space || tag[j] == ' '
+	}
+	return j == nameEnd || space || j == len(tag) || tag[j] == '>' || tag[j] == '/' || tag[j] == '?'
+}
+
+func isBlank(b byte) bool { return b == ' ' || b == '\t' || b == '\r' || b == '\n' }
+
+func isNameEnd(b byte) bool { return isBlank(b) || b == '>' || b == '/' }
 
 // xmlMaxTokenBytes bounds one tag with the text after it in the fast
 // tokenizer, whose buffer grows to hold a token: track points are a few
@@ -307,14 +320,10 @@ func top(stack []string) string {
 	return stack[len(stack)-1]
 }
 
-// sniffXML skips a byte-order mark and blank space, so the XML readers
+// withoutByteOrderMark drops a UTF-8 byte-order mark, so the XML readers
 // see the document however an exporter started it.
-func sniffXML(r io.Reader) *bufio.Reader {
-	br := bufio.NewReaderSize(r, 64<<10)
-	if b, err := br.Peek(3); err == nil && bytes.Equal(b, []byte{0xEF, 0xBB, 0xBF}) {
-		_, _ = br.Discard(3)
-	}
-	return br
+func withoutByteOrderMark(doc []byte) []byte {
+	return bytes.TrimPrefix(doc, []byte{0xEF, 0xBB, 0xBF})
 }
 
 // charsetReader lets the XML readers accept the ISO-8859-1 and

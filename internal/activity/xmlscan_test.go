@@ -101,3 +101,29 @@ func TestAMalformedTagTheFastTokenizerPanicsOnIsADamagedFile(t *testing.T) {
 		t.Errorf("</>0 as a TCX: err %v, want unreadable", err)
 	}
 }
+
+// TestAFormTheFastTokenizerMisreadsFarIntoTheFileIsReadByEncodingXML puts
+// a commented-out point and an entity well past the document's first
+// 16 KB: the choice of tokenizer is made on the whole document, so the
+// commented-out point is no point and the entity is decoded.
+func TestAFormTheFastTokenizerMisreadsFarIntoTheFileIsReadByEncodingXML(t *testing.T) {
+	points := longTrack(t, 400)
+	plain := encodeGPX(points)
+	if len(plain) < 64<<10 {
+		t.Fatalf("the plain document is only %d bytes", len(plain))
+	}
+	want := mustRead(t, "plain.gpx", plain)
+	// Cut after a point some way past the first 16 KB.
+	cut := 32<<10 + bytes.Index(plain[32<<10:], []byte("</trkpt>\n")) + len("</trkpt>\n")
+	hidden := `<!-- <trkpt lat="10.0" lon="10.0"><ele>5</ele><time>2024-05-01T08:00:00Z</time></trkpt> -->` + "\n"
+	doc := append(append(bytes.Clone(plain[:cut]), hidden...), plain[cut:]...)
+	doc = bytes.Replace(doc, []byte("</trkseg></trk>"), []byte("</trkseg><name>Tom &amp; Jerry's long run</name></trk>"), 1)
+
+	if fastXMLReads(doc) {
+		t.Error("a document with a comment and an entity past 16 KB is taken by the fast tokenizer")
+	}
+	got := mustRead(t, "run.gpx", doc)
+	if d := cmp.Diff(want.Points, got.Points); d != "" {
+		t.Errorf("the commented-out point changed what was read (-plain +got):\n%s", d)
+	}
+}
