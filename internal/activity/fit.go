@@ -57,24 +57,24 @@ func (c *fitCollector) addRecord(r *mesgdef.Record) {
 	}
 	// The enhanced fields carry the same value with more range; older
 	// devices write only the plain ones.
-	if v := r.EnhancedAltitudeScaled(); finite(v) {
+	if v := r.EnhancedAltitudeScaled(); plausibleElevation(v) {
 		p.ElevationM, p.HasElevation = v, true
-	} else if v := r.AltitudeScaled(); finite(v) {
+	} else if v := r.AltitudeScaled(); plausibleElevation(v) {
 		p.ElevationM, p.HasElevation = v, true
 	}
-	if v := r.DistanceScaled(); finite(v) {
+	if v := r.DistanceScaled(); plausibleDistance(v) {
 		p.DistanceM, p.HasDistance = v, true
 	}
-	if v := r.EnhancedSpeedScaled(); finite(v) {
+	if v := r.EnhancedSpeedScaled(); plausibleSpeed(v) {
 		p.SpeedMPS, p.HasSpeed = v, true
-	} else if v := r.SpeedScaled(); finite(v) {
+	} else if v := r.SpeedScaled(); plausibleSpeed(v) {
 		p.SpeedMPS, p.HasSpeed = v, true
 	}
-	if r.HeartRate != basetype.Uint8Invalid && r.HeartRate > 0 {
+	if r.HeartRate != basetype.Uint8Invalid && plausibleHeartRate(float64(r.HeartRate)) {
 		p.HeartRateBPM = int(r.HeartRate)
 	}
 	var cadence float64
-	if r.Cadence != basetype.Uint8Invalid {
+	if r.Cadence != basetype.Uint8Invalid && plausibleCadence(float64(r.Cadence)) {
 		cadence = float64(r.Cadence)
 		if r.FractionalCadence != basetype.Uint8Invalid {
 			cadence += r.FractionalCadenceScaled()

@@ -55,17 +55,17 @@ func (g *gpxReader) end(name, parent string, text []byte) {
 		g.act.Points = append(g.act.Points, *p)
 		g.inPoint = false
 	case "ele":
-		if v, ok := parseNumber(text); ok {
+		if v, ok := parseNumber(text); ok && plausibleElevation(v) {
 			p.ElevationM, p.HasElevation = v, true
 		}
 	case "time":
 		p.Time, _ = parseXMLTime(string(text))
 	case "hr":
-		if v, ok := parseNumber(text); ok && v > 0 && v < 255 {
+		if v, ok := parseNumber(text); ok && plausibleHeartRate(v) {
 			p.HeartRateBPM = int(v)
 		}
 	case "cad":
-		if v, ok := parseNumber(text); ok && v > 0 && v < 255 {
+		if v, ok := parseNumber(text); ok && plausibleCadence(v) {
 			p.CadenceSPM = int(v)
 		}
 	}

@@ -152,3 +152,40 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 	l.left -= int64(n)
 	return n, err
 }
+
+// What a watch can measure of a run on Earth. A value outside is a
+// sensor's glitch or a damaged or hostile file, and is read as no value:
+// an elevation of 1e308 summed into a climb gives +Inf, which no page can
+// show. Each bound leaves room for every real sport a file may hold.
+const (
+	lowestElevationM  = -500 // the Dead Sea's shore is at −430 m
+	highestElevationM = 9000 // Everest is 8,849 m
+	maxSpeedMPS       = 100  // 360 km/h: faster than any sport a watch records
+	maxDistanceM      = 1e7  // 10,000 km in one file
+	maxHeartRateBPM   = 250  // above any human heart's
+	maxCadence        = 254  // per foot or per revolution, as FIT's one byte holds
+	maxLapS           = 30 * 24 * 3600
+)
+
+// plausibleElevation reports whether v metres can be an elevation; NaN
+// and the infinities cannot.
+func plausibleElevation(v float64) bool {
+	return v >= lowestElevationM && v <= highestElevationM
+}
+
+// plausibleSpeed reports whether v metres per second can be a speed.
+func plausibleSpeed(v float64) bool { return v >= 0 && v <= maxSpeedMPS }
+
+// plausibleDistance reports whether v metres can be a distance in a file.
+func plausibleDistance(v float64) bool { return v >= 0 && v <= maxDistanceM }
+
+// plausibleHeartRate reports whether v beats per minute can be a heart
+// rate; 0 is a watch's "none".
+func plausibleHeartRate(v float64) bool { return v > 0 && v <= maxHeartRateBPM }
+
+// plausibleCadence reports whether v steps (of one foot) or revolutions
+// per minute can be a cadence; 0 is "none".
+func plausibleCadence(v float64) bool { return v > 0 && v <= maxCadence }
+
+// plausibleLapTime reports whether v seconds can be a lap's time.
+func plausibleLapTime(v float64) bool { return v >= 0 && v <= maxLapS }

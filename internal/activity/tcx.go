@@ -62,7 +62,7 @@ func (x *tcxReader) end(name, parent string, text []byte) {
 	if parent == "Lap" && (name == "TotalTimeSeconds" || name == "DistanceMeters") {
 		a := x.current()
 		v, ok := parseNumber(text)
-		if !ok || v < 0 || len(a.laps) == 0 {
+		if !ok || len(a.laps) == 0 || (name == "TotalTimeSeconds" && !plausibleLapTime(v)) || (name == "DistanceMeters" && !plausibleDistance(v)) {
 			return
 		}
 		lap := &a.laps[len(a.laps)-1]
@@ -99,23 +99,25 @@ func (x *tcxReader) end(name, parent string, text []byte) {
 		p.Lon, ok = parseNumber(text)
 		p.HasPosition = p.HasPosition && ok
 	case "AltitudeMeters":
-		p.ElevationM, p.HasElevation = parseNumber(text)
+		if v, ok := parseNumber(text); ok && plausibleElevation(v) {
+			p.ElevationM, p.HasElevation = v, true
+		}
 	case "DistanceMeters":
-		if v, ok := parseNumber(text); ok && v >= 0 {
+		if v, ok := parseNumber(text); ok && plausibleDistance(v) {
 			p.DistanceM, p.HasDistance = v, true
 		}
 	case "Speed":
-		if v, ok := parseNumber(text); ok && v >= 0 {
+		if v, ok := parseNumber(text); ok && plausibleSpeed(v) {
 			p.SpeedMPS, p.HasSpeed = v, true
 		}
 	case "Value":
-		if v, ok := parseNumber(text); ok && parent == "HeartRateBpm" && v > 0 && v < 255 {
+		if v, ok := parseNumber(text); ok && parent == "HeartRateBpm" && plausibleHeartRate(v) {
 			p.HeartRateBPM = int(v)
 		}
 	case "RunCadence", "Cadence":
 		// A run's cadence is in the extension's RunCadence; <Cadence> is
 		// a bike's. Either is one per foot or per revolution.
-		if v, ok := parseNumber(text); ok && v > 0 && v < 255 && (p.CadenceSPM == 0 || name == "RunCadence") {
+		if v, ok := parseNumber(text); ok && plausibleCadence(v) && (p.CadenceSPM == 0 || name == "RunCadence") {
 			p.CadenceSPM = int(v)
 		}
 	}
