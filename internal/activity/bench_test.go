@@ -124,7 +124,7 @@ func BenchmarkRoute(b *testing.B) {
 	zones := []Zone{{Lat: mid.Lat, Lon: mid.Lon, RadiusM: 200}}
 	b.ReportAllocs()
 	for b.Loop() {
-		segments, err := Clean(points, zones, DefaultTrimM)
+		segments, err := Clean(points, zones, DefaultTrimM, 1)
 		if err != nil {
 			b.Fatal(err)
 		}

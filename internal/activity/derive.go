@@ -31,9 +31,17 @@ const (
 	// counted, so noise on a flat road adds nothing.
 	ElevationThresholdM = 3.0
 
-	// maxStepSpeedMPS rejects GPS jumps: a step implying a speed above it
-	// (180 km/h) is a lost fix, not distance run.
+	// maxStepSpeedMPS rejects GPS jumps and device distance glitches: a
+	// step implying a speed above it (180 km/h) is a lost fix or a
+	// corrupt record, not distance run. possibleStep applies it, for the
+	// figures and for Clean alike.
 	maxStepSpeedMPS = 50.0
+
+	// maxGapS is the longest gap between two points still measured
+	// across: a longer one (a watch left paused over lunch, or a clock
+	// that jumped years in a damaged file) is a break, like the change of
+	// leg in a multisport file, not hours of elapsed time.
+	maxGapS = 3600.0
 
 	// maxSplits bounds the splits of one run (10,000 km), so a file with
 	// absurd distances cannot make the server list billions of them.
@@ -114,7 +122,16 @@ type profile struct {
 	movingS   []float64 // cumulative moving time
 	elevation []float64 // smoothed; NaN where unknown
 	hasEle    bool
+
+	// hidden marks the points Clean leaves out of the route (nil: none).
+	// The totals count them — a run's distance and time say nothing of
+	// where it went — but the charts and the splits' elevations do not
+	// describe them, so no profile of a hidden stretch is published.
+	hidden []bool
 }
+
+// shown reports whether point i may be described along the distance.
+func (pr *profile) shown(i int) bool { return pr.hidden == nil || !pr.hidden[i] }
 
 func newProfile(points []Point) *profile {
 	n := len(points)
@@ -136,9 +153,10 @@ func newProfile(points []Point) *profile {
 			pr.distanceM[i] = pr.distanceM[i-1]
 			pr.elapsedS[i] = pr.elapsedS[i-1]
 			pr.movingS[i] = pr.movingS[i-1]
-			if points[i].Leg != points[i-1].Leg {
-				ref, window = -1, window[:0] // nothing is measured between legs
-			} else if dt := points[i].Time.Sub(points[i-1].Time).Seconds(); dt > 0 {
+			dt := points[i].Time.Sub(points[i-1].Time).Seconds()
+			if points[i].Leg != points[i-1].Leg || dt > maxGapS {
+				ref, window = -1, window[:0] // nothing is measured between legs, or across a break
+			} else if dt > 0 {
 				pr.elapsedS[i] += dt
 			}
 		}
@@ -194,19 +212,29 @@ func displacement(a, b *Point, fromM, toM float64) float64 {
 
 // stepDistance is the distance between two points of a leg: the device's
 // own when it gives one for both, else the great-circle distance between
-// their positions, refusing jumps no runner makes.
+// their positions, refusing jumps no runner makes — from the device as
+// from the GPS: a glitch of 50 km in a second is no marathon best effort.
 func stepDistance(a, b *Point, dt float64) (float64, bool) {
-	if a.HasDistance && b.HasDistance && b.DistanceM >= a.DistanceM {
-		return b.DistanceM - a.DistanceM, true
+	if a.HasDistance && b.HasDistance && b.DistanceM >= a.DistanceM && finite(b.DistanceM) {
+		if d := b.DistanceM - a.DistanceM; possibleStep(d, dt) {
+			return d, true
+		}
 	}
 	if !a.HasPosition || !b.HasPosition {
 		return 0, false
 	}
 	d := geo.DistanceHaversine(orb.Point{a.Lon, a.Lat}, orb.Point{b.Lon, b.Lat})
-	if d/dt > maxStepSpeedMPS {
+	if !possibleStep(d, dt) {
 		return 0, false
 	}
 	return d, false
+}
+
+// possibleStep is the one rule for impossible movement: metres covered in
+// seconds faster than maxStepSpeedMPS. The figures leave such steps out
+// and Clean drops the fixes that make them before trimming a route.
+func possibleStep(metres, seconds float64) bool {
+	return metres <= maxStepSpeedMPS*seconds
 }
 
 // smoothElevation averages each known elevation with its neighbours
@@ -216,7 +244,7 @@ func smoothElevation(points []Point) ([]float64, bool) {
 	var idx []int
 	for i, p := range points {
 		out[i] = math.NaN()
-		if p.HasElevation {
+		if p.HasElevation && finite(p.ElevationM) {
 			idx = append(idx, i)
 		}
 	}
@@ -231,15 +259,53 @@ func smoothElevation(points []Point) ([]float64, bool) {
 	}
 	for k, i := range idx {
 		lo, hi := max(0, k-half), min(len(idx)-1, k+half)
-		out[i] = (prefix[hi+1] - prefix[lo]) / float64(hi-lo+1)
+		if avg := (prefix[hi+1] - prefix[lo]) / float64(hi-lo+1); finite(avg) {
+			out[i] = avg // else absurd elevations overflowed the sum: unknown
+		}
 	}
 	return out, true
 }
 
-// Derive computes a run's figures from its points.
+// Derive computes a run's figures from its points, describing all of it:
+// for what readers see, Publish derives them with the hidden stretches
+// left out of the charts.
 func Derive(act *Activity) Summary {
+	return derive(act, nil)
+}
+
+func derive(act *Activity, hidden []bool) Summary {
 	pr := newProfile(act.Points)
-	return pr.summary()
+	pr.hidden = hidden
+	s := pr.summary()
+	// Pauses are told from movement. A file that never covers ground at
+	// MovingSpeedMPS over its whole time (an indoor session, a leg with no
+	// GPS and no distance, a heart-rate strap worn standing about) has no
+	// movement to tell them from: its time is the device's timer, else the
+	// clock, rather than the few seconds a drifting fix looked fast.
+	// The device's clock, when it has one, is then the better one: it
+	// counts the fraction of a second the points' whole-second times drop.
+	if s.ElapsedS > 0 && !(s.DistanceM >= MovingSpeedMPS*s.ElapsedS) {
+		if d := act.Device; d != nil && d.ElapsedS > s.ElapsedS && finite(d.ElapsedS) {
+			s.ElapsedS = d.ElapsedS
+		}
+		s.MovingS = s.ElapsedS
+		if d := act.Device; d != nil && d.TimerS > 0 && d.TimerS < s.ElapsedS {
+			s.MovingS = d.TimerS
+		}
+		s.PaceSPerKm = pace(s.MovingS, s.DistanceM)
+	}
+	clearNonFinite(&s)
+	return s
+}
+
+// clearNonFinite zeroes totals a damaged file made infinite or NaN, so no
+// page, feed or record shows "+Inf": unknown is shown as absent.
+func clearNonFinite(s *Summary) {
+	for _, v := range []*float64{&s.DistanceM, &s.ElapsedS, &s.MovingS, &s.PaceSPerKm, &s.GainM, &s.LossM, &s.AvgHeartRateBPM, &s.AvgCadenceSPM} {
+		if !finite(*v) {
+			*v = 0
+		}
+	}
 }
 
 func (pr *profile) summary() Summary {
@@ -293,27 +359,52 @@ func pace(seconds, metres float64) float64 {
 	return seconds / (metres / MetresPerKm)
 }
 
-// gainLoss counts climbs and descents with hysteresis: a change is counted
-// once the elevation has moved ElevationThresholdM from the last turning
-// point, so wobbles smaller than that never add up.
+// gainLoss counts climbs and descents with hysteresis: it follows the
+// elevation to its highest (or lowest) point, and once the elevation has
+// come back ElevationThresholdM from there, that point is a turning point
+// and the whole climb (or descent) to it is counted. Wobbles smaller than
+// the threshold never turn, so they add nothing, and a climb is counted
+// in full, top included, however far it goes past the threshold.
 func gainLoss(elevation []float64) (gain, loss float64) {
-	ref := math.NaN()
+	turn, extreme := math.NaN(), math.NaN()
+	low, high := math.NaN(), math.NaN() // before the first turn: the range seen
+	dir := 0                            // 1 climbing, -1 descending, 0 not yet known
 	for _, e := range elevation {
 		if math.IsNaN(e) {
 			continue
 		}
-		if math.IsNaN(ref) {
-			ref = e
-			continue
+		switch dir {
+		case 0:
+			if math.IsNaN(low) {
+				low, high = e, e
+			}
+			low, high = math.Min(low, e), math.Max(high, e)
+			if e-low >= ElevationThresholdM {
+				dir, turn, extreme = 1, low, e
+			} else if high-e >= ElevationThresholdM {
+				dir, turn, extreme = -1, high, e
+			}
+		case 1:
+			if e > extreme {
+				extreme = e
+			} else if extreme-e >= ElevationThresholdM {
+				gain += extreme - turn
+				dir, turn, extreme = -1, extreme, e
+			}
+		case -1:
+			if e < extreme {
+				extreme = e
+			} else if e-extreme >= ElevationThresholdM {
+				loss += turn - extreme
+				dir, turn, extreme = 1, extreme, e
+			}
 		}
-		switch d := e - ref; {
-		case d >= ElevationThresholdM:
-			gain += d
-			ref = e
-		case d <= -ElevationThresholdM:
-			loss -= d
-			ref = e
-		}
+	}
+	switch dir {
+	case 1:
+		gain += extreme - turn
+	case -1:
+		loss += turn - extreme
 	}
 	return gain, loss
 }
@@ -337,7 +428,9 @@ func (pr *profile) splits(unit float64) []Split {
 	var hrSum, hrN float64
 	next := unit
 	for i := 1; i < n; i++ {
-		if !math.IsNaN(pr.elevation[i]) {
+		if !pr.shown(i) {
+			lastEle = math.NaN() // a split touching a hidden stretch gets no elevation
+		} else if !math.IsNaN(pr.elevation[i]) {
 			lastEle = pr.elevation[i]
 		}
 		for pr.distanceM[i] >= next && pr.distanceM[i] > pr.distanceM[i-1] && len(out) < maxSplits {
@@ -380,7 +473,10 @@ func (pr *profile) split(from, to splitMark, hrSum, hrN float64) Split {
 }
 
 func (pr *profile) firstElevation() float64 {
-	for _, e := range pr.elevation {
+	for i, e := range pr.elevation {
+		if !pr.shown(i) {
+			break
+		}
 		if !math.IsNaN(e) {
 			return e
 		}
@@ -391,6 +487,9 @@ func (pr *profile) firstElevation() float64 {
 // elevationAt is the smoothed elevation at fraction f of step i-1 → i,
 // falling back to the last known one where a point has none.
 func (pr *profile) elevationAt(i int, f float64, last float64) float64 {
+	if !pr.shown(i-1) || !pr.shown(i) {
+		return math.NaN()
+	}
 	a, b := pr.elevation[i-1], pr.elevation[i]
 	switch {
 	case !math.IsNaN(a) && !math.IsNaN(b):

@@ -59,7 +59,7 @@ func checkReadAndDerive(t *testing.T, name string, data []byte) {
 	if len(act.Points) > 20000 {
 		return // the rest is linear too, but slow for a fuzzer
 	}
-	segments, err := Clean(act.Points, nil, DefaultTrimM)
+	segments, err := Clean(act.Points, nil, DefaultTrimM, SeedOf(data))
 	if err != nil {
 		t.Fatalf("Clean: %v", err)
 	}

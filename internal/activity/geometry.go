@@ -195,7 +195,11 @@ type Sample struct {
 const paceSmoothingSamples = 2
 
 // series samples a run's elevation, pace and heart rate evenly over its
-// distance, for the charts.
+// distance, for the charts. A sample whose stretch holds a hidden point is
+// left blank — a gap in every line — and no other sample's pace is
+// smoothed with it. The distance axis still counts from the start: the run's
+// distance is on its card anyway, and where the line begins tells only how
+// far along the route the hidden start ran, not which way it went.
 func (pr *profile) series(samples int) []Sample {
 	n := len(pr.points)
 	if n < 2 || samples <= 0 {
@@ -210,11 +214,16 @@ func (pr *profile) series(samples int) []Sample {
 		movingS, distM float64
 		eleSum, eleN   float64
 		hrSum, hrN     float64
+		hidden         bool
 	}
 	buckets := make([]bucket, samples)
 	for i := 1; i < n; i++ {
 		k := min(samples-1, int(pr.distanceM[i]/width))
 		b := &buckets[k]
+		if !pr.shown(i) || !pr.shown(i-1) {
+			b.hidden = true
+			continue
+		}
 		b.distM += pr.distanceM[i] - pr.distanceM[i-1]
 		b.movingS += pr.movingS[i] - pr.movingS[i-1]
 		if e := pr.elevation[i]; !math.IsNaN(e) {
@@ -230,6 +239,10 @@ func (pr *profile) series(samples int) []Sample {
 	for k := range buckets {
 		s := Sample{DistanceM: (float64(k) + 0.5) * width}
 		b := buckets[k]
+		if b.hidden {
+			out[k] = s
+			continue
+		}
 		if b.eleN > 0 {
 			s.ElevationM, s.HasElevation = b.eleSum/b.eleN, true
 		}
@@ -238,6 +251,9 @@ func (pr *profile) series(samples int) []Sample {
 		}
 		var mov, dist float64
 		for j := max(0, k-paceSmoothingSamples); j <= min(samples-1, k+paceSmoothingSamples); j++ {
+			if buckets[j].hidden {
+				continue
+			}
 			mov += buckets[j].movingS
 			dist += buckets[j].distM
 		}
@@ -249,7 +265,7 @@ func (pr *profile) series(samples int) []Sample {
 	// A sample whose stretch held no point (a sparse recording) takes its
 	// elevation from the one before, so the profile has no holes.
 	for k := 1; k < samples; k++ {
-		if !out[k].HasElevation && out[k-1].HasElevation {
+		if !out[k].HasElevation && out[k-1].HasElevation && !buckets[k].hidden {
 			out[k].ElevationM, out[k].HasElevation = out[k-1].ElevationM, true
 		}
 	}

@@ -11,7 +11,7 @@ import (
 
 func TestRouteIsProjectedSimplifiedAndFitsItsBox(t *testing.T) {
 	act := mustRead(t, "triathlon_fr255.fit", activitytest.File(t, "triathlon_fr255.fit"))
-	segments, err := Clean(act.Points, nil, DefaultTrimM)
+	segments, err := Clean(act.Points, nil, DefaultTrimM, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

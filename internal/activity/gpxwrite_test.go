@@ -13,7 +13,7 @@ import (
 func TestTheGPXDownloadReadsBackAsTheCleanedTrack(t *testing.T) {
 	act := mustRead(t, "triathlon_fr255.fit", activitytest.File(t, "triathlon_fr255.fit"))
 	mid := act.Points[len(act.Points)/2]
-	segments, err := Clean(act.Points, []Zone{{Lat: mid.Lat, Lon: mid.Lon, RadiusM: 150}}, DefaultTrimM)
+	segments, err := Clean(act.Points, []Zone{{Lat: mid.Lat, Lon: mid.Lon, RadiusM: 150}}, DefaultTrimM, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +34,7 @@ func TestTheGPXDownloadReadsBackAsTheCleanedTrack(t *testing.T) {
 		t.Errorf("the name is not written as text:\n%.400s", out)
 	}
 
-	back, err := readGPX(context.Background(), &buf)
+	back, err := readGPX(context.Background(), &buf, DefaultLimits.MaxPoints)
 	if err != nil {
 		t.Fatal(err)
 	}

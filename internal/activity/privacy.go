@@ -1,9 +1,13 @@
 package activity
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
 	"math"
+	"slices"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geo"
@@ -44,15 +48,94 @@ func (z Zone) Validate() error {
 	return nil
 }
 
-// Clean returns the parts of a track that may be shown: every point
-// inside a zone is removed, and so is everything within trimM metres of
-// where each leg starts and ends (measured in a straight line, which also
-// covers the first and last trimM metres along the route). Where points
-// were removed the route is split, and a line between two kept points that
-// would cross a zone is split too, so no drawing passes through one.
-// Points without a position are left out; segments of a single point are
-// dropped, as they draw nothing.
-func Clean(points []Point, zones []Zone, trimM float64) ([][]Point, error) {
+// Clean returns the parts of a track that may be shown. seed is the
+// run's secret (see SeedOf): it is what makes each run's cut different,
+// so that no one post — nor two or three — gives the start away.
+//
+// First, fixes no runner could have reached are dropped (possibleStep, the
+// rule the figures use): a watch's stale first fix, kilometres from where
+// the run began, must not become the start the trim is measured from.
+//
+// Then each leg's ends are trimmed along the route: its first trimM metres
+// and then some, and its last trimM metres and then some, the extra being
+// between 0 and trimM, different at each end and drawn from seed. Measured
+// along the route, a visible end is at no fixed straight-line distance
+// from the start, so the ends of many runs do not lie on a ring around a
+// home; and readers cannot work the extra out, as the seed comes from the
+// original file's bytes, which are never served. The distance is counted
+// only when the track moves trimJitterM from where it was last counted,
+// so a fix wandering while the runner waits at the door does not use the
+// trim up in place.
+//
+// Every point inside a zone is removed too. Each zone is cut, for this
+// run, as a circle whose centre is moved by an amount and in a direction
+// drawn from seed, its radius grown by as much: the declared circle is
+// always covered, and where a route crosses into the zone differs from
+// run to run rather than tracing the declared circle's edge.
+//
+// Where points were removed the route is split, and a line between two
+// kept points that would cross a zone is split too, so no drawing passes
+// through one. Points without a position are left out; segments of a
+// single point are dropped, as they draw nothing.
+//
+// What this cannot do: a zone hides a place from any one post, but the
+// routes of many posts leaving the same place all stop at the edge of the
+// same (moved) circles, and a patient reader can estimate its middle.
+// Zones are best well over MinZoneRadiusM, drawn around a whole street.
+func Clean(points []Point, zones []Zone, trimM float64, seed uint64) ([][]Point, error) {
+	hidden, err := hiddenPoints(points, zones, trimM, seed)
+	if err != nil {
+		return nil, err
+	}
+	return shownSegments(points, hidden), nil
+}
+
+// Publish is what readers get of a run: its figures, whose charts and
+// split elevations leave out what Clean hides, and its route as Clean
+// leaves it. Both come from one reckoning of what is hidden.
+func Publish(act *Activity, zones []Zone, trimM float64, seed uint64) (Summary, [][]Point, error) {
+	hidden, err := hiddenPoints(act.Points, zones, trimM, seed)
+	if err != nil {
+		return Summary{}, nil, err
+	}
+	return derive(act, spreadOverGaps(act.Points, hidden)), shownSegments(act.Points, hidden), nil
+}
+
+// spreadOverGaps returns hidden with each point without a position marked
+// as hidden when the last or next point of its leg with one is: a
+// heart-rate sample taken while the GPS dropped out inside a zone is
+// inside it too. A leg with no positions at all hides nothing.
+func spreadOverGaps(points []Point, hidden []bool) []bool {
+	out := slices.Clone(hidden)
+	last := -1 // the last positioned point of the leg
+	for i, p := range points {
+		if i > 0 && p.Leg != points[i-1].Leg {
+			last = -1
+		}
+		if p.HasPosition {
+			if hidden[i] {
+				// The points without a position since the last fix lie
+				// between it and this hidden one.
+				for j := i - 1; j > last && j >= 0 && points[j].Leg == p.Leg; j-- {
+					out[j] = true
+				}
+			}
+			last = i
+			continue
+		}
+		if last >= 0 && hidden[last] {
+			out[i] = true
+		}
+	}
+	return out
+}
+
+// trimJitterM is how far a track must move before its distance counts
+// toward the trim: more than a fix wanders standing still.
+const trimJitterM = 20.0
+
+// hiddenPoints marks each point no output may show.
+func hiddenPoints(points []Point, zones []Zone, trimM float64, seed uint64) ([]bool, error) {
 	for _, z := range zones {
 		if err := z.Validate(); err != nil {
 			return nil, err
@@ -61,13 +144,71 @@ func Clean(points []Point, zones []Zone, trimM float64) ([][]Point, error) {
 	if !(trimM >= 0) || math.IsInf(trimM, 0) {
 		return nil, fmt.Errorf("privacy trim %g m must be zero or more: %w", trimM, ErrBadZone)
 	}
-
-	circles := make([]circle, 0, len(zones)+2)
-	for _, z := range zones {
-		circles = append(circles, newCircle(z.Lat, z.Lon, z.RadiusM))
+	circles := make([]circle, 0, len(zones))
+	for i, z := range zones {
+		circles = append(circles, movedZone(z, seed, i))
 	}
-	legZones := len(circles)
 
+	// A point without a position is never drawn (shownSegments skips it)
+	// and hides nothing: it is marked only by Publish, for the charts.
+	hidden := make([]bool, len(points))
+	legNumber := 0
+	for start := 0; start < len(points); legNumber++ {
+		end := start
+		for end < len(points) && points[end].Leg == points[start].Leg {
+			end++
+		}
+		leg, legHidden := points[start:end], hidden[start:end]
+		dropImpossibleFixes(leg, legHidden)
+		if trimM > 0 {
+			trimEnds(leg, legHidden,
+				trimM*(1+seedFraction(seed, 2*legNumber)),
+				trimM*(1+seedFraction(seed, 2*legNumber+1)))
+		}
+		start = end
+	}
+	if len(circles) > 0 {
+		for i, p := range points {
+			if p.HasPosition && !hidden[i] && insideAny(circles, p) {
+				hidden[i] = true
+			}
+		}
+	}
+	return markCrossings(points, hidden, circles), nil
+}
+
+// markCrossings hides the later of two consecutive shown points whose
+// straight line would cross a zone, which splits the route there: no
+// drawing joins them through the zone.
+func markCrossings(points []Point, hidden []bool, circles []circle) []bool {
+	if len(circles) == 0 {
+		return hidden
+	}
+	last := -1
+	for i := range points {
+		if !points[i].HasPosition {
+			continue
+		}
+		if hidden[i] {
+			last = -1
+			continue
+		}
+		if last >= 0 && points[i].Leg == points[last].Leg && crossesAny(circles, points[last], points[i]) {
+			// Hiding the later point splits the line; a point on both
+			// sides of a zone's chord is rare enough that losing it costs
+			// nothing to the drawing.
+			hidden[i] = true
+			last = -1
+			continue
+		}
+		last = i
+	}
+	return hidden
+}
+
+// shownSegments cuts the points not hidden into the segments to draw:
+// a new one wherever points were hidden and at every change of leg.
+func shownSegments(points []Point, hidden []bool) [][]Point {
 	var out [][]Point
 	var seg []Point
 	flush := func() {
@@ -76,49 +217,132 @@ func Clean(points []Point, zones []Zone, trimM float64) ([][]Point, error) {
 		}
 		seg = nil
 	}
-	for start := 0; start < len(points); {
-		end := start
-		for end < len(points) && points[end].Leg == points[start].Leg {
-			end++
+	for i, p := range points {
+		if !p.HasPosition {
+			continue // left out, without splitting the line
 		}
-		leg := points[start:end]
-		start = end
-
-		circles = circles[:legZones]
-		if trimM > 0 {
-			if first, last, ok := legEnds(leg); ok {
-				circles = append(circles, newCircle(first.Lat, first.Lon, trimM), newCircle(last.Lat, last.Lon, trimM))
-			}
+		if hidden[i] || (len(seg) > 0 && seg[len(seg)-1].Leg != p.Leg) {
+			flush()
 		}
-		flush() // legs are never joined
-		for _, p := range leg {
-			if !p.HasPosition {
-				continue
-			}
-			if insideAny(circles, p) {
-				flush()
-				continue
-			}
-			if len(seg) > 0 && crossesAny(circles, seg[len(seg)-1], p) {
-				flush()
-			}
+		if !hidden[i] {
 			seg = append(seg, p)
 		}
 	}
 	flush()
-	return out, nil
+	return out
 }
 
-func legEnds(leg []Point) (first, last Point, ok bool) {
-	for _, p := range leg {
-		if p.HasPosition {
-			if !ok {
-				first = p
+// dropImpossibleFixes hides the fixes of a leg that imply a speed no
+// runner makes: the leg starts at its first fix from which the next one is
+// reachable, and every later fix must be reachable from the last one kept.
+// Fixes without a time cannot be judged and are kept.
+func dropImpossibleFixes(leg []Point, hidden []bool) {
+	reachable := func(a, b *Point) bool {
+		dt := b.Time.Sub(a.Time).Seconds()
+		if a.Time.IsZero() || b.Time.IsZero() || dt <= 0 {
+			return true
+		}
+		return possibleStep(metresBetween(a, b), dt)
+	}
+	ref := -1
+	for i := range leg {
+		if hidden[i] || !leg[i].HasPosition {
+			continue
+		}
+		if ref < 0 {
+			next := i + 1
+			for next < len(leg) && (hidden[next] || !leg[next].HasPosition) {
+				next++
 			}
-			last, ok = p, true
+			if next < len(leg) && !reachable(&leg[i], &leg[next]) {
+				hidden[i] = true // a stale fix: the next one starts the leg
+				continue
+			}
+			ref = i
+			continue
+		}
+		if !reachable(&leg[ref], &leg[i]) {
+			hidden[i] = true
+			continue
+		}
+		ref = i
+	}
+}
+
+// trimEnds hides the first startM and the last endM metres of a leg's
+// shown fixes, measured along the route (see Clean).
+func trimEnds(leg []Point, hidden []bool, startM, endM float64) {
+	along := make([]float64, len(leg))
+	anchor, total := -1, 0.0
+	for i := range leg {
+		if hidden[i] || !leg[i].HasPosition {
+			continue
+		}
+		if anchor >= 0 {
+			if d := metresBetween(&leg[anchor], &leg[i]); d >= trimJitterM {
+				total += d
+				anchor = i
+			}
+		} else {
+			anchor = i
+		}
+		along[i] = total
+	}
+	for i := range leg {
+		if leg[i].HasPosition && !hidden[i] && (along[i] < startM || along[i] > total-endM) {
+			hidden[i] = true
 		}
 	}
-	return first, last, ok
+}
+
+// movedZone is zone number i as this run cuts it (see Clean): its centre
+// moved up to half its radius, its radius grown by the move.
+func movedZone(z Zone, seed uint64, i int) circle {
+	moveM := z.RadiusM / 2 * seedFraction(seed, 1000+2*i)
+	bearing := 2 * math.Pi * seedFraction(seed, 1001+2*i)
+	const metresPerDegree = orb.EarthRadius * math.Pi / 180
+	lat := z.Lat + moveM*math.Cos(bearing)/metresPerDegree
+	lon := z.Lon + moveM*math.Sin(bearing)/(metresPerDegree*math.Max(math.Cos(z.Lat*math.Pi/180), 1e-6))
+	if lat > 90 || lat < -90 {
+		lat, lon, moveM = z.Lat, z.Lon, 0 // at a pole, the declared circle itself
+	}
+	return newCircle(lat, lonDifference(lon, 0), z.RadiusM+moveM+movedZoneMarginM)
+}
+
+// movedZoneMarginM covers the flat-map arithmetic of movedZone: a moved
+// centre is off by centimetres, never by this much.
+const movedZoneMarginM = 1.0
+
+func metresBetween(a, b *Point) float64 {
+	return geo.DistanceHaversine(orb.Point{a.Lon, a.Lat}, orb.Point{b.Lon, b.Lat})
+}
+
+// SeedOf is the privacy seed of an activity file: drawn from a hash of its
+// original bytes, which are never served, so readers cannot compute it,
+// and the same each time the file is read.
+func SeedOf(original []byte) uint64 {
+	sum := sha256.Sum256(original)
+	return binary.LittleEndian.Uint64(sum[:8])
+}
+
+// SeedHash is SeedOf for a file read as a stream: write its bytes to it.
+type SeedHash struct{ h hash.Hash }
+
+func NewSeedHash() *SeedHash { return &SeedHash{sha256.New()} }
+
+func (s *SeedHash) Write(p []byte) (int, error) { return s.h.Write(p) }
+
+// Seed is SeedOf the bytes written.
+func (s *SeedHash) Seed() uint64 { return binary.LittleEndian.Uint64(s.h.Sum(nil)[:8]) }
+
+// seedFraction is the k-th number in [0, 1) drawn from seed (SplitMix64's
+// mixing, so that nearby k give unrelated numbers).
+func seedFraction(seed uint64, k int) float64 {
+	z := seed + uint64(k+1)*0x9e3779b97f4a7c15
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	z ^= z >> 31
+	return float64(z>>11) / (1 << 53)
 }
 
 // circle is a zone with what the tests of a point or line against it need.

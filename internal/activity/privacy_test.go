@@ -3,7 +3,9 @@ package activity
 import (
 	"errors"
 	"math"
+	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geo"
@@ -45,12 +47,12 @@ func assertNothingInside(t *testing.T, segments [][]Point, zones []Zone) {
 
 func TestCleanRemovesZonesAndTrimsTheEnds(t *testing.T) {
 	act := mustRead(t, "triathlon_fr255.fit", activitytest.File(t, "triathlon_fr255.fit"))
-	first, last, _ := legEnds(act.Points)
+	first, last := act.Points[0], act.Points[len(act.Points)-1]
 	// A zone on the route, halfway round.
 	mid := act.Points[len(act.Points)/2]
 	zones := []Zone{{Lat: mid.Lat, Lon: mid.Lon, RadiusM: 150}}
 
-	segments, err := Clean(act.Points, zones, DefaultTrimM)
+	segments, err := Clean(act.Points, zones, DefaultTrimM, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +85,7 @@ func TestCleanSplitsALineThatWouldCrossAZone(t *testing.T) {
 	// Between points 10 and 11 (3000 m and 3300 m): the zone's centre is
 	// 3150 m along, 120 m from either point.
 	zone := Zone{Lat: 45 + 3150/metresPerDegreeLat, Lon: 5, RadiusM: 100}
-	segments, err := Clean(sparse, []Zone{zone}, 0)
+	segments, err := Clean(sparse, []Zone{zone}, 0, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +99,7 @@ func TestCleanHidesTheEndOfALoopBackHome(t *testing.T) {
 	// Out 1 km and back: the last 200 m along the route are hidden, and
 	// so is everything else within 200 m of the start (home).
 	act := synthRun(stretch{300, 1000.0 / 300, 0}, stretch{300, -1000.0 / 300, 0})
-	segments, err := Clean(act.Points, nil, 300)
+	segments, err := Clean(act.Points, nil, 300, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +113,7 @@ func TestCleanHidesTheEndOfALoopBackHome(t *testing.T) {
 func TestCleanWithoutZonesOrTrimKeepsEveryPositionedPoint(t *testing.T) {
 	act := synthRun(stretch{100, 3, 0})
 	act.Points[50].HasPosition = false
-	segments, err := Clean(act.Points, nil, 0)
+	segments, err := Clean(act.Points, nil, 0, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +129,7 @@ func TestCleanKeepsLegsApart(t *testing.T) {
 			act.Points[i].Leg = 1
 		}
 	}
-	segments, err := Clean(act.Points, nil, 100)
+	segments, err := Clean(act.Points, nil, 100, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +154,7 @@ func TestPrivacySettingsThatProtectNoOneAreRefused(t *testing.T) {
 		{"zone at 0,0 (an unset zone)", []Zone{{RadiusM: 200}}, 200},
 		{"negative trim", nil, -1},
 	} {
-		if _, err := Clean(pts, c.zones, c.trim); !errors.Is(err, ErrBadZone) {
+		if _, err := Clean(pts, c.zones, c.trim, 1); !errors.Is(err, ErrBadZone) {
 			t.Errorf("%s: err = %v, want ErrBadZone", c.name, err)
 		}
 	}
@@ -170,7 +172,7 @@ func TestTheRouteOfALongRunDrawsOnlyPointsCleanKept(t *testing.T) {
 	points := longTrack(t, 100_000)
 	mid := points[len(points)/3]
 	zones := []Zone{{Lat: mid.Lat, Lon: mid.Lon, RadiusM: 200}}
-	segments, err := Clean(points, zones, DefaultTrimM)
+	segments, err := Clean(points, zones, DefaultTrimM, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,5 +246,183 @@ func TestAZoneHoldsExactlyThePointsWithinItsRadius(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// firstShown is the first point of the first segment Clean kept.
+func firstShown(t *testing.T, segments [][]Point) Point {
+	t.Helper()
+	if len(segments) == 0 {
+		t.Fatal("nothing kept")
+	}
+	return segments[0][0]
+}
+
+func lastShown(segments [][]Point) Point {
+	seg := segments[len(segments)-1]
+	return seg[len(seg)-1]
+}
+
+// TestTheTrimIsAlongTheRouteAndDiffersFromRunToRun is the ring a reader
+// could draw from many posts: before, every run's ends were cut at 200 m
+// in a straight line from its start, so the ends of runs from one home lay
+// on one circle round it. Now each run is cut between trimM and 2·trimM
+// along its route, by an amount readers cannot work out, different at
+// each end, the same each time the same file is read.
+func TestTheTrimIsAlongTheRouteAndDiffersFromRunToRun(t *testing.T) {
+	act := synthRun(stretch{1200, 3, 0}) // 3.6 km due north from home
+	home := act.Points[0]
+	end := act.Points[len(act.Points)-1]
+	var starts []float64
+	for seed := range uint64(20) {
+		segments, err := Clean(act.Points, nil, DefaultTrimM, seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, _ := Clean(act.Points, nil, DefaultTrimM, seed)
+		if firstShown(t, again) != firstShown(t, segments) || lastShown(again) != lastShown(segments) {
+			t.Fatalf("seed %d: the same file is cut differently on a second reading", seed)
+		}
+		first, last := firstShown(t, segments), lastShown(segments)
+		fromHome := distanceM(home.Lat, home.Lon, first.Lat, first.Lon)
+		fromEnd := distanceM(end.Lat, end.Lon, last.Lat, last.Lon)
+		if fromHome < DefaultTrimM || fromHome > 2*DefaultTrimM+5 || fromEnd < DefaultTrimM || fromEnd > 2*DefaultTrimM+5 {
+			t.Errorf("seed %d: ends cut %.0f m and %.0f m in, want between %v and twice that", seed, fromHome, fromEnd, DefaultTrimM)
+		}
+		if math.Abs(fromHome-fromEnd) < 1 {
+			t.Errorf("seed %d: both ends cut %.0f m in; want each its own amount", seed, fromHome)
+		}
+		starts = append(starts, fromHome)
+	}
+	lo, hi := starts[0], starts[0]
+	for _, d := range starts {
+		lo, hi = math.Min(lo, d), math.Max(hi, d)
+	}
+	if hi-lo < DefaultTrimM/2 {
+		t.Errorf("twenty runs from home all start %.0f–%.0f m from it: a ring around the home", lo, hi)
+	}
+}
+
+// TestTheTrimIsNotUsedUpWaitingAtTheDoor: a fix wandering a few metres a
+// second for two minutes at home adds up to hundreds of metres of track;
+// none of it counts toward the trim.
+func TestTheTrimIsNotUsedUpWaitingAtTheDoor(t *testing.T) {
+	act := synthRun()
+	rng := rand.New(rand.NewPCG(7, 8))
+	stand(act, 120, func(p *Point) {
+		p.Lat = 45 + (rng.Float64()*16-8)/metresPerDegreeLat
+		p.Lon = 5 + (rng.Float64()*16-8)/metresPerDegreeLat
+	})
+	resume(act, time.Second, stretch{1200, 3, 0})
+	segments, err := Clean(act.Points, nil, DefaultTrimM, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertNothingInside(t, segments, []Zone{{Lat: 45, Lon: 5, RadiusM: DefaultTrimM}})
+}
+
+// TestAStaleFirstFixDoesNotMoveTheTrim: the watch's first fix is where it
+// last had one, 3 km away; a second later it is at home, where the run
+// starts. The stale fix is dropped and the trim starts at home.
+func TestAStaleFirstFixDoesNotMoveTheTrim(t *testing.T) {
+	act := synthRun(stretch{1200, 3, 0})
+	stale := act.Points[0]
+	stale.Time = stale.Time.Add(-time.Second)
+	stale.Lat -= 3000 / metresPerDegreeLat
+	act.Points = append([]Point{stale}, act.Points...)
+	segments, err := Clean(act.Points, nil, DefaultTrimM, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertNothingInside(t, segments, []Zone{{Lat: 45, Lon: 5, RadiusM: DefaultTrimM}})
+	for _, seg := range segments {
+		for _, p := range seg {
+			if p.Time.Equal(stale.Time) {
+				t.Fatal("the stale fix, 3 km from the run, is drawn")
+			}
+		}
+	}
+}
+
+// TestAZoneIsCutDifferentlyFromRunToRunAndAlwaysCovered: a route through
+// a zone stops and starts again at a different place on each run, never
+// inside the declared circle.
+func TestAZoneIsCutDifferentlyFromRunToRunAndAlwaysCovered(t *testing.T) {
+	act := synthRun(stretch{1200, 3, 0})
+	zone := Zone{Lat: 45 + 1800/metresPerDegreeLat, Lon: 5, RadiusM: 300}
+	var gapStarts []float64
+	for seed := range uint64(20) {
+		segments, err := Clean(act.Points, []Zone{zone}, 0, seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(segments) != 2 {
+			t.Fatalf("seed %d: %d segments, want the route cut at the zone", seed, len(segments))
+		}
+		assertNothingInside(t, segments, []Zone{zone})
+		p := segments[0][len(segments[0])-1]
+		gapStarts = append(gapStarts, distanceM(p.Lat, p.Lon, zone.Lat, zone.Lon))
+	}
+	lo, hi := gapStarts[0], gapStarts[0]
+	for _, d := range gapStarts {
+		lo, hi = math.Min(lo, d), math.Max(hi, d)
+	}
+	if hi-lo < zone.RadiusM/10 {
+		t.Errorf("twenty runs all stop %.0f–%.0f m from the zone's centre: its edge is drawn", lo, hi)
+	}
+}
+
+// TestTheChartsDoNotDescribeWhatCleanHides: the elevation, pace and heart
+// rate samples and the splits' elevations leave out the trimmed ends and
+// the zone — the route's hidden part has no profile a reader could match
+// to a map — while the totals still count the whole run.
+func TestTheChartsDoNotDescribeWhatCleanHides(t *testing.T) {
+	act := synthRun(stretch{600, 10.0 / 3, 40}, stretch{600, 10.0 / 3, -40}) // 4 km, a hill
+	zone := Zone{Lat: 45 + 2000/metresPerDegreeLat, Lon: 5, RadiusM: 200}
+	public, segments, err := Publish(act, []Zone{zone}, DefaultTrimM, 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole := Derive(act)
+	if public.DistanceM != whole.DistanceM || public.MovingS != whole.MovingS || public.GainM != whole.GainM {
+		t.Errorf("totals %+v, want the whole run's %+v", public, whole)
+	}
+	shownAt := func(d float64) bool {
+		for _, seg := range segments {
+			a, b := seg[0], seg[len(seg)-1]
+			if d >= distanceM(45, 5, a.Lat, a.Lon) && d <= distanceM(45, 5, b.Lat, b.Lon) {
+				return true
+			}
+		}
+		return false
+	}
+	width := whole.DistanceM / SeriesSamples
+	blank, drawn := 0, 0
+	for k, s := range public.Series {
+		described := s.HasElevation || s.PaceSPerKm > 0 || s.HeartRateBPM > 0
+		// A sample describes its whole stretch: all of it must be shown.
+		if described && !(shownAt(s.DistanceM-width/2) && shownAt(s.DistanceM+width/2)) {
+			t.Errorf("sample %d at %.0f m describes a hidden stretch: %+v", k, s.DistanceM, s)
+		}
+		if !described {
+			blank++
+		} else {
+			drawn++
+		}
+		if w := whole.Series[k]; !w.HasElevation || w.HeartRateBPM == 0 {
+			t.Fatalf("Derive's sample %d is blank: the run has elevation and heart rate all along", k)
+		}
+	}
+	if blank == 0 || drawn < SeriesSamples/2 {
+		t.Errorf("%d samples blank, %d drawn; want the hidden stretches blank and the rest drawn", blank, drawn)
+	}
+	if sp := public.SplitsKm[0]; sp.HasElevation {
+		t.Errorf("the first km, which starts in the trim, climbs %.1f m in the splits", sp.ElevationChangeM)
+	}
+	if sp := public.SplitsKm[1]; sp.HasElevation {
+		t.Errorf("the second km, which ends in the zone, climbs %.1f m in the splits", sp.ElevationChangeM)
+	}
+	if !whole.SplitsKm[0].HasElevation {
+		t.Error("Derive gives the first km no elevation")
 	}
 }

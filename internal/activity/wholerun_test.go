@@ -37,8 +37,7 @@ func BenchmarkWholeRun(b *testing.B) {
 				if len(act.Points) < 99_000 {
 					b.Fatalf("%d points read", len(act.Points))
 				}
-				s := activity.Derive(act)
-				segments, err := activity.Clean(act.Points, zones, activity.DefaultTrimM)
+				s, segments, err := activity.Publish(act, zones, activity.DefaultTrimM, activity.SeedOf(f.data))
 				if err != nil {
 					b.Fatal(err)
 				}
