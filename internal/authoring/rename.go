@@ -73,6 +73,9 @@ func (s *Service) everPublished(ctx context.Context, slug string) (bool, error) 
 	if err != nil {
 		return false, fmt.Errorf("reading the history of %q: %w", slug, err)
 	}
+	if len(revs) == 0 {
+		return false, nil // nothing to read, nor to note: an edit page writes nothing
+	}
 	site := s.site()
 	for _, r := range revs {
 		full, err := s.store.Revision(ctx, slug, r.ID)
