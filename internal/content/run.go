@@ -81,7 +81,9 @@ type Activity struct {
 	File  string
 	Start time.Time
 	// Summary is the figures derived from the whole track (distance,
-	// times, splits, best efforts, chart series). They reveal no place.
+	// times, splits, best efforts, chart series). They reveal no place:
+	// the chart series and split elevations are blank where privacy hides
+	// the route (activity.Publish).
 	Summary activity.Summary
 	// Route is the track as privacy left it, projected and simplified for
 	// drawing; empty when nothing is left.

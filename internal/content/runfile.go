@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"path"
 	"path/filepath"
@@ -146,9 +147,12 @@ func (l *loader) postActivity(ctx context.Context, p *Post, name string, privacy
 }
 
 // readActivity reads an activity file and keeps what pages may show of
-// it: the figures of the whole track and the route as privacy leaves it.
+// it: the figures of the whole track, whose charts leave out what privacy
+// hides, and the route as privacy leaves it.
 func readActivity(ctx context.Context, f fs.File, name string, privacy Privacy, download bool) (*Activity, error) {
-	act, err := activity.Read(ctx, name, f)
+	// The privacy seed is drawn from the file's bytes as they are read.
+	seed := activity.NewSeedHash()
+	act, err := activity.Read(ctx, name, io.TeeReader(f, seed))
 	if err != nil {
 		var ferr *activity.FileError
 		if errors.As(err, &ferr) {
@@ -156,14 +160,19 @@ func readActivity(ctx context.Context, f fs.File, name string, privacy Privacy, 
 		}
 		return nil, fmt.Errorf("cannot be read: %w", err)
 	}
-	segments, err := activity.Clean(act.Points, privacy.Zones, privacy.TrimM)
+	// What the reader left (a FIT's checksum, trailing bytes) goes into
+	// the seed too, up to the size a file may have: it is of the file.
+	if _, err := io.Copy(seed, io.LimitReader(f, activity.DefaultLimits.MaxFileBytes)); err != nil {
+		return nil, fmt.Errorf("cannot be read: %w", err)
+	}
+	summary, segments, err := activity.Publish(act, privacy.Zones, privacy.TrimM, seed.Seed())
 	if err != nil {
 		return nil, fmt.Errorf("cleaning its route: %w", err) // the settings were checked when read
 	}
 	a := &Activity{
 		File:     name,
 		Start:    act.Start,
-		Summary:  activity.Derive(act),
+		Summary:  summary,
 		Route:    activity.Route(segments, activity.RoutePoints),
 		Download: download,
 		Dropped:  act.Dropped,
