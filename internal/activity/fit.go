@@ -7,6 +7,8 @@ import (
 	"io"
 	"math"
 	"slices"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/muktihari/fit/decoder"
@@ -18,32 +20,88 @@ import (
 )
 
 // fitCollector takes the messages a run needs as the decoder hands them
-// over, so that what was decoded before a file breaks off is kept.
+// over, so that what was decoded before a file breaks off is kept. It
+// keeps of each message only what a run uses: a 6-byte FIT record decodes
+// into a few hundred bytes, and a lap message into more.
 type fitCollector struct {
 	records  []fitRecord
 	sessions []*mesgdef.Session
-	laps     []*mesgdef.Lap
-	sport    typedef.Sport // from a sport message, for files without sessions
+	laps     []fitLap
+	sport    typedef.Sport // from the last sport message: the leg under way
+
+	// maxPoints bounds the records and laps kept (Limits.MaxPoints); past
+	// it, or past maxFITSessions, full is set and stop ends the decoding.
+	maxPoints int
+	full      string
+	stop      context.CancelFunc
 }
+
+// maxFITSessions bounds the sessions of one file: a triathlon has five, a
+// day of a multisport race a few dozen; thousands are a hostile file.
+const maxFITSessions = 1000
 
 type fitRecord struct {
 	point   Point
-	cadence float64 // as the device counts it: per foot for running
+	cadence float64       // as the device counts it: per foot for running
+	sport   typedef.Sport // of the sport message before it; SportInvalid when none
+}
+
+// fitLap is a lap message: the device's lap, with the sport and end the
+// legs of a file without sessions are told by.
+type fitLap struct {
+	Lap
+	sport typedef.Sport
+	end   time.Time
 }
 
 func (c *fitCollector) OnMesg(mesg proto.Message) {
+	if c.full != "" {
+		return
+	}
 	switch mesg.Num {
 	case mesgnum.Record:
 		c.addRecord(mesgdef.NewRecord(&mesg))
 	case mesgnum.Session:
 		c.sessions = append(c.sessions, mesgdef.NewSession(&mesg))
+		// The leg is over; the next one's sport message may come a record
+		// after its start.
+		c.sport = typedef.SportInvalid
+		if len(c.sessions) > maxFITSessions {
+			c.refuse(fmt.Sprintf("the file has more than %d sessions", maxFITSessions))
+		}
 	case mesgnum.Lap:
-		c.laps = append(c.laps, mesgdef.NewLap(&mesg))
+		c.addLap(mesgdef.NewLap(&mesg))
 	case mesgnum.Sport:
 		if s := mesgdef.NewSport(&mesg); s.Sport != typedef.SportInvalid {
 			c.sport = s.Sport
 		}
 	}
+	if len(c.records)+len(c.laps) > c.maxPoints {
+		c.refuse(fmt.Sprintf("the file has more than %d points", c.maxPoints))
+	}
+}
+
+// refuse stops the decoding of a file too large to keep, saying why.
+func (c *fitCollector) refuse(reason string) {
+	c.full = reason
+	c.stop()
+}
+
+func (c *fitCollector) addLap(lap *mesgdef.Lap) {
+	start, end := lap.StartTime.UTC(), lap.Timestamp.UTC()
+	if el := lap.TotalElapsedTimeScaled(); finite(el) && !start.IsZero() {
+		end = start.Add(time.Duration(el * float64(time.Second)))
+	}
+	c.laps = append(c.laps, fitLap{
+		Lap: Lap{
+			Start:     start,
+			DistanceM: orZero(lap.TotalDistanceScaled()),
+			TimerS:    orZero(lap.TotalTimerTimeScaled()),
+			ElapsedS:  orZero(lap.TotalElapsedTimeScaled()),
+		},
+		sport: lap.Sport,
+		end:   end,
+	})
 }
 
 func (c *fitCollector) addRecord(r *mesgdef.Record) {
@@ -80,19 +138,22 @@ func (c *fitCollector) addRecord(r *mesgdef.Record) {
 			cadence += r.FractionalCadenceScaled()
 		}
 	}
-	c.records = append(c.records, fitRecord{point: p, cadence: cadence})
+	c.records = append(c.records, fitRecord{point: p, cadence: cadence, sport: c.sport})
 }
 
 var fitEpoch = time.Date(1989, 12, 31, 0, 0, 0, 0, time.UTC)
 
 // readFIT decodes every FIT sequence in r (a file may chain several) and
-// keeps the running legs.
-func readFIT(ctx context.Context, r io.Reader) (*Activity, error) {
-	c := &fitCollector{}
+// keeps the running legs; it refuses a file of more than maxPoints
+// records and laps.
+func readFIT(ctx context.Context, r io.Reader, maxPoints int) (*Activity, error) {
+	decoding, stop := context.WithCancel(ctx)
+	defer stop()
+	c := &fitCollector{maxPoints: maxPoints, stop: stop, sport: typedef.SportInvalid}
 	dec := decoder.New(r, decoder.WithMesgListener(c), decoder.WithBroadcastOnly())
 	var damage error
 	for dec.Next() {
-		if _, err := dec.DecodeWithContext(ctx); err != nil {
+		if _, err := dec.DecodeWithContext(decoding); err != nil {
 			damage = err
 			break
 		}
@@ -100,13 +161,19 @@ func readFIT(ctx context.Context, r io.Reader) (*Activity, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if c.full != "" {
+		return nil, &FileError{Reason: c.full}
+	}
 	if len(c.records) == 0 {
 		if damage != nil {
 			return nil, &FileError{Reason: "not a readable FIT file", Err: damage}
 		}
 		return nil, &FileError{Reason: "the FIT file has no records (is it an activity?)"}
 	}
-	act := c.activity(damage != nil)
+	act, err := c.activity(ctx, damage != nil)
+	if err != nil {
+		return nil, err
+	}
 	if damage != nil {
 		reason := "the file is damaged"
 		if errors.Is(damage, io.ErrUnexpectedEOF) || errors.Is(damage, io.EOF) {
@@ -120,18 +187,20 @@ func readFIT(ctx context.Context, r io.Reader) (*Activity, error) {
 	return act, nil
 }
 
-// fitLeg is one part of a FIT activity: a session, or the records after
-// the last session of a file cut short, which belong to the sport named
-// last (a multisport file names each leg's sport as it starts).
+// fitLeg is one part of a FIT activity: a session, or a stretch of the
+// records after the last session of a file cut short, of the sport the
+// file gave them (a multisport file names each leg's sport as it starts).
 type fitLeg struct {
 	sport      typedef.Sport
 	start, end time.Time
-	session    *mesgdef.Session // nil for the unfinished leg
+	session    *mesgdef.Session // nil for an unfinished leg
 }
 
-// activity keeps the running legs — or every leg when none is a run, so
-// a ride still reads as a ride — and the device's totals for them.
-func (c *fitCollector) activity(damaged bool) *Activity {
+// activity keeps the running legs — or every leg when none is a run and
+// all are of one sport, so a ride still reads as a ride — and the
+// device's totals for them. A multisport file without a running leg read
+// (a triathlon cut off in its ride) is refused: nothing in it is the run.
+func (c *fitCollector) activity(ctx context.Context, damaged bool) (*Activity, error) {
 	act := &Activity{Points: make([]Point, 0, len(c.records))}
 	var legs []fitLeg
 	var lastEnd time.Time
@@ -142,27 +211,40 @@ func (c *fitCollector) activity(damaged bool) *Activity {
 			lastEnd = end
 		}
 	}
-	// Only a damaged file has an unfinished leg: a whole one may well
-	// hold a last record a moment after its session's end.
+	slices.SortStableFunc(c.laps, func(a, b fitLap) int { return a.Start.Compare(b.Start) })
+	// Only a damaged file has unfinished legs: a whole one may well hold
+	// a last record a moment after its session's end.
 	if last := c.records[len(c.records)-1].point.Time; len(legs) == 0 || (damaged && last.After(lastEnd)) {
-		legs = append(legs, fitLeg{sport: c.sport, start: lastEnd.Add(time.Nanosecond), end: last})
-		if len(c.sessions) > 0 {
+		unfinished := c.unfinishedLegs(lastEnd)
+		legs = append(legs, unfinished...)
+		if len(c.sessions) > 0 && len(unfinished) > 0 {
 			act.Warnings = append(act.Warnings, "the last leg has no summary (the file ends before it): its records are used as they are")
 		}
 	}
 
 	slices.SortStableFunc(legs, func(a, b fitLeg) int { return a.start.Compare(b.start) })
+	// Records in time order (the laps are already), so each leg finds its
+	// own by binary search rather than by a look at every one.
+	slices.SortStableFunc(c.records, func(a, b fitRecord) int { return a.point.Time.Compare(b.point.Time) })
 
-	hasRun := false
-	for _, l := range legs {
-		hasRun = hasRun || l.sport == typedef.SportRunning
+	keep, warning, err := fitLegsKept(legs)
+	if err != nil {
+		return nil, err
+	}
+	if warning != "" {
+		act.Warnings = append(act.Warnings, warning)
 	}
 	totals := &Totals{HasAscent: true}
 	// A record belongs to one leg only, should a device write sessions
-	// that overlap (a summary repeated): no stretch is counted twice.
-	taken := make([]bool, len(c.records))
+	// that overlap (a summary repeated): no stretch is counted twice. The
+	// legs go in order of their start, so a record before nextRecord was
+	// taken or is before every leg still to come.
+	nextRecord, nextLap := 0, 0
 	for _, l := range legs {
-		if hasRun && l.sport != typedef.SportRunning {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if !keep(l) {
 			act.Dropped = append(act.Dropped, describeLeg(l))
 			continue
 		}
@@ -173,34 +255,114 @@ func (c *fitCollector) activity(damaged bool) *Activity {
 		if len(act.Points) > 0 {
 			leg = act.Points[len(act.Points)-1].Leg + 1
 		}
-		for i, rec := range c.records {
-			if taken[i] || rec.point.Time.Before(l.start) || rec.point.Time.After(l.end) {
-				continue
-			}
-			taken[i] = true
-			p := withCadence(rec, l.sport)
+		from := max(nextRecord, sort.Search(len(c.records), func(i int) bool { return !c.records[i].point.Time.Before(l.start) }))
+		for ; from < len(c.records) && !c.records[from].point.Time.After(l.end); from++ {
+			p := withCadence(c.records[from], l.sport)
 			p.Leg = leg
 			act.Points = append(act.Points, p)
+			nextRecord = from + 1
 		}
 		if l.session == nil {
 			totals = nil // the device's totals do not cover this leg
 		} else if totals != nil {
 			addSessionTotals(totals, l.session)
 		}
-		for _, lap := range c.laps {
-			if lap.StartTime.Before(l.start) || lap.StartTime.After(l.end) {
-				continue
-			}
-			act.Laps = append(act.Laps, Lap{
-				Start:     lap.StartTime.UTC(),
-				DistanceM: orZero(lap.TotalDistanceScaled()),
-				TimerS:    orZero(lap.TotalTimerTimeScaled()),
-				ElapsedS:  orZero(lap.TotalElapsedTimeScaled()),
-			})
+		lap := max(nextLap, sort.Search(len(c.laps), func(i int) bool { return !c.laps[i].Start.Before(l.start) }))
+		for ; lap < len(c.laps) && !c.laps[lap].Start.After(l.end); lap++ {
+			act.Laps = append(act.Laps, c.laps[lap].Lap)
+			nextLap = lap + 1
 		}
 	}
 	act.Device = totals
-	return act
+	return act, nil
+}
+
+// fitLegsKept tells which legs are the run: the running legs; without
+// one, every leg of a file of one sport (a ride reads as a ride). A file
+// of several sports and no running leg (a triathlon cut off in its ride)
+// has no run to show: its legs of no named sport are kept, with a warning
+// that they may not be the run, and without any such leg it is refused.
+func fitLegsKept(legs []fitLeg) (keep func(fitLeg) bool, warning string, err error) {
+	named := map[typedef.Sport]bool{}
+	unnamed := false
+	for _, l := range legs {
+		if l.sport == typedef.SportRunning {
+			return func(l fitLeg) bool { return l.sport == typedef.SportRunning }, "", nil
+		}
+		if l.sport == typedef.SportInvalid {
+			unnamed = true
+		} else {
+			named[l.sport] = true
+		}
+	}
+	if len(named) <= 1 {
+		return func(fitLeg) bool { return true }, "", nil
+	}
+	var described []string
+	for _, l := range legs {
+		described = append(described, describeLeg(l))
+	}
+	legsText := strings.Join(slices.Compact(described), ", ")
+	if !unnamed {
+		return nil, "", &FileError{Reason: fmt.Sprintf(
+			"a multisport file with no running leg (%s): none of it is shown as the run", legsText)}
+	}
+	return func(l fitLeg) bool { return l.sport == typedef.SportInvalid },
+		fmt.Sprintf("the file does not say which of its legs (%s) is the run: only the records of no named sport are shown", legsText), nil
+}
+
+// unfinishedLegs are the legs of the records after the sessions' end
+// (every record of a file without sessions), one per stretch of a sport:
+// each record's sport is the sport message's before it or, in a file
+// without sport messages, the sport of the lap it falls in.
+func (c *fitCollector) unfinishedLegs(after time.Time) []fitLeg {
+	var legs []fitLeg
+	for _, rec := range c.records {
+		t := rec.point.Time
+		if !after.IsZero() && !t.After(after) {
+			continue
+		}
+		sport := rec.sport
+		if sport == typedef.SportInvalid {
+			sport = c.lapSport(t)
+		}
+		n := len(legs)
+		if n > 0 && legs[n-1].sport == typedef.SportInvalid {
+			// The records before a leg's sport message are its own: a
+			// device names the sport a record or so after the leg starts.
+			legs[n-1].sport = sport
+		}
+		if n > 0 && legs[n-1].sport == sport {
+			legs[n-1].start, legs[n-1].end = minTime(legs[n-1].start, t), maxTime(legs[n-1].end, t)
+			continue
+		}
+		legs = append(legs, fitLeg{sport: sport, start: t, end: t})
+	}
+	return legs
+}
+
+// lapSport is the sport of the lap that holds t; SportInvalid when no lap
+// says. The laps are in order of their start.
+func (c *fitCollector) lapSport(t time.Time) typedef.Sport {
+	i := sort.Search(len(c.laps), func(i int) bool { return c.laps[i].Start.After(t) }) - 1
+	if i >= 0 && !t.After(c.laps[i].end) {
+		return c.laps[i].sport
+	}
+	return typedef.SportInvalid
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // sessionSpan is when a session ran: from its start for its elapsed time,

@@ -2,6 +2,7 @@ package activity
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -14,11 +15,12 @@ import (
 // part of one run: a watch writes one track, and an export of a run with a
 // pause may write several segments.
 type gpxReader struct {
-	act     Activity
-	sawRoot bool
-	inPoint bool
-	point   Point
-	bad     int // trkpts without a readable position
+	act       Activity
+	maxPoints int
+	sawRoot   bool
+	inPoint   bool
+	point     Point
+	bad       int // trkpts without a readable position
 }
 
 func (g *gpxReader) start(name, parent string, attrs *xmlAttrs) {
@@ -39,19 +41,22 @@ func (g *gpxReader) start(name, parent string, attrs *xmlAttrs) {
 	}
 }
 
-func (g *gpxReader) end(name, parent string, text []byte) {
+func (g *gpxReader) end(name, parent string, text []byte) error {
 	if name == "type" && parent == "trk" && g.act.Sport == "" {
 		// <trk><type> names the sport: "running" from Garmin, "9" (or
 		// "running") from Strava. A <link><type> is a MIME type.
 		g.act.Sport = gpxSport(string(text))
-		return
+		return nil
 	}
 	if !g.inPoint {
-		return
+		return nil
 	}
 	p := &g.point
 	switch name {
 	case "trkpt":
+		if len(g.act.Points) >= g.maxPoints {
+			return tooManyPoints(g.maxPoints)
+		}
 		g.act.Points = append(g.act.Points, *p)
 		g.inPoint = false
 	case "ele":
@@ -69,14 +74,18 @@ func (g *gpxReader) end(name, parent string, text []byte) {
 			p.CadenceSPM = int(v)
 		}
 	}
+	return nil
 }
 
 // readGPX reads the tracks of a GPX file.
-func readGPX(ctx context.Context, r io.Reader) (*Activity, error) {
-	g := &gpxReader{}
+func readGPX(ctx context.Context, r io.Reader, maxPoints int) (*Activity, error) {
+	g := &gpxReader{maxPoints: maxPoints}
 	if err := scanXML(ctx, r, g); err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
+		}
+		if fe := (*FileError)(nil); errors.As(err, &fe) {
+			return nil, fe
 		}
 		if len(g.act.Points) == 0 {
 			return nil, &FileError{Reason: "not a readable GPX file", Err: err}

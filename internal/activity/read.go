@@ -14,16 +14,24 @@ import (
 // Limits bound what Read accepts, so a hostile or broken upload cannot
 // exhaust memory: the size of the file as given, and for a gzipped file
 // the size it unpacks to (a few kilobytes of gzip can unpack to gigabytes).
+//
+// MaxPoints bounds the points (and FIT laps) a file may hold, counted as
+// they are read: a minimal FIT record is 6 bytes and a point 128, so a
+// 64 MB file of records would otherwise take gigabytes. A Limits without
+// one has DefaultLimits' count.
 type Limits struct {
 	MaxFileBytes         int64
 	MaxUncompressedBytes int64
+	MaxPoints            int
 }
 
 // DefaultLimits fit a 100,000-point GPX (about 30 MB) with room to spare;
-// a FIT of a day-long ultra is a few MB.
+// a FIT of a day-long ultra is a few MB, and 500,000 points are a week of
+// one a second.
 var DefaultLimits = Limits{
 	MaxFileBytes:         64 << 20,
 	MaxUncompressedBytes: 128 << 20,
+	MaxPoints:            500_000,
 }
 
 // Read reads an activity file; name gives its format by extension (.fit,
@@ -32,6 +40,43 @@ var DefaultLimits = Limits{
 // in part is returned with Warnings saying what was left out.
 func Read(ctx context.Context, name string, r io.Reader) (*Activity, error) {
 	return ReadLimited(ctx, name, r, DefaultLimits)
+}
+
+// DefaultReads is how many activity files a Readers reads at once unless
+// told otherwise: each may hold up to DefaultLimits.MaxPoints points (64 MB)
+// and the file's bytes while it is read.
+const DefaultReads = 2
+
+// Readers reads activity files, a bounded number at once: the server's
+// one Readers is shared by everything that reads a watch file — the
+// content loader, the editor's upload, the Strava import — so that many
+// uploads and a reload together cannot hold more files in memory than it
+// allows (as media.Renderer does for photos). A Readers is safe for
+// concurrent use.
+type Readers struct {
+	slots chan struct{}
+}
+
+// NewReaders returns a Readers that reads at most n files at once; n <= 0
+// means DefaultReads.
+func NewReaders(n int) *Readers {
+	if n <= 0 {
+		n = DefaultReads
+	}
+	return &Readers{slots: make(chan struct{}, n)}
+}
+
+// Read is ReadLimited taking its turn: while all the reads are taken it
+// waits for one to end, or for ctx to be done (an error matching
+// ctx.Err()).
+func (rs *Readers) Read(ctx context.Context, name string, r io.Reader, limits Limits) (*Activity, error) {
+	select {
+	case rs.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("waiting to read %s: %w", name, ctx.Err())
+	}
+	defer func() { <-rs.slots }()
+	return ReadLimited(ctx, name, r, limits)
 }
 
 // ReadLimited is Read with limits other than DefaultLimits.
@@ -59,14 +104,18 @@ func ReadLimited(ctx context.Context, name string, r io.Reader, limits Limits) (
 		src = unpacked
 	}
 
+	maxPoints := limits.MaxPoints
+	if maxPoints <= 0 {
+		maxPoints = DefaultLimits.MaxPoints
+	}
 	var act *Activity
 	switch format {
 	case FormatFIT:
-		act, err = readFIT(ctx, src)
+		act, err = readFIT(ctx, src, maxPoints)
 	case FormatGPX:
-		act, err = readGPX(ctx, src)
+		act, err = readGPX(ctx, src, maxPoints)
 	case FormatTCX:
-		act, err = readTCX(ctx, src)
+		act, err = readTCX(ctx, src, maxPoints)
 	}
 	// The limits are checked first: a parser cut off by one reports
 	// "unexpected end", which would hide the real reason.
@@ -110,6 +159,11 @@ func formatOf(name string) (Format, bool, error) {
 		return FormatTCX, gzipped, nil
 	}
 	return "", false, &FileError{Name: name, Reason: "not an activity file: the name must end in .fit, .gpx or .tcx (optionally .gz)"}
+}
+
+// tooManyPoints refuses a file of more than max points.
+func tooManyPoints(max int) error {
+	return &FileError{Reason: fmt.Sprintf("the file has more than %d points", max)}
 }
 
 func tooLarge(name string, limit int64, what string) error {

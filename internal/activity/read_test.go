@@ -120,10 +120,12 @@ func TestReadTruncatedFITKeepsTheRecordsBeforeTheCut(t *testing.T) {
 		t.Errorf("device totals %+v claimed for a leg whose session was cut off", act.Device)
 	}
 
-	// Cut during the bike: no leg is a run, so every leg read is kept.
-	act = mustRead(t, "cut.fit", data[:len(data)/3])
-	if act.Sport != "swimming" || len(act.Dropped) != 0 || len(act.Points) < 1000 {
-		t.Errorf("sport %q, dropped %q, %d points; want swim, transition and the bike so far", act.Sport, act.Dropped, len(act.Points))
+	// Cut during the bike: no leg is a run, and a swim and a ride are
+	// not one: the file is refused, naming the legs it has.
+	_, err := Read(context.Background(), "cut.fit", bytes.NewReader(data[:len(data)/3]))
+	var fe *FileError
+	if !errors.As(err, &fe) || !strings.Contains(fe.Reason, "no running leg (swimming 0.5 km, transition 0.1 km, cycling)") {
+		t.Errorf("a triathlon cut in its ride: err %v, want it refused as a multisport file with no running leg", err)
 	}
 
 	// A byte flipped in the middle: the checksum no longer matches.

@@ -2,6 +2,7 @@ package activity
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -20,13 +21,14 @@ type tcxActivity struct {
 // device's totals, and their trackpoints with Garmin's ActivityExtension
 // speed and run cadence.
 type tcxReader struct {
-	acts    []*tcxActivity
-	sawRoot bool
-	inPoint bool
-	point   Point
-	hasTime bool
-	points  int
-	bad     int // trackpoints without a readable time
+	acts      []*tcxActivity
+	maxPoints int
+	sawRoot   bool
+	inPoint   bool
+	point     Point
+	hasTime   bool
+	points    int
+	bad       int // trackpoints without a readable time
 }
 
 func (x *tcxReader) current() *tcxActivity {
@@ -58,12 +60,12 @@ func (x *tcxReader) start(name, parent string, attrs *xmlAttrs) {
 	}
 }
 
-func (x *tcxReader) end(name, parent string, text []byte) {
+func (x *tcxReader) end(name, parent string, text []byte) error {
 	if parent == "Lap" && (name == "TotalTimeSeconds" || name == "DistanceMeters") {
 		a := x.current()
 		v, ok := parseNumber(text)
 		if !ok || len(a.laps) == 0 || (name == "TotalTimeSeconds" && !plausibleLapTime(v)) || (name == "DistanceMeters" && !plausibleDistance(v)) {
-			return
+			return nil
 		}
 		lap := &a.laps[len(a.laps)-1]
 		if name == "TotalTimeSeconds" {
@@ -73,10 +75,10 @@ func (x *tcxReader) end(name, parent string, text []byte) {
 			lap.DistanceM = v
 			a.distanceM += v
 		}
-		return
+		return nil
 	}
 	if !x.inPoint {
-		return
+		return nil
 	}
 	p := &x.point
 	switch name {
@@ -84,9 +86,12 @@ func (x *tcxReader) end(name, parent string, text []byte) {
 		x.inPoint = false
 		if !x.hasTime {
 			x.bad++
-			return
+			return nil
 		}
 		p.HasPosition = p.HasPosition && validPosition(p.Lat, p.Lon)
+		if x.points >= x.maxPoints {
+			return tooManyPoints(x.maxPoints)
+		}
 		a := x.current()
 		a.points = append(a.points, *p)
 		x.points++
@@ -121,16 +126,20 @@ func (x *tcxReader) end(name, parent string, text []byte) {
 			p.CadenceSPM = int(v)
 		}
 	}
+	return nil
 }
 
 // readTCX reads the activities of a TCX file, keeping the runs when there
 // are runs and other sports besides (a multisport export).
-func readTCX(ctx context.Context, r io.Reader) (*Activity, error) {
-	x := &tcxReader{}
+func readTCX(ctx context.Context, r io.Reader, maxPoints int) (*Activity, error) {
+	x := &tcxReader{maxPoints: maxPoints}
 	var warnings []string
 	if err := scanXML(ctx, r, x); err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
+		}
+		if fe := (*FileError)(nil); errors.As(err, &fe) {
+			return nil, fe
 		}
 		if x.points == 0 {
 			return nil, &FileError{Reason: "not a readable TCX file", Err: err}

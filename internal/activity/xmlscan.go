@@ -21,8 +21,9 @@ type xmlHandler interface {
 	// attrs are valid during the call.
 	start(name, parent string, attrs *xmlAttrs)
 	// end is called for each end tag with the text directly inside the
-	// element (for a leaf such as <ele>, its value).
-	end(name, parent string, text []byte)
+	// element (for a leaf such as <ele>, its value). An error ends the
+	// scan with it (a file over Limits.MaxPoints).
+	end(name, parent string, text []byte) error
 }
 
 // xmlAttrs are the attributes of a start tag, from either tokenizer.
@@ -196,13 +197,17 @@ func scanXMLFast(ctx context.Context, r io.Reader, h xmlHandler) error {
 			for len(stack) > 0 && stack[len(stack)-1].unsure && stack[len(stack)-1].name != name {
 				unsure := stack[len(stack)-1].name
 				stack = stack[:len(stack)-1]
-				h.end(unsure, parent(), nil)
+				if err := h.end(unsure, parent(), nil); err != nil {
+					return err
+				}
 			}
 			if len(stack) == 0 {
 				return fmt.Errorf("a closing </%s> with nothing open", name)
 			}
 			stack = stack[:len(stack)-1]
-			h.end(name, parent(), text)
+			if err := h.end(name, parent(), text); err != nil {
+				return err
+			}
 			text = text[:0]
 			continue
 		}
@@ -210,7 +215,9 @@ func scanXMLFast(ctx context.Context, r io.Reader, h xmlHandler) error {
 		h.start(name, parent(), &attrs)
 		attrs.fast = nil
 		if t.SelfClosing && !slices.ContainsFunc(t.Attrs, func(a xmltokenizer.Attr) bool { return bytes.IndexByte(a.Value, '/') >= 0 }) {
-			h.end(name, parent(), nil)
+			if err := h.end(name, parent(), nil); err != nil {
+				return err
+			}
 			text = text[:0]
 			continue
 		}
@@ -305,7 +312,9 @@ func scanXMLStd(ctx context.Context, r io.Reader, h xmlHandler) error {
 				return fmt.Errorf("a closing </%s> with nothing open", t.Name.Local)
 			}
 			stack = stack[:len(stack)-1]
-			h.end(t.Name.Local, top(stack), bytes.TrimSpace(text))
+			if err := h.end(t.Name.Local, top(stack), bytes.TrimSpace(text)); err != nil {
+				return err
+			}
 			text = text[:0]
 		case xml.CharData:
 			text = append(text, t...)

@@ -19,13 +19,13 @@ func readXMLBoth(t *testing.T, name string, data []byte) (fast, std *Activity) {
 	t.Helper()
 	read := func(scan func(context.Context, io.Reader, xmlHandler) error) *Activity {
 		if strings.HasSuffix(name, ".tcx") {
-			x := &tcxReader{}
+			x := &tcxReader{maxPoints: DefaultLimits.MaxPoints}
 			if err := scan(context.Background(), bytes.NewReader(data), x); err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}
 			return keepTCXRuns(x.acts)
 		}
-		g := &gpxReader{}
+		g := &gpxReader{maxPoints: DefaultLimits.MaxPoints}
 		if err := scan(context.Background(), bytes.NewReader(data), g); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
