@@ -5,6 +5,23 @@
 // routes (zones and trimmed ends, see Clean) and the route and series data
 // the charts are drawn from.
 //
+// # Privacy
+//
+// Whatever shows where a run went is built from what Clean keeps, and
+// what Publish derives for readers leaves the same stretches out of its
+// charts. The aim is that no one post, nor a handful, gives away where a
+// runner lives. A circle of trim_m around each end, as this package once
+// cut, did not: every run from home then ended on the same ring around it,
+// and two or three posts pinned the home. So the ends are trimmed along
+// the route, each by trim_m and a per-run extra of up to trim_m, and each
+// zone is cut as a circle moved and grown by a per-run amount; both come
+// from a hash of the original file's bytes (SeedOf), which are never
+// served: readers cannot compute them, and a reload cuts the same way.
+// Fixes no runner could reach are dropped first (possibleStep, the rule
+// the figures use too), so a stale first fix cannot move the trim. The
+// limit is stated in Clean: many posts from one place still let a patient
+// reader estimate it, which is why zones should be large.
+//
 // It is a pure domain package: files in, figures out. It knows nothing of
 // posts, HTTP or storage; units are metres, seconds and degrees throughout,
 // and turning them into km or miles for a reader is the caller's business.
