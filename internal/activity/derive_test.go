@@ -62,11 +62,7 @@ func TestDerivedFiguresAgreeWithTheDeviceWithinOnePercent(t *testing.T) {
 	if !within(s.PaceSPerKm, dev.TimerS/(dev.DistanceM/1000), 0.02) {
 		t.Errorf("pace %.1f s/km", s.PaceSPerKm)
 	}
-	// Gain is smoothed harder than the barometric watch does; it must be
-	// of the same order, never above.
-	if s.GainM > dev.AscentM || s.GainM < dev.AscentM/2 {
-		t.Errorf("gain %.1f m, device ascent %.0f m", s.GainM, dev.AscentM)
-	}
+	// Gain: see TestGainOfARealRunIsCloseToTheWatchs.
 	if s.AvgHeartRateBPM < 150 || s.AvgHeartRateBPM > 180 || s.MaxHeartRateBPM != 175 || s.AvgCadenceSPM < 150 || s.AvgCadenceSPM > 190 {
 		t.Errorf("heart rate %.1f (max %d), cadence %.1f", s.AvgHeartRateBPM, s.MaxHeartRateBPM, s.AvgCadenceSPM)
 	}
@@ -345,7 +341,9 @@ func TestGainCountsEachClimbInFull(t *testing.T) {
 }
 
 // TestGainOfARealRunIsCloseToTheWatchs: the triathlon's run, whose
-// barometric watch says 29 m of ascent.
+// barometric watch says 29 m of ascent. Its GPS-fused elevation is
+// smoothed harder than the watch's barometer, so a little under is right;
+// counting each climb only to 3 m short of its top once gave 18 m.
 func TestGainOfARealRunIsCloseToTheWatchs(t *testing.T) {
 	act := mustRead(t, "triathlon_fr255.fit", activitytest.File(t, "triathlon_fr255.fit"))
 	s := Derive(act)
@@ -439,5 +437,22 @@ func TestAbsurdElevationsLeaveNoInfinity(t *testing.T) {
 		if !finite(sm.ElevationM) {
 			t.Errorf("a sample's elevation is %v", sm.ElevationM)
 		}
+	}
+}
+
+// TestATinyDistanceGivesNoInfinitePace: a damaged file whose device
+// distance grows by the smallest float over ten minutes has a pace too
+// slow for a float; the figures say none rather than +Inf, and the charts
+// are not cut into samples of no width (which once panicked).
+func TestATinyDistanceGivesNoInfinitePace(t *testing.T) {
+	act := synthRun()
+	stand(act, 600, func(p *Point) { p.HasPosition = false })
+	for i := range act.Points {
+		act.Points[i].HasDistance = true
+	}
+	act.Points[len(act.Points)-1].DistanceM = 5e-324
+	s := Derive(act)
+	if !finite(s.PaceSPerKm) || s.DistanceM <= 0 {
+		t.Errorf("pace %v s/km over %v m", s.PaceSPerKm, s.DistanceM)
 	}
 }

@@ -210,6 +210,9 @@ func (pr *profile) series(samples int) []Sample {
 		return nil
 	}
 	width := total / float64(samples)
+	if !(width > 0) || !finite(width) {
+		return nil // a distance too small (or large) for a float to cut in samples
+	}
 	type bucket struct {
 		movingS, distM float64
 		eleSum, eleN   float64
