@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"milepost/internal/activity"
 	"milepost/internal/atomicfile"
 	"milepost/internal/content"
 	"milepost/internal/importer/strava"
@@ -45,7 +46,10 @@ func ImportStrava(ctx context.Context, cfg ImportStravaConfig) (*strava.Report, 
 	if cfg.Author == "" {
 		return nil, errors.New("-author is required: the runner whose export it is, an ID of content/authors")
 	}
-	site, err := content.Load(ctx, cfg.ContentDir, content.Overrides{})
+	// One bound on the watch files read at once, the site's and the
+	// export's.
+	activities := activity.NewReaders(0)
+	site, err := content.Load(ctx, cfg.ContentDir, content.Overrides{Activities: activities})
 	if err != nil {
 		return nil, fmt.Errorf("loading the content directory: %w", err)
 	}
@@ -53,10 +57,11 @@ func ImportStrava(ctx context.Context, cfg ImportStravaConfig) (*strava.Report, 
 		return nil, err
 	}
 	opts := strava.Options{
-		Location: site.Config.Location,
-		Type:     cfg.Type,
-		Imported: importedRuns(site),
-		SlugFree: func(slug string) bool { return slugFree(site, slug) == nil },
+		Location:   site.Config.Location,
+		Type:       cfg.Type,
+		Imported:   importedRuns(site),
+		SlugFree:   func(slug string) bool { return slugFree(site, slug) == nil },
+		Activities: activities,
 	}
 	if cfg.Since != "" {
 		if opts.Since, err = content.ParseDate(cfg.Since, site.Config.Location); err != nil {

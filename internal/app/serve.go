@@ -18,6 +18,7 @@ import (
 	"golang.org/x/net/netutil"
 
 	"milepost/internal/accounts"
+	"milepost/internal/activity"
 	"milepost/internal/authoring"
 	"milepost/internal/bolt"
 	"milepost/internal/comments"
@@ -145,6 +146,10 @@ type stores struct {
 	db     *bolt.DB
 	secret []byte
 	accts  *accounts.Service
+	// activities is the server's one bound on the watch files read at
+	// once, by the content loads and the editor's uploads alike: each may
+	// hold a file and its points (tens of MB) while it is read.
+	activities *activity.Readers
 }
 
 // openStores opens the theme, the content and the database, seeding a new
@@ -155,7 +160,8 @@ func openStores(ctx context.Context, cfg ServeConfig, log *slog.Logger) (_ *stor
 	if err != nil {
 		return nil, err
 	}
-	src, err := content.NewSource(ctx, cfg.ContentDir, content.Overrides{BaseURL: cfg.BaseURL}, log)
+	activities := activity.NewReaders(0)
+	src, err := content.NewSource(ctx, cfg.ContentDir, content.Overrides{BaseURL: cfg.BaseURL, Activities: activities}, log)
 	if err != nil {
 		return nil, err
 	}
@@ -187,7 +193,7 @@ func openStores(ctx context.Context, cfg ServeConfig, log *slog.Logger) (_ *stor
 	if _, err := accts.PruneSessions(ctx); err != nil {
 		log.Warn("pruning expired sessions", "err", err)
 	}
-	return &stores{theme: theme, src: src, db: db, secret: secret, accts: accts}, nil
+	return &stores{theme: theme, src: src, db: db, secret: secret, accts: accts, activities: activities}, nil
 }
 
 // buildHandler is the site's HTTP handler over st.
@@ -208,7 +214,7 @@ func buildHandler(ctx context.Context, cfg ServeConfig, st *stores, log *slog.Lo
 	// copy).
 	writer, err := authoring.New(authoring.Config{
 		Site: src.Current, TrashDir: filepath.Join(filepath.Dir(cfg.DBPath), "trash"), Store: db, Log: log,
-		Photos: renders,
+		Photos: renders, Activities: st.activities,
 	})
 	if err != nil {
 		return nil, err

@@ -55,8 +55,9 @@ func (e *ActivityError) Reason() string {
 var ErrNotActivity = errors.New("it is not a FIT, GPX or TCX file (gzipped or not)")
 
 // prepareActivity reads the upload u (nil for none) into memory, within
-// the reader's size limit, and checks that the site can read it.
-func prepareActivity(ctx context.Context, u *ActivityUpload) (*photoFile, error) {
+// the reader's size limit, and checks with readers that the site can read
+// it.
+func prepareActivity(ctx context.Context, readers *activity.Readers, u *ActivityUpload) (*photoFile, error) {
 	if u == nil {
 		return nil, nil
 	}
@@ -76,7 +77,7 @@ func prepareActivity(ctx context.Context, u *ActivityUpload) (*photoFile, error)
 		name, gz = name[:len(name)-len(".gz")], ".gz"
 	}
 	ext := strings.ToLower(path.Ext(name))
-	if _, err := activity.Read(ctx, "upload"+ext+gz, bytes.NewReader(data)); err != nil {
+	if _, err := readers.Read(ctx, "upload"+ext+gz, bytes.NewReader(data), activity.DefaultLimits); err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}

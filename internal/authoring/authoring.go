@@ -38,6 +38,7 @@ import (
 	"sync"
 	"time"
 
+	"milepost/internal/activity"
 	"milepost/internal/atomicfile"
 	"milepost/internal/comments"
 	"milepost/internal/content"
@@ -157,6 +158,10 @@ type Config struct {
 	// server's other renders (the photo cache's); nil means a Renderer of
 	// the Service's own.
 	Photos *media.Renderer
+	// Activities reads the watch files saves attach, taking turns with the
+	// server's other reads (the content loader's); nil means a bound of
+	// the Service's own.
+	Activities *activity.Readers
 }
 
 // Service opens, saves, deletes and restores posts. It is safe for
@@ -170,6 +175,8 @@ type Service struct {
 	now      func() time.Time
 	locks    slugLocks
 	photos   *media.Renderer
+	// activities bounds the watch files read at once.
+	activities *activity.Readers
 }
 
 // New checks c and returns a Service.
@@ -192,7 +199,7 @@ func New(c Config) (*Service, error) {
 	if rel, err := filepath.Rel(dir, trash); err == nil && filepath.IsLocal(rel) || trash == dir {
 		return nil, fmt.Errorf("authoring: the trash directory %s is inside the content directory %s: the site would load what is deleted", trash, dir)
 	}
-	s := &Service{site: c.Site, dir: dir, trashDir: trash, store: c.Store, log: c.Log, now: c.Now, photos: c.Photos}
+	s := &Service{site: c.Site, dir: dir, trashDir: trash, store: c.Store, log: c.Log, now: c.Now, photos: c.Photos, activities: c.Activities}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -201,6 +208,9 @@ func New(c Config) (*Service, error) {
 	}
 	if s.photos == nil {
 		s.photos = media.NewRenderer(0)
+	}
+	if s.activities == nil {
+		s.activities = activity.NewReaders(0)
 	}
 	return s, nil
 }
@@ -267,7 +277,7 @@ func (s *Service) Save(ctx context.Context, e Edit, basedOn Version) (Post, erro
 	if err != nil {
 		return Post{}, fmt.Errorf("saving post %q: %w", e.Slug, err)
 	}
-	act, err := prepareActivity(ctx, e.ActivityFile)
+	act, err := prepareActivity(ctx, s.activities, e.ActivityFile)
 	if err != nil {
 		return Post{}, fmt.Errorf("saving post %q: %w", e.Slug, err)
 	}

@@ -59,7 +59,7 @@ func (s *Site) ParseAuthor(rel string, src []byte) (*Author, []Problem) {
 	if lerr := checkUTF8(src); lerr != nil {
 		return nil, problems(rel, []*lineError{lerr})
 	}
-	l := &loader{cfg: s.Config, md: newMarkdown(s.Config.Markdown), basePath: s.Config.BasePath(), dir: s.dir}
+	l := &loader{cfg: s.Config, md: newMarkdown(s.Config.Markdown), basePath: s.Config.BasePath(), dir: s.dir, readers: s.readers}
 	a, errs := l.author(rel, src)
 	if len(errs) > 0 {
 		return nil, problems(rel, errs)

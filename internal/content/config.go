@@ -16,6 +16,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"milepost/internal/activity"
 	"milepost/internal/comments"
 )
 
@@ -59,6 +60,12 @@ func loadConfig(ctx context.Context, dir string, o Overrides) (Config, error) {
 // one that is set wins over site.yaml's, and is checked the same way.
 type Overrides struct {
 	BaseURL string
+
+	// Activities reads the posts' activity files, taking turns with the
+	// program's other reads of watch files (the editor's uploads, an
+	// import): the one bound on how many are held in memory at once. Nil
+	// means a bound of each load's own.
+	Activities *activity.Readers
 }
 
 // BasePath is the path the site lives under, from its base URL, without a

@@ -105,7 +105,7 @@ func (s *Site) ParseMovedPost(rel, from string, src []byte) (*Post, []Problem) {
 	if lerr := checkUTF8(src); lerr != nil {
 		return nil, problems(rel, []*lineError{lerr})
 	}
-	l := &loader{cfg: s.Config, md: newMarkdown(s.Config.Markdown), basePath: s.Config.BasePath(), dir: s.dir, activities: s.activities}
+	l := &loader{cfg: s.Config, md: newMarkdown(s.Config.Markdown), basePath: s.Config.BasePath(), dir: s.dir, activities: s.activities, readers: s.readers}
 	// The activity file is read from the disk the editor just wrote to;
 	// the Source's cache makes an unchanged one cost nothing.
 	lp, errs := l.post(context.Background(), rel, src, s.Authors)

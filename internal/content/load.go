@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"unicode"
+
+	"milepost/internal/activity"
 )
 
 // wordsPerMinute is the reading speed behind Post.ReadingMinutes.
@@ -36,13 +38,17 @@ func load(ctx context.Context, dir string, o Overrides, activities *activityCach
 	if err != nil {
 		return nil, err
 	}
-	l := &loader{cfg: cfg, md: newMarkdown(cfg.Markdown), basePath: cfg.BasePath(), dir: dir, activities: activities}
+	readers := o.Activities
+	if readers == nil {
+		readers = activity.NewReaders(0)
+	}
+	l := &loader{cfg: cfg, md: newMarkdown(cfg.Markdown), basePath: cfg.BasePath(), dir: dir, activities: activities, readers: readers}
 	if activities != nil {
 		activities.begin()
 		defer activities.end()
 	}
 
-	site := &Site{Config: cfg, Authors: make(map[string]*Author), dir: dir, activities: activities}
+	site := &Site{Config: cfg, Authors: make(map[string]*Author), dir: dir, activities: activities, readers: readers}
 	authorFiles, unreadable, err := markdownFiles(ctx, dir, "authors", false)
 	if err != nil {
 		return nil, err
@@ -149,6 +155,9 @@ type loader struct {
 	// activities keeps the activity files read across a Source's loads;
 	// nil reads each one.
 	activities *activityCache
+	// readers reads the activity files the cache does not hold, a bounded
+	// number at once.
+	readers *activity.Readers
 }
 
 // markdownFiles returns the .md files under dir/sub, relative to dir with

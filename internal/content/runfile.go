@@ -139,7 +139,7 @@ func (l *loader) postActivity(ctx context.Context, p *Post, name string, privacy
 			return e.act, e.err
 		}
 	}
-	a, err := readActivity(ctx, f, name, privacy, download)
+	a, err := readActivity(ctx, l.readers, f, name, privacy, download)
 	if l.activities != nil && ctx.Err() == nil {
 		l.activities.put(file, activityEntry{key: key, act: a, err: err})
 	}
@@ -149,10 +149,10 @@ func (l *loader) postActivity(ctx context.Context, p *Post, name string, privacy
 // readActivity reads an activity file and keeps what pages may show of
 // it: the figures of the whole track, whose charts leave out what privacy
 // hides, and the route as privacy leaves it.
-func readActivity(ctx context.Context, f fs.File, name string, privacy Privacy, download bool) (*Activity, error) {
+func readActivity(ctx context.Context, readers *activity.Readers, f fs.File, name string, privacy Privacy, download bool) (*Activity, error) {
 	// The privacy seed is drawn from the file's bytes as they are read.
 	seed := activity.NewSeedHash()
-	act, err := activity.Read(ctx, name, io.TeeReader(f, seed))
+	act, err := readers.Read(ctx, name, io.TeeReader(f, seed), activity.DefaultLimits)
 	if err != nil {
 		var ferr *activity.FileError
 		if errors.As(err, &ferr) {

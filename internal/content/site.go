@@ -157,6 +157,9 @@ type Site struct {
 	// activities is the Source's cache of activity files, for ParsePost;
 	// nil for a Site loaded on its own.
 	activities *activityCache
+	// readers reads the activity files of posts parsed after the load
+	// (ParseMovedPost), in turn with the load's other reads.
+	readers *activity.Readers
 }
 
 // Dir is the content directory the site was loaded from.

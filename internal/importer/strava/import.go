@@ -39,6 +39,10 @@ type Options struct {
 	// slug. Slugs Import gave earlier in the same run are its own
 	// concern.
 	SlugFree func(slug string) bool
+	// Activities reads the export's activity files, taking turns with the
+	// program's other reads of watch files; nil means a bound of the
+	// import's own.
+	Activities *activity.Readers
 }
 
 // Bundle is one new post, posts/Slug: a draft with Title and Date (in the
@@ -122,7 +126,7 @@ func (r *Report) Count(reason Reason) int {
 // given everything, so that the report is the same. An error from write
 // or ctx stops the import; what was written stays.
 //
-// Every activity file is read with activity.ReadLimited before it is
+// Every activity file is read (opts.Activities) before it is
 // taken, so that a damaged file, or one that unpacks past the limits, is
 // reported rather than imported.
 func Import(ctx context.Context, e *Export, opts Options, write func(context.Context, Bundle) error) (*Report, error) {
@@ -140,6 +144,10 @@ func Import(ctx context.Context, e *Export, opts Options, write func(context.Con
 	imported := map[string]string{}
 	for id, file := range opts.Imported {
 		imported[id] = file
+	}
+	readers := opts.Activities
+	if readers == nil {
+		readers = activity.NewReaders(0)
 	}
 	slugs := map[string]bool{}
 	for _, a := range e.Activities {
@@ -174,7 +182,7 @@ func Import(ctx context.Context, e *Export, opts Options, write func(context.Con
 			skip(SkipUnreadable, fmt.Sprintf("%s: %v", a.File, err))
 			continue
 		}
-		if _, err := activity.ReadLimited(ctx, a.File, bytes.NewReader(data), e.limits.Activity); err != nil {
+		if _, err := readers.Read(ctx, a.File, bytes.NewReader(data), e.limits.Activity); err != nil {
 			if ctx.Err() != nil {
 				return rep, ctx.Err()
 			}
