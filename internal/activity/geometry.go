@@ -78,8 +78,9 @@ func (r RouteShape) Path() string {
 // winds back over itself, so the first step is what keeps a long file
 // fast. The line drawn strays from the cleaned one by at most a drawing
 // unit more than the tolerance — a few metres for a 10 km run — so a line
-// skirting a zone may cut its edge by that much, never near its centre.
-func Route(segments [][]Point, maxPoints int) RouteShape {
+// skirting a zone could cut its edge by that much: given the zones, Route
+// breaks every drawn line that would cross one, leaving a gap there.
+func Route(segments [][]Point, maxPoints int, zones ...Zone) RouteShape {
 	var mls orb.MultiLineString
 	bound := orb.Bound{Min: orb.Point{math.Inf(1), math.Inf(1)}, Max: orb.Point{math.Inf(-1), math.Inf(-1)}}
 	total := 0
@@ -128,15 +129,33 @@ func Route(segments [][]Point, maxPoints int) RouteShape {
 		Width:  math.Max(1, (bound.Max[0]-bound.Min[0])*scale),
 		Height: math.Max(1, (bound.Max[1]-bound.Min[1])*scale),
 	}
+	circles := make([]circle, len(zones))
+	for i, z := range zones {
+		circles[i] = newCircle(z.Lat, z.Lon, z.RadiusM)
+	}
 	for _, ls := range simplified {
-		seg := make([]XY, len(ls))
+		seg := make([]XY, 0, len(ls))
 		for i, p := range ls {
+			if i > 0 && len(circles) > 0 && crossesAny(circles, mercatorPoint(ls[i-1]), mercatorPoint(p)) {
+				if len(seg) >= 2 {
+					shape.Segments = append(shape.Segments, seg)
+				}
+				seg = nil
+			}
 			// Mercator's y grows northwards; a drawing's grows down.
-			seg[i] = XY{X: (p[0] - bound.Min[0]) * scale, Y: (bound.Max[1] - p[1]) * scale}
+			seg = append(seg, XY{X: (p[0] - bound.Min[0]) * scale, Y: (bound.Max[1] - p[1]) * scale})
 		}
-		shape.Segments = append(shape.Segments, seg)
+		if len(seg) >= 2 {
+			shape.Segments = append(shape.Segments, seg)
+		}
 	}
 	return shape
+}
+
+// mercatorPoint is a projected vertex back on the map.
+func mercatorPoint(xy orb.Point) Point {
+	ll := project.Mercator.ToWGS84(xy)
+	return Point{Lat: ll[1], Lon: ll[0], HasPosition: true}
 }
 
 // longestWithin keeps the longest segments that fit in maxPoints, in

@@ -6,6 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paulmach/orb"
+	"github.com/paulmach/orb/geo"
+	"github.com/paulmach/orb/project"
+
 	"milepost/internal/activity/activitytest"
 )
 
@@ -98,5 +102,68 @@ func TestSeriesShowsAStopAsNoPace(t *testing.T) {
 		if !within(s.PaceSPerKm, 300, 0.02) {
 			t.Errorf("pace %.1f s/km at %.0f m: a stop must not slow the pace around it", s.PaceSPerKm, s.DistanceM)
 		}
+	}
+}
+
+// TestASimplifiedLineDoesNotCutAZone: a route skirting a zone a few metres
+// outside it, simplified hard, would be drawn as chords across the zone's
+// edge; given the zone, Route leaves gaps there instead.
+func TestASimplifiedLineDoesNotCutAZone(t *testing.T) {
+	zone := Zone{Lat: 45, Lon: 5, RadiusM: 300}
+	centre := orb.Point{zone.Lon, zone.Lat}
+	// Up a road to the zone's west, round its north side a metre off
+	// its edge, and away down a road to its east.
+	var arc []Point
+	at := func(q orb.Point) { arc = append(arc, Point{Lat: q[1], Lon: q[0], HasPosition: true}) }
+	west := geo.PointAtBearingAndDistance(centre, 270, zone.RadiusM+1)
+	for i := range 100 {
+		at(geo.PointAtBearingAndDistance(west, 180, 1000*float64(100-i)/100))
+	}
+	for i := range 1000 {
+		at(geo.PointAtBearingAndDistance(centre, 270+180*float64(i)/999, zone.RadiusM+1))
+	}
+	east := geo.PointAtBearingAndDistance(centre, 90, zone.RadiusM+1)
+	for i := range 100 {
+		at(geo.PointAtBearingAndDistance(east, 180, 1000*float64(i+1)/100))
+	}
+	// The drawing's vertices are points of the arc: find them again.
+	original := func(r RouteShape) [][]Point {
+		bound := orb.Bound{Min: orb.Point{math.Inf(1), math.Inf(1)}, Max: orb.Point{math.Inf(-1), math.Inf(-1)}}
+		for _, p := range arc {
+			bound = bound.Extend(project.WGS84.ToMercator(orb.Point{p.Lon, p.Lat}))
+		}
+		scale := RouteSize / math.Max(bound.Max[0]-bound.Min[0], bound.Max[1]-bound.Min[1])
+		var out [][]Point
+		for _, seg := range r.Segments {
+			var line []Point
+			for _, xy := range seg {
+				ll := project.Mercator.ToWGS84(orb.Point{xy.X/scale + bound.Min[0], bound.Max[1] - xy.Y/scale})
+				line = append(line, Point{Lat: ll[1], Lon: ll[0], HasPosition: true})
+			}
+			out = append(out, line)
+		}
+		return out
+	}
+	c := newCircle(zone.Lat, zone.Lon, zone.RadiusM)
+	cuts := func(lines [][]Point) int {
+		n := 0
+		for _, line := range lines {
+			for i := 1; i < len(line); i++ {
+				if c.crosses(line[i-1], line[i]) {
+					n++
+				}
+			}
+		}
+		return n
+	}
+	if n := cuts(original(Route([][]Point{arc}, 20))); n == 0 {
+		t.Fatal("simplified to 20 points without the zone, no line cuts it: the test proves nothing")
+	}
+	r := Route([][]Point{arc}, 20, zone)
+	if n := cuts(original(r)); n > 0 {
+		t.Errorf("%d drawn lines cut the zone", n)
+	}
+	if r.Points() == 0 {
+		t.Error("nothing drawn")
 	}
 }

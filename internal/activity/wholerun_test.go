@@ -41,7 +41,7 @@ func BenchmarkWholeRun(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				shape := activity.Route(segments, activity.RoutePoints)
+				shape := activity.Route(segments, activity.RoutePoints, zones...)
 				if shape.Points() > activity.RoutePoints {
 					b.Fatalf("route of %d points", shape.Points())
 				}

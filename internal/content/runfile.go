@@ -173,7 +173,7 @@ func readActivity(ctx context.Context, readers *activity.Readers, f fs.File, nam
 		File:     name,
 		Start:    act.Start,
 		Summary:  summary,
-		Route:    activity.Route(segments, activity.RoutePoints),
+		Route:    activity.Route(segments, activity.RoutePoints, privacy.Zones...),
 		Download: download,
 		Dropped:  act.Dropped,
 		Warnings: act.Warnings,
