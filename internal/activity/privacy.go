@@ -130,6 +130,10 @@ func spreadOverGaps(points []Point, hidden []bool) []bool {
 	return out
 }
 
+// startChain is how many reachable steps must follow the fix a leg
+// starts at: more than the stale fixes a watch writes before it locks on.
+const startChain = 5
+
 // trimJitterM is how far a track must move before its distance counts
 // toward the trim: more than a fix wanders standing still.
 const trimJitterM = 20.0
@@ -233,8 +237,9 @@ func shownSegments(points []Point, hidden []bool) [][]Point {
 }
 
 // dropImpossibleFixes hides the fixes of a leg that imply a speed no
-// runner makes: the leg starts at its first fix from which the next one is
-// reachable, and every later fix must be reachable from the last one kept.
+// runner makes: the leg starts at its first fix that begins a chain of
+// reachable steps, and every later fix must be reachable from the last one
+// kept (which heals: the longer since it, the farther is reachable).
 // Fixes without a time cannot be judged and are kept.
 func dropImpossibleFixes(leg []Point, hidden []bool) {
 	reachable := func(a, b *Point) bool {
@@ -250,12 +255,22 @@ func dropImpossibleFixes(leg []Point, hidden []bool) {
 			continue
 		}
 		if ref < 0 {
-			next := i + 1
-			for next < len(leg) && (hidden[next] || !leg[next].HasPosition) {
-				next++
+			// The leg starts at the first fix that begins startChain
+			// reachable steps (or as many as the leg has left): a stale
+			// fix, or a few, break the chain.
+			chained, from, broken := 0, i, false
+			for next := i + 1; next < len(leg) && chained < startChain; next++ {
+				if hidden[next] || !leg[next].HasPosition {
+					continue
+				}
+				if !reachable(&leg[from], &leg[next]) {
+					broken = true
+					break
+				}
+				chained, from = chained+1, next
 			}
-			if next < len(leg) && !reachable(&leg[i], &leg[next]) {
-				hidden[i] = true // a stale fix: the next one starts the leg
+			if broken {
+				hidden[i] = true // a stale fix: a later one starts the leg
 				continue
 			}
 			ref = i
