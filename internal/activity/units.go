@@ -9,6 +9,9 @@ const (
 	Imperial Units = "imperial"
 )
 
+// MetresPerFoot is the length of an international foot.
+const MetresPerFoot = 0.3048
+
 // Valid reports whether u is one of the units a setting may name.
 func (u Units) Valid() bool { return u == Metric || u == Imperial }
 

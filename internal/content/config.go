@@ -42,7 +42,7 @@ func loadConfig(ctx context.Context, dir string, o Overrides) (Config, error) {
 		Language:     "en",
 		PostsPerPage: 10,
 		Comments:     comments.DefaultSettings(),
-		Privacy:      Privacy{TrimM: DefaultTrimM},
+		Privacy:      Privacy{TrimM: activity.DefaultTrimM},
 	}
 	if err := yaml.Unmarshal(data, &cfg); err != nil {
 		return Config{}, fmt.Errorf("parsing %s: %w", path, err)

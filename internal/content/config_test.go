@@ -106,7 +106,7 @@ social: {mastodon: "@club@example.social"}
 			site := loadSite(t, files{"site.yaml": tt.yaml})
 			want := tt.want
 			if want.Units == "" {
-				want.Units, want.Privacy.TrimM, want.ShoeLimitM = activity.Metric, DefaultTrimM, DefaultShoeLimitM
+				want.Units, want.Privacy.TrimM, want.ShoeLimitM = activity.Metric, activity.DefaultTrimM, DefaultShoeLimitM
 			}
 			if diff := cmp.Diff(want, site.Config, locationByName); diff != "" {
 				t.Errorf("Config mismatch (-want +got):\n%s", diff)

@@ -104,13 +104,9 @@ type Activity struct {
 type Privacy struct {
 	Zones []activity.Zone
 	// TrimM is how many metres of each leg's start and end are hidden;
-	// DefaultTrimM when the settings do not say.
+	// activity.DefaultTrimM when the settings do not say.
 	TrimM float64
 }
-
-// DefaultTrimM is how much of each end of a route is hidden when
-// privacy.trim_m is not set: a start at home is never drawn.
-const DefaultTrimM = 200
 
 // DefaultShoeLimitM is the mileage past which a pair of shoes is noted as
 // worn when the site does not set shoe_limit.

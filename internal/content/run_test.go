@@ -102,8 +102,8 @@ func TestRunUnitsBareNumbersAreThePostsUnits(t *testing.T) {
 	v := View{Site: site, Now: time.Now()}
 	for slug, want := range map[string]Run{
 		"ana-run":    {DistanceM: 10_000, ElevationM: 100, HasElevation: true, Units: activity.Metric},
-		"bo-run":     {DistanceM: 10 * activity.MetresPerMile, ElevationM: 100 * metresPerFoot, HasElevation: true, Units: activity.Imperial},
-		"written-in": {DistanceM: 400, ElevationM: 400 * metresPerFoot, HasElevation: true, Units: activity.Imperial},
+		"bo-run":     {DistanceM: 10 * activity.MetresPerMile, ElevationM: 100 * activity.MetresPerFoot, HasElevation: true, Units: activity.Imperial},
+		"written-in": {DistanceM: 400, ElevationM: 400 * activity.MetresPerFoot, HasElevation: true, Units: activity.Imperial},
 	} {
 		if d := cmp.Diff(&want, v.Post(slug).Run, cmp.Comparer(func(a, b float64) bool { return math.Abs(a-b) < 1e-9 })); d != "" {
 			t.Errorf("%s: run (-want +got):\n%s", slug, d)

@@ -14,9 +14,6 @@ import (
 // is a warning at its line (Site.Warnings) and the post is served without
 // that figure, as a typo in a distance should not take a story down.
 
-// metresPerFoot is the length of an international foot.
-const metresPerFoot = 0.3048
-
 // runTypes are the run types a front matter may name, in the order the
 // problems list them.
 var runTypes = []RunType{RunEasy, RunLong, RunTempo, RunIntervals, RunRace, RunRecovery, RunWorkout, RunOther}
@@ -197,11 +194,11 @@ func ParseElevation(s string, units activity.Units) (float64, error) {
 	switch unit {
 	case "":
 		if units == activity.Imperial {
-			n *= metresPerFoot
+			n *= activity.MetresPerFoot
 		}
 	case "m", "metre", "metres", "meter", "meters":
 	case "ft", "feet", "foot":
-		n *= metresPerFoot
+		n *= activity.MetresPerFoot
 	default:
 		return 0, fmt.Errorf("has the unit %q: write m or ft, such as 120 m", unit)
 	}

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"milepost/internal/activity"
-	"milepost/internal/activity/chart"
 	"milepost/internal/content"
 )
 
@@ -33,15 +32,15 @@ func runLine(run *content.Run) string {
 		parts = append(parts, run.Race.Name)
 	}
 	var figures string
-	distance, seconds := known(run.DistanceM), known(run.TimeS)
+	// Each text is "" for a figure that is none (zero, +Inf or NaN).
+	distance, time := activity.DistanceText(run.DistanceM, u), activity.DurationText(run.TimeS)
 	switch {
-	case distance > 0 && seconds > 0:
-		figures = chart.DistanceText(distance, u) + " in " + chart.DurationText(seconds) +
-			" (" + chart.PaceText(seconds, distance, u) + ")"
-	case distance > 0:
-		figures = chart.DistanceText(distance, u)
-	case seconds > 0:
-		figures = chart.DurationText(seconds)
+	case distance != "" && time != "":
+		figures = distance + " in " + time + " (" + activity.PaceText(run.TimeS, run.DistanceM, u) + ")"
+	case distance != "":
+		figures = distance
+	case time != "":
+		figures = time
 	}
 	if figures != "" {
 		parts = append(parts, figures)
@@ -107,12 +106,12 @@ func tenth(v float64) float64 {
 	return v
 }
 
-// known is a distance or a time that can be shown: v when it is positive
-// and finite, else 0, which feeds leave out. A non-finite number (a file's
-// elevation of 1e308 summed to +Inf) would make JSON refuse the whole
-// feed, and is no figure to tell a reader.
+// known is a distance or a time that can be shown (activity.Positive): v,
+// else 0, which feeds leave out. A non-finite number (a file's elevation
+// of 1e308 summed to +Inf) would make JSON refuse the whole feed, and is
+// no figure to tell a reader.
 func known(v float64) float64 {
-	if v > 0 && finite(v) {
+	if activity.Positive(v) {
 		return v
 	}
 	return 0

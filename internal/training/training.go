@@ -268,10 +268,10 @@ func performances(runs []Run) (races []Performance, records []Record) {
 		efforts := len(activity.EffortDistances)
 		if race := run.Race; race != nil {
 			p := Performance{Post: r.Post, Date: r.Date, DistanceM: r.DistanceM, TimeS: r.TimeS, Race: race.Name, Place: race.Place}
-			if isTime(race.OfficialS) {
+			if activity.Positive(race.OfficialS) {
 				p.TimeS = race.OfficialS
 			}
-			if i := standardDistance(r.DistanceM); i >= 0 && isTime(p.TimeS) {
+			if i := standardDistance(r.DistanceM); i >= 0 && activity.Positive(p.TimeS) {
 				p.Distance, p.DistanceM = activity.EffortDistances[i].Name, activity.EffortDistances[i].DistanceM
 				byDistance[i] = append(byDistance[i], p)
 				// The race's own time is its record over its distance.
@@ -287,7 +287,7 @@ func performances(runs []Run) (races []Performance, records []Record) {
 		}
 		for _, e := range run.Activity.Summary.BestEfforts {
 			i := effortIndex(e.DistanceM)
-			if i < 0 || i >= efforts || !isTime(e.TimeS) {
+			if i < 0 || i >= efforts || !activity.Positive(e.TimeS) {
 				continue
 			}
 			d := activity.EffortDistances[i]
@@ -314,10 +314,6 @@ func performances(runs []Run) (races []Performance, records []Record) {
 	}
 	return races, records
 }
-
-// isTime reports whether s is a time a record can hold: positive and
-// finite.
-func isTime(s float64) bool { return s > 0 && !math.IsInf(s, 1) }
 
 // effortIndex is the index in activity.EffortDistances of a best
 // effort's distance; -1 for none.

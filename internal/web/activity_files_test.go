@@ -187,7 +187,7 @@ func parseDistanceM(text string) (m, rounding float64, ok bool) {
 	if err != nil || unit != "km" {
 		return 0, 0, false
 	}
-	// chart.DistanceText keeps two decimals under 10 km, one above.
+	// activity.DistanceText keeps two decimals under 10 km, one above.
 	decimals := 1.0
 	if v < 10 {
 		decimals = 2

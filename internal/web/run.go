@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"html/template"
-	"math"
 	"mime"
 	"net/http"
 	"strconv"
@@ -75,17 +74,13 @@ func newRunView(p *content.Post) *runView {
 		u = activity.Metric
 	}
 	v := &runView{Type: string(run.Type), Shoes: run.Shoes}
-	if shown(run.DistanceM) {
-		v.Distance = chart.DistanceText(run.DistanceM, u)
-	}
-	if shown(run.TimeS) {
-		v.Time = chart.DurationText(run.TimeS)
-	}
-	if shown(run.DistanceM) && shown(run.TimeS) {
-		v.Pace = chart.PaceText(run.TimeS, run.DistanceM, u)
-	}
-	if run.HasElevation && !math.IsNaN(run.ElevationM) && !math.IsInf(run.ElevationM, 0) {
-		v.Elevation = chart.HeightText(run.ElevationM, u)
+	// Each text is "" for a figure that is none (a file's elevation of
+	// 1e308 summed to +Inf), which the card leaves out.
+	v.Distance = activity.DistanceText(run.DistanceM, u)
+	v.Time = activity.DurationText(run.TimeS)
+	v.Pace = activity.PaceText(run.TimeS, run.DistanceM, u)
+	if run.HasElevation {
+		v.Elevation = activity.HeightText(run.ElevationM, u)
 	}
 	if r := run.Race; r != nil {
 		v.Race = &raceView{Name: r.Name, Bib: r.Bib}
@@ -94,8 +89,8 @@ func newRunView(p *content.Post) *runView {
 		}
 		// Without a time of its own the run's time is the official one
 		// (content's rule): the card shows it once.
-		if shown(r.OfficialS) && r.OfficialS != run.TimeS {
-			v.Race.Official = chart.DurationText(r.OfficialS)
+		if r.OfficialS != run.TimeS {
+			v.Race.Official = activity.DurationText(r.OfficialS)
 		}
 	}
 	a := run.Activity
@@ -105,7 +100,7 @@ func newRunView(p *content.Post) *runView {
 	s := a.Summary
 	// The charts over distance have nothing to draw without one (a leg
 	// recorded without GPS or a foot pod): none is shown.
-	overDistance := shown(s.DistanceM)
+	overDistance := activity.Positive(s.DistanceM)
 	if len(a.Route.Segments) > 0 {
 		v.Charts = append(v.Charts, runChart{Kind: "route", Heading: "Route"}.with(chart.Route(a.Route, s.DistanceM, u)))
 	}
@@ -130,11 +125,6 @@ func newRunView(p *content.Post) *runView {
 	}
 	return v
 }
-
-// shown reports whether a distance or a time is a figure to show: positive
-// and finite. A non-finite one (a file's elevation of 1e308 summed to
-// +Inf) is not shown rather than written as "+Inf km".
-func shown(v float64) bool { return v > 0 && !math.IsInf(v, 1) }
 
 func (c runChart) with(drawn chart.Chart) runChart {
 	c.SVG, c.Table = drawn.SVG, drawn.Table

@@ -100,10 +100,10 @@ func TestARunPostShowsItsCardInThePostsUnits(t *testing.T) {
 	run := h.postRun("sprint-tri")
 	want := []string{
 		"Type: race",
-		"Distance: " + chart.DistanceText(run.DistanceM, activity.Metric),
-		"Time: " + chart.DurationText(run.TimeS),
-		"Pace: " + chart.PaceText(run.TimeS, run.DistanceM, activity.Metric),
-		"Elevation gain: " + chart.HeightText(run.ElevationM, activity.Metric),
+		"Distance: " + activity.DistanceText(run.DistanceM, activity.Metric),
+		"Time: " + activity.DurationText(run.TimeS),
+		"Pace: " + activity.PaceText(run.TimeS, run.DistanceM, activity.Metric),
+		"Elevation gain: " + activity.HeightText(run.ElevationM, activity.Metric),
 		"Race: Lakeside Sprint", "Place: 3", "Bib: 117", "Official time: 1:12:40",
 		"Shoes: Pegasus 40",
 	}
@@ -452,8 +452,8 @@ func TestNoPrivatePointIsInTheRouteTheDownloadOrTheFeeds(t *testing.T) {
 func TestEachFeedCarriesTheRunLine(t *testing.T) {
 	h := newHarness(t, withFile(triRun("run:\n  type: race\n  race: Lakeside Sprint\n"), "posts/sprint-tri/run.fit", activityFile(t, "triathlon_fr255.fit")))
 	run := h.postRun("sprint-tri")
-	want := "Race · Lakeside Sprint · " + chart.DistanceText(run.DistanceM, activity.Metric) + " in " +
-		chart.DurationText(run.TimeS) + " (" + chart.PaceText(run.TimeS, run.DistanceM, activity.Metric) + ")"
+	want := "Race · Lakeside Sprint · " + activity.DistanceText(run.DistanceM, activity.Metric) + " in " +
+		activity.DurationText(run.TimeS) + " (" + activity.PaceText(run.TimeS, run.DistanceM, activity.Metric) + ")"
 	for _, path := range []string{"/feed.xml", "/atom.xml", "/feed.json"} {
 		f, err := gofeed.NewParser().ParseString(h.get(path).body)
 		if err != nil {

@@ -168,7 +168,7 @@ func (s *Server) trainingLog(w http.ResponseWriter, r *http.Request) {
 	a, f, ta, u := af.author, af.figures, af.runs, af.units()
 	loc := f.Settings.Location
 	now := s.now().In(loc)
-	lv := &logView{Year: now.Year(), Years: []int{now.Year()}, ShoeLimit: chart.DistanceText(f.Settings.ShoeLimitM, u)}
+	lv := &logView{Year: now.Year(), Years: []int{now.Year()}, ShoeLimit: activity.DistanceText(f.Settings.ShoeLimitM, u)}
 	if ta != nil {
 		for _, y := range ta.Years {
 			if y.Year != now.Year() {
@@ -203,10 +203,10 @@ func (s *Server) trainingLog(w http.ResponseWriter, r *http.Request) {
 		lv.AllTime = totalText("All time", ta.AllTime, u)
 		if l := ta.Longest; l != nil {
 			lv.Longest = &performanceRow{Slug: l.Post.Slug, Title: l.Post.Title, Date: l.Date,
-				Distance: chart.DistanceText(l.DistanceM, u), Time: chart.DurationText(l.TimeS), Pace: chart.PaceText(l.TimeS, l.DistanceM, u)}
+				Distance: activity.DistanceText(l.DistanceM, u), Time: activity.DurationText(l.TimeS), Pace: activity.PaceText(l.TimeS, l.DistanceM, u)}
 		}
 		for _, g := range ta.Gear {
-			lv.Gear = append(lv.Gear, gearRow{Shoes: g.Shoes, Runs: g.Runs, Distance: chart.DistanceText(g.DistanceM, u), First: g.First, Last: g.Last, Worn: g.Worn})
+			lv.Gear = append(lv.Gear, gearRow{Shoes: g.Shoes, Runs: g.Runs, Distance: activity.DistanceText(g.DistanceM, u), First: g.First, Last: g.Last, Worn: g.Worn})
 		}
 	} else {
 		for _, d := range (&training.Author{}).Calendar(lv.Year, loc) {
@@ -234,7 +234,7 @@ func (s *Server) trainingRecords(w http.ResponseWriter, r *http.Request) {
 				row := performanceText(nil, p, u)
 				row.Distance = "" // the heading says it
 				if i > 0 {
-					row.Beat = chart.DurationText(rec.History[i-1].TimeS)
+					row.Beat = activity.DurationText(rec.History[i-1].TimeS)
 				}
 				view.History = append(view.History, row)
 			}
@@ -260,7 +260,7 @@ func (s *Server) club(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, set := range c.NewRecords {
 		row := performanceText(set.Author, set.Performance, u)
-		row.Beat = chart.DurationText(set.Previous.TimeS)
+		row.Beat = activity.DurationText(set.Previous.TimeS)
 		cv.NewRecords = append(cv.NewRecords, row)
 	}
 	s.renderTraining(w, r, site, "club", "The club", "/club/", &trainingPage{Unit: u.Abbrev(), Club: cv})
@@ -282,22 +282,22 @@ func (s *Server) renderTraining(w http.ResponseWriter, r *http.Request, site *co
 }
 
 func totalText(label string, t training.Total, u activity.Units) totalRow {
-	return totalRow{Label: label, Runs: t.Runs, Distance: chart.DistanceText(t.DistanceM, u), Time: chart.DurationText(t.TimeS)}
+	return totalRow{Label: label, Runs: t.Runs, Distance: activity.DistanceText(t.DistanceM, u), Time: activity.DurationText(t.TimeS)}
 }
 
 func periodText(p training.Period, u activity.Units, label string) periodView {
 	v := periodView{Start: p.Start, End: p.End.AddDate(0, 0, -1), totalRow: totalText(label, p.Total, u)}
 	for _, rn := range p.Runners {
-		v.Runners = append(v.Runners, runnerRow{Author: rn.Author, Runs: rn.Runs, Distance: chart.DistanceText(rn.DistanceM, u)})
+		v.Runners = append(v.Runners, runnerRow{Author: rn.Author, Runs: rn.Runs, Distance: activity.DistanceText(rn.DistanceM, u)})
 	}
 	return v
 }
 
 func performanceText(a *content.Author, p training.Performance, u activity.Units) performanceRow {
 	row := performanceRow{Author: a, Slug: p.Post.Slug, Title: p.Post.Title, Date: p.Date, Distance: p.Distance,
-		Time: chart.DurationText(p.TimeS), Pace: chart.PaceText(p.TimeS, p.DistanceM, u), Race: p.Race, Place: p.Place}
+		Time: activity.DurationText(p.TimeS), Pace: activity.PaceText(p.TimeS, p.DistanceM, u), Race: p.Race, Place: p.Place}
 	if row.Distance == "" {
-		row.Distance = chart.DistanceText(p.DistanceM, u)
+		row.Distance = activity.DistanceText(p.DistanceM, u)
 	}
 	return row
 }
@@ -316,7 +316,7 @@ func (s *Server) clubWeek() *clubTeaser {
 		return nil
 	}
 	w := f.Club(s.now(), 0).Week
-	return &clubTeaser{Runs: w.Runs, Runners: len(w.Runners), Distance: chart.DistanceText(w.DistanceM, f.Settings.Units)}
+	return &clubTeaser{Runs: w.Runs, Runners: len(w.Runners), Distance: activity.DistanceText(w.DistanceM, f.Settings.Units)}
 }
 
 // authorRuns is the templates' authorRuns: how many published runs an

@@ -10,7 +10,7 @@ import (
 
 func TestTheTrainingPagesWriteTimesAsTheRunCardDoes(t *testing.T) {
 	h := newHarness(t, clubSite(t))
-	// Kay's 55:00, 1:45:10 and 22:30: one formatter (chart.DurationText)
+	// Kay's 55:00, 1:45:10 and 22:30: one formatter (activity.DurationText)
 	// for a run's time and a total.
 	log := h.get("/authors/kay/log/").body
 	mustContain(t, "log", log, "<div><dt>Time</dt><dd>3:02:40</dd></div>", "<td>3:02:40</td>")

@@ -54,7 +54,7 @@ func TestAnAuthorsTrainingLog(t *testing.T) {
 		// 10 km + 13.1 mi + 5 km, the draft and the planned run left out.
 		"<dt>Runs</dt><dd>3</dd>", "<dt>Distance</dt><dd>36.1 km</dd>",
 		`<a href="/posts/harvest-half/">Harvest Half</a>`, // the longest run
-		"<title>Week of Nov 16, 2026: 21.08 km, 1 run</title>", "<title>Week of Nov 23, 2026: 10 km, 1 run</title>",
+		"<title>Week of Nov 16, 2026: 21.1 km, 1 run</title>", "<title>Week of Nov 23, 2026: 10 km, 1 run</title>",
 		"<title>Monday, November 23: 10 km</title>",
 		`<span class="gear-name">Pegasus 40</span>`, `<span class="gear-distance">31.1 km</span>`)
 	mustNotContain(t, "log", res.body, "Secret ultra", "50 km", "30 km", "Planned long run", "style=", "<script")

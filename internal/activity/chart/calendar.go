@@ -99,11 +99,11 @@ func YearCalendar(year int, days []DayDistance, u activity.Units) Chart {
 			} else {
 				c.Level = 1
 			}
-			c.Title = fmt.Sprintf("%s: %s %s", day.Date.Format("Monday, January 2"), formatDistance(day.DistanceM, u), u.Abbrev())
+			c.Title = fmt.Sprintf("%s: %s %s", day.Date.Format("Monday, January 2"), activity.DistanceNumber(day.DistanceM, u), u.Abbrev())
 			if day.Runs > 1 {
 				c.Title += ", " + runs(day.Runs)
 			}
-			table.Rows = append(table.Rows, []string{day.Date.Format("January 2"), formatDistance(day.DistanceM, u), strconv.Itoa(day.Runs)})
+			table.Rows = append(table.Rows, []string{day.Date.Format("January 2"), activity.DistanceNumber(day.DistanceM, u), strconv.Itoa(day.Runs)})
 		}
 		c.Opacity = levelOpacity[c.Level]
 		d.Cells = append(d.Cells, c)

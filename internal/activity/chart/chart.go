@@ -132,7 +132,7 @@ func Route(shape activity.RouteShape, distanceM float64, u activity.Units) Chart
 			}
 		}
 	}
-	title := fmt.Sprintf("Route map, %s %s", formatDistance(distanceM, u), u.Abbrev())
+	title := fmt.Sprintf("Route map, %s %s", activity.DistanceNumber(distanceM, u), u.Abbrev())
 	pad := 4.0
 	d := drawing{
 		Kind:   "route",
@@ -156,7 +156,7 @@ func Route(shape activity.RouteShape, distanceM float64, u activity.Units) Chart
 		Table: Table{
 			Caption: title,
 			Head:    []string{"Distance (" + u.Abbrev() + ")"},
-			Rows:    [][]string{{formatDistance(distanceM, u)}},
+			Rows:    [][]string{{activity.DistanceNumber(distanceM, u)}},
 		},
 	}
 }
@@ -164,29 +164,20 @@ func Route(shape activity.RouteShape, distanceM float64, u activity.Units) Chart
 // Elevation draws the elevation profile, an area under the line, in
 // metres or, in imperial units, feet.
 func Elevation(series []activity.Sample, u activity.Units) Chart {
-	perMetre, unit := heightUnit(u)
-	pick := func(s activity.Sample) (float64, bool) { return s.ElevationM * perMetre, s.HasElevation }
+	unit := u.HeightAbbrev()
+	pick := func(s activity.Sample) (float64, bool) { return u.Height(s.ElevationM), s.HasElevation }
 	c := overDistance("elevation", "Elevation over distance", series, u, pick, false, func(v float64) string {
-		return strconv.Itoa(int(math.Round(v))) + " " + unit
+		return activity.HeightUnitsText(v, u)
 	})
 	c.Table.Head = []string{"Distance (" + u.Abbrev() + ")", "Elevation (" + unit + ")"}
 	return c
-}
-
-// heightUnit is how many of the units' height unit make a metre, and its
-// name: metres, or feet for imperial units.
-func heightUnit(u activity.Units) (perMetre float64, name string) {
-	if u == activity.Imperial {
-		return FeetPerMetre, "ft"
-	}
-	return 1, "m"
 }
 
 // Pace draws the smoothed moving pace, faster up; stops leave gaps.
 func Pace(series []activity.Sample, u activity.Units) Chart {
 	unit := u.UnitM() / activity.MetresPerKm
 	pick := func(s activity.Sample) (float64, bool) { return s.PaceSPerKm * unit, s.PaceSPerKm > 0 }
-	c := overDistance("pace", "Pace over distance", series, u, pick, true, formatPace, 15, 30, 60, 120, 300)
+	c := overDistance("pace", "Pace over distance", series, u, pick, true, activity.PaceClock, 15, 30, 60, 120, 300)
 	c.Table.Head = []string{"Distance (" + u.Abbrev() + ")", "Pace (min/" + u.Abbrev() + ")"}
 	return c
 }
@@ -252,7 +243,7 @@ func overDistance(kind, title string, series []activity.Sample, u activity.Units
 	}
 	step := unitStep(total, u)
 	for m := 0.0; m <= total+1e-6; m += step * u.UnitM() {
-		d.Labels = append(d.Labels, label{round1(x(m)), height - 6, "middle", formatDistance(m, u)})
+		d.Labels = append(d.Labels, label{round1(x(m)), height - 6, "middle", activity.DistanceNumber(m, u)})
 	}
 	d.Labels = append(d.Labels, label{width - marginRight, height - 6, "end", u.Abbrev()})
 
@@ -286,7 +277,7 @@ func overDistance(kind, title string, series []activity.Sample, u activity.Units
 		}
 		if s, ok := sampleAt(series, m); ok {
 			if v, ok := pick(s); ok {
-				table.Rows = append(table.Rows, []string{formatDistance(m, u), format(v)})
+				table.Rows = append(table.Rows, []string{activity.DistanceNumber(m, u), format(v)})
 			}
 		}
 		if m >= total {
@@ -309,7 +300,7 @@ func Splits(splits []activity.Split, u activity.Units) Chart {
 		}
 	}
 	d := drawing{Kind: "splits", Title: title, Width: width, Height: height}
-	perMetre, heightName := heightUnit(u)
+	heightName := u.HeightAbbrev()
 	table := Table{Caption: title, Head: []string{"Split", "Distance (" + u.Abbrev() + ")", "Time", "Pace (min/" + u.Abbrev() + ")", "Elevation (" + heightName + ")", "Heart rate (bpm)"}}
 	unit := u.UnitM() / activity.MetresPerKm
 	slow, fast := 0.0, math.Inf(1)
@@ -337,12 +328,12 @@ func Splits(splits []activity.Split, u activity.Units) Chart {
 			bx := marginLeft + float64(i)*barW
 			d.Bars = append(d.Bars, bar{
 				X: round1(bx + barW*0.1), Y: round1(marginTop + plotH - h), W: round1(barW * 0.8), H: round1(h),
-				Title: fmt.Sprintf("%s %d: %s /%s", u.Abbrev(), i+1, formatPace(p), u.Abbrev()),
+				Title: fmt.Sprintf("%s %d: %s /%s", u.Abbrev(), i+1, activity.PaceClock(p), u.Abbrev()),
 			})
 		}
-		d.Labels = append(d.Labels, label{marginLeft - 4, round1(marginTop + plotH - barHeight(fast) + 4), "end", formatPace(fast)})
-		if formatPace(slow) != formatPace(fast) {
-			d.Labels = append(d.Labels, label{marginLeft - 4, round1(marginTop + plotH - barHeight(slow) + 4), "end", formatPace(slow)})
+		d.Labels = append(d.Labels, label{marginLeft - 4, round1(marginTop + plotH - barHeight(fast) + 4), "end", activity.PaceClock(fast)})
+		if activity.PaceClock(slow) != activity.PaceClock(fast) {
+			d.Labels = append(d.Labels, label{marginLeft - 4, round1(marginTop + plotH - barHeight(slow) + 4), "end", activity.PaceClock(slow)})
 		}
 		for i := range splits {
 			if len(splits) <= 12 || (i+1)%5 == 0 {
@@ -353,7 +344,7 @@ func Splits(splits []activity.Split, u activity.Units) Chart {
 	for i, s := range splits {
 		elev, hr := "", ""
 		if s.HasElevation {
-			elev = fmt.Sprintf("%+d", int(math.Round(s.ElevationChangeM*perMetre)))
+			elev = fmt.Sprintf("%+d", int(math.Round(u.Height(s.ElevationChangeM))))
 			if elev == "+0" {
 				elev = "0"
 			}
@@ -362,7 +353,7 @@ func Splits(splits []activity.Split, u activity.Units) Chart {
 			hr = strconv.Itoa(int(math.Round(s.AvgHeartRateBPM)))
 		}
 		table.Rows = append(table.Rows, []string{
-			strconv.Itoa(i + 1), formatDistance(s.DistanceM, u), formatDuration(s.MovingS), formatPace(s.PaceSPerKm * unit), elev, hr,
+			strconv.Itoa(i + 1), activity.DistanceNumber(s.DistanceM, u), activity.DurationText(s.MovingS), activity.PaceClock(s.PaceSPerKm * unit), elev, hr,
 		})
 	}
 	return Chart{SVG: d.render(), Table: table}
@@ -417,36 +408,6 @@ func niceTicks(lo, hi float64, n int, steps ...float64) []float64 {
 		out = append(out, t)
 	}
 	return out // empty, for callers to refuse, when lo or hi is not finite
-}
-
-func formatDistance(m float64, u activity.Units) string {
-	v := m / u.UnitM()
-	if v == math.Trunc(v) {
-		return strconv.FormatFloat(v, 'f', 0, 64) // not through int, which a huge distance overflows
-	}
-	return strconv.FormatFloat(v, 'f', 2, 64)
-}
-
-// formatPace is minutes and seconds, as runners read pace.
-func formatPace(s float64) string {
-	if s <= 0 || !finite(s) {
-		return ""
-	}
-	total := int(math.Round(s))
-	return fmt.Sprintf("%d:%02d", total/60, total%60)
-}
-
-// formatDuration is a time as h:mm:ss or m:ss; "" for no time (zero,
-// negative or not finite).
-func formatDuration(s float64) string {
-	if !(s > 0) || !finite(s) {
-		return ""
-	}
-	total := int(math.Round(s))
-	if total >= 3600 {
-		return fmt.Sprintf("%d:%02d:%02d", total/3600, total/60%60, total%60)
-	}
-	return fmt.Sprintf("%d:%02d", total/60, total%60)
 }
 
 func num(v float64) string { return strconv.FormatFloat(round1(v), 'f', -1, 64) }

@@ -56,7 +56,7 @@ func svgElements(t *testing.T, svg string) map[string]int {
 
 func TestChartsOfARealRun(t *testing.T) {
 	act, s := realRun(t)
-	segments, err := activity.Clean(act.Points, nil, activity.DefaultTrimM)
+	segments, err := activity.Clean(act.Points, nil, activity.DefaultTrimM, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func TestChartsInMiles(t *testing.T) {
 	}
 	pace := Pace(s.Series, activity.Imperial)
 	at1mi, _ := sampleAt(s.Series, activity.MetresPerMile)
-	perMile := formatPace(at1mi.PaceSPerKm * 1.609344)
+	perMile := activity.PaceClock(at1mi.PaceSPerKm * 1.609344)
 	if !strings.Contains(string(pace.SVG), ">mi<") || pace.Table.Rows[0][0] != "1" || pace.Table.Rows[0][1] != perMile {
 		t.Errorf("pace in miles: rows %q, want the first %s at mile 1 (%.0f s/km)", pace.Table.Rows, perMile, at1mi.PaceSPerKm)
 	}
@@ -117,7 +117,7 @@ func TestARunWithoutHeartRateDrawsNoLine(t *testing.T) {
 // run measures a 100,000-point file's drawing too.
 func BenchmarkCharts(b *testing.B) {
 	act, s := realRun(b)
-	segments, err := activity.Clean(act.Points, nil, activity.DefaultTrimM)
+	segments, err := activity.Clean(act.Points, nil, activity.DefaultTrimM, 1)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -29,7 +29,7 @@ func WeeklyDistance(weeks []WeekDistance, u activity.Units) Chart {
 			return empty("weekly", title)
 		}
 		most = math.Max(most, w.DistanceM/u.UnitM())
-		table.Rows = append(table.Rows, []string{w.Start.Format("Jan 2, 2006"), formatDistance(w.DistanceM, u), strconv.Itoa(w.Runs)})
+		table.Rows = append(table.Rows, []string{w.Start.Format("Jan 2, 2006"), activity.DistanceNumber(w.DistanceM, u), strconv.Itoa(w.Runs)})
 	}
 	if len(weeks) == 0 {
 		return Chart{SVG: d.render(), Table: table}
@@ -52,7 +52,7 @@ func WeeklyDistance(weeks []WeekDistance, u activity.Units) Chart {
 			units := w.DistanceM / u.UnitM()
 			d.Bars = append(d.Bars, bar{
 				X: round1(x + barW*0.1), Y: round1(y(units)), W: round1(barW * 0.8), H: round1(marginTop + plotH - y(units)),
-				Title: fmt.Sprintf("Week of %s: %s %s, %s", w.Start.Format("Jan 2, 2006"), formatDistance(w.DistanceM, u), u.Abbrev(), runs(w.Runs)),
+				Title: fmt.Sprintf("Week of %s: %s %s, %s", w.Start.Format("Jan 2, 2006"), activity.DistanceNumber(w.DistanceM, u), u.Abbrev(), runs(w.Runs)),
 			})
 		}
 		// A month's name under the first week starting in it, every

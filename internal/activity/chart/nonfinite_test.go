@@ -161,11 +161,3 @@ func TestADrawingWithANonFiniteNumberIsDrawnEmpty(t *testing.T) {
 		}
 	}
 }
-
-func TestATimeThatIsNoTimeIsNotWritten(t *testing.T) {
-	for _, s := range []float64{0, -5, math.NaN(), math.Inf(1), math.Inf(-1)} {
-		if got := DurationText(s); got != "" {
-			t.Errorf("DurationText(%v) = %q, want nothing", s, got)
-		}
-	}
-}

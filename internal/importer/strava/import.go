@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"path"
 	"regexp"
 	"strings"
@@ -14,7 +13,6 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"milepost/internal/activity"
-	"milepost/internal/activity/chart"
 	"milepost/internal/content"
 )
 
@@ -299,7 +297,7 @@ func runFront(a Activity, fileName string) []*yaml.Node {
 		run = add(run, "type", text(string(runType)))
 	}
 	if a.DistanceM > 0 {
-		run = add(run, "distance", text(distanceText(a.DistanceM)))
+		run = add(run, "distance", text(activity.KilometresText(a.DistanceM)))
 	}
 	// A race is timed from gun to finish, pauses included (a watch
 	// paused at a drinks table does not stop the race's clock); any
@@ -309,10 +307,10 @@ func runFront(a Activity, fileName string) []*yaml.Node {
 		seconds = a.ElapsedS
 	}
 	if seconds >= 1 {
-		run = add(run, "time", text(chart.DurationText(seconds)))
+		run = add(run, "time", text(activity.DurationText(seconds)))
 	}
 	if a.ElevationM > 0 {
-		run = add(run, "elevation", text(chart.HeightText(a.ElevationM, activity.Metric)))
+		run = add(run, "elevation", text(activity.HeightText(a.ElevationM, activity.Metric)))
 	}
 	front := add(nil, "activity", text(fileName))
 	if len(run) > 0 {
@@ -320,15 +318,6 @@ func runFront(a Activity, fileName string) []*yaml.Node {
 	}
 	// Quoted: an ID is a name, not a number to be rounded.
 	return add(front, IDKey, &yaml.Node{Kind: yaml.ScalarNode, Style: yaml.DoubleQuotedStyle, Value: a.ID})
-}
-
-// distanceText writes metres as the front matter's distance, in km to
-// the metre ("10.023 km", "42.195 km"): the figure Strava measured, not
-// one rounded for reading as chart.DistanceText does.
-func distanceText(m float64) string {
-	km := fmt.Sprintf("%.3f", math.Round(m)/1000)
-	km = strings.TrimRight(strings.TrimRight(km, "0"), ".")
-	return km + " km"
 }
 
 // idLine is the line IDKey is written on (runFront).
