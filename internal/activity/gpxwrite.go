@@ -39,12 +39,38 @@ type gpxOutPoint struct {
 	Ele *string `xml:"ele,omitempty"`
 }
 
-// WriteGPX writes segments (Clean's output) as a GPX 1.1 track named
-// name, one <trkseg> per segment, so the gaps privacy made stay gaps.
-// Points carry their position (to 7 decimals, about a centimetre) and
-// elevation; nothing else of them is written. A segment's points without
-// a position are skipped.
-func WriteGPX(ctx context.Context, w io.Writer, name string, segments [][]Point) error {
+// TrackPoint is what a GPX download keeps of a point: its position and
+// elevation, in 32 bytes where a Point takes 128. A post offering its
+// route keeps its track for the server's life.
+type TrackPoint struct {
+	Lat, Lon     float64
+	ElevationM   float64
+	HasElevation bool
+}
+
+// Track is what WriteGPX needs of segments (Clean's output): their
+// points with a position, each as a TrackPoint; an elevation that is not
+// finite is none.
+func Track(segments [][]Point) [][]TrackPoint {
+	out := make([][]TrackPoint, 0, len(segments))
+	for _, seg := range segments {
+		track := make([]TrackPoint, 0, len(seg))
+		for _, p := range seg {
+			if p.HasPosition {
+				track = append(track, TrackPoint{Lat: p.Lat, Lon: p.Lon, ElevationM: p.ElevationM,
+					HasElevation: p.HasElevation && finite(p.ElevationM)})
+			}
+		}
+		out = append(out, track)
+	}
+	return out
+}
+
+// WriteGPX writes a track (Track of Clean's segments) as a GPX 1.1 track
+// named name, one <trkseg> per segment, so the gaps privacy made stay
+// gaps. Points carry their position (to 7 decimals, about a centimetre)
+// and elevation; nothing else of them is kept.
+func WriteGPX(ctx context.Context, w io.Writer, name string, segments [][]TrackPoint) error {
 	doc := gpxOut{Xmlns: gpxNamespace, Version: "1.1", Creator: "Milepost", Name: name,
 		Track: gpxOutTrk{Name: name, Type: SportRunning}}
 	for _, seg := range segments {
@@ -53,11 +79,8 @@ func WriteGPX(ctx context.Context, w io.Writer, name string, segments [][]Point)
 		}
 		var out gpxOutTrkseg
 		for _, p := range seg {
-			if !p.HasPosition {
-				continue
-			}
 			pt := gpxOutPoint{Lat: strconv.FormatFloat(p.Lat, 'f', 7, 64), Lon: strconv.FormatFloat(p.Lon, 'f', 7, 64)}
-			if p.HasElevation && finite(p.ElevationM) {
+			if p.HasElevation {
 				ele := strconv.FormatFloat(p.ElevationM, 'f', 1, 64)
 				pt.Ele = &ele
 			}

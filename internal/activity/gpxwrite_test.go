@@ -6,6 +6,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"milepost/internal/activity/activitytest"
 )
@@ -18,7 +19,10 @@ func TestTheGPXDownloadReadsBackAsTheCleanedTrack(t *testing.T) {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	if err := WriteGPX(context.Background(), &buf, `Tempo & hills <Sunday>`, segments); err != nil {
+	if size := unsafe.Sizeof(TrackPoint{}); size > 32 {
+		t.Errorf("a download's point takes %d bytes, kept for the server's life: keep position and elevation only", size)
+	}
+	if err := WriteGPX(context.Background(), &buf, `Tempo & hills <Sunday>`, Track(segments)); err != nil {
 		t.Fatal(err)
 	}
 	out := buf.String()

@@ -91,7 +91,7 @@ type Activity struct {
 	// Segments are the cleaned track's legs, kept only when the post opts
 	// in to a download (activity_download: true): the GPX served is built
 	// from them, never from the file.
-	Segments [][]activity.Point
+	Segments [][]activity.TrackPoint
 	Download bool
 	// Dropped and Warnings are the reader's notes: legs of a multisport
 	// file that were left out, what was repaired in a damaged file.

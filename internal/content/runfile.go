@@ -179,7 +179,7 @@ func readActivity(ctx context.Context, readers *activity.Readers, f fs.File, nam
 		Warnings: act.Warnings,
 	}
 	if download {
-		a.Segments = segments
+		a.Segments = activity.Track(segments)
 	}
 	return a, nil
 }
