@@ -56,16 +56,17 @@ func (z Zone) Validate() error {
 // rule the figures use): a watch's stale first fix, kilometres from where
 // the run began, must not become the start the trim is measured from.
 //
-// Then each leg's ends are trimmed along the route: its first trimM metres
-// and then some, and its last trimM metres and then some, the extra being
-// between 0 and trimM, different at each end and drawn from seed. Measured
-// along the route, a visible end is at no fixed straight-line distance
-// from the start, so the ends of many runs do not lie on a ring around a
-// home; and readers cannot work the extra out, as the seed comes from the
-// original file's bytes, which are never served. The distance is counted
-// only when the track moves trimJitterM from where it was last counted,
-// so a fix wandering while the runner waits at the door does not use the
-// trim up in place.
+// Then each leg's ends are trimmed: its first trimM metres and then some,
+// and its last trimM metres and then some, the extra being between 0 and
+// trimM, different at each end and drawn from seed. The length is cut
+// along the route, and nothing closer to the end than that length in a
+// straight line is kept either (a route that turns back past the door).
+// So a visible end is at no fixed distance from the start: the ends of many
+// runs do not lie on one ring around a home, and readers cannot work the
+// extra out, as the seed comes from the original file's bytes, which are
+// never served. The straight line also keeps a fix wandering while the
+// runner waits at the door, which uses the length along the route up in
+// place, from leaving the door shown.
 //
 // Every point inside a zone is removed too. Each zone is cut, for this
 // run, as a circle whose centre is moved by an amount and in a direction
@@ -133,10 +134,6 @@ func spreadOverGaps(points []Point, hidden []bool) []bool {
 // startChain is how many reachable steps must follow the fix a leg
 // starts at: more than the stale fixes a watch writes before it locks on.
 const startChain = 5
-
-// trimJitterM is how far a track must move before its distance counts
-// toward the trim: more than a fix wanders standing still.
-const trimJitterM = 20.0
 
 // hiddenPoints marks each point no output may show.
 func hiddenPoints(points []Point, zones []Zone, trimM float64, seed uint64) ([]bool, error) {
@@ -285,26 +282,38 @@ func dropImpossibleFixes(leg []Point, hidden []bool) {
 }
 
 // trimEnds hides the first startM and the last endM metres of a leg's
-// shown fixes, measured along the route (see Clean).
+// shown fixes, measured along the route, and every fix within as much of
+// the first or last one in a straight line (see Clean).
 func trimEnds(leg []Point, hidden []bool, startM, endM float64) {
 	along := make([]float64, len(leg))
-	anchor, total := -1, 0.0
+	first, prev, total := -1, -1, 0.0
 	for i := range leg {
 		if hidden[i] || !leg[i].HasPosition {
 			continue
 		}
-		if anchor >= 0 {
-			if d := metresBetween(&leg[anchor], &leg[i]); d >= trimJitterM {
-				total += d
-				anchor = i
-			}
+		if prev >= 0 {
+			total += metresBetween(&leg[prev], &leg[i])
 		} else {
-			anchor = i
+			first = i
 		}
-		along[i] = total
+		along[i], prev = total, i
 	}
+	if first < 0 {
+		return
+	}
+	last := first
 	for i := range leg {
-		if leg[i].HasPosition && !hidden[i] && (along[i] < startM || along[i] > total-endM) {
+		if !hidden[i] && leg[i].HasPosition {
+			last = i
+		}
+	}
+	start, end := leg[first], leg[last]
+	for i := range leg {
+		if !leg[i].HasPosition || hidden[i] {
+			continue
+		}
+		if along[i] < startM || along[i] > total-endM ||
+			metresBetween(&start, &leg[i]) < startM || metresBetween(&end, &leg[i]) < endM {
 			hidden[i] = true
 		}
 	}
