@@ -432,3 +432,29 @@ func TestTheChartsDoNotDescribeWhatCleanHides(t *testing.T) {
 		t.Error("Derive gives the first km no elevation")
 	}
 }
+
+// TestAGPSDropoutInsideAZoneIsHiddenFromTheCharts: the watch lost its fix
+// while the runner crossed the zone, but kept recording heart rate and
+// distance; those samples lie inside the zone and the charts leave them
+// out like the rest of it.
+func TestAGPSDropoutInsideAZoneIsHiddenFromTheCharts(t *testing.T) {
+	act := synthRun(stretch{1200, 10.0 / 3, 0}) // 4 km north
+	for i := range act.Points {
+		act.Points[i].DistanceM, act.Points[i].HasDistance = float64(i)*10/3, true
+	}
+	zone := Zone{Lat: 45 + 2000/metresPerDegreeLat, Lon: 5, RadiusM: 150}
+	for i, p := range act.Points {
+		if distanceM(p.Lat, p.Lon, zone.Lat, zone.Lon) <= zone.RadiusM+60 {
+			act.Points[i].HasPosition = false
+		}
+	}
+	public, _, err := Publish(act, []Zone{zone}, 0, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, s := range public.Series {
+		if math.Abs(s.DistanceM-2000) < zone.RadiusM && (s.HeartRateBPM > 0 || s.HasElevation || s.PaceSPerKm > 0) {
+			t.Errorf("sample %d at %.0f m, inside the zone, is drawn: %+v", k, s.DistanceM, s)
+		}
+	}
+}
