@@ -114,17 +114,44 @@ func fastXMLReads(doc []byte) bool {
 		}
 		rest = rest[end+2:]
 	}
-	for i := bytes.IndexByte(doc, '<'); i >= 0; {
-		if !fastReadsTagName(doc[i:]) {
-			return false
+	// Only a name followed by a tab or a line break can be misread: each
+	// of those is found by a fast byte search, and its tag looked at.
+	for _, blank := range []byte{'\t', '\n', '\r'} {
+		for i := 0; ; {
+			j := bytes.IndexByte(doc[i:], blank)
+			if j < 0 {
+				break
+			}
+			if tag := tagNamed(doc, i+j); tag >= 0 && !fastReadsTagName(doc[tag:]) {
+				return false
+			}
+			i += j + 1
 		}
-		next := bytes.IndexByte(doc[i+1:], '<')
-		if next < 0 {
-			break
-		}
-		i += 1 + next
 	}
 	return true
+}
+
+// tagNamed is where the tag starts ('<') whose name the blank space
+// around doc[at] follows; -1 when that space follows no tag's name (it is
+// between elements, in text or among attributes).
+func tagNamed(doc []byte, at int) int {
+	end := at
+	for end > 0 && isBlank(doc[end-1]) {
+		end--
+	}
+	start := end
+	for start > 0 && !isNameEnd(doc[start-1]) && doc[start-1] != '<' {
+		start--
+	}
+	switch {
+	case start == end || start == 0:
+		return -1
+	case doc[start-1] == '<':
+		return start - 1
+	case doc[start-1] == '/' && start >= 2 && doc[start-2] == '<':
+		return start - 2 // an end tag's name
+	}
+	return -1
 }
 
 // fastReadsTagName reports whether the tokenizer reads the name of the
