@@ -40,8 +40,8 @@ func TestFiguresAsReadersSeeThem(t *testing.T) {
 // TestAFigureThatIsNoFigureIsWrittenAsNothing: a distance, time, pace or
 // height of +Inf or NaN (a file's elevation of 1e308 summed), and a
 // distance or time of zero or below (but an axis's "0"), are "" — never
-// "+Inf km" — and a
-// finite figure too large for an int is written whole, not overflowed.
+// "+Inf km" — and a finite figure too large for an int is written whole,
+// not overflowed.
 func TestAFigureThatIsNoFigureIsWrittenAsNothing(t *testing.T) {
 	for _, v := range []float64{math.Inf(1), math.Inf(-1), math.NaN(), 0, -5} {
 		for _, u := range []Units{Metric, Imperial} {
