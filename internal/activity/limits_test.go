@@ -146,26 +146,24 @@ func TestReadFITOfSeveralSportsKeepsOnlyWhatItDoesNotName(t *testing.T) {
 	}
 }
 
-// blockingReader holds a read until released.
-type blockingReader struct{ release chan struct{} }
+// blockingReader holds a read until released, saying when it started.
+type blockingReader struct{ started, release chan struct{} }
 
 func (b blockingReader) Read([]byte) (int, error) {
+	close(b.started)
 	<-b.release
 	return 0, io.EOF
 }
 
 func TestReadersReadABoundedNumberOfFilesAtOnce(t *testing.T) {
 	readers := NewReaders(1)
-	held := blockingReader{release: make(chan struct{})}
+	held := blockingReader{started: make(chan struct{}), release: make(chan struct{})}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		_, _ = readers.Read(context.Background(), "first.gpx", held, DefaultLimits)
 	}()
-	// Let the first read take the one turn.
-	for len(readers.slots) == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	<-held.started // the first read has the one turn
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	if _, err := readers.Read(ctx, "second.gpx", strings.NewReader("<gpx/>"), DefaultLimits); !errors.Is(err, context.DeadlineExceeded) {

@@ -9,6 +9,8 @@ import (
 	"io"
 	"path"
 	"strings"
+
+	"golang.org/x/sync/semaphore"
 )
 
 // Limits bound what Read accepts, so a hostile or broken upload cannot
@@ -54,7 +56,7 @@ const DefaultReads = 2
 // allows (as media.Renderer does for photos). A Readers is safe for
 // concurrent use.
 type Readers struct {
-	slots chan struct{}
+	turns *semaphore.Weighted
 }
 
 // NewReaders returns a Readers that reads at most n files at once; n <= 0
@@ -63,19 +65,17 @@ func NewReaders(n int) *Readers {
 	if n <= 0 {
 		n = DefaultReads
 	}
-	return &Readers{slots: make(chan struct{}, n)}
+	return &Readers{turns: semaphore.NewWeighted(int64(n))}
 }
 
 // Read is ReadLimited taking its turn: while all the reads are taken it
 // waits for one to end, or for ctx to be done (an error matching
 // ctx.Err()).
 func (rs *Readers) Read(ctx context.Context, name string, r io.Reader, limits Limits) (*Activity, error) {
-	select {
-	case rs.slots <- struct{}{}:
-	case <-ctx.Done():
-		return nil, fmt.Errorf("waiting to read %s: %w", name, ctx.Err())
+	if err := rs.turns.Acquire(ctx, 1); err != nil {
+		return nil, fmt.Errorf("waiting to read %s: %w", name, err)
 	}
-	defer func() { <-rs.slots }()
+	defer rs.turns.Release(1)
 	return ReadLimited(ctx, name, r, limits)
 }
 
