@@ -247,28 +247,41 @@ func overDistance(kind, title string, series []activity.Sample, u activity.Units
 	}
 	d.Labels = append(d.Labels, label{width - marginRight, height - 6, "end", u.Abbrev()})
 
+	// Each stretch of known values is its own piece of line; under the
+	// elevation line each piece is closed down to the axis on its own, so a
+	// hidden stretch between two pieces stays empty.
 	var path, area strings.Builder
-	open := false
+	base := num(marginTop + plotH)
+	var piece strings.Builder
+	firstX, lastX := "", ""
+	endPiece := func() {
+		if firstX == "" {
+			return
+		}
+		path.WriteString(piece.String())
+		if kind == "elevation" {
+			fmt.Fprintf(&area, "M%s %s%sL%s %sZ", firstX, base, "L"+strings.TrimPrefix(piece.String(), "M"), lastX, base)
+		}
+		piece.Reset()
+		firstX, lastX = "", ""
+	}
 	for _, s := range series {
 		v, ok := pick(s)
 		if !ok {
-			open = false
+			endPiece()
 			continue
 		}
 		cmd := 'L'
-		if !open {
+		if firstX == "" {
 			cmd = 'M'
+			firstX = num(x(s.DistanceM))
 		}
-		fmt.Fprintf(&path, "%c%s %s", cmd, num(x(s.DistanceM)), num(y(v)))
-		open = true
+		lastX = num(x(s.DistanceM))
+		fmt.Fprintf(&piece, "%c%s %s", cmd, lastX, num(y(v)))
 	}
+	endPiece()
 	d.Line = path.String()
-	if kind == "elevation" && d.Line != "" {
-		// The area closes the line down to the axis.
-		first, last := series[0], series[len(series)-1]
-		fmt.Fprintf(&area, "%sL%s %sL%s %sZ", d.Line, num(x(last.DistanceM)), num(marginTop+plotH), num(x(first.DistanceM)), num(marginTop+plotH))
-		d.Area = area.String()
-	}
+	d.Area = area.String()
 
 	table := Table{Caption: title}
 	for m := step * u.UnitM(); ; m += step * u.UnitM() {
