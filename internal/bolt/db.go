@@ -328,6 +328,25 @@ func (db *DB) update(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
 	return db.bolt.Update(fn)
 }
 
+// groupCommit is update for a write that may share its transaction with
+// other concurrent groupCommit calls (bbolt's Batch): they pay for one
+// commit, and its fsync, between them. It returns once the transaction
+// holding fn's changes is committed, or with fn's own error.
+//
+// bbolt may call fn more than once: the calls of a shared transaction run
+// one after another, and when one fails the transaction is rolled back
+// and run again without it, while the failed one is run again alone (to
+// tell its own failure from one the others caused). fn must therefore
+// decide everything from what it reads in the transaction and keep its
+// results only from its last call. An error in the commit itself fails
+// every call that shared it.
+func (db *DB) groupCommit(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return db.bolt.Batch(fn)
+}
+
 func (db *DB) view(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
