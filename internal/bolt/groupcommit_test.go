@@ -1,0 +1,289 @@
+package bolt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"milepost/internal/comments"
+)
+
+// holdingBatches makes db's shared transactions wait for n writers, so
+// that a test knows which writes share one: bbolt runs a batch when it is
+// full or when its delay is up, and the delay here never is.
+func holdingBatches(db *DB, n int) {
+	db.bolt.MaxBatchSize = n
+	db.bolt.MaxBatchDelay = time.Hour
+}
+
+// approveOrFail is a decision that approves, counting its calls, or, for a
+// failing writer, breaks the rule that a decision leaves the comment's post
+// alone: an error of the transaction, not a refusal.
+func approveOrFail(calls *atomic.Int32, fail bool) func(*comments.Comment, comments.Facts) error {
+	return func(c *comments.Comment, _ comments.Facts) error {
+		calls.Add(1)
+		c.Status = comments.StatusApproved
+		if fail {
+			c.Post = "elsewhere"
+		}
+		return nil
+	}
+}
+
+// TestConcurrentCommentsKeepEveryIndexAndSurviveReopening: 64 readers post
+// top-level comments, held ones and replies two deep on one post at once,
+// through the Service's rules. Every comment acknowledged is in the file
+// after it is closed and opened again, as it was acknowledged, and every
+// index agrees with the comments (Check).
+func TestConcurrentCommentsKeepEveryIndexAndSurviveReopening(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "milepost.db")
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	settings := openSettings()
+	settings.HoldWords = []string{"casino"}
+	svc := comments.New(db, comments.Options{Settings: func() comments.Settings { return settings }})
+	const post = "massage-during-training"
+	root, err := svc.Post(ctx, comments.Input{Post: post, Name: "Kay", Body: "Where do we meet on Sunday?"},
+		comments.Author{IP: "198.51.100.1"})
+	if err != nil {
+		db.Close()
+		t.Fatal(err)
+	}
+
+	const writers, each = 64, 6
+	var (
+		mu    sync.Mutex
+		acked = []comments.Comment{root}
+		wg    sync.WaitGroup
+	)
+	errs := make(chan error, writers)
+	for w := range writers {
+		wg.Go(func() {
+			who := comments.Author{IP: fmt.Sprintf("192.0.2.%d", w), CommenterID: fmt.Sprintf("writer-%d", w)}
+			var last uint64 // this writer's last approved reply to the root
+			for i := range each {
+				in := comments.Input{Post: post, Name: "Runner", Body: fmt.Sprintf("Comment %d of writer %d.", i, w)}
+				switch {
+				case i == 3:
+					in.Body += " Try the casino." // held
+				case i%3 == 1:
+					in.Parent = strconv.FormatUint(root.ID, 10)
+				case i%3 == 2:
+					in.Parent = strconv.FormatUint(last, 10) // two deep
+				}
+				c, err := svc.Post(ctx, in, who)
+				if err != nil {
+					errs <- fmt.Errorf("writer %d, comment %d: %w", w, i, err)
+					return
+				}
+				if c.ID == 0 || (in.Parent != "" && c.Depth == 0) {
+					errs <- fmt.Errorf("writer %d, comment %d acknowledged as %+v", w, i, c)
+					return
+				}
+				if i%3 == 1 {
+					last = c.ID
+				}
+				mu.Lock()
+				acked = append(acked, c)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for err := range errs {
+		t.Fatal(err)
+	}
+
+	db, err = Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	mustCheck(t, db)
+	held, approved := 0, 0
+	for _, want := range acked {
+		got, err := db.Get(ctx, want.ID)
+		if err != nil {
+			t.Fatalf("acknowledged comment %d: %v", want.ID, err)
+		}
+		if got.Body != want.Body || got.Status != want.Status || got.Parent != want.Parent ||
+			got.Depth != want.Depth || got.Thread != want.Thread {
+			t.Errorf("comment %d was acknowledged as %+v, is stored as %+v", want.ID, want, got)
+		}
+		if want.Status == comments.StatusPending {
+			held++
+		} else {
+			approved++
+		}
+	}
+	all, err := db.ByPost(ctx, post)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts, err := db.Counts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != len(acked) || counts[post] != approved || held == 0 {
+		t.Errorf("%d comments stored, %d approved counted; want %d acknowledged, %d approved (and some of %d held)",
+			len(all), counts[post], len(acked), approved, held)
+	}
+}
+
+// TestTheSameCommentPostedAtOnceIsStoredOnce: 16 copies of one comment from
+// one address, sharing one transaction: the duplicate rule is decided
+// inside it, so the first is stored and the others are refused as
+// duplicates.
+func TestTheSameCommentPostedAtOnceIsStoredOnce(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTest(t)
+	const copies = 16
+	holdingBatches(db, copies)
+	svc := comments.New(db, comments.Options{Settings: openSettings, Now: func() time.Time { return t0 }})
+	in := comments.Input{Post: "p", Name: "Kay", Body: "Great run!"}
+	var stored, duplicates atomic.Int32
+	var wg sync.WaitGroup
+	for range copies {
+		wg.Go(func() {
+			_, err := svc.Post(ctx, in, comments.Author{IP: "192.0.2.7"})
+			switch {
+			case err == nil:
+				stored.Add(1)
+			case errors.Is(err, comments.ErrDuplicate):
+				duplicates.Add(1)
+			default:
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	all, err := db.ByPost(ctx, "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored.Load() != 1 || duplicates.Load() != copies-1 || len(all) != 1 {
+		t.Errorf("%d stored, %d refused as duplicates, %d in the file; want 1, %d, 1",
+			stored.Load(), duplicates.Load(), len(all), copies-1)
+	}
+}
+
+// TestARefusalInASharedCommitRefusesOnlyItsWriter: one writer of 16 sharing
+// a transaction is refused by its decision. It gets its refusal as it is
+// and nothing of its comment is stored; the others are stored, and as a
+// refusal is no failure of the transaction, no decision is run twice.
+func TestARefusalInASharedCommitRefusesOnlyItsWriter(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTest(t)
+	const writers = 16
+	holdingBatches(db, writers)
+	refusal := errors.New("refused by the test's rule")
+	var calls atomic.Int32
+	got := make([]comments.Comment, writers)
+	errs := make([]error, writers)
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			got[w] = newComment("p", w)
+			errs[w] = db.Submit(ctx, &got[w], time.Time{}, func(c *comments.Comment, f comments.Facts) error {
+				calls.Add(1)
+				if w == 3 {
+					return refusal
+				}
+				return nil
+			})
+		})
+	}
+	wg.Wait()
+	for w, err := range errs {
+		switch {
+		case w == 3 && (err != refusal || got[w].ID != 0):
+			t.Errorf("the refused writer got %v and ID %d, want its refusal as it is and no ID", err, got[w].ID)
+		case w != 3 && err != nil:
+			t.Errorf("writer %d: %v", w, err)
+		}
+	}
+	if n := calls.Load(); n != writers {
+		t.Errorf("%d decisions for %d writers: the shared transaction was run again", n, writers)
+	}
+	all, err := db.ByPost(ctx, "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != writers-1 {
+		t.Errorf("%d comments stored, want %d", len(all), writers-1)
+	}
+}
+
+// TestAFailingWriteInASharedCommitFailsOnlyItsWriter: one writer of 16
+// makes the shared transaction fail. bbolt rolls it back, runs the others
+// again without it and then the failing one alone: that one gets its own
+// error (after exactly two tries) with its comment untouched; each of the
+// others gets the ID its comment has in the file, though its first run
+// may have taken another, and the IDs are 1 to 15, none lost to the
+// failed run.
+func TestAFailingWriteInASharedCommitFailsOnlyItsWriter(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTest(t)
+	const writers = 16
+	holdingBatches(db, writers)
+	calls := make([]atomic.Int32, writers)
+	got := make([]comments.Comment, writers)
+	errs := make([]error, writers)
+	var wg sync.WaitGroup
+	submit := func(w int) {
+		got[w] = newComment("p", w)
+		errs[w] = db.Submit(ctx, &got[w], time.Time{}, approveOrFail(&calls[w], w == writers-1))
+	}
+	for w := range writers - 1 {
+		wg.Go(func() { submit(w) })
+	}
+	// The failing writer comes last, so that the others have run before
+	// it fails and must be run again.
+	time.Sleep(50 * time.Millisecond)
+	submit(writers - 1)
+	wg.Wait()
+
+	if err := errs[writers-1]; err == nil || got[writers-1].ID != 0 || got[writers-1].Post != "p" {
+		t.Errorf("the failing writer got %v and %+v, want an error and its comment as it was", err, got[writers-1])
+	}
+	if n := calls[writers-1].Load(); n != 2 {
+		t.Errorf("the failing writer's decision ran %d times, want 2 (in the batch, then alone)", n)
+	}
+	again, seen := 0, map[uint64]bool{}
+	for w := range writers - 1 {
+		if errs[w] != nil {
+			t.Fatalf("writer %d: %v", w, errs[w])
+		}
+		if calls[w].Load() > 1 {
+			again++
+		}
+		stored, err := db.Get(ctx, got[w].ID)
+		if err != nil || stored.Body != got[w].Body || seen[got[w].ID] || got[w].ID >= writers {
+			t.Errorf("writer %d was given ID %d, which holds %q (%v)", w, got[w].ID, stored.Body, err)
+		}
+		seen[got[w].ID] = true
+	}
+	if again == 0 {
+		t.Error("no writer was run again after the failure: the retry path was not taken")
+	}
+	all, err := db.ByPost(ctx, "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != writers-1 {
+		t.Errorf("%d comments stored, want %d", len(all), writers-1)
+	}
+}
