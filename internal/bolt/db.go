@@ -142,8 +142,9 @@ func (e *inUseError) Is(target error) bool { return target == ErrInUse }
 
 // DB is an open comments database. It is safe for concurrent use.
 type DB struct {
-	bolt *bbolt.DB
-	path string
+	bolt    *bbolt.DB
+	path    string
+	commits committer // readers' comments, committed in groups
 }
 
 // The compile-time proof that DB is what the rest of Milepost uses.
@@ -326,25 +327,6 @@ func (db *DB) update(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
 		return err
 	}
 	return db.bolt.Update(fn)
-}
-
-// groupCommit is update for a write that may share its transaction with
-// other concurrent groupCommit calls (bbolt's Batch): they pay for one
-// commit, and its fsync, between them. It returns once the transaction
-// holding fn's changes is committed, or with fn's own error.
-//
-// bbolt may call fn more than once: the calls of a shared transaction run
-// one after another, and when one fails the transaction is rolled back
-// and run again without it, while the failed one is run again alone (to
-// tell its own failure from one the others caused). fn must therefore
-// decide everything from what it reads in the transaction and keep its
-// results only from its last call. An error in the commit itself fails
-// every call that shared it.
-func (db *DB) groupCommit(ctx context.Context, fn func(tx *bbolt.Tx) error) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	return db.bolt.Batch(fn)
 }
 
 func (db *DB) view(ctx context.Context, fn func(tx *bbolt.Tx) error) error {

@@ -14,12 +14,38 @@ import (
 	"milepost/internal/comments"
 )
 
-// holdingBatches makes db's shared transactions wait for n writers, so
-// that a test knows which writes share one: bbolt runs a batch when it is
-// full or when its delay is up, and the delay here never is.
-func holdingBatches(db *DB, n int) {
-	db.bolt.MaxBatchSize = n
-	db.bolt.MaxBatchDelay = time.Hour
+// inOneGroup calls each of writes on a goroutine of its own, in order,
+// while the test holds the database's write lock, and lets go of it once
+// they are all queued: the first is committed alone (it leads, and waits
+// for the lock), the others together in the next transaction, in the
+// order given. It returns when every write has.
+func inOneGroup(t *testing.T, db *DB, writes ...func()) {
+	t.Helper()
+	tx, err := db.bolt.Begin(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for i, write := range writes {
+		wg.Go(write)
+		// The leader takes its own write off the queue; the others stay.
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+			db.commits.mu.Lock()
+			queued, leading := len(db.commits.queue), db.commits.leading
+			db.commits.mu.Unlock()
+			if leading && queued == i {
+				break
+			}
+			if time.Now().After(deadline) {
+				tx.Rollback()
+				t.Fatalf("write %d was not queued: %d queued", i, queued)
+			}
+		}
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
 }
 
 // approveOrFail is a decision that approves, counting its calls, or, for a
@@ -151,14 +177,11 @@ func TestTheSameCommentPostedAtOnceIsStoredOnce(t *testing.T) {
 	ctx := context.Background()
 	db, _ := openTest(t)
 	const copies = 16
-	holdingBatches(db, copies)
 	svc := comments.New(db, comments.Options{Settings: openSettings, Now: func() time.Time { return t0 }})
-	in := comments.Input{Post: "p", Name: "Kay", Body: "Great run!"}
 	var stored, duplicates atomic.Int32
-	var wg sync.WaitGroup
-	for range copies {
-		wg.Go(func() {
-			_, err := svc.Post(ctx, in, comments.Author{IP: "192.0.2.7"})
+	post := func(body string) func() {
+		return func() {
+			_, err := svc.Post(ctx, comments.Input{Post: "p", Name: "Kay", Body: body}, comments.Author{IP: "192.0.2.7"})
 			switch {
 			case err == nil:
 				stored.Add(1)
@@ -167,15 +190,19 @@ func TestTheSameCommentPostedAtOnceIsStoredOnce(t *testing.T) {
 			default:
 				t.Error(err)
 			}
-		})
+		}
 	}
-	wg.Wait()
+	writes := []func(){post("Another comment, which leads.")}
+	for range copies {
+		writes = append(writes, post("Great run!"))
+	}
+	inOneGroup(t, db, writes...)
 	all, err := db.ByPost(ctx, "p")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if stored.Load() != 1 || duplicates.Load() != copies-1 || len(all) != 1 {
-		t.Errorf("%d stored, %d refused as duplicates, %d in the file; want 1, %d, 1",
+	if stored.Load() != 2 || duplicates.Load() != copies-1 || len(all) != 2 {
+		t.Errorf("%d stored, %d refused as duplicates, %d in the file; want 2 (one copy), %d, 2",
 			stored.Load(), duplicates.Load(), len(all), copies-1)
 	}
 }
@@ -188,14 +215,13 @@ func TestARefusalInASharedCommitRefusesOnlyItsWriter(t *testing.T) {
 	ctx := context.Background()
 	db, _ := openTest(t)
 	const writers = 16
-	holdingBatches(db, writers)
 	refusal := errors.New("refused by the test's rule")
 	var calls atomic.Int32
 	got := make([]comments.Comment, writers)
 	errs := make([]error, writers)
-	var wg sync.WaitGroup
+	writes := make([]func(), writers)
 	for w := range writers {
-		wg.Go(func() {
+		writes[w] = func() {
 			got[w] = newComment("p", w)
 			errs[w] = db.Submit(ctx, &got[w], time.Time{}, func(c *comments.Comment, f comments.Facts) error {
 				calls.Add(1)
@@ -204,9 +230,9 @@ func TestARefusalInASharedCommitRefusesOnlyItsWriter(t *testing.T) {
 				}
 				return nil
 			})
-		})
+		}
 	}
-	wg.Wait()
+	inOneGroup(t, db, writes...)
 	for w, err := range errs {
 		switch {
 		case w == 3 && (err != refusal || got[w].ID != 0):
@@ -238,23 +264,19 @@ func TestAFailingWriteInASharedCommitFailsOnlyItsWriter(t *testing.T) {
 	ctx := context.Background()
 	db, _ := openTest(t)
 	const writers = 16
-	holdingBatches(db, writers)
 	calls := make([]atomic.Int32, writers)
 	got := make([]comments.Comment, writers)
 	errs := make([]error, writers)
-	var wg sync.WaitGroup
-	submit := func(w int) {
-		got[w] = newComment("p", w)
-		errs[w] = db.Submit(ctx, &got[w], time.Time{}, approveOrFail(&calls[w], w == writers-1))
+	writes := make([]func(), writers)
+	for w := range writers {
+		writes[w] = func() {
+			got[w] = newComment("p", w)
+			errs[w] = db.Submit(ctx, &got[w], time.Time{}, approveOrFail(&calls[w], w == writers-1))
+		}
 	}
-	for w := range writers - 1 {
-		wg.Go(func() { submit(w) })
-	}
-	// The failing writer comes last, so that the others have run before
-	// it fails and must be run again.
-	time.Sleep(50 * time.Millisecond)
-	submit(writers - 1)
-	wg.Wait()
+	// The failing writer comes last in the group, so that the others
+	// have run before it fails and must be run again.
+	inOneGroup(t, db, writes...)
 
 	if err := errs[writers-1]; err == nil || got[writers-1].ID != 0 || got[writers-1].Post != "p" {
 		t.Errorf("the failing writer got %v and %+v, want an error and its comment as it was", err, got[writers-1])
@@ -276,8 +298,8 @@ func TestAFailingWriteInASharedCommitFailsOnlyItsWriter(t *testing.T) {
 		}
 		seen[got[w].ID] = true
 	}
-	if again == 0 {
-		t.Error("no writer was run again after the failure: the retry path was not taken")
+	if again != writers-2 {
+		t.Errorf("%d writers were run again after the failure, want the %d before it in its group", again, writers-2)
 	}
 	all, err := db.ByPost(ctx, "p")
 	if err != nil {
