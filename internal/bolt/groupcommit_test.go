@@ -207,8 +207,9 @@ func TestTheSameCommentPostedAtOnceIsStoredOnce(t *testing.T) {
 	}
 }
 
-// TestARefusalInASharedCommitRefusesOnlyItsWriter: one writer of 16 sharing
-// a transaction is refused by its decision. It gets its refusal as it is
+// TestARefusalInASharedCommitRefusesOnlyItsWriter: one of 15 writers
+// sharing a transaction (behind a 16th, committed alone) is refused by its
+// decision. It gets its refusal as it is
 // and nothing of its comment is stored; the others are stored, and as a
 // refusal is no failure of the transaction, no decision is run twice.
 func TestARefusalInASharedCommitRefusesOnlyItsWriter(t *testing.T) {
@@ -253,8 +254,9 @@ func TestARefusalInASharedCommitRefusesOnlyItsWriter(t *testing.T) {
 	}
 }
 
-// TestAFailingWriteInASharedCommitFailsOnlyItsWriter: one writer of 16
-// makes the shared transaction fail. bbolt rolls it back, runs the others
+// TestAFailingWriteInASharedCommitFailsOnlyItsWriter: the last of 15
+// writers sharing a transaction (behind a 16th, committed alone) makes it
+// fail. bbolt rolls it back, runs the others
 // again without it and then the failing one alone: that one gets its own
 // error (after exactly two tries) with its comment untouched; each of the
 // others gets the ID its comment has in the file, though its first run
@@ -307,5 +309,45 @@ func TestAFailingWriteInASharedCommitFailsOnlyItsWriter(t *testing.T) {
 	}
 	if len(all) != writers-1 {
 		t.Errorf("%d comments stored, want %d", len(all), writers-1)
+	}
+}
+
+// TestAPanickingWriteInASharedCommitPanicsOnlyItsWriter: a write that
+// panics in a group fails only itself: the others are committed, and the
+// panic is raised on its own writer's goroutine when it is run alone, as
+// it would have been without the group.
+func TestAPanickingWriteInASharedCommitPanicsOnlyItsWriter(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTest(t)
+	const writers, panicking = 6, 3
+	errs := make([]error, writers)
+	var recovered any
+	writes := make([]func(), writers)
+	for w := range writers {
+		writes[w] = func() {
+			if w == panicking {
+				defer func() { recovered = recover() }()
+			}
+			c := newComment("p", w)
+			errs[w] = db.Submit(ctx, &c, time.Time{}, func(*comments.Comment, comments.Facts) error {
+				if w == panicking {
+					panic("a broken rule")
+				}
+				return nil
+			})
+		}
+	}
+	inOneGroup(t, db, writes...)
+	if recovered != "a broken rule" {
+		t.Errorf("the panicking writer recovered %v", recovered)
+	}
+	for w, err := range errs {
+		if w != panicking && err != nil {
+			t.Errorf("writer %d: %v", w, err)
+		}
+	}
+	all, err := db.ByPost(ctx, "p")
+	if err != nil || len(all) != writers-1 {
+		t.Errorf("%d comments stored (%v), want %d", len(all), err, writers-1)
 	}
 }
