@@ -48,6 +48,37 @@ func inOneGroup(t *testing.T, db *DB, writes ...func()) {
 	wg.Wait()
 }
 
+// submitInOneGroup submits newComment("p", w) for each writer w of n, with
+// the decision decide(w), through inOneGroup, and returns each writer's
+// comment, error and the panic it recovered from, if any.
+func submitInOneGroup(t *testing.T, db *DB, n int, decide func(w int) func(*comments.Comment, comments.Facts) error) (
+	got []comments.Comment, errs []error, panics []any) {
+	t.Helper()
+	got, errs, panics = make([]comments.Comment, n), make([]error, n), make([]any, n)
+	writes := make([]func(), n)
+	for w := range n {
+		writes[w] = func() {
+			defer func() { panics[w] = recover() }()
+			got[w] = newComment("p", w)
+			errs[w] = db.Submit(context.Background(), &got[w], time.Time{}, decide(w))
+		}
+	}
+	inOneGroup(t, db, writes...)
+	return got, errs, panics
+}
+
+// wantStored fails the test unless post has n comments in the file.
+func wantStored(t *testing.T, db *DB, post string, n int) {
+	t.Helper()
+	all, err := db.ByPost(context.Background(), post)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != n {
+		t.Errorf("%d comments stored on %s, want %d", len(all), post, n)
+	}
+}
+
 // approveOrFail is a decision that approves, counting its calls, or, for a
 // failing writer, breaks the rule that a decision leaves the comment's post
 // alone: an error of the transaction, not a refusal.
@@ -197,14 +228,10 @@ func TestTheSameCommentPostedAtOnceIsStoredOnce(t *testing.T) {
 		writes = append(writes, post("Great run!"))
 	}
 	inOneGroup(t, db, writes...)
-	all, err := db.ByPost(ctx, "p")
-	if err != nil {
-		t.Fatal(err)
+	if stored.Load() != 2 || duplicates.Load() != copies-1 {
+		t.Errorf("%d stored, %d refused as duplicates; want 2 (one copy), %d", stored.Load(), duplicates.Load(), copies-1)
 	}
-	if stored.Load() != 2 || duplicates.Load() != copies-1 || len(all) != 2 {
-		t.Errorf("%d stored, %d refused as duplicates, %d in the file; want 2 (one copy), %d, 2",
-			stored.Load(), duplicates.Load(), len(all), copies-1)
-	}
+	wantStored(t, db, "p", 2)
 }
 
 // TestARefusalInASharedCommitRefusesOnlyItsWriter: one of 15 writers
@@ -213,51 +240,37 @@ func TestTheSameCommentPostedAtOnceIsStoredOnce(t *testing.T) {
 // and nothing of its comment is stored; the others are stored, and as a
 // refusal is no failure of the transaction, no decision is run twice.
 func TestARefusalInASharedCommitRefusesOnlyItsWriter(t *testing.T) {
-	ctx := context.Background()
 	db, _ := openTest(t)
-	const writers = 16
+	const writers, refused = 16, 3
 	refusal := errors.New("refused by the test's rule")
 	var calls atomic.Int32
-	got := make([]comments.Comment, writers)
-	errs := make([]error, writers)
-	writes := make([]func(), writers)
-	for w := range writers {
-		writes[w] = func() {
-			got[w] = newComment("p", w)
-			errs[w] = db.Submit(ctx, &got[w], time.Time{}, func(c *comments.Comment, f comments.Facts) error {
-				calls.Add(1)
-				if w == 3 {
-					return refusal
-				}
-				return nil
-			})
+	got, errs, _ := submitInOneGroup(t, db, writers, func(w int) func(*comments.Comment, comments.Facts) error {
+		return func(*comments.Comment, comments.Facts) error {
+			calls.Add(1)
+			if w == refused {
+				return refusal
+			}
+			return nil
 		}
-	}
-	inOneGroup(t, db, writes...)
+	})
 	for w, err := range errs {
 		switch {
-		case w == 3 && (err != refusal || got[w].ID != 0):
+		case w == refused && (err != refusal || got[w].ID != 0):
 			t.Errorf("the refused writer got %v and ID %d, want its refusal as it is and no ID", err, got[w].ID)
-		case w != 3 && err != nil:
+		case w != refused && err != nil:
 			t.Errorf("writer %d: %v", w, err)
 		}
 	}
 	if n := calls.Load(); n != writers {
 		t.Errorf("%d decisions for %d writers: the shared transaction was run again", n, writers)
 	}
-	all, err := db.ByPost(ctx, "p")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(all) != writers-1 {
-		t.Errorf("%d comments stored, want %d", len(all), writers-1)
-	}
+	wantStored(t, db, "p", writers-1)
 }
 
 // TestAFailingWriteInASharedCommitFailsOnlyItsWriter: the last of 15
 // writers sharing a transaction (behind a 16th, committed alone) makes it
-// fail. bbolt rolls it back, runs the others
-// again without it and then the failing one alone: that one gets its own
+// fail. The group is rolled back and run again without it, and the
+// failing one alone: that one gets its own
 // error (after exactly two tries) with its comment untouched; each of the
 // others gets the ID its comment has in the file, though its first run
 // may have taken another, and the IDs are 1 to 15, none lost to the
@@ -267,24 +280,17 @@ func TestAFailingWriteInASharedCommitFailsOnlyItsWriter(t *testing.T) {
 	db, _ := openTest(t)
 	const writers = 16
 	calls := make([]atomic.Int32, writers)
-	got := make([]comments.Comment, writers)
-	errs := make([]error, writers)
-	writes := make([]func(), writers)
-	for w := range writers {
-		writes[w] = func() {
-			got[w] = newComment("p", w)
-			errs[w] = db.Submit(ctx, &got[w], time.Time{}, approveOrFail(&calls[w], w == writers-1))
-		}
-	}
 	// The failing writer comes last in the group, so that the others
 	// have run before it fails and must be run again.
-	inOneGroup(t, db, writes...)
+	got, errs, _ := submitInOneGroup(t, db, writers, func(w int) func(*comments.Comment, comments.Facts) error {
+		return approveOrFail(&calls[w], w == writers-1)
+	})
 
 	if err := errs[writers-1]; err == nil || got[writers-1].ID != 0 || got[writers-1].Post != "p" {
 		t.Errorf("the failing writer got %v and %+v, want an error and its comment as it was", err, got[writers-1])
 	}
 	if n := calls[writers-1].Load(); n != 2 {
-		t.Errorf("the failing writer's decision ran %d times, want 2 (in the batch, then alone)", n)
+		t.Errorf("the failing writer's decision ran %d times, want 2 (in the group, then alone)", n)
 	}
 	again, seen := 0, map[uint64]bool{}
 	for w := range writers - 1 {
@@ -303,13 +309,7 @@ func TestAFailingWriteInASharedCommitFailsOnlyItsWriter(t *testing.T) {
 	if again != writers-2 {
 		t.Errorf("%d writers were run again after the failure, want the %d before it in its group", again, writers-2)
 	}
-	all, err := db.ByPost(ctx, "p")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(all) != writers-1 {
-		t.Errorf("%d comments stored, want %d", len(all), writers-1)
-	}
+	wantStored(t, db, "p", writers-1)
 }
 
 // TestAPanickingWriteInASharedCommitPanicsOnlyItsWriter: a write that
@@ -317,37 +317,23 @@ func TestAFailingWriteInASharedCommitFailsOnlyItsWriter(t *testing.T) {
 // panic is raised on its own writer's goroutine when it is run alone, as
 // it would have been without the group.
 func TestAPanickingWriteInASharedCommitPanicsOnlyItsWriter(t *testing.T) {
-	ctx := context.Background()
 	db, _ := openTest(t)
 	const writers, panicking = 6, 3
-	errs := make([]error, writers)
-	var recovered any
-	writes := make([]func(), writers)
-	for w := range writers {
-		writes[w] = func() {
+	_, errs, panics := submitInOneGroup(t, db, writers, func(w int) func(*comments.Comment, comments.Facts) error {
+		return func(*comments.Comment, comments.Facts) error {
 			if w == panicking {
-				defer func() { recovered = recover() }()
+				panic("a broken rule")
 			}
-			c := newComment("p", w)
-			errs[w] = db.Submit(ctx, &c, time.Time{}, func(*comments.Comment, comments.Facts) error {
-				if w == panicking {
-					panic("a broken rule")
-				}
-				return nil
-			})
+			return nil
 		}
-	}
-	inOneGroup(t, db, writes...)
-	if recovered != "a broken rule" {
-		t.Errorf("the panicking writer recovered %v", recovered)
-	}
+	})
 	for w, err := range errs {
-		if w != panicking && err != nil {
-			t.Errorf("writer %d: %v", w, err)
+		if w == panicking && panics[w] != "a broken rule" {
+			t.Errorf("the panicking writer recovered %v", panics[w])
+		}
+		if w != panicking && (err != nil || panics[w] != nil) {
+			t.Errorf("writer %d: %v, %v", w, err, panics[w])
 		}
 	}
-	all, err := db.ByPost(ctx, "p")
-	if err != nil || len(all) != writers-1 {
-		t.Errorf("%d comments stored (%v), want %d", len(all), err, writers-1)
-	}
+	wantStored(t, db, "p", writers-1)
 }
