@@ -106,18 +106,22 @@ func (c *committer) commitQueued(db *bbolt.DB) {
 
 // commitGroup runs the group's writes in one transaction, one after
 // another. When one fails, the transaction is rolled back, that write is
-// told to run alone, and the others are run again without it.
+// told to run alone, and the others are run again without it. A panic or
+// fault in bbolt itself (a damaged page) fails the whole group with an
+// error, so that every writer is answered and the lead passes on.
 func commitGroup(db *bbolt.DB, group []*queuedWrite) {
 	for len(group) > 0 {
 		failed := -1
-		err := db.Update(func(tx *bbolt.Tx) error {
-			for i, w := range group {
-				if err := callSafely(w.fn, tx); err != nil {
-					failed = i
-					return err
+		err := guard(func() error {
+			return db.Update(func(tx *bbolt.Tx) error {
+				for i, w := range group {
+					if err := callSafely(w.fn, tx); err != nil {
+						failed = i
+						return err
+					}
 				}
-			}
-			return nil
+				return nil
+			})
 		})
 		if failed < 0 {
 			for _, w := range group {
