@@ -142,8 +142,9 @@ func (e *inUseError) Is(target error) bool { return target == ErrInUse }
 
 // DB is an open comments database. It is safe for concurrent use.
 type DB struct {
-	bolt *bbolt.DB
-	path string
+	bolt    *bbolt.DB
+	path    string
+	commits committer // readers' comments, committed in groups
 }
 
 // The compile-time proof that DB is what the rest of Milepost uses.

@@ -26,7 +26,7 @@ import (
 // once the write is committed. No policy applies: c is stored with the
 // status it has.
 func (db *DB) Add(ctx context.Context, c *comments.Comment) error {
-	return db.insert(ctx, c, time.Time{}, nil)
+	return db.insert(ctx, c, time.Time{}, nil, db.update)
 }
 
 // ByPost returns every comment on a post, whatever its status, oldest first.

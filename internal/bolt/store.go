@@ -19,12 +19,18 @@ import (
 // duplicate-detection entries of comments created before forgetBefore,
 // gathers the comments.Facts about the writer and the post, and lets decide
 // set the status or refuse. An error from decide is returned as it is.
+//
+// Concurrent Submits share one transaction and so one fsync (see
+// groupCommit): each still returns only once the transaction holding its
+// comment is committed, with its own error. The transaction may be run
+// more than once, so decide may be called more than once; the last call
+// is the one that counts.
 func (db *DB) Submit(ctx context.Context, c *comments.Comment, forgetBefore time.Time,
 	decide func(*comments.Comment, comments.Facts) error) error {
 	if decide == nil {
 		return errors.New("submitting comment: no decision function")
 	}
-	return db.insert(ctx, c, forgetBefore, decide)
+	return db.insert(ctx, c, forgetBefore, decide, db.groupCommit)
 }
 
 // callbackError marks an error from a caller's function, which the store
@@ -33,56 +39,38 @@ type callbackError struct{ err error }
 
 func (e callbackError) Error() string { return e.err.Error() }
 
+// insert stores c through commit, which is db.update for a write of its
+// own or db.groupCommit for one that shares its transaction.
+//
+// The transaction function starts afresh from c every time it runs (a
+// shared transaction is run again when another writer's part of it
+// fails), and decides everything — the parent, the facts, the decision,
+// the ID — from what it reads inside the transaction, so a second run
+// gives the answer the committed state calls for. A refusal (no such
+// parent, or decide's error) writes nothing of the comment and is not an
+// error of the transaction: it is handed to this caller alone, and the
+// other writers sharing the transaction commit without being run again.
 func (db *DB) insert(ctx context.Context, c *comments.Comment, forgetBefore time.Time,
-	decide func(*comments.Comment, comments.Facts) error) error {
+	decide func(*comments.Comment, comments.Facts) error, commit func(context.Context, func(*bbolt.Tx) error) error) error {
 	if err := checkPost(c.Post); err != nil {
 		return fmt.Errorf("adding comment: %w", err)
 	}
 	if err := checkSource(c.Source); err != nil {
 		return fmt.Errorf("adding comment: %w", err)
 	}
-	stored := *c
-	err := db.update(ctx, func(tx *bbolt.Tx) error {
-		b := bucketsOf(tx)
-		stored.Depth = 0
-		if stored.Parent != 0 {
-			parent, err := getComment(b, stored.Parent)
-			if errors.Is(err, comments.ErrNotFound) {
-				return comments.ErrParent
-			}
-			if err != nil {
-				return err
-			}
-			if parent.Post != stored.Post {
-				return comments.ErrParent
-			}
-			stored.Depth = parent.Depth + 1
-		}
-		if decide != nil {
-			if !forgetBefore.IsZero() {
-				if err := forgetDuplicates(b, forgetBefore); err != nil {
-					return err
-				}
-			}
-			f, err := factsFor(b, &stored)
-			if err != nil {
-				return err
-			}
-			before := stored
-			if err := decide(&stored, f); err != nil {
-				return callbackError{err}
-			}
-			if stored.Post != before.Post || stored.Parent != before.Parent || stored.Depth != before.Depth {
-				return errors.New("the decision changed the comment's post or parent")
-			}
-		}
-		id, err := b.comments.NextSequence()
-		if err != nil {
-			return fmt.Errorf("allocating an ID: %w", err)
-		}
-		stored.ID = id
-		return putComment(b, &stored)
+	var (
+		stored  comments.Comment
+		refusal error // this caller's, from the run that was committed
+	)
+	err := commit(ctx, func(tx *bbolt.Tx) error {
+		stored = *c
+		var err error
+		refusal, err = insertTx(bucketsOf(tx), &stored, forgetBefore, decide)
+		return err
 	})
+	if err == nil {
+		err = refusal
+	}
 	if cb, ok := err.(callbackError); ok {
 		return cb.err
 	}
@@ -91,6 +79,53 @@ func (db *DB) insert(ctx context.Context, c *comments.Comment, forgetBefore time
 	}
 	*c = stored
 	return nil
+}
+
+// insertTx is one run of insert's transaction function: it stores c, or
+// returns why not — a refusal, which writes nothing of c, or an error,
+// which must roll the transaction back.
+func insertTx(b buckets, c *comments.Comment, forgetBefore time.Time,
+	decide func(*comments.Comment, comments.Facts) error) (refusal, err error) {
+	c.Depth = 0
+	if c.Parent != 0 {
+		parent, err := getComment(b, c.Parent)
+		if errors.Is(err, comments.ErrNotFound) {
+			return comments.ErrParent, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if parent.Post != c.Post {
+			return comments.ErrParent, nil
+		}
+		c.Depth = parent.Depth + 1
+	}
+	if decide != nil {
+		if !forgetBefore.IsZero() {
+			// Kept even when the comment is refused: it only drops
+			// entries that no longer count, whoever asks.
+			if err := forgetDuplicates(b, forgetBefore); err != nil {
+				return nil, err
+			}
+		}
+		f, err := factsFor(b, c)
+		if err != nil {
+			return nil, err
+		}
+		before := *c
+		if err := decide(c, f); err != nil {
+			return callbackError{err}, nil
+		}
+		if c.Post != before.Post || c.Parent != before.Parent || c.Depth != before.Depth {
+			return nil, errors.New("the decision changed the comment's post or parent")
+		}
+	}
+	id, err := b.comments.NextSequence()
+	if err != nil {
+		return nil, fmt.Errorf("allocating an ID: %w", err)
+	}
+	c.ID = id
+	return nil, putComment(b, c)
 }
 
 // Get returns one comment, or an error matching comments.ErrNotFound.

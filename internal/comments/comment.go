@@ -160,7 +160,10 @@ type Store interface {
 	// HoldReason or returns an error that aborts the write (and which
 	// Submit returns as it is). Duplicate-detection entries of comments
 	// created before forgetBefore may be dropped. decide must be quick and
-	// do no I/O. c is changed only once the write is committed.
+	// do no I/O. c is changed only once the write is committed. The store
+	// may share the transaction with other writers and run it more than
+	// once, so decide may be called more than once: it must decide from c
+	// and f alone, and its last call is the one that counts.
 	Submit(ctx context.Context, c *Comment, forgetBefore time.Time, decide func(c *Comment, f Facts) error) error
 	// Modify reads comment id in a write transaction and calls fn with it
 	// and the number of its approved direct replies. fn changes the

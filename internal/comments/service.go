@@ -191,6 +191,9 @@ func (s *Service) placeReply(ctx context.Context, c *Comment) error {
 // decision decides a new comment's fate inside the store's write
 // transaction, so that a ban, a closure or a duplicate that lands at the
 // same moment is still seen. refusal is what it refused with, if it did.
+// The store may call decide more than once (a transaction shared with
+// other writers is run again when one of them fails): each call decides
+// afresh, and refusal is the last call's.
 type decision struct {
 	settings Settings
 	post     PostInfo
@@ -201,6 +204,7 @@ type decision struct {
 
 func (d *decision) decide(c *Comment, f Facts) error {
 	p, now := d.settings, d.now
+	d.refusal = nil
 	if b := longestBan(f.Bans, now); b != nil {
 		d.refusal = &BanError{Reason: b.Reason, Until: b.Until}
 		return d.refusal

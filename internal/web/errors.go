@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -64,6 +65,9 @@ type waitError struct {
 func (e *waitError) Error() string { return e.err.Error() + "; retry in " + e.wait.String() }
 func (e *waitError) Unwrap() error { return e.err }
 
+// statusClientClosed answers a request whose client went away first.
+const statusClientClosed = 499
+
 // problemTable maps every error a handler may be refused with to its
 // answer: the domain packages' sentinel errors and error types, and the web
 // layer's own. The first entry that matches wins. An error that matches
@@ -74,6 +78,13 @@ var problemTable = []struct {
 	// detail, when set, fills in what depends on the error itself.
 	detail func(err error, p *problem)
 }{
+	// The reader went away (closed the tab, lost the connection) before
+	// the answer: nobody reads it, and nothing failed on the server, so
+	// it is neither logged as an error nor counted as a 5xx. 499 is the
+	// status nginx logs for it.
+	{match: is(context.Canceled), problem: problem{Status: statusClientClosed, Heading: "Request cancelled",
+		Message: "The request was cancelled before it was answered."}},
+
 	// Not there (or not for this reader to know about).
 	{match: is(comments.ErrNoPost), problem: problemNotFound},
 	{match: is(comments.ErrNotFound), problem: problemNotFound},

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"html/template"
@@ -324,8 +325,13 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 }
 
 // serverError logs a failure of the server's own and answers with a 500
-// that says no more than that.
+// that says no more than that. A request cut short because its client
+// went away is no failure: problemTable answers it.
 func (s *Server) serverError(w http.ResponseWriter, r *http.Request, doing string, err error) {
+	if errors.Is(err, context.Canceled) {
+		s.fail(w, r, doing, err)
+		return
+	}
 	s.log.ErrorContext(r.Context(), doing, "path", loggedPath(r.URL.Path), "err", err)
 	s.showProblem(w, r, problemServerError)
 }
