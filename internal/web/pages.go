@@ -316,7 +316,9 @@ func (s *Server) renderPost(w http.ResponseWriter, r *http.Request, status int, 
 			form.Values.Parent = "" // a stale ?reply= link: answer the post instead
 		}
 	}
-	if form.Token == "" {
+	if form.Token == "" && open && s.formTokens() {
+		// Only a form that is shown and whose token is checked carries
+		// one: a token makes the page this reader's (render.go, sharable).
 		form.Token = s.signer.formToken(p.Slug, s.now())
 	}
 	if s.opts.Guards.Honeypot {
