@@ -7,13 +7,11 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/andybalholm/brotli"
 	"github.com/klauspost/compress/zstd"
 
 	"milepost/internal/accounts"
-	"milepost/internal/web"
 )
 
 // pageKinds are one page of each kind a reader is served, and the feeds.
@@ -173,17 +171,5 @@ func TestAnonymousPagesAreSharedAndPersonalOnesArePrivate(t *testing.T) {
 		if got := h.get(path).header.Get("Cache-Control"); strings.Contains(got, "public") {
 			t.Errorf("%s: Cache-Control %q, want no shared caching", path, got)
 		}
-	}
-}
-
-// Each served comment form's token is single-use, so a page carrying one
-// is the reader's own.
-func TestAPageWithAFormTokenIsPrivate(t *testing.T) {
-	h := newHarness(t, massageSite(""), withGuards(web.Guards{MinFormAge: 2 * time.Second, MaxFormAge: 24 * time.Hour}))
-	if got := h.get("/posts/massage/").header.Get("Cache-Control"); got != "private, no-cache" {
-		t.Errorf("a post page with a form token: Cache-Control %q, want private", got)
-	}
-	if got := h.get("/").header.Get("Cache-Control"); !strings.HasPrefix(got, "public") {
-		t.Errorf("the home page, which has no form: Cache-Control %q, want public", got)
 	}
 }

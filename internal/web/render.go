@@ -313,18 +313,13 @@ var personalCookies = []string{readerCookie, commenterCookie, sessionCookieName}
 
 // sharable reports whether a page may be kept by shared caches: a reader's
 // page fetched without any cookie that makes it their own, answered 200,
-// showing no draft, not under serve -live (whose pages must reload at
-// once), and carrying no comment form token — each served form's token is
-// single-use, so a copy shared by two readers would refuse the second
-// one's comment as already posted.
+// showing no draft, and not under serve -live (whose pages must reload at
+// once). Its comment form's token is the shared one (guards.go).
 func (s *Server) sharable(r *http.Request, status int, data pageData) bool {
 	if status != http.StatusOK || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
 		return false
 	}
 	if s.live != nil || data.showsDrafts() || data.Edit != nil {
-		return false
-	}
-	if data.Post != nil && data.Post.Form.Token != "" {
 		return false
 	}
 	for _, name := range personalCookies {
