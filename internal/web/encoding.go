@@ -5,6 +5,7 @@ import (
 	"container/list"
 	"expvar"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -49,32 +50,29 @@ const brotliLevel = 4
 // which costs more than compressing a page.
 var brotliWriters = sync.Pool{New: func() any { return brotli.NewWriterLevel(nil, brotliLevel) }}
 
-func brotliBytes(b []byte) ([]byte, error) {
-	var out bytes.Buffer
-	w := brotliWriters.Get().(*brotli.Writer)
-	defer brotliWriters.Put(w)
-	w.Reset(&out)
-	if _, err := w.Write(b); err != nil {
-		return nil, fmt.Errorf("brotli-compressing: %w", err)
-	}
-	if err := w.Close(); err != nil {
-		return nil, fmt.Errorf("brotli-compressing: %w", err)
-	}
-	return out.Bytes(), nil
-}
+func brotliBytes(b []byte) ([]byte, error) { return compressPooled(&brotliWriters, "brotli", b) }
 
 var gzipWriters = sync.Pool{New: func() any { return gzip.NewWriter(nil) }}
 
-func gzipBytes(b []byte) ([]byte, error) {
+func gzipBytes(b []byte) ([]byte, error) { return compressPooled(&gzipWriters, "gzip", b) }
+
+// pooledCompressor is a compressing writer that can be reused.
+type pooledCompressor interface {
+	io.WriteCloser
+	Reset(io.Writer)
+}
+
+// compressPooled compresses b with a writer from pool.
+func compressPooled(pool *sync.Pool, name string, b []byte) ([]byte, error) {
 	var out bytes.Buffer
-	w := gzipWriters.Get().(*gzip.Writer)
-	defer gzipWriters.Put(w)
+	w := pool.Get().(pooledCompressor)
+	defer pool.Put(w)
 	w.Reset(&out)
 	if _, err := w.Write(b); err != nil {
-		return nil, fmt.Errorf("gzip-compressing: %w", err)
+		return nil, fmt.Errorf("%s-compressing: %w", name, err)
 	}
 	if err := w.Close(); err != nil {
-		return nil, fmt.Errorf("gzip-compressing: %w", err)
+		return nil, fmt.Errorf("%s-compressing: %w", name, err)
 	}
 	return out.Bytes(), nil
 }

@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -25,15 +24,7 @@ func benchServer(b *testing.B) http.Handler {
 	files := pagedSite()
 	files["site.yaml"] = siteYAML
 	files["authors/kay.md"] = authorFile
-	for name, text := range files {
-		path := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			b.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-			b.Fatal(err)
-		}
-	}
+	writeSiteFiles(b, dir, files)
 	site, err := content.Load(b.Context(), dir, content.Overrides{})
 	if err != nil {
 		b.Fatal(err)
