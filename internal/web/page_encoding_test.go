@@ -3,8 +3,10 @@ package web_test
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -12,6 +14,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"milepost/internal/accounts"
+	"milepost/internal/web"
 )
 
 // pageKinds are one page of each kind a reader is served, and the feeds.
@@ -171,5 +174,30 @@ func TestAnonymousPagesAreSharedAndPersonalOnesArePrivate(t *testing.T) {
 		if got := h.get(path).header.Get("Cache-Control"); strings.Contains(got, "public") {
 			t.Errorf("%s: Cache-Control %q, want no shared caching", path, got)
 		}
+	}
+}
+
+func TestTheDebugEndpointShowsCompressionHitsAndMisses(t *testing.T) {
+	h := newHarness(t, massageSite(""))
+	figures := func() map[string]int64 {
+		rec := httptest.NewRecorder()
+		web.DebugHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/debug/vars", nil))
+		var vars struct {
+			PageCompression map[string]int64 `json:"page_compression"`
+		}
+		if err := json.Unmarshal(rec.Body.Bytes(), &vars); err != nil {
+			t.Fatalf("reading /debug/vars: %v", err)
+		}
+		return vars.PageCompression
+	}
+	before := figures()
+	h.get("/archive/", "Accept-Encoding", "gzip")
+	h.get("/archive/", "Accept-Encoding", "gzip")
+	after := figures()
+	if after["misses"]-before["misses"] != 1 || after["hits"]-before["hits"] != 1 {
+		t.Errorf("the same page twice: %d misses and %d hits, want 1 and 1", after["misses"]-before["misses"], after["hits"]-before["hits"])
+	}
+	if after["bytes"] <= 0 {
+		t.Errorf("bytes kept: %d", after["bytes"])
 	}
 }
