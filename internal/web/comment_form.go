@@ -64,7 +64,7 @@ func (s *Server) postComment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token := r.PostForm.Get("ts")
-	claimed, err := s.claimForm(token, p.Slug)
+	claimed, err := s.claimForm(token, p.Slug, ip)
 	if err != nil {
 		refuse("", err)
 		return
@@ -74,7 +74,7 @@ func (s *Server) postComment(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		if claimed {
 			// Not posted: the reader may send this form again.
-			s.forms.release(token)
+			s.forms.release(formClaim(token, ip))
 		}
 		refuse("storing a comment", err)
 		return
@@ -113,10 +113,11 @@ func (s *Server) formTokens() bool {
 	return s.opts.Guards.MinFormAge > 0 || s.opts.Guards.MaxFormAge > 0
 }
 
-// claimForm marks a checked form token as used, so that the same form
-// cannot post twice (errFormUsed). It reports whether it claimed one: the
-// caller releases it if the comment is not posted after all.
-func (s *Server) claimForm(token, slug string) (bool, error) {
+// claimForm marks a checked form token as used by the reader at ip (see
+// formClaim), so that the same form cannot post twice (errFormUsed). It
+// reports whether it claimed one: the caller releases it if the comment is
+// not posted after all.
+func (s *Server) claimForm(token, slug, ip string) (bool, error) {
 	if !s.formTokens() {
 		return false, nil
 	}
@@ -124,7 +125,7 @@ func (s *Server) claimForm(token, slug string) (bool, error) {
 	if !ok {
 		return false, errFormStale
 	}
-	switch s.forms.claim(token, served, s.formsExpire()) {
+	switch s.forms.claim(formClaim(token, ip), served, s.formsExpire()) {
 	case formUsed:
 		return false, errFormUsed
 	case formTooOld:
@@ -148,7 +149,7 @@ func (s *Server) formsExpire() time.Time {
 func (s *Server) keptToken(r *http.Request, slug string) string {
 	token := r.PostForm.Get("ts")
 	served, ok := s.signer.formServed(token, slug)
-	if !ok || served.Before(s.formsExpire()) || s.forms.spent(token, served) {
+	if !ok || served.Before(s.formsExpire()) || s.forms.spent(formClaim(token, s.clientIP(r)), served) {
 		return ""
 	}
 	return token

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"container/list"
 	"context"
 	"crypto/sha256"
@@ -162,10 +161,9 @@ func (s *Server) serveFeed(w http.ResponseWriter, r *http.Request, v content.Vie
 	}
 	h := w.Header()
 	h.Set("Content-Type", format.ContentType())
-	h.Set("ETag", f.etag)
 	h.Set("Cache-Control", "public, max-age=300")
-	// ServeContent answers If-None-Match and If-Modified-Since with a 304.
-	http.ServeContent(w, r, "", f.updated, bytes.NewReader(f.body))
+	// serveBody answers If-None-Match and If-Modified-Since with a 304.
+	s.serveBody(w, r, http.StatusOK, f.body, f.etag, f.updated)
 }
 
 // coverBytes is the byte size of the shared variant of each post's cover
@@ -253,12 +251,11 @@ func (s *Server) commentFeed(w http.ResponseWriter, r *http.Request) {
 	}
 	h := w.Header()
 	h.Set("Content-Type", feed.RSS.ContentType())
-	h.Set("ETag", etagOf(body))
 	h.Set("Cache-Control", "public, max-age=60")
 	// No Last-Modified: marking the newest comment as spam makes the feed
 	// older, and a reader polling with If-Modified-Since would keep the
 	// spam. The ETag changes with every change.
-	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
+	s.serveBody(w, r, http.StatusOK, body, etagOf(body), time.Time{})
 }
 
 // etagOf is a strong ETag for a response body.

@@ -27,7 +27,9 @@ type Guards struct {
 	// Honeypot adds a field people never see; a form that fills it is a bot's.
 	Honeypot bool
 	// MinFormAge refuses a form submitted sooner than this after the page was
-	// served (people take longer to write a comment); 0 turns it off.
+	// served (people take longer to write a comment); 0 turns it off. The
+	// page's time stamp is shared by every reader within a FormTokenStep
+	// and names its end, so a form may have to wait up to a step longer.
 	MinFormAge time.Duration
 	// MaxFormAge refuses a form older than this, so a harvested form cannot
 	// be replayed for ever; 0 turns it off.
@@ -75,13 +77,47 @@ func (s signer) valid(sig string, parts ...string) bool {
 	return hmac.Equal([]byte(sig), []byte(s.sign(parts...)))
 }
 
-// formToken is the signed time stamp the comment form carries: when the page
-// was served, for which post, and a random nonce. The nonce makes each
-// served form's token its own: tokens are single-use, so two readers served
-// the same post in the same millisecond must not share one.
+// A comment form carries a signed time stamp, checked against the spam
+// guards' minimum and maximum ages, and used once. There are two kinds.
+//
+// The shared token, on every page fetched with GET, is the same for every
+// reader of a post within a FormTokenStep: it names the end of that step,
+// not the instant the page was served, so the page's bytes are the same for
+// everyone and a cache shared by many readers (a proxy, a CDN, the ETag's
+// 304) can keep it. Counting the age from the end of the step only makes a
+// form older later, so the minimum age stays exact; a reader waits at most a
+// step longer than the minimum before their comment is accepted. A shared
+// token is used once per address group (clientaddr.Key), not once in all:
+// two readers sharing a page each post from it, and a bot replaying one form
+// from one address is refused as before.
+//
+// The own token, with a random nonce, is made for a form shown back after a
+// refusal (the answer to a POST, which no cache keeps): it is used once in
+// all, as every token was before pages were shared.
+
+// FormTokenStep is how long all readers of a post are given the same form
+// token: how often a post page's bytes change when nothing else does, and
+// the most a reader may wait beyond MinFormAge before their form is old
+// enough. A second keeps that wait unnoticeable; shared caches keep a page
+// far longer than that whatever its token says.
+const FormTokenStep = time.Second
+
+// sharedFormToken is the form token of a post page served at now to any
+// reader: the end of the step now is in, and no nonce.
+func (s signer) sharedFormToken(slug string, now time.Time) string {
+	end := now.Truncate(FormTokenStep)
+	if end.Before(now) {
+		end = end.Add(FormTokenStep)
+	}
+	ts := strconv.FormatInt(end.UnixMilli(), 10)
+	return ts + ".." + s.sign("form", slug, ts, "")
+}
+
+// formToken is a form token of the reader's own: when the form was served
+// (in milliseconds: whole seconds would let a form through up to a second
+// early), for which post, and a random nonce, so that two readers served
+// the same post in the same millisecond do not share one.
 func (s signer) formToken(slug string, at time.Time) string {
-	// Milliseconds: whole seconds would let a form through up to a second
-	// early.
 	ts := strconv.FormatInt(at.UnixMilli(), 10)
 	b := make([]byte, 12)
 	_, _ = rand.Read(b) // crypto/rand.Read never fails
@@ -89,11 +125,20 @@ func (s signer) formToken(slug string, at time.Time) string {
 	return ts + "." + nonce + "." + s.sign("form", slug, ts, nonce)
 }
 
+// formClaim is what marks a form token as used: an own token by itself, a
+// shared one with the address group of the reader sending it.
+func formClaim(token, ip string) string {
+	if strings.Contains(token, "..") {
+		return token + " " + clientaddr.Key(ip)
+	}
+	return token
+}
+
 // formServed checks a form token and says when its form was served.
 func (s signer) formServed(token, slug string) (time.Time, bool) {
 	ts, rest, _ := strings.Cut(token, ".")
 	nonce, sig, ok := strings.Cut(rest, ".")
-	if !ok || nonce == "" || !s.valid(sig, "form", slug, ts, nonce) {
+	if !ok || !s.valid(sig, "form", slug, ts, nonce) {
 		return time.Time{}, false
 	}
 	ms, err := strconv.ParseInt(ts, 10, 64)

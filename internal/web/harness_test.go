@@ -165,6 +165,20 @@ func withStore(wrap func(comments.Store) comments.Store) harnessOption {
 	return func(o *harnessConfig) { o.wrapStore = wrap }
 }
 
+// writeSiteFiles writes a site's files into dir.
+func writeSiteFiles(tb testing.TB, dir string, files siteFiles) {
+	tb.Helper()
+	for name, text := range files {
+		path := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			tb.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
 // newHarness writes files (plus a default site.yaml and author when absent)
 // into a temporary content directory and serves it.
 func newHarness(t *testing.T, files siteFiles, opts ...harnessOption) *harness {
@@ -176,15 +190,7 @@ func newHarness(t *testing.T, files siteFiles, opts ...harnessOption) *harness {
 	if _, ok := files["authors/kay.md"]; !ok {
 		files["authors/kay.md"] = authorFile
 	}
-	for name, text := range files {
-		path := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeSiteFiles(t, dir, files)
 	cfg := harnessConfig{Options: web.Options{
 		Theme: themes.Default(),
 		Log:   slog.New(slog.NewTextHandler(io.Discard, nil)),

@@ -316,7 +316,13 @@ func (s *Server) renderPost(w http.ResponseWriter, r *http.Request, status int, 
 			form.Values.Parent = "" // a stale ?reply= link: answer the post instead
 		}
 	}
-	if form.Token == "" {
+	switch {
+	case form.Token != "" || !open || !s.formTokens():
+		// Kept from the form sent back, or no form to sign.
+	case r.Method == http.MethodGet || r.Method == http.MethodHead:
+		// The same for every reader, so the page can be shared (guards.go).
+		form.Token = s.signer.sharedFormToken(p.Slug, s.now())
+	default:
 		form.Token = s.signer.formToken(p.Slug, s.now())
 	}
 	if s.opts.Guards.Honeypot {

@@ -282,21 +282,53 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	if private || h.Get("Cache-Control") == "no-store" {
+	switch {
+	case private || h.Get("Cache-Control") == "no-store":
 		// Admin pages list readers' email and IP addresses: no cache, not
 		// even the browser's, may keep them. A page whose handler said so
 		// (a draft through its preview link) is kept by none either.
 		h.Set("Cache-Control", "no-store")
-	} else {
-		// Pages can hold a reader's own details (the form filled in from
-		// their cookie, their held comments), so no shared cache may keep
-		// them.
+	case h.Get("Set-Cookie") == "" && s.sharable(r, status, data):
+		h.Set("Cache-Control", sharedPageCache)
+	default:
+		// The page may hold a reader's own details (the form filled in
+		// from their cookie, their held comments, a form token of their
+		// own), so no shared cache may keep it.
 		h.Set("Cache-Control", "private, no-cache")
 	}
-	w.WriteHeader(status)
-	if r.Method != http.MethodHead {
-		_, _ = w.Write(buf.Bytes())
+	body := buf.Bytes()
+	s.serveBody(w, r, status, body, etagOf(body), time.Time{})
+}
+
+// sharedPageCache is how long caches shared by many readers (a proxy, a
+// CDN) and browsers may keep a reader's page that is the same for everyone:
+// a minute, then a further five minutes while they fetch it again in the
+// background. A new comment shows within the minute.
+const sharedPageCache = "public, max-age=60, stale-while-revalidate=300"
+
+// personalCookies are the cookies that make a reader's page their own: the
+// name they commented under (filled into the form), their commenter id
+// (their held comments shown to them, their edit links), a moderator's
+// session.
+var personalCookies = []string{readerCookie, commenterCookie, sessionCookieName}
+
+// sharable reports whether a page may be kept by shared caches: a reader's
+// page fetched without any cookie that makes it their own, answered 200,
+// showing no draft, and not under serve -live (whose pages must reload at
+// once). Its comment form's token is the shared one (guards.go).
+func (s *Server) sharable(r *http.Request, status int, data pageData) bool {
+	if status != http.StatusOK || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
+		return false
 	}
+	if s.live != nil || data.showsDrafts() || data.Edit != nil {
+		return false
+	}
+	for _, name := range personalCookies {
+		if _, err := r.Cookie(name); err == nil {
+			return false
+		}
+	}
+	return true
 }
 
 // reloadable reports whether serve -live may reload the page by itself: a

@@ -84,6 +84,8 @@ type Server struct {
 	signer   signer
 	comments *comments.Service
 	live     *liveState // nil without Options.Live
+	// encoded keeps pages and feeds compressed, by ETag (encoding.go).
+	encoded *encodedBodies
 
 	// trainingCache keeps the training figures of the current site
 	// (training.go).
@@ -106,7 +108,8 @@ func New(opts Options) (*Server, error) {
 	if len(opts.Secret) < 16 {
 		return nil, errors.New("web: a Secret of at least 16 bytes is required")
 	}
-	s := &Server{opts: opts, log: opts.Log, now: opts.Now, signer: signer{opts.Secret}, comments: opts.Comments}
+	s := &Server{opts: opts, log: opts.Log, now: opts.Now, signer: signer{opts.Secret}, comments: opts.Comments,
+		encoded: newEncodedBodies(defaultEncodedBudget)}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
