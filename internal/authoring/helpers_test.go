@@ -99,6 +99,16 @@ func (s *site) open(slug string) authoring.Post {
 	return p
 }
 
+// previewLink makes a draft preview link to the post with the slug, as kay.
+func (s *site) previewLink(slug string) (string, authoring.PreviewLink) {
+	s.t.Helper()
+	token, link, err := s.svc.CreatePreviewLink(context.Background(), slug, "kay")
+	if err != nil {
+		s.t.Fatalf("CreatePreviewLink(%q): %v", slug, err)
+	}
+	return token, link
+}
+
 // unchanged is the edit a form sends back when nothing was touched.
 func unchanged(p authoring.Post) authoring.Edit {
 	return authoring.Edit{Slug: p.Slug, Fields: p.Fields, Body: p.Body, By: "kay"}

@@ -14,10 +14,7 @@ import (
 func TestAPreviewLinkOpensItsPostUntilRevoked(t *testing.T) {
 	ctx := context.Background()
 	s := newSite(t)
-	token, link, err := s.svc.CreatePreviewLink(ctx, "massage-during-training", "kay")
-	if err != nil {
-		t.Fatal(err)
-	}
+	token, link := s.previewLink("massage-during-training")
 	if !authoring.ValidPreviewToken(token) || len(token) != 64 {
 		t.Errorf("token %q is not 64 hex digits", token)
 	}
@@ -67,10 +64,7 @@ func TestAPreviewLinkIsMadeOnlyForAPost(t *testing.T) {
 func TestAPostsLinkIsRevokedOnlyFromIt(t *testing.T) {
 	ctx := context.Background()
 	s := newSite(t)
-	token, link, err := s.svc.CreatePreviewLink(ctx, "massage-during-training", "kay")
-	if err != nil {
-		t.Fatal(err)
-	}
+	token, link := s.previewLink("massage-during-training")
 	if err := s.svc.RevokePreviewLink(ctx, "race-day", link.Hash, "kay"); !errors.Is(err, authoring.ErrNotFound) {
 		t.Errorf("revoking through another post: %v, want ErrNotFound", err)
 	}
@@ -82,10 +76,7 @@ func TestAPostsLinkIsRevokedOnlyFromIt(t *testing.T) {
 func TestDeletingAPostEndsItsLinksForGood(t *testing.T) {
 	ctx := context.Background()
 	s := newSite(t)
-	token, _, err := s.svc.CreatePreviewLink(ctx, "massage-during-training", "kay")
-	if err != nil {
-		t.Fatal(err)
-	}
+	token, _ := s.previewLink("massage-during-training")
 	p := s.open("massage-during-training")
 	item, err := s.svc.Delete(ctx, p.Slug, p.Version, "kay")
 	if err != nil {
@@ -105,10 +96,7 @@ func TestDeletingAPostEndsItsLinksForGood(t *testing.T) {
 func TestAPostRemovedByHandShowsNothingThroughItsLinks(t *testing.T) {
 	ctx := context.Background()
 	s := newSite(t)
-	token, _, err := s.svc.CreatePreviewLink(ctx, "massage-during-training", "kay")
-	if err != nil {
-		t.Fatal(err)
-	}
+	token, _ := s.previewLink("massage-during-training")
 	p := s.open("massage-during-training")
 	if err := os.Remove(s.path(p.File)); err != nil {
 		t.Fatal(err)
@@ -121,10 +109,7 @@ func TestAPostRemovedByHandShowsNothingThroughItsLinks(t *testing.T) {
 func TestHostileTokensOpenNothing(t *testing.T) {
 	ctx := context.Background()
 	s := newSite(t)
-	token, _, err := s.svc.CreatePreviewLink(ctx, "massage-during-training", "kay")
-	if err != nil {
-		t.Fatal(err)
-	}
+	token, _ := s.previewLink("massage-during-training")
 	for _, bad := range []string{"", "../../etc/passwd", strings.Repeat("a", 1<<20), strings.ToUpper(token),
 		token[:63], token + "0", strings.Repeat("g", 64), authoring.PreviewTokenHash(token), token[:62] + "\x00a"} {
 		if _, err := s.svc.PreviewLinkOf(ctx, bad); !errors.Is(err, authoring.ErrNotFound) {
