@@ -8,11 +8,14 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -202,19 +205,74 @@ func newTabWithin(t *testing.T, timeout time.Duration) *tab {
 // do runs actions and fails the test on an error.
 func (tb *tab) do(what string, actions ...chromedp.Action[chromedp.Void]) {
 	tb.t.Helper()
-	if err := chromedp.Do(tb.ctx, actions...); err != nil {
-		tb.t.Fatalf("%s: %v", what, err)
+	ctx, cancel := context.WithTimeout(tb.ctx, actionTimeout)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		tb.fatal(what, err)
 	}
 }
 
 // run runs one action with a value and fails the test on an error.
 func run[T any](tb *tab, what string, action chromedp.Action[T]) T {
 	tb.t.Helper()
-	v, err := chromedp.Run(tb.ctx, action)
+	ctx, cancel := context.WithTimeout(tb.ctx, actionTimeout)
+	defer cancel()
+	v, err := chromedp.Run(ctx, action)
 	if err != nil {
-		tb.t.Fatalf("%s: %v", what, err)
+		tb.fatal(what, err)
 	}
 	return v
+}
+
+// actionTimeout bounds one action of a tab: a page that never loads, or an
+// element that never appears, fails its own step with a report of where
+// the page and the server were, instead of using up the whole test's time.
+const actionTimeout = 90 * time.Second
+
+// fatal fails the test for an action that went wrong. When the action ran
+// out of time, it first reports what the page showed and what the
+// server's goroutines were doing, so that a hang can be told from a slow
+// machine and found.
+func (tb *tab) fatal(what string, err error) {
+	tb.t.Helper()
+	if errors.Is(err, context.DeadlineExceeded) {
+		tb.t.Logf("%s: no answer within %s; the page then:\n%s", what, actionTimeout, tb.pageState())
+		tb.t.Logf("the server's goroutines:\n%s", serverGoroutines())
+	}
+	tb.t.Fatalf("%s: %v", what, err)
+}
+
+// pageState is the tab's address, load state, unfinished resources and the
+// start of its text, read within a few seconds.
+func (tb *tab) pageState() string {
+	ctx, cancel := context.WithTimeout(tb.ctx, 5*time.Second)
+	defer cancel()
+	state, err := chromedp.Run(ctx, chromedp.Evaluate[string](`[
+		"location: " + location.href,
+		"readyState: " + document.readyState,
+		"resources without an end: " + performance.getEntriesByType("resource").filter(e => !e.responseEnd).map(e => e.name).join(" "),
+		"images not complete: " + Array.from(document.images).filter(i => !i.complete).map(i => i.currentSrc || i.src).join(" "),
+		"text: " + (document.body ? document.body.innerText.slice(0, 1500) : "(no body)"),
+	].join("\n")`))
+	if err != nil {
+		return fmt.Sprintf("(the page did not answer either: %v)", err)
+	}
+	return state
+}
+
+// serverGoroutines is the stacks of this process's goroutines that are in
+// Milepost's own code outside the tests: the servers run in-process.
+func serverGoroutines() string {
+	var all bytes.Buffer
+	_ = pprof.Lookup("goroutine").WriteTo(&all, 2)
+	var b strings.Builder
+	for g := range strings.SplitSeq(all.String(), "\n\n") {
+		if strings.Contains(g, "milepost/internal/") && !strings.Contains(g, "milepost/internal/e2e.") {
+			b.WriteString(g)
+			b.WriteString("\n\n")
+		}
+	}
+	return b.String()
 }
 
 // eval evaluates a JavaScript expression in the page.
@@ -233,18 +291,114 @@ func (tb *tab) navigate(url string) int64 {
 	return res.Status
 }
 
-// clickAndLoad clicks the element and waits for the page it leads to; it
-// returns that page's HTTP status, as the network events reported it.
+// clickAndLoad clicks the element, as a person's mouse or finger would, and
+// waits for the page it leads to; it returns that page's HTTP status (the
+// last response of the navigation, after any redirects).
+//
+// It reads the page only through JavaScript evaluated in the page, never
+// through chromedp's mirror of the DOM or its tracking of navigations:
+// under load, CI twice saw those miss a navigation that had happened (a
+// query on the new page, or the wait for its load, that never ended,
+// while the page was there), which no waiting longer could cure.
 func (tb *tab) clickAndLoad(sel string) int64 {
 	tb.t.Helper()
-	res, err := chromedp.RunResponse(tb.ctx, chromedp.Click(chromedp.CSS(sel)))
+	ctx, cancel := context.WithTimeout(tb.ctx, actionTimeout)
+	defer cancel()
+	// Where to click: the middle of the element, scrolled into view. The
+	// mark set on the window tells this page from the one the click loads.
+	at, err := evalRetrying[[2]float64](ctx, waitForElement(sel, `(el) => {
+		el.scrollIntoView({block: "center", inline: "center"});
+		const r = el.getBoundingClientRect();
+		window.__e2eLeaving = true;
+		return [r.left + r.width / 2, r.top + r.height / 2];
+	}`))
 	if err != nil {
-		tb.t.Fatalf("clicking %s: %v", sel, err)
+		tb.fatal("finding "+sel+" to click", err)
 	}
-	if res == nil {
-		tb.t.Fatalf("clicking %s: no response", sel)
+	if err := chromedp.Do(ctx, chromedp.MouseClickXY(at[0], at[1])); err != nil {
+		tb.fatal("clicking "+sel, err)
 	}
-	return res.Status
+	status, err := evalRetrying[int64](ctx, `new Promise((resolve) => {
+		const check = () => {
+			const nav = performance.getEntriesByType("navigation")[0];
+			if (!window.__e2eLeaving && document.readyState === "complete" && nav && nav.responseStatus) {
+				resolve(nav.responseStatus);
+			} else {
+				setTimeout(check, 20);
+			}
+		};
+		check();
+	})`)
+	if err != nil {
+		tb.t.Logf("clicked at (%.0f, %.0f) on %s; now: %s", at[0], at[1], sel, tb.clickState(sel, at))
+		tb.fatal("waiting for the page that clicking "+sel+" loads", err)
+	}
+	return status
+}
+
+// clickState tells, for a click at that did not lead anywhere, what is at
+// the point clicked, where the element is now, and which fields of its form
+// the browser finds invalid (an invalid form is not sent).
+func (tb *tab) clickState(sel string, at [2]float64) string {
+	ctx, cancel := context.WithTimeout(tb.ctx, 5*time.Second)
+	defer cancel()
+	state, err := chromedp.Run(ctx, chromedp.Evaluate[string](fmt.Sprintf(`(() => {
+		const hit = document.elementFromPoint(%f, %f);
+		const el = document.querySelector(%s);
+		const r = el ? el.getBoundingClientRect() : null;
+		const form = el && el.form;
+		const invalid = form ? Array.from(form.elements).filter((f) => f.willValidate && !f.checkValidity()).map((f) => (f.name || f.id) + ": " + f.validationMessage) : [];
+		return "element at the point: " + (hit ? hit.outerHTML.slice(0, 200) : "none") +
+			"; the element's box: " + (r ? JSON.stringify([r.left, r.top, r.width, r.height]) : "gone") +
+			"; invalid fields: " + (invalid.join(", ") || "none") +
+			"; focused: " + (document.activeElement ? document.activeElement.outerHTML.slice(0, 120) : "none");
+	})()`, at[0], at[1], jsString(sel))))
+	if err != nil {
+		return fmt.Sprintf("(the page did not answer: %v)", err)
+	}
+	return state
+}
+
+// waitForElement is a JavaScript promise that waits until the page shows an
+// element sel finds (it has a box), then resolves to then(element).
+func waitForElement(sel, then string) string {
+	return fmt.Sprintf(`new Promise((resolve) => {
+		const then = %s;
+		const check = () => {
+			const el = document.querySelector(%s);
+			if (el && el.getClientRects().length > 0) {
+				resolve(then(el));
+			} else {
+				setTimeout(check, 20);
+			}
+		};
+		check();
+	})`, then, jsString(sel))
+}
+
+// evalRetrying evaluates a JavaScript promise in the tab's page until it
+// resolves or ctx ends. A navigation replaces the page and fails an
+// evaluation under way in the old one; it is then evaluated again, in the
+// new page.
+func evalRetrying[T any](ctx context.Context, promise string) (T, error) {
+	for {
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[T](promise, chromedp.EvalAwaitPromise))
+		if err == nil || ctx.Err() != nil {
+			if ctx.Err() != nil {
+				err = ctx.Err()
+			}
+			return v, err
+		}
+		var exc *chromedp.ExceptionError
+		if errors.As(err, &exc) {
+			return v, err // the script itself failed: no retry mends it
+		}
+		select {
+		case <-ctx.Done():
+			return v, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 // waitPageAge waits, as a person reading and typing would have, until d has
@@ -270,7 +424,14 @@ func (tb *tab) waitPageAge(d time.Duration) {
 // text is the rendered text of the first element the selector finds.
 func (tb *tab) text(sel string) string {
 	tb.t.Helper()
-	return strings.TrimSpace(run(tb, "reading "+sel, chromedp.Text(chromedp.CSS(sel))))
+	ctx, cancel := context.WithTimeout(tb.ctx, actionTimeout)
+	defer cancel()
+	// Read through JavaScript, as clickAndLoad says why.
+	text, err := evalRetrying[string](ctx, waitForElement(sel, `(el) => el.innerText`))
+	if err != nil {
+		tb.fatal("reading "+sel, err)
+	}
+	return strings.TrimSpace(text)
 }
 
 // count is how many elements the selector finds.

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -113,6 +115,14 @@ func startServer(t *testing.T, extra map[string]string, opts ...serverOption) *s
 		prepare(t, dbPath)
 	}
 
+	// The server's log is shown when the test fails: what it did and
+	// refused is half of the story of a failure.
+	serverLog := new(lockedBuffer)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("the server's log:\n%s", serverLog.String())
+		}
+	})
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
@@ -124,7 +134,7 @@ func startServer(t *testing.T, extra map[string]string, opts ...serverOption) *s
 			BaseURL:    "http://milepost.test",
 			Guards:     setup.guards,
 			Live:       setup.live,
-			Log:        slog.New(slog.NewTextHandler(io.Discard, nil)),
+			Log:        slog.New(slog.NewTextHandler(serverLog, nil)),
 			Ready:      func(addr string) { ready <- addr },
 		})
 	}()
@@ -234,4 +244,22 @@ func requireEnv(t *testing.T, why string) {
 		t.Fatal(why)
 	}
 	t.Skip(why)
+}
+
+// lockedBuffer is a bytes.Buffer that many goroutines may write at once.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

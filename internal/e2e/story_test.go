@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"image"
 	_ "image/jpeg" // to read the served photos' sizes
@@ -212,6 +213,12 @@ func TestStory(t *testing.T) {
 	s.step("6 the runner publishes: the home page and the three feeds have it", func(t *testing.T) {
 		r := s.runner
 		openPage(r, srv.base+"/admin/posts/"+storySlug+"/edit", "the edit page")
+		// The photos' thumbnails sit just above the buttons and load when
+		// they come into view: if they moved the buttons, a tap aimed at
+		// Publish would land elsewhere (as it did, now and then, here).
+		if shift := layoutShiftScrollingTo(r, `form.editor-form button[name="action"][value="publish"]`); shift != 0 {
+			t.Errorf("the edit page moves (layout shift %.3f) when its photos' thumbnails arrive, under the runner's finger", shift)
+		}
 		if status := r.clickAndLoad(`form.editor-form button[name="action"][value="publish"]`); status != http.StatusOK {
 			t.Fatalf("publishing: status %d", status)
 		}
@@ -292,6 +299,36 @@ func onAPhone(tb *tab) {
 	if _, err := chromedp.Call(tb.ctx, emulation.SetTouchEmulationEnabled, emulation.SetTouchEmulationEnabledParams{Enabled: true, MaxTouchPoints: 5}); err != nil {
 		tb.t.Fatalf("emulating a touch screen: %v", err)
 	}
+}
+
+// layoutShiftScrollingTo scrolls the element sel finds into the middle of
+// the screen, as a person about to tap it would, waits for every image
+// the page has begun to load, and returns how much the page's layout moved
+// meanwhile (the Layout Instability API's layout-shift score, summed).
+func layoutShiftScrollingTo(tb *tab, sel string) float64 {
+	tb.t.Helper()
+	ctx, cancel := context.WithTimeout(tb.ctx, actionTimeout)
+	defer cancel()
+	shift, err := evalRetrying[float64](ctx, waitForElement(sel, `(el) => new Promise((resolve) => {
+		let shift = 0;
+		new PerformanceObserver((list) => {
+			for (const e of list.getEntries()) {
+				if (!e.hadRecentInput) shift += e.value;
+			}
+		}).observe({type: "layout-shift", buffered: false});
+		el.scrollIntoView({block: "center"});
+		const settled = () => Array.from(document.images).every((i) => i.complete);
+		// Lazy images start to load once they are near the screen; two
+		// frames later they have started, and once all are complete two
+		// more frames let the observer report the shifts they made.
+		const frames = (n, then) => n === 0 ? then() : requestAnimationFrame(() => frames(n - 1, then));
+		const wait = () => settled() ? frames(2, () => setTimeout(() => resolve(shift), 50)) : setTimeout(wait, 20);
+		frames(2, wait);
+	})`))
+	if err != nil {
+		tb.fatal("scrolling to "+sel+" and waiting for the page to settle", err)
+	}
+	return shift
 }
 
 // fitsThePhone checks that the page needs no sideways scrolling on the
