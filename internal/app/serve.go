@@ -259,10 +259,13 @@ func newHTTPServer(cfg ServeConfig, handler http.Handler, log *slog.Logger) *htt
 		Handler:           handler,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       20 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       idle,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		// No WriteTimeout: it counts from the request and would drop the
+		// answer of a slow handler after its work was done (the browser
+		// then sends the request again); web bounds each response from
+		// its first byte instead (web.ResponseWriteTimeout).
+		IdleTimeout:    idle,
+		MaxHeaderBytes: 64 << 10,
+		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 }
 

@@ -15,7 +15,9 @@ import (
 // moved for the stall timeout, instead of holding its handler for ever;
 // one that keeps reading may take far longer than that in all.
 func TestABackupDownloadThatStallsIsCutOff(t *testing.T) {
-	const stall = 300 * time.Millisecond
+	// The reader below pauses a twelfth of it between reads: the margin holds
+	// on a loaded machine, where a 300 ms stall once cut a steady reader off.
+	const stall = time.Second
 	payload := bytes.Repeat([]byte("milepost"), 8<<20/8) // more than socket buffers hold
 	done := make(chan error, 1)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -38,7 +40,7 @@ func TestABackupDownloadThatStallsIsCutOff(t *testing.T) {
 		if err != nil {
 			break
 		}
-		time.Sleep(stall / 4)
+		time.Sleep(stall / 12)
 	}
 	res.Body.Close()
 	if err := <-done; err != nil || got != len(payload) {

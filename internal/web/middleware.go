@@ -85,6 +85,68 @@ func (s *Server) limitBodies(next http.Handler) http.Handler {
 	})
 }
 
+// ResponseWriteTimeout bounds how long sending a response may take, counted
+// from its first byte: a client that stops reading is cut off, and its
+// connection, goroutine and buffers are freed.
+//
+// It is not counted from the request, as http.Server's WriteTimeout is: a
+// handler that took longer (a join hashing a password on a loaded machine,
+// a save of many photos) would have its answer dropped after its work was
+// done, and a browser resends a request whose kept-alive connection closed
+// without an answer — a POST too. The work was then done twice: an invite
+// used by the first join refused the second, and the runner saw "this link
+// does not work" after joining.
+const ResponseWriteTimeout = 30 * time.Second
+
+// boundWrites gives each response a write deadline of timeout from its first
+// byte, unless the handler sets its own through http.ResponseController (an
+// event stream lifts it; the backup sets one per write).
+func boundWrites(next http.Handler, timeout time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// net/http clears the deadline once each answer is sent, so the
+		// previous answer's never reaches this one.
+		dw := &deadlineWriter{ResponseWriter: w, timeout: timeout}
+		next.ServeHTTP(dw, r)
+		// What net/http sends once the handler returns (the headers of a
+		// handler that wrote nothing, the buffered rest) is bounded too.
+		dw.begin()
+	})
+}
+
+// deadlineWriter sets the write deadline when the response begins.
+type deadlineWriter struct {
+	http.ResponseWriter
+	timeout time.Duration
+	set     bool // a deadline is in place: the first byte's or the handler's
+}
+
+func (d *deadlineWriter) begin() {
+	if !d.set {
+		d.set = true
+		_ = http.NewResponseController(d.ResponseWriter).SetWriteDeadline(time.Now().Add(d.timeout))
+	}
+}
+
+func (d *deadlineWriter) WriteHeader(code int) {
+	d.begin()
+	d.ResponseWriter.WriteHeader(code)
+}
+
+func (d *deadlineWriter) Write(b []byte) (int, error) {
+	d.begin()
+	return d.ResponseWriter.Write(b)
+}
+
+// SetWriteDeadline is the handler's own deadline, which http.ResponseController
+// finds here before it unwraps: it replaces the first byte's.
+func (d *deadlineWriter) SetWriteDeadline(t time.Time) error {
+	d.set = true
+	return http.NewResponseController(d.ResponseWriter).SetWriteDeadline(t)
+}
+
+// Unwrap lets http.ResponseController reach the real writer.
+func (d *deadlineWriter) Unwrap() http.ResponseWriter { return d.ResponseWriter }
+
 // statusRecorder remembers the status and size of a response for the access log.
 type statusRecorder struct {
 	http.ResponseWriter

@@ -211,6 +211,7 @@ func (s *Server) routes() {
 	h = securityHeaders(h, s.live != nil)
 	h = s.recoverPanics(h)
 	h = s.accessLog(h)
+	h = boundWrites(h, ResponseWriteTimeout)
 	s.handler = h
 }
 
