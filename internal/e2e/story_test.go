@@ -552,7 +552,7 @@ func photosShown(tb *tab) []renderedPhoto {
 			await new Promise((resolve) => {
 				img.addEventListener("load", resolve, {once: true});
 				img.addEventListener("error", resolve, {once: true});
-				setTimeout(resolve, 30000);
+				setTimeout(resolve, 40000);
 			});
 		}
 		return imgs.map((img) => ({
