@@ -138,7 +138,7 @@ func BenchmarkLoad(b *testing.B) {
 	}
 	words := 0
 	for _, p := range site.all {
-		words += p.WordCount
+		words += p.WordCount()
 	}
 	b.ReportMetric(float64(words)/n, "words/post")
 }

@@ -44,7 +44,7 @@ func TestPageBundles(t *testing.T) {
 			t.Errorf("%s: Bundle = %q, want %q", slug, got, bundle)
 		}
 	}
-	if got, want := v.Post("race-day").HTML, "<p><img src=\"finish.png\" alt=\"Finish\"></p>\n"; string(got) != want {
+	if got, want := v.Post("race-day").HTML(), "<p><img src=\"finish.png\" alt=\"Finish\"></p>\n"; string(got) != want {
 		t.Errorf("HTML = %q, want %q: relative, so it loads from the post's URL", got, want)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"math"
 	"os"
 	"path"
 	"path/filepath"
@@ -301,7 +300,7 @@ func (l *loader) post(ctx context.Context, rel string, src []byte, authors map[s
 	if lerr != nil {
 		return nil, []*lineError{lerr}
 	}
-	p := &Post{File: rel, CommentsOpen: true, Bundle: bundleOf(rel)}
+	p := &Post{File: rel, CommentsOpen: true, Bundle: bundleOf(rel), Version: parses.Add(1)}
 	pf := postFields{titleLine: openLine, dateLine: openLine, bad: make(map[string]bool)}
 	var errs []*lineError
 	for _, f := range fields {
@@ -314,14 +313,11 @@ func (l *loader) post(ctx context.Context, rel string, src []byte, authors map[s
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	shown, lerr := l.render(p, doc, pf.summary)
-	if lerr != nil {
-		return nil, []*lineError{lerr}
-	}
+	p.body = l.lazyBody(p, doc.body, pf.summary)
 	lp := &loadedPost{Post: p, slugLine: pf.slugLine}
 	if pf.cover != nil {
 		var cerr *lineError
-		if p.Cover, cerr = l.cover(p, *pf.cover, shown); cerr != nil {
+		if p.Cover, cerr = l.cover(p, *pf.cover); cerr != nil {
 			lp.warnings = problems(rel, []*lineError{cerr})
 		}
 	}
@@ -431,29 +427,6 @@ func (pf *postFields) check(p *Post) []*lineError {
 		p.Lastmod = p.Date
 	}
 	return errs
-}
-
-// render renders the body of p and its summary: the front matter's
-// summary (Markdown) when it has one. It returns which of its bundle's
-// photos the body shows.
-func (l *loader) render(p *Post, doc document, summary string) (shownPhotos, *lineError) {
-	postPath := l.basePath + "/posts/" + p.Slug + "/"
-	var photos photoFinder
-	if p.Bundle != "" && l.dir != "" {
-		photos = l.bundlePhotos(p.Bundle)
-	}
-	body, err := l.md.render(doc.body, postPath, photos)
-	if err != nil {
-		return shownPhotos{}, &lineError{line: doc.endLine + 1, err: err}
-	}
-	p.HTML, p.Summary, p.Description, p.WordCount = body.html, body.summary, body.description, body.words
-	p.ReadingMinutes = max(1, int(math.Ceil(float64(p.WordCount)/wordsPerMinute)))
-	if strings.TrimSpace(summary) != "" {
-		if p.Summary, p.Description, err = l.md.summary([]byte(summary), postPath); err != nil {
-			return shownPhotos{}, &lineError{line: openLine, err: fmt.Errorf("summary: %w", err)}
-		}
-	}
-	return body.shown, nil
 }
 
 // author decodes one author file. Its ID is the file name, which is part of
