@@ -143,17 +143,6 @@ func BenchmarkLoad(b *testing.B) {
 	b.ReportMetric(float64(words)/n, "words/post")
 }
 
-// BenchmarkFingerprint is the cost of one Watch poll with nothing changed.
-func BenchmarkFingerprint(b *testing.B) {
-	dir := writeCorpus(b, 1000)
-	ctx := context.Background()
-	for b.Loop() {
-		if _, err := fingerprint(ctx, dir); err != nil {
-			b.Fatal(err)
-		}
-	}
-}
-
 // BenchmarkLoadActivities is the cost of activity files at load: a first
 // load reads every file (in parallel, one worker per CPU), a reload after
 // a story changed reads none.

@@ -155,30 +155,3 @@ func TestOpenResource(t *testing.T) {
 		r.Close()
 	})
 }
-
-func TestFingerprintSeesBundleFiles(t *testing.T) {
-	ctx := context.Background()
-	dir := writeSite(t, files{"posts/race/index.md": "---\ntitle: Race\ndate: 2024-01-01\n---\n"})
-	fp := func() uint64 {
-		t.Helper()
-		f, err := fingerprint(ctx, dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return f
-	}
-	start := fp()
-	writeFile(t, dir, "posts/race/.finish.png.swp", "an editor's swap file")
-	if fp() != start {
-		t.Error("a hidden file in a bundle changed the fingerprint")
-	}
-	writeFile(t, dir, "posts/race/photos/finish.png", pngBytes)
-	added := fp()
-	if added == start {
-		t.Fatal("adding a photo to a bundle did not change the fingerprint")
-	}
-	writeFile(t, dir, "posts/race/photos/finish.png", pngBytes+" retouched")
-	if fp() == added {
-		t.Error("replacing a photo in a bundle did not change the fingerprint")
-	}
-}

@@ -33,72 +33,11 @@ func Load(ctx context.Context, dir string, o Overrides) (*Site, error) {
 // load is Load keeping the activity files it reads in activities, and
 // reading only those activities does not hold; nil reads them all.
 func load(ctx context.Context, dir string, o Overrides, activities *activityCache) (*Site, error) {
-	cfg, err := loadConfig(ctx, dir, o)
-	if err != nil {
+	t := newTree(dir, o, activities)
+	if err := t.full(ctx); err != nil {
 		return nil, err
 	}
-	readers := o.Activities
-	if readers == nil {
-		readers = activity.NewReaders(0)
-	}
-	l := &loader{cfg: cfg, md: newMarkdown(cfg.Markdown), basePath: cfg.BasePath(), dir: dir, activities: activities, readers: readers}
-	if activities != nil {
-		activities.begin()
-		defer activities.end()
-	}
-
-	site := &Site{Config: cfg, Authors: make(map[string]*Author), dir: dir, activities: activities, readers: readers}
-	authorFiles, unreadable, err := markdownFiles(ctx, dir, "authors", false)
-	if err != nil {
-		return nil, err
-	}
-	site.Problems = append(site.Problems, unreadable...)
-	authors := loadAll(ctx, dir, authorFiles, l.author)
-	for _, r := range authors {
-		site.Problems = append(site.Problems, r.problems...)
-		if a := r.value; a != nil {
-			a.Avatar = avatarOf(dir, a.ID)
-			site.Authors[a.ID] = a
-		}
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-
-	// Posts read the authors, which are complete and no longer change.
-	postFiles, unreadable, err := markdownFiles(ctx, dir, "posts", true)
-	if err != nil {
-		return nil, err
-	}
-	site.Problems = append(site.Problems, unreadable...)
-	posts := loadAll(ctx, dir, postFiles, func(rel string, src []byte) (*loadedPost, []*lineError) {
-		return l.post(ctx, rel, src, site.Authors)
-	})
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	site.bySlug = make(map[string]*Post, len(posts))
-	for _, r := range posts {
-		site.Problems = append(site.Problems, r.problems...)
-		lp := r.value
-		if lp == nil {
-			continue
-		}
-		p := lp.Post
-		// Files are in path order, so the first file keeps its slug.
-		if first := site.bySlug[p.Slug]; first != nil {
-			site.Problems = append(site.Problems, Problem{
-				File: p.File, Line: lp.slugLine,
-				Err: fmt.Errorf("slug %q is already used by %s", p.Slug, first.File),
-			})
-			continue
-		}
-		site.bySlug[p.Slug] = p
-		site.all = append(site.all, p)
-		site.Warnings = append(site.Warnings, lp.warnings...)
-	}
-	site.index()
-	return site, nil
+	return t.site(), nil
 }
 
 // index sorts the posts and builds the listings the View methods read.

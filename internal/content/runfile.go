@@ -105,6 +105,18 @@ func (c *activityCache) get(file string, key activityKey) (activityEntry, bool) 
 	return e, ok && e.key == key
 }
 
+// forget drops the entries of the files of the bundle folder b: its
+// post is gone.
+func (c *activityCache) forget(b string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for p := range c.entries {
+		if strings.HasPrefix(p, b+"/") {
+			delete(c.entries, p)
+		}
+	}
+}
+
 func (c *activityCache) put(file string, e activityEntry) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
