@@ -17,8 +17,8 @@ import (
 // Current once per request and keep using that Site, so a reload never
 // changes a page halfway through.
 type Source struct {
-	dir string
-	log *slog.Logger
+	dir  string
+	log  *slog.Logger
 	site atomic.Pointer[Site]
 
 	mu   sync.Mutex // serialises reloads, so an older Site never replaces a newer one
