@@ -107,11 +107,16 @@ func (p *Post) ReadingMinutes() int {
 // rendered: a post made by hand rather than loaded from a file (the tests
 // of the packages that show posts).
 func PostWithBody(p Post, html, summary template.HTML) *Post {
-	b := &postBody{page: page{html: html, summary: summary, description: description(summary)}}
+	p.body = renderedBody(page{html: html, summary: summary, description: description(summary)})
+	return &p
+}
+
+// renderedBody is a body already rendered as pg.
+func renderedBody(pg page) *postBody {
+	b := &postBody{page: pg}
 	b.once.Do(func() {})
 	b.rendered.Store(true)
-	p.body = b
-	return &p
+	return b
 }
 
 // WithHTML returns a copy of p whose body's HTML is h, and whose summary,
@@ -120,10 +125,7 @@ func PostWithBody(p Post, html, summary template.HTML) *Post {
 func (p *Post) WithHTML(h template.HTML) *Post {
 	pg := *p.body.get()
 	pg.html = h
-	b := &postBody{page: pg}
-	b.once.Do(func() {})
-	b.rendered.Store(true)
 	cp := *p
-	cp.body = b
+	cp.body = renderedBody(pg)
 	return &cp
 }
