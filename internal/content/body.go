@@ -107,12 +107,12 @@ func (p *Post) ReadingMinutes() int {
 // rendered: a post made by hand rather than loaded from a file (the tests
 // of the packages that show posts).
 func PostWithBody(p Post, html, summary template.HTML) *Post {
-	p.body = renderedBody(page{html: html, summary: summary, description: description(summary)})
+	p.body = prerendered(page{html: html, summary: summary, description: description(summary)})
 	return &p
 }
 
-// renderedBody is a body already rendered as pg.
-func renderedBody(pg page) *postBody {
+// prerendered is a body already rendered as pg.
+func prerendered(pg page) *postBody {
 	b := &postBody{page: pg}
 	b.once.Do(func() {})
 	b.rendered.Store(true)
@@ -126,6 +126,6 @@ func (p *Post) WithHTML(h template.HTML) *Post {
 	pg := *p.body.get()
 	pg.html = h
 	cp := *p
-	cp.body = renderedBody(pg)
+	cp.body = prerendered(pg)
 	return &cp
 }
