@@ -113,7 +113,8 @@ func Serve(ctx context.Context, cfg ServeConfig) (err error) {
 	srv := newHTTPServer(cfg, gate, log)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	log.Info("milepost is listening; loading the content", "url", "http://"+ln.Addr().String()+"/", "content", cfg.ContentDir)
+	// Debug: a start-up that fails (a damaged database) says so in one line.
+	log.Debug("milepost is listening; loading the content", "url", "http://"+ln.Addr().String()+"/", "content", cfg.ContentDir)
 	if cfg.Listening != nil {
 		cfg.Listening(ln.Addr().String())
 	}
