@@ -8,6 +8,7 @@ import (
 	"hash/fnv"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -313,13 +314,7 @@ func (t *tree) authorMap() map[string]*Author {
 // posts and authors that did not change shared with the previous Site.
 func (t *tree) site() *Site {
 	site := &Site{Config: t.cfg, Authors: t.authorMap(), dir: t.dir, activities: t.activities, readers: t.readers}
-	authorFiles := slices.SortedFunc(func(yield func(string) bool) {
-		for rel := range t.authors {
-			if !yield(rel) {
-				return
-			}
-		}
-	}, comparePaths)
+	authorFiles := slices.SortedFunc(maps.Keys(t.authors), comparePaths)
 	site.Problems = append(site.Problems, t.authorsUnreadable...)
 	for _, rel := range authorFiles {
 		site.Problems = append(site.Problems, t.authors[rel].res.problems...)
