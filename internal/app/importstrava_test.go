@@ -119,8 +119,8 @@ func TestImportStravaWritesDraftBundlesTheSiteLoads(t *testing.T) {
 	if tempo.Params[strava.IDKey] != "501" {
 		t.Errorf("strava_id %v", tempo.Params[strava.IDKey])
 	}
-	if !strings.Contains(string(tempo.HTML), "Legs good.") {
-		t.Errorf("the description is not the body: %s", tempo.HTML)
+	if !strings.Contains(string(tempo.HTML()), "Legs good.") {
+		t.Errorf("the description is not the body: %s", tempo.HTML())
 	}
 	// The run: fields as content reads them, and the activity file read.
 	if r := tempo.Run; r == nil || r.DistanceM != 8051 || r.TimeS != 2610 || !r.HasElevation || r.ElevationM != 35 || r.Type != "" {

@@ -57,16 +57,21 @@ type ServeConfig struct {
 	// IdleTimeout is how long an idle keep-alive connection stays open; 0
 	// means DefaultIdleTimeout.
 	IdleTimeout time.Duration
-	// WatchInterval is how often the content directory is checked for
-	// changes; 0 means every second.
+	// WatchInterval is how often every content file is looked at for
+	// changes when the file system's events cannot be had (content.Watch);
+	// 0 means every second.
 	WatchInterval time.Duration
 	// ShutdownTimeout bounds how long in-flight requests may take to finish
 	// once shutdown begins; 0 means 15 seconds.
 	ShutdownTimeout time.Duration
 	Log             *slog.Logger
 	// Ready, when set, receives the address the server listens on, once it
-	// accepts connections (tests listen on port 0).
+	// serves the site (tests listen on port 0).
 	Ready func(addr string)
+	// Listening, when set, receives the address as soon as the port is
+	// open, before the content is loaded: until Ready, every request is
+	// answered 503.
+	Listening func(addr string)
 }
 
 // DefaultMaxConns is how many connections the server holds open at once
@@ -81,6 +86,10 @@ const DefaultIdleTimeout = 30 * time.Second
 
 // Serve runs the blog until ctx is cancelled, then stops taking new
 // connections, lets in-flight requests finish and closes the database.
+//
+// The port is opened first, so that a port in use is reported at once and
+// a client knows the server is there: until the content is loaded every
+// request is answered 503 with Retry-After (loading.go).
 func Serve(ctx context.Context, cfg ServeConfig) (err error) {
 	log := cfg.Log
 	if log == nil {
@@ -91,19 +100,6 @@ func Serve(ctx context.Context, cfg ServeConfig) (err error) {
 			return err
 		}
 	}
-	st, err := openStores(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if cerr := st.db.Close(); cerr != nil && err == nil {
-			err = fmt.Errorf("closing database: %w", cerr)
-		}
-	}()
-	handler, err := buildHandler(ctx, cfg, st, log)
-	if err != nil {
-		return err
-	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", cfg.Addr, err)
@@ -113,17 +109,38 @@ func Serve(ctx context.Context, cfg ServeConfig) (err error) {
 		maxConns = DefaultMaxConns
 	}
 	ln = netutil.LimitListener(ln, maxConns)
+	gate := &loadingGate{}
+	srv := newHTTPServer(cfg, gate, log)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	// Debug: a start-up that fails (a damaged database) says so in one line.
+	log.Debug("milepost is listening; loading the content", "url", "http://"+ln.Addr().String()+"/", "content", cfg.ContentDir)
+	if cfg.Listening != nil {
+		cfg.Listening(ln.Addr().String())
+	}
+
+	started := time.Now()
+	handler, st, err := load(ctx, cfg, log)
+	if err != nil {
+		srv.Close()
+		return err
+	}
+	defer func() {
+		if cerr := st.db.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("closing database: %w", cerr)
+		}
+	}()
+	// -live's event streams never end by themselves: they end when the
+	// shutdown begins, so it need not wait them out.
+	srv.RegisterOnShutdown(handler.Shutdown)
+	gate.open(handler)
 
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
-	interval := cfg.WatchInterval
-	if interval == 0 {
-		interval = time.Second
-	}
-	go st.src.Watch(watchCtx, interval)
+	go st.src.Watch(watchCtx, cfg.WatchInterval)
 	if cfg.DebugAddr != "" {
 		if err := serveDebug(watchCtx, cfg.DebugAddr, log); err != nil {
-			ln.Close()
+			srv.Close()
 			return err
 		}
 	}
@@ -131,11 +148,27 @@ func Serve(ctx context.Context, cfg ServeConfig) (err error) {
 	if links == "" {
 		links = "no base_url set: links use the address each request came to"
 	}
-	srv := newHTTPServer(cfg, handler, log)
-	// -live's event streams never end by themselves: they end when the
-	// shutdown begins, so it need not wait them out.
-	srv.RegisterOnShutdown(handler.Shutdown)
-	return run(ctx, cfg, srv, ln, links, log)
+	log.Info("milepost is serving", "url", "http://"+ln.Addr().String()+"/", "links", links, "content", cfg.ContentDir, "db", cfg.DBPath,
+		"posts", len(content.View{Site: st.src.Current(), Drafts: true, Now: time.Now()}.Posts()), "ready_ms", time.Since(started).Milliseconds())
+	if cfg.Ready != nil {
+		cfg.Ready(ln.Addr().String())
+	}
+	return run(ctx, cfg, srv, served, log)
+}
+
+// load opens the stores and builds the site's handler over them. On an
+// error nothing is left open.
+func load(ctx context.Context, cfg ServeConfig, log *slog.Logger) (*web.Server, *stores, error) {
+	st, err := openStores(ctx, cfg, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	handler, err := buildHandler(ctx, cfg, st, log)
+	if err != nil {
+		st.db.Close()
+		return nil, nil, err
+	}
+	return handler, st, nil
 }
 
 // stores is what the server reads and writes: the theme, the content and
@@ -269,16 +302,9 @@ func newHTTPServer(cfg ServeConfig, handler http.Handler, log *slog.Logger) *htt
 	}
 }
 
-// run serves on ln until ctx is cancelled, then shuts the server down.
-func run(ctx context.Context, cfg ServeConfig, srv *http.Server, ln net.Listener, links string, log *slog.Logger) error {
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	url := "http://" + ln.Addr().String() + "/"
-	log.Info("milepost is serving", "url", url, "links", links, "content", cfg.ContentDir, "db", cfg.DBPath)
-	if cfg.Ready != nil {
-		cfg.Ready(ln.Addr().String())
-	}
-
+// run waits until ctx is cancelled, then shuts the server down; served
+// is its Serve's result.
+func run(ctx context.Context, cfg ServeConfig, srv *http.Server, served <-chan error, log *slog.Logger) error {
 	select {
 	case err := <-served:
 		return fmt.Errorf("serving HTTP: %w", err)

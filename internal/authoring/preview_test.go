@@ -20,8 +20,8 @@ func TestPreviewShowsTheEditAndWritesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Preview: %v", err)
 	}
-	if p.Title != "Massage after the race" || !strings.Contains(string(p.HTML), "<em>new</em>") || p.File != samplePost {
-		t.Errorf("preview = %q in %s, HTML %q", p.Title, p.File, p.HTML)
+	if p.Title != "Massage after the race" || !strings.Contains(string(p.HTML()), "<em>new</em>") || p.File != samplePost {
+		t.Errorf("preview = %q in %s, HTML %q", p.Title, p.File, p.HTML())
 	}
 	if got := s.read(samplePost); got != before {
 		t.Errorf("a preview changed the file:\n%s", got)

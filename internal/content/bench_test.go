@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -120,37 +122,112 @@ func writeCorpus(b *testing.B, n int) string {
 	return writeSite(b, fs)
 }
 
+// BenchmarkLoad is the load at start-up: every file listed and its front
+// matter read, in parallel; no post rendered (body.go).
 func BenchmarkLoad(b *testing.B) {
+	for _, n := range []int{1000, 10000} {
+		b.Run(fmt.Sprintf("%d posts", n), func(b *testing.B) {
+			dir := writeCorpus(b, n)
+			ctx := context.Background()
+			site, err := Load(ctx, dir, Overrides{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if len(site.Problems) > 0 || len(site.all) != n {
+				b.Fatalf("corpus loaded %d posts with problems %v", len(site.all), problemList(site))
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Load(ctx, dir, Overrides{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkRender is the cost a load no longer pays: rendering every
+// post's body and summary, as the first request for each does.
+func BenchmarkRender(b *testing.B) {
 	const n = 1000
 	dir := writeCorpus(b, n)
 	ctx := context.Background()
-	site, err := Load(ctx, dir, Overrides{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if len(site.Problems) > 0 || len(site.all) != n {
-		b.Fatalf("corpus loaded %d posts with problems %v", len(site.all), problemList(site))
-	}
+	words := 0
+	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := Load(ctx, dir, Overrides{}); err != nil {
+		site, err := Load(ctx, dir, Overrides{})
+		if err != nil {
 			b.Fatal(err)
 		}
-	}
-	words := 0
-	for _, p := range site.all {
-		words += p.WordCount
+		words = 0
+		for _, p := range site.all {
+			p.Summary()
+			words += p.WordCount()
+		}
 	}
 	b.ReportMetric(float64(words)/n, "words/post")
 }
 
-// BenchmarkFingerprint is the cost of one Watch poll with nothing changed.
-func BenchmarkFingerprint(b *testing.B) {
-	dir := writeCorpus(b, 1000)
+// BenchmarkReloadOnePost is one post edited on a site of 10,000: read
+// again as the watcher's event names it, or by Reload, which looks at the
+// size and modification time of every file first. Both build the new
+// Site's listings.
+func BenchmarkReloadOnePost(b *testing.B) {
+	const n = 10000
+	dir := writeCorpus(b, n)
 	ctx := context.Background()
+	log, _ := newLog()
+	src, err := NewSource(ctx, dir, Overrides{}, log)
+	if err != nil {
+		b.Fatal(err)
+	}
+	const rel = "posts/post-05000.md"
+	text, err := os.ReadFile(filepath.Join(dir, rel))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, bb := range []struct {
+		name   string
+		reload func()
+	}{
+		{"event", func() { src.apply(ctx, changes{posts: map[string]bool{rel: true}}) }},
+		{"Reload", func() { src.Reload(ctx) }},
+	} {
+		b.Run(bb.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				b.StopTimer()
+				edit(b, dir, rel, string(text))
+				before := src.Current()
+				b.StartTimer()
+				bb.reload()
+				if src.Current() == before {
+					b.Fatal("the edit was not seen")
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkScanUnchanged is what the watcher's fallback costs each time it
+// runs (every 30 s with events, every interval without): the size and
+// modification time of every file of a 10,000-post site, nothing read.
+// With events and nothing changing, the watcher costs nothing at all.
+func BenchmarkScanUnchanged(b *testing.B) {
+	dir := writeCorpus(b, 10000)
+	ctx := context.Background()
+	log, _ := newLog()
+	src, err := NewSource(ctx, dir, Overrides{}, log)
+	if err != nil {
+		b.Fatal(err)
+	}
+	before := src.Current()
+	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := fingerprint(ctx, dir); err != nil {
-			b.Fatal(err)
-		}
+		src.Reload(ctx)
+	}
+	if src.Current() != before {
+		b.Fatal("a scan of an unchanged site made a new Site")
 	}
 }
 

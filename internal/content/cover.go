@@ -31,9 +31,9 @@ type Cover struct {
 	// Name is the photo's slash-separated path inside the post's bundle,
 	// as written: "finish.jpg".
 	Name string
-	// Alt describes the photo: the description of the body's image that
-	// shows it, else the post's title.
-	Alt string
+	// title is the post's, the photo's description when the body gives
+	// none (Alt).
+	title string
 	// Photo is what the photo's header says.
 	Photo media.Info
 	// Src is the URL of the photo at its full width and Srcset its widths,
@@ -42,9 +42,8 @@ type Cover struct {
 	Src, Srcset, Sizes string
 	// Width and Height are those of the full-width variant.
 	Width, Height int
-	// LeadsBody is true when the body's first image is this photo: the
-	// page then shows it there, not a second time above the story.
-	LeadsBody bool
+	// body is the post's, whose images tell Alt and LeadsBody.
+	body *postBody
 	// Path is the photo's URL path from the site's root, without the base
 	// URL's path: "/posts/race-day/finish.jpg".
 	Path string
@@ -89,7 +88,7 @@ type shownPhotos struct {
 // cover reads the cover: key of the post p, whose body showed the bundle
 // photos shown. It returns nil and why when readers would not get the
 // photo.
-func (l *loader) cover(p *Post, f field, shown shownPhotos) (*Cover, *lineError) {
+func (l *loader) cover(p *Post, f field) (*Cover, *lineError) {
 	name, lerr := f.str()
 	if lerr != nil {
 		return nil, lerr
@@ -127,17 +126,27 @@ func (l *loader) cover(p *Post, f field, shown shownPhotos) (*Cover, *lineError)
 	sitePath := (&url.URL{Path: "/posts/" + p.Slug + "/" + name}).EscapedPath()
 	at := l.basePath + sitePath
 	c := &Cover{
-		Name: name, Alt: p.Title, Photo: info,
+		Name: name, title: p.Title, Photo: info,
 		Src: at, Srcset: srcset(at, info), Sizes: photoSizes,
 		Width: info.FullWidth(), Height: info.HeightAt(info.FullWidth()),
-		LeadsBody: shown.first == name,
-		Path:      sitePath,
-	}
-	if alt, ok := shown.alt[name]; ok && strings.TrimSpace(alt) != "" {
-		c.Alt = strings.TrimSpace(alt)
+		Path: sitePath, body: p.body,
 	}
 	return c, nil
 }
+
+// Alt describes the photo: the description of the body's image that
+// shows it, else the post's title. It renders the body if need be.
+func (c *Cover) Alt() string {
+	if alt := strings.TrimSpace(c.body.get().shown.alt[c.Name]); alt != "" {
+		return alt
+	}
+	return c.title
+}
+
+// LeadsBody reports whether the body's first image is this photo: the
+// page then shows it there, not a second time above the story. It
+// renders the body if need be.
+func (c *Cover) LeadsBody() bool { return c.body.get().shown.first == c.Name }
 
 // imageAlt is the text of an image's description, as goldmark writes it
 // in the alt attribute.

@@ -36,8 +36,8 @@ func TestACoverNamesABundlePhotoWithItsSizeWidthsAndAlt(t *testing.T) {
 		t.Fatal("no cover")
 	}
 	at := "/blog/posts/race-day/finish.png"
-	got := map[string]any{"name": c.Name, "alt": c.Alt, "src": c.Src, "srcset": c.Srcset, "sizes": c.Sizes,
-		"width": c.Width, "height": c.Height, "leads": c.LeadsBody}
+	got := map[string]any{"name": c.Name, "alt": c.Alt(), "src": c.Src, "srcset": c.Srcset, "sizes": c.Sizes,
+		"width": c.Width, "height": c.Height, "leads": c.LeadsBody()}
 	want := map[string]any{"name": "finish.png", "alt": "Crossing the line at 41:12", "src": at,
 		"srcset": at + "?w=480 480w, " + at + "?w=960 960w, " + at + "?w=1600 1600w, " + at + " 2000w",
 		"sizes":  photoSizes, "width": 2000, "height": 1000, "leads": false}
@@ -60,12 +60,12 @@ func TestACoverTheBodyOpensWithLeadsItAndANarrowOneIsSharedWhole(t *testing.T) {
 	if c == nil {
 		t.Fatal("no cover")
 	}
-	if !c.LeadsBody {
+	if !c.LeadsBody() {
 		t.Error("the body's first image is the cover, but LeadsBody is false")
 	}
 	// An image without a description: the post's title describes it.
-	if c.Alt != "Race day" {
-		t.Errorf("alt %q, want the title", c.Alt)
+	if c.Alt() != "Race day" {
+		t.Errorf("alt %q, want the title", c.Alt())
 	}
 	if d := cmp.Diff(SharedPhoto{Path: "/posts/race-day/finish.jpg", Width: 1200, Height: 900, MediaType: "image/jpeg"}, c.Shared()); d != "" {
 		t.Errorf("shared (-want +got):\n%s", d)

@@ -116,8 +116,8 @@ func checkPost(t *testing.T, p *Post, file string) {
 		t.Errorf("post has title %q", p.Title)
 	case p.Date.IsZero() || p.Lastmod.IsZero():
 		t.Errorf("post has date %v, lastmod %v", p.Date, p.Lastmod)
-	case p.ReadingMinutes < 1 || p.WordCount < 0:
-		t.Errorf("post has %d words, %d minutes", p.WordCount, p.ReadingMinutes)
+	case p.ReadingMinutes() < 1 || p.WordCount() < 0:
+		t.Errorf("post has %d words, %d minutes", p.WordCount(), p.ReadingMinutes())
 	}
 	for _, tag := range p.Tags {
 		if tag == "" || tag != strings.ToLower(tag) || strings.ContainsFunc(tag, func(r rune) bool { return r == ' ' || r == '\t' || r == '\n' }) {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"math"
 	"os"
 	"path"
 	"path/filepath"
@@ -34,72 +33,11 @@ func Load(ctx context.Context, dir string, o Overrides) (*Site, error) {
 // load is Load keeping the activity files it reads in activities, and
 // reading only those activities does not hold; nil reads them all.
 func load(ctx context.Context, dir string, o Overrides, activities *activityCache) (*Site, error) {
-	cfg, err := loadConfig(ctx, dir, o)
-	if err != nil {
+	t := newTree(dir, o, activities)
+	if err := t.full(ctx); err != nil {
 		return nil, err
 	}
-	readers := o.Activities
-	if readers == nil {
-		readers = activity.NewReaders(0)
-	}
-	l := &loader{cfg: cfg, md: newMarkdown(cfg.Markdown), basePath: cfg.BasePath(), dir: dir, activities: activities, readers: readers}
-	if activities != nil {
-		activities.begin()
-		defer activities.end()
-	}
-
-	site := &Site{Config: cfg, Authors: make(map[string]*Author), dir: dir, activities: activities, readers: readers}
-	authorFiles, unreadable, err := markdownFiles(ctx, dir, "authors", false)
-	if err != nil {
-		return nil, err
-	}
-	site.Problems = append(site.Problems, unreadable...)
-	authors := loadAll(ctx, dir, authorFiles, l.author)
-	for _, r := range authors {
-		site.Problems = append(site.Problems, r.problems...)
-		if a := r.value; a != nil {
-			a.Avatar = avatarOf(dir, a.ID)
-			site.Authors[a.ID] = a
-		}
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-
-	// Posts read the authors, which are complete and no longer change.
-	postFiles, unreadable, err := markdownFiles(ctx, dir, "posts", true)
-	if err != nil {
-		return nil, err
-	}
-	site.Problems = append(site.Problems, unreadable...)
-	posts := loadAll(ctx, dir, postFiles, func(rel string, src []byte) (*loadedPost, []*lineError) {
-		return l.post(ctx, rel, src, site.Authors)
-	})
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	site.bySlug = make(map[string]*Post, len(posts))
-	for _, r := range posts {
-		site.Problems = append(site.Problems, r.problems...)
-		lp := r.value
-		if lp == nil {
-			continue
-		}
-		p := lp.Post
-		// Files are in path order, so the first file keeps its slug.
-		if first := site.bySlug[p.Slug]; first != nil {
-			site.Problems = append(site.Problems, Problem{
-				File: p.File, Line: lp.slugLine,
-				Err: fmt.Errorf("slug %q is already used by %s", p.Slug, first.File),
-			})
-			continue
-		}
-		site.bySlug[p.Slug] = p
-		site.all = append(site.all, p)
-		site.Warnings = append(site.Warnings, lp.warnings...)
-	}
-	site.index()
-	return site, nil
+	return t.site(), nil
 }
 
 // index sorts the posts and builds the listings the View methods read.
@@ -301,7 +239,7 @@ func (l *loader) post(ctx context.Context, rel string, src []byte, authors map[s
 	if lerr != nil {
 		return nil, []*lineError{lerr}
 	}
-	p := &Post{File: rel, CommentsOpen: true, Bundle: bundleOf(rel)}
+	p := &Post{File: rel, CommentsOpen: true, Bundle: bundleOf(rel), Version: parses.Add(1)}
 	pf := postFields{titleLine: openLine, dateLine: openLine, bad: make(map[string]bool)}
 	var errs []*lineError
 	for _, f := range fields {
@@ -314,14 +252,11 @@ func (l *loader) post(ctx context.Context, rel string, src []byte, authors map[s
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	shown, lerr := l.render(p, doc, pf.summary)
-	if lerr != nil {
-		return nil, []*lineError{lerr}
-	}
+	p.body = l.lazyBody(p, doc.body, pf.summary)
 	lp := &loadedPost{Post: p, slugLine: pf.slugLine}
 	if pf.cover != nil {
 		var cerr *lineError
-		if p.Cover, cerr = l.cover(p, *pf.cover, shown); cerr != nil {
+		if p.Cover, cerr = l.cover(p, *pf.cover); cerr != nil {
 			lp.warnings = problems(rel, []*lineError{cerr})
 		}
 	}
@@ -431,29 +366,6 @@ func (pf *postFields) check(p *Post) []*lineError {
 		p.Lastmod = p.Date
 	}
 	return errs
-}
-
-// render renders the body of p and its summary: the front matter's
-// summary (Markdown) when it has one. It returns which of its bundle's
-// photos the body shows.
-func (l *loader) render(p *Post, doc document, summary string) (shownPhotos, *lineError) {
-	postPath := l.basePath + "/posts/" + p.Slug + "/"
-	var photos photoFinder
-	if p.Bundle != "" && l.dir != "" {
-		photos = l.bundlePhotos(p.Bundle)
-	}
-	body, err := l.md.render(doc.body, postPath, photos)
-	if err != nil {
-		return shownPhotos{}, &lineError{line: doc.endLine + 1, err: err}
-	}
-	p.HTML, p.Summary, p.Description, p.WordCount = body.html, body.summary, body.description, body.words
-	p.ReadingMinutes = max(1, int(math.Ceil(float64(p.WordCount)/wordsPerMinute)))
-	if strings.TrimSpace(summary) != "" {
-		if p.Summary, p.Description, err = l.md.summary([]byte(summary), postPath); err != nil {
-			return shownPhotos{}, &lineError{line: openLine, err: fmt.Errorf("summary: %w", err)}
-		}
-	}
-	return body.shown, nil
 }
 
 // author decodes one author file. Its ID is the file name, which is part of

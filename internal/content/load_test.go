@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html/template"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 const kayAuthor = `---
@@ -21,6 +23,24 @@ location: Oakland
 ---
 Hat-maker and *running fool*.
 `
+
+// renderedBody is what a post's body methods give.
+type renderedBody struct {
+	Summary, HTML             template.HTML
+	Description               string
+	WordCount, ReadingMinutes int
+}
+
+func bodyOf(p *Post) renderedBody {
+	return renderedBody{Summary: p.Summary(), HTML: p.HTML(), Description: p.Description(), WordCount: p.WordCount(), ReadingMinutes: p.ReadingMinutes()}
+}
+
+var (
+	longRunBody = renderedBody{Summary: "<p>A <em>short</em> one.</p>\n", Description: "A short one.",
+		HTML: "<p>Thirty-two kilometres.</p>\n", WordCount: 2, ReadingMinutes: 1}
+	easyFiveBody = renderedBody{Summary: "<p>Easy five.</p>\n", HTML: "<p>Easy five.</p>\n", Description: "Easy five.",
+		WordCount: 2, ReadingMinutes: 1}
+)
 
 func TestFrontMatterKeys(t *testing.T) {
 	paris := mustZone(t, "Europe/Paris")
@@ -33,27 +53,23 @@ func TestFrontMatterKeys(t *testing.T) {
 	// differ (YAML decodes int, TOML int64).
 	full := func(params map[string]any) *Post {
 		return &Post{
-			Slug:           "long-run",
-			Title:          `Long run, "easy" pace`,
-			Date:           time.Date(2024, 3, 10, 7, 30, 0, 0, paris),
-			Lastmod:        time.Date(2024, 3, 11, 0, 0, 0, 0, paris),
-			Author:         kay,
-			Tags:           []string{"marathon", "long-run", "recovery"},
-			Draft:          true,
-			CommentsOpen:   false,
-			Summary:        "<p>A <em>short</em> one.</p>\n",
-			Description:    "A short one.",
-			HTML:           "<p>Thirty-two kilometres.</p>\n",
-			WordCount:      2,
-			ReadingMinutes: 1,
-			Params:         params,
-			File:           "posts/2024/sunday.md",
+			Slug:         "long-run",
+			Title:        `Long run, "easy" pace`,
+			Date:         time.Date(2024, 3, 10, 7, 30, 0, 0, paris),
+			Lastmod:      time.Date(2024, 3, 11, 0, 0, 0, 0, paris),
+			Author:       kay,
+			Tags:         []string{"marathon", "long-run", "recovery"},
+			Draft:        true,
+			CommentsOpen: false,
+			Params:       params,
+			File:         "posts/2024/sunday.md",
 		}
 	}
 	tests := []struct {
 		name string
 		post string
 		want *Post
+		body renderedBody
 	}{{
 		name: "YAML",
 		post: `---
@@ -72,6 +88,7 @@ shoes: {brand: Trail, size: 42}
 Thirty-two kilometres.
 `,
 		want: full(map[string]any{"distance_km": 32, "shoes": map[string]any{"brand": "Trail", "size": 42}}),
+		body: longRunBody,
 	}, {
 		name: "TOML",
 		post: `+++
@@ -93,6 +110,7 @@ size = 42
 Thirty-two kilometres.
 `,
 		want: full(map[string]any{"distance_km": int64(32), "shoes": map[string]any{"brand": "Trail", "size": int64(42)}}),
+		body: longRunBody,
 	}, {
 		name: "only the required keys",
 		post: "---\ntitle: Short\ndate: 2024-03-10\n---\nEasy five.\n",
@@ -101,11 +119,9 @@ Thirty-two kilometres.
 			Date:         time.Date(2024, 3, 10, 0, 0, 0, 0, paris),
 			Lastmod:      time.Date(2024, 3, 10, 0, 0, 0, 0, paris), // = Date
 			CommentsOpen: true,
-			Summary:      "<p>Easy five.</p>\n", HTML: "<p>Easy five.</p>\n",
-			Description: "Easy five.",
-			WordCount:   2, ReadingMinutes: 1,
-			File: "posts/2024/sunday.md",
+			File:         "posts/2024/sunday.md",
 		},
+		body: easyFiveBody,
 	}, {
 		name: "keys in any case, CRLF line ends, a byte order mark and empty optional keys",
 		post: "\uFEFF---\r\nTitle: Short\r\nDATE: 2024-03-10\r\nauthor:\r\ntags: []\r\nslug: ''\r\n---\r\nEasy five.\r\n",
@@ -114,11 +130,9 @@ Thirty-two kilometres.
 			Date:         time.Date(2024, 3, 10, 0, 0, 0, 0, paris),
 			Lastmod:      time.Date(2024, 3, 10, 0, 0, 0, 0, paris),
 			CommentsOpen: true,
-			Summary:      "<p>Easy five.</p>\n", HTML: "<p>Easy five.</p>\n",
-			Description: "Easy five.",
-			WordCount:   2, ReadingMinutes: 1,
-			File: "posts/2024/sunday.md",
+			File:         "posts/2024/sunday.md",
 		},
+		body: easyFiveBody,
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -128,8 +142,11 @@ Thirty-two kilometres.
 				"posts/2024/sunday.md": tt.post,
 			})
 			got := onlyPost(t, site)
-			if diff := cmp.Diff(tt.want, got, locationByName); diff != "" {
+			if diff := cmp.Diff(tt.want, got, locationByName, cmpopts.IgnoreUnexported(Post{}), cmpopts.IgnoreFields(Post{}, "Version")); diff != "" {
 				t.Errorf("post mismatch (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.body, bodyOf(got)); diff != "" {
+				t.Errorf("rendered body mismatch (-want +got):\n%s", diff)
 			}
 			if loc := got.Date.Location().String(); loc != "Europe/Paris" {
 				t.Errorf("Date is in %s, want the site's zone", loc)

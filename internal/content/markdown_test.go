@@ -74,7 +74,7 @@ func TestMarkdown(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if diff := cmp.Diff(tt.want, body(t, "", tt.md).HTML); diff != "" {
+			if diff := cmp.Diff(tt.want, body(t, "", tt.md).HTML()); diff != "" {
 				t.Errorf("HTML mismatch (-want +got):\n%s", diff)
 			}
 		})
@@ -100,7 +100,7 @@ func TestRawHTML(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if diff := cmp.Diff(tt.want, body(t, tt.config, md).HTML); diff != "" {
+			if diff := cmp.Diff(tt.want, body(t, tt.config, md).HTML()); diff != "" {
 				t.Errorf("HTML mismatch (-want +got):\n%s", diff)
 			}
 		})
@@ -145,7 +145,7 @@ func TestLinks(t *testing.T) {
 			t.Run(fmt.Sprintf("unsafe_html=%v/%s", config != "", u), func(t *testing.T) {
 				md := fmt.Sprintf("[**run** here](%s) and [ref][r] and x ![map](%s) y\n\n[r]: %s\n", u, u, u)
 				want := template.HTML("<p><strong>run</strong> here and ref and x  y</p>\n")
-				if diff := cmp.Diff(want, body(t, config, md).HTML); diff != "" {
+				if diff := cmp.Diff(want, body(t, config, md).HTML()); diff != "" {
 					t.Errorf("unsafe URL kept its link (-want +got):\n%s", diff)
 				}
 			})
@@ -162,7 +162,7 @@ func TestLinks(t *testing.T) {
 	}
 	for _, tt := range autolinks {
 		t.Run("autolink/"+tt.md, func(t *testing.T) {
-			if diff := cmp.Diff(template.HTML(tt.want), body(t, unsafeHTMLConfig, tt.md).HTML); diff != "" {
+			if diff := cmp.Diff(template.HTML(tt.want), body(t, unsafeHTMLConfig, tt.md).HTML()); diff != "" {
 				t.Errorf("HTML mismatch (-want +got):\n%s", diff)
 			}
 		})
@@ -186,14 +186,14 @@ func TestLinks(t *testing.T) {
 	}
 	for _, tt := range safe {
 		t.Run("safe/"+tt.md, func(t *testing.T) {
-			got := string(body(t, "", tt.md).HTML)
+			got := string(body(t, "", tt.md).HTML())
 			if want := fmt.Sprintf(`<a href="%s">`, tt.href); !strings.Contains(got, want) {
 				t.Errorf("HTML %q lacks %q", got, want)
 			}
 		})
 	}
 	t.Run("safe image", func(t *testing.T) {
-		got := body(t, "", "![Route map](/static/route.png \"The route\")").HTML
+		got := body(t, "", "![Route map](/static/route.png \"The route\")").HTML()
 		want := template.HTML(`<p><img src="/static/route.png" alt="Route map" title="The route"></p>` + "\n")
 		if got != want {
 			t.Errorf("HTML = %q, want %q", got, want)
@@ -325,21 +325,21 @@ func TestSummary(t *testing.T) {
 				fs["site.yaml"] = tt.config
 			}
 			p := onlyPost(t, loadSite(t, fs))
-			if diff := cmp.Diff(tt.want, p.Summary); diff != "" {
+			if diff := cmp.Diff(tt.want, p.Summary()); diff != "" {
 				t.Errorf("Summary mismatch (-want +got):\n%s", diff)
 			}
 		})
 	}
 	t.Run("the marker is not in the page", func(t *testing.T) {
 		p := body(t, unsafeHTMLConfig, "One.\n\n<!--more-->\n\nTwo.\n")
-		if want := template.HTML("<p>One.</p>\n<p>Two.</p>\n"); p.HTML != want {
-			t.Errorf("HTML = %q, want %q", p.HTML, want)
+		if want := template.HTML("<p>One.</p>\n<p>Two.</p>\n"); p.HTML() != want {
+			t.Errorf("HTML = %q, want %q", p.HTML(), want)
 		}
 	})
 	t.Run("the page keeps its relative URLs, which resolve against it", func(t *testing.T) {
 		p := body(t, "", "![Finish](photo.jpg)\n")
-		if want := template.HTML("<p><img src=\"photo.jpg\" alt=\"Finish\"></p>\n"); p.HTML != want {
-			t.Errorf("HTML = %q, want %q", p.HTML, want)
+		if want := template.HTML("<p><img src=\"photo.jpg\" alt=\"Finish\"></p>\n"); p.HTML() != want {
+			t.Errorf("HTML = %q, want %q", p.HTML(), want)
 		}
 	})
 }
@@ -374,10 +374,10 @@ func TestDescription(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := onlyPost(t, loadSite(t, files{"posts/p.md": "---\ntitle: P\ndate: 2024-01-01\n" + tt.front + "---\n" + tt.md}))
-			if p.Description != tt.want {
-				t.Errorf("Description = %q, want %q", p.Description, tt.want)
+			if p.Description() != tt.want {
+				t.Errorf("Description = %q, want %q", p.Description(), tt.want)
 			}
-			if n := len([]rune(p.Description)); n >= descriptionMax {
+			if n := len([]rune(p.Description())); n >= descriptionMax {
 				t.Errorf("Description is %d characters, want fewer than %d", n, descriptionMax)
 			}
 		})
@@ -406,8 +406,8 @@ func TestReadingTime(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := body(t, "", tt.md)
-			if p.WordCount != tt.words || p.ReadingMinutes != tt.minutes {
-				t.Errorf("WordCount, ReadingMinutes = %d, %d; want %d, %d", p.WordCount, p.ReadingMinutes, tt.words, tt.minutes)
+			if p.WordCount() != tt.words || p.ReadingMinutes() != tt.minutes {
+				t.Errorf("WordCount, ReadingMinutes = %d, %d; want %d, %d", p.WordCount(), p.ReadingMinutes(), tt.words, tt.minutes)
 			}
 		})
 	}
@@ -418,7 +418,7 @@ func TestReadingTime(t *testing.T) {
 // cell): alignment must come as classes, which the theme styles.
 func TestTableAlignmentNeedsNoInlineStyle(t *testing.T) {
 	p := body(t, "", "| day | km | pace | note |\n|:----|---:|:----:|------|\n| Sun | 32 | 5:10 | long |\n| Tue | 10 | 4:30 | tempo |\n")
-	html := string(p.HTML)
+	html := string(p.HTML())
 	if strings.Contains(html, "style=") {
 		t.Errorf("table has inline styles:\n%s", html)
 	}

@@ -32,7 +32,7 @@ func TestABundlesPhotosAreRenderedWithTheirSizeAndWidths(t *testing.T) {
 		t.Fatal(err)
 	}
 	all := View{Site: site, Now: site.all[0].Date.AddDate(1, 0, 0)}
-	html := string(all.Post("race-day").HTML)
+	html := string(all.Post("race-day").HTML())
 	at := "/blog/posts/race-day/"
 	sizes := ` sizes="(min-width: 40rem) 37.5rem, calc(100vw - 2.5rem)" loading="lazy" decoding="async">`
 	for _, want := range []string{
@@ -66,12 +66,12 @@ func TestABundlesPhotosAreRenderedWithTheirSizeAndWidths(t *testing.T) {
 		t.Errorf("a photo named with quotes: want %s in %s", want, html)
 	}
 	// The summary is shown on other pages: its srcset still holds there.
-	if sum := string(all.Post("race-day").Summary); !strings.Contains(sum, `srcset="`+at+`finish.png?w=480 480w`) ||
+	if sum := string(all.Post("race-day").Summary()); !strings.Contains(sum, `srcset="`+at+`finish.png?w=480 480w`) ||
 		!strings.Contains(sum, `src="/blog/posts/race-day/finish.png"`) {
 		t.Errorf("summary %s", sum)
 	}
 	// Beside a single-file post nothing is served.
-	if single := string(all.Post("single").HTML); strings.Contains(single, "srcset") {
+	if single := string(all.Post("single").HTML()); strings.Contains(single, "srcset") {
 		t.Errorf("a single-file post's image: %s", single)
 	}
 }

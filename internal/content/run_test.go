@@ -400,9 +400,9 @@ func TestASourceReadsAnUnchangedActivityFileOnceAcrossReloads(t *testing.T) {
 		t.Fatal(err)
 	}
 	src.Reload(ctx)
-	src.activities.mu.Lock()
-	defer src.activities.mu.Unlock()
-	if _, held := src.activities.entries["posts/gone/run.tcx"]; held || len(src.activities.entries) != 1 {
-		t.Errorf("the cache holds %d files after a post was removed, want only posts/tri/run.fit", len(src.activities.entries))
+	src.tree.activities.mu.Lock()
+	defer src.tree.activities.mu.Unlock()
+	if _, held := src.tree.activities.entries["posts/gone/run.tcx"]; held || len(src.tree.activities.entries) != 1 {
+		t.Errorf("the cache holds %d files after a post was removed, want only posts/tri/run.fit", len(src.tree.activities.entries))
 	}
 }

@@ -19,11 +19,11 @@ import (
 // turned at once into what pages may show of it (Activity): the points
 // themselves are not kept. The original file is never served (bundle.go).
 //
-// A Site is rebuilt on every change of the content directory, and reading
-// a long run costs most of a second, so a Source keeps what it read
-// (activityCache) and reads a file again only when its size or
-// modification time changed, or the privacy settings that shaped its
-// route did.
+// A change of site.yaml reads every post again (tree.go), as does an
+// author's change their posts, and reading a long run costs most of a
+// second, so a Source keeps what it read (activityCache) and reads a file
+// again only when its size or modification time changed, or the privacy
+// settings that shaped its route did.
 
 // activityExtensions are the extensions of activity files, each possibly
 // followed by .gz.
@@ -103,6 +103,18 @@ func (c *activityCache) get(file string, key activityKey) (activityEntry, bool) 
 	}
 	e, ok := c.entries[file]
 	return e, ok && e.key == key
+}
+
+// forget drops the entries of the files of the bundle folder b: its
+// post is gone.
+func (c *activityCache) forget(b string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for p := range c.entries {
+		if strings.HasPrefix(p, b+"/") {
+			delete(c.entries, p)
+		}
+	}
 }
 
 func (c *activityCache) put(file string, e activityEntry) {

@@ -91,18 +91,13 @@ type Post struct {
 	Draft   bool
 	// CommentsOpen is false when the front matter says comments: false.
 	CommentsOpen bool
-	// Summary is the front matter's summary, else the part before a
-	// <!--more--> line, else about 70 words of the post's first
-	// paragraphs. It is made for other pages than the post's: no heading
-	// ids or footnote references, relative URLs resolved.
-	Summary template.HTML
-	// Description is Summary as plain text shorter than 160 characters,
-	// for the page's meta description.
-	Description string
-	HTML        template.HTML
-	WordCount   int
-	// ReadingMinutes is at least 1.
-	ReadingMinutes int
+	// The body's HTML, its summary, description and length are methods
+	// (body.go): they are rendered the first time a page asks for them.
+	body *postBody
+	// Version is distinct for every parse of a post file in this process
+	// (a process-wide counter): a post a reload did not read again keeps
+	// its *Post and its Version, so what was made from it stays valid.
+	Version uint64
 	// Params holds front matter keys Milepost does not know, for themes.
 	Params map[string]any
 	// File is the post's path relative to the content directory.

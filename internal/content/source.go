@@ -3,10 +3,8 @@ package content
 import (
 	"context"
 	"fmt"
-	"hash/fnv"
 	"io/fs"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -20,18 +18,18 @@ import (
 // changes a page halfway through.
 type Source struct {
 	dir  string
-	over Overrides
 	log  *slog.Logger
 	site atomic.Pointer[Site]
 
-	mu sync.Mutex // serialises reloads, so an older Site never replaces a newer one
-	fp uint64     // fingerprint of the files the current Site was loaded from
-	// activities keeps the activity files the loads read, so a reload
-	// reads only those that changed (runfile.go).
-	activities *activityCache
+	mu   sync.Mutex // serialises reloads, so an older Site never replaces a newer one
+	tree *tree      // the files the current Site was built from (tree.go)
 
 	subMu sync.Mutex
 	subs  map[*subscription]struct{}
+
+	// watching, when set, is called once Watch follows the directory:
+	// tests change files only from then on.
+	watching func()
 }
 
 // subscription is one Subscribe: its channel holds at most one notice.
@@ -44,18 +42,11 @@ func NewSource(ctx context.Context, dir string, over Overrides, log *slog.Logger
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Source{dir: dir, over: over, log: log, activities: newActivityCache()}
-	// Taken before loading: a file saved during the load then shows up as
-	// a change at the next poll instead of being missed.
-	fp, err := fingerprint(ctx, dir)
-	if err != nil {
-		return nil, err
-	}
-	site, err := load(ctx, dir, over, s.activities)
-	if err != nil {
+	s := &Source{dir: dir, log: log, tree: newTree(dir, over, newActivityCache())}
+	if err := s.tree.full(ctx); err != nil {
 		return nil, fmt.Errorf("loading content: %w", err)
 	}
-	s.fp = fp
+	site := s.tree.site()
 	s.site.Store(site)
 	s.logProblems(site)
 	return s, nil
@@ -64,29 +55,12 @@ func NewSource(ctx context.Context, dir string, over Overrides, log *slog.Logger
 // Current returns the Site loaded last. It is never nil.
 func (s *Source) Current() *Site { return s.site.Load() }
 
-// Watch checks the content directory every interval and loads it again when
-// any file was added, removed or changed. A reload that fails keeps the
-// previous Site serving and is logged. Watch returns when ctx is done.
-func (s *Source) Watch(ctx context.Context, interval time.Duration) {
-	if interval <= 0 {
-		interval = time.Second
-	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			s.poll(ctx)
-		}
-	}
-}
-
-// Reload loads the directory now if any file changed since the last load,
-// as the next tick of Watch would: the editor calls it after a save, so the
-// site shows the change to the writer's next request, not a second later.
-func (s *Source) Reload(ctx context.Context) { s.poll(ctx) }
+// Reload reads again, now, every file that changed since the last load, as
+// the watcher would a moment later: the editor calls it after a save, so
+// the site shows the change to the writer's next request. It looks at the
+// size and modification time of every file, and reads only those that
+// changed.
+func (s *Source) Reload(ctx context.Context) { s.apply(ctx, changes{all: true}) }
 
 // Subscribe returns a channel that receives a value each time a reload
 // swaps in a new Site, and a function that ends the subscription (call it
@@ -120,26 +94,31 @@ func (s *Source) notify() {
 	}
 }
 
-// poll reloads the directory if its fingerprint changed since the last load.
-func (s *Source) poll(ctx context.Context) {
+// apply reads again what changed among the files c names and, when
+// anything did, swaps in the new Site and tells the subscribers. A reload
+// that fails keeps the previous Site serving and is logged.
+func (s *Source) apply(ctx context.Context, c changes) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	fp, err := fingerprint(ctx, s.dir)
-	if err != nil || fp == s.fp {
-		return // only a cancelled ctx fails fingerprint
+	config, authors, roots := true, true, []string{"posts"}
+	if !c.all {
+		config, authors, roots = c.config, c.authors, s.tree.postRoots(c.posts)
 	}
-	// Remembered even if the load fails, so that a broken site.yaml is
-	// reported once rather than at every tick until it is fixed.
-	s.fp = fp
-	site, err := load(ctx, s.dir, s.over, s.activities)
+	start := time.Now()
+	changed, err := s.tree.update(ctx, config, authors, roots)
 	if err != nil {
 		if ctx.Err() == nil {
 			s.log.Error("reloading content failed; still serving the previous version", "dir", s.dir, "err", err)
 		}
 		return
 	}
+	if !changed {
+		return
+	}
+	site := s.tree.site()
 	s.site.Store(site)
-	s.log.Info("content reloaded", "dir", s.dir, "posts", len(site.all), "problems", len(site.Problems))
+	s.log.Info("content reloaded", "dir", s.dir, "posts", len(site.all), "problems", len(site.Problems),
+		"ms", time.Since(start).Milliseconds())
 	s.logProblems(site)
 	s.notify()
 }
@@ -151,49 +130,6 @@ func (s *Source) logProblems(site *Site) {
 	for _, p := range site.Warnings {
 		s.log.Warn("a content file has a problem; served all the same", "file", p.File, "line", p.Line, "err", p.Err)
 	}
-}
-
-// fingerprint hashes the path, size and modification time of site.yaml, of
-// the Markdown files Load reads and of the files of page bundles: cheap enough to run every second, and
-// any save changes it. Hidden files are left out like Load leaves them out,
-// so an editor's swap file does not reload the site while someone types. A
-// file or directory that cannot be read is hashed with its error, so that
-// it appearing or being fixed is a change too.
-func fingerprint(ctx context.Context, dir string) (uint64, error) {
-	h := fnv.New64a()
-	add := func(rel string) {
-		// Stat rather than Lstat: Load reads through symbolic links.
-		info, err := os.Stat(filepath.Join(dir, filepath.FromSlash(rel)))
-		if err != nil {
-			fmt.Fprintf(h, "%s\x00%v\n", rel, err)
-			return
-		}
-		fmt.Fprintf(h, "%s\x00%d\x00%d\n", rel, info.Size(), info.ModTime().UnixNano())
-	}
-	add(configFile)
-	for _, sub := range []struct {
-		name      string
-		recursive bool
-	}{{"authors", false}, {"posts", true}} {
-		files, unreadable, err := markdownFiles(ctx, dir, sub.name, sub.recursive)
-		if cerr := ctx.Err(); cerr != nil {
-			return 0, cerr
-		}
-		if err != nil {
-			fmt.Fprintf(h, "%s\x00%v\n", sub.name, err)
-			continue
-		}
-		for _, p := range unreadable {
-			fmt.Fprintf(h, "%v\n", p)
-		}
-		for _, f := range files {
-			add(f)
-			if b := bundleOf(f); b != "" {
-				bundleFiles(dir, b, add)
-			}
-		}
-	}
-	return h.Sum64(), nil
 }
 
 // bundleFiles calls add with each file of the page bundle b (relative to

@@ -65,11 +65,17 @@ func eventually(t *testing.T, what string, cond func() bool) {
 // test ends.
 func watch(t *testing.T, s *Source) {
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
+	done, started := make(chan struct{}), make(chan struct{})
+	s.watching = func() { close(started) }
 	go func() {
 		defer close(done)
 		s.Watch(ctx, 5*time.Millisecond)
 	}()
+	select {
+	case <-started:
+	case <-time.After(2 * time.Second):
+		t.Fatal("Watch did not start")
+	}
 	t.Cleanup(func() {
 		cancel()
 		select {
@@ -181,42 +187,5 @@ func TestWatchKeepsSiteWhenReloadFails(t *testing.T) {
 	}
 	if n := strings.Count(logs.String(), "reloading content failed"); n != 1 {
 		t.Errorf("the failure was logged %d times, want once until something changes", n)
-	}
-}
-
-func TestFingerprint(t *testing.T) {
-	ctx := context.Background()
-	dir := writeSite(t, files{"posts/a.md": "---\ntitle: A\ndate: 2024-01-01\n---\n"})
-	fp := func() uint64 {
-		t.Helper()
-		f, err := fingerprint(ctx, dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return f
-	}
-	start := fp()
-	if fp() != start {
-		t.Fatal("fingerprint changed with no change")
-	}
-	// Files Load does not read do not count.
-	writeFile(t, dir, "posts/.a.md.swp", "swap")
-	writeFile(t, dir, "posts/notes.txt", "notes")
-	writeFile(t, dir, "comments.json", "[]")
-	if fp() != start {
-		t.Error("fingerprint changed for a file Load does not read")
-	}
-	// A change of modification time alone counts.
-	later := time.Now().Add(time.Hour)
-	if err := os.Chtimes(filepath.Join(dir, "posts", "a.md"), later, later); err != nil {
-		t.Fatal(err)
-	}
-	if fp() == start {
-		t.Error("fingerprint did not change with a file's modification time")
-	}
-	cancelled, cancel := context.WithCancel(ctx)
-	cancel()
-	if _, err := fingerprint(cancelled, dir); !errors.Is(err, context.Canceled) {
-		t.Errorf("fingerprint with a cancelled context: %v", err)
 	}
 }

@@ -141,9 +141,9 @@ func newDoc(ch Channel, posts content.Listing, f Format) (*doc, error) {
 			Link:  &feeds.Link{Href: link},
 			// A reader shows the post away from its page: relative links
 			// (a photo beside the post, a footnote's #fn:1) must be absolute.
-			Description: string(absoluteURLs(p.Summary, postURL)),
+			Description: string(absoluteURLs(p.Summary(), postURL)),
 			// The run's figures lead the story, as its page's run card does.
-			Content: runParagraph(p.Run) + string(absoluteURLs(p.HTML, postURL)),
+			Content: runParagraph(p.Run) + string(absoluteURLs(p.HTML(), postURL)),
 			Id:      tagURI(u.Hostname(), p),
 			// The id is a tag URI, not a URL a reader could open.
 			IsPermaLink: "false",
@@ -384,7 +384,7 @@ func (d *doc) writeJSON(w io.Writer) error {
 		items[i] = jsonItem{JSONItem: it, Milepost: runExtension(p.Run)}
 		// JSON Feed's summary is plain text, unlike RSS's description and
 		// Atom's summary, which are marked as HTML.
-		it.Summary = markupFree(PlainText(p.Summary))
+		it.Summary = markupFree(PlainText(p.Summary()))
 		it.Tags = d.tags(i)
 		if it.Author != nil {
 			it.Author.Url = p.Author.Website // shared with it.Authors[0]

@@ -52,34 +52,28 @@ const trickyHTML = `<p>It’s “done” … 2:59:59 &amp; a PR &lt;finally&gt;&
 // modification, so a feed's updated time is not simply its first post's.
 func samplePosts() content.Listing {
 	return content.Listing{
-		{
+		content.PostWithBody(content.Post{
 			Slug:    "boston-2024",
 			Title:   `Boston: “sub-3” & it’s done…`,
 			Date:    time.Date(2024, 4, 21, 9, 0, 0, 0, edt),
 			Lastmod: time.Date(2024, 4, 22, 18, 30, 0, 0, edt),
 			Author:  jane,
 			Tags:    []string{"marathon", "race report"},
-			Summary: `<p>Sub-3 at last &amp; a <em>PR</em>…</p>`,
-			HTML:    trickyHTML,
-		},
-		{
+		}, trickyHTML, `<p>Sub-3 at last &amp; a <em>PR</em>…</p>`),
+		content.PostWithBody(content.Post{
 			Slug:    "long-run",
 			Title:   "Long run",
 			Date:    time.Date(2024, 4, 14, 7, 0, 0, 0, cest),
 			Lastmod: time.Date(2024, 4, 25, 10, 0, 0, 0, time.UTC),
 			Author:  omar,
 			Tags:    []string{"training"},
-			Summary: "<p>32 km at easy pace.</p>",
-			HTML:    "<p>32 km at easy pace.</p>\n<p>Felt fine.</p>",
-		},
-		{
+		}, "<p>32 km at easy pace.</p>\n<p>Felt fine.</p>", "<p>32 km at easy pace.</p>"),
+		content.PostWithBody(content.Post{
 			Slug:    "rest-day",
 			Title:   "Rest day",
 			Date:    time.Date(2024, 4, 10, 20, 0, 0, 0, time.UTC),
 			Lastmod: time.Date(2024, 4, 10, 20, 0, 0, 0, time.UTC),
-			Summary: "<p>Nothing.</p>",
-			HTML:    "<p>Nothing at all.</p>",
-		},
+		}, "<p>Nothing at all.</p>", "<p>Nothing.</p>"),
 	}
 }
 
@@ -170,12 +164,12 @@ func TestBuildRoundTrip(t *testing.T) {
 	}{
 		{
 			format: feed.RSS, version: "2.0",
-			summary:     func(p *content.Post) string { return string(p.Summary) },
+			summary:     func(p *content.Post) string { return string(p.Summary()) },
 			feedUpdated: true,
 		},
 		{
 			format: feed.Atom, version: "1.0",
-			summary:     func(p *content.Post) string { return string(p.Summary) },
+			summary:     func(p *content.Post) string { return string(p.Summary()) },
 			itemUpdated: true, feedUpdated: true,
 			feedAuthors: []gofeed.Person{{Name: "Milepost & friends"}},
 		},
@@ -216,7 +210,7 @@ func TestBuildRoundTrip(t *testing.T) {
 					Link:      baseURL + "/posts/" + p.Slug + "/",
 					ID:        "tag:run.example.com," + p.Date.Format("2006-01-02") + ":/posts/" + p.Slug + "/",
 					Summary:   tt.summary(p),
-					Content:   string(p.HTML),
+					Content:   string(p.HTML()),
 					Published: p.Date,
 				}
 				if tt.itemUpdated {
@@ -522,14 +516,13 @@ func TestBuildAuthorFeed(t *testing.T) {
 // TestBuildLinks checks the links and ids built from the base URL, the
 // page path and the post.
 func TestBuildLinks(t *testing.T) {
-	post := &content.Post{
+	post := content.PostWithBody(content.Post{
 		Slug: "night-run", Title: "Night run",
 		// Past midnight in UTC: the id keeps the date the post was written
 		// on.
 		Date:    time.Date(2024, 4, 21, 23, 30, 0, 0, edt),
 		Lastmod: time.Date(2024, 4, 21, 23, 30, 0, 0, edt),
-		HTML:    "<p>Dark.</p>",
-	}
+	}, "<p>Dark.</p>", "")
 	tests := []struct {
 		name, baseURL, path string
 		wantPage            string // the feed's own page; the self link is below it
@@ -596,16 +589,14 @@ func manyPosts(n int, html template.HTML) content.Listing {
 	posts := make(content.Listing, n)
 	for i := range posts {
 		d := start.AddDate(0, 0, -i)
-		posts[i] = &content.Post{
+		posts[i] = content.PostWithBody(content.Post{
 			Slug:    fmt.Sprintf("run-%02d", i),
 			Title:   fmt.Sprintf("Run %d", i),
 			Date:    d,
 			Lastmod: d,
 			Author:  jane,
 			Tags:    []string{"training"},
-			Summary: "<p>Another run.</p>",
-			HTML:    html,
-		}
+		}, html, "<p>Another run.</p>")
 	}
 	return posts
 }
@@ -710,8 +701,7 @@ func TestBuildIDsStable(t *testing.T) {
 			edited := samplePosts()
 			for _, p := range edited {
 				p.Title += " (updated)"
-				p.Summary = "<p>Rewritten.</p>"
-				p.HTML += "<p>Edit: typo.</p>"
+				*p = *content.PostWithBody(*p, p.HTML()+"<p>Edit: typo.</p>", "<p>Rewritten.</p>")
 				p.Lastmod = p.Lastmod.AddDate(0, 1, 0)
 				p.Tags = append(p.Tags, "edited")
 			}

@@ -18,24 +18,21 @@ import (
 // only a distance, and a post with no run.
 func runPosts() content.Listing {
 	return content.Listing{
-		{
+		content.PostWithBody(content.Post{
 			Slug: "portland", Title: "Portland", Date: time.Date(2026, 10, 5, 9, 0, 0, 0, time.UTC),
-			HTML: "<p>What a day.</p>",
 			Run: &content.Run{
 				Type: content.RunRace, DistanceM: 42195, TimeS: 3*3600 + 28*60 + 15,
 				ElevationM: 120, HasElevation: true, Units: activity.Metric,
 				Race: &content.Race{Name: "Portland Marathon", Place: 312, Bib: "4417", OfficialS: 12495.4},
 			},
-		},
-		{
+		}, "<p>What a day.</p>", ""),
+		content.PostWithBody(content.Post{
 			Slug: "sunday-long", Title: "Sunday long", Date: time.Date(2026, 10, 1, 7, 0, 0, 0, time.UTC),
-			HTML: "<p>Slow and steady.</p>",
-			Run:  &content.Run{Type: content.RunLong, DistanceM: 16 * activity.MetresPerMile, Units: activity.Imperial},
-		},
-		{
+			Run: &content.Run{Type: content.RunLong, DistanceM: 16 * activity.MetresPerMile, Units: activity.Imperial},
+		}, "<p>Slow and steady.</p>", ""),
+		content.PostWithBody(content.Post{
 			Slug: "rest", Title: "Rest", Date: time.Date(2026, 9, 30, 7, 0, 0, 0, time.UTC),
-			HTML: "<p>Nothing.</p>",
-		},
+		}, "<p>Nothing.</p>", ""),
 	}
 }
 
@@ -112,11 +109,11 @@ func TestANonFiniteRunFigureIsLeftOutOfTheFeeds(t *testing.T) {
 	inf, nan := math.Inf(1), math.NaN()
 	posts := content.Listing{
 		{
-			Slug: "hill", Title: "Hill", Date: time.Date(2026, 10, 5, 9, 0, 0, 0, time.UTC), HTML: "<p>Up.</p>",
+			Slug: "hill", Title: "Hill", Date: time.Date(2026, 10, 5, 9, 0, 0, 0, time.UTC),
 			Run: &content.Run{Type: content.RunLong, DistanceM: 12000, TimeS: nan, ElevationM: inf, HasElevation: true, Units: activity.Metric},
 		},
 		{
-			Slug: "far", Title: "Far", Date: time.Date(2026, 10, 4, 9, 0, 0, 0, time.UTC), HTML: "<p>Far.</p>",
+			Slug: "far", Title: "Far", Date: time.Date(2026, 10, 4, 9, 0, 0, 0, time.UTC),
 			Run: &content.Run{Type: content.RunRace, DistanceM: inf, TimeS: 3000, ElevationM: nan, HasElevation: true, Units: activity.Metric,
 				Race: &content.Race{Name: "Bridge 10K", OfficialS: math.Inf(-1)}},
 		},

@@ -34,10 +34,10 @@ func readsAsPlainText(t *testing.T, field, s string) {
 
 func TestHostileNamesReadAsPlainTextInEveryFeedField(t *testing.T) {
 	author := &content.Author{ID: "x", Name: hostile, Website: "https://x.example/"}
-	posts := content.Listing{{
+	posts := content.Listing{content.PostWithBody(content.Post{
 		Slug: "p", Title: hostile, Date: time.Date(2024, 5, 1, 7, 0, 0, 0, time.UTC), Author: author,
-		Tags: []string{hostile}, Summary: "<p>" + template.HTML(template.HTMLEscapeString(hostile)) + "</p>", HTML: "<p>Body.</p>",
-	}}
+		Tags: []string{hostile},
+	}, "<p>Body.</p>", "<p>"+template.HTML(template.HTMLEscapeString(hostile))+"</p>")}
 	ch := feed.Channel{Title: "Posts by " + hostile, Description: hostile, BaseURL: baseURL, Path: "/authors/x/", Author: author}
 	for _, f := range feed.Formats {
 		t.Run(f.String(), func(t *testing.T) {
@@ -110,16 +110,15 @@ func TestAmpersandsThatCannotStartAReferenceStay(t *testing.T) {
 
 // linkPost has relative links of every kind a post's HTML can hold.
 func linkPost() *content.Post {
-	return &content.Post{
+	return content.PostWithBody(content.Post{
 		Slug: "trail-50k", Title: "Trail 50k", Date: time.Date(2024, 6, 1, 7, 0, 0, 0, time.UTC),
-		Summary: `<p>See <a href="map.html">the map</a>.</p>`,
-		HTML: `<p><img src="photo.jpg" alt="the start"> and <img srcset="small.jpg 1x, /img/big.jpg 2x" src="./small.jpg" alt="">` +
-			`<sup id="fnref:1"><a href="#fn:1" class="footnote-ref" role="doc-noteref">1</a></sup>` +
-			` <a href="../boston-2024/">Boston</a> <a href="/tags/trail/">trail</a> <a href="//cdn.example.net/x.png">cdn</a>` +
-			` <a href="https://example.net/?a=1&amp;b=2">elsewhere</a> <a href="mailto:kay@example.org">mail</a></p>` +
-			`<blockquote cite="notes.html"><p>Quote &amp; more</p></blockquote>` +
-			`<video poster="poster.png" src="clip.mp4"></video>`,
-	}
+	}, `<p><img src="photo.jpg" alt="the start"> and <img srcset="small.jpg 1x, /img/big.jpg 2x" src="./small.jpg" alt="">`+
+		`<sup id="fnref:1"><a href="#fn:1" class="footnote-ref" role="doc-noteref">1</a></sup>`+
+		` <a href="../boston-2024/">Boston</a> <a href="/tags/trail/">trail</a> <a href="//cdn.example.net/x.png">cdn</a>`+
+		` <a href="https://example.net/?a=1&amp;b=2">elsewhere</a> <a href="mailto:kay@example.org">mail</a></p>`+
+		`<blockquote cite="notes.html"><p>Quote &amp; more</p></blockquote>`+
+		`<video poster="poster.png" src="clip.mp4"></video>`,
+		`<p>See <a href="map.html">the map</a>.</p>`)
 }
 
 func TestFeedContentLinksAreAbsolute(t *testing.T) {

@@ -522,7 +522,7 @@ func (s *Server) previewPost(w http.ResponseWriter, r *http.Request, page editor
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	s.render(w, r, http.StatusOK, "post", pageData{
-		Title: "Preview: " + p.Title, Description: p.Description, Type: "article", Published: p.Date,
+		Title: "Preview: " + p.Title, Description: p.Description(), Type: "article", Published: p.Date,
 		NoIndex: true,
 		Post:    &postPage{Post: p, Now: s.now()},
 	}, s.opts.Content.Current())

@@ -332,7 +332,7 @@ func (s *Server) renderPost(w http.ResponseWriter, r *http.Request, status int, 
 	older, newer := neighbours(v.Posts(), p)
 	s.render(w, r, status, "post", pageData{
 		Title:       p.Title,
-		Description: p.Description,
+		Description: p.Description(),
 		Canonical:   commentPageURL(p.Slug, thread.Page, ""),
 		Type:        "article",
 		Published:   p.Date,

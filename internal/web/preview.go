@@ -98,18 +98,17 @@ func (s *Server) previewPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	base := v.Site.Config.BasePath()
-	shown := *p
 	// The post's srcset names its photos at /posts/SLUG/, which serves
 	// a draft's to no one; under the link they are served to its holder.
 	// The slug is lowercase letters, digits and hyphens and the token hex,
 	// so the replacement cannot make markup.
-	shown.HTML = template.HTML(strings.ReplaceAll(string(p.HTML),
-		base+"/posts/"+p.Slug+"/", base+"/preview/"+token+"/"))
+	shown := p.WithHTML(template.HTML(strings.ReplaceAll(string(p.HTML()),
+		base+"/posts/"+p.Slug+"/", base+"/preview/"+token+"/")))
 	previewHeaders(w)
 	s.render(w, r, http.StatusOK, "post", pageData{
-		Title: "Preview: " + p.Title, Description: p.Description, Type: "article", Published: p.Date,
+		Title: "Preview: " + p.Title, Description: p.Description(), Type: "article", Published: p.Date,
 		NoIndex: true,
-		Post:    &postPage{Post: &shown, Now: s.now()},
+		Post:    &postPage{Post: shown, Now: s.now()},
 	}, v.Site)
 }
 

@@ -78,7 +78,7 @@ func coverImage(cfg content.Config, p *content.Post) *shareImage {
 		return nil
 	}
 	sh := p.Cover.Shared()
-	return &shareImage{URL: cfg.BaseURL + sh.Path, Width: sh.Width, Height: sh.Height, Alt: p.Cover.Alt}
+	return &shareImage{URL: cfg.BaseURL + sh.Path, Width: sh.Width, Height: sh.Height, Alt: p.Cover.Alt()}
 }
 
 // feedLink is a <link rel="alternate"> in a page's head.

@@ -1,0 +1,131 @@
+package content
+
+import (
+	"html/template"
+	"log/slog"
+	"math"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// A post's Markdown is rendered the first time a page asks for its HTML,
+// summary, description or length, not when the post is loaded: a site of
+// thousands of posts is ready as soon as their front matter is read, a post
+// dated in the future is not rendered before it comes due, and a reload
+// renders only what readers then ask for. Until then the post holds its
+// Markdown (a slice of the file it was read from); once rendered, only
+// the rendered page.
+//
+// Rendering cannot fail in a way the load would have reported: what can
+// go wrong with a file (its encoding, front matter, keys) is found when it
+// is loaded, and goldmark only fails when writing to its buffer fails,
+// which a bytes.Buffer never does. Should it fail all the same, the post
+// is served without a body and the error logged with its file.
+
+// parses numbers every parse of a post file in this process (Post.Version).
+var parses atomic.Uint64
+
+// postBody is a post's body, rendered on first use; safe for concurrent
+// readers.
+type postBody struct {
+	once sync.Once
+	// render renders the body; nil once it has run, so that the Markdown
+	// it holds can be collected.
+	render func() (page, error)
+	file   string // for the log, should rendering fail
+	page   page
+	// rendered is set once the page is there: the tests and benchmarks
+	// count what was rendered.
+	rendered atomic.Bool
+}
+
+// get renders the body if it has not been rendered yet and returns it. A
+// nil body (a Post made outside a load) is empty.
+func (b *postBody) get() *page {
+	if b == nil {
+		return &page{}
+	}
+	b.once.Do(func() {
+		pg, err := b.render()
+		b.render = nil
+		if err != nil {
+			slog.Error("rendering a post failed; it is served without its text", "file", b.file, "err", err)
+		}
+		b.page = pg
+		b.rendered.Store(true)
+	})
+	return &b.page
+}
+
+// lazyBody is the body of the post p, whose Markdown is body and whose
+// front matter's summary (Markdown) is summary, rendered when first asked
+// for.
+func (l *loader) lazyBody(p *Post, body []byte, summary string) *postBody {
+	postPath := l.basePath + "/posts/" + p.Slug + "/"
+	var photos photoFinder
+	if p.Bundle != "" && l.dir != "" {
+		photos = l.bundlePhotos(p.Bundle)
+	}
+	md := l.md
+	return &postBody{file: p.File, render: func() (page, error) {
+		pg, err := md.render(body, postPath, photos)
+		if err != nil {
+			return page{}, err
+		}
+		if strings.TrimSpace(summary) != "" {
+			if pg.summary, pg.description, err = md.summary([]byte(summary), postPath); err != nil {
+				return pg, err
+			}
+		}
+		return pg, nil
+	}}
+}
+
+// HTML is the post's body rendered.
+func (p *Post) HTML() template.HTML { return p.body.get().html }
+
+// Summary is the front matter's summary, else the part before a
+// <!--more--> line, else about 70 words of the post's first paragraphs.
+// It is made for other pages than the post's: no heading ids or footnote
+// references, relative URLs resolved.
+func (p *Post) Summary() template.HTML { return p.body.get().summary }
+
+// Description is Summary as plain text shorter than 160 characters, for
+// the page's meta description.
+func (p *Post) Description() string { return p.body.get().description }
+
+// WordCount is the number of words a reader reads in the body.
+func (p *Post) WordCount() int { return p.body.get().words }
+
+// ReadingMinutes is how long the body takes to read; at least 1.
+func (p *Post) ReadingMinutes() int {
+	return max(1, int(math.Ceil(float64(p.WordCount())/wordsPerMinute)))
+}
+
+// PostWithBody returns a copy of p whose body is html and summary, already
+// rendered: a post made by hand rather than loaded from a file (the tests
+// of the packages that show posts).
+func PostWithBody(p Post, html, summary template.HTML) *Post {
+	p.body = prerendered(page{html: html, summary: summary, description: description(summary)})
+	return &p
+}
+
+// prerendered is a body already rendered as pg.
+func prerendered(pg page) *postBody {
+	b := &postBody{page: pg}
+	b.once.Do(func() {})
+	b.rendered.Store(true)
+	return b
+}
+
+// WithHTML returns a copy of p whose body's HTML is h, and whose summary,
+// description and length are p's: a page that shows the post with its
+// links changed (a draft's preview link).
+func (p *Post) WithHTML(h template.HTML) *Post {
+	pg := *p.body.get()
+	pg.html = h
+	cp := *p
+	cp.body = prerendered(pg)
+	return &cp
+}
