@@ -17,6 +17,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"log/slog"
 	"mime"
@@ -270,10 +271,7 @@ func (b *builder) fetch(ctx context.Context, l Link) error {
 	case rec.status >= 300 && rec.status < 400:
 		l.Status = rec.status
 		b.note(&b.redirects, l)
-		if loc, err := page.Parse(rec.header.Get("Location")); err == nil {
-			b.follow(loc, false, l.URL)
-		}
-		return nil
+		return b.redirect(page, rec.header.Get("Location"), l.URL)
 	default:
 		l.Status = rec.status
 		b.note(&b.broken, l)
@@ -289,11 +287,51 @@ func (b *builder) fetch(ctx context.Context, l Link) error {
 	switch mediaType {
 	case "text/html":
 		body = b.scanHTML(page, body, l.URL)
-	case "text/plain", "application/xml", "text/xml":
+	case "text/plain":
 		b.scanText(page, body, l.URL)
+	case "application/xml", "text/xml", "application/rss+xml", "application/atom+xml":
+		body = b.scanFeed(page, body, l.URL, false)
+	case "application/json", "application/feed+json":
+		body = b.scanFeed(page, body, l.URL, true)
 	}
 	b.pages.Add(1)
 	return b.out.save(fileOf(sp), l.URL, body, compressible(mediaType))
+}
+
+// redirect follows a redirect of the address uri (page) to location and
+// saves, in its place, a page that sends browsers there: a static server
+// cannot redirect. A comment's lasting address (/posts/x/comments/12),
+// which comment feeds link to, is one. A redirect to the same path with a
+// slash added is left to the static server, which does that itself.
+func (b *builder) redirect(page *url.URL, location, uri string) error {
+	loc, err := page.Parse(location)
+	if err != nil {
+		return nil
+	}
+	to, changed := b.follow(loc, false, false, uri)
+	if !changed {
+		to = loc.String()
+	}
+	sitePath, ok := strings.CutPrefix(page.Path, b.prefix)
+	sp, mapped := staticPath(sitePath, page.Query())
+	if !ok || !mapped || loc.Host != page.Host || loc.Path == page.Path+"/" {
+		return nil
+	}
+	body := redirectPage(to, b.base.String()+loc.EscapedPath())
+	return b.out.save(fileOf(sp), uri, body, true)
+}
+
+// redirectPage is a page that sends a browser to the address to at once,
+// without script, and tells search engines that canonical is the page.
+func redirectPage(to, canonical string) []byte {
+	to, canonical = html.EscapeString(to), html.EscapeString(canonical)
+	return []byte(`<!doctype html>
+<html><head><meta charset="utf-8"><title>Moved</title>
+<meta http-equiv="refresh" content="0; url=` + to + `">
+<link rel="canonical" href="` + canonical + `">
+<meta name="robots" content="noindex"></head>
+<body><p><a href="` + to + `">` + to + `</a></p></body></html>
+`)
 }
 
 func (b *builder) note(list *[]Link, l Link) {

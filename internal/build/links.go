@@ -3,9 +3,9 @@ package build
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"encoding/xml"
 	"html"
-	"io"
 	"net/url"
 	"strings"
 
@@ -113,14 +113,15 @@ func (b *builder) link(page *url.URL, ref string, form bool, from string) (strin
 	if err != nil {
 		return "", false
 	}
-	return b.follow(u, form, from)
+	return b.follow(u, form, u.IsAbs() && strings.Contains(ref, "//"), from)
 }
 
 // follow queues the address u, linked from the page from, when it is the
-// site's, and says what the link should be in the static site (see link).
+// site's, and says what the link should be in the static site (see link);
+// absolute when the link was.
 // A form's action is not fetched: it takes a POST, which only the live
 // server answers.
-func (b *builder) follow(u *url.URL, form bool, from string) (string, bool) {
+func (b *builder) follow(u *url.URL, form, absolute bool, from string) (string, bool) {
 	if !strings.EqualFold(u.Host, b.base.Host) || (u.Scheme != "http" && u.Scheme != "https") {
 		return "", false
 	}
@@ -154,37 +155,77 @@ func (b *builder) follow(u *url.URL, form bool, from string) (string, bool) {
 	if u.RawQuery == "" {
 		return "", false
 	}
-	return (&url.URL{Path: b.prefix + sp, Fragment: u.Fragment}).String(), true
+	to := (&url.URL{Path: b.prefix + sp, Fragment: u.Fragment}).String()
+	if absolute {
+		// A canonical link, an og:image, a feed's: others read these
+		// from elsewhere, so they stay absolute.
+		to = b.base.String() + to
+	}
+	return to, true
 }
 
-// scanText queues the site's addresses in robots.txt ("Sitemap: URL") and
-// in a sitemap's <loc> elements.
+// scanText queues the site's addresses in robots.txt ("Sitemap: URL").
 func (b *builder) scanText(page *url.URL, body []byte, from string) {
-	if strings.HasSuffix(page.Path, ".txt") {
-		sc := bufio.NewScanner(bytes.NewReader(body))
-		for sc.Scan() {
-			if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.EqualFold(strings.TrimSpace(k), "sitemap") {
-				b.link(page, strings.TrimSpace(v), false, from)
-			}
-		}
-		return
-	}
-	d := xml.NewDecoder(bytes.NewReader(body))
-	inLoc := false
-	for {
-		tok, err := d.Token()
-		if err == io.EOF || err != nil {
-			return
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			inLoc = t.Name.Local == "loc"
-		case xml.EndElement:
-			inLoc = false
-		case xml.CharData:
-			if inLoc {
-				b.link(page, strings.TrimSpace(string(t)), false, from)
-			}
+	sc := bufio.NewScanner(bytes.NewReader(body))
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.EqualFold(strings.TrimSpace(k), "sitemap") {
+			b.link(page, strings.TrimSpace(v), false, from)
 		}
 	}
+}
+
+// scanFeed queues the site's addresses in a feed or a sitemap — every text
+// or attribute of XML, every string of JSON, that is an absolute address
+// of the site — and returns it with those that have a static query written
+// as their files' addresses (a cover's ?w=1600 enclosure).
+func (b *builder) scanFeed(page *url.URL, body []byte, from string, isJSON bool) []byte {
+	var refs []string
+	if isJSON {
+		var doc any
+		if json.Unmarshal(body, &doc) == nil {
+			refs = jsonStrings(doc, refs)
+		}
+	} else {
+		d := xml.NewDecoder(bytes.NewReader(body))
+		for {
+			tok, err := d.Token()
+			if err != nil {
+				break // io.EOF, or XML the build need not read further
+			}
+			switch t := tok.(type) {
+			case xml.StartElement:
+				for _, a := range t.Attr {
+					refs = append(refs, a.Value)
+				}
+			case xml.CharData:
+				refs = append(refs, strings.TrimSpace(string(t)))
+			}
+		}
+	}
+	site := b.base.String() + "/"
+	for _, ref := range refs {
+		if !strings.HasPrefix(ref, site) {
+			continue
+		}
+		if to, ok := b.link(page, ref, false, from); ok && to != ref && !strings.Contains(ref, "&") {
+			body = bytes.ReplaceAll(body, []byte(ref), []byte(to))
+		}
+	}
+	return body
+}
+
+func jsonStrings(v any, into []string) []string {
+	switch v := v.(type) {
+	case string:
+		into = append(into, v)
+	case []any:
+		for _, e := range v {
+			into = jsonStrings(e, into)
+		}
+	case map[string]any:
+		for _, e := range v {
+			into = jsonStrings(e, into)
+		}
+	}
+	return into
 }

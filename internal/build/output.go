@@ -56,6 +56,9 @@ func (o *output) prepare() error {
 			return fmt.Errorf("%s is not empty and was not made by milepost build (it has no %s): choose a new or empty directory", o.dir, markerFile)
 		}
 	}
+	if same, err := o.holds(markerFile, []byte(markerText)); err != nil || same {
+		return err
+	}
 	return o.write(markerFile, []byte(markerText))
 }
 
