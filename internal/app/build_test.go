@@ -91,6 +91,21 @@ func TestStaticBuildServesEveryLinkFromAPlainFileServer(t *testing.T) {
 	files := outputFiles(t, out)
 	static := httptest.NewServer(http.FileServer(http.Dir(out)))
 	defer static.Close()
+	// A web server runs as a user of its own: everything is readable by
+	// all.
+	err := filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err == nil && info.Mode().Perm()&0o005 != 0o005 && (d.IsDir() || info.Mode().Perm()&0o004 == 0) {
+			t.Errorf("%s is %v: not readable by other users", p, info.Mode())
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	links := checkLinks(t, out, files, static.URL)
 	for _, want := range []string{
@@ -328,6 +343,10 @@ func checkLinks(t *testing.T, out string, files map[string]bool, static string) 
 			file := strings.TrimPrefix(u.Path, "/")
 			if file == "" || strings.HasSuffix(file, "/") {
 				file += "index.html"
+			}
+			if !files[file] && path.Ext(file) == "" {
+				// A redirect's page: the static server adds the slash.
+				file += "/index.html"
 			}
 			if !files[file] {
 				t.Errorf("%s links to %s: no file %s in the output", name, ref, file)

@@ -23,6 +23,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"path"
 	"runtime"
 	"strings"
 	"sync"
@@ -41,7 +42,8 @@ type Options struct {
 	// OutDir is the directory the site is written to: new, empty, or made
 	// by an earlier build (which is updated).
 	OutDir string
-	// Workers is how many requests are served at once; 0 means one per CPU.
+	// Workers is how many requests are served at once; 0 means two per
+	// CPU.
 	Workers int
 	// Progress, when set, is told how far the build is, on one line
 	// rewritten in place (a terminal).
@@ -161,7 +163,8 @@ func newBuilder(opts Options) (*builder, error) {
 	base.Path, base.RawPath, base.RawQuery, base.Fragment = "", "", "", ""
 	workers := opts.Workers
 	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
+		// Two per CPU: while one waits on the disk, the other renders.
+		workers = 2 * runtime.GOMAXPROCS(0)
 	}
 	log := opts.Log
 	if log == nil {
@@ -317,8 +320,15 @@ func (b *builder) redirect(page *url.URL, location, uri string) error {
 	if !ok || !mapped || loc.Host != page.Host || loc.Path == page.Path+"/" {
 		return nil
 	}
+	file := fileOf(sp)
+	if path.Ext(file) == "" {
+		// A directory's page, which every static server sends as HTML
+		// (an address without an extension has no type of its own): it
+		// answers the address by adding a slash.
+		file += "/index.html"
+	}
 	body := redirectPage(to, b.base.String()+loc.EscapedPath())
-	return b.out.save(fileOf(sp), uri, body, true)
+	return b.out.save(file, uri, body, true)
 }
 
 // redirectPage is a page that sends a browser to the address to at once,

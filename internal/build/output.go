@@ -124,6 +124,11 @@ func (o *output) update(rel string, body []byte, same bool) error {
 // write replaces rel with data whole: a static server serving the
 // directory while it is built sends the old file or the new, never part.
 func (o *output) write(rel string, data []byte) error {
+	// Readable by all, as the files are: a web server runs as a user of
+	// its own (atomicfile would make missing directories 0o750).
+	if err := os.MkdirAll(filepath.Dir(o.path(rel)), 0o755); err != nil {
+		return fmt.Errorf("creating the directory of %s: %w", rel, err)
+	}
 	if err := atomicfile.Replace(o.path(rel), data, 0o644); err != nil {
 		return fmt.Errorf("writing %s: %w", rel, err)
 	}
