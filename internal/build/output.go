@@ -31,6 +31,7 @@ type output struct {
 
 	mu    sync.Mutex
 	files map[string]string // saved file (slash path) → the address it holds
+	dirs  sync.Map          // directories made, of string
 
 	written, unchanged atomic.Int64
 	bytes              atomic.Int64
@@ -126,13 +127,24 @@ func (o *output) update(rel string, body []byte, same bool) error {
 func (o *output) write(rel string, data []byte) error {
 	// Readable by all, as the files are: a web server runs as a user of
 	// its own (atomicfile would make missing directories 0o750).
-	if err := os.MkdirAll(filepath.Dir(o.path(rel)), 0o755); err != nil {
-		return fmt.Errorf("creating the directory of %s: %w", rel, err)
+	if dir := filepath.Dir(o.path(rel)); !o.made(dir) {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("creating the directory of %s: %w", rel, err)
+		}
+		o.dirs.Store(dir, true)
 	}
 	if err := atomicfile.Replace(o.path(rel), data, 0o644); err != nil {
 		return fmt.Errorf("writing %s: %w", rel, err)
 	}
 	return nil
+}
+
+// made reports whether the directory dir was made (or found) by this
+// build already. Until it is, every writer into it makes it: atomicfile
+// would make it unreadable to others.
+func (o *output) made(dir string) bool {
+	_, ok := o.dirs.Load(dir)
+	return ok
 }
 
 func (o *output) path(rel string) string { return filepath.Join(o.dir, filepath.FromSlash(rel)) }
