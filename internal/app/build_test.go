@@ -20,6 +20,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"golang.org/x/net/html"
 
+	"milepost/internal/activity/activitytest"
 	"milepost/internal/app"
 	"milepost/internal/build"
 	"milepost/internal/media/mediatest"
@@ -42,6 +43,8 @@ func buildSite(t *testing.T) (contentDir, db string) {
 			"![Crossing the line](finish.jpg)\n\nThe [massage](/posts/massage-during-training/) helped.\n",
 		"posts/race-day/finish.jpg": string(mediatest.PhoneJPEG(t, 1200, 800, 1)),
 		"posts/easy-monday.md":      "---\ntitle: Easy Monday\ndate: 2024-05-06\nauthor: kay-kays-bird-club\ntags: [recovery]\n---\nSix slow miles.\n",
+		"posts/sprint-tri/index.md": "---\ntitle: Sprint triathlon\ndate: 2024-06-14\nauthor: kay-kays-bird-club\nactivity: run.fit\nactivity_download: true\n---\nThe run off the bike hurt.\n",
+		"posts/sprint-tri/run.fit":  string(activitytest.File(t, "triathlon_fr255.fit")),
 		"posts/secret-plan.md":      "---\ntitle: The secret plan\ndate: 2024-05-07\nauthor: kay-kays-bird-club\ntags: [secret-tag]\ndraft: true\n---\nNot yet.\n",
 	} {
 		write(t, filepath.Join(contentDir, filepath.FromSlash(name)), text)
@@ -113,6 +116,7 @@ func TestStaticBuildServesEveryLinkFromAPlainFileServer(t *testing.T) {
 		"/feed.xml", "/atom.xml", "/feed.json", "/comments.xml", "/posts/race-day/comments.xml",
 		"/tags/racing/feed.xml", "/authors/kay-kays-bird-club/atom.xml", "/static/style.css",
 		"/posts/massage-during-training/comments/1", // a comment feed's link: a page that sends browsers on
+		"/posts/sprint-tri/route.gpx",
 	} {
 		if !links[want] {
 			t.Errorf("no page links to %s", want)
@@ -150,6 +154,14 @@ func TestStaticBuildServesEveryLinkFromAPlainFileServer(t *testing.T) {
 		if err != nil || img.Width != width {
 			t.Errorf("%s: %d px wide (%v), want %d", name, img.Width, err, width)
 		}
+	}
+
+	// The run's charts are drawn in its page; its file is never served.
+	if !bytes.Contains(readOut(t, out, "posts/sprint-tri/index.html"), []byte("<svg")) {
+		t.Error("the run's page has no chart")
+	}
+	if files["posts/sprint-tri/run.fit"] {
+		t.Error("the activity file itself is in the output")
 	}
 
 	// The comment form posts to the live server, with no time stamp a
