@@ -109,11 +109,11 @@ func (b *builder) link(page *url.URL, ref string, form bool, from string) (strin
 	if ref == "" || strings.HasPrefix(ref, "#") {
 		return "", false
 	}
-	u, err := page.Parse(ref)
+	r, err := url.Parse(ref)
 	if err != nil {
 		return "", false
 	}
-	return b.follow(u, form, u.IsAbs() && strings.Contains(ref, "//"), from)
+	return b.follow(page.ResolveReference(r), form, r.IsAbs(), from)
 }
 
 // follow queues the address u, linked from the page from, when it is the
