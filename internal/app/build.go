@@ -32,7 +32,7 @@ type BuildConfig struct {
 	// NoComments leaves the comment form out: pages show the comments
 	// as of the build and say that comments are closed.
 	NoComments bool
-	// Workers is how many pages are rendered at once; 0 means one per
+	// Workers is how many pages are rendered at once; 0 means two per
 	// CPU.
 	Workers int
 	// Progress, when set (a terminal), shows how far the build is on one

@@ -30,13 +30,7 @@ func BenchmarkStaticBuild(b *testing.B) {
 			i, author, tags[i%5], tags[(i/5)%5], benchBody(i))
 	}
 	for name, text := range files {
-		path := filepath.Join(contentDir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			b.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-			b.Fatal(err)
-		}
+		write(b, filepath.Join(contentDir, filepath.FromSlash(name)), text)
 	}
 	cfg := app.BuildConfig{ContentDir: contentDir, DBPath: filepath.Join(dir, "data", "milepost.db")}
 	build := func(b *testing.B, out string) {

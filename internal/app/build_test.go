@@ -52,7 +52,7 @@ func buildSite(t *testing.T) (contentDir, db string) {
 	return contentDir, filepath.Join(dir, "data", "milepost.db")
 }
 
-func write(t *testing.T, path, text string) {
+func write(t testing.TB, path, text string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
