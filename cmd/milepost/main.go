@@ -16,6 +16,8 @@ import (
 	"strings"
 	"syscall"
 
+	"golang.org/x/term"
+
 	"milepost/internal/accounts"
 	"milepost/internal/app"
 	"milepost/internal/importer"
@@ -40,6 +42,8 @@ Usage:
                                                 status 1 and file:line: problem lines if any
   milepost import-strava EXPORT.zip -author ID  make a draft post of each run of a Strava bulk
                                                 export, with its activity file
+  milepost build [-o public/] [flags]           write the whole site as static files, with .gz
+                                                and .br copies; again: only what changed
 
 Every command but new, check and import-strava takes -db FILE (default ./data/milepost.db).
 Those that take it, but serve, need the server stopped; a running server's backup is GET /admin/backup, for admins.
@@ -79,6 +83,8 @@ func main() {
 		err = check(ctx, args)
 	case "import-strava":
 		err = importStrava(ctx, args)
+	case "build":
+		err = buildSite(ctx, log, args)
 	case "help", "-h", "-help", "--help":
 		fmt.Print(usage)
 		return
@@ -291,6 +297,42 @@ for CI and git hooks.`)
 	}
 	_, err := app.Check(ctx, cfg)
 	return err
+}
+
+func buildSite(ctx context.Context, log *slog.Logger, args []string) error {
+	fs := newFlagSet("build", `milepost build [-o public/] [-content DIR] [-db FILE] [-base-url URL] [-no-comments]
+
+Writes the whole site as static files, as serve serves it: every page, page
+of a list, tag and author page, feed, comment feed, the sitemap, robots.txt,
+photos and their narrower copies, static files, with the comments as of the
+build, and a .gz and a .br copy beside each text file. Built again into the
+same directory, it rewrites only the files that changed and removes those of
+pages that are gone. It needs the base URL (site.yaml's base_url or
+-base-url); the comment form posts there, to serve. The database must not be
+open in a running server: build from a copy (GET /admin/backup).`)
+	cfg := app.BuildConfig{Log: log}
+	fs.StringVar(&cfg.OutDir, "o", "public", "output `DIR`: new, empty, or made by an earlier build")
+	fs.StringVar(&cfg.ContentDir, "content", "./content", "content `DIR`: site.yaml, posts/, authors/")
+	fs.StringVar(&cfg.DBPath, "db", defaultDB, "bbolt database `FILE` the comments are read from")
+	fs.StringVar(&cfg.BaseURL, "base-url", "", "absolute `URL` of the site, where serve runs (overrides site.yaml's base_url)")
+	fs.StringVar(&cfg.ThemeDir, "theme", "", "theme `DIR` whose files override the embedded default theme")
+	fs.BoolVar(&cfg.NoComments, "no-comments", false, "leave the comment form out: pages show the comments as of the build")
+	if pos := fs.parse(args); len(pos) != 0 {
+		return fs.usageErr("build takes no arguments; name the output directory with -o")
+	}
+	if term.IsTerminal(int(os.Stderr.Fd())) {
+		cfg.Progress = os.Stderr
+	}
+	res, err := app.Build(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	for _, l := range res.Broken {
+		log.Warn("a page links to an address the site does not serve", "link", l.String())
+	}
+	fmt.Printf("built %d pages and files into %s in %.1f s: %d files written, %d unchanged, %d removed; %d broken links\n",
+		res.Pages, cfg.OutDir, res.Elapsed.Seconds(), res.Written, res.Unchanged, res.Removed, len(res.Broken))
+	return nil
 }
 
 func importStrava(ctx context.Context, args []string) error {

@@ -18,10 +18,15 @@ type SiteSource interface {
 // comments when readers can see it now (drafts too, when drafts is set).
 // now is the clock; nil means time.Now.
 func NewCommentService(store comments.Store, src SiteSource, drafts bool, now func() time.Time) *comments.Service {
+	return comments.New(store, commentOptions(src, drafts, now))
+}
+
+// commentOptions are NewCommentService's options.
+func commentOptions(src SiteSource, drafts bool, now func() time.Time) comments.Options {
 	if now == nil {
 		now = time.Now
 	}
-	return comments.New(store, comments.Options{
+	return comments.Options{
 		Now:      now,
 		Settings: func() comments.Settings { return src.Current().Config.Comments },
 		Posts: func(slug string) (comments.PostInfo, bool) {
@@ -31,5 +36,5 @@ func NewCommentService(store comments.Store, src SiteSource, drafts bool, now fu
 			}
 			return comments.PostInfo{Date: p.Date, CommentsOff: !p.CommentsOpen}, true
 		},
-	})
+	}
 }

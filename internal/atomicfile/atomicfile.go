@@ -19,7 +19,23 @@ import (
 // the directory is synced, so that the rename itself survives a crash.
 // Missing directories are created (0o750). On any error path is left as it
 // was and the temporary file is removed.
-func Write(path string, perm fs.FileMode, write func(w io.Writer) error) (err error) {
+func Write(path string, perm fs.FileMode, write func(w io.Writer) error) error {
+	return replace(path, perm, write, true)
+}
+
+// Replace writes data to path as WriteFile does, atomically, but syncs
+// nothing: a reader sees the old file or the new one, never part of it, yet
+// after a crash the file may be the old one (or, for a new file, missing).
+// For files that can be made again, such as a static build's output, where
+// syncing every file would cost more than writing it.
+func Replace(path string, data []byte, perm fs.FileMode) error {
+	return replace(path, perm, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	}, false)
+}
+
+func replace(path string, perm fs.FileMode, write func(w io.Writer) error, durable bool) (err error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return fmt.Errorf("creating directory %s: %w", dir, err)
@@ -41,14 +57,19 @@ func Write(path string, perm fs.FileMode, write func(w io.Writer) error) (err er
 	if err := write(f); err != nil {
 		return err
 	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("syncing %s: %w", tmp, err)
+	if durable {
+		if err := f.Sync(); err != nil {
+			return fmt.Errorf("syncing %s: %w", tmp, err)
+		}
 	}
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("closing %s: %w", tmp, err)
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("replacing %s: %w", path, err)
+	}
+	if !durable {
+		return nil
 	}
 	if err := SyncDir(dir); err != nil {
 		return fmt.Errorf("%s is written, but %w", path, err)

@@ -91,3 +91,23 @@ func onlyFile(t *testing.T, dir, name string) {
 		t.Errorf("directory holds %q, want only %q", names, name)
 	}
 }
+
+func TestReplaceWritesTheWholeFileWithItsPermissionsAndNoTemporaryFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "index.html")
+	for _, text := range []string{"old page", "new page"} {
+		if err := atomicfile.Replace(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := os.ReadFile(path)
+	if err != nil || string(got) != "new page" {
+		t.Fatalf("ReadFile = %q, %v", got, err)
+	}
+	if info, err := os.Stat(path); err != nil || info.Mode().Perm() != 0o644 {
+		t.Errorf("mode %v (%v), want 0644", info.Mode(), err)
+	}
+	if entries, err := os.ReadDir(dir); err != nil || len(entries) != 1 {
+		t.Errorf("the directory holds %v (%v), want only the file", entries, err)
+	}
+}

@@ -1,0 +1,223 @@
+package build
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"milepost/internal/atomicfile"
+	"milepost/internal/web"
+)
+
+// markerFile marks a directory as a build's output. A build removes the
+// files of its output that no page leads to any more, so it writes only
+// into a directory that is new, empty or marked: never over a directory of
+// someone's own files given by mistake.
+const markerFile = ".milepost-build"
+
+const markerText = "Made by milepost build. The next build removes every file here that the site no longer has.\n"
+
+// output is the output directory: what a build has saved in it, and the
+// counts of what it wrote.
+type output struct {
+	dir string
+
+	mu    sync.Mutex
+	files map[string]string // saved file (slash path) → the address it holds
+	dirs  sync.Map          // directories made, of string
+
+	written, unchanged atomic.Int64
+	bytes              atomic.Int64
+}
+
+func newOutput(dir string) *output {
+	return &output{dir: dir, files: map[string]string{markerFile: ""}}
+}
+
+// prepare makes the directory, or checks that an existing one may be built
+// into, and marks it.
+func (o *output) prepare() error {
+	entries, err := os.ReadDir(o.dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if err := os.MkdirAll(o.dir, 0o755); err != nil {
+			return fmt.Errorf("creating the output directory: %w", err)
+		}
+	case err != nil:
+		return fmt.Errorf("reading the output directory: %w", err)
+	case len(entries) > 0:
+		if _, err := os.Stat(filepath.Join(o.dir, markerFile)); err != nil {
+			return fmt.Errorf("%s is not empty and was not made by milepost build (it has no %s): choose a new or empty directory", o.dir, markerFile)
+		}
+	}
+	if same, err := o.holds(markerFile, []byte(markerText)); err != nil || same {
+		return err
+	}
+	return o.write(markerFile, []byte(markerText))
+}
+
+// save writes the file rel (slash-separated) holding the address uri with
+// body, and — when compress is set and it is large enough to gain — its
+// .gz and .br copies, each only when it differs from what the directory
+// holds: a build over an earlier one rewrites only what changed.
+func (o *output) save(rel, uri string, body []byte, compress bool) error {
+	o.mu.Lock()
+	if other, ok := o.files[rel]; ok {
+		o.mu.Unlock()
+		return fmt.Errorf("%s and %s would both be saved as %s", other, uri, rel)
+	}
+	o.files[rel] = uri
+	o.mu.Unlock()
+	o.bytes.Add(int64(len(body)))
+	same, err := o.holds(rel, body)
+	if err != nil {
+		return err
+	}
+	if err := o.update(rel, body, same); err != nil {
+		return err
+	}
+	if !compress || len(body) < web.MinCompressBytes {
+		return nil
+	}
+	for _, c := range []struct {
+		ext      string
+		compress func([]byte) ([]byte, error)
+	}{{".gz", web.GzipBytes}, {".br", web.BrotliBytes}} {
+		o.mu.Lock()
+		o.files[rel+c.ext] = uri
+		o.mu.Unlock()
+		if same && o.exists(rel+c.ext) {
+			o.unchanged.Add(1)
+			continue
+		}
+		packed, err := c.compress(body)
+		if err != nil {
+			return fmt.Errorf("compressing %s: %w", uri, err)
+		}
+		if err := o.write(rel+c.ext, packed); err != nil {
+			return err
+		}
+		o.written.Add(1)
+	}
+	return nil
+}
+
+// update writes rel unless the directory holds it already (same).
+func (o *output) update(rel string, body []byte, same bool) error {
+	if same {
+		o.unchanged.Add(1)
+		return nil
+	}
+	if err := o.write(rel, body); err != nil {
+		return err
+	}
+	o.written.Add(1)
+	return nil
+}
+
+// write replaces rel with data whole: a static server serving the
+// directory while it is built sends the old file or the new, never part.
+func (o *output) write(rel string, data []byte) error {
+	// Readable by all, as the files are: a web server runs as a user of
+	// its own (atomicfile would make missing directories 0o750).
+	if dir := filepath.Dir(o.path(rel)); !o.made(dir) {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("creating the directory of %s: %w", rel, err)
+		}
+		o.dirs.Store(dir, true)
+	}
+	if err := atomicfile.Replace(o.path(rel), data, 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", rel, err)
+	}
+	return nil
+}
+
+// made reports whether the directory dir was made (or found) by this
+// build already. Until it is, every writer into it makes it: atomicfile
+// would make it unreadable to others.
+func (o *output) made(dir string) bool {
+	_, ok := o.dirs.Load(dir)
+	return ok
+}
+
+func (o *output) path(rel string) string { return filepath.Join(o.dir, filepath.FromSlash(rel)) }
+
+func (o *output) exists(rel string) bool {
+	info, err := os.Stat(o.path(rel))
+	return err == nil && info.Mode().IsRegular()
+}
+
+// holds reports whether the file rel has exactly the bytes body: its size
+// first, then its bytes, read in blocks.
+func (o *output) holds(rel string, body []byte) (bool, error) {
+	f, err := os.Open(o.path(rel))
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("reading %s: %w", rel, err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil || !info.Mode().IsRegular() || info.Size() != int64(len(body)) {
+		return false, nil
+	}
+	buf := make([]byte, 32<<10)
+	for rest := body; len(rest) > 0; {
+		n, err := io.ReadFull(f, buf[:min(len(buf), len(rest))])
+		if err != nil || !bytes.Equal(buf[:n], rest[:n]) {
+			return false, nil
+		}
+		rest = rest[n:]
+	}
+	return true, nil
+}
+
+// removeUnlisted removes every file of the directory this build did not
+// save — the pages, photos and copies of an earlier build that the site no
+// longer has, and temporary files a stopped build left — then the
+// directories left empty. It says how many files it removed.
+func (o *output) removeUnlisted() (int, error) {
+	removed := 0
+	var dirs []string
+	err := filepath.WalkDir(o.dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(o.dir, p)
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if rel != "." {
+				dirs = append(dirs, p)
+			}
+			return nil
+		}
+		if _, ok := o.files[filepath.ToSlash(rel)]; ok {
+			return nil
+		}
+		if err := os.Remove(p); err != nil {
+			return fmt.Errorf("removing %s, which the site no longer has: %w", rel, err)
+		}
+		removed++
+		return nil
+	})
+	if err != nil {
+		return removed, fmt.Errorf("clearing the output directory of old files: %w", err)
+	}
+	// Deepest first, so that a directory emptied of directories goes too;
+	// one that still holds files stays (Remove refuses it).
+	slices.SortFunc(dirs, func(a, b string) int { return len(b) - len(a) })
+	for _, d := range dirs {
+		_ = os.Remove(d)
+	}
+	return removed, nil
+}
