@@ -63,6 +63,8 @@ type site struct {
 	// serveLog is everything serve logged (its access log names each
 	// request's client address).
 	serveLog *lockedBuffer
+	// stopServe stops serve, leaving nginx running.
+	stopServe func()
 }
 
 // startSite serves a copy of the sample site, with an admin account, behind
@@ -102,14 +104,15 @@ func startSite(t *testing.T, o siteOptions) *site {
 		})
 	}()
 	var upstream string
+	stopServe := sync.OnceFunc(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
 	select {
 	case upstream = <-ready:
-		t.Cleanup(func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("serve: %v", err)
-			}
-		})
+		t.Cleanup(stopServe)
 	case err := <-done:
 		cancel()
 		t.Fatalf("serve stopped before it was ready: %v", err)
@@ -140,7 +143,7 @@ func startSite(t *testing.T, o siteOptions) *site {
 			t.Error(err)
 		}
 	})
-	return &site{nginx: n, serveLog: logBuf}
+	return &site{nginx: n, serveLog: logBuf, stopServe: stopServe}
 }
 
 // requireNginx finds nginx, or skips the test without it (fails it when CI
@@ -459,7 +462,8 @@ func TestNginxShowsNewCommentWithinMaxAge(t *testing.T) {
 		if bytes.Contains(r.body, []byte(text)) {
 			break
 		}
-		// max-age, plus the one request served the expired page while
+		// max-age (nginx counts whole seconds: up to twice max-age
+		// here), plus the one request served the expired page while
 		// nginx fetches the new one, plus slack for a loaded machine.
 		if time.Since(postedAt) > maxAge+3*time.Second {
 			t.Fatalf("the comment did not show through nginx within %v of its max-age; cache statuses %v", 3*time.Second, seen)
@@ -470,6 +474,31 @@ func TestNginxShowsNewCommentWithinMaxAge(t *testing.T) {
 		t.Errorf("no reader was served the expired page while nginx fetched it again (stale-while-revalidate); cache statuses %v", seen)
 	}
 	t.Logf("the comment showed %v after it was posted; cache statuses %v", time.Since(postedAt).Round(time.Millisecond), seen)
+}
+
+// TestNginxServesCachedPagesWhileServeIsDown: while serve restarts, readers
+// get the pages nginx holds, expired or not, rather than an error.
+func TestNginxServesCachedPagesWhileServeIsDown(t *testing.T) {
+	const maxAge = time.Second
+	s := startSite(t, siteOptions{maxAge: maxAge})
+	reader := s.client(t, "")
+	page := reader.get("/")
+	if page.status != http.StatusOK || page.cache() != "MISS" {
+		t.Fatalf("GET /: %d %q", page.status, page.cache())
+	}
+	s.stopServe()
+	// nginx counts in whole seconds, from the second it stored the page:
+	// max-age 1 may last until the end of the next second.
+	time.Sleep(2*maxAge + 100*time.Millisecond)
+	for range 3 {
+		r := reader.get("/")
+		if r.status != http.StatusOK || !bytes.Equal(r.body, page.body) || r.cache() != "STALE" {
+			t.Errorf("GET / with serve down and the page expired: %d %q, want 200 STALE with the page", r.status, r.cache())
+		}
+	}
+	if r := reader.get("/archive/"); r.status != http.StatusBadGateway {
+		t.Errorf("GET /archive/ (never cached) with serve down: %d, want 502", r.status)
+	}
 }
 
 // TestNginxPassesClientAddress: serve sees the reader's own address through
