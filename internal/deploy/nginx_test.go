@@ -60,9 +60,9 @@ type siteOptions struct {
 // site is nginx in front of serve.
 type site struct {
 	nginx *deploy.Nginx
-	// serveLog is everything serve logged (its access log names each
+	// serveLog is the file serve logs to (its access log names each
 	// request's client address).
-	serveLog *lockedBuffer
+	serveLog string
 	// stopServe stops serve, leaving nginx running.
 	stopServe func()
 }
@@ -91,7 +91,12 @@ func startSite(t *testing.T, o siteOptions) *site {
 	if o.trustProxy {
 		guards.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
 	}
-	logBuf := &lockedBuffer{}
+	serveLog := filepath.Join(dir, "serve.log")
+	logFile, err := os.Create(serveLog)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { logFile.Close() })
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
@@ -99,7 +104,7 @@ func startSite(t *testing.T, o siteOptions) *site {
 		done <- app.Serve(ctx, app.ServeConfig{
 			Addr: "127.0.0.1:0", ContentDir: contentDir, DBPath: dbPath,
 			Guards: guards, CacheMaxAge: o.maxAge, Live: o.live, CommentRate: 100,
-			Log:   slog.New(slog.NewTextHandler(logBuf, nil)),
+			Log:   slog.New(slog.NewTextHandler(logFile, nil)),
 			Ready: func(addr string) { ready <- addr },
 		})
 	}()
@@ -143,7 +148,7 @@ func startSite(t *testing.T, o siteOptions) *site {
 			t.Error(err)
 		}
 	})
-	return &site{nginx: n, serveLog: logBuf, stopServe: stopServe}
+	return &site{nginx: n, serveLog: serveLog, stopServe: stopServe}
 }
 
 // requireNginx finds nginx, or skips the test without it (fails it when CI
@@ -158,24 +163,6 @@ func requireNginx(t *testing.T) string {
 		t.Skip(err)
 	}
 	return bin
-}
-
-// lockedBuffer is a log that serve writes while the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // reply is a response with its body read, not decoded.
@@ -532,11 +519,11 @@ func TestNginxPassesClientAddress(t *testing.T) {
 
 // accessLine is serve's access log line for path, waiting for it a little:
 // serve logs once the response is written.
-func accessLine(t *testing.T, log *lockedBuffer, path string) string {
+func accessLine(t *testing.T, logFile, path string) string {
 	t.Helper()
 	deadline := time.Now().Add(2 * time.Second)
 	for {
-		for line := range strings.Lines(log.String()) {
+		for line := range strings.Lines(readLog(t, logFile)) {
 			if strings.Contains(line, "msg=request") && strings.Contains(line, "path="+path+" ") {
 				return strings.TrimSpace(line)
 			}
@@ -546,6 +533,16 @@ func accessLine(t *testing.T, log *lockedBuffer, path string) string {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// readLog is what serve has logged so far.
+func readLog(t *testing.T, logFile string) string {
+	t.Helper()
+	b, err := os.ReadFile(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 // TestNginxBodyLimits: nginx refuses a body over serve's own bound before
@@ -558,7 +555,7 @@ func TestNginxBodyLimits(t *testing.T) {
 	if r.status != http.StatusRequestEntityTooLarge {
 		t.Errorf("a comment of %d bytes: %d, want 413", len(big), r.status)
 	}
-	if strings.Contains(s.serveLog.String(), "path="+postPath+"comments") {
+	if strings.Contains(readLog(t, s.serveLog), "path="+postPath+"comments") {
 		t.Error("the body over the bound reached serve")
 	}
 }
