@@ -291,6 +291,35 @@ func TestNginxCachesReaderPages(t *testing.T) {
 	}
 }
 
+// TestNginxStaticCopy: a benchmark's pair of URLs, a page through the
+// cache and a static file, serve the same bytes.
+func TestNginxStaticCopy(t *testing.T) {
+	s := startSite(t, siteOptions{})
+	reader := s.client(t, "")
+	for _, path := range []string{"/", postPath, "/tags/?page=1"} {
+		cached, static, err := s.nginx.StaticCopy(t.Context(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cached != s.nginx.URL+path {
+			t.Errorf("StaticCopy(%q): cached URL %s", path, cached)
+		}
+		page := reader.get(path)
+		res, err := http.Get(static)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		if err != nil || res.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %d %v", static, res.StatusCode, err)
+		}
+		if page.cache() != "HIT" || !bytes.Equal(b, page.body) {
+			t.Errorf("StaticCopy(%q): the page is %q through the cache, and %d bytes unlike the static file's %d", path, page.cache(), len(page.body), len(b))
+		}
+	}
+}
+
 // decode undoes a Content-Encoding.
 func decode(t *testing.T, coding string, b []byte) []byte {
 	t.Helper()

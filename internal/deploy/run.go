@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -251,6 +253,38 @@ func (n *Nginx) PutStatic(name string, body []byte) (string, error) {
 		return "", fmt.Errorf("writing the static file %s: %w", name, err)
 	}
 	return n.StaticURL + "/" + strings.TrimPrefix(name, "/"), nil
+}
+
+// StaticCopy fetches path (a site path, with its query) through the cache
+// as a client that asks for no encoding (as wrk does), so that the cache
+// holds it, and writes the bytes as a static file. It returns the page's URL
+// through the cache and the static file's URL, which serve the same bytes:
+// the pair a benchmark compares.
+func (n *Nginx) StaticCopy(ctx context.Context, path string) (cached, static string, err error) {
+	cached = n.URL + path
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, cached, nil)
+	if err != nil {
+		return "", "", fmt.Errorf("fetching %s through nginx: %w", path, err)
+	}
+	// No Accept-Encoding at all, as wrk sends: the cache keeps a page
+	// per Accept-Encoding.
+	transport := &http.Transport{DisableCompression: true}
+	defer transport.CloseIdleConnections()
+	res, err := transport.RoundTrip(req)
+	if err != nil {
+		return "", "", fmt.Errorf("fetching %s through nginx: %w", path, err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		return "", "", fmt.Errorf("fetching %s through nginx: %w", path, err)
+	}
+	if res.StatusCode != http.StatusOK {
+		return "", "", fmt.Errorf("fetching %s through nginx: %s", path, res.Status)
+	}
+	name := "copy/" + strings.Trim(strings.NewReplacer("?", "_", "&", "_").Replace(path), "/") + "/index.html"
+	static, err = n.PutStatic(name, body)
+	return cached, static, err
 }
 
 // ErrorLog is what nginx has written to its error log so far.
