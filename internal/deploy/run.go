@@ -23,8 +23,9 @@ type NginxRun struct {
 	// Binary is the nginx to run; empty finds it (NginxBinary).
 	Binary string
 	// Dir holds everything of this nginx's own: its configuration, pid
-	// file, logs, temporary files, cache and the static files it serves.
-	// It must exist; a test's t.TempDir() will do.
+	// file, logs, temporary files, cache and the static files it serves;
+	// it is made if missing (a test's t.TempDir() will do). Its path must
+	// hold no space nor any of nginx's syntax (;{}'"#$\).
 	Dir string
 	// Upstream is the address of the `milepost serve` in front of which
 	// nginx runs, with the shipped configuration (RenderNginx).
