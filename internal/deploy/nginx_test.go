@@ -203,6 +203,10 @@ func (c *client) do(method, path string, body io.Reader, header ...string) reply
 		c.t.Fatal(err)
 	}
 	for i := 0; i+1 < len(header); i += 2 {
+		if header[i] == "Host" {
+			req.Host = header[i+1] // net/http sends req.Host, not a Host header
+			continue
+		}
 		req.Header.Set(header[i], header[i+1])
 	}
 	if method == http.MethodPost && req.Header.Get("Content-Type") == "" {
@@ -288,6 +292,40 @@ func TestNginxCachesReaderPages(t *testing.T) {
 	}
 	if r := reader.get(postPath, "If-None-Match", `"something-else"`); r.status != http.StatusOK || !bytes.Equal(r.body, plain.body) {
 		t.Errorf("If-None-Match of other bytes: %d, want 200 with the page", r.status)
+	}
+}
+
+// TestNginxKeysByHost: without a base URL serve makes its links from the
+// Host asked for, port included, so nginx keeps a page per host; a request
+// without a Host (HTTP/1.0) is passed on with the server's name.
+func TestNginxKeysByHost(t *testing.T) {
+	s := startSite(t, siteOptions{})
+	reader := s.client(t, "")
+	for _, host := range []string{"a.example:8080", "b.example"} {
+		first, second := reader.get("/", "Host", host), reader.get("/", "Host", host)
+		if first.cache() != "MISS" || second.cache() != "HIT" {
+			t.Errorf("Host %s: %q, then %q; want MISS, then HIT", host, first.cache(), second.cache())
+		}
+		if want := `href="http://` + host + `/"`; !bytes.Contains(second.body, []byte(want)) {
+			t.Errorf("Host %s: the page has no %s", host, want)
+		}
+	}
+
+	conn, err := net.Dial("tcp", strings.TrimPrefix(s.nginx.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, "GET / HTTP/1.0\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Errorf("GET / HTTP/1.0 without a Host: %s", res.Status)
 	}
 }
 
