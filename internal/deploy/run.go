@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	pathpkg "path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -283,7 +284,7 @@ func (n *Nginx) StaticCopy(ctx context.Context, path string) (cached, static str
 	if res.StatusCode != http.StatusOK {
 		return "", "", fmt.Errorf("fetching %s through nginx: %s", path, res.Status)
 	}
-	name := "copy/" + strings.Trim(strings.NewReplacer("?", "_", "&", "_").Replace(path), "/") + "/index.html"
+	name := pathpkg.Join("copy", strings.NewReplacer("?", "_", "&", "_").Replace(path), "index.html")
 	static, err = n.PutStatic(name, body)
 	return cached, static, err
 }
