@@ -10,7 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	pathpkg "path"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -257,16 +257,16 @@ func (n *Nginx) PutStatic(name string, body []byte) (string, error) {
 	return n.StaticURL + "/" + strings.TrimPrefix(name, "/"), nil
 }
 
-// StaticCopy fetches path (a site path, with its query) through the cache
+// StaticCopy fetches sitePath (with its query, if any) through the cache
 // as a client that asks for no encoding (as wrk does), so that the cache
 // holds it, and writes the bytes as a static file. It returns the page's URL
 // through the cache and the static file's URL, which serve the same bytes:
 // the pair a benchmark compares.
-func (n *Nginx) StaticCopy(ctx context.Context, path string) (cached, static string, err error) {
-	cached = n.URL + path
+func (n *Nginx) StaticCopy(ctx context.Context, sitePath string) (cached, static string, err error) {
+	cached = n.URL + sitePath
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, cached, nil)
 	if err != nil {
-		return "", "", fmt.Errorf("fetching %s through nginx: %w", path, err)
+		return "", "", fmt.Errorf("fetching %s through nginx: %w", sitePath, err)
 	}
 	// No Accept-Encoding at all, as wrk sends: the cache keeps a page
 	// per Accept-Encoding.
@@ -274,17 +274,17 @@ func (n *Nginx) StaticCopy(ctx context.Context, path string) (cached, static str
 	defer transport.CloseIdleConnections()
 	res, err := transport.RoundTrip(req)
 	if err != nil {
-		return "", "", fmt.Errorf("fetching %s through nginx: %w", path, err)
+		return "", "", fmt.Errorf("fetching %s through nginx: %w", sitePath, err)
 	}
 	defer res.Body.Close()
 	body, err := io.ReadAll(res.Body)
 	if err != nil {
-		return "", "", fmt.Errorf("fetching %s through nginx: %w", path, err)
+		return "", "", fmt.Errorf("fetching %s through nginx: %w", sitePath, err)
 	}
 	if res.StatusCode != http.StatusOK {
-		return "", "", fmt.Errorf("fetching %s through nginx: %s", path, res.Status)
+		return "", "", fmt.Errorf("fetching %s through nginx: %s", sitePath, res.Status)
 	}
-	name := pathpkg.Join("copy", strings.NewReplacer("?", "_", "&", "_").Replace(path), "index.html")
+	name := path.Join("copy", strings.NewReplacer("?", "_", "&", "_").Replace(sitePath), "index.html")
 	static, err = n.PutStatic(name, body)
 	return cached, static, err
 }
