@@ -28,6 +28,8 @@ const usage = `Milepost serves a running blog.
 
 Usage:
   milepost serve [flags]                        serve the site
+  milepost nginx-config [flags]                 print an nginx configuration that caches readers'
+                                                pages in front of serve
   milepost user add NAME -role ROLE             add an account (asks for its password)
   milepost user passwd NAME                     set a user's password, ending their sessions
   milepost user remove NAME                     remove a user (never the last admin)
@@ -42,8 +44,6 @@ Usage:
                                                 status 1 and file:line: problem lines if any
   milepost import-strava EXPORT.zip -author ID  make a draft post of each run of a Strava bulk
                                                 export, with its activity file
-  milepost nginx-config [flags]                 print an nginx configuration that caches readers'
-                                                pages in front of serve
 
 Every command but new, check, import-strava and nginx-config takes -db FILE (default ./data/milepost.db).
 Those that take it, but serve, need the server stopped; a running server's backup is GET /admin/backup, for admins.
@@ -69,6 +69,8 @@ func main() {
 			os.Exit(1)
 		}
 		return
+	case "nginx-config":
+		err = nginxConfig(args)
 	case "user":
 		err = user(ctx, args)
 	case "export":
@@ -83,8 +85,6 @@ func main() {
 		err = check(ctx, args)
 	case "import-strava":
 		err = importStrava(ctx, args)
-	case "nginx-config":
-		err = nginxConfig(args)
 	case "help", "-h", "-help", "--help":
 		fmt.Print(usage)
 		return
@@ -137,6 +137,25 @@ func serve(ctx context.Context, log *slog.Logger, args []string) error {
 		return fmt.Errorf("-cache-max-age %v: it must be whole seconds, at least 1s", cfg.CacheMaxAge)
 	}
 	return app.Serve(ctx, cfg)
+}
+
+func nginxConfig(args []string) error {
+	fs := newFlagSet("nginx-config", `milepost nginx-config [-upstream 127.0.0.1:8080] [-server-name example.org] [-listen 80] [-cache-dir /var/cache/nginx/milepost] [-cache-size 1g]
+
+Prints an nginx configuration (for Debian's nginx: /etc/nginx/sites-available/)
+that runs nginx in front of milepost serve and caches readers' pages for as
+long as serve says they may be kept, and nothing personal. Run serve with
+-trusted-proxy set to the address nginx connects from (127.0.0.1).`)
+	site := deploy.DefaultNginxSite
+	fs.StringVar(&site.Upstream, "upstream", site.Upstream, "`ADDRESS` milepost serve listens on (its -addr)")
+	fs.StringVar(&site.ServerName, "server-name", site.ServerName, "the site's host `NAME`")
+	fs.StringVar(&site.Listen, "listen", site.Listen, "nginx's listen `PORT` or ADDRESS:PORT")
+	fs.StringVar(&site.CacheDir, "cache-dir", site.CacheDir, "`DIR` nginx keeps cached pages in")
+	fs.StringVar(&site.CacheMaxSize, "cache-size", site.CacheMaxSize, "the cache's bound on disk, in nginx's notation (`SIZE`: 500m, 1g)")
+	if pos := fs.parse(args); len(pos) != 0 {
+		return fs.usageErr("nginx-config takes no arguments")
+	}
+	return deploy.RenderNginx(os.Stdout, site)
 }
 
 const userUsage = `Usage:
@@ -301,25 +320,6 @@ for CI and git hooks.`)
 	}
 	_, err := app.Check(ctx, cfg)
 	return err
-}
-
-func nginxConfig(args []string) error {
-	fs := newFlagSet("nginx-config", `milepost nginx-config [-upstream 127.0.0.1:8080] [-server-name example.org] [-listen 80] [-cache-dir /var/cache/nginx/milepost] [-cache-size 1g]
-
-Prints an nginx configuration (for Debian's nginx: /etc/nginx/sites-available/)
-that runs nginx in front of milepost serve and caches readers' pages for as
-long as serve says they may be kept, and nothing personal. Run serve with
--trusted-proxy set to the address nginx connects from (127.0.0.1).`)
-	site := deploy.DefaultNginxSite
-	fs.StringVar(&site.Upstream, "upstream", site.Upstream, "`ADDRESS` milepost serve listens on (its -addr)")
-	fs.StringVar(&site.ServerName, "server-name", site.ServerName, "the site's host `NAME`")
-	fs.StringVar(&site.Listen, "listen", site.Listen, "nginx's listen `PORT` or ADDRESS:PORT")
-	fs.StringVar(&site.CacheDir, "cache-dir", site.CacheDir, "`DIR` nginx keeps cached pages in")
-	fs.StringVar(&site.CacheMaxSize, "cache-size", site.CacheMaxSize, "the cache's bound on disk, in nginx's notation (`SIZE`: 500m, 1g)")
-	if pos := fs.parse(args); len(pos) != 0 {
-		return fs.usageErr("nginx-config takes no arguments")
-	}
-	return deploy.RenderNginx(os.Stdout, site)
 }
 
 func importStrava(ctx context.Context, args []string) error {
