@@ -230,23 +230,22 @@ func buildHandler(ctx context.Context, cfg ServeConfig, st *stores, log *slog.Lo
 	if cfg.Live {
 		live = src
 	}
-	opts := web.Options{
-		Live:        live,
-		Authoring:   writer,
-		Accounts:    accts,
-		Backup:      db.Backup,
-		Content:     src,
-		Comments:    NewCommentService(db, src, cfg.Drafts, nil),
-		Secret:      secret,
-		Guards:      cfg.Guards,
-		Theme:       theme,
-		Media:       photos,
-		Log:         log,
-		Drafts:      cfg.Drafts,
-		CommentRate: cfg.CommentRate,
-	}
-	opts.PublicMaxAge = cfg.CacheMaxAge
-	handler, err := web.New(opts)
+	handler, err := web.New(web.Options{
+		Live:         live,
+		Authoring:    writer,
+		Accounts:     accts,
+		Backup:       db.Backup,
+		Content:      src,
+		Comments:     NewCommentService(db, src, cfg.Drafts, nil),
+		Secret:       secret,
+		Guards:       cfg.Guards,
+		Theme:        theme,
+		Media:        photos,
+		Log:          log,
+		Drafts:       cfg.Drafts,
+		CommentRate:  cfg.CommentRate,
+		PublicMaxAge: cfg.CacheMaxAge,
+	})
 	if err != nil {
 		return nil, err
 	}
