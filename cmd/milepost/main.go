@@ -15,11 +15,13 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"golang.org/x/term"
 
 	"milepost/internal/accounts"
 	"milepost/internal/app"
+	"milepost/internal/deploy"
 	"milepost/internal/importer"
 	"milepost/internal/web"
 )
@@ -28,6 +30,8 @@ const usage = `Milepost serves a running blog.
 
 Usage:
   milepost serve [flags]                        serve the site
+  milepost nginx-config [flags]                 print an nginx configuration that caches readers'
+                                                pages in front of serve
   milepost user add NAME -role ROLE             add an account (asks for its password)
   milepost user passwd NAME                     set a user's password, ending their sessions
   milepost user remove NAME                     remove a user (never the last admin)
@@ -45,7 +49,7 @@ Usage:
   milepost build [-o public/] [flags]           write the whole site as static files, with .gz
                                                 and .br copies; again: only what changed
 
-Every command but new, check and import-strava takes -db FILE (default ./data/milepost.db).
+Every command but new, check, import-strava and nginx-config takes -db FILE (default ./data/milepost.db).
 Those that take it, but serve, need the server stopped; a running server's backup is GET /admin/backup, for admins.
 "milepost COMMAND -h" lists a command's flags.
 `
@@ -69,6 +73,8 @@ func main() {
 			os.Exit(1)
 		}
 		return
+	case "nginx-config":
+		err = nginxConfig(args)
 	case "user":
 		err = user(ctx, args)
 	case "export":
@@ -116,6 +122,7 @@ func serve(ctx context.Context, log *slog.Logger, args []string) error {
 	fs.BoolVar(&cfg.Live, "live", false, "reload open browser tabs when a content file changes, for writing locally (pages then run a script of the server's own)")
 	fs.StringVar(&cfg.ThemeDir, "theme", "", "theme directory whose files override the embedded default theme")
 	fs.IntVar(&cfg.CommentRate, "comment-rate", 5, "comments one address may post per minute")
+	fs.DurationVar(&cfg.CacheMaxAge, "cache-max-age", web.DefaultPublicMaxAge, "how long shared caches (nginx, a CDN) may keep a reader's page before asking again; whole seconds, at least 1s")
 	cfg.Guards = web.DefaultGuards
 	fs.BoolVar(&cfg.Guards.Honeypot, "honeypot", cfg.Guards.Honeypot, "add a hidden field that only bots fill in")
 	fs.DurationVar(&cfg.Guards.MinFormAge, "min-form-age", cfg.Guards.MinFormAge, "refuse comment forms sent sooner than this after the page was served (0: off)")
@@ -132,7 +139,29 @@ func serve(ctx context.Context, log *slog.Logger, args []string) error {
 		return nil
 	})
 	fs.Parse(args)
+	if cfg.CacheMaxAge < time.Second || cfg.CacheMaxAge%time.Second != 0 {
+		return fmt.Errorf("-cache-max-age %v: it must be whole seconds, at least 1s", cfg.CacheMaxAge)
+	}
 	return app.Serve(ctx, cfg)
+}
+
+func nginxConfig(args []string) error {
+	fs := newFlagSet("nginx-config", `milepost nginx-config [-upstream 127.0.0.1:8080] [-server-name example.org] [-listen 80] [-cache-dir /var/cache/nginx/milepost] [-cache-size 1g]
+
+Prints an nginx configuration (for Debian's nginx: /etc/nginx/sites-available/)
+that runs nginx in front of milepost serve and caches readers' pages for as
+long as serve says they may be kept, and nothing personal. Run serve with
+-trusted-proxy set to the address nginx connects from (127.0.0.1).`)
+	site := deploy.DefaultNginxSite
+	fs.StringVar(&site.Upstream, "upstream", site.Upstream, "`ADDRESS` milepost serve listens on (its -addr)")
+	fs.StringVar(&site.ServerName, "server-name", site.ServerName, "the site's host `NAME`")
+	fs.StringVar(&site.Listen, "listen", site.Listen, "nginx's listen `PORT` or ADDRESS:PORT")
+	fs.StringVar(&site.CacheDir, "cache-dir", site.CacheDir, "`DIR` nginx keeps cached pages in")
+	fs.StringVar(&site.CacheMaxSize, "cache-size", site.CacheMaxSize, "the cache's bound on disk, in nginx's notation (`SIZE`: 500m, 1g)")
+	if pos := fs.parse(args); len(pos) != 0 {
+		return fs.usageErr("nginx-config takes no arguments")
+	}
+	return deploy.RenderNginx(os.Stdout, site)
 }
 
 const userUsage = `Usage:

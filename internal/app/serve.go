@@ -45,6 +45,9 @@ type ServeConfig struct {
 	CommentRate int
 	// Guards are the comment form's spam defences.
 	Guards web.Guards
+	// CacheMaxAge is how long shared caches may keep a reader's page (its
+	// max-age); 0 means web.DefaultPublicMaxAge.
+	CacheMaxAge time.Duration
 	// DebugAddr, when set, is the address serving expvar, pprof and
 	// /debug/heap. It must be a loopback address unless DebugAddrPublic is
 	// set: what it serves (command line, heap, profiles) is for the
@@ -261,19 +264,20 @@ func buildHandler(ctx context.Context, cfg ServeConfig, st *stores, log *slog.Lo
 		live = src
 	}
 	handler, err := web.New(web.Options{
-		Live:        live,
-		Authoring:   writer,
-		Accounts:    accts,
-		Backup:      db.Backup,
-		Content:     src,
-		Comments:    NewCommentService(db, src, cfg.Drafts, nil),
-		Secret:      secret,
-		Guards:      cfg.Guards,
-		Theme:       theme,
-		Media:       photos,
-		Log:         log,
-		Drafts:      cfg.Drafts,
-		CommentRate: cfg.CommentRate,
+		Live:         live,
+		Authoring:    writer,
+		Accounts:     accts,
+		Backup:       db.Backup,
+		Content:      src,
+		Comments:     NewCommentService(db, src, cfg.Drafts, nil),
+		Secret:       secret,
+		Guards:       cfg.Guards,
+		Theme:        theme,
+		Media:        photos,
+		Log:          log,
+		Drafts:       cfg.Drafts,
+		CommentRate:  cfg.CommentRate,
+		PublicMaxAge: cfg.CacheMaxAge,
 	})
 	if err != nil {
 		return nil, err
