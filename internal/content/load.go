@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode"
 
 	"milepost/internal/activity"
@@ -290,6 +291,9 @@ type loadedPost struct {
 	warnings []Problem
 }
 
+// postVersions numbers every parse of a post file (Post.Version).
+var postVersions atomic.Uint64
+
 // post decodes one post file. It reports every problem with the front matter
 // it finds, not only the first, so that one round of fixes is enough.
 func (l *loader) post(ctx context.Context, rel string, src []byte, authors map[string]*Author) (*loadedPost, []*lineError) {
@@ -301,7 +305,7 @@ func (l *loader) post(ctx context.Context, rel string, src []byte, authors map[s
 	if lerr != nil {
 		return nil, []*lineError{lerr}
 	}
-	p := &Post{File: rel, CommentsOpen: true, Bundle: bundleOf(rel)}
+	p := &Post{Version: postVersions.Add(1), File: rel, CommentsOpen: true, Bundle: bundleOf(rel)}
 	pf := postFields{titleLine: openLine, dateLine: openLine, bad: make(map[string]bool)}
 	var errs []*lineError
 	for _, f := range fields {

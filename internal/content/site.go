@@ -82,6 +82,11 @@ type Author struct {
 
 // Post is one Markdown file in content/posts.
 type Post struct {
+	// Version names this parse of the post's file: distinct for every
+	// parse in the process (a process-wide counter, never reused), kept
+	// with the *Post when a reload keeps the post. Caches of what a post
+	// shows key on it.
+	Version uint64
 	Slug    string
 	Title   string
 	Date    time.Time
