@@ -177,18 +177,18 @@ func TestAnonymousPagesAreSharedAndPersonalOnesArePrivate(t *testing.T) {
 	}
 }
 
-func TestTheDebugEndpointShowsCompressionHitsAndMisses(t *testing.T) {
+func TestTheDebugEndpointShowsRenderCacheHitsAndMisses(t *testing.T) {
 	h := newHarness(t, massageSite(""))
 	figures := func() map[string]int64 {
 		rec := httptest.NewRecorder()
 		web.DebugHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/debug/vars", nil))
 		var vars struct {
-			PageCompression map[string]int64 `json:"page_compression"`
+			PageCache map[string]int64 `json:"page_cache"`
 		}
 		if err := json.Unmarshal(rec.Body.Bytes(), &vars); err != nil {
 			t.Fatalf("reading /debug/vars: %v", err)
 		}
-		return vars.PageCompression
+		return vars.PageCache
 	}
 	before := figures()
 	h.get("/archive/", "Accept-Encoding", "gzip")

@@ -221,20 +221,26 @@ func (c *pageCache) variantAt(p *cachedPage, now time.Time, sg signer) *pageVari
 		step = formStepEnd(now)
 	}
 	v := p.variant.Load()
-	if v != nil && v.step >= step {
-		// The current step's, or a later one for a request that read the
-		// clock a moment earlier: a token naming a later end only makes
-		// the form wait that much longer.
+	if v != nil && v.step == step {
 		return v
 	}
 	nv := &pageVariant{step: step, plain: p.parts[0]}
 	if len(p.parts) > 1 {
 		nv.plain = bytes.Join(p.parts, []byte(sg.sharedFormTokenOf(p.tokenSlug, step)))
 	}
+	if v != nil && v.step > step {
+		// A request that read the clock before the step changed: its
+		// variant is its own, not kept (a token naming a later end would
+		// make a reader wait longer than the guard says).
+		return nv
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if cur := p.variant.Load(); cur != nil && cur.step >= step {
-		return cur // installed by another request meanwhile
+		if cur.step == step {
+			return cur // installed by another request meanwhile
+		}
+		return nv
 	}
 	if old := p.variant.Load(); old != nil && p.kept {
 		p.size -= old.counted
