@@ -82,6 +82,10 @@ type cachedPage struct {
 	contentType  string
 	cacheControl string
 	variant      atomic.Pointer[pageVariant]
+	// header holds the values of the headers every response of the page
+	// sends, made once: a hit sets them without allocating. net/http only
+	// ever replaces a header's values, never writes into them.
+	header pageHeader
 
 	// Guarded by pageCache.mu:
 	size int  // bytes counted against the budget
@@ -98,10 +102,28 @@ type pageVariant struct {
 }
 
 type encodedBody struct {
-	once sync.Once
-	body []byte
-	err  error
+	once   sync.Once
+	body   []byte
+	err    error
+	length []string // the Content-Length header's value
 }
+
+// pageHeader are a kept page's header values (cachedPage.header).
+type pageHeader struct {
+	contentType, cacheControl, lastModified []string
+	etag                                    [len(encodings) + 1][]string // by encoding; the last for the plain body
+}
+
+// Header values every kept page sends alike.
+var (
+	varyAcceptEncoding = []string{"Accept-Encoding"}
+	contentEncodings   = func() (v [len(encodings)][]string) {
+		for i, e := range encodings {
+			v[i] = []string{e.name}
+		}
+		return v
+	}()
+)
 
 // newCachedPage keeps a rendered body. A body holding placeholder is kept
 // split there, for the shared form token of post slug.
@@ -118,7 +140,15 @@ func newCachedPage(key string, body []byte, placeholder, slug string, modified t
 	} else {
 		p.etag = etagOf(body)
 	}
-	p.size = len(key) + len(body) + 256
+	p.size = len(key) + len(body) + 512
+	p.header = pageHeader{contentType: []string{contentType}, cacheControl: []string{cacheControl}}
+	if !p.modified.IsZero() {
+		p.header.lastModified = []string{p.modified.UTC().Format(http.TimeFormat)}
+	}
+	for i, e := range encodings {
+		p.header.etag[i] = []string{encodedETag(p.etag, e.name)}
+	}
+	p.header.etag[len(encodings)] = []string{p.etag}
 	return p
 }
 
@@ -262,6 +292,7 @@ func (c *pageCache) encodedBody(p *cachedPage, v *pageVariant, e *contentEncodin
 	eb.once.Do(func() {
 		eb.body, eb.err = e.compress(v.plain)
 		if eb.err == nil {
+			eb.length = []string{strconv.Itoa(len(eb.body))}
 			c.grow(p, v, len(eb.body))
 		}
 	})
@@ -270,38 +301,71 @@ func (c *pageCache) encodedBody(p *cachedPage, v *pageVariant, e *contentEncodin
 
 // serve sends page p as a 200 to a GET or HEAD: its headers, the body in
 // the coding the client prefers, and 304 to If-None-Match (weak
-// comparison) or, without it, If-Modified-Since, through
-// http.ServeContent. Last-Modified is sent once its second has passed: a
-// change later in the same second would otherwise carry the same date.
+// comparison) or, without it, If-Modified-Since. Last-Modified is sent
+// once its second has passed: a change later in the same second would
+// otherwise carry the same date.
+//
+// A request with no condition and no range is answered by writing the
+// body, in one write; any other goes through http.ServeContent, which
+// answers the conditions and ranges.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, p *cachedPage) {
 	now := s.now()
 	v := s.pages.variantAt(p, now, s.signer)
 	h := w.Header()
-	h.Set("Content-Type", p.contentType)
-	h.Set("Cache-Control", p.cacheControl)
-	h.Add("Vary", "Accept-Encoding")
-	body, etag := v.plain, p.etag
+	h["Content-Type"] = p.header.contentType
+	h["Cache-Control"] = p.header.cacheControl
+	if vary := h["Vary"]; len(vary) == 0 {
+		h["Vary"] = varyAcceptEncoding
+	} else {
+		h["Vary"] = append(vary, varyAcceptEncoding...)
+	}
+	body, etag, length := v.plain, p.header.etag[len(encodings)], []string(nil)
 	if e := chooseEncoding(r.Header.Get("Accept-Encoding")); e != nil && len(body) >= minCompressBytes {
 		encoded, err := s.pages.encodedBody(p, v, e)
 		if err != nil {
 			// The plain page is as good, only larger.
 			s.log.WarnContext(r.Context(), "compressing a page", "path", loggedPath(r.URL.Path), "err", err)
 		} else {
-			body, etag = encoded, encodedETag(etag, e.name)
-			h.Set("Content-Encoding", e.name)
-			if r.Header.Get("Range") == "" {
-				// ServeContent leaves the length out of an encoded body
-				// (it would be chunked); the whole body's is known.
-				h.Set("Content-Length", strconv.Itoa(len(body)))
-			}
+			body, etag, length = encoded, p.header.etag[e.index], v.encoded[e.index].length
+			h["Content-Encoding"] = contentEncodings[e.index]
 		}
 	}
-	h.Set("ETag", etag)
+	h["Etag"] = etag
 	modified := p.modified
 	if now.Before(modified) {
 		modified = time.Time{}
 	}
+	if unconditional(r) {
+		if !modified.IsZero() {
+			h["Last-Modified"] = p.header.lastModified
+		}
+		if length == nil {
+			length = []string{strconv.Itoa(len(body))}
+		}
+		h["Content-Length"] = length
+		w.WriteHeader(http.StatusOK)
+		if r.Method != http.MethodHead {
+			_, _ = w.Write(body)
+		}
+		return
+	}
+	if length != nil && r.Header.Get("Range") == "" {
+		// ServeContent leaves the length out of an encoded body (it would
+		// be chunked); the whole body's is known.
+		h["Content-Length"] = length
+	}
 	http.ServeContent(w, r, "", modified, bytes.NewReader(body))
+}
+
+// unconditional reports whether a request carries none of the headers
+// http.ServeContent answers: no condition, no range.
+func unconditional(r *http.Request) bool {
+	for _, name := range [...]string{"If-None-Match", "If-Modified-Since", "Range", "If-Match", "If-Unmodified-Since"} {
+		if _, ok := r.Header[name]; ok {
+			return false
+		}
+	}
+	return true
 }
 
 // serveKept serves the page kept under key and reports true; false, with

@@ -276,6 +276,9 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request) {
 // (?posted=ID), so that the reader lands on it; else the first. It reports
 // false for a page number that is not one.
 func (s *Server) commentPage(r *http.Request, slug string, form commentForm) (int, bool) {
+	if r.URL.RawQuery == "" && form.Values.Parent == "" {
+		return 1, true
+	}
 	if raw := r.URL.Query().Get("comments"); raw != "" {
 		n, err := strconv.Atoi(raw)
 		return n, err == nil && n >= 1 && strconv.Itoa(n) == raw
