@@ -137,7 +137,7 @@ func (s *Service) Post(ctx context.Context, in Input, who Author) (Comment, erro
 	if d.refusal == nil && published(c.Status) {
 		// Also after a failed commit, which may have been written all the
 		// same: a page rendered again costs less than a stale one.
-		s.versions.changed(c.Post, s.now0())
+		s.versions.changed(c.Post, changedCount, s.now0())
 	}
 	if err != nil {
 		if d.refusal != nil && errors.Is(err, d.refusal) {
@@ -323,7 +323,7 @@ func (s *Service) EditOwn(ctx context.Context, id uint64, commenterID, body stri
 		} else if p.moderation() == ModerationAll && c.Status == StatusApproved {
 			c.Status, c.HoldReason = StatusPending, reasonAll
 		}
-		seen.note(c, was || published(c.Status))
+		seen.note(c, was, published(c.Status))
 		return Change{Log: &Action{At: now, Kind: ActionEditOwn, Target: commentTarget(*c),
 			Comment: c.ID, Post: c.Post, Detail: "before: " + excerpt(before, 500)}}, nil
 	})
@@ -348,7 +348,7 @@ func (s *Service) DeleteOwn(ctx context.Context, id uint64, commenterID string) 
 		if err := mayChangeOwn(*c, commenterID, replies, p, now); err != nil {
 			return Change{}, err
 		}
-		seen.note(c, published(c.Status))
+		seen.note(c, published(c.Status), false)
 		return Change{Delete: true, Log: &Action{At: now, Kind: ActionDeleteOwn, Target: commentTarget(*c),
 			Comment: c.ID, Post: c.Post, Detail: excerpt(c.Body, 200)}}, nil
 	})
@@ -398,7 +398,7 @@ func (s *Service) moderate(ctx context.Context, by string, id uint64, kind Actio
 		if err != nil {
 			return Change{}, err
 		}
-		seen.note(c, was || published(c.Status))
+		seen.note(c, was, published(c.Status) && !del)
 		return Change{Delete: del, Log: &Action{At: now, By: by, Kind: kind, Target: commentTarget(*c),
 			Comment: c.ID, Post: c.Post, Detail: detail}}, nil
 	})
@@ -533,7 +533,7 @@ func (s *Service) setClosure(ctx context.Context, by, slug string, closed bool) 
 	err := s.store.SetClosure(ctx, cl, a)
 	// The form shows or goes, even when the commit failed (it may have
 	// been written all the same).
-	s.versions.changed(slug, s.now0())
+	s.versions.changed(slug, changedForm, s.now0())
 	if err != nil {
 		return fmt.Errorf("%s %s: %w", kind, slug, err)
 	}

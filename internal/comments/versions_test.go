@@ -14,7 +14,10 @@ func TestEveryChangeReadersSeeGivesItsPostANewVersion(t *testing.T) {
 	s := New(newMemStore(), Options{Now: func() time.Time { return now }, Settings: func() Settings { return settings }})
 	type versions struct{ p, other, site PublicVersion }
 	read := func() versions { return versions{s.PostVersion("p"), s.PostVersion("q"), s.SiteVersion()} }
-	step := func(name string, readersSee bool, change func()) {
+	// step makes a change and checks which of the post's and the site's
+	// numbers it changed: none, Seq only (the form), Seq and Comments, or
+	// all three (the count).
+	step := func(name string, want publicChangeKind, readersSee bool, change func()) {
 		t.Helper()
 		before := read()
 		change()
@@ -22,13 +25,17 @@ func TestEveryChangeReadersSeeGivesItsPostANewVersion(t *testing.T) {
 		if after.other != before.other {
 			t.Errorf("%s: another post's version changed", name)
 		}
-		if changed := after.p != before.p; changed != readersSee {
-			t.Errorf("%s: post version %v → %v; want a change: %v", name, before.p, after.p, readersSee)
+		for _, v := range []struct {
+			what          string
+			before, after PublicVersion
+		}{{"post", before.p, after.p}, {"site", before.site, after.site}} {
+			got := [3]bool{v.after.Seq != v.before.Seq, v.after.Comments != v.before.Comments, v.after.Count != v.before.Count}
+			wanted := [3]bool{readersSee, readersSee && want >= changedComments, readersSee && want >= changedCount}
+			if got != wanted {
+				t.Errorf("%s: %s version %+v → %+v: changed Seq, Comments, Count %v, want %v", name, v.what, v.before, v.after, got, wanted)
+			}
 		}
-		if changed := after.site != before.site; changed != readersSee {
-			t.Errorf("%s: site version %v → %v; want a change: %v", name, before.site, after.site, readersSee)
-		}
-		if readersSee && (after.p.Seq <= before.site.Seq || after.p.Changed.IsZero()) {
+		if readersSee && after.p.Seq <= before.site.Seq {
 			t.Errorf("%s: new version %v is not past %v", name, after.p, before.site)
 		}
 	}
@@ -37,62 +44,62 @@ func TestEveryChangeReadersSeeGivesItsPostANewVersion(t *testing.T) {
 	}
 
 	var approved, held Comment
-	step("a published comment", true, func() { approved = post(t, s, Input{Post: "p", Name: "Dana", Body: "Foam rollers."}) })
-	step("a held comment", false, func() {
+	step("a published comment", changedCount, true, func() { approved = post(t, s, Input{Post: "p", Name: "Dana", Body: "Foam rollers."}) })
+	step("a held comment", 0, false, func() {
 		settings.Moderation = ModerationAll
 		held = post(t, s, Input{Post: "p", Name: "Lee", Body: "Held for a moderator."})
 		if held.Status != StatusPending {
 			t.Fatalf("the comment was not held: %s", held.Status)
 		}
 	})
-	step("a refused comment", false, func() {
+	step("a refused comment", 0, false, func() {
 		settings.RejectWords = []string{"casino"}
 		if _, err := s.Post(ctx, Input{Post: "p", Name: "Bot", Body: "casino"}, Author{}); err == nil {
 			t.Fatal("a reject word was posted")
 		}
 		settings.RejectWords = nil
 	})
-	step("a held comment edited", false, func() {
+	step("a held comment edited", 0, false, func() {
 		if _, err := s.Edit(ctx, "mod", held.ID, "Still held."); err != nil {
 			t.Fatal(err)
 		}
 	})
-	step("a held comment approved", true, func() {
+	step("a held comment approved", changedCount, true, func() {
 		if _, err := s.Approve(ctx, "mod", held.ID); err != nil {
 			t.Fatal(err)
 		}
 	})
-	step("a published comment edited", true, func() {
+	step("a published comment edited", changedComments, true, func() {
 		if _, err := s.Edit(ctx, "mod", approved.ID, "Foam rollers, daily."); err != nil {
 			t.Fatal(err)
 		}
 	})
-	step("a published comment marked spam", true, func() {
+	step("a published comment marked spam", changedCount, true, func() {
 		if _, err := s.MarkSpam(ctx, "mod", held.ID); err != nil {
 			t.Fatal(err)
 		}
 	})
-	step("a spam comment deleted", false, func() {
+	step("a spam comment deleted", 0, false, func() {
 		if err := s.Delete(ctx, "mod", held.ID); err != nil {
 			t.Fatal(err)
 		}
 	})
-	step("a ban", false, func() {
+	step("a ban", 0, false, func() {
 		if _, err := s.Ban(ctx, "mod", Ban{Kind: BanIP, Value: "192.0.2.9"}); err != nil {
 			t.Fatal(err)
 		}
 	})
-	step("a post closed", true, func() {
+	step("a post closed", changedForm, true, func() {
 		if err := s.ClosePost(ctx, "mod", "p"); err != nil {
 			t.Fatal(err)
 		}
 	})
-	step("a post reopened", true, func() {
+	step("a post reopened", changedForm, true, func() {
 		if err := s.ReopenPost(ctx, "mod", "p"); err != nil {
 			t.Fatal(err)
 		}
 	})
-	step("a published comment deleted", true, func() {
+	step("a published comment deleted", changedCount, true, func() {
 		if err := s.Delete(ctx, "mod", approved.ID); err != nil {
 			t.Fatal(err)
 		}
@@ -114,8 +121,8 @@ func TestAWritersOwnChangesGiveANewVersionOnlyWhenReadersSawTheComment(t *testin
 	if _, err := s.EditOwn(ctx, shown.ID, "reader-1", "First, edited."); err != nil {
 		t.Fatal(err)
 	}
-	if s.PostVersion("p") == v {
-		t.Error("editing a published comment left the version")
+	if w := s.PostVersion("p"); w.Comments == v.Comments || w.Count != v.Count {
+		t.Errorf("editing a published comment: %+v → %+v, want new Comments and the same Count", v, w)
 	}
 	settings.Moderation = ModerationAll
 	heldOne, err := s.Post(ctx, Input{Post: "p", Name: "Dana", Body: "Second."}, mine)
@@ -137,8 +144,8 @@ func TestAWritersOwnChangesGiveANewVersionOnlyWhenReadersSawTheComment(t *testin
 	if _, err := s.EditOwn(ctx, shown.ID, "reader-1", "Edited again."); err != nil {
 		t.Fatal(err)
 	}
-	if s.PostVersion("p") == v {
-		t.Error("a published comment held again left the version")
+	if w := s.PostVersion("p"); w.Count == v.Count {
+		t.Errorf("a published comment held again: %+v → %+v, want a new Count", v, w)
 	}
 	v = s.PostVersion("p")
 	if err := s.DeleteOwn(ctx, shown.ID, "reader-1"); err != nil {

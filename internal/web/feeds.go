@@ -152,10 +152,10 @@ func (s *Server) commentFeed(w http.ResponseWriter, r *http.Request) {
 		}
 		ch.Title, ch.Path = "Comments on “"+p.Title+"”", "/posts/"+p.Slug+"/"
 		version = s.comments.PostVersion(p.Slug)
-		key = newKey("comment-feed", ch.Path, cfg.BaseURL, facts).post(p).num(version.Seq)
+		key = newKey("comment-feed", ch.Path, cfg.BaseURL, facts).post(p).num(version.Comments)
 	} else {
 		// The comments name their posts: the key names every post.
-		key = newKey("comment-feed", ch.Path, cfg.BaseURL, facts).num(facts.gen).num(uint64(len(v.Posts()))).num(version.Seq)
+		key = newKey("comment-feed", ch.Path, cfg.BaseURL, facts).num(facts.gen).num(uint64(len(v.Posts()))).num(version.Comments)
 	}
 	if s.serveKept(w, r, key) {
 		return

@@ -75,7 +75,7 @@ func benchServer(b *testing.B) http.Handler {
 func BenchmarkPageAgainstBareHandler(b *testing.B) {
 	h := benchServer(b)
 	for _, tc := range []struct {
-		name, path string
+		name, path  string
 		notModified bool // asked again with the ETag of the first answer
 	}{
 		{"post-50-comments", "/posts/massage/", false},

@@ -142,7 +142,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, v content.View, po
 		key = key.num(uint64(len(posts)))
 		for _, p := range page {
 			cv := s.comments.PostVersion(p.Slug)
-			key, changed = key.post(p).num(cv.Seq), latest(changed, cv.Changed)
+			key, changed = key.post(p).num(cv.Count), latest(changed, cv.Changed)
 		}
 		figures := func(k pageKey) pageKey {
 			if lp.Author != nil {
