@@ -37,8 +37,8 @@ import (
 // back, -drafts, -live, admin and error pages are rendered for their
 // request alone, as before.
 //
-// The comment form's token is the one thing on a page that changes with
-// time alone (FormTokenStep, guards.go). A post page is rendered once per
+// The comment form's token is the one thing on a story's page that changes
+// with time alone (FormTokenStep, guards.go). A post page is rendered once per
 // key with a placeholder where the token goes, kept split there, and the
 // token of the current step is put in when the step changes: the page is
 // joined again and compressed again at most once a step, never rendered
@@ -47,8 +47,9 @@ import (
 // token, which is still valid.
 
 // pageCacheFigures are the render cache's figures, on the debug endpoint's
-// /debug/vars as "page_cache": hits, misses, evictions, and the bytes and
-// pages kept. One set per process: expvar names are global.
+// /debug/vars as "page_cache": hits, misses, requests bypassed (not
+// everyone's: Server.keyed), evictions, and the bytes and pages kept. One
+// set per process: expvar names are global.
 var pageCacheFigures = expvar.NewMap("page_cache")
 
 // defaultPageBudget bounds the memory kept for pages, plain and encoded:
@@ -390,26 +391,10 @@ func (s *Server) keepAndServe(w http.ResponseWriter, r *http.Request, key pageKe
 }
 
 // sharedView reports whether a request sees what every reader sees, so
-// that it may be served a kept page and its page kept: a GET or HEAD
-// without a cookie that makes the page the reader's own (personalCookies),
-// and a server showing neither drafts (-drafts) nor reloading pages
-// (-live).
+// that it may be served a kept page and its page kept: one answered alike
+// for everyone (everyones), by a server not showing drafts (-drafts).
 func (s *Server) sharedView(r *http.Request) bool {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		return false
-	}
-	if s.live != nil || s.opts.Drafts {
-		return false
-	}
-	if r.Header.Get("Cookie") == "" {
-		return true
-	}
-	for _, name := range personalCookies {
-		if _, err := r.Cookie(name); err == nil {
-			return false
-		}
-	}
-	return true
+	return !s.opts.Drafts && s.everyones(r)
 }
 
 // pageKey builds a cache key: each part is written with its length, so

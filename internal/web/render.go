@@ -349,11 +349,21 @@ var personalCookies = []string{readerCookie, commenterCookie, sessionCookieName}
 // showing no draft, and not under serve -live (whose pages must reload at
 // once). Its comment form's token is the shared one (guards.go).
 func (s *Server) sharable(r *http.Request, status int, data pageData) bool {
-	if status != http.StatusOK || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
+	return status == http.StatusOK && !data.showsDrafts() && data.Edit == nil && s.everyones(r)
+}
+
+// everyones reports whether a request is answered alike for every reader:
+// a GET or HEAD without a cookie that makes the page the reader's own
+// (personalCookies), to a server not reloading pages (-live).
+func (s *Server) everyones(r *http.Request) bool {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		return false
 	}
-	if s.live != nil || data.showsDrafts() || data.Edit != nil {
+	if s.live != nil {
 		return false
+	}
+	if r.Header.Get("Cookie") == "" {
+		return true
 	}
 	for _, name := range personalCookies {
 		if _, err := r.Cookie(name); err == nil {
