@@ -98,6 +98,7 @@ type cachedPage struct {
 type pageVariant struct {
 	step    int64 // the token step's end (formStepEnd); 0 for a page without a token
 	plain   []byte
+	length  []string // the plain body's Content-Length
 	encoded [len(encodings)]encodedBody
 	counted int // bytes of this variant counted in its page's size; guarded by pageCache.mu
 }
@@ -259,6 +260,7 @@ func (c *pageCache) variantAt(p *cachedPage, now time.Time, sg signer) *pageVari
 	if len(p.parts) > 1 {
 		nv.plain = bytes.Join(p.parts, []byte(sg.sharedFormTokenOf(p.tokenSlug, step)))
 	}
+	nv.length = []string{strconv.Itoa(len(nv.plain))}
 	if v != nil && v.step > step {
 		// A request that read the clock before the step changed: its
 		// variant is its own, not kept (a token naming a later end would
@@ -320,14 +322,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, p *cachedPage) {
 	} else {
 		h["Vary"] = append(vary, varyAcceptEncoding...)
 	}
-	body, etag, length := v.plain, p.header.etag[len(encodings)], []string(nil)
+	body, etag, length, encoded := v.plain, p.header.etag[len(encodings)], v.length, false
 	if e := chooseEncoding(r.Header.Get("Accept-Encoding")); e != nil && len(body) >= minCompressBytes {
-		encoded, err := s.pages.encodedBody(p, v, e)
+		compressed, err := s.pages.encodedBody(p, v, e)
 		if err != nil {
 			// The plain page is as good, only larger.
 			s.log.WarnContext(r.Context(), "compressing a page", "path", loggedPath(r.URL.Path), "err", err)
 		} else {
-			body, etag, length = encoded, p.header.etag[e.index], v.encoded[e.index].length
+			body, etag, length, encoded = compressed, p.header.etag[e.index], v.encoded[e.index].length, true
 			h["Content-Encoding"] = contentEncodings[e.index]
 		}
 	}
@@ -340,9 +342,6 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, p *cachedPage) {
 		if !modified.IsZero() {
 			h["Last-Modified"] = p.header.lastModified
 		}
-		if length == nil {
-			length = []string{strconv.Itoa(len(body))}
-		}
 		h["Content-Length"] = length
 		w.WriteHeader(http.StatusOK)
 		if r.Method != http.MethodHead {
@@ -350,7 +349,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, p *cachedPage) {
 		}
 		return
 	}
-	if length != nil && r.Header.Get("Range") == "" {
+	if encoded && r.Header.Get("Range") == "" {
 		// ServeContent leaves the length out of an encoded body (it would
 		// be chunked); the whole body's is known.
 		h["Content-Length"] = length
