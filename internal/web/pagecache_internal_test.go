@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -123,5 +125,47 @@ func TestOnlyWhatEveryoneSeesIsServedFromTheCache(t *testing.T) {
 		if got := tc.s.sharedView(tc.r); got != tc.want {
 			t.Errorf("%s: shared %v, want %v", tc.what, got, tc.want)
 		}
+	}
+}
+
+// Readers served one kept page at once, across token steps and codings,
+// each get a whole page with a valid token, and the budget's count stays
+// that of the page and its current step (run with -race).
+func TestReadersServedOneKeptPageAtOnce(t *testing.T) {
+	c := newPageCache(1 << 20)
+	const placeholder = "PLACEHOLDER"
+	body := strings.Repeat("<p>A thread of comments.</p>\n", 40) + "<input name=ts value=" + placeholder + ">"
+	p := newCachedPage("post", []byte(body), placeholder, "massage", time.Time{}, "text/html", "public")
+	c.put(p)
+	sg := signer{[]byte("a test key of thirty-two bytes!!")}
+	at := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 200 {
+				now := at.Add(time.Duration(i) * 10 * time.Millisecond)
+				v := c.variantAt(p, now, sg)
+				ts := strings.TrimSuffix(string(v.plain[strings.LastIndex(string(v.plain), "value=")+len("value="):]), ">")
+				if _, ok := sg.formServed(ts, "massage"); !ok || !strings.HasPrefix(string(v.plain), body[:100]) {
+					t.Errorf("reader %d at %v got a broken page: token %q", g, now, ts)
+					return
+				}
+				e := &encodings[(g+i)%len(encodings)]
+				if _, err := c.encodedBody(p, v, e); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.used != p.size {
+		t.Errorf("the cache counts %d bytes, its one page %d", c.used, p.size)
+	}
+	cur := p.variant.Load()
+	if want := len(p.key) + len(body) + 512 + cur.counted; p.size != want {
+		t.Errorf("the page counts %d bytes, want the page and its current step's %d", p.size, want)
 	}
 }
