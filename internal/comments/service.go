@@ -18,6 +18,8 @@ type Service struct {
 	now      func() time.Time
 	settings func() Settings
 	post     func(slug string) (PostInfo, bool)
+	// versions tell caches of readers' pages what changed (versions.go).
+	versions *publicVersions
 }
 
 // PostInfo is what the Service needs to know about a post.
@@ -68,6 +70,7 @@ func New(store Store, opts Options) *Service {
 	if s.post == nil {
 		s.post = func(string) (PostInfo, bool) { return PostInfo{}, true }
 	}
+	s.versions = newPublicVersions(s.now())
 	return s
 }
 
@@ -130,7 +133,13 @@ func (s *Service) Post(ctx context.Context, in Input, who Author) (Comment, erro
 	c.IP = strings.TrimSpace(who.IP)
 	c.CommenterID = who.CommenterID
 	d := decision{settings: p, post: info, now: now, hold: p.holdReason(c)}
-	if err := s.store.Submit(ctx, &c, now.Add(-p.duplicateWindow()), d.decide); err != nil {
+	err = s.store.Submit(ctx, &c, now.Add(-p.duplicateWindow()), d.decide)
+	if d.refusal == nil && published(c.Status) {
+		// Also after a failed commit, which may have been written all the
+		// same: a page rendered again costs less than a stale one.
+		s.versions.changed(c.Post, changedCount, s.now0())
+	}
+	if err != nil {
 		if d.refusal != nil && errors.Is(err, d.refusal) {
 			return c, d.refusal
 		}
@@ -300,10 +309,13 @@ func (s *Service) EditOwn(ctx context.Context, id uint64, commenterID, body stri
 		return Comment{Body: newBody}, FieldErrors{"body": msg}
 	}
 	now := s.now0()
+	var seen publicChange
+	defer seen.tell(s)
 	c, err := s.store.Modify(ctx, id, func(c *Comment, replies int) (Change, error) {
 		if err := mayChangeOwn(*c, commenterID, replies, p, now); err != nil {
 			return Change{}, err
 		}
+		was := published(c.Status)
 		before := c.Body
 		c.Body, c.HTML, c.Updated = newBody, newHTML, now
 		if hold := p.holdReason(*c); hold != "" {
@@ -311,6 +323,7 @@ func (s *Service) EditOwn(ctx context.Context, id uint64, commenterID, body stri
 		} else if p.moderation() == ModerationAll && c.Status == StatusApproved {
 			c.Status, c.HoldReason = StatusPending, reasonAll
 		}
+		seen.note(c, was, published(c.Status))
 		return Change{Log: &Action{At: now, Kind: ActionEditOwn, Target: commentTarget(*c),
 			Comment: c.ID, Post: c.Post, Detail: "before: " + excerpt(before, 500)}}, nil
 	})
@@ -329,10 +342,13 @@ func (s *Service) DeleteOwn(ctx context.Context, id uint64, commenterID string) 
 		return err
 	}
 	now := s.now0()
+	var seen publicChange
+	defer seen.tell(s)
 	_, err = s.store.Modify(ctx, id, func(c *Comment, replies int) (Change, error) {
 		if err := mayChangeOwn(*c, commenterID, replies, p, now); err != nil {
 			return Change{}, err
 		}
+		seen.note(c, published(c.Status), false)
 		return Change{Delete: true, Log: &Action{At: now, Kind: ActionDeleteOwn, Target: commentTarget(*c),
 			Comment: c.ID, Post: c.Post, Detail: excerpt(c.Body, 200)}}, nil
 	})
@@ -374,11 +390,15 @@ func (s *Service) moderate(ctx context.Context, by string, id uint64, kind Actio
 		return Comment{}, fmt.Errorf("%s comment %d: %w", kind, id, errNoModerator)
 	}
 	now := s.now0()
+	var seen publicChange
+	defer seen.tell(s)
 	c, err := s.store.Modify(ctx, id, func(c *Comment, _ int) (Change, error) {
+		was := published(c.Status)
 		detail, del, err := fn(c, now)
 		if err != nil {
 			return Change{}, err
 		}
+		seen.note(c, was, published(c.Status) && !del)
 		return Change{Delete: del, Log: &Action{At: now, By: by, Kind: kind, Target: commentTarget(*c),
 			Comment: c.ID, Post: c.Post, Detail: detail}}, nil
 	})
@@ -510,7 +530,11 @@ func (s *Service) setClosure(ctx context.Context, by, slug string, closed bool) 
 	now := s.now0()
 	cl := Closure{Post: slug, Closed: closed, By: by, At: now}
 	a := Action{At: now, By: by, Kind: kind, Target: "post " + slug, Post: slug}
-	if err := s.store.SetClosure(ctx, cl, a); err != nil {
+	err := s.store.SetClosure(ctx, cl, a)
+	// The form shows or goes, even when the commit failed (it may have
+	// been written all the same).
+	s.versions.changed(slug, changedForm, s.now0())
+	if err != nil {
 		return fmt.Errorf("%s %s: %w", kind, slug, err)
 	}
 	return nil

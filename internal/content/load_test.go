@@ -142,6 +142,10 @@ Thirty-two kilometres.
 				"posts/2024/sunday.md": tt.post,
 			})
 			got := onlyPost(t, site)
+			if got.Version == 0 {
+				t.Error("the post has no Version")
+			}
+			// Version numbers the parse, whichever it is.
 			if diff := cmp.Diff(tt.want, got, locationByName, cmpopts.IgnoreUnexported(Post{}), cmpopts.IgnoreFields(Post{}, "Version")); diff != "" {
 				t.Errorf("post mismatch (-want +got):\n%s", diff)
 			}

@@ -52,7 +52,7 @@ func (s *Server) postComment(w http.ResponseWriter, r *http.Request) {
 			form.Problem = pr.Message
 		}
 		setRetryAfter(w, pr.RetryAfter)
-		s.renderPost(w, r, pr.Status, v, p, form)
+		s.renderPost(w, r, pr.Status, v, p, form, nil)
 	}
 	ip := s.clientIP(r)
 	if ok, wait := s.limiter.allow(limitComment, ip, s.now()); !ok {

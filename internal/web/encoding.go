@@ -2,8 +2,6 @@ package web
 
 import (
 	"bytes"
-	"container/list"
-	"expvar"
 	"fmt"
 	"io"
 	"net/http"
@@ -19,15 +17,15 @@ import (
 
 // Pages and feeds are sent compressed when the reader's client accepts it
 // (gzip, brotli or zstd), each encoding with an ETag of its own, and
-// answered 304 when the client already holds the same bytes. The encoded
-// bytes are kept by the ETag of the plain bytes they encode, so a page
-// rendered alike for many readers is compressed once per encoding; a page
-// rendered differently (a changed thread, a new form token) has another
-// ETag, so nothing kept can ever be sent for bytes it does not encode.
+// answered 304 when the client already holds the same bytes. A page kept by
+// the render cache (pagecache.go) is compressed once per encoding, and the
+// encoded bytes kept with it; a page rendered for one reader is compressed
+// for its response alone.
 
 // contentEncoding is one of the codings pages are sent in.
 type contentEncoding struct {
 	name     string // the Content-Encoding token
+	index    int    // its place in encodings
 	compress func([]byte) ([]byte, error)
 }
 
@@ -35,10 +33,10 @@ type contentEncoding struct {
 // accepts equally: zstd and brotli are about half gzip's size on a page,
 // and zstd compresses a 40 KB page some three times faster than brotli
 // (BenchmarkCompression) — which counts for pages rendered for one reader.
-var encodings = []contentEncoding{
-	{"zstd", zstdBytes},
-	{"br", brotliBytes},
-	{"gzip", gzipBytes},
+var encodings = [...]contentEncoding{
+	{"zstd", 0, zstdBytes},
+	{"br", 1, brotliBytes},
+	{"gzip", 2, gzipBytes},
 }
 
 // brotliLevel 4 is the fastest of brotli's levels that still model the
@@ -98,17 +96,38 @@ const minCompressBytes = 256
 // chooseEncoding picks the coding to send a body in from the request's
 // Accept-Encoding: the one with the highest q-value, the server's order
 // breaking ties; nil for the plain bytes ("identity", or nothing
-// accepted).
+// accepted). It allocates nothing: it runs on every request the render
+// cache answers.
 func chooseEncoding(acceptEncoding string) *contentEncoding {
-	q := map[string]float64{}
-	for _, part := range strings.Split(acceptEncoding, ",") {
+	if acceptEncoding == "" {
+		return nil
+	}
+	// The q-value of each of encodings, then of "*"; -1 when not named.
+	var q [len(encodings) + 1]float64
+	for i := range q {
+		q[i] = -1
+	}
+	for rest := acceptEncoding; rest != ""; {
+		var part string
+		part, rest, _ = strings.Cut(rest, ",")
 		name, params, _ := strings.Cut(part, ";")
-		name = strings.ToLower(strings.TrimSpace(name))
-		if name == "" {
-			continue
+		name = strings.TrimSpace(name)
+		i := len(encodings)
+		if name != "*" {
+			i = -1
+			for j := range encodings {
+				if strings.EqualFold(name, encodings[j].name) {
+					i = j
+				}
+			}
+			if i < 0 {
+				continue
+			}
 		}
 		weight := 1.0
-		for _, p := range strings.Split(params, ";") {
+		for params != "" {
+			var p string
+			p, params, _ = strings.Cut(params, ";")
 			k, v, ok := strings.Cut(strings.TrimSpace(p), "=")
 			if ok && strings.EqualFold(strings.TrimSpace(k), "q") {
 				f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
@@ -118,18 +137,17 @@ func chooseEncoding(acceptEncoding string) *contentEncoding {
 				weight = f
 			}
 		}
-		q[name] = weight
+		q[i] = weight
 	}
 	var best *contentEncoding
 	bestQ := 0.0
 	for i := range encodings {
-		e := &encodings[i]
-		w, ok := q[e.name]
-		if !ok {
-			w, ok = q["*"]
+		w := q[i]
+		if w < 0 {
+			w = q[len(encodings)]
 		}
-		if ok && w > bestQ {
-			best, bestQ = e, w
+		if w > bestQ {
+			best, bestQ = &encodings[i], w
 		}
 	}
 	return best
@@ -139,84 +157,6 @@ func chooseEncoding(acceptEncoding string) *contentEncoding {
 // with the coding's name added, as the bytes sent differ.
 func encodedETag(etag, coding string) string {
 	return strings.TrimSuffix(etag, `"`) + "-" + coding + `"`
-}
-
-// compressionFigures are the encoded-body cache's hits and misses, on the
-// debug endpoint's /debug/vars as "page_compression". One set per process:
-// expvar names are global.
-var compressionFigures = expvar.NewMap("page_compression")
-
-// encodedBodies keeps encoded bodies, least recently used first out, within
-// a byte budget.
-type encodedBodies struct {
-	mu     sync.Mutex
-	budget int
-	used   int
-	byKey  map[string]*list.Element // of *encodedBody, in lru
-	lru    *list.List               // most recently used first
-}
-
-type encodedBody struct {
-	key  string // the encoded ETag: the plain body's ETag and the coding
-	body []byte
-}
-
-// defaultEncodedBudget bounds the memory kept for encoded bodies: about
-// 2,000 post pages of 16 KB compressed.
-const defaultEncodedBudget = 32 << 20
-
-func newEncodedBodies(budget int) *encodedBodies {
-	return &encodedBodies{budget: budget, byKey: map[string]*list.Element{}, lru: list.New()}
-}
-
-// get returns the body encoded with e, compressing it (once) on a miss.
-func (c *encodedBodies) get(key string, e *contentEncoding, plain []byte) ([]byte, error) {
-	c.mu.Lock()
-	if el, ok := c.byKey[key]; ok {
-		c.lru.MoveToFront(el)
-		body := el.Value.(*encodedBody).body
-		c.mu.Unlock()
-		compressionFigures.Add("hits", 1)
-		return body, nil
-	}
-	c.mu.Unlock()
-	compressionFigures.Add("misses", 1)
-	// Compressed outside the lock: two readers missing the same body at
-	// once both compress it, rather than every reader waiting on one.
-	body, err := e.compress(plain)
-	if err != nil {
-		return nil, err
-	}
-	c.put(key, body)
-	return body, nil
-}
-
-func (c *encodedBodies) put(key string, body []byte) {
-	if len(body) > c.budget {
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.byKey[key]; ok {
-		return
-	}
-	c.byKey[key] = c.lru.PushFront(&encodedBody{key: key, body: body})
-	c.used += len(body)
-	for c.used > c.budget {
-		oldest := c.lru.Back()
-		b := oldest.Value.(*encodedBody)
-		c.lru.Remove(oldest)
-		delete(c.byKey, b.key)
-		c.used -= len(b.body)
-		compressionFigures.Add("evictions", 1)
-	}
-	compressionFigures.Set("bytes", intVar(c.used))
-}
-
-func intVar(n int) *expvar.Int {
-	v := new(expvar.Int)
-	v.Set(int64(n))
-	return v
 }
 
 // serveBody sends a page's or feed's plain bytes, with ETag etag (a
@@ -230,14 +170,14 @@ func (s *Server) serveBody(w http.ResponseWriter, r *http.Request, status int, p
 	h.Add("Vary", "Accept-Encoding")
 	body := plain
 	if e := chooseEncoding(r.Header.Get("Accept-Encoding")); e != nil && len(plain) >= minCompressBytes {
-		etag = encodedETag(etag, e.name)
-		encoded, err := s.encoded.get(etag, e, plain)
+		// Compressed for this response alone: a page rendered for one
+		// reader is not kept (pagecache.go keeps the shared ones).
+		encoded, err := e.compress(plain)
 		if err != nil {
 			// The plain page is as good, only larger.
 			s.log.WarnContext(r.Context(), "compressing a page", "path", loggedPath(r.URL.Path), "err", err)
-			etag = strings.TrimSuffix(etag, "-"+e.name+`"`) + `"`
 		} else {
-			body = encoded
+			body, etag = encoded, encodedETag(etag, e.name)
 			h.Set("Content-Encoding", e.name)
 		}
 	}

@@ -1,48 +1,36 @@
 package web
 
 import (
-	"math/rand/v2"
 	"strconv"
 	"testing"
 )
 
-func TestEncodedBodiesKeepWithinTheirByteBudgetDroppingTheLeastRecentlyUsed(t *testing.T) {
-	c := newEncodedBodies(10_000)
-	// Random bytes compress to about their own size: 40 pages of 1 KB
-	// go well over the budget.
-	rnd := rand.New(rand.NewPCG(1, 2))
-	page := make([]byte, 1000)
-	for i := range page {
-		page[i] = byte(rnd.Uint32())
-	}
-	gz := &encodings[2] // gzip
-	var sizes []int
-	for i := range 40 {
-		body, err := c.get(`"page`+strconv.Itoa(i)+`-gzip"`, gz, append(page[:len(page):len(page)], byte(i)))
-		if err != nil {
-			t.Fatal(err)
+func TestChooseEncodingReadsQValuesAndWildcards(t *testing.T) {
+	for accept, want := range map[string]string{
+		"":                             "",
+		"gzip, deflate, br, zstd":      "zstd",
+		"GZIP":                         "gzip",
+		"br;q=0.5, gzip;q=0.9":         "gzip",
+		"*;q=0.1, gzip;q=0":            "zstd",
+		"zstd;q=0, br;q=0, gzip;q=0":   "",
+		"identity, *;q=0":              "",
+		" br ; q=0.8 , zstd ; q=0.7 ":  "br",
+		"gzip;q=bad, br":               "br",
+		"deflate, compress, x-unknown": "",
+	} {
+		got := ""
+		if e := chooseEncoding(accept); e != nil {
+			got = e.name
 		}
-		sizes = append(sizes, len(body))
-		// The first page is read again each time: used recently, kept.
-		if _, err := c.get(`"page0-gzip"`, gz, nil); err != nil {
-			t.Fatal(err)
-		}
-		if c.used > c.budget {
-			t.Fatalf("after %d pages: %d bytes kept, budget %d", i+1, c.used, c.budget)
+		if got != want {
+			t.Errorf("Accept-Encoding %q: %q, want %q", accept, got, want)
 		}
 	}
-	if _, ok := c.byKey[`"page0-gzip"`]; !ok {
-		t.Error("the most recently used page was dropped")
-	}
-	if _, ok := c.byKey[`"page1-gzip"`]; ok {
-		t.Error("the least recently used page is still kept")
-	}
-	total := 0
-	for _, n := range sizes {
-		total += n
-	}
-	if total <= c.budget {
-		t.Fatalf("the test never went over the budget (%d bytes in all)", total)
+}
+
+func TestChooseEncodingAllocatesNothing(t *testing.T) {
+	if n := testing.AllocsPerRun(100, func() { chooseEncoding("gzip, deflate, br;q=0.9, zstd") }); n != 0 {
+		t.Errorf("%v allocations a call, want none: it runs on every kept page served", n)
 	}
 }
 

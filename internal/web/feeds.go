@@ -1,7 +1,6 @@
 package web
 
 import (
-	"container/list"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -9,91 +8,11 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"sync"
-	"time"
 
 	"milepost/internal/comments"
 	"milepost/internal/content"
 	"milepost/internal/feed"
 )
-
-// feedCache keeps built feeds. A feed depends only on the Site (immutable)
-// and on which of its posts are visible, which changes only when a
-// future-dated post comes due; so the key is the site, the feed's path, the
-// base URL and the number of visible posts.
-//
-// It holds at most maxCachedFeeds, forgetting the least recently used when
-// full: with no base_url the base URL is whatever Host a request named, so
-// requests cycling through made-up hosts must neither grow it without end
-// nor empty it of the feeds readers poll.
-type feedCache struct {
-	mu      sync.Mutex
-	site    *content.Site
-	entries map[feedKey]*list.Element // of *cachedFeed, in lru
-	lru     *list.List                // least recently used first
-}
-
-type feedKey struct {
-	// base is the base URL the feed's links use: with no base_url set it is
-	// the address each request came to, so it is part of the key.
-	base    string
-	path    string
-	visible int
-}
-
-// maxCachedFeeds bounds the feed cache; a site has a few feeds per tag and
-// author, far fewer than this. At tens of kilobytes a feed, some 100 MB at
-// worst.
-const maxCachedFeeds = 4096
-
-type builtFeed struct {
-	body    []byte
-	etag    string
-	updated time.Time
-}
-
-type cachedFeed struct {
-	key  feedKey
-	feed builtFeed
-}
-
-func (c *feedCache) get(site *content.Site, k feedKey, build func() (builtFeed, error)) (builtFeed, error) {
-	c.mu.Lock()
-	if c.site != site || c.entries == nil {
-		// A new site: every feed built from the old one is stale.
-		c.site, c.entries, c.lru = site, map[feedKey]*list.Element{}, list.New()
-	}
-	if e, ok := c.entries[k]; ok {
-		c.lru.MoveToBack(e)
-		f := e.Value.(*cachedFeed).feed
-		c.mu.Unlock()
-		return f, nil
-	}
-	c.mu.Unlock()
-	// Built outside the lock: two requests may build the same feed at once,
-	// which costs a little work but never blocks other feeds.
-	f, err := build()
-	if err != nil {
-		return builtFeed{}, err
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.site != site {
-		return f, nil // the site changed meanwhile: do not keep a stale feed
-	}
-	if e, ok := c.entries[k]; ok {
-		// Built by another request meanwhile.
-		c.lru.MoveToBack(e)
-		return f, nil
-	}
-	for c.lru.Len() >= maxCachedFeeds {
-		oldest := c.lru.Front()
-		c.lru.Remove(oldest)
-		delete(c.entries, oldest.Value.(*cachedFeed).key)
-	}
-	c.entries[k] = c.lru.PushBack(&cachedFeed{key: k, feed: f})
-	return f, nil
-}
 
 // siteFeed serves the site's feeds. Every feed is built from the published
 // view (content.View.Published): never a draft, even when -drafts shows them
@@ -129,7 +48,9 @@ func (s *Server) authorFeed(w http.ResponseWriter, r *http.Request) {
 }
 
 // serveFeed answers a feed request, with ETag and Last-Modified so that feed
-// readers polling an unchanged feed get a 304 and no body.
+// readers polling an unchanged feed get a 304 and no body. A feed is built
+// once per version of what it shows (the render cache, pagecache.go): the
+// newest feed.MaxItems of posts, and the site's settings and authors.
 func (s *Server) serveFeed(w http.ResponseWriter, r *http.Request, v content.View, root, file string, posts content.Listing, title string, author *content.Author) {
 	format, ok := feed.ByFileName(file)
 	if !ok {
@@ -137,33 +58,32 @@ func (s *Server) serveFeed(w http.ResponseWriter, r *http.Request, v content.Vie
 		return
 	}
 	cfg := s.config(r, v.Site)
+	shown := posts[:min(len(posts), feed.MaxItems)]
+	facts := s.facts(v.Site)
+	key := newKey("feed", root+file, cfg.BaseURL, facts)
+	for _, p := range shown {
+		key = key.post(p)
+	}
+	if s.serveKept(w, r, key) {
+		return
+	}
 	if title == "" {
 		title = cfg.Title
 	} else {
 		title += " · " + cfg.Title
 	}
-	f, err := s.feeds.get(v.Site, feedKey{base: cfg.BaseURL, path: root + file, visible: len(posts)}, func() (builtFeed, error) {
-		body, err := feed.Build(feed.Channel{
-			Title: title, Description: cfg.Description, Language: cfg.Language,
-			BaseURL: cfg.BaseURL, Path: root, Author: author,
-			// Not cancelled with the request: the feed is kept for every
-			// later reader, so it must not lack a cover because one left.
-			CoverBytes: s.coverBytes(context.WithoutCancel(r.Context()), v, posts[:min(len(posts), feed.MaxItems)]),
-		}, posts, format)
-		if err != nil {
-			return builtFeed{}, err
-		}
-		return builtFeed{body: body, etag: etagOf(body), updated: feed.Updated(posts)}, nil
-	})
+	body, err := feed.Build(feed.Channel{
+		Title: title, Description: cfg.Description, Language: cfg.Language,
+		BaseURL: cfg.BaseURL, Path: root, Author: author,
+		// Not cancelled with the request: the feed is kept for every
+		// later reader, so it must not lack a cover because one left.
+		CoverBytes: s.coverBytes(context.WithoutCancel(r.Context()), v, shown),
+	}, posts, format)
 	if err != nil {
 		s.serverError(w, r, "building a feed", err)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", format.ContentType())
-	h.Set("Cache-Control", "public, max-age=300")
-	// serveBody answers If-None-Match and If-Modified-Since with a 304.
-	s.serveBody(w, r, http.StatusOK, f.body, f.etag, f.updated)
+	s.keepAndServe(w, r, key, body, latest(facts.seen, feed.Updated(posts)), format.ContentType(), "public, max-age=300")
 }
 
 // coverBytes is the byte size of the shared variant of each post's cover
@@ -210,24 +130,41 @@ func (s *Server) variantBytes(ctx context.Context, v content.View, slug, name st
 }
 
 // commentFeed serves the recent approved comments, site-wide or on one
-// post, as RSS. It is rebuilt on each request: comments change far more
-// often than posts, and the ETag still spares unchanged polls the body.
+// post, as RSS. It is built once per version of the comments it shows
+// (comments.Service.PostVersion, SiteVersion) and of the posts it names,
+// and is last modified when they last changed: marking the newest comment
+// as spam is a change too, so the date never goes back.
 func (s *Server) commentFeed(w http.ResponseWriter, r *http.Request) {
 	v := s.view().Published()
 	cfg := s.config(r, v.Site)
+	facts := s.facts(v.Site)
 	ch := feed.Channel{Title: "Comments · " + cfg.Title, Description: "Recent comments on " + cfg.Title,
 		Language: cfg.Language, BaseURL: cfg.BaseURL, Path: "/"}
 	var (
-		list []comments.PublicComment
-		err  error
+		p       *content.Post
+		key     pageKey
+		version = s.comments.SiteVersion()
 	)
 	if slug := r.PathValue("slug"); slug != "" {
-		p := v.Post(slug)
-		if p == nil {
+		if p = v.Post(slug); p == nil {
 			s.notFound(w, r)
 			return
 		}
 		ch.Title, ch.Path = "Comments on “"+p.Title+"”", "/posts/"+p.Slug+"/"
+		version = s.comments.PostVersion(p.Slug)
+		key = newKey("comment-feed", ch.Path, cfg.BaseURL, facts).post(p).num(version.Comments)
+	} else {
+		// The comments name their posts: the key names every post.
+		key = newKey("comment-feed", ch.Path, cfg.BaseURL, facts).num(facts.gen).num(uint64(len(v.Posts()))).num(version.Comments)
+	}
+	if s.serveKept(w, r, key) {
+		return
+	}
+	var (
+		list []comments.PublicComment
+		err  error
+	)
+	if p != nil {
 		list, err = s.comments.ApprovedOn(r.Context(), p.Slug, feed.MaxItems)
 	} else {
 		list, err = s.comments.RecentApproved(r.Context(), feed.MaxItems)
@@ -249,13 +186,7 @@ func (s *Server) commentFeed(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, "building a comment feed", err)
 		return
 	}
-	h := w.Header()
-	h.Set("Content-Type", feed.RSS.ContentType())
-	h.Set("Cache-Control", "public, max-age=60")
-	// No Last-Modified: marking the newest comment as spam makes the feed
-	// older, and a reader polling with If-Modified-Since would keep the
-	// spam. The ETag changes with every change.
-	s.serveBody(w, r, http.StatusOK, body, etagOf(body), time.Time{})
+	s.keepAndServe(w, r, key, body, latest(facts.seen, version.Changed), feed.RSS.ContentType(), "public, max-age=60")
 }
 
 // etagOf is a strong ETag for a response body.

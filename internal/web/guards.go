@@ -105,11 +105,23 @@ const FormTokenStep = time.Second
 // sharedFormToken is the form token of a post page served at now to any
 // reader: the end of the step now is in, and no nonce.
 func (s signer) sharedFormToken(slug string, now time.Time) string {
+	return s.sharedFormTokenOf(slug, formStepEnd(now))
+}
+
+// formStepEnd is the end of the FormTokenStep now is in, in Unix
+// milliseconds: what a shared form token names, the same for all of the step.
+func formStepEnd(now time.Time) int64 {
 	end := now.Truncate(FormTokenStep)
 	if end.Before(now) {
 		end = end.Add(FormTokenStep)
 	}
-	ts := strconv.FormatInt(end.UnixMilli(), 10)
+	return end.UnixMilli()
+}
+
+// sharedFormTokenOf is the shared form token of a post naming the step
+// ending at end (formStepEnd).
+func (s signer) sharedFormTokenOf(slug string, end int64) string {
+	ts := strconv.FormatInt(end, 10)
 	return ts + ".." + s.sign("form", slug, ts, "")
 }
 

@@ -71,6 +71,9 @@ type harness struct {
 	// site is the content served (as first loaded); dir its directory.
 	site *content.Site
 	dir  string
+	// source serves the content: a *content.Source with withAuthoring,
+	// which a test may Reload after changing dir.
+	source web.SiteSource
 }
 
 // addUser creates a moderator account.
@@ -239,7 +242,7 @@ func newHarness(t *testing.T, files siteFiles, opts ...harnessOption) *harness {
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &harness{
-		t: t, srv: srv, db: db, clock: clk, accounts: accts, site: site, dir: dir,
+		t: t, srv: srv, db: db, clock: clk, accounts: accts, site: site, dir: dir, source: o.Content,
 		client: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
 	}
 }

@@ -379,8 +379,29 @@ func TestCommentFeedsCarryApprovedCommentsWithoutPrivateData(t *testing.T) {
 		}
 		mustNotContain(t, path, res.body, "dana@example.org", "127.0.0.1", "Held:")
 	}
-	if lm := h.get("/comments.xml").header.Get("Last-Modified"); lm != "" {
-		t.Errorf("comment feed has Last-Modified %q: marking the newest comment as spam would make it older", lm)
+	// Last-Modified is when the comments shown last changed: marking the
+	// newest comment as spam is a change too, so the date moves on, and a
+	// reader polling with If-Modified-Since gets the feed without it.
+	h.addUser("mod", accounts.RoleModerator)
+	mod := h.browser()
+	mod.signIn("mod")
+	for _, path := range []string{"/comments.xml", "/posts/massage/comments.xml"} {
+		before := h.get(path).header.Get("Last-Modified")
+		if before == "" {
+			t.Fatalf("%s: no Last-Modified", path)
+		}
+		h.clock.Set(h.clock.Now().Add(time.Hour))
+		newest := heldID(t, h.postForm("/posts/massage/comments", commentForm("Lee", "Newest, then spam")))
+		h.clock.Set(h.clock.Now().Add(time.Hour))
+		mod.postForm("/admin/comments/"+newest+"/spam", url.Values{})
+		res := h.get(path, "If-Modified-Since", before)
+		if res.status != http.StatusOK || strings.Contains(res.body, "Newest, then spam") {
+			t.Errorf("%s polled with its earlier Last-Modified after the newest comment became spam: %d, want 200 without it", path, res.status)
+		}
+		after, _ := http.ParseTime(res.header.Get("Last-Modified"))
+		if was, _ := http.ParseTime(before); !after.After(was) {
+			t.Errorf("%s: Last-Modified went from %q to %q", path, before, res.header.Get("Last-Modified"))
+		}
 	}
 	if res := h.get("/posts/nope/comments.xml"); res.status != http.StatusNotFound {
 		t.Errorf("comment feed of a missing post: %d", res.status)

@@ -3,10 +3,8 @@ package web_test
 import (
 	"bytes"
 	"compress/gzip"
-	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -14,7 +12,6 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"milepost/internal/accounts"
-	"milepost/internal/web"
 )
 
 // pageKinds are one page of each kind a reader is served, and the feeds.
@@ -177,27 +174,16 @@ func TestAnonymousPagesAreSharedAndPersonalOnesArePrivate(t *testing.T) {
 	}
 }
 
-func TestTheDebugEndpointShowsCompressionHitsAndMisses(t *testing.T) {
+func TestTheDebugEndpointShowsRenderCacheHitsAndMisses(t *testing.T) {
 	h := newHarness(t, massageSite(""))
-	figures := func() map[string]int64 {
-		rec := httptest.NewRecorder()
-		web.DebugHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/debug/vars", nil))
-		var vars struct {
-			PageCompression map[string]int64 `json:"page_compression"`
-		}
-		if err := json.Unmarshal(rec.Body.Bytes(), &vars); err != nil {
-			t.Fatalf("reading /debug/vars: %v", err)
-		}
-		return vars.PageCompression
-	}
-	before := figures()
+	before := cacheFigures(t)
 	h.get("/archive/", "Accept-Encoding", "gzip")
 	h.get("/archive/", "Accept-Encoding", "gzip")
-	after := figures()
+	after := cacheFigures(t)
 	if after["misses"]-before["misses"] != 1 || after["hits"]-before["hits"] != 1 {
 		t.Errorf("the same page twice: %d misses and %d hits, want 1 and 1", after["misses"]-before["misses"], after["hits"]-before["hits"])
 	}
-	if after["bytes"] <= 0 {
-		t.Errorf("bytes kept: %d", after["bytes"])
+	if after["bytes"] <= 0 || after["pages"] <= 0 {
+		t.Errorf("bytes kept: %d, pages: %d", after["bytes"], after["pages"])
 	}
 }

@@ -132,6 +132,41 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, v content.View, po
 		s.notFound(w, r)
 		return
 	}
+	// Kept by the posts listed and their comments (their counts), how many
+	// posts the list has (its pages), and the training figures it shows:
+	// the club's week (the home page) or the author's runs.
+	facts := s.facts(v.Site)
+	var keep *keptPage
+	if key, ok := s.keyed(r, "list", cfg, facts); ok {
+		var changed time.Time
+		key = key.num(uint64(len(posts)))
+		for _, p := range page {
+			cv := s.comments.PostVersion(p.Slug)
+			key, changed = key.post(p).num(cv.Count), latest(changed, cv.Changed)
+		}
+		figures := func(k pageKey) pageKey {
+			if lp.Author != nil {
+				return k.num(uint64(s.authorRuns(lp.Author.ID)))
+			}
+			if t := s.clubWeek(); t != nil {
+				return k.num(uint64(t.Runs)).num(uint64(t.Runners)).str(t.Distance)
+			}
+			return k
+		}
+		// The figures are of the moment: the key is taken again once the
+		// page is rendered (keptPage.again).
+		base := key[:len(key):len(key)]
+		key = figures(base)
+		if s.serveKept(w, r, key) {
+			return
+		}
+		modified := facts.modifiedAt(page, changed)
+		if lp.Author == nil {
+			// The club's week changes with the day.
+			modified = latest(modified, dayOf(v.Now, v.Site.Config.Location))
+		}
+		keep = &keptPage{key: key, modified: modified, again: func() pageKey { return figures(base) }}
+	}
 	items, err := s.listItems(r, page)
 	if err != nil {
 		s.serverError(w, r, "counting comments", err)
@@ -150,6 +185,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, v content.View, po
 		Nav:       nav,
 		Feeds:     feedLinks(cfg, root, lp.Heading),
 		List:      &lp,
+		keep:      keep,
 	}, v.Site)
 }
 
@@ -212,10 +248,26 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request) {
 	}
 	form := commentForm{}
 	rememberedReader(r, &form.Values)
-	if reply := r.URL.Query().Get("reply"); reply != "" {
+	var keep *keptPage
+	if r.URL.RawQuery == "" || (!r.URL.Query().Has("reply") && !r.URL.Query().Has("posted")) {
+		// A reply form, or the page a reader lands on after posting, is
+		// theirs; any other page of the post's comments is everyone's.
+		cfg := s.config(r, v.Site)
+		facts := s.facts(v.Site)
+		if key, ok := s.keyed(r, "post", cfg, facts); ok {
+			n, _ := s.commentPage(r, p.Slug, form)
+			older, newer := s.neighbours(v, p)
+			cv := s.comments.PostVersion(p.Slug)
+			key = key.num(uint64(n)).post(p).post(older).post(newer).num(cv.Seq).flag(s.comments.ClosedByAge(p.Slug, v.Now))
+			if s.serveKept(w, r, key) {
+				return
+			}
+			keep = &keptPage{key: key, modified: facts.modifiedAt(content.Listing{p, older, newer}, cv.Changed)}
+		}
+	} else if reply := r.URL.Query().Get("reply"); reply != "" {
 		form.Values.Parent = reply
 	}
-	s.renderPost(w, r, http.StatusOK, v, p, form)
+	s.renderPost(w, r, http.StatusOK, v, p, form, keep)
 }
 
 // commentPage is the page of comments a post page shows: the one its
@@ -224,6 +276,9 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request) {
 // (?posted=ID), so that the reader lands on it; else the first. It reports
 // false for a page number that is not one.
 func (s *Server) commentPage(r *http.Request, slug string, form commentForm) (int, bool) {
+	if r.URL.RawQuery == "" && form.Values.Parent == "" {
+		return 1, true
+	}
 	if raw := r.URL.Query().Get("comments"); raw != "" {
 		n, err := strconv.Atoi(raw)
 		return n, err == nil && n >= 1 && strconv.Itoa(n) == raw
@@ -288,7 +343,9 @@ func (s *Server) commentLink(w http.ResponseWriter, r *http.Request) {
 
 // renderPost renders a post page with its thread and the comment form in the
 // given state; the comment handler uses it to show a reader their mistakes.
-func (s *Server) renderPost(w http.ResponseWriter, r *http.Request, status int, v content.View, p *content.Post, form commentForm) {
+// A page everyone sees is kept as keep says (nil for one that is the
+// reader's own), with its shared form token put in as it is served.
+func (s *Server) renderPost(w http.ResponseWriter, r *http.Request, status int, v content.View, p *content.Post, form commentForm, keep *keptPage) {
 	page, ok := s.commentPage(r, p.Slug, form)
 	if !ok {
 		s.notFound(w, r)
@@ -319,6 +376,10 @@ func (s *Server) renderPost(w http.ResponseWriter, r *http.Request, status int, 
 	switch {
 	case form.Token != "" || !open || !s.formTokens():
 		// Kept from the form sent back, or no form to sign.
+	case keep != nil:
+		// The same for every reader, so the page can be shared
+		// (guards.go): put in when the kept page is served.
+		form.Token, keep.tokenSlug = s.tokenPlaceholder, p.Slug
 	case r.Method == http.MethodGet || r.Method == http.MethodHead:
 		// The same for every reader, so the page can be shared (guards.go).
 		form.Token = s.signer.sharedFormToken(p.Slug, s.now())
@@ -329,7 +390,7 @@ func (s *Server) renderPost(w http.ResponseWriter, r *http.Request, status int, 
 		form.Honeypot = honeypotField
 	}
 	cfg := s.config(r, v.Site)
-	older, newer := neighbours(v.Posts(), p)
+	older, newer := s.neighbours(v, p)
 	s.render(w, r, status, "post", pageData{
 		Title:       p.Title,
 		Description: p.Description(),
@@ -345,12 +406,18 @@ func (s *Server) renderPost(w http.ResponseWriter, r *http.Request, status int, 
 			Posted: ownNode(thread.Threads, parseID(r.URL.Query().Get("posted"))),
 			Older:  older, Newer: newer,
 		},
+		keep: keep,
 	}, v.Site)
 }
 
-// neighbours are the posts published just before and just after p in
-// posts (newest first), or nil at either end.
-func neighbours(posts content.Listing, p *content.Post) (older, newer *content.Post) {
+// neighbours are the posts just before and just after p among the posts
+// v shows, or nil at either end: found in the site's index of published
+// posts (siteFacts), or by walking the list of a view with drafts.
+func (s *Server) neighbours(v content.View, p *content.Post) (older, newer *content.Post) {
+	posts := v.Posts()
+	if !v.Drafts {
+		return s.facts(v.Site).neighbours(posts, p)
+	}
 	for i, q := range posts {
 		if q != p {
 			continue
@@ -374,6 +441,10 @@ type archiveMonth struct {
 
 func (s *Server) archive(w http.ResponseWriter, r *http.Request) {
 	v := s.view()
+	keep, done := s.keptWholeSite(w, r, v, "archive")
+	if done {
+		return
+	}
 	// Months are the site's, as the headings show them: a post written
 	// near midnight in another zone is under the month its date shows.
 	loc := s.location()
@@ -389,17 +460,41 @@ func (s *Server) archive(w http.ResponseWriter, r *http.Request) {
 	}
 	cfg := s.config(r, v.Site)
 	s.render(w, r, http.StatusOK, "archive", pageData{
-		Title: "Archive", Canonical: "/archive/", Nav: "archive", Feeds: feedLinks(cfg, "/", ""), Archive: months,
+		Title: "Archive", Canonical: "/archive/", Nav: "archive", Feeds: feedLinks(cfg, "/", ""), Archive: months, keep: keep,
 	}, v.Site)
 }
 
 func (s *Server) tagIndex(w http.ResponseWriter, r *http.Request) {
 	v := s.view()
+	keep, done := s.keptWholeSite(w, r, v, "tags")
+	if done {
+		return
+	}
 	cfg := s.config(r, v.Site)
 	tags := v.Tags()
 	s.render(w, r, http.StatusOK, "tags", pageData{
 		Title: "Tags", Canonical: "/tags/", Nav: "tags", Feeds: feedLinks(cfg, "/", ""), Tags: tags,
 		// With -drafts, a draft's tags are listed and counted too.
 		NoIndex: v.Drafts && !slices.Equal(tags, v.Published().Tags()),
+		keep:    keep,
 	}, v.Site)
+}
+
+// keptWholeSite serves a page of kind that shows the whole site (the
+// archive, the tag index) from the render cache, and reports true, when
+// it is kept; else it says how to keep it once rendered, nil for a
+// request that is not everyone's. Such a page is kept by the site's
+// generation and the number of its posts published by now.
+func (s *Server) keptWholeSite(w http.ResponseWriter, r *http.Request, v content.View, kind string) (*keptPage, bool) {
+	facts := s.facts(v.Site)
+	key, ok := s.keyed(r, kind, s.config(r, v.Site), facts)
+	if !ok {
+		return nil, false
+	}
+	posts := v.Posts()
+	key = key.num(facts.gen).num(uint64(len(posts)))
+	if s.serveKept(w, r, key) {
+		return nil, true
+	}
+	return &keptPage{key: key, modified: facts.modifiedAt(posts)}, false
 }

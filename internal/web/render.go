@@ -62,6 +62,25 @@ type pageData struct {
 	Editor  *editorPage
 	// Training is the log, records or club page (training.go).
 	Training *trainingPage
+
+	// keep, when set, keeps the page in the render cache (pagecache.go).
+	keep *keptPage
+}
+
+// keptPage is how a page rendered for a shared view is kept: under key,
+// last modified at modified. tokenSlug names the post whose shared form
+// token the page carries as the server's placeholder, put in when served.
+// again, when set, computes the key anew once the page is rendered, for a
+// page that shows figures of the moment that may come back to an earlier
+// value (the club's week): a page whose key changed meanwhile may show
+// the change, so it is served, not kept. (A version only grows: a page
+// rendered as one changed is kept under the old key, which no later
+// request computes.)
+type keptPage struct {
+	key       pageKey
+	again     func() pageKey
+	modified  time.Time
+	tokenSlug string
 }
 
 // shareImage is a page's Open Graph image: an absolute URL, the size of
@@ -298,6 +317,19 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 		h.Set("Cache-Control", "private, no-cache")
 	}
 	body := buf.Bytes()
+	if k := data.keep; k != nil {
+		if status == http.StatusOK {
+			p := newCachedPage(string(k.key), body, s.tokenPlaceholder, k.tokenSlug, k.modified, h.Get("Content-Type"), h.Get("Cache-Control"))
+			if h.Get("Cache-Control") == s.sharedPageCache() && (k.again == nil || bytes.Equal(k.again(), k.key)) {
+				s.pages.put(p)
+			}
+			s.serve(w, r, p)
+			return
+		}
+		if k.tokenSlug != "" {
+			body = bytes.ReplaceAll(body, []byte(s.tokenPlaceholder), []byte(s.signer.sharedFormToken(k.tokenSlug, s.now())))
+		}
+	}
 	s.serveBody(w, r, status, body, etagOf(body), time.Time{})
 }
 
@@ -328,11 +360,21 @@ var personalCookies = []string{readerCookie, commenterCookie, sessionCookieName}
 // showing no draft, and not under serve -live (whose pages must reload at
 // once). Its comment form's token is the shared one (guards.go).
 func (s *Server) sharable(r *http.Request, status int, data pageData) bool {
-	if status != http.StatusOK || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
+	return status == http.StatusOK && !data.showsDrafts() && data.Edit == nil && s.everyones(r)
+}
+
+// everyones reports whether a request is answered alike for every reader:
+// a GET or HEAD without a cookie that makes the page the reader's own
+// (personalCookies), to a server not reloading pages (-live).
+func (s *Server) everyones(r *http.Request) bool {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		return false
 	}
-	if s.live != nil || data.showsDrafts() || data.Edit != nil {
+	if s.live != nil {
 		return false
+	}
+	if r.Header.Get("Cookie") == "" {
+		return true
 	}
 	for _, name := range personalCookies {
 		if _, err := r.Cookie(name); err == nil {
@@ -340,6 +382,19 @@ func (s *Server) sharable(r *http.Request, status int, data pageData) bool {
 		}
 	}
 	return true
+}
+
+// keyed starts the render cache's key of a page of kind for a request
+// that sees what every reader sees (sharedView), and reports false for
+// any other, which is rendered for itself. The key names the page's path,
+// the base URL its links use, the site's settings and the year the footer
+// shows.
+func (s *Server) keyed(r *http.Request, kind string, cfg content.Config, f *siteFacts) (pageKey, bool) {
+	if !s.sharedView(r) {
+		pageCacheFigures.Add("bypassed", 1)
+		return nil, false
+	}
+	return newKey(kind, r.URL.Path, cfg.BaseURL, f).num(uint64(s.now().Year())), true
 }
 
 // reloadable reports whether serve -live may reload the page by itself: a

@@ -2,8 +2,6 @@ package web
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"html/template"
 	"mime"
@@ -197,22 +195,27 @@ func (s *Server) routeGPX(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, "serving a route download", errNoRouteDownload)
 		return
 	}
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": p.Slug + ".gpx"}))
+	// Kept by the post and the settings (the privacy zones, the author's
+	// among them); a draft's is written for its request alone.
+	facts := s.facts(v.Site)
+	key := newKey("route", p.Slug, "", facts).post(p)
+	if !p.Draft && s.serveKept(w, r, key) {
+		return
+	}
 	var buf bytes.Buffer
 	if err := activity.WriteGPX(r.Context(), &buf, p.Title, p.Run.Activity.Segments); err != nil {
 		s.serverError(w, r, "writing a route download", err)
 		return
 	}
-	sum := sha256.Sum256(buf.Bytes())
-	h := w.Header()
-	h.Set("Content-Type", "application/gpx+xml")
-	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": p.Slug + ".gpx"}))
-	h.Set("ETag", `"`+hex.EncodeToString(sum[:16])+`"`)
-	// Checked each time: a privacy zone added to site.yaml must take the
-	// route out of every cache at once.
+	// Checked each time (no-cache): a privacy zone added to site.yaml must
+	// take the route out of every cache at once.
 	if p.Draft {
+		h := w.Header()
+		h.Set("Content-Type", "application/gpx+xml")
 		h.Set("Cache-Control", "private, no-cache")
-	} else {
-		h.Set("Cache-Control", "public, no-cache")
+		s.serveBody(w, r, http.StatusOK, buf.Bytes(), etagOf(buf.Bytes()), time.Time{})
+		return
 	}
-	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(buf.Bytes()))
+	s.keepAndServe(w, r, key, buf.Bytes(), facts.modifiedAt(content.Listing{p}), "application/gpx+xml", "public, no-cache")
 }

@@ -17,11 +17,16 @@ import (
 // robots answers /robots.txt: crawl everything but the admin pages, and
 // find the pages in the sitemap.
 func (s *Server) robots(w http.ResponseWriter, r *http.Request) {
-	cfg := s.config(r, s.opts.Content.Current())
-	h := w.Header()
-	h.Set("Content-Type", "text/plain; charset=utf-8")
-	h.Set("Cache-Control", "public, max-age=3600")
-	fmt.Fprintf(w, "User-agent: *\nDisallow: %s\nAllow: /\n\nSitemap: %s/sitemap.xml\n", s.url("/admin/"), cfg.BaseURL)
+	site := s.opts.Content.Current()
+	cfg := s.config(r, site)
+	facts := s.facts(site)
+	// Kept by the base URL and the settings (the base URL's path).
+	key := newKey("robots", "/robots.txt", cfg.BaseURL, facts)
+	if s.serveKept(w, r, key) {
+		return
+	}
+	body := fmt.Appendf(nil, "User-agent: *\nDisallow: %s\nAllow: /\n\nSitemap: %s/sitemap.xml\n", s.url("/admin/"), cfg.BaseURL)
+	s.keepAndServe(w, r, key, body, facts.seen, "text/plain; charset=utf-8", "public, max-age=3600")
 }
 
 // sitemapURL is one <url> of a sitemap (sitemaps.org protocol 0.9).
@@ -43,6 +48,13 @@ func (s *Server) sitemap(w http.ResponseWriter, r *http.Request) {
 	v := s.view().Published()
 	cfg := s.config(r, v.Site)
 	posts := v.Posts()
+	// It shows the whole site: kept by the site's generation and the
+	// number of its posts published by now.
+	facts := s.facts(v.Site)
+	key := newKey("sitemap", "/sitemap.xml", cfg.BaseURL, facts).num(facts.gen).num(uint64(len(posts)))
+	if s.serveKept(w, r, key) {
+		return
+	}
 	set := sitemapSet{}
 	add := func(path string, lastmod time.Time) {
 		u := sitemapURL{Loc: cfg.BaseURL + path}
@@ -74,10 +86,7 @@ func (s *Server) sitemap(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	buf.WriteByte('\n')
-	h := w.Header()
-	h.Set("Content-Type", "application/xml; charset=utf-8")
-	h.Set("Cache-Control", "public, max-age=300")
-	http.ServeContent(w, r, "", newest, bytes.NewReader(buf.Bytes()))
+	s.keepAndServe(w, r, key, buf.Bytes(), latest(facts.seen, newest), "application/xml; charset=utf-8", "public, max-age=300")
 }
 
 // sortedAuthors are the authors with at least one visible post, by id.

@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"milepost/internal/accounts"
@@ -83,18 +85,24 @@ type Server struct {
 	// moderators' and admins' actions, and one-time password links.
 	writes   *ipLimiter
 	forms    *usedForms
-	feeds    feedCache
 	runs     runViews
 	staticFS fs.FS
 	signer   signer
 	comments *comments.Service
 	live     *liveState // nil without Options.Live
-	// encoded keeps pages and feeds compressed, by ETag (encoding.go).
-	encoded *encodedBodies
+	// pages is the render cache of public pages and feeds (pagecache.go);
+	// siteFacts what it knows of the site served, worked out once per
+	// Site; tokenPlaceholder what a kept post page carries where its form
+	// token goes.
+	pages            *pageCache
+	siteFacts        atomic.Pointer[siteFacts]
+	factsMu          sync.Mutex
+	tokenPlaceholder string
 
 	// trainingCache keeps the training figures of the current site
-	// (training.go).
+	// (training.go), teaser the club's week worked out from them.
 	trainingCache training.Cache
+	teaser        atomic.Pointer[teaserMemo]
 }
 
 // staffWritesPerMinute is how many changes one address group may make a
@@ -114,7 +122,7 @@ func New(opts Options) (*Server, error) {
 		return nil, errors.New("web: a Secret of at least 16 bytes is required")
 	}
 	s := &Server{opts: opts, log: opts.Log, now: opts.Now, signer: signer{opts.Secret}, comments: opts.Comments,
-		encoded: newEncodedBodies(defaultEncodedBudget)}
+		pages: newPageCache(defaultPageBudget), tokenPlaceholder: newTokenPlaceholder()}
 	if s.log == nil {
 		s.log = slog.Default()
 	}

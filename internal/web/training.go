@@ -165,6 +165,10 @@ func (s *Server) trainingLog(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	keep, done := s.keptTraining(w, r, af.site, "log")
+	if done {
+		return
+	}
 	a, f, ta, u := af.author, af.figures, af.runs, af.units()
 	loc := f.Settings.Location
 	now := s.now().In(loc)
@@ -217,12 +221,16 @@ func (s *Server) trainingLog(w http.ResponseWriter, r *http.Request) {
 		lv.Weekly = runChart{Kind: "weekly", Heading: fmt.Sprintf("The last %d weeks", logWeeks)}.with(chart.WeeklyDistance(weeks, u))
 	}
 	lv.Calendar = runChart{Kind: "calendar", Heading: "Days run in " + strconv.Itoa(lv.Year)}.with(chart.YearCalendar(lv.Year, days, u))
-	s.renderTraining(w, r, af.site, "log", "Training log of "+a.Name, canonical, &trainingPage{Author: a, Unit: u.Abbrev(), Log: lv})
+	s.renderTraining(w, r, af.site, "log", "Training log of "+a.Name, canonical, &trainingPage{Author: a, Unit: u.Abbrev(), Log: lv}, keep)
 }
 
 func (s *Server) trainingRecords(w http.ResponseWriter, r *http.Request) {
 	af, ok := s.trainingAuthor(w, r)
 	if !ok {
+		return
+	}
+	keep, done := s.keptTraining(w, r, af.site, "records")
+	if done {
 		return
 	}
 	a, ta, u := af.author, af.runs, af.units()
@@ -246,11 +254,15 @@ func (s *Server) trainingRecords(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.renderTraining(w, r, af.site, "records", "Records of "+a.Name, "/authors/"+url.PathEscape(a.ID)+"/records/",
-		&trainingPage{Author: a, Unit: u.Abbrev(), Records: rv})
+		&trainingPage{Author: a, Unit: u.Abbrev(), Records: rv}, keep)
 }
 
 func (s *Server) club(w http.ResponseWriter, r *http.Request) {
 	site := s.opts.Content.Current()
+	keep, done := s.keptTraining(w, r, site, "club")
+	if done {
+		return
+	}
 	f := s.trainingCache.For(site, s.now())
 	u := f.Settings.Units
 	c := f.Club(s.now(), clubRaces)
@@ -263,10 +275,38 @@ func (s *Server) club(w http.ResponseWriter, r *http.Request) {
 		row.Beat = activity.DurationText(set.Previous.TimeS)
 		cv.NewRecords = append(cv.NewRecords, row)
 	}
-	s.renderTraining(w, r, site, "club", "The club", "/club/", &trainingPage{Unit: u.Abbrev(), Club: cv})
+	s.renderTraining(w, r, site, "club", "The club", "/club/", &trainingPage{Unit: u.Abbrev(), Club: cv}, keep)
 }
 
-func (s *Server) renderTraining(w http.ResponseWriter, r *http.Request, site *content.Site, page, title, canonical string, tp *trainingPage) {
+// keptTraining serves a training page (the log, records, the club) from
+// the render cache, and reports true, when it is kept; else it says how to
+// keep it once rendered, nil for a request that is not everyone's. The
+// figures are the whole site's, as of today: such a page is kept by the
+// site's generation, the number of its posts published by now, the day,
+// the year asked for (the log's ?year=) and, on the club page, how many
+// new records it shows (one drops off NewRecordDays after it was set, at
+// its time of day). Its Last-Modified is when it was rendered: no change
+// it shows can be later.
+func (s *Server) keptTraining(w http.ResponseWriter, r *http.Request, site *content.Site, kind string) (*keptPage, bool) {
+	facts := s.facts(site)
+	key, ok := s.keyed(r, kind, s.config(r, site), facts)
+	if !ok {
+		return nil, false
+	}
+	v := content.View{Site: site, Now: s.now()}
+	posts := v.Posts()
+	today := dayOf(v.Now, site.Config.Location)
+	key = key.num(facts.gen).num(uint64(len(posts))).num(uint64(today.Unix())).str(r.URL.Query().Get("year"))
+	if kind == "club" {
+		key = key.num(uint64(len(s.trainingCache.For(site, v.Now).Club(v.Now, 0).NewRecords)))
+	}
+	if s.serveKept(w, r, key) {
+		return nil, true
+	}
+	return &keptPage{key: key, modified: v.Now}, false
+}
+
+func (s *Server) renderTraining(w http.ResponseWriter, r *http.Request, site *content.Site, page, title, canonical string, tp *trainingPage, keep *keptPage) {
 	cfg := s.config(r, site)
 	root := "/"
 	heading := ""
@@ -278,6 +318,7 @@ func (s *Server) renderTraining(w http.ResponseWriter, r *http.Request, site *co
 		Canonical: canonical,
 		Feeds:     feedLinks(cfg, root, heading),
 		Training:  tp,
+		keep:      keep,
 	}, site)
 }
 
@@ -309,14 +350,40 @@ type clubTeaser struct {
 	Distance      string
 }
 
-// clubWeek is the templates' clubWeek: the club's week so far.
+// clubWeek is the templates' clubWeek: the club's week so far. It is
+// worked out once per day and set of figures, as the home page's cache key
+// names it (pages.go).
 func (s *Server) clubWeek() *clubTeaser {
 	f := s.figures()
 	if len(f.Runs) == 0 {
 		return nil
 	}
-	w := f.Club(s.now(), 0).Week
-	return &clubTeaser{Runs: w.Runs, Runners: len(w.Runners), Distance: activity.DistanceText(w.DistanceM, f.Settings.Units)}
+	now := s.now()
+	day := dayOf(now, f.Settings.Location)
+	if m := s.teaser.Load(); m != nil && m.figures == f && m.day.Equal(day) {
+		return m.teaser
+	}
+	w := f.Club(now, 0).Week
+	t := &clubTeaser{Runs: w.Runs, Runners: len(w.Runners), Distance: activity.DistanceText(w.DistanceM, f.Settings.Units)}
+	s.teaser.Store(&teaserMemo{figures: f, day: day, teaser: t})
+	return t
+}
+
+// teaserMemo is the club's week as worked out for one set of figures on
+// one day.
+type teaserMemo struct {
+	figures *training.Figures
+	day     time.Time
+	teaser  *clubTeaser
+}
+
+// dayOf is the start of the day t is in, in loc (the site's zone).
+func dayOf(t time.Time, loc *time.Location) time.Time {
+	if loc == nil {
+		loc = time.UTC
+	}
+	y, m, d := t.In(loc).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, loc)
 }
 
 // authorRuns is the templates' authorRuns: how many published runs an
