@@ -1,0 +1,179 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// liveEdit measures how long after a post's file is saved the edited post
+// is served: by `milepost serve -live` and by `hugo server` over the same
+// posts, edited in turn. The edited post is the newest one (the first the
+// home page links to), so its lists and feeds change too.
+func (b *bench) liveEdit(ctx context.Context) (rows []row, err error) {
+	what := fmt.Sprintf("one post edited on the %s-post site, live", formatCount(b.posts))
+	dir := filepath.Join(b.work, "live")
+	site := filepath.Join(dir, "site")
+	if err := copySite(b.cfg.contentDir, site); err != nil {
+		return nil, err
+	}
+	srv, base, err := b.serveMilepost(ctx, dir, site, "-live")
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if serr := srv.stop(); serr != nil && err == nil {
+			err = serr
+		}
+	}()
+	b.log.Info("live: waiting for milepost serve -live", "url", base)
+	if _, err := srv.waitFor200(ctx, base+"/", 5*time.Minute); err != nil {
+		return nil, err
+	}
+	home, err := get(ctx, base+"/")
+	if err != nil {
+		return nil, err
+	}
+	postPath, ok := firstLink(home, postLink)
+	if !ok {
+		return nil, errors.New("the home page links to no post")
+	}
+	file, err := postFile(site, postPath)
+	if err != nil {
+		return nil, err
+	}
+
+	var hugo *child
+	var hugoFile, hugoURL string
+	if bin := lookTool("hugo"); bin != "" {
+		hugoSite := filepath.Join(dir, "hugo")
+		if err := makeHugoSite(site, hugoSite); err != nil {
+			return nil, err
+		}
+		addr, err := freeAddr()
+		if err != nil {
+			return nil, err
+		}
+		_, port, _ := net.SplitHostPort(addr)
+		hugo, err = startChild(ctx, "hugo server", hugoSite, filepath.Join(dir, "hugo.log"), bin,
+			"server", "--source", hugoSite, "--bind", "127.0.0.1", "--port", port)
+		if err != nil {
+			return nil, err
+		}
+		defer func() {
+			if serr := hugo.stop(); serr != nil && err == nil {
+				err = serr
+			}
+		}()
+		hugoURL = "http://" + addr + postPath
+		b.log.Info("live: waiting for hugo server", "url", hugoURL)
+		if _, err := hugo.waitFor200(ctx, hugoURL, 5*time.Minute); err != nil {
+			return nil, err
+		}
+		if hugoFile, err = postFile(filepath.Join(hugoSite, "content"), postPath); err != nil {
+			return nil, err
+		}
+	}
+
+	var mile, ref []float64
+	for round := range b.cfg.rounds {
+		d, err := timeEdit(ctx, file, dir, base+postPath, fmt.Sprintf("milepost%d", round+1))
+		if err != nil {
+			return nil, fmt.Errorf("milepost serve -live: %w", err)
+		}
+		mile = append(mile, float64(d))
+		b.log.Info("live", "round", round+1, "milepost", d)
+		if hugo != nil {
+			d, err := timeEdit(ctx, hugoFile, dir, hugoURL, fmt.Sprintf("hugo%d", round+1))
+			if err != nil {
+				return nil, fmt.Errorf("hugo server: %w", err)
+			}
+			ref = append(ref, float64(d))
+			b.log.Info("live", "round", round+1, "hugo", d)
+		}
+	}
+	m := time.Duration(median(mile))
+	r := row{what: what, measured: formatDuration(m), goal: "≤ 100 ms", met: yesNo(m <= 100*time.Millisecond)}
+	if hugo != nil {
+		h := time.Duration(median(ref))
+		r.reference, r.ratio = formatDuration(h)+" `hugo server`", formatRatio(float64(m)/float64(h))
+	} else {
+		r.reference = "hugo is not installed"
+	}
+	return []row{r}, nil
+}
+
+// timeEdit saves the post file with a new paragraph naming marker and
+// returns how long it took until url served it. The page is fetched every
+// 2 ms.
+func timeEdit(ctx context.Context, file, tmpDir, url, marker string) (time.Duration, error) {
+	original, err := os.ReadFile(file)
+	if err != nil {
+		return 0, fmt.Errorf("reading the post to edit: %w", err)
+	}
+	// Each edit replaces the previous one's paragraph.
+	if i := bytes.Index(original, []byte("\n\nEdited for the benchmark: ")); i >= 0 {
+		original = append(original[:i:i], '\n')
+	}
+	text := fmt.Sprintf("Edited for the benchmark: %s.", marker)
+	edited := append(bytes.TrimRight(original, "\n"), []byte("\n\n"+text+"\n")...)
+	// Let the previous edit's reload settle.
+	select {
+	case <-time.After(time.Second):
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+	start := time.Now()
+	if err := rewriteFile(file, tmpDir, edited); err != nil {
+		return 0, err
+	}
+	for {
+		page, err := capture(ctx, url)
+		if err != nil {
+			return 0, err
+		}
+		if page.status == 200 && bytes.Contains(page.body, []byte(text)) {
+			return time.Since(start), nil
+		}
+		if time.Since(start) > time.Minute {
+			return 0, fmt.Errorf("%s did not show the edit within a minute (last answer %d)", url, page.status)
+		}
+		select {
+		case <-time.After(2 * time.Millisecond):
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+	}
+}
+
+// postFile is the Markdown file of the post at path (/posts/SLUG/) under
+// site/posts: SLUG.md or SLUG/index.md, in any sub-folder. A post whose
+// slug is set in its front matter is not found: the command says so.
+func postFile(site, path string) (string, error) {
+	slug := strings.Trim(strings.TrimPrefix(path, "/posts/"), "/")
+	var found string
+	err := filepath.WalkDir(filepath.Join(site, "posts"), func(p string, d fs.DirEntry, err error) error {
+		if err != nil || found != "" {
+			return err
+		}
+		if !d.IsDir() && (d.Name() == slug+".md" || (d.Name() == "index.md" && filepath.Base(filepath.Dir(p)) == slug)) {
+			found = p
+			return filepath.SkipAll
+		}
+		return nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("finding the file of %s: %w", path, err)
+	}
+	if found == "" {
+		return "", fmt.Errorf("no file posts/…/%s.md or %s/index.md for %s (a slug set in front matter?)", slug, slug, path)
+	}
+	return found, nil
+}
