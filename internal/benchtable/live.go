@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,8 +16,9 @@ import (
 )
 
 // liveEdit measures how long after a post's file is saved the edited post
-// is served: by `milepost serve -live` and by `hugo server` over the same
-// posts, edited in turn. The edited post is the newest one (the first the
+// is served: by `milepost serve -live` (watched through its event stream,
+// as an open tab does) and by `hugo server` over the same posts (its page
+// fetched every 5 ms), edited in turn. The edited post is the newest one (the first the
 // home page links to), so its lists and feeds change too.
 func (b *bench) liveEdit(ctx context.Context) (rows []row, err error) {
 	what := fmt.Sprintf("one post edited on the %s-post site, live", formatCount(b.posts))
@@ -82,16 +85,20 @@ func (b *bench) liveEdit(ctx context.Context) (rows []row, err error) {
 		}
 	}
 
+	events, err := watchEvents(ctx, base+"/_live/events", base+postPath)
+	if err != nil {
+		return nil, err
+	}
 	var mile, ref []float64
 	for round := range b.cfg.rounds {
-		d, err := timeEdit(ctx, file, dir, base+postPath, fmt.Sprintf("milepost%d", round+1))
+		d, err := timeEdit(ctx, file, dir, fmt.Sprintf("milepost%d", round+1), events)
 		if err != nil {
 			return nil, fmt.Errorf("milepost serve -live: %w", err)
 		}
 		mile = append(mile, float64(d))
 		b.log.Info("live", "round", round+1, "milepost", d)
 		if hugo != nil {
-			d, err := timeEdit(ctx, hugoFile, dir, hugoURL, fmt.Sprintf("hugo%d", round+1))
+			d, err := timeEdit(ctx, hugoFile, dir, fmt.Sprintf("hugo%d", round+1), pollWatcher{hugoURL})
 			if err != nil {
 				return nil, fmt.Errorf("hugo server: %w", err)
 			}
@@ -110,17 +117,24 @@ func (b *bench) liveEdit(ctx context.Context) (rows []row, err error) {
 	return []row{r}, nil
 }
 
+// editWatcher waits until an edit shows on a page.
+type editWatcher interface {
+	// forget drops what was seen before the edit.
+	forget()
+	// wait returns once the page shows text.
+	wait(ctx context.Context, text string) error
+}
+
 // timeEdit saves the post file with a new paragraph naming marker and
-// returns how long it took until url served it. The page is fetched every
-// 2 ms.
-func timeEdit(ctx context.Context, file, tmpDir, url, marker string) (time.Duration, error) {
+// returns how long it took until w saw it served.
+func timeEdit(ctx context.Context, file, tmpDir, marker string, w editWatcher) (time.Duration, error) {
 	original, err := os.ReadFile(file)
 	if err != nil {
 		return 0, fmt.Errorf("reading the post to edit: %w", err)
 	}
 	// Each edit replaces the previous one's paragraph.
 	if i := bytes.Index(original, []byte("\n\nEdited for the benchmark: ")); i >= 0 {
-		original = append(original[:i:i], '\n')
+		original = original[:i]
 	}
 	text := fmt.Sprintf("Edited for the benchmark: %s.", marker)
 	edited := append(bytes.TrimRight(original, "\n"), []byte("\n\n"+text+"\n")...)
@@ -130,25 +144,116 @@ func timeEdit(ctx context.Context, file, tmpDir, url, marker string) (time.Durat
 	case <-ctx.Done():
 		return 0, ctx.Err()
 	}
+	w.forget()
 	start := time.Now()
 	if err := rewriteFile(file, tmpDir, edited); err != nil {
 		return 0, err
 	}
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if err := w.wait(ctx, text); err != nil {
+		return 0, err
+	}
+	return time.Since(start), nil
+}
+
+// pageShows fetches url and says whether it shows text.
+func pageShows(ctx context.Context, url, text string) (bool, error) {
+	page, err := capture(ctx, url)
+	if err != nil {
+		return false, err
+	}
+	return page.status == 200 && bytes.Contains(page.body, []byte(text)), nil
+}
+
+// pollWatcher fetches the page every 5 ms, for a server without an event
+// stream of its own (hugo server serves its pages from memory, so a fetch
+// costs it little).
+type pollWatcher struct{ url string }
+
+func (pollWatcher) forget() {}
+
+func (p pollWatcher) wait(ctx context.Context, text string) error {
 	for {
-		page, err := capture(ctx, url)
-		if err != nil {
-			return 0, err
-		}
-		if page.status == 200 && bytes.Contains(page.body, []byte(text)) {
-			return time.Since(start), nil
-		}
-		if time.Since(start) > time.Minute {
-			return 0, fmt.Errorf("%s did not show the edit within a minute (last answer %d)", url, page.status)
+		ok, err := pageShows(ctx, p.url, text)
+		if ok || err != nil {
+			return err
 		}
 		select {
-		case <-time.After(2 * time.Millisecond):
+		case <-time.After(5 * time.Millisecond):
 		case <-ctx.Done():
-			return 0, ctx.Err()
+			return fmt.Errorf("%s did not show the edit: %w", p.url, ctx.Err())
+		}
+	}
+}
+
+// eventWatcher listens to serve -live's event stream, as a reader's tab
+// does, and fetches the page after each new version: nothing else loads
+// the server while it reloads.
+type eventWatcher struct {
+	url      string
+	versions <-chan string
+}
+
+// watchEvents subscribes to the event stream at url; the stream ends with
+// ctx.
+func watchEvents(ctx context.Context, eventsURL, pageURL string) (*eventWatcher, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, eventsURL, nil)
+	if err != nil {
+		return nil, err
+	}
+	res, err := (&http.Client{Transport: &http.Transport{DisableCompression: true}}).Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("subscribing to %s: %w", eventsURL, err)
+	}
+	if res.StatusCode != http.StatusOK {
+		res.Body.Close()
+		return nil, fmt.Errorf("subscribing to %s: %s", eventsURL, res.Status)
+	}
+	versions := make(chan string, 64)
+	go func() {
+		defer close(versions)
+		defer res.Body.Close()
+		sc := bufio.NewScanner(res.Body)
+		event := ""
+		for sc.Scan() {
+			line := sc.Text()
+			switch {
+			case line == "":
+				event = ""
+			case strings.HasPrefix(line, "event:"):
+				event = strings.TrimSpace(strings.TrimPrefix(line, "event:"))
+			case strings.HasPrefix(line, "data:") && event == "version":
+				versions <- strings.TrimSpace(strings.TrimPrefix(line, "data:"))
+			}
+		}
+	}()
+	return &eventWatcher{url: pageURL, versions: versions}, nil
+}
+
+func (e *eventWatcher) forget() {
+	for {
+		select {
+		case <-e.versions:
+		default:
+			return
+		}
+	}
+}
+
+func (e *eventWatcher) wait(ctx context.Context, text string) error {
+	for {
+		select {
+		case _, ok := <-e.versions:
+			if !ok {
+				return errors.New("the event stream ended")
+			}
+			shown, err := pageShows(ctx, e.url, text)
+			if shown || err != nil {
+				return err
+			}
+		case <-ctx.Done():
+			return fmt.Errorf("no new version of the site showed the edit: %w", ctx.Err())
 		}
 	}
 }

@@ -133,6 +133,9 @@ func (l wrkLoad) run(ctx context.Context, url string, headers ...string) (wrkRes
 	args := []string{
 		"-t" + strconv.Itoa(l.threads), "-c" + strconv.Itoa(l.connections),
 		"-d" + strconv.Itoa(int(l.duration.Round(time.Second)/time.Second)) + "s",
+		// wrk gives up on a response after 2 s by default and counts it as
+		// a socket error; a slow page is a figure, not a failure.
+		"--timeout", "30s",
 	}
 	for _, h := range headers {
 		args = append(args, "-H", h)
