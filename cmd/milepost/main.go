@@ -15,9 +15,11 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"milepost/internal/accounts"
 	"milepost/internal/app"
+	"milepost/internal/deploy"
 	"milepost/internal/importer"
 	"milepost/internal/web"
 )
@@ -40,8 +42,10 @@ Usage:
                                                 status 1 and file:line: problem lines if any
   milepost import-strava EXPORT.zip -author ID  make a draft post of each run of a Strava bulk
                                                 export, with its activity file
+  milepost nginx-config [flags]                 print an nginx configuration that caches readers'
+                                                pages in front of serve
 
-Every command but new, check and import-strava takes -db FILE (default ./data/milepost.db).
+Every command but new, check, import-strava and nginx-config takes -db FILE (default ./data/milepost.db).
 Those that take it, but serve, need the server stopped; a running server's backup is GET /admin/backup, for admins.
 "milepost COMMAND -h" lists a command's flags.
 `
@@ -79,6 +83,8 @@ func main() {
 		err = check(ctx, args)
 	case "import-strava":
 		err = importStrava(ctx, args)
+	case "nginx-config":
+		err = nginxConfig(args)
 	case "help", "-h", "-help", "--help":
 		fmt.Print(usage)
 		return
@@ -110,6 +116,7 @@ func serve(ctx context.Context, log *slog.Logger, args []string) error {
 	fs.BoolVar(&cfg.Live, "live", false, "reload open browser tabs when a content file changes, for writing locally (pages then run a script of the server's own)")
 	fs.StringVar(&cfg.ThemeDir, "theme", "", "theme directory whose files override the embedded default theme")
 	fs.IntVar(&cfg.CommentRate, "comment-rate", 5, "comments one address may post per minute")
+	fs.DurationVar(&cfg.CacheMaxAge, "cache-max-age", web.DefaultPublicMaxAge, "how long shared caches (nginx, a CDN) may keep a reader's page before asking again; whole seconds, at least 1s")
 	cfg.Guards = web.DefaultGuards
 	fs.BoolVar(&cfg.Guards.Honeypot, "honeypot", cfg.Guards.Honeypot, "add a hidden field that only bots fill in")
 	fs.DurationVar(&cfg.Guards.MinFormAge, "min-form-age", cfg.Guards.MinFormAge, "refuse comment forms sent sooner than this after the page was served (0: off)")
@@ -126,6 +133,9 @@ func serve(ctx context.Context, log *slog.Logger, args []string) error {
 		return nil
 	})
 	fs.Parse(args)
+	if cfg.CacheMaxAge < time.Second || cfg.CacheMaxAge%time.Second != 0 {
+		return fmt.Errorf("-cache-max-age %v: it must be whole seconds, at least 1s", cfg.CacheMaxAge)
+	}
 	return app.Serve(ctx, cfg)
 }
 
@@ -291,6 +301,25 @@ for CI and git hooks.`)
 	}
 	_, err := app.Check(ctx, cfg)
 	return err
+}
+
+func nginxConfig(args []string) error {
+	fs := newFlagSet("nginx-config", `milepost nginx-config [-upstream 127.0.0.1:8080] [-server-name example.org] [-listen 80] [-cache-dir /var/cache/nginx/milepost] [-cache-size 1g]
+
+Prints an nginx configuration (for Debian's nginx: /etc/nginx/sites-available/)
+that runs nginx in front of milepost serve and caches readers' pages for as
+long as serve says they may be kept, and nothing personal. Run serve with
+-trusted-proxy set to the address nginx connects from (127.0.0.1).`)
+	site := deploy.DefaultNginxSite
+	fs.StringVar(&site.Upstream, "upstream", site.Upstream, "`ADDRESS` milepost serve listens on (its -addr)")
+	fs.StringVar(&site.ServerName, "server-name", site.ServerName, "the site's host `NAME`")
+	fs.StringVar(&site.Listen, "listen", site.Listen, "nginx's listen `PORT` or ADDRESS:PORT")
+	fs.StringVar(&site.CacheDir, "cache-dir", site.CacheDir, "`DIR` nginx keeps cached pages in")
+	fs.StringVar(&site.CacheMaxSize, "cache-size", site.CacheMaxSize, "the cache's bound on disk, in nginx's notation (`SIZE`: 500m, 1g)")
+	if pos := fs.parse(args); len(pos) != 0 {
+		return fs.usageErr("nginx-config takes no arguments")
+	}
+	return deploy.RenderNginx(os.Stdout, site)
 }
 
 func importStrava(ctx context.Context, args []string) error {

@@ -45,6 +45,9 @@ type ServeConfig struct {
 	CommentRate int
 	// Guards are the comment form's spam defences.
 	Guards web.Guards
+	// CacheMaxAge is how long shared caches may keep a reader's page (its
+	// max-age); 0 means web.DefaultPublicMaxAge.
+	CacheMaxAge time.Duration
 	// DebugAddr, when set, is the address serving expvar, pprof and
 	// /debug/heap. It must be a loopback address unless DebugAddrPublic is
 	// set: what it serves (command line, heap, profiles) is for the
@@ -227,7 +230,7 @@ func buildHandler(ctx context.Context, cfg ServeConfig, st *stores, log *slog.Lo
 	if cfg.Live {
 		live = src
 	}
-	handler, err := web.New(web.Options{
+	opts := web.Options{
 		Live:        live,
 		Authoring:   writer,
 		Accounts:    accts,
@@ -241,7 +244,9 @@ func buildHandler(ctx context.Context, cfg ServeConfig, st *stores, log *slog.Lo
 		Log:         log,
 		Drafts:      cfg.Drafts,
 		CommentRate: cfg.CommentRate,
-	})
+	}
+	opts.PublicMaxAge = cfg.CacheMaxAge
+	handler, err := web.New(opts)
 	if err != nil {
 		return nil, err
 	}

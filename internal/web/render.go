@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -289,7 +290,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 		// (a draft through its preview link) is kept by none either.
 		h.Set("Cache-Control", "no-store")
 	case h.Get("Set-Cookie") == "" && s.sharable(r, status, data):
-		h.Set("Cache-Control", sharedPageCache)
+		h.Set("Cache-Control", s.sharedPageCache())
 	default:
 		// The page may hold a reader's own details (the form filled in
 		// from their cookie, their held comments, a form token of their
@@ -302,9 +303,19 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 
 // sharedPageCache is how long caches shared by many readers (a proxy, a
 // CDN) and browsers may keep a reader's page that is the same for everyone:
-// a minute, then a further five minutes while they fetch it again in the
-// background. A new comment shows within the minute.
-const sharedPageCache = "public, max-age=60, stale-while-revalidate=300"
+// Options.PublicMaxAge, then a further five minutes while they fetch it
+// again in the background. A new comment shows within the max-age.
+func (s *Server) sharedPageCache() string {
+	maxAge := s.opts.PublicMaxAge
+	if maxAge <= 0 {
+		maxAge = DefaultPublicMaxAge
+	}
+	return "public, max-age=" + strconv.Itoa(int(maxAge/time.Second)) + ", stale-while-revalidate=300"
+}
+
+// DefaultPublicMaxAge is how long shared caches keep a reader's page
+// unless Options.PublicMaxAge says otherwise.
+const DefaultPublicMaxAge = time.Minute
 
 // personalCookies are the cookies that make a reader's page their own: the
 // name they commented under (filled into the form), their commenter id

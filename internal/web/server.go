@@ -42,6 +42,11 @@ type Options struct {
 	CommentRate int
 	// Guards are the comment form's spam defences.
 	Guards Guards
+	// PublicMaxAge is how long caches shared by many readers (nginx, a
+	// CDN) may keep a reader's page that is the same for everyone before
+	// asking again (its max-age); 0 means DefaultPublicMaxAge. Whole
+	// seconds.
+	PublicMaxAge time.Duration
 	// Accounts signs moderators in to /admin/; without it there are no
 	// admin pages.
 	Accounts *accounts.Service
