@@ -24,13 +24,23 @@ func (b *bench) build(ctx context.Context) (rows []row, err error) {
 		return nil, err
 	}
 	if out, _ := exec.CommandContext(ctx, bin, "build", "-h").CombinedOutput(); bytes.Contains(out, []byte(`unknown command "build"`)) {
-		const why = "not available: this milepost has no build command"
+		const why = "this milepost has no `build` command"
 		return []row{skippedRow(whatWall, why), skippedRow(whatRSS, why), skippedRow(whatAgain, why)}, nil
 	}
 	dir := filepath.Join(b.work, "build")
 	content := filepath.Join(dir, "site")
 	if err := copySite(b.cfg.contentDir, content); err != nil {
 		return nil, err
+	}
+	// A build needs the site's base URL (its comment form posts there):
+	// a site without one is built for a made-up address.
+	args := []string{"build", "-content", content}
+	settings, err := readSiteSettings(content)
+	if err != nil {
+		return nil, err
+	}
+	if settings.BaseURL == "" {
+		args = append(args, "-base-url", "https://runners.example.org/")
 	}
 	hugoBin := lookTool("hugo")
 	hugoSite := filepath.Join(dir, "hugo")
@@ -54,7 +64,7 @@ func (b *bench) build(ctx context.Context) (rows []row, err error) {
 			if err := os.MkdirAll(work, 0o755); err != nil {
 				return fmt.Errorf("making a build directory: %w", err)
 			}
-			m, err := measure(ctx, work, "milepost build", bin, "build", "-content", content, "-o", out)
+			m, err := measure(ctx, work, "milepost build", bin, append(args, "-o", out)...)
 			if err != nil {
 				return err
 			}
@@ -71,7 +81,7 @@ func (b *bench) build(ctx context.Context) (rows []row, err error) {
 			if err := appendLine(edited, fmt.Sprintf("\nEdited between builds, round %d.\n", round+1)); err != nil {
 				return err
 			}
-			m, err = measure(ctx, work, "milepost build (again)", bin, "build", "-content", content, "-o", out)
+			m, err = measure(ctx, work, "milepost build (again)", bin, append(args, "-o", out)...)
 			if err != nil {
 				return err
 			}

@@ -72,18 +72,30 @@ func makeHugoSite(site, dir string) error {
 	return nil
 }
 
+// siteSettings are the few settings of site.yaml the command reads.
+type siteSettings struct {
+	PostsPerPage int    `yaml:"posts_per_page"`
+	BaseURL      string `yaml:"base_url"`
+}
+
+func readSiteSettings(site string) (siteSettings, error) {
+	var settings siteSettings
+	data, err := os.ReadFile(filepath.Join(site, "site.yaml"))
+	if err != nil {
+		return settings, fmt.Errorf("reading site.yaml: %w", err)
+	}
+	if err := yaml.Unmarshal(data, &settings); err != nil {
+		return settings, fmt.Errorf("reading site.yaml: %w", err)
+	}
+	return settings, nil
+}
+
 // postsPerPage is the site's posts_per_page (10 when unset), so that Hugo
 // paginates its lists as Milepost does.
 func postsPerPage(site string) (int, error) {
-	data, err := os.ReadFile(filepath.Join(site, "site.yaml"))
+	settings, err := readSiteSettings(site)
 	if err != nil {
-		return 0, fmt.Errorf("reading site.yaml: %w", err)
-	}
-	var settings struct {
-		PostsPerPage int `yaml:"posts_per_page"`
-	}
-	if err := yaml.Unmarshal(data, &settings); err != nil {
-		return 0, fmt.Errorf("reading site.yaml: %w", err)
+		return 0, err
 	}
 	if settings.PostsPerPage <= 0 {
 		return 10, nil

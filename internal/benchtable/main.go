@@ -52,6 +52,7 @@ type config struct {
 	only        map[string]bool
 	workDir     string
 	keepWork    bool
+	milepost    string // a binary to measure instead of building cmd/milepost
 }
 
 func main() {
@@ -85,6 +86,7 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&only, "only", "", "comma-separated rows to run ("+strings.Join(rowNames, ", ")+", or pages for the first five); default all")
 	fs.StringVar(&cfg.workDir, "work", "", "`DIR` for the copies, databases and outputs (default: a new temporary directory, removed at the end)")
 	fs.BoolVar(&cfg.keepWork, "keep", false, "keep the work directory (its logs) at the end")
+	fs.StringVar(&cfg.milepost, "milepost", "", "a milepost `BINARY` to measure instead of building ./cmd/milepost of this module")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
 	}
@@ -138,7 +140,7 @@ type group struct {
 }
 
 func run(ctx context.Context, cfg config, log *slog.Logger) (bool, error) {
-	b := &bench{cfg: cfg, log: log}
+	b := &bench{cfg: cfg, log: log, milepost: cfg.milepost}
 	var err error
 	if b.repo, err = moduleRoot(ctx); err != nil {
 		return false, err
@@ -199,7 +201,11 @@ func header(ctx context.Context, b *bench) {
 	fmt.Printf("Machine: %s, %d CPUs, GOMAXPROCS %d, %s %s/%s\n",
 		cpuModel(), runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	fmt.Printf("Date: %s\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
-	fmt.Printf("Milepost: %s\n", gitDescribe(ctx, b.repo))
+	if b.cfg.milepost != "" {
+		fmt.Printf("Milepost: the binary %s\n", b.cfg.milepost)
+	} else {
+		fmt.Printf("Milepost: %s\n", gitDescribe(ctx, b.repo))
+	}
 	fmt.Printf("Site: %s posts; wrk -t%d -c%d -d%s, %d interleaved rounds, ratios of medians\n",
 		formatCount(b.posts), b.load.threads, b.load.connections, b.cfg.duration, b.cfg.rounds)
 	var tools []string
