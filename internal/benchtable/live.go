@@ -22,12 +22,7 @@ import (
 // home page links to), so its lists and feeds change too.
 func (b *bench) liveEdit(ctx context.Context) (rows []row, err error) {
 	what := fmt.Sprintf("one post edited on the %s-post site, live", formatCount(b.posts))
-	dir := filepath.Join(b.work, "live")
-	site := filepath.Join(dir, "site")
-	if err := copySite(b.cfg.contentDir, site); err != nil {
-		return nil, err
-	}
-	srv, base, err := b.serveMilepost(ctx, dir, site, "-live")
+	srv, err := b.serveCopy(ctx, "live", nil, "-live")
 	if err != nil {
 		return nil, err
 	}
@@ -36,19 +31,12 @@ func (b *bench) liveEdit(ctx context.Context) (rows []row, err error) {
 			err = serr
 		}
 	}()
-	b.log.Info("live: waiting for milepost serve -live", "url", base)
-	if _, err := srv.waitFor200(ctx, base+"/", 5*time.Minute); err != nil {
-		return nil, err
-	}
-	home, err := get(ctx, base+"/")
-	if err != nil {
-		return nil, err
-	}
-	postPath, ok := firstLink(home, postLink)
+	base, dir := srv.base, srv.dir
+	postPath, ok := firstLink(srv.home, postLink)
 	if !ok {
 		return nil, errors.New("the home page links to no post")
 	}
-	file, err := postFile(site, postPath)
+	file, err := postFile(srv.site, postPath)
 	if err != nil {
 		return nil, err
 	}
@@ -57,7 +45,7 @@ func (b *bench) liveEdit(ctx context.Context) (rows []row, err error) {
 	var hugoFile, hugoURL string
 	if bin := lookTool("hugo"); bin != "" {
 		hugoSite := filepath.Join(dir, "hugo")
-		if err := makeHugoSite(site, hugoSite); err != nil {
+		if err := makeHugoSite(srv.site, hugoSite); err != nil {
 			return nil, err
 		}
 		addr, err := freeAddr()

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"time"
 
 	"milepost/internal/deploy"
 )
@@ -25,12 +24,7 @@ func (b *bench) nginx(ctx context.Context) (rows []row, err error) {
 	if err != nil {
 		return []row{skippedRow(what, err.Error())}, nil
 	}
-	dir := filepath.Join(b.work, "nginx")
-	site := filepath.Join(dir, "site")
-	if err := copySite(b.cfg.contentDir, site); err != nil {
-		return nil, err
-	}
-	srv, base, err := b.serveMilepost(ctx, dir, site)
+	srv, err := b.serveCopy(ctx, "nginx", nil)
 	if err != nil {
 		return nil, err
 	}
@@ -39,16 +33,12 @@ func (b *bench) nginx(ctx context.Context) (rows []row, err error) {
 			err = serr
 		}
 	}()
-	b.log.Info("nginx: waiting for milepost serve", "url", base)
-	if _, err := srv.waitFor200(ctx, base+"/", 5*time.Minute); err != nil {
-		return nil, err
-	}
-	nginxDir := filepath.Join(dir, "nginx")
+	nginxDir := filepath.Join(srv.dir, "nginx")
 	if err := os.MkdirAll(nginxDir, 0o755); err != nil {
 		return nil, fmt.Errorf("making nginx's directory: %w", err)
 	}
 	proxy, err := deploy.StartNginx(ctx, deploy.NginxRun{
-		Binary: nginxBin, Dir: nginxDir, Upstream: strings.TrimPrefix(base, "http://"), Workers: runtime.GOMAXPROCS(0),
+		Binary: nginxBin, Dir: nginxDir, Upstream: strings.TrimPrefix(srv.base, "http://"), Workers: runtime.GOMAXPROCS(0),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("starting nginx: %w", err)

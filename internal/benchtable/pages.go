@@ -73,15 +73,7 @@ func (b *bench) pages(ctx context.Context) (rows []row, err error) {
 		return rows, nil
 	}
 
-	dir := filepath.Join(b.work, "pages")
-	site := filepath.Join(dir, "site")
-	if err := copySite(b.cfg.contentDir, site); err != nil {
-		return nil, err
-	}
-	if err := publishComments(site); err != nil {
-		return nil, err
-	}
-	srv, base, err := b.serveMilepost(ctx, dir, site, "-min-form-age", minFormAge.String())
+	srv, err := b.serveCopy(ctx, "pages", publishComments, "-min-form-age", minFormAge.String())
 	if err != nil {
 		return nil, err
 	}
@@ -90,19 +82,12 @@ func (b *bench) pages(ctx context.Context) (rows []row, err error) {
 			err = serr
 		}
 	}()
-	b.log.Info("pages: waiting for milepost serve", "url", base)
-	if _, err := srv.waitFor200(ctx, base+"/", 5*time.Minute); err != nil {
-		return nil, err
-	}
-	home, err := get(ctx, base+"/")
-	if err != nil {
-		return nil, err
-	}
-	postPath, ok := firstLink(home, postLink)
+	base := srv.base
+	postPath, ok := firstLink(srv.home, postLink)
 	if !ok {
 		return nil, errors.New("the home page links to no post")
 	}
-	tagPath, ok := firstLink(home, tagLink)
+	tagPath, ok := firstLink(srv.home, tagLink)
 	if !ok {
 		return nil, errors.New("the home page links to no tag page")
 	}

@@ -68,6 +68,45 @@ func (b *bench) serveMilepost(ctx context.Context, dir, site string, extra ...st
 	return c, "http://" + addr, nil
 }
 
+// servedCopy is `milepost serve` on a copy of the measured site, ready.
+type servedCopy struct {
+	*child
+	base string // http://127.0.0.1:port
+	dir  string // the row's work directory
+	site string // the copy it serves
+	home []byte // its home page, as first served
+}
+
+// serveCopy copies the measured site into the work directory's name,
+// lets prepare (if any) change the copy, runs serve on it with the extra
+// flags and waits until its home page answers 200. The caller stops it.
+func (b *bench) serveCopy(ctx context.Context, name string, prepare func(site string) error, extra ...string) (*servedCopy, error) {
+	s := &servedCopy{dir: filepath.Join(b.work, name)}
+	s.site = filepath.Join(s.dir, "site")
+	if err := copySite(b.cfg.contentDir, s.site); err != nil {
+		return nil, err
+	}
+	if prepare != nil {
+		if err := prepare(s.site); err != nil {
+			return nil, err
+		}
+	}
+	var err error
+	if s.child, s.base, err = b.serveMilepost(ctx, s.dir, s.site, extra...); err != nil {
+		return nil, err
+	}
+	b.log.Info(name+": waiting for milepost serve", "url", s.base, "flags", extra)
+	if _, err := s.waitFor200(ctx, s.base+"/", 5*time.Minute); err != nil {
+		_ = s.stop()
+		return nil, err
+	}
+	if s.home, err = get(ctx, s.base+"/"); err != nil {
+		_ = s.stop()
+		return nil, err
+	}
+	return s, nil
+}
+
 // freeAddr is a loopback address with a port nothing listens on now.
 func freeAddr() (string, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
