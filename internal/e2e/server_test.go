@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,7 +11,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -117,10 +115,16 @@ func startServer(t *testing.T, extra map[string]string, opts ...serverOption) *s
 
 	// The server's log is shown when the test fails: what it did and
 	// refused is half of the story of a failure.
-	serverLog := new(lockedBuffer)
+	logPath := filepath.Join(dir, "server.log")
+	serverLog, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
+		serverLog.Close()
 		if t.Failed() {
-			t.Logf("the server's log:\n%s", serverLog.String())
+			b, _ := os.ReadFile(logPath)
+			t.Logf("the server's log:\n%s", b)
 		}
 	})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -244,22 +248,4 @@ func requireEnv(t *testing.T, why string) {
 		t.Fatal(why)
 	}
 	t.Skip(why)
-}
-
-// lockedBuffer is a bytes.Buffer that many goroutines may write at once.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
