@@ -118,6 +118,6 @@ func TestKill9KeepsEveryAcknowledgedComment(t *testing.T) {
 	}
 	t.Logf("kills survived: %d, %d of them with POSTs in flight (%s unanswered per kill); restarts took %v in all",
 		kills, caught, spread, downtime.Round(time.Millisecond))
-	t.Logf("comments: %d acknowledged, %d unknown (no answer), %d refused (server down), %d rejected; %d stored",
-		l.count(acknowledged), l.count(unknown), l.count(refused), l.count(rejected), stored)
+	t.Logf("comments: %d acknowledged, %d unknown (no answer), %d refused (server down), %d answered 503 (server loading), %d rejected; %d stored",
+		l.count(acknowledged), l.count(unknown), l.count(refused), l.count(starting), l.count(rejected), stored)
 }

@@ -435,10 +435,14 @@ const (
 	unknown
 	// rejected: answered with anything but a 303; it must not be stored.
 	rejected
+	// starting: answered 503 with Retry-After while a restarted server
+	// was still loading (its port opens first); it must not be stored.
+	starting
+	outcomes // how many there are
 )
 
 func (o outcome) String() string {
-	return [...]string{"acknowledged", "refused", "unknown", "rejected"}[o]
+	return [...]string{"acknowledged", "refused", "unknown", "rejected", "starting"}[o]
 }
 
 // posted is the result of one comment POST.
@@ -471,6 +475,9 @@ func postComment(ctx context.Context, c *http.Client, base, slug, name, body str
 	// header alone acknowledges it; the body is read for the connection's
 	// sake and its errors are reported, not held against the comment.
 	_, readErr := io.Copy(io.Discard, res.Body)
+	if res.StatusCode == http.StatusServiceUnavailable && res.Header.Get("Retry-After") != "" {
+		return posted{outcome: starting, status: res.StatusCode, err: fmt.Errorf("answered %s", res.Status)}
+	}
 	if res.StatusCode != http.StatusSeeOther {
 		return posted{outcome: rejected, status: res.StatusCode, err: fmt.Errorf("answered %s", res.Status)}
 	}
@@ -500,7 +507,7 @@ func isRefused(err error) bool { return errors.Is(err, syscall.ECONNREFUSED) }
 type ledger struct {
 	mu     sync.Mutex
 	byBody map[string]posted
-	counts [4]int
+	counts [outcomes]int
 	errs   []string // the first few unexpected answers
 }
 
@@ -564,7 +571,7 @@ func (l *ledger) verify(t *testing.T, s site, slug, prefix string) int {
 		switch {
 		case !ok:
 			t.Errorf("stored comment %d was never posted: %q", c.ID, c.Body)
-		case p.outcome == refused || p.outcome == rejected:
+		case p.outcome == refused || p.outcome == rejected || p.outcome == starting:
 			t.Errorf("stored comment %d was %s (%v), so it must not be stored: %q", c.ID, p.outcome, p.err, c.Body)
 		case p.outcome == acknowledged && p.id != c.ID:
 			t.Errorf("comment %q was acknowledged as #%d but is stored as #%d", c.Body, p.id, c.ID)
