@@ -24,7 +24,9 @@ func FuzzEditFile(f *testing.F) {
 			return
 		}
 		old, oldExtra := readFields(split)
-		body := src[split.BodyStart:]
+		// The story as the editor opens it: after the blank line that
+		// ends the front matter (storyStart).
+		body := src[storyStart([]byte(src), split):]
 		same, err := editFile([]byte(src), split, old, body)
 		if err != nil {
 			t.Fatalf("an unchanged edit was refused: %v", err)
