@@ -82,6 +82,12 @@ func TestRendersBeyondTheRenderersBoundWaitAndTheCacheSharesIt(t *testing.T) {
 	if _, err := cache.Variant(ctx, bytes.NewReader(photo), "", 480); err != nil {
 		t.Fatalf("the variant once a turn is free: %v", err)
 	}
+	// The build goes on in the background: its file may be in place, and
+	// found by the asker above, a moment before it is counted.
+	deadline := time.Now().Add(5 * time.Second)
+	for cache.Stats().Built == 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
 	if got := cache.Stats().Built; got != 1 {
 		t.Errorf("variants built = %d, want the one build", got)
 	}
