@@ -68,7 +68,7 @@ func main() {
 	var err error
 	switch cmd, args := os.Args[1], os.Args[2:]; cmd {
 	case "serve":
-		if err := serve(ctx, log, args); err != nil {
+		if err := serve(ctx, args); err != nil {
 			log.Error("milepost failed", "err", err)
 			os.Exit(1)
 		}
@@ -111,8 +111,11 @@ func main() {
 	}
 }
 
-func serve(ctx context.Context, log *slog.Logger, args []string) error {
+func serve(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ExitOnError)
+	// Buffered: a line per request (written out before serve returns).
+	log, flushLog := app.BufferedLogger(os.Stderr)
+	defer flushLog()
 	cfg := app.ServeConfig{Log: log}
 	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fs.StringVar(&cfg.ContentDir, "content", "./content", "content directory: site.yaml, posts/, authors/")
