@@ -190,9 +190,7 @@ func (s *Server) serveBody(w http.ResponseWriter, r *http.Request, status int, p
 		return
 	}
 	h.Set("ETag", etag)
-	if h.Get("Content-Encoding") != "" && r.Header.Get("Range") == "" {
-		// ServeContent leaves the length out of an encoded body (it would
-		// be chunked); the whole body's is known.
+	if h.Get("Content-Encoding") != "" && wholeBodyAnswer(r) {
 		h.Set("Content-Length", strconv.Itoa(len(body)))
 	}
 	http.ServeContent(w, r, "", modified, bytes.NewReader(body))

@@ -193,14 +193,24 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 		if rec.status == 0 {
 			rec.status = http.StatusOK
 		}
-		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+		// The record is handed to the handler directly: Logger.LogAttrs
+		// would also walk the stack for the caller's address, which the
+		// line does not show, on every request.
+		ctx, h := r.Context(), s.log.Handler()
+		if !h.Enabled(ctx, slog.LevelInfo) {
+			return
+		}
+		end := time.Now()
+		line := slog.NewRecord(end, slog.LevelInfo, "request", 0)
+		line.AddAttrs(
 			slog.String("method", r.Method),
 			slog.String("path", loggedPath(r.URL.Path)),
 			slog.Int("status", rec.status),
 			slog.Int("bytes", rec.bytes),
-			slog.Duration("duration", time.Since(start)),
+			slog.Duration("duration", end.Sub(start)),
 			slog.String("ip", s.clientIP(r)),
 		)
+		_ = h.Handle(ctx, line) // a log that cannot be written has nowhere to say so
 	})
 }
 

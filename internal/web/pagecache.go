@@ -12,6 +12,7 @@ import (
 	"expvar"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -308,28 +309,47 @@ func (c *pageCache) encodedBody(p *cachedPage, v *pageVariant, e *contentEncodin
 // once its second has passed: a change later in the same second would
 // otherwise carry the same date.
 //
-// A request with no condition and no range is answered by writing the
-// body, in one write; any other goes through http.ServeContent, which
-// answers the conditions and ranges.
+// The two answers nearly every request gets are written here, with the
+// kept header values: a request with no condition and no range is sent
+// the body in one write, and one that sends back the ETag it was given
+// (If-None-Match alone) is answered 304 without touching the body, as
+// http.ServeContent would answer it. Any other goes through
+// http.ServeContent, which answers the conditions and ranges.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, p *cachedPage) {
 	now := s.now()
 	v := s.pages.variantAt(p, now, s.signer)
 	h := w.Header()
-	h["Content-Type"] = p.header.contentType
 	h["Cache-Control"] = p.header.cacheControl
 	if vary := h["Vary"]; len(vary) == 0 {
 		h["Vary"] = varyAcceptEncoding
 	} else {
 		h["Vary"] = append(vary, varyAcceptEncoding...)
 	}
-	body, etag, length, encoded := v.plain, p.header.etag[len(encodings)], v.length, false
-	if e := chooseEncoding(r.Header.Get("Accept-Encoding")); e != nil && len(body) >= minCompressBytes {
+	var e *contentEncoding
+	if len(v.plain) >= minCompressBytes {
+		e = chooseEncoding(r.Header.Get("Accept-Encoding"))
+	}
+	etag := p.header.etag[len(encodings)]
+	if e != nil {
+		// An encoded body's ETag names its coding; a client holds it only
+		// if it was sent that body.
+		etag = p.header.etag[e.index]
+	}
+	if sentBack(r, etag[0]) {
+		h["Etag"] = etag
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h["Content-Type"] = p.header.contentType
+	body, length := v.plain, v.length
+	if e != nil {
 		compressed, err := s.pages.encodedBody(p, v, e)
 		if err != nil {
 			// The plain page is as good, only larger.
 			s.log.WarnContext(r.Context(), "compressing a page", "path", loggedPath(r.URL.Path), "err", err)
+			e, etag = nil, p.header.etag[len(encodings)]
 		} else {
-			body, etag, length, encoded = compressed, p.header.etag[e.index], v.encoded[e.index].length, true
+			body, length = compressed, v.encoded[e.index].length
 			h["Content-Encoding"] = contentEncodings[e.index]
 		}
 	}
@@ -349,12 +369,42 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, p *cachedPage) {
 		}
 		return
 	}
-	if encoded && r.Header.Get("Range") == "" {
-		// ServeContent leaves the length out of an encoded body (it would
-		// be chunked); the whole body's is known.
+	if e != nil && wholeBodyAnswer(r) {
 		h["Content-Length"] = length
 	}
 	http.ServeContent(w, r, "", modified, bytes.NewReader(body))
+}
+
+// sentBack reports whether a request's only condition is If-None-Match
+// holding etag alone, weakly compared (a W/ prefix on either side does
+// not count): the client revalidating the page it holds, answered 304
+// whatever If-Modified-Since says (RFC 9110, 13.2.2). A list of ETags, a
+// "*" or another condition is left to http.ServeContent.
+func sentBack(r *http.Request, etag string) bool {
+	inm := r.Header["If-None-Match"]
+	if len(inm) != 1 {
+		return false
+	}
+	for _, name := range [...]string{"If-Match", "If-Unmodified-Since"} {
+		if _, ok := r.Header[name]; ok {
+			return false
+		}
+	}
+	return strings.TrimPrefix(strings.TrimSpace(inm[0]), "W/") == strings.TrimPrefix(etag, "W/")
+}
+
+// wholeBodyAnswer reports whether http.ServeContent answers r with the
+// whole body or a 304 (which drops the length), never a range or a 412:
+// only then may the caller set the Content-Length of an encoded body,
+// which ServeContent leaves out (it would be chunked) though it is known.
+// A 412's empty body would contradict it.
+func wholeBodyAnswer(r *http.Request) bool {
+	for _, name := range [...]string{"Range", "If-Match", "If-Unmodified-Since"} {
+		if _, ok := r.Header[name]; ok {
+			return false
+		}
+	}
+	return true
 }
 
 // unconditional reports whether a request carries none of the headers
