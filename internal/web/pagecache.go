@@ -49,8 +49,9 @@ import (
 
 // pageCacheFigures are the render cache's figures, on the debug endpoint's
 // /debug/vars as "page_cache": hits, misses, requests bypassed (not
-// everyone's: Server.keyed), evictions, and the bytes and pages kept. One
-// set per process: expvar names are global.
+// everyone's: Server.keyed), evictions, the bytes and pages kept, and the
+// requests routed by their path alone (keptroutes.go). One set per
+// process: expvar names are global.
 var pageCacheFigures = expvar.NewMap("page_cache")
 
 // defaultPageBudget bounds the memory kept for pages, plain and encoded:
@@ -425,6 +426,7 @@ func (s *Server) serveKept(w http.ResponseWriter, r *http.Request, key pageKey) 
 	if p == nil {
 		return false
 	}
+	s.rememberRoute(r)
 	s.serve(w, r, p)
 	return true
 }
@@ -497,6 +499,8 @@ type siteFacts struct {
 	// change it holds, so no Last-Modified is earlier (a post edited
 	// without a new lastmod: is a change).
 	seen time.Time
+	// prefix is the path the site is served under (Server.prefix).
+	prefix string
 	// published are the site's published posts of every date, newest
 	// first; index is each one's place in it.
 	published content.Listing
@@ -510,7 +514,7 @@ var siteGenerations atomic.Uint64
 var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 
 func newSiteFacts(site *content.Site, now time.Time) *siteFacts {
-	f := &siteFacts{site: site, gen: siteGenerations.Add(1), seen: now, index: map[*content.Post]int{}}
+	f := &siteFacts{site: site, gen: siteGenerations.Add(1), seen: now, prefix: site.Config.BasePath(), index: map[*content.Post]int{}}
 	f.published = content.View{Site: site, Now: farFuture}.Posts()
 	for i, p := range f.published {
 		f.index[p] = i

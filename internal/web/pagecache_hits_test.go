@@ -1,10 +1,15 @@
 package web_test
 
 import (
+	"context"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"milepost/internal/content"
 )
 
 // A reader sending back the ETag they were sent is answered 304 by the
@@ -86,5 +91,65 @@ func TestAFailedPreconditionSendsNoBodyLength(t *testing.T) {
 				t.Errorf("cookie %q, %s: %d and %d bytes, want 412 and none", cookie, cond[0], res.status, len(res.body))
 			}
 		}
+	}
+}
+
+// A page served from the render cache is asked for again without the mux:
+// its path alone finds its route, with the same path values, and the
+// answer is the one the mux's way gave, in every encoding and to HEAD.
+func TestAKeptPageIsRoutedByItsPathAlone(t *testing.T) {
+	h := newHarness(t, pagedSite())
+	h.postComment(commentForm("Dana", "A foam roller helps."))
+	for _, path := range []string{"/", "/page/2/", "/posts/massage/", "/tags/recovery/", "/authors/kay/", "/archive/",
+		"/feed.xml", "/tags/recovery/feed.xml", "/authors/kay/atom.xml", "/posts/massage/comments.xml", "/sitemap.xml"} {
+		for i, coding := range []string{"identity", "br"} {
+			h.get(path, "Accept-Encoding", coding) // kept
+			before := cacheFigures(t)["routed_by_path"]
+			byMux := h.get(path, "Accept-Encoding", coding) // served kept: its route is remembered
+			byPath := h.get(path, "Accept-Encoding", coding)
+			// In the second coding, the route is known from the first.
+			if routed := cacheFigures(t)["routed_by_path"] - before; routed != int64(i+1) {
+				t.Errorf("%s %s: %d of two requests for a kept page were routed by its path, want %d", path, coding, routed, i+1)
+			}
+			byMux.header.Del("Date")
+			byPath.header.Del("Date")
+			if byPath.status != byMux.status || byPath.body != byMux.body || !sameHeaders(byPath.header, byMux.header) {
+				t.Errorf("%s %s routed by its path: %d %v, by the mux: %d %v (or their bodies differ)", path, coding, byPath.status, byPath.header, byMux.status, byMux.header)
+			}
+		}
+	}
+	req, err := http.NewRequest(http.MethodHead, h.srv.URL+"/tags/recovery/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res := h.do(req); res.status != http.StatusOK || res.body != "" || res.header.Get("Content-Security-Policy") == "" {
+		t.Errorf("HEAD of a kept page: %d, %d bytes, CSP %q", res.status, len(res.body), res.header.Get("Content-Security-Policy"))
+	}
+	// Neither a POST nor a request with a body takes the path's route.
+	if res := h.postForm("/tags/recovery/", nil); res.status != http.StatusMethodNotAllowed {
+		t.Errorf("POST to a kept page: %d, want 405", res.status)
+	}
+}
+
+// A path remembered while the site was at the root of its host is not
+// routed by it once the site moves under a path: the request is outside
+// the site.
+func TestARememberedRouteIsNotTakenOnceTheSiteMovesUnderAPath(t *testing.T) {
+	h := newHarness(t, pagedSite(), withAuthoring)
+	for range 3 {
+		if res := h.get("/tags/recovery/"); res.status != http.StatusOK {
+			t.Fatalf("/tags/recovery/: %d", res.status)
+		}
+	}
+	yaml := strings.Replace(siteYAML, "base_url: https://runners.example.org", "base_url: https://runners.example.org/blog/", 1)
+	if err := os.WriteFile(filepath.Join(h.dir, "site.yaml"), []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h.source.(*content.Source).Reload(context.Background())
+	if res := h.get("/tags/recovery/"); res.status != http.StatusNotFound {
+		t.Errorf("/tags/recovery/ once the site is under /blog/: %d, want 404", res.status)
+	}
+	if res := h.get("/blog/tags/recovery/"); res.status != http.StatusOK {
+		t.Errorf("/blog/tags/recovery/: %d, want 200", res.status)
 	}
 }

@@ -95,6 +95,7 @@ type Server struct {
 	// Site; tokenPlaceholder what a kept post page carries where its form
 	// token goes.
 	pages            *pageCache
+	keptRoutes       knownRoutes
 	siteFacts        atomic.Pointer[siteFacts]
 	factsMu          sync.Mutex
 	tokenPlaceholder string
@@ -221,6 +222,7 @@ func (s *Server) routes() {
 	h = s.limitBodies(h) // inside underPrefix: it routes site paths
 	h = s.underPrefix(h)
 	h = http.NewCrossOriginProtection().Handler(h)
+	h = s.shortcut(h) // kept pages' routes, before the mux (keptroutes.go)
 	h = securityHeaders(h, s.live != nil)
 	h = s.recoverPanics(h)
 	h = s.accessLog(h)
@@ -305,7 +307,7 @@ func (s *Server) config(r *http.Request, site *content.Site) content.Config {
 
 // prefix is the path the site is served under: "" for a site at the root
 // of its host, "/blog" for https://example.org/blog/.
-func (s *Server) prefix() string { return s.opts.Content.Current().Config.BasePath() }
+func (s *Server) prefix() string { return s.facts(s.opts.Content.Current()).prefix }
 
 // url is the path of a page of the site as a link: path under the prefix.
 // Handlers and templates think in site paths ("/posts/x/"); this and
