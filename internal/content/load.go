@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -166,6 +167,10 @@ func markdownFiles(ctx context.Context, dir, sub string, recursive bool) (files 
 type result[T any] struct {
 	value    T
 	problems []Problem
+	// read is the key of the file as it was read (its size and
+	// modification time, from the open file: no second look-up of its
+	// path), without the files beside it a key may hash.
+	read fileKey
 }
 
 // loadAll reads and decodes the files (relative to dir) with one worker per
@@ -194,18 +199,51 @@ func loadAll[T any](ctx context.Context, dir string, files []string, decode func
 }
 
 func loadFile[T any](dir, rel string, decode func(string, []byte) (T, []*lineError)) result[T] {
-	src, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(rel)))
+	src, key, err := readKeyed(filepath.Join(dir, filepath.FromSlash(rel)))
 	if err != nil {
-		return result[T]{problems: []Problem{{File: rel, Err: fmt.Errorf("reading: %w", err)}}}
+		return result[T]{problems: []Problem{{File: rel, Err: fmt.Errorf("reading: %w", err)}}, read: key}
 	}
 	if lerr := checkUTF8(src); lerr != nil {
-		return result[T]{problems: problems(rel, []*lineError{lerr})}
+		return result[T]{problems: problems(rel, []*lineError{lerr}), read: key}
 	}
 	v, errs := decode(rel, src)
 	if len(errs) > 0 {
-		return result[T]{problems: problems(rel, errs)}
+		return result[T]{problems: problems(rel, errs), read: key}
 	}
-	return result[T]{value: v}
+	return result[T]{value: v, read: key}
+}
+
+// readKeyed reads the file name whole, as os.ReadFile does, and returns
+// its key taken from the open file before reading: a change made while it
+// is read gives the file a later key than the one returned, so the next
+// scan reads it again.
+func readKeyed(name string) ([]byte, fileKey, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, fileKey{err: err.Error()}, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, fileKey{err: err.Error()}, err
+	}
+	key := keyOf(info)
+	// One byte more than the size, so that the read that finds the end
+	// need not grow the slice; more if the file grew meanwhile.
+	src := make([]byte, 0, info.Size()+1)
+	for {
+		n, err := f.Read(src[len(src):cap(src)])
+		src = src[:len(src)+n]
+		if err == io.EOF {
+			return src, key, nil
+		}
+		if err != nil {
+			return nil, key, err
+		}
+		if len(src) == cap(src) {
+			src = append(src, 0)[:len(src)]
+		}
+	}
 }
 
 // problems turns a file's line errors into Problems, in line order.

@@ -228,12 +228,21 @@ func (t *tree) scanPosts(ctx context.Context, roots []string) (bool, error) {
 		var read []string
 		keys := make(map[string]fileKey, len(files))
 		for _, rel := range files {
+			b := bundleOf(rel)
+			e := t.posts[rel]
+			if e == nil && b == "" {
+				// A new file is read whatever its key: the read gives
+				// it (result.read), with no look-up of its path here
+				// (at start-up, every file is new).
+				read = append(read, rel)
+				continue
+			}
 			var extra func(func(string))
-			if b := bundleOf(rel); b != "" {
+			if b != "" {
 				extra = func(add func(string)) { bundleFiles(t.dir, b, add) }
 			}
 			keys[rel] = statKey(t.dir, rel, extra)
-			if e := t.posts[rel]; e == nil || e.key != keys[rel] {
+			if e == nil || e.key != keys[rel] {
 				read = append(read, rel)
 			}
 		}
@@ -249,7 +258,8 @@ func (t *tree) scanPosts(ctx context.Context, roots []string) (bool, error) {
 }
 
 // readPosts reads the post files (in parallel) and keeps what they gave
-// under keys, or under the key they had when keys has none for them.
+// under keys, or under the key they had when keys has none for them, or
+// else under the key of what was read (a new file outside a bundle).
 func (t *tree) readPosts(ctx context.Context, files []string, keys map[string]fileKey) {
 	if len(files) == 0 {
 		return
@@ -264,8 +274,12 @@ func (t *tree) readPosts(ctx context.Context, files []string, keys map[string]fi
 	for i, r := range results {
 		rel := files[i]
 		key, ok := keys[rel]
-		if !ok {
+		switch {
+		case ok:
+		case t.posts[rel] != nil:
 			key = t.posts[rel].key
+		default:
+			key = r.read
 		}
 		if t.posts[rel] == nil {
 			t.order = nil
@@ -378,13 +392,18 @@ func statKey(dir, rel string, extra func(add func(rel string))) fileKey {
 	if err != nil {
 		return fileKey{err: err.Error()}
 	}
-	k := fileKey{size: info.Size(), modNanos: info.ModTime().UnixNano()}
+	k := keyOf(info)
 	if extra != nil {
 		h := fnv.New64a()
 		extra(func(rel string) { hashStat(h, dir, rel) })
 		k.extra = h.Sum64()
 	}
 	return k
+}
+
+// keyOf is the key of a file of info, without the files beside it.
+func keyOf(info fs.FileInfo) fileKey {
+	return fileKey{size: info.Size(), modNanos: info.ModTime().UnixNano()}
 }
 
 // hashStat writes the path, size and modification time of the file rel
