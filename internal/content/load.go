@@ -53,6 +53,7 @@ func (s *Site) index() {
 	s.byTagD = make(map[string]Listing)
 	s.byAuth = make(map[string]Listing)
 	s.byAuthD = make(map[string]Listing)
+	s.public = make(Listing, 0, len(s.all))
 	for _, p := range s.all {
 		if !p.Draft {
 			s.public = append(s.public, p)

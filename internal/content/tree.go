@@ -212,6 +212,10 @@ func (t *tree) scanPosts(ctx context.Context, roots []string) (bool, error) {
 		under := func(rel string) bool { return rel == root || strings.HasPrefix(rel, root+"/") }
 		t.postsUnreadable = slices.DeleteFunc(t.postsUnreadable, func(p Problem) bool { return under(p.File) })
 		t.postsUnreadable = append(t.postsUnreadable, unreadable...)
+		if len(t.posts) == 0 {
+			// The first scan: sized once rather than grown file by file.
+			t.posts = make(map[string]*postEntry, len(files))
+		}
 		listed := make(map[string]bool, len(files))
 		for _, rel := range files {
 			listed[rel] = true

@@ -514,8 +514,9 @@ var siteGenerations atomic.Uint64
 var farFuture = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 
 func newSiteFacts(site *content.Site, now time.Time) *siteFacts {
-	f := &siteFacts{site: site, gen: siteGenerations.Add(1), seen: now, prefix: site.Config.BasePath(), index: map[*content.Post]int{}}
+	f := &siteFacts{site: site, gen: siteGenerations.Add(1), seen: now, prefix: site.Config.BasePath()}
 	f.published = content.View{Site: site, Now: farFuture}.Posts()
+	f.index = make(map[*content.Post]int, len(f.published))
 	for i, p := range f.published {
 		f.index[p] = i
 	}
