@@ -1,34 +1,16 @@
-package app
+package app_test
 
 import (
-	"bytes"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"milepost/internal/app"
 )
 
-// syncBuffer is a bytes.Buffer safe to read while the logger writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestBufferedLoggerWritesWarningsAtOnceAndTheRestSoon(t *testing.T) {
-	var out syncBuffer
-	log, stop := BufferedLogger(&out)
+	var out lockedBuffer
+	log, stop := app.BufferedLogger(&out)
 	defer stop()
 
 	log.Info("request", "path", "/")
@@ -44,18 +26,18 @@ func TestBufferedLoggerWritesWarningsAtOnceAndTheRestSoon(t *testing.T) {
 	}
 
 	log.Info("request", "path", "/tags/")
-	deadline := time.Now().Add(20 * LogFlushInterval)
+	deadline := time.Now().Add(20 * app.LogFlushInterval)
 	for !strings.Contains(out.String(), "path=/tags/") {
 		if time.Now().After(deadline) {
-			t.Fatalf("an info line was not written within %v: %q", 20*LogFlushInterval, out.String())
+			t.Fatalf("an info line was not written within %v: %q", 20*app.LogFlushInterval, out.String())
 		}
-		time.Sleep(LogFlushInterval / 4)
+		time.Sleep(app.LogFlushInterval / 4)
 	}
 }
 
 func TestBufferedLoggerStopWritesWhatIsLeft(t *testing.T) {
-	var out syncBuffer
-	log, stop := BufferedLogger(&out)
+	var out lockedBuffer
+	log, stop := app.BufferedLogger(&out)
 	log.With("server", "a").Info("stopped")
 	stop()
 	if got := out.String(); !strings.Contains(got, "msg=stopped server=a") {
