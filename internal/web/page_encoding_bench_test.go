@@ -63,11 +63,12 @@ func benchServer(b *testing.B) http.Handler {
 // from the render cache through the whole handler (its middleware
 // included: the access log, the security headers, the routing), and the
 // same responses through a bare net/http handler writing the recorded
-// status, headers and bytes from memory. Each is measured two ways: over
-// real HTTP (via=http: a net/http server on loopback each, one kept-alive
-// client, as wrk measures a server), and called in process with a
-// recorder (via=recorder: no network, so the handler's own work is all
-// there is to compare). The two are alternated request by request, so
+// status, headers and bytes from memory. Each is measured three ways:
+// over real HTTP (via=http: a net/http server on loopback each, one
+// kept-alive client, as wrk measures a server), called in process with a
+// recorder (via=recorder: no network), and called with a writer that does
+// nothing (via=writer: the handler's own work alone, without the
+// recorder's copies). The two are alternated request by request, so
 // both see the same machine; "x_bare" is the handler's speed as a
 // fraction of the bare one's from the median request time of each (a
 // shared machine's pauses fall on either alike), "x_bare_mean" from the
@@ -139,8 +140,23 @@ func BenchmarkPageAgainstBareHandler(b *testing.B) {
 		b.Run(tc.name+"/via=recorder", func(b *testing.B) {
 			alternate(b, func() { h.ServeHTTP(httptest.NewRecorder(), req) }, func() { bare.ServeHTTP(httptest.NewRecorder(), req) })
 		})
+		b.Run(tc.name+"/via=writer", func(b *testing.B) {
+			alternate(b, func() { h.ServeHTTP(newDiscardWriter(), req) }, func() { bare.ServeHTTP(newDiscardWriter(), req) })
+		})
 	}
 }
+
+// discardWriter is the least a ResponseWriter does (a new header map per
+// response, as net/http gives, and bytes dropped), for via=writer: the
+// handler's own work against the bare one's, without the recorder's
+// copying of headers and body that via=recorder adds to both.
+type discardWriter struct{ header http.Header }
+
+func newDiscardWriter() *discardWriter                    { return &discardWriter{header: http.Header{}} }
+func (d *discardWriter) Header() http.Header              { return d.header }
+func (d *discardWriter) Write(b []byte) (int, error)      { return len(b), nil }
+func (d *discardWriter) WriteHeader(int)                  {}
+func (d *discardWriter) SetWriteDeadline(time.Time) error { return nil }
 
 // alternate times page and bare request by request, each first in turn
 // (neither always runs on a warm cache), and reports the ratios.
