@@ -346,9 +346,16 @@ open in a running server: build from a copy (GET /admin/backup).`)
 	fs.StringVar(&cfg.BaseURL, "base-url", "", "absolute `URL` of the site, where serve runs (overrides site.yaml's base_url)")
 	fs.StringVar(&cfg.ThemeDir, "theme", "", "theme `DIR` whose files override the embedded default theme")
 	fs.BoolVar(&cfg.NoComments, "no-comments", false, "leave the comment form out: pages show the comments as of the build")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the build to `FILE` (go tool pprof reads it)")
+	memProfile := fs.String("memprofile", "", "write a heap profile, taken at the build's end, to `FILE`")
 	if pos := fs.parse(args); len(pos) != 0 {
 		return fs.usageErr("build takes no arguments; name the output directory with -o")
 	}
+	stopProfiles, err := startProfiles(*cpuProfile, *memProfile)
+	if err != nil {
+		return err
+	}
+	defer stopProfiles()
 	if term.IsTerminal(int(os.Stderr.Fd())) {
 		cfg.Progress = os.Stderr
 	}

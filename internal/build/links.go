@@ -18,7 +18,7 @@ import (
 // a static query to its file's path, anything only the live server answers
 // (a form's action, another query) to the absolute base URL. Tags with
 // nothing to change keep their bytes.
-func (b *builder) scanHTML(page *url.URL, body []byte, from string) []byte {
+func (b *builder) scanHTML(page *url.URL, body []byte, from *visit) []byte {
 	z := xhtml.NewTokenizer(bytes.NewReader(body))
 	var out bytes.Buffer
 	out.Grow(len(body))
@@ -81,7 +81,7 @@ func (b *builder) scanHTML(page *url.URL, body []byte, from string) []byte {
 }
 
 // srcset follows and rewrites each address of a srcset.
-func (b *builder) srcset(page *url.URL, set, from string) (string, bool) {
+func (b *builder) srcset(page *url.URL, set string, from *visit) (string, bool) {
 	parts := strings.Split(set, ",")
 	changed := false
 	for i, part := range parts {
@@ -104,7 +104,7 @@ func (b *builder) srcset(page *url.URL, set, from string) (string, bool) {
 // when it is a form's action) and says what to write instead, if anything:
 // true with the new address when it must change. Addresses of other sites
 // are left alone.
-func (b *builder) link(page *url.URL, ref string, form bool, from string) (string, bool) {
+func (b *builder) link(page *url.URL, ref string, form bool, from *visit) (string, bool) {
 	ref = strings.TrimSpace(ref)
 	if ref == "" || strings.HasPrefix(ref, "#") {
 		return "", false
@@ -121,7 +121,7 @@ func (b *builder) link(page *url.URL, ref string, form bool, from string) (strin
 // absolute when the link was.
 // A form's action is not fetched: it takes a POST, which only the live
 // server answers.
-func (b *builder) follow(u *url.URL, form, absolute bool, from string) (string, bool) {
+func (b *builder) follow(u *url.URL, form, absolute bool, from *visit) (string, bool) {
 	if !strings.EqualFold(u.Host, b.base.Host) || (u.Scheme != "http" && u.Scheme != "https") {
 		return "", false
 	}
@@ -165,7 +165,7 @@ func (b *builder) follow(u *url.URL, form, absolute bool, from string) (string, 
 }
 
 // scanText queues the site's addresses in robots.txt ("Sitemap: URL").
-func (b *builder) scanText(page *url.URL, body []byte, from string) {
+func (b *builder) scanText(page *url.URL, body []byte, from *visit) {
 	sc := bufio.NewScanner(bytes.NewReader(body))
 	for sc.Scan() {
 		if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.EqualFold(strings.TrimSpace(k), "sitemap") {
@@ -178,7 +178,7 @@ func (b *builder) scanText(page *url.URL, body []byte, from string) {
 // or attribute of XML, every string of JSON, that is an absolute address
 // of the site — and returns it with those that have a static query written
 // as their files' addresses (a cover's ?w=1600 enclosure).
-func (b *builder) scanFeed(page *url.URL, body []byte, from string, isJSON bool) []byte {
+func (b *builder) scanFeed(page *url.URL, body []byte, from *visit, isJSON bool) []byte {
 	var refs []string
 	if isJSON {
 		var doc any

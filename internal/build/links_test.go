@@ -28,7 +28,7 @@ func TestScanHTMLRewritesOnlyWhatAStaticServerCannotAnswer(t *testing.T) {
 		`<meta property="og:image" content="https://runners.example.org/blog/posts/x/f.w-480.jpg">` +
 		`<form method="post" action="https://runners.example.org/blog/posts/x/comments#comment-form-errors" novalidate="">` +
 		`</form></p>`
-	if got := string(b.scanHTML(page, []byte(in), "/blog/posts/x/")); got != want {
+	if got := string(b.scanHTML(page, []byte(in), &visit{uri: "/blog/posts/x/"})); got != want {
 		t.Errorf("scanHTML:\n got %s\nwant %s", got, want)
 	}
 	var queued []string

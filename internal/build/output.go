@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -38,7 +39,7 @@ type output struct {
 }
 
 func newOutput(dir string) *output {
-	return &output{dir: dir, files: map[string]string{markerFile: ""}}
+	return &output{dir: dir, files: map[string]string{markerFile: "", stateFile: ""}}
 }
 
 // prepare makes the directory, or checks that an existing one may be built
@@ -66,30 +67,24 @@ func (o *output) prepare() error {
 // save writes the file rel (slash-separated) holding the address uri with
 // body, and — when compress is set and it is large enough to gain — its
 // .gz and .br copies, each only when it differs from what the directory
-// holds: a build over an earlier one rewrites only what changed.
-func (o *output) save(rel, uri string, body []byte, compress bool) error {
-	o.mu.Lock()
-	if other, ok := o.files[rel]; ok {
-		o.mu.Unlock()
-		return fmt.Errorf("%s and %s would both be saved as %s", other, uri, rel)
+// holds: a build over an earlier one rewrites only what changed. It
+// returns the extensions of the copies saved.
+func (o *output) save(rel, uri string, body []byte, compress bool) ([]string, error) {
+	if err := o.claim(rel, uri); err != nil {
+		return nil, err
 	}
-	o.files[rel] = uri
-	o.mu.Unlock()
 	o.bytes.Add(int64(len(body)))
 	same, err := o.holds(rel, body)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := o.update(rel, body, same); err != nil {
-		return err
+		return nil, err
 	}
 	if !compress || len(body) < web.MinCompressBytes {
-		return nil
+		return nil, nil
 	}
-	for _, c := range []struct {
-		ext      string
-		compress func([]byte) ([]byte, error)
-	}{{".gz", web.GzipBytes}, {".br", web.BrotliBytes}} {
+	for _, c := range copyCodings {
 		o.mu.Lock()
 		o.files[rel+c.ext] = uri
 		o.mu.Unlock()
@@ -99,13 +94,48 @@ func (o *output) save(rel, uri string, body []byte, compress bool) error {
 		}
 		packed, err := c.compress(body)
 		if err != nil {
-			return fmt.Errorf("compressing %s: %w", uri, err)
+			return nil, fmt.Errorf("compressing %s: %w", uri, err)
 		}
 		if err := o.write(rel+c.ext, packed); err != nil {
-			return err
+			return nil, err
 		}
 		o.written.Add(1)
 	}
+	return copyExts, nil
+}
+
+// copyCodings are the compressed copies saved beside each text file.
+var copyCodings = []struct {
+	ext      string
+	compress func([]byte) ([]byte, error)
+}{{".gz", web.GzipBytes}, {".br", web.BrotliBytes}}
+
+// copyExts are copyCodings' extensions.
+var copyExts = []string{".gz", ".br"}
+
+// claim notes that rel holds uri, and fails when another address has it.
+func (o *output) claim(rel, uri string) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if other, ok := o.files[rel]; ok {
+		return fmt.Errorf("%s and %s would both be saved as %s", other, uri, rel)
+	}
+	o.files[rel] = uri
+	return nil
+}
+
+// keep notes that the file rel and its copies (by extension), saved by the
+// last build for uri, are still the site's, as they are.
+func (o *output) keep(rel string, copies []string, uri string) error {
+	if err := o.claim(rel, uri); err != nil {
+		return err
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, ext := range copies {
+		o.files[rel+ext] = uri
+	}
+	o.unchanged.Add(int64(1 + len(copies)))
 	return nil
 }
 
@@ -218,6 +248,42 @@ func (o *output) removeUnlisted() (int, error) {
 	slices.SortFunc(dirs, func(a, b string) int { return len(b) - len(a) })
 	for _, d := range dirs {
 		_ = os.Remove(d)
+	}
+	return removed, nil
+}
+
+// removeRecorded removes the files the last build saved (as its record
+// prev says) that this one did not, then their directories left empty:
+// removeUnlisted without reading the whole directory, for a directory
+// whose files are all in a record.
+func (o *output) removeRecorded(prev map[string]*pageRecord) (int, error) {
+	removed := 0
+	dirs := map[string]bool{}
+	for _, pr := range prev {
+		if pr.file == "" {
+			continue
+		}
+		for _, ext := range append([]string{""}, pr.copies...) {
+			rel := pr.file + ext
+			if _, ok := o.files[rel]; ok {
+				continue
+			}
+			err := os.Remove(o.path(rel))
+			if err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return removed, fmt.Errorf("removing %s, which the site no longer has: %w", rel, err)
+			}
+			if err == nil {
+				removed++
+			}
+			for d := filepath.Dir(o.path(rel)); d != filepath.Clean(o.dir) && len(d) > len(o.dir); d = filepath.Dir(d) {
+				dirs[d] = true
+			}
+		}
+	}
+	sorted := slices.Collect(maps.Keys(dirs))
+	slices.SortFunc(sorted, func(a, b string) int { return len(b) - len(a) })
+	for _, d := range sorted {
+		_ = os.Remove(d) // only when empty
 	}
 	return removed, nil
 }
