@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -328,6 +329,10 @@ for CI and git hooks.`)
 	return err
 }
 
+// buildMemoryLimit is build's soft memory limit, unless GOMEMLIMIT sets
+// one.
+const buildMemoryLimit = 256 << 20
+
 func buildSite(ctx context.Context, log *slog.Logger, args []string) error {
 	fs := newFlagSet("build", `milepost build [-o public/] [-content DIR] [-db FILE] [-base-url URL] [-no-comments]
 
@@ -358,6 +363,13 @@ open in a running server: build from a copy (GET /admin/backup).`)
 	defer stopProfiles()
 	if term.IsTerminal(int(os.Stderr.Fd())) {
 		cfg.Progress = os.Stderr
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// A build's live memory is the site and the pages in hand; the
+		// rest is garbage, which a soft limit collects before the heap
+		// doubles (the 10,000-post site: 219 MB peak at 200 MiB, 381 MB
+		// without), for more of the collector's time.
+		debug.SetMemoryLimit(buildMemoryLimit)
 	}
 	res, err := app.Build(ctx, cfg)
 	if err != nil {

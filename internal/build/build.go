@@ -160,6 +160,7 @@ type builder struct {
 	workers int
 	out     *output
 	states  *states
+	targets sync.Map // link as written → target, for links that do not depend on their page
 
 	progress io.Writer
 	pages    atomic.Int64

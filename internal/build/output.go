@@ -29,6 +29,12 @@ const markerText = "Made by milepost build. The next build removes every file he
 // counts of what it wrote.
 type output struct {
 	dir string
+	// empty is set when the directory was new or empty: no file of it
+	// need be compared or replaced, only created.
+	empty bool
+	// umasked is set when the process's umask takes read bits from the
+	// files it creates: each file created is then given them back.
+	umasked bool
 
 	mu    sync.Mutex
 	files map[string]string // saved file (slash path) → the address it holds
@@ -51,6 +57,9 @@ func (o *output) prepare() error {
 		if err := os.MkdirAll(o.dir, 0o755); err != nil {
 			return fmt.Errorf("creating the output directory: %w", err)
 		}
+		o.empty = true
+	case err == nil && len(entries) == 0:
+		o.empty = true
 	case err != nil:
 		return fmt.Errorf("reading the output directory: %w", err)
 	case len(entries) > 0:
@@ -58,10 +67,24 @@ func (o *output) prepare() error {
 			return fmt.Errorf("%s is not empty and was not made by milepost build (it has no %s): choose a new or empty directory", o.dir, markerFile)
 		}
 	}
-	if same, err := o.holds(markerFile, []byte(markerText)); err != nil || same {
+	if same, err := o.holds(markerFile, []byte(markerText)); err != nil {
 		return err
+	} else if !same {
+		if err := o.write(markerFile, []byte(markerText)); err != nil {
+			return err
+		}
 	}
-	return o.write(markerFile, []byte(markerText))
+	info, err := os.Stat(o.path(markerFile))
+	if err != nil {
+		return fmt.Errorf("reading the output's marker: %w", err)
+	}
+	if info.Mode().Perm() != 0o644 {
+		o.umasked = true
+		if err := os.Chmod(o.path(markerFile), 0o644); err != nil {
+			return fmt.Errorf("setting the permissions of the output's marker: %w", err)
+		}
+	}
+	return nil
 }
 
 // save writes the file rel (slash-separated) holding the address uri with
@@ -154,6 +177,12 @@ func (o *output) update(rel string, body []byte, same bool) error {
 
 // write replaces rel with data whole: a static server serving the
 // directory while it is built sends the old file or the new, never part.
+//
+// A file that is not there yet is written in place, which takes a third
+// of the system calls (and of the file system's journal) of a temporary
+// file renamed: a static server that serves the directory while it is
+// built may send part of a page that is new in this build, which it did
+// not have before. A file that is there is always replaced whole.
 func (o *output) write(rel string, data []byte) error {
 	// Readable by all, as the files are: a web server runs as a user of
 	// its own (atomicfile would make missing directories 0o750).
@@ -163,10 +192,42 @@ func (o *output) write(rel string, data []byte) error {
 		}
 		o.dirs.Store(dir, true)
 	}
+	created, err := o.create(rel, data)
+	if err != nil || created {
+		return err
+	}
 	if err := atomicfile.Replace(o.path(rel), data, 0o644); err != nil {
 		return fmt.Errorf("writing %s: %w", rel, err)
 	}
 	return nil
+}
+
+// create writes rel when it does not exist, readable by all; false when it
+// does.
+func (o *output) create(rel string, data []byte) (bool, error) {
+	f, err := os.OpenFile(o.path(rel), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if errors.Is(err, fs.ErrExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("writing %s: %w", rel, err)
+	}
+	if o.umasked {
+		// The process's umask took bits a web server needs.
+		if err := f.Chmod(0o644); err != nil {
+			f.Close()
+			return false, fmt.Errorf("setting the permissions of %s: %w", rel, err)
+		}
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(o.path(rel))
+		return false, fmt.Errorf("writing %s: %w", rel, err)
+	}
+	return true, nil
 }
 
 // made reports whether the directory dir was made (or found) by this
@@ -187,6 +248,9 @@ func (o *output) exists(rel string) bool {
 // holds reports whether the file rel has exactly the bytes body: its size
 // first, then its bytes, read in blocks.
 func (o *output) holds(rel string, body []byte) (bool, error) {
+	if o.empty {
+		return false, nil
+	}
 	f, err := os.Open(o.path(rel))
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil

@@ -3,6 +3,9 @@ package web
 import (
 	"context"
 	"net/http"
+	"sync"
+
+	"github.com/andybalholm/brotli"
 )
 
 // For `milepost build`, which saves what this handler serves as files and
@@ -14,9 +17,20 @@ import (
 // gzip.
 func GzipBytes(b []byte) ([]byte, error) { return gzipBytes(b) }
 
-// BrotliBytes is b brotli-compressed, as pages are sent with
-// Content-Encoding: br.
-func BrotliBytes(b []byte) ([]byte, error) { return brotliBytes(b) }
+// BrotliBytes is b brotli-compressed for a static copy, sent as it is
+// with Content-Encoding: br. A static copy is made once and sent many
+// times, so it is made at staticBrotliLevel, a level above the pages'
+// (brotliLevel): on the 10,000-post site's pages and feeds, level 5 came
+// out 7% smaller than level 4 (0.239 of the plain size against 0.257; gzip
+// 0.249) for about a tenth more time, where level 6 gained 2% more for
+// another tenth.
+func BrotliBytes(b []byte) ([]byte, error) {
+	return compressPooled(&staticBrotliWriters, "brotli", b)
+}
+
+const staticBrotliLevel = 5
+
+var staticBrotliWriters = sync.Pool{New: func() any { return brotli.NewWriterLevel(nil, staticBrotliLevel) }}
 
 // MinCompressBytes is the size below which a body is not worth
 // compressing: pages and feeds smaller than it are sent as they are.
