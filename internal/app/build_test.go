@@ -457,7 +457,7 @@ func checkCompressedCopies(t *testing.T, out string, files map[string]bool) {
 		case ".br":
 			decode = func(r io.Reader) (io.Reader, error) { return brotli.NewReader(r), nil }
 		case ".html", ".xml", ".json", ".css", ".svg", ".txt":
-			if len(readOut(t, out, name)) >= 256 && (!files[name+".gz"] || !files[name+".br"]) {
+			if len(readOut(t, out, name)) >= build.MinCopyBytes && (!files[name+".gz"] || !files[name+".br"]) {
 				t.Errorf("%s has no .gz or .br copy", name)
 			}
 			continue

@@ -118,7 +118,7 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	}
 	stopProgress := b.showProgress()
 	for _, s := range starts {
-		b.enqueue((&url.URL{Path: b.prefix + s}).EscapedPath(), nil)
+		b.enqueue((&url.URL{Path: b.prefix + s}).EscapedPath())
 	}
 	err = b.crawl(ctx)
 	stopProgress()
@@ -202,29 +202,35 @@ func newBuilder(opts Options) (*builder, error) {
 }
 
 // visit is one address being saved: the addresses of the site it links to
-// are gathered as its page is read.
+// are gathered as its page is read, and queued together once it is.
 type visit struct {
 	uri   string
 	links []string
 }
 
-// enqueue queues the request URI uri (path and query, escaped), linked from
-// the page from (nil for the build's starting points), unless it was
+// enqueue queues the request URI uri (path and query, escaped), one of the
+// build's starting points, unless it was queued before.
+func (b *builder) enqueue(uri string) {
+	b.enqueueLinks(&visit{links: []string{uri}})
+}
+
+// enqueueLinks queues the addresses the page v links to that were not
 // queued before.
-func (b *builder) enqueue(uri string, from *visit) {
-	fromURI := ""
-	if from != nil {
-		from.links = append(from.links, uri)
-		fromURI = from.uri
-	}
+func (b *builder) enqueueLinks(v *visit) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.seen[uri] {
-		return
+	queued := false
+	for _, uri := range v.links {
+		if b.seen[uri] {
+			continue
+		}
+		b.seen[uri] = true
+		b.queue = append(b.queue, Link{URL: uri, From: v.uri})
+		queued = true
 	}
-	b.seen[uri] = true
-	b.queue = append(b.queue, Link{URL: uri, From: fromURI})
-	b.wake.Signal()
+	if queued {
+		b.wake.Broadcast()
+	}
 }
 
 // next takes an address to fetch, waiting while others are being fetched
@@ -320,9 +326,7 @@ func (b *builder) fetch(ctx context.Context, l Link) error {
 		return err
 	}
 	if skipped {
-		for _, link := range prev.links {
-			b.enqueue(link, v)
-		}
+		b.enqueueLinks(&visit{uri: l.URL, links: prev.links})
 		b.pages.Add(1)
 		b.skipped.Add(1)
 		b.states.keep(l.URL, prev)
@@ -334,6 +338,7 @@ func (b *builder) fetch(ctx context.Context, l Link) error {
 		l.Status = rec.status
 		b.note(&b.redirects, l)
 		file, err := b.redirect(page, rec.header.Get("Location"), v)
+		b.enqueueLinks(v)
 		b.states.keep(l.URL, &pageRecord{file: file, links: v.links})
 		return err
 	default:
@@ -359,6 +364,7 @@ func (b *builder) fetch(ctx context.Context, l Link) error {
 	case "application/json", "application/feed+json":
 		body = b.scanFeed(page, body, v, true)
 	}
+	b.enqueueLinks(v)
 	b.pages.Add(1)
 	file := fileOf(sp)
 	copies, err := b.out.save(file, l.URL, body, compressible(mediaType))

@@ -138,11 +138,11 @@ type target struct {
 	changed bool
 }
 
-// reach queues t's address, linked from the page from, and says what the
-// link becomes.
+// reach notes t's address as linked from the page from, to be queued
+// once the page is read, and says what the link becomes.
 func (b *builder) reach(t target, from *visit) (string, bool) {
 	if t.uri != "" {
-		b.enqueue(t.uri, from)
+		from.links = append(from.links, t.uri)
 	}
 	return t.to, t.changed
 }

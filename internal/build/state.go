@@ -2,11 +2,11 @@ package build
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"encoding/gob"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"net/url"
 	"os"
@@ -114,6 +114,11 @@ func loadStates(dir string, inputs *Inputs) (*states, error) {
 	if err := os.Remove(path); err != nil {
 		return nil, fmt.Errorf("removing the last build's record: %w", err)
 	}
+	// Durably: a record that came back after a crash would speak for
+	// files this build may have replaced.
+	if err := atomicfile.SyncDir(dir); err != nil {
+		return nil, fmt.Errorf("removing the last build's record: %w", err)
+	}
 	if decodeErr != nil || rec.Format != stateFormat || inputs == nil {
 		return st, nil // as if there were none: every page is compared
 	}
@@ -211,11 +216,14 @@ func (st *states) write(dir string) error {
 		}
 		rec.Pages[i] = sp
 	}
-	return atomicfile.Write(filepath.Join(dir, stateFile), 0o644, func(w io.Writer) error {
-		bw := bufio.NewWriter(w)
-		if err := gob.NewEncoder(bw).Encode(rec); err != nil {
-			return fmt.Errorf("writing the build's record: %w", err)
-		}
-		return bw.Flush()
-	})
+	// Not synced: a record lost in a crash only makes the next build
+	// compare every page, as a first build does.
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(rec); err != nil {
+		return fmt.Errorf("writing the build's record: %w", err)
+	}
+	if err := atomicfile.Replace(filepath.Join(dir, stateFile), buf.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("writing the build's record: %w", err)
+	}
+	return nil
 }

@@ -32,10 +32,6 @@ const staticBrotliLevel = 5
 
 var staticBrotliWriters = sync.Pool{New: func() any { return brotli.NewWriterLevel(nil, staticBrotliLevel) }}
 
-// MinCompressBytes is the size below which a body is not worth
-// compressing: pages and feeds smaller than it are sent as they are.
-const MinCompressBytes = minCompressBytes
-
 // A build asks for every page once, so the render cache would only hold
 // pages nobody asks for again; but the key the cache computes for a page
 // (pagecache.go) names everything the page shows, which is what an
