@@ -12,6 +12,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
+	"sync"
 	"time"
 
 	"milepost/internal/bolt"
@@ -143,38 +145,64 @@ func buildInputs(ctx context.Context, cfg BuildConfig, st *stores) (*build.Input
 // stablePostVersions gives every post of site a Version that is a digest
 // of its files, so that the render cache's keys (which name posts by
 // Version) mean the same in the next build's process. It runs before the
-// site is served: nothing has read a Version yet.
+// site is served: nothing has read a Version yet. The files are read in
+// parallel, as the load reads them.
 func stablePostVersions(site *content.Site) error {
-	for _, p := range (content.View{Site: site, Now: time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), Drafts: true}).Posts() {
-		h := sha256.New()
-		add := func(rel string, info fs.FileInfo) {
-			fmt.Fprintf(h, "%s\x00%d\x00%d\x00", rel, info.Size(), info.ModTime().UnixNano())
-		}
-		info, err := os.Stat(filepath.Join(site.Dir(), filepath.FromSlash(p.File)))
-		if err != nil {
-			return fmt.Errorf("reading the post %s: %w", p.File, err)
-		}
-		add(p.File, info)
-		if p.Bundle != "" {
-			bundle := filepath.Join(site.Dir(), filepath.FromSlash(p.Bundle))
-			err := filepath.WalkDir(bundle, func(path string, d fs.DirEntry, err error) error {
-				if err != nil || d.IsDir() {
-					return err
-				}
-				info, err := d.Info()
+	posts := (content.View{Site: site, Now: time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), Drafts: true}).Posts()
+	work := make(chan *content.Post)
+	var wg sync.WaitGroup
+	var failed error
+	var failedOnce sync.Once
+	for range 2 * runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for p := range work {
+				v, err := fileVersion(site.Dir(), p)
 				if err != nil {
-					return err
+					failedOnce.Do(func() { failed = err })
+					continue
 				}
-				add(path[len(bundle):], info)
-				return nil
-			})
-			if err != nil {
-				return fmt.Errorf("reading the files of the post %s: %w", p.File, err)
+				p.Version = v
 			}
-		}
-		p.Version = binary.LittleEndian.Uint64(h.Sum(nil)) | 1 // 0 stands for no post
+		})
 	}
-	return nil
+	for _, p := range posts {
+		work <- p
+	}
+	close(work)
+	wg.Wait()
+	return failed
+}
+
+// fileVersion is a digest of the identity of post p's file and of its
+// bundle's files: path, size and modification time.
+func fileVersion(dir string, p *content.Post) (uint64, error) {
+	h := sha256.New()
+	add := func(rel string, info fs.FileInfo) {
+		fmt.Fprintf(h, "%s\x00%d\x00%d\x00", rel, info.Size(), info.ModTime().UnixNano())
+	}
+	info, err := os.Stat(filepath.Join(dir, filepath.FromSlash(p.File)))
+	if err != nil {
+		return 0, fmt.Errorf("reading the post %s: %w", p.File, err)
+	}
+	add(p.File, info)
+	if p.Bundle != "" {
+		bundle := filepath.Join(dir, filepath.FromSlash(p.Bundle))
+		err := filepath.WalkDir(bundle, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			add(path[len(bundle):], info)
+			return nil
+		})
+		if err != nil {
+			return 0, fmt.Errorf("reading the files of the post %s: %w", p.File, err)
+		}
+	}
+	return binary.LittleEndian.Uint64(h.Sum(nil)) | 1, nil // 0 stands for no post
 }
 
 // commentDigests are, by post slug, a digest of the post's comments (of
