@@ -7,9 +7,11 @@
 //
 // Pages are fetched by a bounded pool of workers and written as they come:
 // memory holds the addresses seen, never the pages. A build into a
-// directory it made before is incremental: a file whose bytes are the same
-// is left alone, a changed one is replaced atomically, and files of pages
-// that are gone are removed.
+// directory it made before is incremental: a page whose state (its render
+// cache key and what the key leaves out, state.go) is what the last build
+// recorded is not rendered at all; of the others, a file whose bytes are
+// the same is left alone, a changed one is replaced atomically, and files
+// of pages that are gone are removed.
 package build
 
 import (
