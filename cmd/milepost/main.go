@@ -378,8 +378,8 @@ open in a running server: build from a copy (GET /admin/backup).`)
 	for _, l := range res.Broken {
 		log.Warn("a page links to an address the site does not serve", "link", l.String())
 	}
-	fmt.Printf("built %d pages and files into %s in %.1f s: %d files written, %d unchanged, %d removed; %d broken links\n",
-		res.Pages, cfg.OutDir, res.Elapsed.Seconds(), res.Written, res.Unchanged, res.Removed, len(res.Broken))
+	fmt.Printf("built %d pages and files into %s in %.1f s (%d unchanged since the last build, not rendered): %d files written, %d unchanged, %d removed; %d broken links\n",
+		res.Pages, cfg.OutDir, res.Elapsed.Seconds(), res.Skipped, res.Written, res.Unchanged, res.Removed, len(res.Broken))
 	return nil
 }
 
