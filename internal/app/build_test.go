@@ -501,7 +501,7 @@ func snapshot(t *testing.T, out string) map[string]outFile {
 
 // TestStaticBuildAgainMatchesAFreshBuild changes the site in each way a
 // page can depend on — a story's text, a comment, a setting, a story
-// deleted, a story added — and builds again into the same directory after
+// deleted, the build's options, a story added — and builds again into the same directory after
 // each: the output is then exactly, file for file and byte for byte, what
 // a build into a new directory makes (nothing stale is left), while the
 // pages that nothing changed are not rendered again.
@@ -530,7 +530,9 @@ func TestStaticBuildAgainMatchesAFreshBuild(t *testing.T) {
 		}
 		fresh++
 		freshOut := filepath.Join(t.TempDir(), fmt.Sprintf("fresh-%d", fresh))
-		runBuild(t, app.BuildConfig{ContentDir: contentDir, DBPath: db, OutDir: freshOut})
+		freshCfg := cfg
+		freshCfg.OutDir = freshOut
+		runBuild(t, freshCfg)
 		got, want := outputFiles(t, out), outputFiles(t, freshOut)
 		for name := range want {
 			if !got[name] {
@@ -583,6 +585,13 @@ func TestStaticBuildAgainMatchesAFreshBuild(t *testing.T) {
 		t.Fatal(err)
 	}
 	rebuild("deleting a story", pages/2, func(out string) {})
+
+	cfg.NoComments = true
+	rebuild("leaving the comment form out", pages, func(out string) {
+		if bytes.Contains(readOut(t, out, "posts/easy-monday/index.html"), []byte("<form")) {
+			t.Error("a story's page still has the comment form")
+		}
+	})
 
 	write(t, filepath.Join(contentDir, "posts", "hill-repeats.md"), "---\ntitle: Hill repeats\ndate: 2024-07-01\nauthor: kay-kays-bird-club\ntags: [hills]\n---\nEight times up.\n")
 	rebuild("a new story", pages/2, func(out string) {
