@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -331,6 +332,10 @@ for CI and git hooks.`)
 	return err
 }
 
+// buildMemoryLimit is build's soft memory limit, unless GOMEMLIMIT sets
+// one.
+const buildMemoryLimit = 256 << 20
+
 func buildSite(ctx context.Context, log *slog.Logger, args []string) error {
 	fs := newFlagSet("build", `milepost build [-o public/] [-content DIR] [-db FILE] [-base-url URL] [-no-comments]
 
@@ -349,11 +354,25 @@ open in a running server: build from a copy (GET /admin/backup).`)
 	fs.StringVar(&cfg.BaseURL, "base-url", "", "absolute `URL` of the site, where serve runs (overrides site.yaml's base_url)")
 	fs.StringVar(&cfg.ThemeDir, "theme", "", "theme `DIR` whose files override the embedded default theme")
 	fs.BoolVar(&cfg.NoComments, "no-comments", false, "leave the comment form out: pages show the comments as of the build")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the build to `FILE` (go tool pprof reads it)")
+	memProfile := fs.String("memprofile", "", "write a heap profile, taken at the build's end, to `FILE`")
 	if pos := fs.parse(args); len(pos) != 0 {
 		return fs.usageErr("build takes no arguments; name the output directory with -o")
 	}
+	stopProfiles, err := startProfiles(*cpuProfile, *memProfile)
+	if err != nil {
+		return err
+	}
+	defer stopProfiles()
 	if term.IsTerminal(int(os.Stderr.Fd())) {
 		cfg.Progress = os.Stderr
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// A build's live memory is the site and the pages in hand; the
+		// rest is garbage, which a soft limit collects before the heap
+		// doubles (the 10,000-post site: 219 MB peak at 200 MiB, 381 MB
+		// without), for more of the collector's time.
+		debug.SetMemoryLimit(buildMemoryLimit)
 	}
 	res, err := app.Build(ctx, cfg)
 	if err != nil {
@@ -362,8 +381,8 @@ open in a running server: build from a copy (GET /admin/backup).`)
 	for _, l := range res.Broken {
 		log.Warn("a page links to an address the site does not serve", "link", l.String())
 	}
-	fmt.Printf("built %d pages and files into %s in %.1f s: %d files written, %d unchanged, %d removed; %d broken links\n",
-		res.Pages, cfg.OutDir, res.Elapsed.Seconds(), res.Written, res.Unchanged, res.Removed, len(res.Broken))
+	fmt.Printf("built %d pages and files into %s in %.1f s (%d unchanged since the last build, not rendered): %d files written, %d unchanged, %d removed; %d broken links\n",
+		res.Pages, cfg.OutDir, res.Elapsed.Seconds(), res.Skipped, res.Written, res.Unchanged, res.Removed, len(res.Broken))
 	return nil
 }
 

@@ -2,13 +2,24 @@ package app
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
 	"fmt"
+	"hash"
 	"io"
+	"io/fs"
 	"log/slog"
+	"os"
 	"path/filepath"
+	"runtime"
+	"sync"
+	"time"
 
+	"milepost/internal/bolt"
 	"milepost/internal/build"
 	"milepost/internal/comments"
+	"milepost/internal/content"
 	"milepost/internal/media"
 	"milepost/internal/web"
 )
@@ -96,10 +107,171 @@ func Build(ctx context.Context, cfg BuildConfig) (build.Result, error) {
 	if err != nil {
 		return build.Result{}, err
 	}
+	// Every page is asked for once: the render cache would keep pages no
+	// one asks for again. Its keys are still worked out, and tell the
+	// build which pages it holds already.
+	handler.KeepNoPages()
+	inputs, err := buildInputs(ctx, cfg, st)
+	if err != nil {
+		return build.Result{}, err
+	}
 	return build.Run(ctx, build.Options{
 		Handler: handler, BaseURL: base, OutDir: cfg.OutDir,
-		Workers: cfg.Workers, Progress: cfg.Progress, Log: log,
+		Workers: cfg.Workers, Progress: cfg.Progress, Log: log, Inputs: inputs,
 	})
+}
+
+// buildInputs are what lets a build skip the pages an earlier one made
+// (build.Inputs): the posts' versions are made their files' identity
+// (path, size, modification time, and those of the files of a bundle),
+// which the next process computes alike, and the comments of each post,
+// and what every page depends on, are digested.
+func buildInputs(ctx context.Context, cfg BuildConfig, st *stores) (*build.Inputs, error) {
+	site := st.src.Current()
+	if err := stablePostVersions(site); err != nil {
+		return nil, err
+	}
+	comments, err := commentDigests(ctx, st.db)
+	if err != nil {
+		return nil, err
+	}
+	global, err := globalDigest(cfg, st.theme)
+	if err != nil {
+		return nil, err
+	}
+	return &build.Inputs{Global: global, Comments: comments}, nil
+}
+
+// stablePostVersions gives every post of site a Version that is a digest
+// of its files, so that the render cache's keys (which name posts by
+// Version) mean the same in the next build's process. It runs before the
+// site is served: nothing has read a Version yet. The files are read in
+// parallel, as the load reads them.
+func stablePostVersions(site *content.Site) error {
+	posts := (content.View{Site: site, Now: time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), Drafts: true}).Posts()
+	work := make(chan *content.Post)
+	var wg sync.WaitGroup
+	var failed error
+	var failedOnce sync.Once
+	for range 2 * runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for p := range work {
+				v, err := fileVersion(site.Dir(), p)
+				if err != nil {
+					failedOnce.Do(func() { failed = err })
+					continue
+				}
+				p.Version = v
+			}
+		})
+	}
+	for _, p := range posts {
+		work <- p
+	}
+	close(work)
+	wg.Wait()
+	return failed
+}
+
+// fileVersion is a digest of the identity of post p's file and of its
+// bundle's files: path, size and modification time.
+func fileVersion(dir string, p *content.Post) (uint64, error) {
+	h := sha256.New()
+	add := func(rel string, info fs.FileInfo) {
+		fmt.Fprintf(h, "%s\x00%d\x00%d\x00", rel, info.Size(), info.ModTime().UnixNano())
+	}
+	info, err := os.Stat(filepath.Join(dir, filepath.FromSlash(p.File)))
+	if err != nil {
+		return 0, fmt.Errorf("reading the post %s: %w", p.File, err)
+	}
+	add(p.File, info)
+	if p.Bundle != "" {
+		bundle := filepath.Join(dir, filepath.FromSlash(p.Bundle))
+		err := filepath.WalkDir(bundle, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			add(path[len(bundle):], info)
+			return nil
+		})
+		if err != nil {
+			return 0, fmt.Errorf("reading the files of the post %s: %w", p.File, err)
+		}
+	}
+	return binary.LittleEndian.Uint64(h.Sum(nil)) | 1, nil // 0 stands for no post
+}
+
+// commentDigests are, by post slug, a digest of the post's comments (of
+// every status: a held comment's approval changes it) and of the
+// moderators' actions on the post (closing and reopening it).
+func commentDigests(ctx context.Context, db *bolt.DB) (map[string][]byte, error) {
+	all, err := db.ExportAll(ctx)
+	if err != nil {
+		return nil, err
+	}
+	byPost := map[string]hash.Hash{}
+	hasher := func(slug string) hash.Hash {
+		h, ok := byPost[slug]
+		if !ok {
+			h = sha256.New()
+			byPost[slug] = h
+		}
+		return h
+	}
+	for _, c := range all.Comments {
+		b, err := json.Marshal(c)
+		if err != nil {
+			return nil, fmt.Errorf("reading comment %d: %w", c.ID, err)
+		}
+		hasher(c.Post).Write(b)
+	}
+	for _, a := range all.Actions {
+		if a.Post != "" {
+			fmt.Fprintf(hasher(a.Post), "action %d %s\n", a.ID, a.Kind)
+		}
+	}
+	out := make(map[string][]byte, len(byPost))
+	for slug, h := range byPost {
+		out[slug] = h.Sum(nil)
+	}
+	return out, nil
+}
+
+// globalDigest is a digest of what every page depends on that the render
+// cache's keys leave out, as the server has them for its life: the program
+// itself (its templates and how it renders are in it), the theme's files,
+// and the build's options.
+func globalDigest(cfg BuildConfig, theme fs.FS) ([]byte, error) {
+	h := sha256.New()
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("finding the program's file: %w", err)
+	}
+	info, err := os.Stat(exe)
+	if err != nil {
+		return nil, fmt.Errorf("reading the program's file: %w", err)
+	}
+	fmt.Fprintf(h, "%s\x00%d\x00%d\x00no-comments=%t\x00", exe, info.Size(), info.ModTime().UnixNano(), cfg.NoComments)
+	err = fs.WalkDir(theme, ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(theme, path)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00", path, len(b))
+		h.Write(b)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading the theme: %w", err)
+	}
+	return h.Sum(nil), nil
 }
 
 // quietHandler passes on warnings and errors only.

@@ -7,9 +7,11 @@
 //
 // Pages are fetched by a bounded pool of workers and written as they come:
 // memory holds the addresses seen, never the pages. A build into a
-// directory it made before is incremental: a file whose bytes are the same
-// is left alone, a changed one is replaced atomically, and files of pages
-// that are gone are removed.
+// directory it made before is incremental: a page whose state (its render
+// cache key and what the key leaves out, state.go) is what the last build
+// recorded is not rendered at all; of the others, a file whose bytes are
+// the same is left alone, a changed one is replaced atomically, and files
+// of pages that are gone are removed.
 package build
 
 import (
@@ -25,10 +27,13 @@ import (
 	"net/url"
 	"path"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"milepost/internal/web"
 )
 
 // Options are what a build needs.
@@ -49,6 +54,10 @@ type Options struct {
 	// rewritten in place (a terminal).
 	Progress io.Writer
 	Log      *slog.Logger
+	// Inputs, when set, let a build into the directory of an earlier one
+	// skip the pages whose state is unchanged (state.go): Handler must
+	// then give posts versions that mean the same in every process.
+	Inputs *Inputs
 }
 
 // Result says what a build did.
@@ -60,8 +69,11 @@ type Result struct {
 	// copies included) that were written, found already as they should
 	// be, and removed as no page leads to them any more.
 	Written, Unchanged, Removed int
-	// Bytes is the size of the files saved (not of their compressed
-	// copies).
+	// Skipped is how many of the Pages were not rendered, as the last
+	// build made them under the same state (see Inputs).
+	Skipped int
+	// Bytes is the size of the files rendered and saved (not of their
+	// compressed copies, nor of the pages skipped).
 	Bytes int64
 	// Redirects are addresses the server answers with a redirect, which a
 	// static file server cannot give: none are saved.
@@ -103,17 +115,28 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 	if err := b.out.prepare(); err != nil {
 		return Result{}, err
 	}
+	if b.states, err = loadStates(opts.OutDir, opts.Inputs); err != nil {
+		return Result{}, err
+	}
 	stopProgress := b.showProgress()
 	for _, s := range starts {
-		b.enqueue((&url.URL{Path: b.prefix + s}).EscapedPath(), "")
+		b.enqueue((&url.URL{Path: b.prefix + s}).EscapedPath())
 	}
 	err = b.crawl(ctx)
 	stopProgress()
 	if err != nil {
 		return Result{}, err
 	}
-	removed, err := b.out.removeUnlisted()
+	var removed int
+	if b.states.hadRecord() {
+		removed, err = b.out.removeRecorded(b.states.prev)
+	} else {
+		removed, err = b.out.removeUnlisted()
+	}
 	if err != nil {
+		return Result{}, err
+	}
+	if err := b.states.write(opts.OutDir); err != nil {
 		return Result{}, err
 	}
 	res := Result{
@@ -121,6 +144,7 @@ func Run(ctx context.Context, opts Options) (Result, error) {
 		Written:   int(b.out.written.Load()),
 		Unchanged: int(b.out.unchanged.Load()),
 		Removed:   removed,
+		Skipped:   int(b.skipped.Load()),
 		Bytes:     b.out.bytes.Load(),
 		Redirects: b.redirects,
 		Broken:    b.broken,
@@ -137,9 +161,12 @@ type builder struct {
 	prefix  string   // the base URL's path, unescaped: "" or "/blog"
 	workers int
 	out     *output
+	states  *states
+	targets sync.Map // link as written → target, for links that do not depend on their page
 
 	progress io.Writer
 	pages    atomic.Int64
+	skipped  atomic.Int64
 
 	mu        sync.Mutex
 	wake      *sync.Cond
@@ -176,17 +203,36 @@ func newBuilder(opts Options) (*builder, error) {
 	return b, nil
 }
 
-// enqueue queues the request URI uri (path and query, escaped), linked from
-// the page from, unless it was queued before.
-func (b *builder) enqueue(uri, from string) {
+// visit is one address being saved: the addresses of the site it links to
+// are gathered as its page is read, and queued together once it is.
+type visit struct {
+	uri   string
+	links []string
+}
+
+// enqueue queues the request URI uri (path and query, escaped), one of the
+// build's starting points, unless it was queued before.
+func (b *builder) enqueue(uri string) {
+	b.enqueueLinks(&visit{links: []string{uri}})
+}
+
+// enqueueLinks queues the addresses the page v links to that were not
+// queued before.
+func (b *builder) enqueueLinks(v *visit) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.seen[uri] {
-		return
+	queued := false
+	for _, uri := range v.links {
+		if b.seen[uri] {
+			continue
+		}
+		b.seen[uri] = true
+		b.queue = append(b.queue, Link{URL: uri, From: v.uri})
+		queued = true
 	}
-	b.seen[uri] = true
-	b.queue = append(b.queue, Link{URL: uri, From: from})
-	b.wake.Signal()
+	if queued {
+		b.wake.Broadcast()
+	}
 }
 
 // next takes an address to fetch, waiting while others are being fetched
@@ -251,13 +297,25 @@ func (b *builder) done0(err error) {
 	b.wake.Broadcast()
 }
 
-// fetch requests one address from the handler and saves what it answers.
+// fetch requests one address from the handler and saves what it answers;
+// or, when the page's state is what the last build recorded (state.go),
+// leaves its files as they are and follows its links from the record.
 func (b *builder) fetch(ctx context.Context, l Link) error {
 	page, err := url.Parse(b.base.String() + l.URL)
 	if err != nil {
 		return fmt.Errorf("reading the address %s: %w", l.URL, err)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, page.String(), nil)
+	v := &visit{uri: l.URL}
+	prev := b.states.previous(l.URL)
+	var key []byte
+	skipped := false
+	probe := func(k []byte) bool {
+		key = append(key[:0], k...)
+		skipped = prev != nil && prev.state != nil && prev.file != "" &&
+			bytes.Equal(prev.state, b.states.stateOf(key, l.URL, prev.links, b.prefix)) && b.out.exists(prev.file)
+		return skipped
+	}
+	req, err := http.NewRequestWithContext(web.WithKeyProbe(ctx, probe), http.MethodGet, page.String(), nil)
 	if err != nil {
 		return fmt.Errorf("making the request for %s: %w", l.URL, err)
 	}
@@ -269,15 +327,26 @@ func (b *builder) fetch(ctx context.Context, l Link) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	if skipped {
+		b.enqueueLinks(&visit{uri: l.URL, links: prev.links})
+		b.pages.Add(1)
+		b.skipped.Add(1)
+		b.states.keep(l.URL, prev)
+		return b.out.keep(prev.file, prev.copies, l.URL)
+	}
 	switch {
 	case rec.status == http.StatusOK:
 	case rec.status >= 300 && rec.status < 400:
 		l.Status = rec.status
 		b.note(&b.redirects, l)
-		return b.redirect(page, rec.header.Get("Location"), l.URL)
+		file, err := b.redirect(page, rec.header.Get("Location"), v)
+		b.enqueueLinks(v)
+		b.states.keep(l.URL, &pageRecord{file: file, links: v.links})
+		return err
 	default:
 		l.Status = rec.status
 		b.note(&b.broken, l)
+		b.states.keep(l.URL, &pageRecord{})
 		return nil
 	}
 	sitePath, ok := strings.CutPrefix(page.Path, b.prefix)
@@ -289,36 +358,48 @@ func (b *builder) fetch(ctx context.Context, l Link) error {
 	mediaType, _, _ := mime.ParseMediaType(rec.header.Get("Content-Type"))
 	switch mediaType {
 	case "text/html":
-		body = b.scanHTML(page, body, l.URL)
+		body = b.scanHTML(page, body, v)
 	case "text/plain":
-		b.scanText(page, body, l.URL)
+		b.scanText(page, body, v)
 	case "application/xml", "text/xml", "application/rss+xml", "application/atom+xml":
-		body = b.scanFeed(page, body, l.URL, false)
+		body = b.scanFeed(page, body, v, false)
 	case "application/json", "application/feed+json":
-		body = b.scanFeed(page, body, l.URL, true)
+		body = b.scanFeed(page, body, v, true)
 	}
+	b.enqueueLinks(v)
 	b.pages.Add(1)
-	return b.out.save(fileOf(sp), l.URL, body, compressible(mediaType))
+	file := fileOf(sp)
+	copies, err := b.out.save(file, l.URL, body, compressible(mediaType))
+	if err != nil {
+		return err
+	}
+	pr := &pageRecord{file: file, copies: copies, links: slices.Compact(slices.Sorted(slices.Values(v.links)))}
+	if key != nil {
+		pr.state = b.states.stateOf(key, l.URL, pr.links, b.prefix)
+	}
+	b.states.keep(l.URL, pr)
+	return nil
 }
 
-// redirect follows a redirect of the address uri (page) to location and
+// redirect follows a redirect of the address (page) to location and
 // saves, in its place, a page that sends browsers there: a static server
 // cannot redirect. A comment's lasting address (/posts/x/comments/12),
 // which comment feeds link to, is one. A redirect to the same path with a
-// slash added is left to the static server, which does that itself.
-func (b *builder) redirect(page *url.URL, location, uri string) error {
+// slash added is left to the static server, which does that itself. It
+// returns the file saved, or "".
+func (b *builder) redirect(page *url.URL, location string, v *visit) (string, error) {
 	loc, err := page.Parse(location)
 	if err != nil {
-		return nil
+		return "", nil
 	}
-	to, changed := b.follow(loc, false, false, uri)
+	to, changed := b.follow(loc, false, false, v)
 	if !changed {
 		to = loc.String()
 	}
 	sitePath, ok := strings.CutPrefix(page.Path, b.prefix)
 	sp, mapped := staticPath(sitePath, page.Query())
 	if !ok || !mapped || loc.Host != page.Host || loc.Path == page.Path+"/" {
-		return nil
+		return "", nil
 	}
 	file := fileOf(sp)
 	if path.Ext(file) == "" {
@@ -328,7 +409,8 @@ func (b *builder) redirect(page *url.URL, location, uri string) error {
 		file += "/index.html"
 	}
 	body := redirectPage(to, b.base.String()+loc.EscapedPath())
-	return b.out.save(file, uri, body, true)
+	_, err = b.out.save(file, v.uri, body, true)
+	return file, err
 }
 
 // redirectPage is a page that sends a browser to the address to at once,

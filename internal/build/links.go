@@ -18,7 +18,7 @@ import (
 // a static query to its file's path, anything only the live server answers
 // (a form's action, another query) to the absolute base URL. Tags with
 // nothing to change keep their bytes.
-func (b *builder) scanHTML(page *url.URL, body []byte, from string) []byte {
+func (b *builder) scanHTML(page *url.URL, body []byte, from *visit) []byte {
 	z := xhtml.NewTokenizer(bytes.NewReader(body))
 	var out bytes.Buffer
 	out.Grow(len(body))
@@ -81,7 +81,7 @@ func (b *builder) scanHTML(page *url.URL, body []byte, from string) []byte {
 }
 
 // srcset follows and rewrites each address of a srcset.
-func (b *builder) srcset(page *url.URL, set, from string) (string, bool) {
+func (b *builder) srcset(page *url.URL, set string, from *visit) (string, bool) {
 	parts := strings.Split(set, ",")
 	changed := false
 	for i, part := range parts {
@@ -104,30 +104,66 @@ func (b *builder) srcset(page *url.URL, set, from string) (string, bool) {
 // when it is a form's action) and says what to write instead, if anything:
 // true with the new address when it must change. Addresses of other sites
 // are left alone.
-func (b *builder) link(page *url.URL, ref string, form bool, from string) (string, bool) {
+//
+// What an address that does not depend on the page it is on (a path from
+// the root, an absolute URL) stands for is worked out once per build: the
+// same few hundred (the tags, the authors, the feeds, the theme's files)
+// are on most pages.
+func (b *builder) link(page *url.URL, ref string, form bool, from *visit) (string, bool) {
 	ref = strings.TrimSpace(ref)
 	if ref == "" || strings.HasPrefix(ref, "#") {
 		return "", false
+	}
+	shared := !form && (strings.HasPrefix(ref, "/") && !strings.HasPrefix(ref, "//") || strings.HasPrefix(ref, "https://") || strings.HasPrefix(ref, "http://"))
+	if shared {
+		if t, ok := b.targets.Load(ref); ok {
+			return b.reach(t.(target), from)
+		}
 	}
 	r, err := url.Parse(ref)
 	if err != nil {
 		return "", false
 	}
-	return b.follow(page.ResolveReference(r), form, r.IsAbs(), from)
+	t := b.targetOf(page.ResolveReference(r), form, r.IsAbs())
+	if shared {
+		b.targets.Store(ref, t)
+	}
+	return b.reach(t, from)
+}
+
+// target is what a link stands for in the static site.
+type target struct {
+	uri     string // the request URI to fetch; "" for none
+	to      string // what the link is rewritten to, when changed
+	changed bool
+}
+
+// reach notes t's address as linked from the page from, to be queued
+// once the page is read, and says what the link becomes.
+func (b *builder) reach(t target, from *visit) (string, bool) {
+	if t.uri != "" {
+		from.links = append(from.links, t.uri)
+	}
+	return t.to, t.changed
 }
 
 // follow queues the address u, linked from the page from, when it is the
-// site's, and says what the link should be in the static site (see link);
-// absolute when the link was.
-// A form's action is not fetched: it takes a POST, which only the live
-// server answers.
-func (b *builder) follow(u *url.URL, form, absolute bool, from string) (string, bool) {
+// site's, and says what the link should be in the static site (see link).
+func (b *builder) follow(u *url.URL, form, absolute bool, from *visit) (string, bool) {
+	return b.reach(b.targetOf(u, form, absolute), from)
+}
+
+// targetOf says what the address u stands for: the site's address to
+// fetch, if any, and what the link should be in the static site; absolute
+// when the link was. A form's action is not fetched: it takes a POST,
+// which only the live server answers.
+func (b *builder) targetOf(u *url.URL, form, absolute bool) target {
 	if !strings.EqualFold(u.Host, b.base.Host) || (u.Scheme != "http" && u.Scheme != "https") {
-		return "", false
+		return target{}
 	}
 	sitePath, ok := strings.CutPrefix(u.Path, b.prefix)
 	if !ok || !strings.HasPrefix(sitePath, "/") {
-		return "", false
+		return target{}
 	}
 	live := b.base.String() + u.EscapedPath()
 	if u.RawQuery != "" {
@@ -137,23 +173,22 @@ func (b *builder) follow(u *url.URL, form, absolute bool, from string) (string, 
 		live += "#" + u.EscapedFragment()
 	}
 	if form {
-		return live, true
+		return target{to: live, changed: true}
 	}
 	q := u.Query()
 	sp, static := staticPath(sitePath, q)
 	if !static {
 		if u.RawQuery == "" {
-			return "", false // a path no file can stand for: left as it is
+			return target{} // a path no file can stand for: left as it is
 		}
-		return live, true // ?reply=, ?posted=: the live server's to answer
+		return target{to: live, changed: true} // ?reply=, ?posted=: the live server's to answer
 	}
 	uri := u.EscapedPath()
 	if len(q) > 0 {
 		uri += "?" + q.Encode()
 	}
-	b.enqueue(uri, from)
 	if u.RawQuery == "" {
-		return "", false
+		return target{uri: uri}
 	}
 	to := (&url.URL{Path: b.prefix + sp, Fragment: u.Fragment}).String()
 	if absolute {
@@ -161,11 +196,11 @@ func (b *builder) follow(u *url.URL, form, absolute bool, from string) (string, 
 		// from elsewhere, so they stay absolute.
 		to = b.base.String() + to
 	}
-	return to, true
+	return target{uri: uri, to: to, changed: true}
 }
 
 // scanText queues the site's addresses in robots.txt ("Sitemap: URL").
-func (b *builder) scanText(page *url.URL, body []byte, from string) {
+func (b *builder) scanText(page *url.URL, body []byte, from *visit) {
 	sc := bufio.NewScanner(bytes.NewReader(body))
 	for sc.Scan() {
 		if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.EqualFold(strings.TrimSpace(k), "sitemap") {
@@ -178,7 +213,7 @@ func (b *builder) scanText(page *url.URL, body []byte, from string) {
 // or attribute of XML, every string of JSON, that is an absolute address
 // of the site — and returns it with those that have a static query written
 // as their files' addresses (a cover's ?w=1600 enclosure).
-func (b *builder) scanFeed(page *url.URL, body []byte, from string, isJSON bool) []byte {
+func (b *builder) scanFeed(page *url.URL, body []byte, from *visit, isJSON bool) []byte {
 	var refs []string
 	if isJSON {
 		var doc any

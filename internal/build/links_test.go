@@ -28,9 +28,11 @@ func TestScanHTMLRewritesOnlyWhatAStaticServerCannotAnswer(t *testing.T) {
 		`<meta property="og:image" content="https://runners.example.org/blog/posts/x/f.w-480.jpg">` +
 		`<form method="post" action="https://runners.example.org/blog/posts/x/comments#comment-form-errors" novalidate="">` +
 		`</form></p>`
-	if got := string(b.scanHTML(page, []byte(in), "/blog/posts/x/")); got != want {
+	v := &visit{uri: "/blog/posts/x/"}
+	if got := string(b.scanHTML(page, []byte(in), v)); got != want {
 		t.Errorf("scanHTML:\n got %s\nwant %s", got, want)
 	}
+	b.enqueueLinks(v)
 	var queued []string
 	for _, l := range b.queue {
 		queued = append(queued, l.URL)

@@ -422,6 +422,9 @@ func unconditional(r *http.Request) bool {
 // serveKept serves the page kept under key and reports true; false, with
 // nothing written, when there is none.
 func (s *Server) serveKept(w http.ResponseWriter, r *http.Request, key pageKey) bool {
+	if probed(r, key) { // a static build holds the page already (static.go)
+		return true
+	}
 	p := s.pages.get(key)
 	if p == nil {
 		return false
