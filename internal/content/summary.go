@@ -340,15 +340,29 @@ var blockTags = map[string]bool{
 func plainText(h template.HTML) string {
 	z := xhtml.NewTokenizer(strings.NewReader(string(h)))
 	var b strings.Builder
+	b.Grow(len(h) / 2)
+	space := false // white space waits until a word follows it
 	for {
 		switch z.Next() {
 		case xhtml.ErrorToken:
-			return strings.Join(strings.Fields(b.String()), " ")
+			return b.String()
 		case xhtml.TextToken:
-			b.Write(z.Text())
+			// Written with its white space collapsed as it comes: a
+			// search snippet reads a whole post's text.
+			for _, r := range string(z.Text()) {
+				if unicode.IsSpace(r) {
+					space = true
+					continue
+				}
+				if space && b.Len() > 0 {
+					b.WriteByte(' ')
+				}
+				space = false
+				b.WriteRune(r)
+			}
 		case xhtml.StartTagToken, xhtml.EndTagToken, xhtml.SelfClosingTagToken:
 			if name, _ := z.TagName(); blockTags[string(name)] {
-				b.WriteByte(' ')
+				space = true
 			}
 		}
 	}

@@ -22,9 +22,9 @@ func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) 
 // isApostrophe reports whether r joins the parts of a word ("don't").
 func isApostrophe(r rune) bool { return r == '\'' || r == '’' }
 
-// eachWord calls fn with every word of text, lowercased, and the byte range
-// it takes in text.
-func eachWord(text string, fn func(word string, start, end int)) {
+// eachWord calls fn with every word of text as written (see normalize)
+// and the byte range it takes in text.
+func eachWord(text string, fn func(raw string, start, end int)) {
 	start := -1
 	for i, r := range text {
 		switch {
@@ -41,56 +41,51 @@ func eachWord(text string, fn func(word string, start, end int)) {
 			}
 		}
 		if start >= 0 {
-			emitWord(text, start, i, fn)
+			if i-start <= maxWordBytes {
+				fn(text[start:i], start, i)
+			}
 			start = -1
 		}
 	}
-	if start >= 0 {
-		emitWord(text, start, len(text), fn)
+	if start >= 0 && len(text)-start <= maxWordBytes {
+		fn(text[start:], start, len(text))
 	}
 }
 
-func emitWord(text string, start, end int, fn func(word string, start, end int)) {
-	if end-start > maxWordBytes {
-		return
-	}
-	w := text[start:end]
-	if hasUpperOrCurly(w) {
-		w = strings.ReplaceAll(strings.ToLower(w), "’", "'")
-	}
-	fn(w, start, end)
-}
-
-// hasUpperOrCurly reports whether w needs lowercasing or its apostrophes
-// straightening; most words need neither, and are then not copied.
-func hasUpperOrCurly(w string) bool {
-	for _, r := range w {
+// normalize is a word as the index knows it: lowercased, its apostrophes
+// straight.
+func normalize(raw string) string {
+	for _, r := range raw {
 		if r >= utf8.RuneSelf || ('A' <= r && r <= 'Z') {
-			return true
+			return strings.ReplaceAll(strings.ToLower(raw), "’", "'")
 		}
 	}
-	return false
+	return raw
 }
 
-// stemmer stems words, keeping what it has stemmed: a site's vocabulary is
-// small next to its word count, and stemming is the costly part of reading
-// a post. It is not safe for concurrent use.
-type stemmer map[string]string
+// form is a word normalized, and its stem.
+type form struct{ word, stem string }
+
+// stemmer stems words, keeping what it has stemmed by the word as written:
+// a site's vocabulary is small next to its word count, and lowercasing and
+// stemming are the costly part of reading a post. It is not safe for
+// concurrent use.
+type stemmer map[string]form
 
 // maxStemCache bounds a stemmer's memory; past it words are stemmed
 // afresh each time.
 const maxStemCache = 1 << 17
 
-func (s stemmer) stem(word string) string {
-	if st, ok := s[word]; ok {
-		return st
+func (s stemmer) form(raw string) form {
+	if f, ok := s[raw]; ok {
+		return f
 	}
-	// Clones: word and its stem may be slices of a whole post's text,
+	// Clones: the word and its stem may be slices of a whole post's text,
 	// which the cache (and the index's terms) must not keep alive.
-	st := strings.Clone(english.Stem(word, true))
+	w := strings.Clone(normalize(raw))
+	f := form{word: w, stem: strings.Clone(english.Stem(w, true))}
 	if len(s) < maxStemCache {
-		s[strings.Clone(word)] = st
+		s[strings.Clone(raw)] = f
 	}
-	return st
+	return f
 }
-

@@ -121,8 +121,8 @@ type Index struct {
 	docs     []*doc // by id; nil for a removed post
 	bySlug   map[string]uint32
 	terms    map[string]*term
-	words    map[string]uint32 // each word as written (lowercased), how often
-	stems    stemmer           // the words' stems, for queries and snippets
+	words    map[string]uint32 // each word (normalized), how often
+	stems    stemmer           // the words' forms, for queries and snippets
 	totalLen [numFields]uint64 // of the live documents
 	live     int
 	removed  int // documents removed since the last compaction
@@ -174,7 +174,7 @@ func (ix *Index) Sync(ctx context.Context, site *content.Site, now time.Time) (n
 	}
 	ix.mu.RUnlock()
 
-	read, err := analyzeAll(ctx, changed)
+	read, stems, err := analyzeAll(ctx, changed)
 	if err != nil {
 		return next, err
 	}
@@ -186,6 +186,14 @@ func (ix *Index) Sync(ctx context.Context, site *content.Site, now time.Time) (n
 	for _, a := range read {
 		ix.remove(a.doc.post.Slug)
 		ix.add(a)
+	}
+	for _, st := range stems {
+		for raw, f := range st {
+			if len(ix.stems) >= maxStemCache {
+				break
+			}
+			ix.stems[raw] = f
+		}
 	}
 	if ix.removed > 256 && ix.removed > ix.live/8 {
 		ix.compact()
@@ -200,19 +208,22 @@ type analyzed struct {
 	doc   *doc
 	terms map[string]*[numFields][]uint32
 	words map[string]uint32
-	stems stemmer
 }
 
 // analyzeAll reads posts on every core: rendering and stemming are the
 // cost of a build.
-func analyzeAll(ctx context.Context, posts []*content.Post) ([]*analyzed, error) {
+// Each worker's stemmer is returned, for the index to keep what they
+// learnt.
+func analyzeAll(ctx context.Context, posts []*content.Post) ([]*analyzed, []stemmer, error) {
 	out := make([]*analyzed, len(posts))
 	workers := min(runtime.GOMAXPROCS(0), len(posts))
+	stems := make([]stemmer, workers)
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for range workers {
+	for n := range workers {
+		stems[n] = stemmer{}
 		wg.Go(func() {
-			st := stemmer{}
+			st := stems[n]
 			for {
 				i := int(next.Add(1)) - 1
 				if i >= len(posts) || ctx.Err() != nil {
@@ -224,14 +235,14 @@ func analyzeAll(ctx context.Context, posts []*content.Post) ([]*analyzed, error)
 	}
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return out, nil
+	return out, stems, nil
 }
 
 // analyze reads one post's fields.
 func analyze(p *content.Post, st stemmer) *analyzed {
-	a := &analyzed{doc: &doc{post: p, version: p.Version}, terms: map[string]*[numFields][]uint32{}, words: map[string]uint32{}, stems: stemmer{}}
+	a := &analyzed{doc: &doc{post: p, version: p.Version}, terms: map[string]*[numFields][]uint32{}, words: map[string]uint32{}}
 	for _, t := range p.Tags {
 		a.doc.tags = append(a.doc.tags, strings.ToLower(t))
 	}
@@ -250,21 +261,17 @@ func analyze(p *content.Post, st stemmer) *analyzed {
 	}
 	for f, text := range texts {
 		var at uint32
-		eachWord(text, func(w string, _, _ int) {
-			s := st.stem(w)
-			ps := a.terms[s]
+		eachWord(text, func(raw string, _, _ int) {
+			w := st.form(raw)
+			ps := a.terms[w.stem]
 			if ps == nil {
 				ps = new([numFields][]uint32)
-				a.terms[s] = ps
+				a.terms[w.stem] = ps
 			}
 			ps[f] = append(ps[f], at)
 			at++
 			if f == fieldTitle || f == fieldBody {
-				if _, ok := a.words[w]; !ok {
-					w = strings.Clone(w)
-					a.stems[w] = s
-				}
-				a.words[w]++
+				a.words[w.word]++
 			}
 		})
 		a.doc.lens[f] = at
@@ -335,9 +342,6 @@ func (ix *Index) add(a *analyzed) {
 	}
 	for w, n := range a.words {
 		ix.words[w] += n
-		if _, ok := ix.stems[w]; !ok && len(ix.stems) < maxStemCache {
-			ix.stems[w] = a.stems[w]
-		}
 	}
 }
 

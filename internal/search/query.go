@@ -100,7 +100,7 @@ func Parse(raw string) (Query, error) {
 		quoted := rest[0] == '"'
 		value, rest = nextValue(rest)
 		var ws []string
-		eachWord(value, func(w string, _, _ int) { ws = append(ws, w) })
+		eachWord(value, func(raw string, _, _ int) { ws = append(ws, normalize(raw)) })
 		if err := count(len(ws)); err != nil {
 			return q, err
 		}

@@ -1,6 +1,7 @@
 package search
 
 import (
+	"container/heap"
 	"context"
 	"html/template"
 	"math"
@@ -52,6 +53,8 @@ type scratch struct {
 	hits   []uint8   // how many query terms each document has
 	score  []float64
 	touch  []uint32
+	// lists are a phrase's words' positions in one document.
+	lists [][]uint32
 }
 
 var scratches = sync.Pool{New: func() any { return &scratch{} }}
@@ -68,53 +71,83 @@ func (ix *Index) Search(ctx context.Context, q Query, page int, now time.Time) (
 	}
 	page = max(page, 1)
 	ix.mu.RLock()
-	found, partial := ix.match(q, now)
-	res := &Results{Total: len(found), Page: page, Pages: (len(found) + PerPage - 1) / PerPage, Partial: partial}
-	if len(found) == 0 {
+	found, total, partial := ix.match(q, now, page*PerPage)
+	res := &Results{Total: total, Page: page, Pages: (total + PerPage - 1) / PerPage, Partial: partial}
+	if total == 0 {
 		res.Suggestion = ix.suggest(q)
 	}
-	var stems map[string]bool
-	from, to := min((page-1)*PerPage, len(found)), min(page*PerPage, len(found))
-	if from < to {
-		stems = ix.queryStems(q)
-	}
-	for _, c := range found[from:to] {
+	stems := ix.queryStems(q)
+	marks := make([][]uint32, 0, PerPage)
+	for _, c := range found[min((page-1)*PerPage, len(found)):] {
 		res.Hits = append(res.Hits, Hit{Post: ix.docs[c.id].post, Score: c.score})
+		marks = append(marks, ix.bodyPositions(c.id, stems))
 	}
 	ix.mu.RUnlock()
 	for i := range res.Hits {
-		res.Hits[i].Snippet = ix.snippet(res.Hits[i].Post.Text(), stems)
+		res.Hits[i].Snippet = snippet(res.Hits[i].Post.Text(), marks[i])
 	}
 	return res, nil
 }
 
-// queryStems are the stems of every word of q, for the snippets. ix.mu is
-// held.
-func (ix *Index) queryStems(q Query) map[string]bool {
-	stems := map[string]bool{}
+// queryStems are the stems of every word of q, once each. ix.mu is held.
+func (ix *Index) queryStems(q Query) []string {
+	var stems []string
+	add := func(w string) {
+		if s := ix.stem(w); !slices.Contains(stems, s) {
+			stems = append(stems, s)
+		}
+	}
 	for _, w := range q.Words {
-		stems[ix.stem(w)] = true
+		add(w)
 	}
 	for _, ph := range q.Phrases {
 		for _, w := range ph {
-			stems[ix.stem(w)] = true
+			add(w)
 		}
 	}
 	return stems
 }
 
-// stem is w's stem, from the index's words when it has it. ix.mu is held
-// (for reading is enough: the cache is only read here).
-func (ix *Index) stem(w string) string {
-	if s, ok := ix.stems[w]; ok {
-		return s
+// bodyPositions are the positions in document id's body of the words
+// with stems, in order: the words a snippet marks. ix.mu is held.
+func (ix *Index) bodyPositions(id uint32, stems []string) []uint32 {
+	var all []uint32
+	for _, s := range stems {
+		t := ix.terms[s]
+		if t == nil || t.fields[fieldBody] == nil {
+			continue
+		}
+		p := t.fields[fieldBody]
+		if i := p.find(id); i >= 0 {
+			all = append(all, p.positions(i, nil)...)
+		}
 	}
-	return english.Stem(w, true)
+	slices.Sort(all)
+	return all
 }
 
-// match finds the documents q asks for, best first; partial is set when
-// none had all the words and those with some are returned. ix.mu is held.
-func (ix *Index) match(q Query, now time.Time) (found []scored, partial bool) {
+// stem is the stem of a normalized word. ix.mu is held (for reading is
+// enough: the cache is only read here).
+func (ix *Index) stem(w string) string { return ix.form(w).stem }
+
+// form is a word as written normalized and stemmed, from the index's
+// cache when it has it. ix.mu is held.
+func (ix *Index) form(raw string) form {
+	if f, ok := ix.stems[raw]; ok {
+		return f
+	}
+	w := normalize(raw)
+	return form{word: w, stem: english.Stem(w, true)}
+}
+
+// match finds the documents q asks for: the keep best, in order, and how
+// many there are; partial is set when none had all the words and those
+// with some are returned. ix.mu is held.
+//
+// Only the first keep are sorted (the rest follow in no order): a page
+// needs its own and those before it, and most searches want the first.
+func (ix *Index) match(q Query, now time.Time, keep int) (top []scored, total int, partial bool) {
+	var found []scored
 	stems := map[string]bool{}
 	var order []string
 	for _, w := range q.Words {
@@ -134,9 +167,11 @@ func (ix *Index) match(q Query, now time.Time) (found []scored, partial bool) {
 			}
 		}
 	}
+	sc := scratches.Get().(*scratch)
+	defer scratches.Put(sc)
 	ok := func(id uint32) bool {
 		d := ix.docs[id]
-		return d != nil && !d.post.Date.After(now) && d.filtered(q) && ix.hasPhrases(id, phrases)
+		return d != nil && !d.post.Date.After(now) && d.filtered(q) && ix.hasPhrases(sc, id, phrases)
 	}
 	if len(order) == 0 {
 		// Filters alone: every post they let through, newest first.
@@ -145,12 +180,9 @@ func (ix *Index) match(q Query, now time.Time) (found []scored, partial bool) {
 				found = append(found, scored{id: uint32(id)})
 			}
 		}
-		slices.SortFunc(found, func(a, b scored) int { return ix.docs[b.id].post.Date.Compare(ix.docs[a.id].post.Date) })
-		return found, false
+		return ix.best(found, keep), len(found), false
 	}
 
-	sc := scratches.Get().(*scratch)
-	defer scratches.Put(sc)
 	n := len(ix.docs)
 	sc.weight = resize(sc.weight, n)
 	sc.score = resize(sc.score, n)
@@ -213,16 +245,61 @@ func (ix *Index) match(q Query, now time.Time) (found []scored, partial bool) {
 	for _, id := range all {
 		sc.score[id], sc.hits[id] = 0, 0
 	}
-	slices.SortFunc(found, func(a, b scored) int {
-		if a.score != b.score {
-			if a.score > b.score {
-				return -1
-			}
+	return ix.best(found, keep), len(found), partial
+}
+
+// before reports whether a ranks above b: a higher score, then a newer
+// post.
+func (ix *Index) before(a, b scored) bool {
+	if a.score != b.score {
+		return a.score > b.score
+	}
+	return ix.docs[a.id].post.Date.After(ix.docs[b.id].post.Date)
+}
+
+// best is the keep best of found, in order (all of them when there are
+// no more); found may be reordered.
+func (ix *Index) best(found []scored, keep int) []scored {
+	cmp := func(a, b scored) int {
+		switch {
+		case ix.before(a, b):
+			return -1
+		case ix.before(b, a):
 			return 1
 		}
-		return ix.docs[b.id].post.Date.Compare(ix.docs[a.id].post.Date)
-	})
-	return found, partial
+		return 0
+	}
+	if len(found) <= keep*4 {
+		slices.SortFunc(found, cmp)
+		return found[:min(keep, len(found))]
+	}
+	// A heap of the keep best so far, worst on top.
+	h := &worstFirst{ix: ix, s: slices.Clone(found[:keep])}
+	heap.Init(h)
+	for _, c := range found[keep:] {
+		if ix.before(c, h.s[0]) {
+			h.s[0] = c
+			heap.Fix(h, 0)
+		}
+	}
+	slices.SortFunc(h.s, cmp)
+	return h.s
+}
+
+// worstFirst is a heap of results whose top is the one ranked last.
+type worstFirst struct {
+	ix *Index
+	s  []scored
+}
+
+func (h *worstFirst) Len() int           { return len(h.s) }
+func (h *worstFirst) Less(i, j int) bool { return h.ix.before(h.s[j], h.s[i]) }
+func (h *worstFirst) Swap(i, j int)      { h.s[i], h.s[j] = h.s[j], h.s[i] }
+func (h *worstFirst) Push(x any)         { h.s = append(h.s, x.(scored)) }
+func (h *worstFirst) Pop() any {
+	x := h.s[len(h.s)-1]
+	h.s = h.s[:len(h.s)-1]
+	return x
 }
 
 func resize[T any](s []T, n int) []T {
@@ -253,17 +330,20 @@ func (d *doc) filtered(q Query) bool {
 
 // hasPhrases reports whether document id holds every phrase, each word
 // right after the one before, within its title or its body. ix.mu is held.
-func (ix *Index) hasPhrases(id uint32, phrases [][]string) bool {
+func (ix *Index) hasPhrases(sc *scratch, id uint32, phrases [][]string) bool {
 	for _, ph := range phrases {
-		if !ix.hasPhrase(id, ph, fieldTitle) && !ix.hasPhrase(id, ph, fieldBody) {
+		if !ix.hasPhrase(sc, id, ph, fieldTitle) && !ix.hasPhrase(sc, id, ph, fieldBody) {
 			return false
 		}
 	}
 	return true
 }
 
-func (ix *Index) hasPhrase(id uint32, ph []string, f int) bool {
-	lists := make([][]uint32, len(ph))
+func (ix *Index) hasPhrase(sc *scratch, id uint32, ph []string, f int) bool {
+	for len(sc.lists) < len(ph) {
+		sc.lists = append(sc.lists, nil)
+	}
+	lists := sc.lists[:len(ph)]
 	for i, s := range ph {
 		t := ix.terms[s]
 		if t == nil || t.fields[f] == nil {
@@ -274,7 +354,7 @@ func (ix *Index) hasPhrase(id uint32, ph []string, f int) bool {
 		if at < 0 {
 			return false
 		}
-		lists[i] = p.positions(at, nil)
+		lists[i] = p.positions(at, lists[i])
 	}
 	for _, start := range lists[0] {
 		all := true
@@ -329,7 +409,7 @@ func (ix *Index) suggest(q Query) string {
 func replaceWord(raw, typed, with string) string {
 	out := raw
 	eachWord(raw, func(w string, start, end int) {
-		if w == typed && out == raw {
+		if out == raw && normalize(w) == typed {
 			out = raw[:start] + with + raw[end:]
 		}
 	})

@@ -2,79 +2,68 @@ package search
 
 import (
 	"html/template"
+	"slices"
 	"strings"
 )
 
 // snippetWords is how many words of a post's text a snippet shows.
 const snippetWords = 32
 
-// snippet is the part of text (a post's plain text) with the most of the
-// words whose stems are in stems, HTML-escaped, each such word in a
-// <mark>; the text's start when none is in it. It is made from the text
-// only, never from the post's HTML, so that nothing of the HTML's markup
-// can reach the page. ix.mu need not be held.
-func (ix *Index) snippet(text string, stems map[string]bool) template.HTML {
-	type word struct {
-		start, end int
-		hit        bool
+// snippet is the part of text (a post's plain text, whose words the body
+// positions count) with the most of the words at marks (positions, in
+// order), HTML-escaped, each of those words in a <mark>; the text's start
+// when there are none. It is made from the text only, never from the
+// post's HTML, so nothing of the HTML's markup can reach the page.
+func snippet(text string, marks []uint32) template.HTML {
+	// The window of snippetWords words with the most marks, starting a
+	// few words before its first.
+	first, most := uint32(0), 0
+	for i, at := range marks {
+		n, _ := slices.BinarySearch(marks[i:], at+snippetWords)
+		if n > most {
+			first, most = at, n
+		}
 	}
-	var ws []word
-	ix.mu.RLock()
-	eachWord(text, func(w string, start, end int) {
-		ws = append(ws, word{start: start, end: end, hit: stems[ix.stem(w)]})
+	first = max(first, 4) - 4
+	last := first + snippetWords - 1
+
+	var b strings.Builder
+	from, to, at := -1, len(text), 0
+	var n uint32
+	eachWord(text, func(_ string, start, end int) {
+		defer func() { n++ }()
+		switch {
+		case n < first || n > last+1:
+			return
+		case n == last+1:
+			to = start
+			return
+		case from < 0:
+			from, at = start, start
+			if n == 0 {
+				from, at = 0, 0
+			}
+		}
+		if _, hit := slices.BinarySearch(marks, n); hit {
+			b.WriteString(template.HTMLEscapeString(text[at:start]))
+			b.WriteString("<mark>")
+			b.WriteString(template.HTMLEscapeString(text[start:end]))
+			b.WriteString("</mark>")
+			at = end
+		}
 	})
-	ix.mu.RUnlock()
-	if len(ws) == 0 {
+	if from < 0 {
 		return ""
 	}
-	// The window of snippetWords words with the most words found,
-	// starting a few words before the first of them.
-	best, bestHits, hits := 0, 0, 0
-	for i := range ws {
-		if ws[i].hit {
-			hits++
-		}
-		if i >= snippetWords && ws[i-snippetWords].hit {
-			hits--
-		}
-		if hits > bestHits {
-			bestHits = hits
-			best = max(i-snippetWords+1, 0)
-		}
-	}
-	if bestHits > 0 {
-		first := best
-		for !ws[first].hit {
-			first++
-		}
-		best = max(first-4, 0)
-	}
-	last := min(best+snippetWords, len(ws)) - 1
-	from, to := ws[best].start, ws[last].end
-	if best == 0 {
-		from = 0
-	}
-	if last == len(ws)-1 {
-		to = len(text)
-	}
-	var b strings.Builder
+	to = len(strings.TrimRight(text[:to], " "))
+	var out strings.Builder
 	if from > 0 {
-		b.WriteString("… ")
+		out.WriteString("… ")
 	}
-	at := from
-	for _, w := range ws[best : last+1] {
-		if !w.hit {
-			continue
-		}
-		b.WriteString(template.HTMLEscapeString(text[at:w.start]))
-		b.WriteString("<mark>")
-		b.WriteString(template.HTMLEscapeString(text[w.start:w.end]))
-		b.WriteString("</mark>")
-		at = w.end
-	}
-	b.WriteString(template.HTMLEscapeString(text[at:to]))
+	out.WriteString(b.String())
+	out.WriteString(template.HTMLEscapeString(text[at:to]))
 	if to < len(text) {
-		b.WriteString(" …")
+		out.WriteString(" …")
 	}
-	return template.HTML(b.String())
+	return template.HTML(out.String())
 }
