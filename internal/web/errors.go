@@ -153,7 +153,7 @@ var problemTable = []struct {
 	{match: is(errBadSearchPage), problem: problem{Status: http.StatusBadRequest, Heading: "No such page of results",
 		Message: "Results are numbered in pages 1 to 100. Search again to start from the first."}},
 	{match: is(search.ErrNotReady), problem: problem{Status: http.StatusServiceUnavailable, Heading: "Search is getting ready",
-		Message: "The search index is still being built, which takes a few seconds after the site starts. Please search again in a moment.",
+		Message:    "The search index is still being built, which takes a few seconds after the site starts. Please search again in a moment.",
 		RetryAfter: searchRetry}},
 
 	// Requests that are not what a form sends.
