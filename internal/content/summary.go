@@ -349,16 +349,39 @@ func plainText(h template.HTML) string {
 		case xhtml.TextToken:
 			// Written with its white space collapsed as it comes: a
 			// search snippet reads a whole post's text.
-			for _, r := range string(z.Text()) {
-				if unicode.IsSpace(r) {
+			text := z.Text()
+			for i := 0; i < len(text); {
+				// A run of characters that are not white space is
+				// written whole.
+				start := i
+				for i < len(text) {
+					r, n := rune(text[i]), 1
+					if r >= utf8.RuneSelf {
+						r, n = utf8.DecodeRune(text[i:])
+					}
+					if unicode.IsSpace(r) {
+						break
+					}
+					i += n
+				}
+				if i > start {
+					if space && b.Len() > 0 {
+						b.WriteByte(' ')
+					}
+					space = false
+					b.Write(text[start:i])
+				}
+				for i < len(text) {
+					r, n := rune(text[i]), 1
+					if r >= utf8.RuneSelf {
+						r, n = utf8.DecodeRune(text[i:])
+					}
+					if !unicode.IsSpace(r) {
+						break
+					}
 					space = true
-					continue
+					i += n
 				}
-				if space && b.Len() > 0 {
-					b.WriteByte(' ')
-				}
-				space = false
-				b.WriteRune(r)
 			}
 		case xhtml.StartTagToken, xhtml.EndTagToken, xhtml.SelfClosingTagToken:
 			if name, _ := z.TagName(); blockTags[string(name)] {

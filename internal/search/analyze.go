@@ -17,7 +17,12 @@ import (
 const maxWordBytes = 40
 
 // isWordRune reports whether r belongs in a word.
-func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
+func isWordRune(r rune) bool {
+	if r < utf8.RuneSelf {
+		return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9'
+	}
+	return unicode.IsLetter(r) || unicode.IsDigit(r)
+}
 
 // isApostrophe reports whether r joins the parts of a word ("don't").
 func isApostrophe(r rune) bool { return r == '\'' || r == '’' }

@@ -46,15 +46,18 @@ func BenchmarkBuild(b *testing.B) {
 	benchSite(b) // skip early
 	var indexMB, totalMB float64
 	var posts int
+	var cpu time.Duration
 	for b.Loop() {
 		b.StopTimer()
 		site := benchSite(b)
 		before := heapInUse()
 		b.StartTimer()
+		started := cpuTime()
 		ix := New()
 		if _, err := ix.Sync(context.Background(), site, time.Now()); err != nil {
 			b.Fatal(err)
 		}
+		cpu += cpuTime() - started
 		b.StopTimer()
 		posts = ix.Len()
 		total := heapInUse()
@@ -67,6 +70,7 @@ func BenchmarkBuild(b *testing.B) {
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(posts), "posts")
+	b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
 	b.ReportMetric(indexMB, "index-MB")
 	b.ReportMetric(totalMB, "heap-MB")
 }
