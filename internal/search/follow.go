@@ -34,6 +34,7 @@ func (ix *Index) Follow(ctx context.Context, src Source, now func() time.Time, l
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	defer timer.Stop()
+	first := true
 	for {
 		started := time.Now()
 		next, err := ix.Sync(ctx, src.Current(), now())
@@ -43,7 +44,12 @@ func (ix *Index) Follow(ctx context.Context, src Source, now func() time.Time, l
 			}
 			log.Error("updating the search index", "err", err)
 		} else {
-			log.Debug("search index updated", "posts", ix.Len(), "ms", time.Since(started).Milliseconds())
+			// The first build is worth a line: searches wait for it.
+			level := slog.LevelDebug
+			if first {
+				level, first = slog.LevelInfo, false
+			}
+			log.Log(ctx, level, "search index updated", "posts", ix.Len(), "ms", time.Since(started).Milliseconds())
 		}
 		if !next.IsZero() {
 			// A moment after it is due, so that now() has passed it.
