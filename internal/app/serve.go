@@ -24,6 +24,7 @@ import (
 	"milepost/internal/comments"
 	"milepost/internal/content"
 	"milepost/internal/media"
+	"milepost/internal/search"
 	"milepost/internal/web"
 	"milepost/themes"
 )
@@ -141,6 +142,7 @@ func Serve(ctx context.Context, cfg ServeConfig) (err error) {
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
 	go st.src.Watch(watchCtx, cfg.WatchInterval)
+	followSearch(watchCtx, st, log)
 	if cfg.DebugAddr != "" {
 		if err := serveDebug(watchCtx, cfg.DebugAddr, log); err != nil {
 			srv.Close()
@@ -186,6 +188,8 @@ type stores struct {
 	// once, by the content loads and the editor's uploads alike: each may
 	// hold a file and its points (tens of MB) while it is read.
 	activities *activity.Readers
+	// search is the search index (search.go).
+	search *search.Index
 }
 
 // openStores opens the theme, the content and the database, seeding a new
@@ -229,7 +233,7 @@ func openStores(ctx context.Context, cfg ServeConfig, log *slog.Logger) (_ *stor
 	if _, err := accts.PruneSessions(ctx); err != nil {
 		log.Warn("pruning expired sessions", "err", err)
 	}
-	return &stores{theme: theme, src: src, db: db, secret: secret, accts: accts, activities: activities}, nil
+	return &stores{theme: theme, src: src, db: db, secret: secret, accts: accts, activities: activities, search: newSearchIndex()}, nil
 }
 
 // buildHandler is the site's HTTP handler over st.
@@ -278,6 +282,7 @@ func buildHandler(ctx context.Context, cfg ServeConfig, st *stores, log *slog.Lo
 		Drafts:       cfg.Drafts,
 		CommentRate:  cfg.CommentRate,
 		PublicMaxAge: cfg.CacheMaxAge,
+		Search:       st.search,
 	})
 	if err != nil {
 		return nil, err

@@ -95,6 +95,10 @@ func (p *Post) Summary() template.HTML { return p.body.get().summary }
 // the page's meta description.
 func (p *Post) Description() string { return p.body.get().description }
 
+// Text is the body as plain text, its white space collapsed: what search
+// indexes and quotes from, never the HTML itself.
+func (p *Post) Text() string { return plainText(p.HTML()) }
+
 // WordCount is the number of words a reader reads in the body.
 func (p *Post) WordCount() int { return p.body.get().words }
 

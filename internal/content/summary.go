@@ -340,15 +340,52 @@ var blockTags = map[string]bool{
 func plainText(h template.HTML) string {
 	z := xhtml.NewTokenizer(strings.NewReader(string(h)))
 	var b strings.Builder
+	b.Grow(len(h) / 2)
+	space := false // white space waits until a word follows it
 	for {
 		switch z.Next() {
 		case xhtml.ErrorToken:
-			return strings.Join(strings.Fields(b.String()), " ")
+			return b.String()
 		case xhtml.TextToken:
-			b.Write(z.Text())
+			// Written with its white space collapsed as it comes: a
+			// search snippet reads a whole post's text.
+			text := z.Text()
+			for i := 0; i < len(text); {
+				// A run of characters that are not white space is
+				// written whole.
+				start := i
+				for i < len(text) {
+					r, n := rune(text[i]), 1
+					if r >= utf8.RuneSelf {
+						r, n = utf8.DecodeRune(text[i:])
+					}
+					if unicode.IsSpace(r) {
+						break
+					}
+					i += n
+				}
+				if i > start {
+					if space && b.Len() > 0 {
+						b.WriteByte(' ')
+					}
+					space = false
+					b.Write(text[start:i])
+				}
+				for i < len(text) {
+					r, n := rune(text[i]), 1
+					if r >= utf8.RuneSelf {
+						r, n = utf8.DecodeRune(text[i:])
+					}
+					if !unicode.IsSpace(r) {
+						break
+					}
+					space = true
+					i += n
+				}
+			}
 		case xhtml.StartTagToken, xhtml.EndTagToken, xhtml.SelfClosingTagToken:
 			if name, _ := z.TagName(); blockTags[string(name)] {
-				b.WriteByte(' ')
+				space = true
 			}
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"milepost/internal/accounts"
 	"milepost/internal/authoring"
 	"milepost/internal/comments"
+	"milepost/internal/search"
 )
 
 // problem is how a refused request is answered: its status, and what the
@@ -138,6 +139,22 @@ var problemTable = []struct {
 				p.Message = "The ban was not added: " + b.err.Error()
 			}
 		}},
+
+	// Search (search.go): the query is shown back in the search box, with
+	// what to change.
+	{match: is(search.ErrQueryTooLong), problem: problem{Status: http.StatusBadRequest, Heading: "Search too long",
+		Message: "A search may be up to %d characters long. Please search for fewer words."}, detail: withNumber(search.MaxQueryBytes)},
+	{match: is(search.ErrTooManyTerms), problem: problem{Status: http.StatusBadRequest, Heading: "Too many words",
+		Message: "A search may have up to %d words and filters. Please search for fewer."}, detail: withNumber(search.MaxTerms)},
+	{match: is(search.ErrNotUTF8), problem: problem{Status: http.StatusBadRequest, Heading: "Unreadable search",
+		Message: "The search was not readable text (UTF-8). Please type it again."}},
+	{match: is(search.ErrNoWords), problem: problem{Status: http.StatusBadRequest, Heading: "Nothing to search for",
+		Message: "Type a word or two to look for: punctuation and operators alone find nothing."}},
+	{match: is(errBadSearchPage), problem: problem{Status: http.StatusBadRequest, Heading: "No such page of results",
+		Message: "Results are numbered in pages 1 to 100. Search again to start from the first."}},
+	{match: is(search.ErrNotReady), problem: problem{Status: http.StatusServiceUnavailable, Heading: "Search is getting ready",
+		Message:    "The search index is still being built, which takes a few seconds after the site starts. Please search again in a moment.",
+		RetryAfter: searchRetry}},
 
 	// Requests that are not what a form sends.
 	// Any route's body may be too large (the comment form and the edit

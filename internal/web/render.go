@@ -62,6 +62,8 @@ type pageData struct {
 	Editor  *editorPage
 	// Training is the log, records or club page (training.go).
 	Training *trainingPage
+	// Search is the search page (search.go).
+	Search *searchPage
 
 	// keep, when set, keeps the page in the render cache (pagecache.go).
 	keep *keptPage
@@ -147,7 +149,7 @@ type templates struct {
 
 // The pages a theme must provide, in templates/NAME.html. Every other .html
 // file in templates/ is a partial available to all of them.
-var pageNames = []string{"list", "post", "archive", "tags", "error", "comment-edit", "admin", "editor", "log", "records", "club"}
+var pageNames = []string{"list", "post", "archive", "tags", "error", "comment-edit", "admin", "editor", "log", "records", "club", "search"}
 
 // Layouts of the times pages show. A time of day always carries its zone.
 const (
@@ -189,6 +191,8 @@ func (s *Server) funcs() template.FuncMap {
 			return s.url(b.String())
 		},
 		"add": func(a, b int) int { return a + b },
+		// searchOn reports whether the site has search (search.go).
+		"searchOn": func() bool { return s.opts.Search != nil },
 		// commentHTML trusts a comment's HTML: it was sanitised when stored.
 		"commentHTML": func(c comments.Comment) template.HTML { return template.HTML(c.HTML) },
 		"dict":        dict,

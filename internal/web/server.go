@@ -18,6 +18,7 @@ import (
 	"milepost/internal/comments"
 	"milepost/internal/content"
 	"milepost/internal/media"
+	"milepost/internal/search"
 	"milepost/internal/training"
 )
 
@@ -67,6 +68,9 @@ type Options struct {
 	// security policy then allows scripts from the site. Without it no
 	// page runs any script.
 	Live Changes
+	// Search is the search index: with it, /search and /opensearch.xml
+	// are served and every page has a search box.
+	Search *search.Index
 	// Secret keys the HMAC signatures of form tokens and commenter cookies.
 	// It must stay the same across restarts (the database keeps it).
 	Secret []byte
@@ -176,6 +180,10 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /authors/{id}/{file}", s.authorFeed)
 	m.HandleFunc("GET /archive/{$}", s.archive)
 	s.trainingRoutes(m)
+	// Search (search.go).
+	if s.opts.Search != nil {
+		s.searchRoutes(m)
+	}
 	// Without these, "/{file}" (a feed) would answer them 404.
 	m.HandleFunc("GET /archive", addSlash)
 	m.HandleFunc("GET /tags", addSlash)
