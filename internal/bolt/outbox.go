@@ -36,7 +36,6 @@ var (
 	bucketOutboxKeys   = []byte("outbox_keys")
 	bucketOutboxDue    = []byte("outbox_due")
 	bucketOutboxCounts = []byte("outbox_counts")
-
 )
 
 // The compile-time proof that DB keeps the outbox.
