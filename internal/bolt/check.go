@@ -93,6 +93,9 @@ func (db *DB) Check(ctx context.Context) error {
 		if err := checkOutbox(tx, report); err != nil {
 			return err
 		}
+		if err := checkAnnounced(tx, report); err != nil {
+			return err
+		}
 		return checkAccounts(tx, report)
 	})
 	if err != nil {

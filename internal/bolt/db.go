@@ -121,7 +121,7 @@ var (
 		bucketReviews, bucketMoves, bucketPublished,
 		// The outbox, announcements and email subscriptions (outbox.go,
 		// publication.go, subscriptions.go).
-		bucketOutbox, bucketOutboxDead, bucketOutboxKeys, bucketOutboxDue, bucketOutboxCounts}
+		bucketOutbox, bucketOutboxDead, bucketOutboxKeys, bucketOutboxDue, bucketOutboxCounts, bucketAnnounced}
 	derivedBuckets = [][]byte{bucketIndex, bucketCounts, bucketHeld, bucketRecent, bucketKnown, bucketDups, bucketSources,
 		bucketThreads, bucketPostThreads, bucketThreadComments, bucketHeldBy, bucketReplies, bucketPostApproved, bucketApproved}
 
