@@ -96,6 +96,10 @@ func (db *DB) Check(ctx context.Context) error {
 		if err := checkAnnounced(tx, report); err != nil {
 			return err
 		}
+		// Federation.
+		if err := checkFederation(tx, report); err != nil {
+			return err
+		}
 		return checkAccounts(tx, report)
 	})
 	if err != nil {

@@ -121,7 +121,10 @@ var (
 		bucketReviews, bucketMoves, bucketPublished,
 		// The outbox, announcements and email subscriptions (outbox.go,
 		// publication.go, subscriptions.go).
-		bucketOutbox, bucketOutboxDead, bucketOutboxKeys, bucketOutboxDue, bucketOutboxCounts, bucketAnnounced}
+		bucketOutbox, bucketOutboxDead, bucketOutboxKeys, bucketOutboxDue, bucketOutboxCounts, bucketAnnounced,
+		// Federation (federation.go).
+		bucketFedKeys, bucketFedFollowers, bucketFedRemoteActors, bucketFedSeen, bucketFedSeenTimes, bucketFedNotes,
+		bucketFedReactions, bucketFedPostReactions, bucketFedArticleActors, bucketFedBlocks}
 	derivedBuckets = [][]byte{bucketIndex, bucketCounts, bucketHeld, bucketRecent, bucketKnown, bucketDups, bucketSources,
 		bucketThreads, bucketPostThreads, bucketThreadComments, bucketHeldBy, bucketReplies, bucketPostApproved, bucketApproved}
 

@@ -19,6 +19,10 @@ type Input struct {
 	Email   string
 	Website string
 	Body    string
+	// Source is set by the server, never from a form, for a comment that
+	// came from elsewhere: "activitypub:" and the id of a fediverse
+	// reply. Moderators see it; see Comment.Source.
+	Source string
 }
 
 // FieldErrors maps a form field name (name, email, website, body, parent) to a
@@ -80,6 +84,11 @@ func Validate(in Input) (Comment, FieldErrors) {
 		errs["body"] = msg
 	} else {
 		c.Body = v
+	}
+	if len(in.Source) > MaxSourceChars || strings.IndexFunc(in.Source, isForbiddenInLine) >= 0 {
+		errs["source"] = "The comment's origin is not a line of at most " + strconv.Itoa(MaxSourceChars) + " characters."
+	} else {
+		c.Source = in.Source
 	}
 	if v, msg := validateParent(in.Parent); msg != "" {
 		errs["parent"] = msg

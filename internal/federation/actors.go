@@ -209,15 +209,15 @@ func (s *Service) Actor(ctx context.Context, name string) (map[string]any, error
 	}
 	id := st.actorID(name)
 	doc := map[string]any{
-		"@context":          []any{asContext, securityContext},
-		"id":                id,
-		"preferredUsername": name,
-		"inbox":             id + "/inbox",
-		"outbox":            id + "/outbox",
-		"followers":         id + "/followers",
-		"endpoints":         map[string]any{"sharedInbox": st.base + "/inbox"},
+		"@context":                  []any{asContext, securityContext},
+		"id":                        id,
+		"preferredUsername":         name,
+		"inbox":                     id + "/inbox",
+		"outbox":                    id + "/outbox",
+		"followers":                 id + "/followers",
+		"endpoints":                 map[string]any{"sharedInbox": st.base + "/inbox"},
 		"manuallyApprovesFollowers": false,
-		"discoverable":      true,
+		"discoverable":              true,
 		"publicKey": map[string]any{
 			"id":           st.keyID(name),
 			"owner":        id,
@@ -367,9 +367,6 @@ func (s *Service) NodeInfo(ctx context.Context, version string, softwareVersion 
 		comments += n
 	}
 	software := map[string]any{"name": "milepost", "version": softwareVersion}
-	if version == "2.1" {
-		software["homepage"] = "https://github.com/milepost"
-	}
 	return map[string]any{
 		"version":           version,
 		"software":          software,

@@ -26,6 +26,7 @@ import (
 
 	"milepost/internal/comments"
 	"milepost/internal/content"
+	"milepost/internal/outbox"
 )
 
 // Content types of ActivityPub documents. Mastodon sends and accepts both.
@@ -158,10 +159,16 @@ type Store interface {
 	Note(ctx context.Context, id string) (Note, bool, error)
 	DeleteNote(ctx context.Context, id string) error
 	// AddReaction keeps r (once per activity id); RemoveReaction forgets
-	// the reaction with the activity id; Reactions counts a post's.
+	// the reaction with the activity id and returns it; Reactions counts
+	// a post's by kind.
 	AddReaction(ctx context.Context, r Reaction) error
-	RemoveReaction(ctx context.Context, activity string) error
+	RemoveReaction(ctx context.Context, activity string) (Reaction, bool, error)
 	Reactions(ctx context.Context, post string) (map[string]int, error)
+	// SetArticleActor records which local actor announced a post, so
+	// that its Delete, made when the post is gone, comes from them;
+	// ArticleActor reads it.
+	SetArticleActor(ctx context.Context, slug, actor string) error
+	ArticleActor(ctx context.Context, slug string) (string, bool, error)
 	// Blocks lists every block; PutBlock adds one (ErrAlreadyBlocked),
 	// RemoveBlock lifts one (ErrNotBlocked).
 	Blocks(ctx context.Context) ([]Block, error)
@@ -173,6 +180,10 @@ type Store interface {
 type Options struct {
 	Store    Store
 	Comments *comments.Service
+	// Outbox takes the deliveries made outside a post's publication (an
+	// Accept); Wake tells its worker there is work.
+	Outbox outbox.Store
+	Wake   func()
 	// Site gives the current site: its base URL, authors and posts.
 	Site func() *content.Site
 	Now  func() time.Time

@@ -10,6 +10,7 @@ import (
 	"milepost/internal/accounts"
 	"milepost/internal/authoring"
 	"milepost/internal/comments"
+	"milepost/internal/federation"
 )
 
 // problem is how a refused request is answered: its status, and what the
@@ -154,6 +155,18 @@ var problemTable = []struct {
 		Message: "This address takes an HTML form (application/x-www-form-urlencoded or multipart/form-data)."}},
 	{match: is(errUnreadableForm), problem: problem{Status: http.StatusBadRequest, Heading: "Unreadable form",
 		Message: "The form could not be read. Please go back and try again."}},
+
+	// The fediverse (federation.go): what another server sent, or asked.
+	{match: is(federation.ErrNotEnabled), problem: problemNotFound},
+	{match: is(federation.ErrNotFound), problem: problemNotFound},
+	{match: is(federation.ErrNotBlocked), problem: problemNotFound},
+	{match: is(federation.ErrBadSignature), problem: problem{Status: http.StatusUnauthorized, Heading: "Signature not verified"}},
+	{match: is(federation.ErrActorMismatch), problem: problem{Status: http.StatusForbidden, Heading: "The actor is not the signer"}},
+	{match: is(federation.ErrBlocked), problem: problem{Status: http.StatusForbidden, Heading: "Blocked"}},
+	{match: is(federation.ErrRateLimited), problem: problem{Status: http.StatusTooManyRequests, Heading: "Too many activities",
+		RetryAfter: time.Minute}},
+	{match: is(federation.ErrReplayed), problem: problem{Status: http.StatusConflict, Heading: "Already delivered"}},
+	{match: is(federation.ErrBadActivity), problem: problem{Status: http.StatusBadRequest, Heading: "Not an activity Milepost understands"}},
 
 	// Signing in.
 	{match: is(accounts.ErrNoSession), problem: problem{Status: http.StatusUnauthorized, Heading: "Please sign in",

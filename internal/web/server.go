@@ -17,6 +17,7 @@ import (
 	"milepost/internal/authoring"
 	"milepost/internal/comments"
 	"milepost/internal/content"
+	"milepost/internal/federation"
 	"milepost/internal/media"
 	"milepost/internal/training"
 )
@@ -70,6 +71,9 @@ type Options struct {
 	// Secret keys the HMAC signatures of form tokens and commenter cookies.
 	// It must stay the same across restarts (the database keeps it).
 	Secret []byte
+	// Federation makes the site's authors followable from Mastodon
+	// (federation.go); without it the fediverse's addresses are 404.
+	Federation *federation.Service
 }
 
 // Server is the Milepost HTTP handler.
@@ -160,7 +164,9 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /robots.txt", s.robots)
 	m.HandleFunc("GET /sitemap.xml", s.sitemap)
 	m.HandleFunc("GET /favicon.ico", s.favicon)
-	m.HandleFunc("GET /posts/{slug}/{$}", s.post)
+	m.HandleFunc("GET /posts/{slug}/{$}", s.negotiated(s.post, func(r *http.Request) (map[string]any, error) {
+		return s.opts.Federation.Article(r.Context(), r.PathValue("slug"))
+	}))
 	m.HandleFunc("POST /posts/{slug}/comments", s.postComment)
 	m.HandleFunc("GET /posts/{slug}/comments/{id}", s.commentLink)
 	m.HandleFunc("GET /posts/{slug}/comments/{id}/edit", s.editOwnForm)
@@ -170,7 +176,9 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /tags/{tag}/{$}", s.tag)
 	m.HandleFunc("GET /tags/{tag}/page/{n}/{$}", s.tag)
 	m.HandleFunc("GET /tags/{tag}/{file}", s.tagFeed)
-	m.HandleFunc("GET /authors/{id}/{$}", s.author)
+	m.HandleFunc("GET /authors/{id}/{$}", s.negotiated(s.author, func(r *http.Request) (map[string]any, error) {
+		return s.opts.Federation.Actor(r.Context(), r.PathValue("id"))
+	}))
 	m.HandleFunc("GET /authors/{id}/page/{n}/{$}", s.author)
 	m.HandleFunc("GET /authors/{id}/{file}", s.authorFeed)
 	m.HandleFunc("GET /archive/{$}", s.archive)
@@ -211,6 +219,9 @@ func (s *Server) routes() {
 			s.profileRoutes(m)
 		}
 	}
+	// Following from Mastodon (ActivityPub): webfinger, actors, inboxes,
+	// and the admin's blocks (federation.go).
+	s.federationRoutes(m)
 	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
