@@ -141,6 +141,7 @@ func Serve(ctx context.Context, cfg ServeConfig) (err error) {
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
 	go st.src.Watch(watchCtx, cfg.WatchInterval)
+	defer newOutgoing(st, log).start(ctx, st, log)() // email, WebSub pings (mail.go)
 	if cfg.DebugAddr != "" {
 		if err := serveDebug(watchCtx, cfg.DebugAddr, log); err != nil {
 			srv.Close()

@@ -14,6 +14,7 @@ import (
 
 	"milepost/internal/activity"
 	"milepost/internal/comments"
+	"milepost/internal/websub"
 )
 
 // Config is content/site.yaml.
@@ -50,6 +51,9 @@ type Config struct {
 	// when not set.
 	ShoeLimit  string  `yaml:"shoe_limit" toml:"shoe_limit"`
 	ShoeLimitM float64 `yaml:"-" toml:"-"`
+	// WebSub is the websub: block, the hubs feeds name and ping; the
+	// websub package owns its keys and rules.
+	WebSub websub.Settings `yaml:"websub" toml:"websub"`
 	// Params holds keys Milepost does not know, for themes.
 	Params map[string]any `yaml:",inline" toml:"-"`
 }

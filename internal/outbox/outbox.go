@@ -13,7 +13,10 @@ package outbox
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"strings"
 	"time"
 )
 
@@ -116,4 +119,16 @@ func Permanent(err error) error {
 func IsPermanent(err error) bool {
 	var p *PermanentError
 	return errors.As(err, &p)
+}
+
+// KeyOf joins parts into a Key, kind first by convention
+// ("websub", event, hub, feed): readable when it fits MaxKeyLen, else the
+// first part and a SHA-256 of the whole, which is as unique.
+func KeyOf(parts ...string) string {
+	k := strings.Join(parts, "|")
+	if len(k) <= MaxKeyLen {
+		return k
+	}
+	sum := sha256.Sum256([]byte(k))
+	return parts[0] + "|sha256:" + hex.EncodeToString(sum[:])
 }

@@ -108,6 +108,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	var (
 		mu       sync.Mutex
 		inFlight = map[uint64]bool{}
+		finished []uint64 // sent, retried or given up since the last Due
 		perKind  = map[string]int{}
 		wg       sync.WaitGroup
 		done     = make(chan struct{}, 1)
@@ -123,6 +124,14 @@ func (w *Worker) Run(ctx context.Context) error {
 		case <-done:
 		case <-timer.C:
 		}
+		// A message leaves inFlight only here, before Due: a Due read
+		// while its outcome was being recorded could list it again.
+		mu.Lock()
+		for _, id := range finished {
+			delete(inFlight, id)
+		}
+		finished = finished[:0]
+		mu.Unlock()
 		due, err := w.Store.Due(ctx, w.now(), batch)
 		if err != nil && ctx.Err() == nil {
 			w.log().Error("reading the outbox", "err", err)
@@ -143,7 +152,7 @@ func (w *Worker) Run(ctx context.Context) error {
 				defer wg.Done()
 				w.deliver(ctx, m)
 				mu.Lock()
-				delete(inFlight, m.ID)
+				finished = append(finished, m.ID)
 				perKind[m.Kind]--
 				mu.Unlock()
 				select {

@@ -3,6 +3,7 @@ package outbox_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -226,5 +227,30 @@ func TestWorkerWithoutSenderForAKindRetriesLater(t *testing.T) {
 	})
 	if st := stats(t, store); st.Pending["email"] != 1 {
 		t.Errorf("Stats = %+v, want the message still pending", st)
+	}
+}
+
+// Many quick sends at once: each message goes once, though the worker
+// reads the due list while other sends' outcomes are being recorded.
+func TestWorkerSendsEachMessageOnce(t *testing.T) {
+	store := &outboxtest.MemStore{}
+	rec := &recorder{}
+	w := &outbox.Worker{Store: store, Senders: map[string]outbox.Sender{"email": rec}, Concurrency: 8, Poll: time.Millisecond}
+	var msgs []outbox.Message
+	for i := range 300 {
+		msgs = append(msgs, outbox.Message{Kind: "email", Key: fmt.Sprint("m", i)})
+	}
+	if err := store.Enqueue(context.Background(), msgs...); err != nil {
+		t.Fatal(err)
+	}
+	run(t, w)
+	waitFor(t, "every message", func() bool { return stats(t, store).Pending["email"] == 0 })
+	time.Sleep(20 * time.Millisecond)
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	for _, m := range msgs {
+		if rec.sent[m.Key] != 1 {
+			t.Errorf("%s sent %d times", m.Key, rec.sent[m.Key])
+		}
 	}
 }

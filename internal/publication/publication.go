@@ -59,6 +59,10 @@ type Event struct {
 	// Fanout can key its messages on it (see Key).
 	Told string
 	Post *content.Post // nil for Removed
+	// Was is the post as this process last saw it public, for Updated and
+	// Removed (a Removed post's feeds, an Updated post's old tags); nil
+	// when the change happened while Milepost was not running.
+	Was *content.Post
 }
 
 // Key names the event uniquely and stably, for the outbox Keys of the
@@ -102,10 +106,17 @@ func Fingerprint(site *content.Site, p *content.Post) string {
 // up to date: Published and Updated oldest post first, then Removed by
 // slug. It reads the posts' files (Fingerprint) and changes nothing.
 func Changes(site *content.Site, told map[string]string, now time.Time) []Event {
-	return changes(site, told, now, func(p *content.Post) string { return Fingerprint(site, p) })
+	return changes(site, nil, told, now, func(p *content.Post) string { return Fingerprint(site, p) })
 }
 
-func changes(site *content.Site, told map[string]string, now time.Time, version func(*content.Post) string) []Event {
+// changes is Changes with the Site seen before (nil if none), for Was.
+func changes(site, prev *content.Site, told map[string]string, now time.Time, version func(*content.Post) string) []Event {
+	prevPost := func(slug string) *content.Post {
+		if prev == nil {
+			return nil
+		}
+		return content.View{Site: prev, Now: now}.Post(slug)
+	}
 	public := content.View{Site: site, Now: now}.Posts()
 	var out []Event
 	seen := make(map[string]bool, len(public))
@@ -118,13 +129,13 @@ func changes(site *content.Site, told map[string]string, now time.Time, version 
 		case !ok:
 			out = append(out, Event{Kind: Published, Slug: p.Slug, Version: v, Post: p})
 		case was != v:
-			out = append(out, Event{Kind: Updated, Slug: p.Slug, Version: v, Told: was, Post: p})
+			out = append(out, Event{Kind: Updated, Slug: p.Slug, Version: v, Told: was, Post: p, Was: prevPost(p.Slug)})
 		}
 	}
 	var removed []Event
 	for slug, was := range told {
 		if !seen[slug] {
-			removed = append(removed, Event{Kind: Removed, Slug: slug, Told: was})
+			removed = append(removed, Event{Kind: Removed, Slug: slug, Told: was, Was: prevPost(slug)})
 		}
 	}
 	slices.SortFunc(removed, func(a, b Event) int { return cmp.Compare(a.Slug, b.Slug) })
@@ -177,6 +188,7 @@ type Announcer struct {
 
 	mu       sync.Mutex // one comparison at a time: two would tell the same event twice
 	versions map[*content.Post]string
+	prev     *content.Site // the last Site told of, for Event.Was
 	wake     chan struct{}
 	once     sync.Once
 }
@@ -214,8 +226,9 @@ func (a *Announcer) SiteChanged(ctx context.Context, site *content.Site) error {
 	if err != nil {
 		return fmt.Errorf("announcing the site's changes: %w", err)
 	}
-	events := changes(site, told, a.now(), a.version(site))
+	events := changes(site, a.prev, told, a.now(), a.version(site))
 	if len(events) == 0 {
+		a.prev = site
 		return nil
 	}
 	var msgs []outbox.Message
@@ -233,6 +246,7 @@ func (a *Announcer) SiteChanged(ctx context.Context, site *content.Site) error {
 	if err := a.Store.Record(ctx, events, msgs); err != nil {
 		return fmt.Errorf("announcing the site's changes: %w", err)
 	}
+	a.prev = site
 	if !baselined {
 		a.log().Info("recorded the published posts as already announced", "posts", len(events))
 	} else {
