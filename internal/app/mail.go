@@ -48,6 +48,7 @@ func newOutgoing(st *stores, log *slog.Logger) *outgoing {
 	fanouts := []publication.Fanout{
 		websubFanout{site: st.src.Current},
 	}
+	fanouts = federate(st, worker, fanouts) // ActivityPub (federation.go)
 	return &outgoing{
 		worker:    worker,
 		announcer: &publication.Announcer{Store: st.db, Fanouts: fanouts, Worker: worker, Log: log.With("part", "announcer")},

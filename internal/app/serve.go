@@ -187,6 +187,10 @@ type stores struct {
 	// once, by the content loads and the editor's uploads alike: each may
 	// hold a file and its points (tens of MB) while it is read.
 	activities *activity.Readers
+	// comments is the comment service the handler and federation share;
+	// fedParts the fediverse's (federation.go), set by buildHandler.
+	comments *comments.Service
+	fedParts
 }
 
 // openStores opens the theme, the content and the database, seeding a new
@@ -264,13 +268,20 @@ func buildHandler(ctx context.Context, cfg ServeConfig, st *stores, log *slog.Lo
 	if cfg.Live {
 		live = src
 	}
+	st.comments = NewCommentService(db, src, cfg.Drafts, nil)
+	fed, err := newFederation(st, log)
+	if err != nil {
+		return nil, err
+	}
+	st.fed = fed
 	handler, err := web.New(web.Options{
+		Federation:   fed,
 		Live:         live,
 		Authoring:    writer,
 		Accounts:     accts,
 		Backup:       db.Backup,
 		Content:      src,
-		Comments:     NewCommentService(db, src, cfg.Drafts, nil),
+		Comments:     st.comments,
 		Secret:       secret,
 		Guards:       cfg.Guards,
 		Theme:        theme,
