@@ -38,8 +38,8 @@ func (s *Server) federationRoutes(m *http.ServeMux) {
 	m.HandleFunc("GET /ap/posts/{slug}", s.apDoc(func(r *http.Request) (map[string]any, error) {
 		return s.opts.Federation.Article(r.Context(), r.PathValue("slug"))
 	}))
-	m.Handle("POST /ap/actors/{name}/inbox", withBodyLimit(federation.MaxInboxBytes, s.inbox))
-	m.Handle("POST /inbox", withBodyLimit(federation.MaxInboxBytes, s.inbox))
+	m.HandleFunc("POST /ap/actors/{name}/inbox", s.inbox)
+	m.HandleFunc("POST /inbox", s.inbox)
 	if s.opts.Accounts != nil {
 		m.HandleFunc("GET /admin/fediverse/{$}", s.admin(s.adminFediverse))
 		m.HandleFunc("POST /admin/fediverse/block", s.admin(s.adminBlock))
@@ -151,9 +151,10 @@ func (s *Server) nodeinfo(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, `application/json; profile="http://nodeinfo.diaspora.software/ns/schema/`+version+`#"`, "public, max-age=300", d)
 }
 
-// inbox takes an activity; 202 once it is handled.
+// inbox takes an activity of at most federation.MaxInboxBytes; 202 once
+// it is handled.
 func (s *Server) inbox(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(r.Body)
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, federation.MaxInboxBytes))
 	if err != nil {
 		s.apFail(w, r, "reading an activity", err)
 		return
