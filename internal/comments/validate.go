@@ -21,7 +21,7 @@ type Input struct {
 	Body    string
 	// Source is set by the server, never from a form, for a comment that
 	// came from elsewhere: "activitypub:" and the id of a fediverse
-	// reply. Moderators see it; see Comment.Source.
+	// reply. Moderators see it, as the comment's Source.
 	Source string
 }
 

@@ -210,7 +210,7 @@ type Service struct {
 	keys   map[string]*localKey
 
 	limitMu sync.Mutex
-	limits  map[string]*rate.Limiter
+	limits  map[string]*rateLimiter
 
 	// reactionsVersion changes whenever a post's likes or boosts do, so
 	// that cached pages showing them are made again.
@@ -224,7 +224,7 @@ func New(opts Options) (*Service, error) {
 		return nil, errors.New("federation: Store, Comments and Site are required")
 	}
 	s := &Service{opts: opts, now: opts.Now, log: opts.Log, keys: map[string]*localKey{},
-		limits: map[string]*rate.Limiter{}, reactionsVersion: map[string]uint64{}}
+		limits: map[string]*rateLimiter{}, reactionsVersion: map[string]uint64{}}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -298,3 +298,6 @@ func (s *Service) FollowersCount(ctx context.Context, actor string) (int, error)
 	_, n, err := s.opts.Store.Followers(ctx, actor, 0, 1)
 	return n, err
 }
+
+// rateLimiter is one instance's allowance of activities.
+type rateLimiter = rate.Limiter

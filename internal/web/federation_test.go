@@ -285,7 +285,7 @@ func newFedHarness(t *testing.T, loopback bool) *fedHarness {
 	}
 	return &fedHarness{
 		harness: &harness{t: t, srv: srv, db: db, accounts: accts, site: site, dir: dir, source: src,
-			clock: &clock{now: time.Now()},
+			clock:  &clock{now: time.Now()},
 			client: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}},
 		base: base, fed: fed, comments: cs, src: src, announcer: announcer, worker: worker,
 	}
