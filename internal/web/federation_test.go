@@ -19,6 +19,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -46,7 +47,8 @@ import (
 type fakeInstance struct {
 	t    *testing.T
 	srv  *httptest.Server
-	keys map[string]*rsa.PrivateKey // by username
+	mu   sync.Mutex
+	keys map[string]*rsa.PrivateKey // by username; rotate changes one
 	// delivered are the verified activities, in order of arrival.
 	delivered chan map[string]any
 	// fetches counts the requests for its actors.
@@ -74,13 +76,30 @@ func newFakeInstance(t *testing.T) *fakeInstance {
 	return f
 }
 
+func (f *fakeInstance) key(name string) *rsa.PrivateKey {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.keys[name]
+}
+
+// rotate gives an actor a new key, as an account moved or reset does.
+func (f *fakeInstance) rotate(t *testing.T, name string) {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.mu.Lock()
+	f.keys[name] = k
+	f.mu.Unlock()
+}
+
 func (f *fakeInstance) actorID(name string) string { return f.srv.URL + "/users/" + name }
 func (f *fakeInstance) keyID(name string) string   { return f.actorID(name) + "#main-key" }
 
 func (f *fakeInstance) actor(w http.ResponseWriter, r *http.Request) {
 	f.fetches.Add(1)
 	name := r.PathValue("name")
-	k := f.keys[name]
+	k := f.key(name)
 	if k == nil {
 		http.NotFound(w, r)
 		return
@@ -134,7 +153,7 @@ func (f *fakeInstance) verify(r *http.Request, body []byte) error {
 		return fmt.Errorf("Digest %q is not the body's", got)
 	}
 	date, err := http.ParseTime(r.Header.Get("Date"))
-	if err != nil || time.Since(date).Abs() > time.Minute {
+	if err != nil || time.Since(date).Abs() > 5*time.Minute { // Mastodon allows hours; a minute or two of skew is usual
 		return fmt.Errorf("Date %q", r.Header.Get("Date"))
 	}
 	sig := r.Header.Get("Signature")
@@ -195,10 +214,13 @@ func (f *fakeInstance) send(h *fedHarness, path string, act map[string]any, sign
 // bbolt file, its outbox worker running, served at its own base URL.
 type fedHarness struct {
 	*harness
-	base      string
-	fed       *federation.Service
-	comments  *comments.Service
-	src       *mutableSource
+	base     string
+	fed      *federation.Service
+	comments *comments.Service
+	src      *mutableSource
+	// ahead moves the federation's clock on (the Date window stays
+	// around it, and the fake instance signs with the real time).
+	ahead     *atomic.Int64
 	announcer *publication.Announcer
 	worker    *outbox.Worker
 }
@@ -252,8 +274,9 @@ func newFedHarness(t *testing.T, loopback bool) *fedHarness {
 	cs := app.NewCommentService(db, src, false, nil)
 	worker := &outbox.Worker{Store: db, Log: log, Senders: map[string]outbox.Sender{}, Poll: 50 * time.Millisecond,
 		BaseDelay: 10 * time.Millisecond, MaxDelay: 50 * time.Millisecond}
+	ahead := &atomic.Int64{}
 	fed, err := federation.New(federation.Options{Store: db, Comments: cs, Site: src.Current, Outbox: db, Wake: worker.Notify,
-		Log: log, UserAgent: "Milepost test"})
+		Log: log, UserAgent: "Milepost test", Now: func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,7 +310,7 @@ func newFedHarness(t *testing.T, loopback bool) *fedHarness {
 		harness: &harness{t: t, srv: srv, db: db, accounts: accts, site: site, dir: dir, source: src,
 			clock:  &clock{now: time.Now()},
 			client: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}},
-		base: base, fed: fed, comments: cs, src: src, announcer: announcer, worker: worker,
+		base: base, fed: fed, comments: cs, src: src, announcer: announcer, worker: worker, ahead: ahead,
 	}
 }
 
@@ -351,7 +374,7 @@ func follow(f *fakeInstance, h *fedHarness, who, whom, id string) response {
 		"@context": "https://www.w3.org/ns/activitystreams",
 		"id":       f.actorID(who) + "#follows/" + id, "type": "Follow",
 		"actor": f.actorID(who), "object": h.base + "/ap/actors/" + whom,
-	}, who, f.keys[who], time.Now())
+	}, who, f.key(who), time.Now())
 }
 
 func TestFederationDocumentsAreWhatMastodonExpects(t *testing.T) {
@@ -521,7 +544,7 @@ func TestFollowPublishReplyFromAFakeInstance(t *testing.T) {
 		"tag": map[string]any{"type": "Mention", "href": h.base + "/ap/actors/kay"},
 	}
 	res := f.send(h, "/inbox", map[string]any{"id": f.actorID("alice") + "/statuses/9/activity", "type": "Create",
-		"actor": f.actorID("alice"), "object": note}, "alice", f.keys["alice"], time.Now())
+		"actor": f.actorID("alice"), "object": note}, "alice", f.key("alice"), time.Now())
 	if res.status != http.StatusAccepted {
 		t.Fatalf("reply: %d %s", res.status, res.body)
 	}
@@ -548,7 +571,7 @@ func TestFollowPublishReplyFromAFakeInstance(t *testing.T) {
 	res = f.send(h, "/inbox", map[string]any{"id": f.actorID("alice") + "/statuses/10/activity", "type": "Create",
 		"actor": f.actorID("alice"), "object": map[string]any{"id": f.actorID("alice") + "/statuses/10", "type": "Note",
 			"attributedTo": f.actorID("alice"), "inReplyTo": note["id"], "content": "<p>And the splits: even.</p>",
-			"to": []any{"https://www.w3.org/ns/activitystreams#Public"}}}, "alice", f.keys["alice"], time.Now())
+			"to": []any{"https://www.w3.org/ns/activitystreams#Public"}}}, "alice", f.key("alice"), time.Now())
 	if res.status != http.StatusAccepted {
 		t.Fatalf("second reply: %d %s", res.status, res.body)
 	}
@@ -558,7 +581,7 @@ func TestFollowPublishReplyFromAFakeInstance(t *testing.T) {
 	}
 	// Its writer deletes the first note: the comment goes.
 	res = f.send(h, "/inbox", map[string]any{"id": f.actorID("alice") + "/statuses/9#delete", "type": "Delete",
-		"actor": f.actorID("alice"), "object": map[string]any{"id": note["id"], "type": "Tombstone"}}, "alice", f.keys["alice"], time.Now())
+		"actor": f.actorID("alice"), "object": map[string]any{"id": note["id"], "type": "Tombstone"}}, "alice", f.key("alice"), time.Now())
 	if res.status != http.StatusAccepted {
 		t.Fatalf("delete: %d %s", res.status, res.body)
 	}
@@ -569,7 +592,7 @@ func TestFollowPublishReplyFromAFakeInstance(t *testing.T) {
 	// A like and a boost are counted on the post.
 	for i, typ := range []string{"Like", "Announce"} {
 		res := f.send(h, "/inbox", map[string]any{"id": fmt.Sprintf("%s/reactions/%d", f.actorID("alice"), i), "type": typ,
-			"actor": f.actorID("alice"), "object": article["id"]}, "alice", f.keys["alice"], time.Now())
+			"actor": f.actorID("alice"), "object": article["id"]}, "alice", f.key("alice"), time.Now())
 		if res.status != http.StatusAccepted {
 			t.Fatalf("%s: %d", typ, res.status)
 		}
@@ -581,7 +604,7 @@ func TestFollowPublishReplyFromAFakeInstance(t *testing.T) {
 	// Undo Follow: forgotten, and the next post goes nowhere.
 	res = f.send(h, "/ap/actors/kay/inbox", map[string]any{"id": f.actorID("alice") + "#undo/1", "type": "Undo",
 		"actor": f.actorID("alice"), "object": map[string]any{"id": f.actorID("alice") + "#follows/1", "type": "Follow",
-			"actor": f.actorID("alice"), "object": h.base + "/ap/actors/kay"}}, "alice", f.keys["alice"], time.Now())
+			"actor": f.actorID("alice"), "object": h.base + "/ap/actors/kay"}}, "alice", f.key("alice"), time.Now())
 	if res.status != http.StatusAccepted {
 		t.Fatalf("undo: %d", res.status)
 	}
@@ -605,20 +628,20 @@ func TestInboxRefusals(t *testing.T) {
 	if res := f.send(h, "/inbox", activity("forged"), "alice", forger, time.Now()); res.status != http.StatusUnauthorized {
 		t.Errorf("a forged signature: %d, want 401", res.status)
 	}
-	if res := f.send(h, "/inbox", activity("old"), "alice", f.keys["alice"], time.Now().Add(-time.Hour)); res.status != http.StatusUnauthorized {
+	if res := f.send(h, "/inbox", activity("old"), "alice", f.key("alice"), time.Now().Add(-time.Hour)); res.status != http.StatusUnauthorized {
 		t.Errorf("a Date an hour old: %d, want 401", res.status)
 	}
 	// Signed by alice, claiming to be bob.
 	bobs := activity("mismatch")
 	bobs["actor"] = f.actorID("bob")
-	if res := f.send(h, "/inbox", bobs, "alice", f.keys["alice"], time.Now()); res.status != http.StatusForbidden {
+	if res := f.send(h, "/inbox", bobs, "alice", f.key("alice"), time.Now()); res.status != http.StatusForbidden {
 		t.Errorf("an actor/key mismatch: %d, want 403", res.status)
 	}
 	// The same request twice: the second is a replay.
 	body, _ := json.Marshal(activity("once"))
 	req, _ := http.NewRequest(http.MethodPost, h.srv.URL+"/inbox", nil)
 	req.Header.Set("Content-Type", federation.ContentTypeActivity)
-	if err := federation.SignRequest(req, body, f.keys["alice"], f.keyID("alice"), time.Now()); err != nil {
+	if err := federation.SignRequest(req, body, f.key("alice"), f.keyID("alice"), time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	first := h.do(req)
@@ -634,6 +657,32 @@ func TestInboxRefusals(t *testing.T) {
 	if res := h.do(tampered); res.status != http.StatusUnauthorized {
 		t.Errorf("a tampered body: %d, want 401", res.status)
 	}
+	// hs2019, as newer servers name the algorithm: verified by the key's.
+	hs := activity("hs2019")
+	hsBody, _ := json.Marshal(hs)
+	hsReq, _ := http.NewRequest(http.MethodPost, h.srv.URL+"/inbox", nil)
+	hsReq.Header.Set("Content-Type", federation.ContentTypeActivity)
+	if err := federation.SignRequest(hsReq, hsBody, f.key("alice"), f.keyID("alice"), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	hsReq.Header.Set("Signature", strings.Replace(hsReq.Header.Get("Signature"), `algorithm="rsa-sha256"`, `algorithm="hs2019"`, 1))
+	if res := h.do(hsReq); res.status != http.StatusAccepted {
+		t.Errorf("an hs2019 signature: %d, want 202", res.status)
+	}
+	// The key rotated: the cached one fails, the key is fetched again
+	// (once it is a minute old), and the new one verifies.
+	fetches := f.fetches.Load()
+	f.rotate(t, "alice")
+	if res := f.send(h, "/inbox", activity("rotated-early"), "alice", f.key("alice"), time.Now()); res.status != http.StatusUnauthorized {
+		t.Errorf("a new key within a minute of the last fetch: %d, want 401", res.status)
+	}
+	h.ahead.Store(int64(2 * time.Minute))
+	if res := f.send(h, "/inbox", activity("rotated"), "alice", f.key("alice"), time.Now().Add(2*time.Minute)); res.status != http.StatusAccepted {
+		t.Errorf("a rotated key: %d, want 202", res.status)
+	}
+	if f.fetches.Load() != fetches+1 {
+		t.Errorf("the key was fetched %d times, want once", f.fetches.Load()-fetches)
+	}
 	// Unsigned.
 	if res := h.postBody("/inbox", federation.ContentTypeActivity, string(body)); res.status != http.StatusUnauthorized {
 		t.Errorf("an unsigned activity: %d, want 401", res.status)
@@ -641,11 +690,11 @@ func TestInboxRefusals(t *testing.T) {
 	// Too large.
 	big := activity("big")
 	big["padding"] = strings.Repeat("x", federation.MaxInboxBytes)
-	if res := f.send(h, "/inbox", big, "alice", f.keys["alice"], time.Now()); res.status != http.StatusRequestEntityTooLarge {
+	if res := f.send(h, "/inbox", big, "alice", f.key("alice"), time.Now()); res.status != http.StatusRequestEntityTooLarge {
 		t.Errorf("an oversized body: %d, want 413", res.status)
 	}
 	// An inbox of no actor.
-	if res := f.send(h, "/ap/actors/nobody/inbox", activity("nobody"), "alice", f.keys["alice"], time.Now()); res.status != http.StatusNotFound {
+	if res := f.send(h, "/ap/actors/nobody/inbox", activity("nobody"), "alice", f.key("alice"), time.Now()); res.status != http.StatusNotFound {
 		t.Errorf("the inbox of no actor: %d, want 404", res.status)
 	}
 
@@ -660,7 +709,7 @@ func TestInboxRefusals(t *testing.T) {
 	if page := admin.get("/admin/fediverse/"); !strings.Contains(page.body, hostOf(f.srv.URL)) || !strings.Contains(page.body, "spam") {
 		t.Errorf("the block is not listed:\n%.2000s", page.body)
 	}
-	if res := f.send(h, "/inbox", activity("blocked"), "alice", f.keys["alice"], time.Now()); res.status != http.StatusForbidden {
+	if res := f.send(h, "/inbox", activity("blocked"), "alice", f.key("alice"), time.Now()); res.status != http.StatusForbidden {
 		t.Errorf("a blocked instance: %d, want 403", res.status)
 	}
 	if n, _ := h.fed.FollowersCount(context.Background(), "kay"); n != 0 {
@@ -670,7 +719,7 @@ func TestInboxRefusals(t *testing.T) {
 	if res.status != http.StatusSeeOther {
 		t.Fatalf("unblocking: %d", res.status)
 	}
-	if res := f.send(h, "/inbox", activity("unblocked"), "alice", f.keys["alice"], time.Now()); res.status != http.StatusAccepted {
+	if res := f.send(h, "/inbox", activity("unblocked"), "alice", f.key("alice"), time.Now()); res.status != http.StatusAccepted {
 		t.Errorf("after the block is lifted: %d, want 202", res.status)
 	}
 	// Moderators may not block: the page is for admins.
