@@ -57,6 +57,18 @@ func putJSON(b *bbolt.Bucket, key []byte, v any) error {
 	return b.Put(key, data)
 }
 
+// getJSON decodes the value at key into v, reporting whether there is one.
+func getJSON(b *bbolt.Bucket, key []byte, v any) (bool, error) {
+	data := b.Get(key)
+	if data == nil {
+		return false, nil
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return true, fmt.Errorf("decoding %q: %w", key, err)
+	}
+	return true, nil
+}
+
 // ActorKey returns actor's private key, storing generated when it has none.
 func (db *DB) ActorKey(ctx context.Context, actor string, generated []byte) ([]byte, error) {
 	var key []byte
@@ -126,13 +138,9 @@ func (db *DB) Followers(ctx context.Context, actor string, offset, limit int) ([
 func (db *DB) RemoteActor(ctx context.Context, keyID string) (federation.RemoteActor, bool, error) {
 	var a federation.RemoteActor
 	found := false
-	err := db.view(ctx, func(tx *bbolt.Tx) error {
-		v := tx.Bucket(bucketFedRemoteActors).Get([]byte(keyID))
-		if v == nil {
-			return nil
-		}
-		found = true
-		return json.Unmarshal(v, &a)
+	err := db.view(ctx, func(tx *bbolt.Tx) (err error) {
+		found, err = getJSON(tx.Bucket(bucketFedRemoteActors), []byte(keyID), &a)
+		return err
 	})
 	return a, found, err
 }
@@ -211,13 +219,9 @@ func (db *DB) SetNoteComment(ctx context.Context, id string, comment uint64) err
 func (db *DB) Note(ctx context.Context, id string) (federation.Note, bool, error) {
 	var n federation.Note
 	found := false
-	err := db.view(ctx, func(tx *bbolt.Tx) error {
-		v := tx.Bucket(bucketFedNotes).Get([]byte(id))
-		if v == nil {
-			return nil
-		}
-		found = true
-		return json.Unmarshal(v, &n)
+	err := db.view(ctx, func(tx *bbolt.Tx) (err error) {
+		found, err = getJSON(tx.Bucket(bucketFedNotes), []byte(id), &n)
+		return err
 	})
 	return n, found, err
 }

@@ -131,6 +131,18 @@ func validateName(raw string) (string, string) {
 	return name, ""
 }
 
+// OneLine is s without the characters a one-line value may not hold (see
+// isForbiddenInLine): for a name that comes from elsewhere, such as a
+// fediverse account's, which the writer cannot be asked to retype.
+func OneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if isForbiddenInLine(r) {
+			return -1
+		}
+		return r
+	}, s)
+}
+
 // isForbiddenInLine reports characters that have no business in a one-line
 // value: control characters, and the bidirectional overrides and isolates
 // that can make a name appear to be someone else's.

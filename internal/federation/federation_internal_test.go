@@ -47,7 +47,7 @@ func TestInstanceRate(t *testing.T) {
 
 func TestNoteText(t *testing.T) {
 	for in, want := range map[string]string{
-		`<p><span class="h-card"><a href="https://h/@kay" class="u-url mention">@<span>kay</span></a></span> Great run!</p><p>Line one<br>line two</p>`: "@kay Great run!\n\nLine one  \nline two",
+		`<p><span class="h-card"><a href="https://h/@kay" class="u-url mention">@<span>kay</span></a></span> Great run!</p><p>Line one<br>line two</p>`:                                                                                        "@kay Great run!\n\nLine one  \nline two",
 		`<p>See <a href="https://example.org/route" rel="nofollow"><span class="invisible">https://</span><span class="ellipsis">example.org/ro</span></a> and <a href="https://h/tags/run" class="mention hashtag">#<span>run</span></a></p>`: "See  https://example.org/route  and #run",
 		`<script>alert(1)</script>plain &amp; simple`: "alert(1)plain & simple",
 	} {

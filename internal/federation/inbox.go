@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode"
 
 	xhtml "golang.org/x/net/html"
 
@@ -336,12 +335,7 @@ func shortHash(s string) string {
 // displayName is how a comment names a remote writer: their name, else
 // their handle, as one line of at most comments.MaxNameChars.
 func displayName(a RemoteActor) string {
-	name := strings.TrimSpace(strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || (r >= '\u202A' && r <= '\u202E') || (r >= '\u2066' && r <= '\u2069') {
-			return -1
-		}
-		return r
-	}, a.Name))
+	name := strings.TrimSpace(comments.OneLine(a.Name))
 	if name == "" {
 		name = "@" + a.Username + "@" + hostOf(a.ID)
 	}
