@@ -3,7 +3,6 @@ package federation
 import (
 	"html"
 	"net/url"
-	"strconv"
 	"strings"
 
 	xhtml "golang.org/x/net/html"
@@ -22,11 +21,13 @@ func (st site) origin() string {
 }
 
 // attributedTo is the actor a post is by: its author, else the site.
-func (st site) attributedTo(p *content.Post) string {
+func (st site) attributedTo(p *content.Post) string { return st.actorID(st.attributedName(p)) }
+
+func (st site) attributedName(p *content.Post) string {
 	if p.Author != nil {
-		return st.actorID(p.Author.ID)
+		return p.Author.ID
 	}
-	return st.actorID(SiteActor)
+	return SiteActor
 }
 
 // article is a post as an ActivityStreams Article: the full HTML with the
@@ -97,13 +98,14 @@ func (st site) audience(p *content.Post) []any {
 }
 
 // activity wraps a post's Article in a Create or Update by actor (a local
-// actor's name). Its id is stable: the same post at the same version gets
-// the same id, which receivers deduplicate on.
-func (st site) activity(kind string, p *content.Post, actor string) map[string]any {
+// actor's name). Its id is stable: the same post at the same version (its
+// publication.Fingerprint) gets the same id, after a restart too, which
+// receivers deduplicate on.
+func (st site) activity(kind string, p *content.Post, actor, version string) map[string]any {
 	obj := st.article(p)
 	return map[string]any{
 		"@context":  []any{asContext, map[string]any{"Hashtag": "as:Hashtag"}},
-		"id":        activityID(obj["id"].(string), kind, p.Version),
+		"id":        obj["id"].(string) + "#" + strings.ToLower(kind) + "-" + version,
 		"type":      kind,
 		"actor":     st.actorID(actor),
 		"published": obj["published"],
@@ -111,11 +113,6 @@ func (st site) activity(kind string, p *content.Post, actor string) map[string]a
 		"cc":        obj["cc"],
 		"object":    obj,
 	}
-}
-
-// activityID names the activity of kind about an article at a version.
-func activityID(article, kind string, version uint64) string {
-	return article + "#" + strings.ToLower(kind) + "-" + strconv.FormatUint(version, 16)
 }
 
 // deletion is the Delete of a post's Article (gone: a Tombstone).

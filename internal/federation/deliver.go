@@ -83,8 +83,8 @@ func (s *Service) Messages(ctx context.Context, ev publication.Event) ([]outbox.
 		return nil, nil // federation is off: nobody follows
 	}
 	actor := SiteActor
-	if ev.Post != nil && ev.Post.Author != nil {
-		actor = ev.Post.Author.ID
+	if ev.Post != nil {
+		actor = st.attributedName(ev.Post)
 	}
 	if ev.Kind == publication.Removed {
 		if a, ok, err := s.opts.Store.ArticleActor(ctx, ev.Slug); err != nil {
@@ -106,16 +106,14 @@ func (s *Service) Messages(ctx context.Context, ev publication.Event) ([]outbox.
 	var main, announce map[string]any
 	switch ev.Kind {
 	case publication.Published:
-		main = st.activity("Create", ev.Post, actor)
-		main["id"] = st.articleID(ev.Slug) + "#create-" + ev.Version
+		main = st.activity("Create", ev.Post, actor, ev.Version)
 		if actor != SiteActor {
 			announce = map[string]any{"@context": asContext, "id": st.articleID(ev.Slug) + "#announce-" + ev.Version,
 				"type": "Announce", "actor": st.actorID(SiteActor), "published": main["published"],
 				"to": []any{publicAddress}, "cc": []any{st.actorID(SiteActor) + "/followers"}, "object": st.articleID(ev.Slug)}
 		}
 	case publication.Updated:
-		main = st.activity("Update", ev.Post, actor)
-		main["id"] = st.articleID(ev.Slug) + "#update-" + ev.Version
+		main = st.activity("Update", ev.Post, actor, ev.Version)
 	case publication.Removed:
 		main = st.deletion(ev.Slug, actor, ev.Told)
 	default:

@@ -514,7 +514,23 @@ func TestFollowPublishReplyFromAFakeInstance(t *testing.T) {
 		t.Errorf("followers page %v", fs)
 	}
 
-	// A new post: Create of an Article, to the shared inbox.
+	// bob, on the same server, follows the site's account.
+	if res := follow(f, h, "bob", "site", "2"); res.status != http.StatusAccepted {
+		t.Fatalf("follow of the site: %d %s", res.status, res.body)
+	}
+	if accept := f.next(t, "Accept"); accept["actor"] != h.base+"/ap/actors/site" {
+		t.Fatalf("accept %v", accept)
+	}
+
+	// Someone on another server follows only the site's account.
+	g := newFakeInstance(t)
+	if res := follow(g, h, "alice", "site", "3"); res.status != http.StatusAccepted {
+		t.Fatalf("follow from the other server: %d", res.status)
+	}
+	g.next(t, "Accept")
+
+	// A new post: Create of an Article, once to the server's shared inbox
+	// for both followers.
 	h.change("posts/long-run.md", post("title: Long run\ndate: 2026-11-20\nauthor: kay\ntags: [long, race day]",
 		"Twenty miles along the river, with a [map](/posts/first-run/)."))
 	create := f.next(t, "Create")
@@ -523,6 +539,21 @@ func TestFollowPublishReplyFromAFakeInstance(t *testing.T) {
 		article["name"] != "Long run" || !strings.Contains(fmt.Sprint(article["content"]), "Twenty miles") ||
 		!strings.Contains(fmt.Sprint(article["content"]), `href="`+h.base+`/posts/first-run/"`) {
 		t.Fatalf("create %v", create)
+	}
+	select {
+	case extra := <-f.delivered:
+		t.Fatalf("a second delivery of the new post to the same server: %v", extra["type"])
+	case <-time.After(300 * time.Millisecond):
+	}
+	// The other server is sent the site's Announce of it.
+	if boost := g.next(t, "Announce"); boost["type"] != "Announce" || boost["actor"] != h.base+"/ap/actors/site" ||
+		boost["object"] != article["id"] {
+		t.Errorf("announce %v", boost)
+	}
+	// The outbox lists it under the same id.
+	_, page := h.getJSON(h.base+"/ap/actors/kay/outbox?page=1", federation.ContentTypeActivity)
+	if items, _ := page["orderedItems"].([]any); len(items) != 2 || items[0].(map[string]any)["id"] != create["id"] {
+		t.Errorf("the outbox's newest item is not the Create delivered (%v): %v", create["id"], page["orderedItems"])
 	}
 	// The edit: Update, with a new id.
 	h.change("posts/long-run.md", post("title: Long run\ndate: 2026-11-20\nauthor: kay",
