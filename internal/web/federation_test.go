@@ -591,6 +591,13 @@ func TestFollowPublishReplyFromAFakeInstance(t *testing.T) {
 		c.Source != "activitypub:"+f.actorID("alice")+"/statuses/9" || !strings.Contains(c.Body, "https://example.org/route") {
 		t.Errorf("the comment: %+v", c)
 	}
+	// Moderators see where it came from.
+	h.addUser("mo", accounts.RoleModerator)
+	mo := h.browser()
+	mo.signIn("mo")
+	if queue := mo.get("/admin/"); !strings.Contains(queue.body, "From: activitypub:"+f.actorID("alice")+"/statuses/9") {
+		t.Errorf("the held queue does not say where the reply came from:\n%.3000s", queue.body)
+	}
 	if _, err := h.comments.Approve(context.Background(), "mod", c.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -609,6 +616,24 @@ func TestFollowPublishReplyFromAFakeInstance(t *testing.T) {
 	recent, _, _ := h.comments.Recent(context.Background(), 1, 10)
 	if len(recent) != 2 || recent[0].Parent != c.ID || recent[0].Status != comments.StatusApproved {
 		t.Fatalf("the reply to the reply: %+v", recent)
+	}
+	// Its writer edits the second: the comment changes.
+	res = f.send(h, "/inbox", map[string]any{"id": f.actorID("alice") + "/statuses/10#updates/1", "type": "Update",
+		"actor": f.actorID("alice"), "object": map[string]any{"id": f.actorID("alice") + "/statuses/10", "type": "Note",
+			"attributedTo": f.actorID("alice"), "inReplyTo": note["id"], "content": "<p>And the splits: negative!</p>",
+			"to": []any{"https://www.w3.org/ns/activitystreams#Public"}}}, "alice", f.key("alice"), time.Now())
+	if res.status != http.StatusAccepted {
+		t.Fatalf("update: %d %s", res.status, res.body)
+	}
+	if edited, err := h.comments.Get(context.Background(), recent[0].ID); err != nil || edited.Body != "And the splits: negative!" {
+		t.Errorf("the edited note's comment: %q, %v", edited.Body, err)
+	}
+	// Someone else cannot edit it: bob's Update of alice's note is refused.
+	res = f.send(h, "/inbox", map[string]any{"id": f.actorID("bob") + "/forged-update", "type": "Update",
+		"actor": f.actorID("bob"), "object": map[string]any{"id": f.actorID("alice") + "/statuses/10", "type": "Note",
+			"attributedTo": f.actorID("bob"), "content": "<p>pwned</p>"}}, "bob", f.key("bob"), time.Now())
+	if res.status != http.StatusForbidden {
+		t.Errorf("another actor's update: %d, want 403", res.status)
 	}
 	// Its writer deletes the first note: the comment goes.
 	res = f.send(h, "/inbox", map[string]any{"id": f.actorID("alice") + "/statuses/9#delete", "type": "Delete",
