@@ -71,7 +71,10 @@ func (s *Server) negotiated(page http.HandlerFunc, doc func(r *http.Request) (ma
 			page(w, r)
 			return
 		}
-		w.Header().Add("Vary", "Accept")
+		// Shared caches keep one copy per Accept: a page for readers, the
+		// JSON for servers. Accept-Encoding is named first, as the page
+		// cache and the compression add it again after this.
+		w.Header().Set("Vary", "Accept-Encoding, Accept")
 		if wantsActivity(r) {
 			s.apDoc(doc)(w, r)
 			return

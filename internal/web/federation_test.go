@@ -449,6 +449,8 @@ func TestFederationDocumentsAreWhatMastodonExpects(t *testing.T) {
 	if res := h.get("/authors/kay/"); !strings.Contains(res.header.Get("Content-Type"), "text/html") ||
 		!strings.Contains(res.body, "@kay@"+strings.TrimPrefix(h.base, "http://")) || !strings.Contains(res.body, "0 followers") {
 		t.Errorf("the author page should show the handle and followers: %d\n%.2000s", res.status, res.body)
+	} else if vary := strings.Join(res.header.Values("Vary"), ", "); !strings.Contains(vary, "Accept,") && !strings.HasSuffix(vary, "Accept") {
+		t.Errorf("the author page's Vary %q does not name Accept: a shared cache would give servers the page", vary)
 	}
 	res, outbox := h.getJSON(self+"/outbox", federation.ContentTypeActivity)
 	if res.status != http.StatusOK || outbox["type"] != "OrderedCollection" || outbox["totalItems"] != 1.0 {
