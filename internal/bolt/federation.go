@@ -184,6 +184,21 @@ func (db *DB) Seen(ctx context.Context, id string, at, forgetBefore time.Time) (
 	return fresh, nil
 }
 
+// Unsee forgets a seen activity id.
+func (db *DB) Unsee(ctx context.Context, id string) error {
+	return db.update(ctx, func(tx *bbolt.Tx) error {
+		seen := tx.Bucket(bucketFedSeen)
+		tk := seen.Get([]byte(id))
+		if tk == nil {
+			return nil
+		}
+		if err := tx.Bucket(bucketFedSeenTimes).Delete(append(bytes.Clone(tk), id...)); err != nil {
+			return err
+		}
+		return seen.Delete([]byte(id))
+	})
+}
+
 // ClaimNote records n unless its id is kept already.
 func (db *DB) ClaimNote(ctx context.Context, n federation.Note) (bool, error) {
 	claimed := false

@@ -49,6 +49,12 @@ func TestFederationSeenForgetsOldIDs(t *testing.T) {
 	if fresh, err := db.Seen(ctx, "old", t0.Add(48*time.Hour), t0.Add(24*time.Hour)); err != nil || !fresh {
 		t.Errorf("an id older than the window was not forgotten: %v %v", fresh, err)
 	}
+	if err := db.Unsee(ctx, "new"); err != nil {
+		t.Fatal(err)
+	}
+	if fresh, err := db.Seen(ctx, "new", t0.Add(48*time.Hour), t0.Add(24*time.Hour)); err != nil || !fresh {
+		t.Errorf("an id unseen is not new again: %v %v", fresh, err)
+	}
 	if err := db.Check(ctx); err != nil {
 		t.Error(err)
 	}

@@ -152,6 +152,8 @@ type Store interface {
 	// Seen records an activity id and reports whether it is new;
 	// ids first seen before forgetBefore may be forgotten.
 	Seen(ctx context.Context, id string, at, forgetBefore time.Time) (bool, error)
+	// Unsee forgets a seen id (its handling failed on our side).
+	Unsee(ctx context.Context, id string) error
 	// ClaimNote records n unless a note with its id is kept, and reports
 	// whether it did; Note and DeleteNote read and forget one.
 	ClaimNote(ctx context.Context, n Note) (bool, error)

@@ -59,6 +59,19 @@ func (s *Service) Receive(ctx context.Context, inbox string, r *http.Request, bo
 	if !fresh {
 		return fmt.Errorf("%w: activity %s was delivered before", ErrReplayed, id)
 	}
+	err = s.handle(ctx, st, signer, act)
+	if err != nil && !senderFault(err) {
+		// Ours (the database, say): the sender's retry should be handled,
+		// not refused as a replay.
+		if ferr := s.opts.Store.Unsee(context.WithoutCancel(ctx), id); ferr != nil {
+			s.log.Error("forgetting a failed activity", "id", id, "err", ferr)
+		}
+	}
+	return err
+}
+
+// handle carries out a checked activity.
+func (s *Service) handle(ctx context.Context, st site, signer RemoteActor, act map[string]any) error {
 	switch text(act, "type") {
 	case "Follow":
 		return s.follow(ctx, st, signer, act)
@@ -76,6 +89,17 @@ func (s *Service) Receive(ctx context.Context, inbox string, r *http.Request, bo
 		return s.react(ctx, st, signer, act, ReactionAnnounce)
 	}
 	return nil
+}
+
+// senderFault reports whether an activity was refused for what it says,
+// which sending it again cannot mend.
+func senderFault(err error) bool {
+	for _, e := range []error{ErrNotFound, ErrActorMismatch, ErrBadActivity, ErrBlocked} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 // ErrReplayed is an activity id delivered a second time.
