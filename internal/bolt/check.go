@@ -96,6 +96,9 @@ func (db *DB) Check(ctx context.Context) error {
 		if err := checkAnnounced(tx, report); err != nil {
 			return err
 		}
+		if err := checkSubscribers(tx, report); err != nil {
+			return err
+		}
 		return checkAccounts(tx, report)
 	})
 	if err != nil {

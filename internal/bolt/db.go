@@ -121,7 +121,8 @@ var (
 		bucketReviews, bucketMoves, bucketPublished,
 		// The outbox, announcements and email subscriptions (outbox.go,
 		// publication.go, subscriptions.go).
-		bucketOutbox, bucketOutboxDead, bucketOutboxKeys, bucketOutboxDue, bucketOutboxCounts, bucketAnnounced}
+		bucketOutbox, bucketOutboxDead, bucketOutboxKeys, bucketOutboxDue, bucketOutboxCounts, bucketAnnounced,
+		bucketSubscribers, bucketSubscriberScopes, bucketNotified}
 	derivedBuckets = [][]byte{bucketIndex, bucketCounts, bucketHeld, bucketRecent, bucketKnown, bucketDups, bucketSources,
 		bucketThreads, bucketPostThreads, bucketThreadComments, bucketHeldBy, bucketReplies, bucketPostApproved, bucketApproved}
 

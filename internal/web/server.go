@@ -18,6 +18,7 @@ import (
 	"milepost/internal/comments"
 	"milepost/internal/content"
 	"milepost/internal/media"
+	"milepost/internal/subscriptions"
 	"milepost/internal/training"
 )
 
@@ -67,6 +68,10 @@ type Options struct {
 	// security policy then allows scripts from the site. Without it no
 	// page runs any script.
 	Live Changes
+	// Email is the subscriptions service (subscribe.go): the subscribe
+	// form, confirmation and unsubscribe links, the comment form's "email
+	// me" boxes. Nil, or not Enabled, offers no email.
+	Email *subscriptions.Service
 	// Secret keys the HMAC signatures of form tokens and commenter cookies.
 	// It must stay the same across restarts (the database keeps it).
 	Secret []byte
@@ -89,7 +94,8 @@ type Server struct {
 	staticFS fs.FS
 	signer   signer
 	comments *comments.Service
-	live     *liveState // nil without Options.Live
+	live     *liveState  // nil without Options.Live
+	email    *emailState // the email forms' limits (subscribe.go)
 	// pages is the render cache of public pages and feeds (pagecache.go);
 	// siteFacts what it knows of the site served, worked out once per
 	// Site; tokenPlaceholder what a kept post page carries where its form
@@ -210,6 +216,11 @@ func (s *Server) routes() {
 			s.previewRoutes(m)
 			s.profileRoutes(m)
 		}
+	}
+	// Email subscriptions (subscribe.go).
+	if s.opts.Email != nil {
+		s.email = newEmailState()
+		s.emailRoutes(m)
 	}
 	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
