@@ -94,8 +94,7 @@ type Server struct {
 	staticFS fs.FS
 	signer   signer
 	comments *comments.Service
-	live     *liveState  // nil without Options.Live
-	email    *emailState // the email forms' limits (subscribe.go)
+	live     *liveState // nil without Options.Live
 	// pages is the render cache of public pages and feeds (pagecache.go);
 	// siteFacts what it knows of the site served, worked out once per
 	// Site; tokenPlaceholder what a kept post page carries where its form
@@ -109,6 +108,9 @@ type Server struct {
 	// (training.go), teaser the club's week worked out from them.
 	trainingCache training.Cache
 	teaser        atomic.Pointer[teaserMemo]
+
+	// email is the email forms' limits (subscribe.go).
+	email *emailState
 }
 
 // staffWritesPerMinute is how many changes one address group may make a
