@@ -41,6 +41,7 @@ type Server struct {
 	mu       sync.Mutex
 	messages []Message
 	refuse   int
+	delay    time.Duration
 	srv      *smtp.Server
 }
 
@@ -72,6 +73,14 @@ func (nopLogger) Println(...any)        {}
 func (s *Server) RefuseNext(n int) {
 	s.mu.Lock()
 	s.refuse = n
+	s.mu.Unlock()
+}
+
+// SetDelay makes the server take d over each message before it accepts
+// it, so that a sender can be stopped halfway through its queue.
+func (s *Server) SetDelay(d time.Duration) {
+	s.mu.Lock()
+	s.delay = d
 	s.mu.Unlock()
 }
 
@@ -130,6 +139,10 @@ func (x *session) Data(r io.Reader) error {
 	if err != nil {
 		return err
 	}
+	x.s.mu.Lock()
+	delay := x.s.delay
+	x.s.mu.Unlock()
+	time.Sleep(delay)
 	x.s.mu.Lock()
 	defer x.s.mu.Unlock()
 	if x.s.refuse > 0 {
