@@ -28,7 +28,7 @@ func TestMailChild(t *testing.T) {
 		t.Skip("the child server of TestKill9MidOutbox")
 	}
 	err := Serve(context.Background(), ServeConfig{Addr: "127.0.0.1:0", ContentDir: dir, DBPath: db,
-		Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Log:   slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		Ready: func(addr string) { fmt.Println("SERVING", addr) }})
 	t.Fatal(err)
 }
