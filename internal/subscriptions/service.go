@@ -56,6 +56,9 @@ func New(o Options) (*Service, error) {
 	if o.Store == nil || o.Site == nil || len(o.Secret) < 16 {
 		return nil, errors.New("subscriptions: Store, Site and a Secret of at least 16 bytes are required")
 	}
+	if o.Transport != nil && o.Story == nil {
+		return nil, errors.New("subscriptions: a Transport needs a Story")
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
