@@ -2,11 +2,13 @@ package app
 
 import (
 	"context"
+	"expvar"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -16,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"milepost/internal/accounts"
 	"milepost/internal/mail/mailtest"
 )
 
@@ -317,4 +320,128 @@ func get(t *testing.T, u string) string {
 		t.Fatalf("GET %s: %d", u, res.StatusCode)
 	}
 	return string(b)
+}
+
+// TestEmailAdminAndLimits: an admin sees the subscriber counts and removes
+// an address; a moderator may not; the subscribe form is limited per
+// client and per address; without SMTP settings nothing offers email.
+func TestEmailAdminAndLimits(t *testing.T) {
+	smtp := mailtest.Start(t)
+	ln := listen(t)
+	dir := newMailContent(t, smtp, ln)
+	m := startMailSite(t, dir, filepath.Join(t.TempDir(), "milepost.db"), ln)
+	ctx := context.Background()
+	for _, u := range []struct {
+		name string
+		role accounts.Role
+	}{{"boss", accounts.RoleAdmin}, {"mod", accounts.RoleModerator}} {
+		if _, err := m.st.accts.Add(ctx, u.name, u.role, "a long enough password"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m.confirmed(t, smtp, "ann@example.org")
+	m.confirmed(t, smtp, "bo@example.org")
+
+	signIn := func(name string) *http.Client {
+		jar, _ := cookiejar.New(nil)
+		c := &http.Client{Jar: jar}
+		res, err := c.PostForm(m.base+"/admin/login", url.Values{"name": {name}, "password": {"a long enough password"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return c
+	}
+	admin := signIn("boss")
+	page := func(c *http.Client) (int, string) {
+		res, err := c.Get(m.base + "/admin/subscribers/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	code, body := page(admin)
+	if code != http.StatusOK || !strings.Contains(body, "<dt>Confirmed</dt><dd>2</dd>") || !strings.Contains(body, "every new post on Club</td><td>2</td>") {
+		t.Fatalf("the admin's page: %d\n%s", code, body)
+	}
+	if strings.Contains(body, "ann@example.org") {
+		t.Error("the counts page lists addresses")
+	}
+	if code, _ := page(signIn("mod")); code != http.StatusForbidden {
+		t.Errorf("a moderator's GET: %d, want 403", code)
+	}
+	res, err := admin.PostForm(m.base+"/admin/subscribers/remove", url.Values{"email": {"Ann@example.org"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if sub, ok, _ := m.st.db.Subscriber(ctx, "ann@example.org"); ok {
+		t.Errorf("removed, yet kept: %+v", sub)
+	}
+	if _, body := page(admin); !strings.Contains(body, "<dt>Addresses</dt><dd>1</dd>") {
+		t.Errorf("after the removal:\n%s", body)
+	}
+
+	// Per address: five requests an hour, whoever sends them (each from a
+	// loopback address of its own); per client: six a minute.
+	for i := range 6 {
+		code := m.postFrom(t, byte(10+i), "/email/subscribe", url.Values{"email": {"target@example.org"}})
+		if want := map[bool]int{true: 200, false: 429}[i < 5]; code != want {
+			t.Errorf("request %d for one address: %d, want %d", i+1, code, want)
+		}
+	}
+	if n := len(smtp.To("target@example.org")); n != 1 {
+		t.Errorf("%d confirmation emails to one address, want 1", n)
+	}
+	if v := expvar.Get("outbox"); v == nil || !strings.Contains(v.String(), `"Pending"`) {
+		t.Errorf("/debug/vars has no outbox counts: %v", v)
+	}
+	for i := range 7 {
+		code := m.postFrom(t, 99, "/email/subscribe", url.Values{"email": {fmt.Sprintf("r%d@example.org", i)}})
+		if want := map[bool]int{true: 200, false: 429}[i < 6]; code != want {
+			t.Errorf("request %d from one client: %d, want %d", i+1, code, want)
+		}
+	}
+}
+
+// postFrom posts the form from the loopback address 127.0.1.n.
+func (m *mailSite) postFrom(t *testing.T, n byte, path string, form url.Values) int {
+	t.Helper()
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true,
+		DialContext: (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 1, n)}}).DialContext}}
+	res, err := client.PostForm(m.base+path, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	return res.StatusCode
+}
+
+// confirmed subscribes addr to the site through the form and the emailed
+// link.
+func (m *mailSite) confirmed(t *testing.T, smtp *mailtest.Server, addr string) {
+	t.Helper()
+	if code, body := m.post(t, "/email/subscribe", url.Values{"email": {addr}}); code != http.StatusOK {
+		t.Fatalf("subscribing %s: %d\n%s", addr, code, body)
+	}
+	m.confirmByMail(t, smtp, addr, 1)
+}
+
+func TestNothingOffersEmailWithoutSMTPSettings(t *testing.T) {
+	ln := listen(t)
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "site.yaml"), fmt.Sprintf("title: Club\nbase_url: http://%s\n", ln.Addr()))
+	writeFile(t, filepath.Join(dir, "posts", "old.md"), "---\ntitle: Old\ndate: 2020-01-01\n---\nOld run.\n")
+	m := startMailSite(t, dir, filepath.Join(t.TempDir(), "milepost.db"), ln)
+	for _, path := range []string{"/", "/posts/old/"} {
+		page := get(t, m.base+path)
+		if strings.Contains(page, "/email/subscribe") || strings.Contains(page, "notify_replies") {
+			t.Errorf("%s offers email without SMTP settings", path)
+		}
+	}
+	if code, _ := m.post(t, "/email/subscribe", url.Values{"email": {"a@b.example"}}); code != http.StatusNotFound {
+		t.Errorf("the subscribe form's address: %d, want 404", code)
+	}
 }
