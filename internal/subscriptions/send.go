@@ -61,27 +61,16 @@ func (s *Service) NotifyApproved(ctx context.Context) error {
 
 func (s *Service) notifications(ctx context.Context, c comments.Comment) ([]outbox.Message, error) {
 	writer, _ := mail.NormalAddress(c.Email)
-	seen := map[string]bool{writer: true}
-	var out []outbox.Message
 	scopes := []string{PostScope(c.Post)}
 	if c.Parent != 0 {
 		scopes = []string{CommentScope(c.Parent), PostScope(c.Post)} // a reply first: its wording wins
 	}
-	for _, scope := range scopes {
-		addrs, err := s.o.Store.Subscribed(ctx, scope)
-		if err != nil {
-			return nil, err
-		}
-		for _, a := range addrs {
-			if seen[a] {
-				continue
-			}
-			seen[a] = true
-			out = append(out, s.message(payload{Type: "reply", To: a, Comment: c.ID, Scope: scope},
-				"comment", strconv.FormatUint(c.ID, 10), a))
-		}
-	}
-	return out, nil
+	var out []outbox.Message
+	err := s.eachSubscriber(ctx, scopes, map[string]bool{writer: true}, func(a, scope string) {
+		out = append(out, s.message(payload{Type: "reply", To: a, Comment: c.ID, Scope: scope},
+			"comment", strconv.FormatUint(c.ID, 10), a))
+	})
+	return out, err
 }
 
 // RunNotifications runs NotifyApproved every interval and when Wake is

@@ -324,22 +324,30 @@ func (s *Service) Messages(ctx context.Context, ev publication.Event) ([]outbox.
 	if ev.Post.Author != nil {
 		scopes = append(scopes, AuthorScope(ev.Post.Author.ID))
 	}
-	seen := map[string]bool{}
 	var out []outbox.Message
+	err := s.eachSubscriber(ctx, scopes, map[string]bool{}, func(a, scope string) {
+		out = append(out, s.message(payload{Type: "post", To: a, Slug: ev.Slug, Scope: scope}, "post", ev.Slug, a))
+	})
+	return out, err
+}
+
+// eachSubscriber calls fn once for each address subscribed to any of
+// scopes and not in seen, with the first of its scopes, adding it to seen:
+// one email per address, however many of the scopes it is subscribed to.
+func (s *Service) eachSubscriber(ctx context.Context, scopes []string, seen map[string]bool, fn func(addr, scope string)) error {
 	for _, scope := range scopes {
 		addrs, err := s.o.Store.Subscribed(ctx, scope)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, a := range addrs {
-			if seen[a] {
-				continue
+			if !seen[a] {
+				seen[a] = true
+				fn(a, scope)
 			}
-			seen[a] = true
-			out = append(out, s.message(payload{Type: "post", To: a, Slug: ev.Slug, Scope: scope}, "post", ev.Slug, a))
 		}
 	}
-	return out, nil
+	return nil
 }
 
 var _ publication.Fanout = (*Service)(nil)

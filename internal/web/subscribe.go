@@ -107,18 +107,27 @@ func (s *Server) emailRefused(w http.ResponseWriter, r *http.Request, err error)
 
 var errTooManyEmailRequests = errors.New("too many requests")
 
-// subscribe handles the subscribe form: the whole site, or one author.
-func (s *Server) subscribe(w http.ResponseWriter, r *http.Request) {
+// readEmailForm checks that email is offered and the client within its
+// limit, and reads the form; false when it has answered the request.
+func (s *Server) readEmailForm(w http.ResponseWriter, r *http.Request) bool {
 	if !s.emailOffered() {
 		s.emailRefused(w, r, subscriptions.ErrNotConfigured)
-		return
+		return false
 	}
 	if ok, _ := s.email.clients.allow(limitEmailForm, s.clientIP(r), s.now()); !ok {
 		s.emailRefused(w, r, errTooManyEmailRequests)
-		return
+		return false
 	}
 	if err := readForm(w, r, maxEmailFormBytes); err != nil {
 		s.fail(w, r, "", err)
+		return false
+	}
+	return true
+}
+
+// subscribe handles the subscribe form: the whole site, or one author.
+func (s *Server) subscribe(w http.ResponseWriter, r *http.Request) {
+	if !s.readEmailForm(w, r) {
 		return
 	}
 	addr, err := mail.NormalAddress(r.PostForm.Get("email"))
@@ -172,16 +181,7 @@ func (s *Server) confirmPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) confirm(w http.ResponseWriter, r *http.Request) {
-	if !s.emailOffered() {
-		s.emailRefused(w, r, subscriptions.ErrNotConfigured)
-		return
-	}
-	if ok, _ := s.email.clients.allow(limitEmailForm, s.clientIP(r), s.now()); !ok {
-		s.emailRefused(w, r, errTooManyEmailRequests)
-		return
-	}
-	if err := readForm(w, r, maxEmailFormBytes); err != nil {
-		s.fail(w, r, "", err)
+	if !s.readEmailForm(w, r) {
 		return
 	}
 	addr, err := s.opts.Email.Confirm(r.Context(), r.PostForm.Get("t"))
