@@ -2,18 +2,25 @@ package app
 
 import (
 	"context"
+	"errors"
 	"expvar"
+	"fmt"
+	"html/template"
 	"log/slog"
 	"net/http"
+	"os"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"milepost/internal/content"
 	"milepost/internal/feed"
+	"milepost/internal/mail"
 	"milepost/internal/outbox"
 	"milepost/internal/publication"
+	"milepost/internal/subscriptions"
 	"milepost/internal/websub"
 )
 
@@ -38,21 +45,89 @@ func init() {
 type outgoing struct {
 	worker    *outbox.Worker
 	announcer *publication.Announcer
+	subs      *subscriptions.Service
+	// notifyEvery is how often approved comments are looked for when
+	// nothing wakes the notifier.
+	notifyEvery time.Duration
 }
 
-// newOutgoing builds the worker and the announcer over st's database.
-func newOutgoing(st *stores, log *slog.Logger) *outgoing {
+// newOutgoing builds the worker, the announcer and the subscriptions over
+// st's database.
+func newOutgoing(ctx context.Context, cfg ServeConfig, st *stores, log *slog.Logger) (*outgoing, error) {
 	worker := &outbox.Worker{Store: st.db, Log: log.With("part", "outbox"), Senders: map[string]outbox.Sender{
 		websub.Kind: &websub.Sender{Client: &http.Client{}, UserAgent: "Milepost (WebSub publisher)"},
 	}}
+	secret, err := st.db.Secret(ctx, "subscriptions")
+	if err != nil {
+		return nil, err
+	}
+	subs, err := subscriptions.New(subscriptions.Options{
+		Store: st.db, Secret: secret, Site: st.src.Current,
+		Transport: &siteSMTP{site: st.src.Current, password: cfg.SMTPPassword},
+		Comment:   st.db.Get,
+		Story: func(p *content.Post, base string) (template.HTML, string) {
+			h := feed.Absolute(p.HTML(), base+"/posts/"+p.Slug+"/")
+			return h, feed.PlainText(h)
+		},
+		Notify: worker.Notify,
+		Log:    log.With("part", "email"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	worker.Senders[subscriptions.Kind] = subs
+	if c := st.src.Current().Config; c.Email.Enabled() && c.BaseURL == "" {
+		log.Warn("email is set up in site.yaml, but there is no base_url for the links in emails: nothing offers email")
+	}
 	fanouts := []publication.Fanout{
 		websubFanout{site: st.src.Current},
+		subs,
 	}
 	fanouts = federate(st, worker, fanouts) // ActivityPub (federation.go)
 	return &outgoing{
-		worker:    worker,
-		announcer: &publication.Announcer{Store: st.db, Fanouts: fanouts, Worker: worker, Log: log.With("part", "announcer")},
+		worker:      worker,
+		announcer:   &publication.Announcer{Store: st.db, Fanouts: fanouts, Worker: worker, Log: log.With("part", "announcer")},
+		subs:        subs,
+		notifyEvery: 5 * time.Second,
+	}, nil
+}
+
+// SMTPPassword is the SMTP password from file (serve -smtp-password-file),
+// else from MILEPOST_SMTP_PASSWORD; "" for none. It is never in site.yaml.
+func SMTPPassword(file string) (string, error) {
+	if file == "" {
+		return os.Getenv("MILEPOST_SMTP_PASSWORD"), nil
 	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("reading the SMTP password: %w", err)
+	}
+	return strings.TrimRight(string(b), "\r\n"), nil
+}
+
+// siteSMTP sends by SMTP with the email: settings of the site served now,
+// so that an edited site.yaml takes effect; the transport (and its rate
+// limit) is kept while the settings stay the same.
+type siteSMTP struct {
+	site     func() *content.Site
+	password string
+	mu       sync.Mutex
+	settings mail.Settings
+	smtp     *mail.SMTP
+}
+
+func (t *siteSMTP) Send(ctx context.Context, e mail.Email) error {
+	s := t.site().Config.Email
+	if !s.Enabled() {
+		return errors.New("email is not set up in site.yaml")
+	}
+	t.mu.Lock()
+	if t.smtp == nil || t.settings != s {
+		t.settings, t.smtp = s, mail.NewSMTP(s, t.password)
+	}
+	smtp := t.smtp
+	t.mu.Unlock()
+	return smtp.Send(ctx, e)
 }
 
 // start runs the worker, the announcer's timer and the loop telling it of
@@ -71,6 +146,7 @@ func (o *outgoing) start(ctx context.Context, st *stores, log *slog.Logger) (sto
 	changed, unsubscribe := st.src.Subscribe()
 	wg.Go(func() { _ = o.worker.Run(ctx) })
 	wg.Go(func() { _ = o.announcer.Run(ctx, st.src.Current) })
+	wg.Go(func() { _ = o.subs.RunNotifications(ctx, o.notifyEvery) })
 	wg.Go(func() {
 		defer unsubscribe()
 		for {

@@ -68,6 +68,9 @@ type ServeConfig struct {
 	// once shutdown begins; 0 means 15 seconds.
 	ShutdownTimeout time.Duration
 	Log             *slog.Logger
+	// SMTPPassword is the password for site.yaml's email: server, from
+	// -smtp-password-file or MILEPOST_SMTP_PASSWORD (SMTPPassword).
+	SMTPPassword string
 	// Ready, when set, receives the address the server listens on, once it
 	// serves the site (tests listen on port 0).
 	Ready func(addr string)
@@ -141,7 +144,7 @@ func Serve(ctx context.Context, cfg ServeConfig) (err error) {
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
 	go st.src.Watch(watchCtx, cfg.WatchInterval)
-	defer newOutgoing(st, log).start(ctx, st, log)() // email, WebSub pings (mail.go)
+	defer st.out.start(ctx, st, log)() // email, WebSub pings (mail.go)
 	if cfg.DebugAddr != "" {
 		if err := serveDebug(watchCtx, cfg.DebugAddr, log); err != nil {
 			srv.Close()
@@ -188,9 +191,11 @@ type stores struct {
 	// hold a file and its points (tens of MB) while it is read.
 	activities *activity.Readers
 	// comments is the comment service the handler and federation share;
-	// fedParts the fediverse's (federation.go), set by buildHandler.
+	// fedParts the fediverse's (federation.go).
 	comments *comments.Service
 	fedParts
+	// out sends email and WebSub pings through the outbox (mail.go).
+	out *outgoing
 }
 
 // openStores opens the theme, the content and the database, seeding a new
@@ -234,7 +239,16 @@ func openStores(ctx context.Context, cfg ServeConfig, log *slog.Logger) (_ *stor
 	if _, err := accts.PruneSessions(ctx); err != nil {
 		log.Warn("pruning expired sessions", "err", err)
 	}
-	return &stores{theme: theme, src: src, db: db, secret: secret, accts: accts, activities: activities}, nil
+	st := &stores{theme: theme, src: src, db: db, secret: secret, accts: accts, activities: activities}
+	// Before the outbox's wiring, which takes federation's Sender and Fanout.
+	st.comments = NewCommentService(db, src, cfg.Drafts, nil)
+	if st.fed, err = newFederation(st, log); err != nil { // federation.go
+		return nil, err
+	}
+	if st.out, err = newOutgoing(ctx, cfg, st, log); err != nil { // mail.go
+		return nil, err
+	}
+	return st, nil
 }
 
 // buildHandler is the site's HTTP handler over st.
@@ -268,14 +282,8 @@ func buildHandler(ctx context.Context, cfg ServeConfig, st *stores, log *slog.Lo
 	if cfg.Live {
 		live = src
 	}
-	st.comments = NewCommentService(db, src, cfg.Drafts, nil)
-	fed, err := newFederation(st, log)
-	if err != nil {
-		return nil, err
-	}
-	st.fed = fed
 	handler, err := web.New(web.Options{
-		Federation:   fed,
+		Federation:   st.fed,
 		Live:         live,
 		Authoring:    writer,
 		Accounts:     accts,
@@ -290,6 +298,7 @@ func buildHandler(ctx context.Context, cfg ServeConfig, st *stores, log *slog.Lo
 		Drafts:       cfg.Drafts,
 		CommentRate:  cfg.CommentRate,
 		PublicMaxAge: cfg.CacheMaxAge,
+		Email:        st.out.subs,
 	})
 	if err != nil {
 		return nil, err

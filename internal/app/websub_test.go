@@ -98,7 +98,7 @@ func serveOutgoing(t *testing.T, dir, db string) *served {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := newOutgoing(st, log)
+	o := st.out
 	o.worker.BaseDelay, o.worker.Poll = 20*time.Millisecond, 10*time.Millisecond
 	s := &served{st: st, out: o}
 	stop := o.start(ctx, st, log)

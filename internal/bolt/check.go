@@ -100,6 +100,9 @@ func (db *DB) Check(ctx context.Context) error {
 		if err := checkFederation(tx, report); err != nil {
 			return err
 		}
+		if err := checkSubscribers(tx, report); err != nil {
+			return err
+		}
 		return checkAccounts(tx, report)
 	})
 	if err != nil {

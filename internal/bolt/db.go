@@ -122,6 +122,7 @@ var (
 		// The outbox, announcements and email subscriptions (outbox.go,
 		// publication.go, subscriptions.go).
 		bucketOutbox, bucketOutboxDead, bucketOutboxKeys, bucketOutboxDue, bucketOutboxCounts, bucketAnnounced,
+		bucketSubscribers, bucketSubscriberScopes, bucketNotified,
 		// Federation (federation.go).
 		bucketFedKeys, bucketFedFollowers, bucketFedRemoteActors, bucketFedSeen, bucketFedSeenTimes, bucketFedNotes,
 		bucketFedReactions, bucketFedPostReactions, bucketFedArticleActors, bucketFedBlocks}

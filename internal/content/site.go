@@ -14,6 +14,7 @@ import (
 
 	"milepost/internal/activity"
 	"milepost/internal/comments"
+	"milepost/internal/mail"
 	"milepost/internal/websub"
 )
 
@@ -54,6 +55,9 @@ type Config struct {
 	// WebSub is the websub: block, the hubs feeds name and ping; the
 	// websub package owns its keys and rules.
 	WebSub websub.Settings `yaml:"websub" toml:"websub"`
+	// Email is the email: block, the SMTP server that sends subscribers
+	// and commenters their mail; the mail package owns its keys and rules.
+	Email mail.Settings `yaml:"email" toml:"email"`
 	// Params holds keys Milepost does not know, for themes.
 	Params map[string]any `yaml:",inline" toml:"-"`
 }

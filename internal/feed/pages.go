@@ -1,6 +1,7 @@
 package feed
 
 import (
+	"html/template"
 	"net/url"
 	"slices"
 	"strings"
@@ -68,4 +69,15 @@ func AllPagesOf(p *content.Post) []string {
 		out = append(out, TagPath(tag))
 	}
 	return out
+}
+
+// Absolute is a post's HTML with every link and photo address made
+// absolute against the post's page, as feeds carry it, for wherever the
+// HTML is read away from the site (an email).
+func Absolute(h template.HTML, pageURL string) template.HTML {
+	u, err := url.Parse(pageURL)
+	if err != nil || !u.IsAbs() {
+		return h
+	}
+	return absoluteURLs(h, u)
 }

@@ -19,6 +19,7 @@ import (
 	"milepost/internal/content"
 	"milepost/internal/federation"
 	"milepost/internal/media"
+	"milepost/internal/subscriptions"
 	"milepost/internal/training"
 )
 
@@ -68,6 +69,10 @@ type Options struct {
 	// security policy then allows scripts from the site. Without it no
 	// page runs any script.
 	Live Changes
+	// Email is the subscriptions service (subscribe.go): the subscribe
+	// form, confirmation and unsubscribe links, the comment form's "email
+	// me" boxes. Nil, or not Enabled, offers no email.
+	Email *subscriptions.Service
 	// Secret keys the HMAC signatures of form tokens and commenter cookies.
 	// It must stay the same across restarts (the database keeps it).
 	Secret []byte
@@ -107,6 +112,9 @@ type Server struct {
 	// (training.go), teaser the club's week worked out from them.
 	trainingCache training.Cache
 	teaser        atomic.Pointer[teaserMemo]
+
+	// email is the email forms' limits (subscribe.go).
+	email *emailState
 }
 
 // staffWritesPerMinute is how many changes one address group may make a
@@ -222,6 +230,11 @@ func (s *Server) routes() {
 	// Following from Mastodon (ActivityPub): webfinger, actors, inboxes,
 	// and the admin's blocks (federation.go).
 	s.federationRoutes(m)
+	// Email subscriptions (subscribe.go).
+	if s.opts.Email != nil {
+		s.email = newEmailState()
+		s.emailRoutes(m)
+	}
 	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
