@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"milepost/internal/content"
 	"milepost/internal/outbox"
 	"milepost/internal/publication"
 )
@@ -91,6 +92,10 @@ func (s *Service) Messages(ctx context.Context, ev publication.Event) ([]outbox.
 			return nil, fmt.Errorf("reading who announced %s: %w", ev.Slug, err)
 		} else if ok {
 			actor = a
+		} else if p := (content.View{Site: st.Site, Now: st.now, Drafts: true}).Post(ev.Slug); p != nil {
+			// Announced before it was recorded (federation came later):
+			// a post made a draft again is still there to say whose it is.
+			actor = st.attributedName(p)
 		}
 	} else if err := s.opts.Store.SetArticleActor(ctx, ev.Slug, actor); err != nil {
 		return nil, fmt.Errorf("recording who announces %s: %w", ev.Slug, err)

@@ -566,6 +566,10 @@ func TestFollowPublishReplyFromAFakeInstance(t *testing.T) {
 		t.Fatalf("update %v", update)
 	}
 
+	if u := g.next(t, "Update"); u["id"] != update["id"] {
+		t.Errorf("the other server's update %v", u["id"])
+	}
+
 	// A reply: held (alice has never commented), then approved.
 	note := map[string]any{
 		"id": f.actorID("alice") + "/statuses/9", "type": "Note", "attributedTo": f.actorID("alice"),
@@ -668,6 +672,17 @@ func TestFollowPublishReplyFromAFakeInstance(t *testing.T) {
 	}
 	if n, _ := h.fed.FollowersCount(context.Background(), "kay"); n != 0 {
 		t.Errorf("%d followers after the undo", n)
+	}
+
+	// Taken down (a draft again): a Delete by its author, to the
+	// servers of the site's followers.
+	h.change("posts/long-run.md", post("title: Long run\ndate: 2026-11-20\nauthor: kay\ndraft: true", "Gone for now."))
+	for _, inst := range []*fakeInstance{f, g} {
+		del := inst.next(t, "Delete")
+		obj, _ := del["object"].(map[string]any)
+		if del["type"] != "Delete" || del["actor"] != h.base+"/ap/actors/kay" || obj["id"] != article["id"] {
+			t.Errorf("delete %v", del)
+		}
 	}
 }
 
