@@ -142,7 +142,13 @@ func serve(ctx context.Context, args []string) error {
 		cfg.Guards.TrustedProxies = append(cfg.Guards.TrustedProxies, p)
 		return nil
 	})
+	smtpPasswordFile := fs.String("smtp-password-file", "", "`FILE` holding the SMTP password for site.yaml's email: block (else $MILEPOST_SMTP_PASSWORD)")
 	fs.Parse(args)
+	password, err := app.SMTPPassword(*smtpPasswordFile)
+	if err != nil {
+		return err
+	}
+	cfg.SMTPPassword = password
 	if cfg.CacheMaxAge < time.Second || cfg.CacheMaxAge%time.Second != 0 {
 		return fmt.Errorf("-cache-max-age %v: it must be whole seconds, at least 1s", cfg.CacheMaxAge)
 	}

@@ -69,6 +69,9 @@ type ServeConfig struct {
 	// once shutdown begins; 0 means 15 seconds.
 	ShutdownTimeout time.Duration
 	Log             *slog.Logger
+	// SMTPPassword is the password for site.yaml's email: server, from
+	// -smtp-password-file or MILEPOST_SMTP_PASSWORD (SMTPPassword).
+	SMTPPassword string
 	// Ready, when set, receives the address the server listens on, once it
 	// serves the site (tests listen on port 0).
 	Ready func(addr string)
@@ -143,6 +146,7 @@ func Serve(ctx context.Context, cfg ServeConfig) (err error) {
 	defer stopWatch()
 	go st.src.Watch(watchCtx, cfg.WatchInterval)
 	followSearch(watchCtx, st, log)
+	defer st.out.start(ctx, st, log)() // email, WebSub pings (mail.go)
 	if cfg.DebugAddr != "" {
 		if err := serveDebug(watchCtx, cfg.DebugAddr, log); err != nil {
 			srv.Close()
@@ -190,6 +194,12 @@ type stores struct {
 	activities *activity.Readers
 	// search is the search index (search.go).
 	search *search.Index
+	// comments is the comment service the handler and federation share;
+	// fedParts the fediverse's (federation.go).
+	comments *comments.Service
+	fedParts
+	// out sends email and WebSub pings through the outbox (mail.go).
+	out *outgoing
 }
 
 // openStores opens the theme, the content and the database, seeding a new
@@ -233,7 +243,16 @@ func openStores(ctx context.Context, cfg ServeConfig, log *slog.Logger) (_ *stor
 	if _, err := accts.PruneSessions(ctx); err != nil {
 		log.Warn("pruning expired sessions", "err", err)
 	}
-	return &stores{theme: theme, src: src, db: db, secret: secret, accts: accts, activities: activities, search: newSearchIndex()}, nil
+	st := &stores{theme: theme, src: src, db: db, secret: secret, accts: accts, activities: activities, search: newSearchIndex()}
+	// Before the outbox's wiring, which takes federation's Sender and Fanout.
+	st.comments = NewCommentService(db, src, cfg.Drafts, nil)
+	if st.fed, err = newFederation(st, log); err != nil { // federation.go
+		return nil, err
+	}
+	if st.out, err = newOutgoing(ctx, cfg, st, log); err != nil { // mail.go
+		return nil, err
+	}
+	return st, nil
 }
 
 // buildHandler is the site's HTTP handler over st.
@@ -268,12 +287,13 @@ func buildHandler(ctx context.Context, cfg ServeConfig, st *stores, log *slog.Lo
 		live = src
 	}
 	handler, err := web.New(web.Options{
+		Federation:   st.fed,
 		Live:         live,
 		Authoring:    writer,
 		Accounts:     accts,
 		Backup:       db.Backup,
 		Content:      src,
-		Comments:     NewCommentService(db, src, cfg.Drafts, nil),
+		Comments:     st.comments,
 		Secret:       secret,
 		Guards:       cfg.Guards,
 		Theme:        theme,
@@ -283,6 +303,7 @@ func buildHandler(ctx context.Context, cfg ServeConfig, st *stores, log *slog.Lo
 		CommentRate:  cfg.CommentRate,
 		PublicMaxAge: cfg.CacheMaxAge,
 		Search:       st.search,
+		Email:        st.out.subs,
 	})
 	if err != nil {
 		return nil, err

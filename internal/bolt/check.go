@@ -89,6 +89,20 @@ func (db *DB) Check(ctx context.Context) error {
 			return err
 		}
 		checkAccountTokens(tx, report)
+		// The outbox, announcements and email subscriptions.
+		if err := checkOutbox(tx, report); err != nil {
+			return err
+		}
+		if err := checkAnnounced(tx, report); err != nil {
+			return err
+		}
+		// Federation.
+		if err := checkFederation(tx, report); err != nil {
+			return err
+		}
+		if err := checkSubscribers(tx, report); err != nil {
+			return err
+		}
 		return checkAccounts(tx, report)
 	})
 	if err != nil {

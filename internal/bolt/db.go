@@ -118,7 +118,14 @@ var (
 		bucketThreads, bucketPostThreads, bucketThreadComments, bucketHeldBy, bucketReplies, bucketPostApproved, bucketApproved,
 		bucketKnown, bucketDups, bucketSources, bucketBans, bucketActions, bucketActionKinds, bucketActionCounts,
 		bucketClosures, bucketSecrets, bucketRevisions, bucketTrash, bucketPreviewLinks, bucketPostPreviewLinks,
-		bucketReviews, bucketMoves, bucketPublished}
+		bucketReviews, bucketMoves, bucketPublished,
+		// The outbox, announcements and email subscriptions (outbox.go,
+		// publication.go, subscriptions.go).
+		bucketOutbox, bucketOutboxDead, bucketOutboxKeys, bucketOutboxDue, bucketOutboxCounts, bucketAnnounced,
+		bucketSubscribers, bucketSubscriberScopes, bucketNotified,
+		// Federation (federation.go).
+		bucketFedKeys, bucketFedFollowers, bucketFedRemoteActors, bucketFedSeen, bucketFedSeenTimes, bucketFedNotes,
+		bucketFedReactions, bucketFedPostReactions, bucketFedArticleActors, bucketFedBlocks}
 	derivedBuckets = [][]byte{bucketIndex, bucketCounts, bucketHeld, bucketRecent, bucketKnown, bucketDups, bucketSources,
 		bucketThreads, bucketPostThreads, bucketThreadComments, bucketHeldBy, bucketReplies, bucketPostApproved, bucketApproved}
 

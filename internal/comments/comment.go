@@ -77,7 +77,8 @@ type Comment struct {
 	// It is kept after approval as a record.
 	HoldReason string `json:"hold_reason,omitempty"`
 	// Source is a stable key for an imported comment in the system it came
-	// from ("wxr:123", "disqus:456", "milepost:12"); empty for a comment
+	// from ("wxr:123", "disqus:456", "milepost:12"), or for a reply from
+	// the fediverse ("activitypub:" and the note's id); empty for a comment
 	// written here. Importing the same comment twice adds it once.
 	Source string `json:"source,omitempty"`
 }

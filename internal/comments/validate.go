@@ -19,6 +19,10 @@ type Input struct {
 	Email   string
 	Website string
 	Body    string
+	// Source is set by the server, never from a form, for a comment that
+	// came from elsewhere: "activitypub:" and the id of a fediverse
+	// reply. Moderators see it, as the comment's Source.
+	Source string
 }
 
 // FieldErrors maps a form field name (name, email, website, body, parent) to a
@@ -81,6 +85,11 @@ func Validate(in Input) (Comment, FieldErrors) {
 	} else {
 		c.Body = v
 	}
+	if len(in.Source) > MaxSourceChars || strings.IndexFunc(in.Source, isForbiddenInLine) >= 0 {
+		errs["source"] = "The comment's origin is not a line of at most " + strconv.Itoa(MaxSourceChars) + " characters."
+	} else {
+		c.Source = in.Source
+	}
 	if v, msg := validateParent(in.Parent); msg != "" {
 		errs["parent"] = msg
 	} else {
@@ -120,6 +129,18 @@ func validateName(raw string) (string, string) {
 		return "", "Your name contains control characters (such as a tab or line break). Please use ordinary text."
 	}
 	return name, ""
+}
+
+// OneLine is s without the characters a one-line value may not hold (see
+// isForbiddenInLine): for a name that comes from elsewhere, such as a
+// fediverse account's, which the writer cannot be asked to retype.
+func OneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if isForbiddenInLine(r) {
+			return -1
+		}
+		return r
+	}, s)
 }
 
 // isForbiddenInLine reports characters that have no business in a one-line

@@ -101,6 +101,12 @@ func (c *Config) finish() error {
 	if err := c.Comments.Validate(); err != nil {
 		return err
 	}
+	if err := c.WebSub.Validate(); err != nil {
+		return err
+	}
+	if err := c.Email.Validate(); err != nil {
+		return err
+	}
 	if err := c.finishRun(); err != nil {
 		return err
 	}

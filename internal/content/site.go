@@ -14,6 +14,8 @@ import (
 
 	"milepost/internal/activity"
 	"milepost/internal/comments"
+	"milepost/internal/mail"
+	"milepost/internal/websub"
 )
 
 // Config is content/site.yaml.
@@ -50,6 +52,12 @@ type Config struct {
 	// when not set.
 	ShoeLimit  string  `yaml:"shoe_limit" toml:"shoe_limit"`
 	ShoeLimitM float64 `yaml:"-" toml:"-"`
+	// WebSub is the websub: block, the hubs feeds name and ping; the
+	// websub package owns its keys and rules.
+	WebSub websub.Settings `yaml:"websub" toml:"websub"`
+	// Email is the email: block, the SMTP server that sends subscribers
+	// and commenters their mail; the mail package owns its keys and rules.
+	Email mail.Settings `yaml:"email" toml:"email"`
 	// Params holds keys Milepost does not know, for themes.
 	Params map[string]any `yaml:",inline" toml:"-"`
 }

@@ -48,6 +48,9 @@ type Channel struct {
 	// enclosure (RSS, Atom) and an image (JSON Feed) only when its size
 	// is here: RSS's enclosure must give the true length.
 	CoverBytes map[string]int64
+	// Hubs are the WebSub hubs the feed names (rel="hub"), where readers
+	// may subscribe to be told of a new post at once.
+	Hubs []string
 }
 
 const (
@@ -212,6 +215,7 @@ func (d *rssDoc) FeedXml() any { return d }
 // Practices ask for and gorilla/feeds' RssFeed has no field for.
 type rssChannel struct {
 	Self rssAtomLink
+	Hubs []rssAtomLink
 	*feeds.RssFeed
 	// Shadows RssFeed.Items, which come last there too.
 	Items []rssItem `xml:"item"`
@@ -235,7 +239,16 @@ type rssAtomLink struct {
 	XMLName xml.Name `xml:"atom:link"`
 	Href    string   `xml:"href,attr"`
 	Rel     string   `xml:"rel,attr"`
-	Type    string   `xml:"type,attr"`
+	Type    string   `xml:"type,attr,omitempty"`
+}
+
+// rssHubs are the channel's WebSub hub links.
+func (d *doc) rssHubs() []rssAtomLink {
+	var out []rssAtomLink
+	for _, h := range d.ch.Hubs {
+		out = append(out, rssAtomLink{Href: h, Rel: "hub"})
+	}
+	return out
 }
 
 func (d *doc) writeRSS(w io.Writer) error {
@@ -260,6 +273,7 @@ func (d *doc) writeRSS(w io.Writer) error {
 		DCNamespace:   dcNamespace,
 		Channel: &rssChannel{
 			Self:    rssAtomLink{Href: d.self, Rel: "self", Type: RSS.MediaType()},
+			Hubs:    d.rssHubs(),
 			RssFeed: ch,
 			Items:   items,
 		},
@@ -325,11 +339,20 @@ func (d *doc) writeAtom(w io.Writer) error {
 		AtomFeed: af,
 		Entries:  entries,
 		Lang:     d.ch.Language,
-		Links: []feeds.AtomLink{
+		Links: append([]feeds.AtomLink{
 			{Href: d.page, Rel: "alternate", Type: "text/html"},
 			{Href: d.self, Rel: "self", Type: Atom.MediaType()},
-		},
+		}, d.atomHubs()...),
 	}, w)
+}
+
+// atomHubs are the feed's WebSub hub links.
+func (d *doc) atomHubs() []feeds.AtomLink {
+	var out []feeds.AtomLink
+	for _, h := range d.ch.Hubs {
+		out = append(out, feeds.AtomLink{Href: h, Rel: "hub"})
+	}
+	return out
 }
 
 // tags are the tags of the i-th post, as plain text, for the item's
@@ -371,6 +394,9 @@ type jsonItem struct {
 func (d *doc) writeJSON(w io.Writer) error {
 	jf := (&feeds.JSON{Feed: d.feed}).JSONFeed()
 	jf.FeedUrl = d.self
+	for _, h := range d.ch.Hubs {
+		jf.Hubs = append(jf.Hubs, &feeds.JSONHub{Type: "WebSub", Url: h})
+	}
 	jf.Language = d.ch.Language
 	if a := d.ch.Author; a != nil {
 		// Both fields, as gorilla/feeds does for items: authors is JSON

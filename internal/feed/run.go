@@ -3,7 +3,6 @@ package feed
 import (
 	"html"
 	"math"
-	"strings"
 
 	"milepost/internal/activity"
 	"milepost/internal/content"
@@ -14,44 +13,10 @@ import (
 // numbers in the extension object _milepost, for readers and tools that
 // add runs up. Nothing of where the run went is in a feed.
 
-// runLine is a run's figures in a line: "Race · Portland Marathon ·
-// 42.2 km in 3:28:15 (4:56 /km)"; "" for a run with nothing to say.
-func runLine(run *content.Run) string {
-	if run == nil {
-		return ""
-	}
-	u := run.Units
-	if !u.Valid() {
-		u = activity.Metric
-	}
-	var parts []string
-	if t := string(run.Type); t != "" {
-		parts = append(parts, strings.ToUpper(t[:1])+t[1:])
-	}
-	if run.Race != nil && run.Race.Name != "" {
-		parts = append(parts, run.Race.Name)
-	}
-	var figures string
-	// Each text is "" for a figure that is none (zero, +Inf or NaN).
-	distance, time := activity.DistanceText(run.DistanceM, u), activity.DurationText(run.TimeS)
-	switch {
-	case distance != "" && time != "":
-		figures = distance + " in " + time + " (" + activity.PaceText(run.TimeS, run.DistanceM, u) + ")"
-	case distance != "":
-		figures = distance
-	case time != "":
-		figures = time
-	}
-	if figures != "" {
-		parts = append(parts, figures)
-	}
-	return strings.Join(parts, " · ")
-}
-
-// runParagraph is runLine as the first paragraph of an item's HTML
+// runParagraph is the run's Line as the first paragraph of an item's HTML
 // content, or "".
 func runParagraph(run *content.Run) string {
-	line := runLine(run)
+	line := run.Line()
 	if line == "" {
 		return ""
 	}

@@ -16,6 +16,7 @@ import (
 	"milepost/internal/authoring"
 	"milepost/internal/comments"
 	"milepost/internal/content"
+	"milepost/internal/federation"
 )
 
 // adminPerPage is the length of the admin lists.
@@ -38,6 +39,7 @@ type adminPage struct {
 	Comments []adminComment
 	Actions  []comments.Action
 	Bans     []adminBan
+	Blocks   []federation.Block // the fediverse's blocked instances and actors
 	Posts    []adminPost
 	PostList *postList // the writers' list of posts (editor.go)
 	// AwaitingReview is how many posts are in the editors' review queue,

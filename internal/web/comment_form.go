@@ -80,6 +80,7 @@ func (s *Server) postComment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.rememberReader(w, r, in)
+	s.followComment(r, c) // the "email me" boxes (subscribe.go)
 	id := strconv.FormatUint(c.ID, 10)
 	http.Redirect(w, r, "/posts/"+p.Slug+"/?posted="+id+"#comment-"+id, http.StatusSeeOther)
 }

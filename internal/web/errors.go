@@ -10,7 +10,9 @@ import (
 	"milepost/internal/accounts"
 	"milepost/internal/authoring"
 	"milepost/internal/comments"
+	"milepost/internal/federation"
 	"milepost/internal/search"
+	"milepost/internal/subscriptions"
 )
 
 // problem is how a refused request is answered: its status, and what the
@@ -172,6 +174,18 @@ var problemTable = []struct {
 	{match: is(errUnreadableForm), problem: problem{Status: http.StatusBadRequest, Heading: "Unreadable form",
 		Message: "The form could not be read. Please go back and try again."}},
 
+	// The fediverse (federation.go): what another server sent, or asked.
+	{match: is(federation.ErrNotEnabled), problem: problemNotFound},
+	{match: is(federation.ErrNotFound), problem: problemNotFound},
+	{match: is(federation.ErrNotBlocked), problem: problemNotFound},
+	{match: is(federation.ErrBadSignature), problem: problem{Status: http.StatusUnauthorized, Heading: "Signature not verified"}},
+	{match: is(federation.ErrActorMismatch), problem: problem{Status: http.StatusForbidden, Heading: "The actor is not the signer"}},
+	{match: is(federation.ErrBlocked), problem: problem{Status: http.StatusForbidden, Heading: "Blocked"}},
+	{match: is(federation.ErrRateLimited), problem: problem{Status: http.StatusTooManyRequests, Heading: "Too many activities",
+		RetryAfter: time.Minute}},
+	{match: is(federation.ErrReplayed), problem: problem{Status: http.StatusConflict, Heading: "Already delivered"}},
+	{match: is(federation.ErrBadActivity), problem: problem{Status: http.StatusBadRequest, Heading: "Not an activity Milepost understands"}},
+
 	// Signing in.
 	{match: is(accounts.ErrNoSession), problem: problem{Status: http.StatusUnauthorized, Heading: "Please sign in",
 		Message: "Your session has ended. Sign in again at /admin/login."}},
@@ -271,6 +285,24 @@ var problemTable = []struct {
 	{match: is(authoring.ErrNoteTooLong), problem: problem{Status: http.StatusUnprocessableEntity, Heading: "Shorten the note",
 		Message: "The note is longer than %d characters. Say what to change in fewer words; go back to shorten it."},
 		detail: withNumber(authoring.MaxReviewNote)},
+
+	// Email subscriptions (subscribe.go).
+	{match: is(subscriptions.ErrNotConfigured), problem: problem{Status: http.StatusNotFound, Heading: "No email here",
+		Message: "This site does not send email. Follow it by its feeds instead."}},
+	{match: is(subscriptions.ErrBadAddress), problem: problem{Status: http.StatusUnprocessableEntity, Heading: "Check the address",
+		Message: "That does not look like an email address. Go back, check it and send it again."}},
+	{match: is(subscriptions.ErrBadScope), problem: problem{Status: http.StatusUnprocessableEntity, Heading: "Nothing to subscribe to",
+		Message: "There is nothing by that name to subscribe to here."}},
+	{match: is(subscriptions.ErrTooMany), problem: problem{Status: http.StatusUnprocessableEntity, Heading: "Too many subscriptions",
+		Message: "This address has too many subscriptions already."}},
+	{match: is(errTooManyEmailRequests), problem: problem{Status: http.StatusTooManyRequests, Heading: "Please wait a while",
+		Message: "There were many requests for this address or from yours in a short time. Please try again later.", RetryAfter: 10 * time.Minute}},
+	{match: is(subscriptions.ErrTokenExpired), problem: problem{Status: http.StatusGone, Heading: "This link has expired",
+		Message: "Confirmation links work for two days. Subscribe again for a new one."}},
+	{match: is(subscriptions.ErrTokenUsed), problem: problem{Status: http.StatusGone, Heading: "This link was used",
+		Message: "The address is confirmed already, or a newer link was sent: use the newest email."}},
+	{match: is(subscriptions.ErrTokenInvalid), problem: problem{Status: http.StatusNotFound, Heading: "This link is not valid",
+		Message: "The link is not one this site sent, or it was cut short. Copy the whole link from the email."}},
 }
 
 // Answers that do not come from an error in the table.

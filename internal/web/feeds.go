@@ -6,8 +6,8 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
-	"net/url"
 	"os"
+	"strings"
 
 	"milepost/internal/comments"
 	"milepost/internal/content"
@@ -30,7 +30,7 @@ func (s *Server) tagFeed(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r)
 		return
 	}
-	s.serveFeed(w, r, v, "/tags/"+url.PathEscape(tag)+"/", r.PathValue("file"), posts, "Posts tagged “"+tag+"”", nil)
+	s.serveFeed(w, r, v, feed.TagPath(tag), r.PathValue("file"), posts, "Posts tagged “"+tag+"”", nil)
 }
 
 func (s *Server) authorFeed(w http.ResponseWriter, r *http.Request) {
@@ -44,7 +44,7 @@ func (s *Server) authorFeed(w http.ResponseWriter, r *http.Request) {
 		s.authorAvatar(w, r, v, a.ID, a.Avatar)
 		return
 	}
-	s.serveFeed(w, r, v, "/authors/"+url.PathEscape(a.ID)+"/", r.PathValue("file"), v.ByAuthor(a.ID), "Posts by "+a.Name, a)
+	s.serveFeed(w, r, v, feed.AuthorPath(a.ID), r.PathValue("file"), v.ByAuthor(a.ID), "Posts by "+a.Name, a)
 }
 
 // serveFeed answers a feed request, with ETag and Last-Modified so that feed
@@ -64,6 +64,7 @@ func (s *Server) serveFeed(w http.ResponseWriter, r *http.Request, v content.Vie
 	for _, p := range shown {
 		key = key.post(p)
 	}
+	websubLinks(w, cfg, root+file)
 	if s.serveKept(w, r, key) {
 		return
 	}
@@ -74,7 +75,7 @@ func (s *Server) serveFeed(w http.ResponseWriter, r *http.Request, v content.Vie
 	}
 	body, err := feed.Build(feed.Channel{
 		Title: title, Description: cfg.Description, Language: cfg.Language,
-		BaseURL: cfg.BaseURL, Path: root, Author: author,
+		BaseURL: cfg.BaseURL, Path: root, Author: author, Hubs: cfg.WebSub.Hubs,
 		// Not cancelled with the request: the feed is kept for every
 		// later reader, so it must not lack a cover because one left.
 		CoverBytes: s.coverBytes(context.WithoutCancel(r.Context()), v, shown),
@@ -193,4 +194,16 @@ func (s *Server) commentFeed(w http.ResponseWriter, r *http.Request) {
 func etagOf(body []byte) string {
 	sum := sha256.Sum256(body)
 	return `"` + base64.RawURLEncoding.EncodeToString(sum[:16]) + `"`
+}
+
+// websubLinks names the feed's WebSub hubs and its own URL in Link headers
+// (WebSub 4: a subscriber may look only at the headers).
+func websubLinks(w http.ResponseWriter, cfg content.Config, path string) {
+	if len(cfg.WebSub.Hubs) == 0 {
+		return
+	}
+	for _, h := range cfg.WebSub.Hubs {
+		w.Header().Add("Link", "<"+h+">; rel=\"hub\"")
+	}
+	w.Header().Add("Link", "<"+strings.TrimSuffix(cfg.BaseURL, "/")+path+">; rel=\"self\"")
 }

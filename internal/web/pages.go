@@ -30,8 +30,10 @@ type listPage struct {
 	Heading string
 	Tag     string
 	Author  *content.Author
-	Items   []listItem
-	Pager   pager
+	// Fediverse is the author's handle and followers (federation.go).
+	Fediverse *fediverseProfile
+	Items     []listItem
+	Pager     pager
 }
 
 // pageNumber reads the {n} of /page/{n}/; it is 1 where the route has none.
@@ -115,7 +117,7 @@ func (s *Server) author(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.list(w, r, v, v.ByAuthor(a.ID), "/authors/"+url.PathEscape(a.ID)+"/",
-		listPage{Heading: a.Name, Author: a}, "Posts by "+a.Name, "")
+		listPage{Heading: a.Name, Author: a, Fediverse: s.fediverseOf(r.Context(), a.ID)}, "Posts by "+a.Name, "")
 }
 
 // list renders one page of a post list rooted at root; title is the page's
@@ -146,7 +148,11 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request, v content.View, po
 		}
 		figures := func(k pageKey) pageKey {
 			if lp.Author != nil {
-				return k.num(uint64(s.authorRuns(lp.Author.ID)))
+				k = k.num(uint64(s.authorRuns(lp.Author.ID)))
+				if f := lp.Fediverse; f != nil {
+					k = k.str(f.Handle).num(uint64(f.Followers))
+				}
+				return k
 			}
 			if t := s.clubWeek(); t != nil {
 				return k.num(uint64(t.Runs)).num(uint64(t.Runners)).str(t.Distance)
@@ -224,6 +230,8 @@ type postPage struct {
 	Posted *comments.Node
 	// Older and Newer are the posts either side of this one, or nil.
 	Older, Newer *content.Post
+	// Reactions are the post's likes and boosts on the fediverse.
+	Reactions reactions
 }
 
 // commentForm is the comment form's state: what the reader typed, what was
@@ -258,7 +266,8 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request) {
 			n, _ := s.commentPage(r, p.Slug, form)
 			older, newer := s.neighbours(v, p)
 			cv := s.comments.PostVersion(p.Slug)
-			key = key.num(uint64(n)).post(p).post(older).post(newer).num(cv.Seq).flag(s.comments.ClosedByAge(p.Slug, v.Now))
+			key = key.num(uint64(n)).post(p).post(older).post(newer).num(cv.Seq).flag(s.comments.ClosedByAge(p.Slug, v.Now)).
+				num(s.reactionsVersion(p.Slug))
 			if s.serveKept(w, r, key) {
 				return
 			}
@@ -405,6 +414,7 @@ func (s *Server) renderPost(w http.ResponseWriter, r *http.Request, status int, 
 			Pager:  commentPager(p.Slug, thread),
 			Posted: ownNode(thread.Threads, parseID(r.URL.Query().Get("posted"))),
 			Older:  older, Newer: newer,
+			Reactions: s.reactionsOf(r.Context(), p.Slug),
 		},
 		keep: keep,
 	}, v.Site)

@@ -64,6 +64,8 @@ type pageData struct {
 	Training *trainingPage
 	// Search is the search page (search.go).
 	Search *searchPage
+	// Email is an email subscription page (subscribe.go).
+	Email *emailPage
 
 	// keep, when set, keeps the page in the render cache (pagecache.go).
 	keep *keptPage
@@ -149,7 +151,7 @@ type templates struct {
 
 // The pages a theme must provide, in templates/NAME.html. Every other .html
 // file in templates/ is a partial available to all of them.
-var pageNames = []string{"list", "post", "archive", "tags", "error", "comment-edit", "admin", "editor", "log", "records", "club", "search"}
+var pageNames = []string{"list", "post", "archive", "tags", "error", "comment-edit", "admin", "editor", "log", "records", "club", "search", "email"}
 
 // Layouts of the times pages show. A time of day always carries its zone.
 const (
@@ -202,6 +204,10 @@ func (s *Server) funcs() template.FuncMap {
 		"authorRuns": s.authorRuns,
 		// runView is what a post's page shows of its run (run.go).
 		"runView": s.runView,
+		// emailOffered and subscribeScope: the subscribe form in the
+		// footer, on an author's pages for that author (subscribe.go).
+		"emailOffered":   s.emailOffered,
+		"subscribeScope": subscribeScope,
 	}
 }
 

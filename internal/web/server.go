@@ -17,8 +17,10 @@ import (
 	"milepost/internal/authoring"
 	"milepost/internal/comments"
 	"milepost/internal/content"
+	"milepost/internal/federation"
 	"milepost/internal/media"
 	"milepost/internal/search"
+	"milepost/internal/subscriptions"
 	"milepost/internal/training"
 )
 
@@ -71,9 +73,16 @@ type Options struct {
 	// Search is the search index: with it, /search and /opensearch.xml
 	// are served and every page has a search box.
 	Search *search.Index
+	// Email is the subscriptions service (subscribe.go): the subscribe
+	// form, confirmation and unsubscribe links, the comment form's "email
+	// me" boxes. Nil, or not Enabled, offers no email.
+	Email *subscriptions.Service
 	// Secret keys the HMAC signatures of form tokens and commenter cookies.
 	// It must stay the same across restarts (the database keeps it).
 	Secret []byte
+	// Federation makes the site's authors followable from Mastodon
+	// (federation.go); without it the fediverse's addresses are 404.
+	Federation *federation.Service
 }
 
 // Server is the Milepost HTTP handler.
@@ -108,6 +117,9 @@ type Server struct {
 	// (training.go), teaser the club's week worked out from them.
 	trainingCache training.Cache
 	teaser        atomic.Pointer[teaserMemo]
+
+	// email is the email forms' limits (subscribe.go).
+	email *emailState
 }
 
 // staffWritesPerMinute is how many changes one address group may make a
@@ -165,7 +177,9 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /robots.txt", s.robots)
 	m.HandleFunc("GET /sitemap.xml", s.sitemap)
 	m.HandleFunc("GET /favicon.ico", s.favicon)
-	m.HandleFunc("GET /posts/{slug}/{$}", s.post)
+	m.HandleFunc("GET /posts/{slug}/{$}", s.negotiated(s.post, func(r *http.Request) (map[string]any, error) {
+		return s.opts.Federation.Article(r.Context(), r.PathValue("slug"))
+	}))
 	m.HandleFunc("POST /posts/{slug}/comments", s.postComment)
 	m.HandleFunc("GET /posts/{slug}/comments/{id}", s.commentLink)
 	m.HandleFunc("GET /posts/{slug}/comments/{id}/edit", s.editOwnForm)
@@ -175,7 +189,9 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /tags/{tag}/{$}", s.tag)
 	m.HandleFunc("GET /tags/{tag}/page/{n}/{$}", s.tag)
 	m.HandleFunc("GET /tags/{tag}/{file}", s.tagFeed)
-	m.HandleFunc("GET /authors/{id}/{$}", s.author)
+	m.HandleFunc("GET /authors/{id}/{$}", s.negotiated(s.author, func(r *http.Request) (map[string]any, error) {
+		return s.opts.Federation.Actor(r.Context(), r.PathValue("id"))
+	}))
 	m.HandleFunc("GET /authors/{id}/page/{n}/{$}", s.author)
 	m.HandleFunc("GET /authors/{id}/{file}", s.authorFeed)
 	m.HandleFunc("GET /archive/{$}", s.archive)
@@ -219,6 +235,14 @@ func (s *Server) routes() {
 			s.previewRoutes(m)
 			s.profileRoutes(m)
 		}
+	}
+	// Following from Mastodon (ActivityPub): webfinger, actors, inboxes,
+	// and the admin's blocks (federation.go).
+	s.federationRoutes(m)
+	// Email subscriptions (subscribe.go).
+	if s.opts.Email != nil {
+		s.email = newEmailState()
+		s.emailRoutes(m)
 	}
 	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -1,0 +1,168 @@
+package federation
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"milepost/internal/content"
+	"milepost/internal/outbox"
+	"milepost/internal/publication"
+)
+
+// Kind is the outbox Kind of an ActivityPub delivery.
+const Kind = "activitypub"
+
+// delivery is the Payload of an outbox Message of Kind: one signed POST of
+// one activity to one inbox, as one local actor.
+type delivery struct {
+	Inbox    string          `json:"inbox"`
+	Actor    string          `json:"actor"` // the local actor's name, whose key signs
+	Activity json.RawMessage `json:"activity"`
+}
+
+func deliveryMessage(key, inbox, actor string, activity map[string]any) (outbox.Message, error) {
+	body, err := json.Marshal(activity)
+	if err != nil {
+		return outbox.Message{}, fmt.Errorf("encoding an activity: %w", err)
+	}
+	payload, err := json.Marshal(delivery{Inbox: inbox, Actor: actor, Activity: body})
+	if err != nil {
+		return outbox.Message{}, fmt.Errorf("encoding a delivery: %w", err)
+	}
+	k := "ap:" + key + ">" + inbox
+	if len(k) > outbox.MaxKeyLen {
+		k = "ap:" + shortHash(key) + ">" + shortHash(inbox)
+	}
+	return outbox.Message{Kind: Kind, Key: k, Payload: payload}, nil
+}
+
+// enqueue hands deliveries made outside a publication event (an Accept)
+// to the outbox, and wakes its worker.
+func (s *Service) enqueue(ctx context.Context, msgs ...outbox.Message) error {
+	if s.opts.Outbox == nil {
+		return errors.New("federation: no outbox to deliver through")
+	}
+	if err := s.opts.Outbox.Enqueue(ctx, msgs...); err != nil {
+		return fmt.Errorf("queueing deliveries: %w", err)
+	}
+	if s.opts.Wake != nil {
+		s.opts.Wake()
+	}
+	return nil
+}
+
+// Send is the outbox Sender of Kind: it signs and POSTs one delivery. A
+// refusal the receiver means for good (a 4xx other than 429, a blocked or
+// unsafe address) is outbox.Permanent; anything else is tried again.
+func (s *Service) Send(ctx context.Context, m outbox.Message) error {
+	var d delivery
+	if err := json.Unmarshal(m.Payload, &d); err != nil {
+		return outbox.Permanent(fmt.Errorf("decoding delivery %d: %w", m.ID, err))
+	}
+	if err := s.checkBlocked(ctx, d.Inbox); err != nil {
+		return outbox.Permanent(fmt.Errorf("delivering to %s: %w", d.Inbox, err))
+	}
+	err := s.post(ctx, d.Inbox, d.Activity, d.Actor)
+	if errors.Is(err, errPermanent) || errors.Is(err, ErrUnsafeAddress) {
+		return outbox.Permanent(err)
+	}
+	return err
+}
+
+// Messages is the publication.Fanout of federation: a post made public is
+// sent as a Create of its Article by its author to the author's followers
+// (and, for a post without an author, by the site to the site's), and
+// Announced by the site to the site's other followers' servers; a change
+// is an Update, a removal a Delete, by the post's actor to all of them.
+// One delivery goes to each inbox (a server's shared inbox when it has
+// one), whatever number of its accounts follow.
+func (s *Service) Messages(ctx context.Context, ev publication.Event) ([]outbox.Message, error) {
+	st, err := s.current()
+	if err != nil {
+		return nil, nil // federation is off: nobody follows
+	}
+	actor := SiteActor
+	if ev.Post != nil {
+		actor = st.attributedName(ev.Post)
+	}
+	if ev.Kind == publication.Removed {
+		if a, ok, err := s.opts.Store.ArticleActor(ctx, ev.Slug); err != nil {
+			return nil, fmt.Errorf("reading who announced %s: %w", ev.Slug, err)
+		} else if ok {
+			actor = a
+		} else if p := (content.View{Site: st.Site, Now: st.now, Drafts: true}).Post(ev.Slug); p != nil {
+			// Announced before it was recorded (federation came later):
+			// a post made a draft again is still there to say whose it is.
+			actor = st.attributedName(p)
+		}
+	} else if err := s.opts.Store.SetArticleActor(ctx, ev.Slug, actor); err != nil {
+		return nil, fmt.Errorf("recording who announces %s: %w", ev.Slug, err)
+	}
+	own, err := s.inboxes(ctx, actor, nil)
+	if err != nil {
+		return nil, err
+	}
+	others, err := s.inboxes(ctx, SiteActor, own)
+	if err != nil {
+		return nil, err
+	}
+	var main, announce map[string]any
+	switch ev.Kind {
+	case publication.Published:
+		main = st.activity("Create", ev.Post, actor, ev.Version)
+		if actor != SiteActor {
+			announce = map[string]any{"@context": asContext, "id": st.articleID(ev.Slug) + "#announce-" + ev.Version,
+				"type": "Announce", "actor": st.actorID(SiteActor), "published": main["published"],
+				"to": []any{publicAddress}, "cc": []any{st.actorID(SiteActor) + "/followers"}, "object": st.articleID(ev.Slug)}
+		}
+	case publication.Updated:
+		main = st.activity("Update", ev.Post, actor, ev.Version)
+	case publication.Removed:
+		main = st.deletion(ev.Slug, actor, ev.Told)
+	default:
+		return nil, nil
+	}
+	var msgs []outbox.Message
+	for _, inbox := range own {
+		m, err := deliveryMessage(ev.Key(), inbox, actor, main)
+		if err != nil {
+			return nil, err
+		}
+		msgs = append(msgs, m)
+	}
+	for _, inbox := range others {
+		act, by := main, actor
+		if announce != nil {
+			act, by = announce, SiteActor
+		}
+		m, err := deliveryMessage(ev.Key(), inbox, by, act)
+		if err != nil {
+			return nil, err
+		}
+		msgs = append(msgs, m)
+	}
+	return msgs, nil
+}
+
+// inboxes are the delivery inboxes of a local actor's followers, each
+// once, leaving out those in skip.
+func (s *Service) inboxes(ctx context.Context, actor string, skip []string) ([]string, error) {
+	fs, _, err := s.opts.Store.Followers(ctx, actor, 0, 0)
+	if err != nil {
+		return nil, fmt.Errorf("listing the followers of %s: %w", actor, err)
+	}
+	seen := map[string]bool{}
+	for _, in := range skip {
+		seen[in] = true
+	}
+	var out []string
+	for _, f := range fs {
+		if in := f.DeliveryInbox(); in != "" && !seen[in] {
+			seen[in] = true
+			out = append(out, in)
+		}
+	}
+	return out, nil
+}

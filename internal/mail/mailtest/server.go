@@ -1,0 +1,211 @@
+// Package mailtest runs a real SMTP server on loopback for tests
+// (emersion/go-smtp as the receiving side) and reads what it receives as a
+// mail client would: net/mail for the headers, mime/multipart for the
+// parts.
+package mailtest
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net"
+	"net/mail"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+)
+
+// Message is one received email, parsed.
+type Message struct {
+	From    string   // the envelope sender
+	To      []string // the envelope recipients
+	Header  mail.Header
+	Subject string // decoded
+	Text    string // the text/plain part
+	HTML    string // the text/html part
+	Raw     []byte
+}
+
+// Server is an SMTP server that accepts every message, or refuses the
+// first Refuse ones with a temporary error.
+type Server struct {
+	Addr string // host:port
+	Host string
+	Port int
+
+	mu       sync.Mutex
+	messages []Message
+	refuse   int
+	delay    time.Duration
+	srv      *smtp.Server
+}
+
+// Start starts a server on a free loopback port, stopped when the test
+// ends.
+func Start(t testing.TB) *Server {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{Addr: ln.Addr().String(), Host: "127.0.0.1", Port: ln.Addr().(*net.TCPAddr).Port}
+	s.srv = smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) { return &session{s: s}, nil }))
+	s.srv.Domain = "mail.test"
+	s.srv.AllowInsecureAuth = true
+	s.srv.ReadTimeout, s.srv.WriteTimeout = 10*time.Second, 10*time.Second
+	s.srv.ErrorLog = nopLogger{}
+	go s.srv.Serve(ln)
+	t.Cleanup(func() { s.srv.Close() })
+	return s
+}
+
+type nopLogger struct{}
+
+func (nopLogger) Printf(string, ...any) {}
+func (nopLogger) Println(...any)        {}
+
+// RefuseNext makes the server refuse the next n messages with 451.
+func (s *Server) RefuseNext(n int) {
+	s.mu.Lock()
+	s.refuse = n
+	s.mu.Unlock()
+}
+
+// SetDelay makes the server take d over each message before it accepts
+// it, so that a sender can be stopped halfway through its queue.
+func (s *Server) SetDelay(d time.Duration) {
+	s.mu.Lock()
+	s.delay = d
+	s.mu.Unlock()
+}
+
+// Messages returns every message received so far.
+func (s *Server) Messages() []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Message(nil), s.messages...)
+}
+
+// To returns the messages received for addr.
+func (s *Server) To(addr string) []Message {
+	var out []Message
+	for _, m := range s.Messages() {
+		for _, to := range m.To {
+			if strings.EqualFold(to, addr) {
+				out = append(out, m)
+			}
+		}
+	}
+	return out
+}
+
+// Wait waits until n messages were received for addr, and returns them.
+func (s *Server) Wait(t testing.TB, addr string, n int) []Message {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		ms := s.To(addr)
+		if len(ms) >= n {
+			return ms
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waited for %d email(s) to %s; got %d", n, addr, len(ms))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+type session struct {
+	s    *Server
+	from string
+	to   []string
+}
+
+func (x *session) Reset()                                      { x.from, x.to = "", nil }
+func (x *session) Logout() error                               { return nil }
+func (x *session) Mail(from string, _ *smtp.MailOptions) error { x.from = from; return nil }
+func (x *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	x.to = append(x.to, to)
+	return nil
+}
+
+func (x *session) Data(r io.Reader) error {
+	raw, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	x.s.mu.Lock()
+	delay := x.s.delay
+	x.s.mu.Unlock()
+	time.Sleep(delay)
+	x.s.mu.Lock()
+	defer x.s.mu.Unlock()
+	if x.s.refuse > 0 {
+		x.s.refuse--
+		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
+	}
+	m, err := Parse(raw)
+	if err != nil {
+		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: err.Error()}
+	}
+	m.From, m.To = x.from, x.to
+	x.s.messages = append(x.s.messages, m)
+	return nil
+}
+
+// Parse reads a message as a mail client does: the headers, then the
+// text and HTML parts of a multipart/alternative body (or the one part).
+func Parse(raw []byte) (Message, error) {
+	msg, err := mail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		return Message{}, fmt.Errorf("reading the message: %w", err)
+	}
+	out := Message{Header: msg.Header, Raw: raw}
+	dec := new(mime.WordDecoder)
+	if out.Subject, err = dec.DecodeHeader(msg.Header.Get("Subject")); err != nil {
+		return out, fmt.Errorf("decoding the subject: %w", err)
+	}
+	mediaType, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	if err != nil {
+		return out, fmt.Errorf("content type: %w", err)
+	}
+	if !strings.HasPrefix(mediaType, "multipart/") {
+		body, err := decode(msg.Header.Get("Content-Transfer-Encoding"), msg.Body)
+		if err != nil {
+			return out, err
+		}
+		out.setPart(mediaType, body)
+		return out, nil
+	}
+	mr := multipart.NewReader(msg.Body, params["boundary"])
+	for {
+		p, err := mr.NextPart() // decodes quoted-printable itself
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return out, fmt.Errorf("reading a part: %w", err)
+		}
+		body, err := decode(p.Header.Get("Content-Transfer-Encoding"), p)
+		if err != nil {
+			return out, err
+		}
+		pt, _, _ := mime.ParseMediaType(p.Header.Get("Content-Type"))
+		out.setPart(pt, body)
+	}
+	return out, nil
+}
+
+func (m *Message) setPart(mediaType, body string) {
+	switch mediaType {
+	case "text/plain":
+		m.Text = body
+	case "text/html":
+		m.HTML = body
+	}
+}
