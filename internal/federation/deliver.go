@@ -22,20 +22,29 @@ type delivery struct {
 	Activity json.RawMessage `json:"activity"`
 }
 
-func deliveryMessage(key, inbox, actor string, activity map[string]any) (outbox.Message, error) {
+// deliveries are the outbox Messages of one activity to each of inboxes,
+// as the local actor: the activity is encoded once, whatever their number.
+func deliveries(key string, inboxes []string, actor string, activity map[string]any) ([]outbox.Message, error) {
+	if len(inboxes) == 0 {
+		return nil, nil
+	}
 	body, err := json.Marshal(activity)
 	if err != nil {
-		return outbox.Message{}, fmt.Errorf("encoding an activity: %w", err)
+		return nil, fmt.Errorf("encoding an activity: %w", err)
 	}
-	payload, err := json.Marshal(delivery{Inbox: inbox, Actor: actor, Activity: body})
-	if err != nil {
-		return outbox.Message{}, fmt.Errorf("encoding a delivery: %w", err)
+	msgs := make([]outbox.Message, 0, len(inboxes))
+	for _, inbox := range inboxes {
+		payload, err := json.Marshal(delivery{Inbox: inbox, Actor: actor, Activity: body})
+		if err != nil {
+			return nil, fmt.Errorf("encoding a delivery: %w", err)
+		}
+		k := "ap:" + key + ">" + inbox
+		if len(k) > outbox.MaxKeyLen {
+			k = "ap:" + shortHash(key) + ">" + shortHash(inbox)
+		}
+		msgs = append(msgs, outbox.Message{Kind: Kind, Key: k, Payload: payload})
 	}
-	k := "ap:" + key + ">" + inbox
-	if len(k) > outbox.MaxKeyLen {
-		k = "ap:" + shortHash(key) + ">" + shortHash(inbox)
-	}
-	return outbox.Message{Kind: Kind, Key: k, Payload: payload}, nil
+	return msgs, nil
 }
 
 // enqueue hands deliveries made outside a publication event (an Accept)
@@ -124,26 +133,21 @@ func (s *Service) Messages(ctx context.Context, ev publication.Event) ([]outbox.
 	default:
 		return nil, nil
 	}
-	var msgs []outbox.Message
-	for _, inbox := range own {
-		m, err := deliveryMessage(ev.Key(), inbox, actor, main)
-		if err != nil {
-			return nil, err
-		}
-		msgs = append(msgs, m)
+	msgs, err := deliveries(ev.Key(), own, actor, main)
+	if err != nil {
+		return nil, err
 	}
-	for _, inbox := range others {
-		act, by := main, actor
-		if announce != nil {
-			act, by = announce, SiteActor
-		}
-		m, err := deliveryMessage(ev.Key(), inbox, by, act)
-		if err != nil {
-			return nil, err
-		}
-		msgs = append(msgs, m)
+	// The site's other followers are sent its Announce of an author's new
+	// post, and the post's own activity otherwise.
+	act, by := main, actor
+	if announce != nil {
+		act, by = announce, SiteActor
 	}
-	return msgs, nil
+	more, err := deliveries(ev.Key(), others, by, act)
+	if err != nil {
+		return nil, err
+	}
+	return append(msgs, more...), nil
 }
 
 // inboxes are the delivery inboxes of a local actor's followers, each

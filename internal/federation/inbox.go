@@ -126,11 +126,11 @@ func (s *Service) follow(ctx context.Context, st site, from RemoteActor, act map
 		"object": map[string]any{"id": text(act, "id"), "type": "Follow", "actor": from.ID,
 			"object": st.actorID(name)},
 	}
-	msg, err := deliveryMessage("accept:"+text(act, "id"), from.Inbox, name, accept)
+	msgs, err := deliveries("accept:"+text(act, "id"), []string{from.Inbox}, name, accept)
 	if err != nil {
 		return err
 	}
-	return s.enqueue(ctx, msg)
+	return s.enqueue(ctx, msgs...)
 }
 
 // undo forgets a follow, a like or a boost.
