@@ -10,16 +10,6 @@ import (
 	"milepost/internal/content"
 )
 
-// origin is the scheme and host of the base URL: paths in a post's HTML
-// start from the site's root (the base URL's path included).
-func (st site) origin() string {
-	u, err := url.Parse(st.base)
-	if err != nil {
-		return st.base
-	}
-	return u.Scheme + "://" + u.Host
-}
-
 // attributedTo is the actor a post is by: its author, else the site.
 func (st site) attributedTo(p *content.Post) string { return st.actorID(st.attributedName(p)) }
 
@@ -35,7 +25,7 @@ func (st site) attributedName(p *content.Post) string {
 // as hashtags, the cover and the body's photos as attachments. Links in
 // the HTML are made absolute: it is read on other servers.
 func (st site) article(p *content.Post) map[string]any {
-	body, photos := absolutize(string(p.HTML()), st.origin())
+	body, photos := absolutize(string(p.HTML()), st.origin)
 	var b strings.Builder
 	if p.Run != nil {
 		if line := p.Run.Line(); line != "" {
@@ -55,7 +45,7 @@ func (st site) article(p *content.Post) map[string]any {
 	seen := map[string]bool{}
 	if p.Cover != nil {
 		sh := p.Cover.Shared()
-		u := st.origin() + sh.Path
+		u := st.origin + sh.Path
 		seen[u] = true
 		attachments = append(attachments, map[string]any{"type": "Image", "mediaType": sh.MediaType, "url": u,
 			"name": p.Cover.Alt(), "width": sh.Width, "height": sh.Height})
