@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"time"
 
@@ -145,14 +146,8 @@ func SignRequest(req *http.Request, body []byte, key *rsa.PrivateKey, keyID stri
 		return fmt.Errorf("signing a request to %s: %w", req.URL, err)
 	}
 	if body != nil {
-		req.Body = readCloser(body)
+		req.Body = io.NopCloser(bytes.NewReader(body))
 		req.ContentLength = int64(len(body))
 	}
 	return nil
 }
-
-func readCloser(b []byte) *bodyReader { return &bodyReader{bytes.NewReader(b)} }
-
-type bodyReader struct{ *bytes.Reader }
-
-func (bodyReader) Close() error { return nil }
