@@ -317,7 +317,7 @@ func (db *DB) ArticleActor(ctx context.Context, slug string) (string, bool, erro
 	return actor, found, err
 }
 
-// Blocks lists every block.
+// Blocks lists every block, by value: the bucket's order.
 func (db *DB) Blocks(ctx context.Context) ([]federation.Block, error) {
 	var out []federation.Block
 	err := db.view(ctx, func(tx *bbolt.Tx) error {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
@@ -41,7 +40,6 @@ func (s *Service) Blocks(ctx context.Context) ([]Block, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listing blocks: %w", err)
 	}
-	slices.SortFunc(bs, func(a, b Block) int { return strings.Compare(a.Value, b.Value) })
 	return bs, nil
 }
 

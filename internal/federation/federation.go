@@ -171,8 +171,8 @@ type Store interface {
 	// ArticleActor reads it.
 	SetArticleActor(ctx context.Context, slug, actor string) error
 	ArticleActor(ctx context.Context, slug string) (string, bool, error)
-	// Blocks lists every block; PutBlock adds one (ErrAlreadyBlocked),
-	// RemoveBlock lifts one (ErrNotBlocked).
+	// Blocks lists every block, by value; PutBlock adds one
+	// (ErrAlreadyBlocked), RemoveBlock lifts one (ErrNotBlocked).
 	Blocks(ctx context.Context) ([]Block, error)
 	PutBlock(ctx context.Context, b Block) error
 	RemoveBlock(ctx context.Context, value string) error
