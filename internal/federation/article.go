@@ -27,10 +27,8 @@ func (st site) attributedName(p *content.Post) string {
 func (st site) article(p *content.Post) map[string]any {
 	body, photos := absolutize(string(p.HTML()), st.origin)
 	var b strings.Builder
-	if p.Run != nil {
-		if line := p.Run.Line(); line != "" {
-			b.WriteString(`<p>` + html.EscapeString(line) + "</p>\n")
-		}
+	if line := p.Run.Line(); line != "" {
+		b.WriteString(`<p>` + html.EscapeString(line) + "</p>\n")
 	}
 	b.WriteString(body)
 	link := st.postURL(p.Slug)
