@@ -235,12 +235,6 @@ base_url: BASE
 language: en
 `
 
-const fedAuthor = `---
-name: Kay-Kay's Bird Club
----
-Hat-maker, Bird lover, Star gazer, Scooter rider, and Running fool.
-`
-
 // newFedHarness serves a site with one post by kay; loopback says whether
 // the federation Service may reach loopback addresses (the fake instance).
 func newFedHarness(t *testing.T, loopback bool) *fedHarness {
@@ -253,7 +247,7 @@ func newFedHarness(t *testing.T, loopback bool) *fedHarness {
 	dir := t.TempDir()
 	writeSiteFiles(t, dir, siteFiles{
 		"site.yaml":      strings.Replace(fedSiteYAML, "BASE", base, 1),
-		"authors/kay.md": fedAuthor,
+		"authors/kay.md": authorFile,
 		"posts/first-run.md": post("title: First run\ndate: 2026-11-01\nauthor: kay\ntags: [easy]",
 			"An easy five in the park."),
 	})
