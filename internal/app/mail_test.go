@@ -30,6 +30,8 @@ type mailSite struct {
 	stopOut       func()
 }
 
+// writeFile writes s to path, making its folder first (for this package's
+// tests: the mail, kill -9 and WebSub ones).
 func writeFile(t *testing.T, path, s string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
