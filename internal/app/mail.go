@@ -175,11 +175,12 @@ func (o *outgoing) start(ctx context.Context, st *stores, log *slog.Logger) (sto
 type websubFanout struct{ site func() *content.Site }
 
 func (f websubFanout) Messages(ctx context.Context, ev publication.Event) ([]outbox.Message, error) {
-	cfg := f.site().Config
+	site := f.site()
+	cfg := site.Config
 	if len(cfg.WebSub.Hubs) == 0 || cfg.BaseURL == "" {
 		return nil, nil
 	}
-	pages := feed.PagesOf(content.View{Site: f.site(), Now: time.Now()}, ev.Post)
+	pages := feed.PagesOf(content.View{Site: site, Now: time.Now()}, ev.Post)
 	if ev.Kind != publication.Published {
 		for _, p := range feed.AllPagesOf(ev.Was) {
 			if !slices.Contains(pages, p) {

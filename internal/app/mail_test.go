@@ -13,7 +13,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -31,6 +30,8 @@ type mailSite struct {
 	stopOut       func()
 }
 
+// writeFile writes s to path, making its folder first (for this package's
+// tests: the mail, kill -9 and WebSub ones).
 func writeFile(t *testing.T, path, s string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
@@ -104,20 +105,6 @@ func (m *mailSite) post(t *testing.T, path string, form url.Values) (int, string
 	return res.StatusCode, string(b)
 }
 
-var linkIn = regexp.MustCompile(`https?://[^\s"<>]+`)
-
-// link is the first URL in text that contains part.
-func link(t *testing.T, text, part string) string {
-	t.Helper()
-	for _, u := range linkIn.FindAllString(text, -1) {
-		if strings.Contains(u, part) {
-			return u
-		}
-	}
-	t.Fatalf("no link with %q in:\n%s", part, text)
-	return ""
-}
-
 // confirmByMail follows the confirmation link in the newest email to addr:
 // the page, then its button.
 func (m *mailSite) confirmByMail(t *testing.T, smtp *mailtest.Server, addr string, n int) {
@@ -127,7 +114,7 @@ func (m *mailSite) confirmByMail(t *testing.T, smtp *mailtest.Server, addr strin
 	if !strings.Contains(c.Subject, "Confirm") {
 		t.Fatalf("email %d to %s is %q, want the confirmation", n, addr, c.Subject)
 	}
-	u := link(t, c.Text, "/email/confirm")
+	u := c.Link(t, "/email/confirm")
 	if !strings.Contains(c.HTML, strings.ReplaceAll(u, "&", "&amp;")) {
 		t.Errorf("the HTML part lacks the confirmation link %s", u)
 	}

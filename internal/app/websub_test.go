@@ -67,18 +67,9 @@ func (h *hub) count() int {
 func websubSite(t *testing.T, hubURL string) string {
 	t.Helper()
 	dir := t.TempDir()
-	write := func(rel, s string) {
-		t.Helper()
-		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, rel)), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, rel), []byte(s), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write("site.yaml", "title: Club\nbase_url: https://club.example\nwebsub:\n  hubs: ["+hubURL+"]\n")
-	write("authors/kay.md", "---\nname: Kay\n---\n")
-	write("posts/old.md", "---\ntitle: Old\ndate: 2020-01-01\nauthor: kay\n---\nOld run.\n")
+	writeFile(t, filepath.Join(dir, "site.yaml"), "title: Club\nbase_url: https://club.example\nwebsub:\n  hubs: ["+hubURL+"]\n")
+	writeFile(t, filepath.Join(dir, "authors", "kay.md"), "---\nname: Kay\n---\n")
+	writeFile(t, filepath.Join(dir, "posts", "old.md"), "---\ntitle: Old\ndate: 2020-01-01\nauthor: kay\n---\nOld run.\n")
 	return dir
 }
 
@@ -161,9 +152,7 @@ func TestWebSubPingsEachFeedOncePerChange(t *testing.T) {
 	checkFeedsNameTheHub(t, s.st, h.URL)
 
 	post := filepath.Join(dir, "posts", "tempo.md")
-	if err := os.WriteFile(post, []byte("---\ntitle: Tempo\ndate: 2021-01-01\nauthor: kay\ntags: [speed]\n---\nFast.\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, post, "---\ntitle: Tempo\ndate: 2021-01-01\nauthor: kay\ntags: [speed]\n---\nFast.\n")
 	reload()
 	want := feedsOf("/", "/authors/kay/", "/tags/speed/")
 	if got := h.take(); !slices.Equal(got, want) {
@@ -177,9 +166,7 @@ func TestWebSubPingsEachFeedOncePerChange(t *testing.T) {
 		t.Errorf("a reload with no change pinged %v", got)
 	}
 
-	if err := os.WriteFile(post, []byte("---\ntitle: Tempo\ndate: 2021-01-01\nauthor: kay\ntags: [speed]\n---\nFast, edited.\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, post, "---\ntitle: Tempo\ndate: 2021-01-01\nauthor: kay\ntags: [speed]\n---\nFast, edited.\n")
 	reload()
 	if got := h.take(); !slices.Equal(got, want) {
 		t.Fatalf("editing pinged\n%v\nwant\n%v", got, want)

@@ -3,6 +3,7 @@ package content
 import (
 	"cmp"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -278,7 +279,7 @@ func (l *loader) post(ctx context.Context, rel string, src []byte, authors map[s
 	if lerr != nil {
 		return nil, []*lineError{lerr}
 	}
-	p := &Post{File: rel, CommentsOpen: true, Bundle: bundleOf(rel), Version: parses.Add(1)}
+	p := &Post{File: rel, sum: sha256.Sum256(src), CommentsOpen: true, Bundle: bundleOf(rel), Version: parses.Add(1)}
 	pf := postFields{titleLine: openLine, dateLine: openLine, bad: make(map[string]bool)}
 	var errs []*lineError
 	for _, f := range fields {

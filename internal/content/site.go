@@ -7,6 +7,7 @@
 package content
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"html/template"
 	"sort"
@@ -110,6 +111,8 @@ type Post struct {
 	Params map[string]any
 	// File is the post's path relative to the content directory.
 	File string
+	// sum is the SHA-256 of the file as it was read and parsed (Sum).
+	sum [sha256.Size]byte
 	// Bundle is the folder of a page bundle (posts/SLUG/index.md and its
 	// files), relative to the content directory; "" for a single file.
 	Bundle string
@@ -120,6 +123,11 @@ type Post struct {
 	// activity: file (run.go); nil when it has neither.
 	Run *Run
 }
+
+// Sum is the SHA-256 of the post's file as it was read and parsed: the
+// same after a restart, different after any edit. It is zero for a Post
+// made outside a load.
+func (p *Post) Sum() [sha256.Size]byte { return p.sum }
 
 // Problem is a file that could not be loaded; the rest of the site still is.
 type Problem struct {

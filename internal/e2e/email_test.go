@@ -5,7 +5,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -34,19 +33,6 @@ func withEmail(t *testing.T, smtp *mailtest.Server) (serverOption, map[string]st
 	return func(s *serverSetup) { s.addr, s.baseURL = addr, "http://"+addr }, extra
 }
 
-var mailLink = regexp.MustCompile(`https?://[^\s"<>]+`)
-
-func linkWith(t *testing.T, text, part string) string {
-	t.Helper()
-	for _, u := range mailLink.FindAllString(text, -1) {
-		if strings.Contains(u, part) {
-			return u
-		}
-	}
-	t.Fatalf("no link with %q in the email:\n%s", part, text)
-	return ""
-}
-
 // TestReaderSubscribesConfirmsReadsAndUnsubscribes is a reader who wants
 // the club's stories by email: they type their address in the footer,
 // follow the link in the email that comes, get the next story in their
@@ -70,7 +56,7 @@ func TestReaderSubscribesConfirmsReadsAndUnsubscribes(t *testing.T) {
 	}
 
 	confirm := smtp.Wait(t, reader, 1)[0]
-	if status := tb.navigate(linkWith(t, confirm.Text, "/email/confirm")); status != 200 {
+	if status := tb.navigate(confirm.Link(t, "/email/confirm")); status != 200 {
 		t.Fatalf("the confirmation link: status %d", status)
 	}
 	if status := tb.clickAndLoad(`form.email-action button`); status != 200 {
@@ -90,11 +76,11 @@ func TestReaderSubscribesConfirmsReadsAndUnsubscribes(t *testing.T) {
 		t.Fatalf("the story's email: %q\n%s", news.Subject, news.HTML)
 	}
 	// The story's link in the email leads to the story.
-	if status := tb.navigate(linkWith(t, news.Text, "/posts/hill-repeats/")); status != 200 {
+	if status := tb.navigate(news.Link(t, "/posts/hill-repeats/")); status != 200 {
 		t.Fatalf("the story's link: status %d", status)
 	}
 
-	if status := tb.navigate(linkWith(t, news.Text, "/email/unsubscribe")); status != 200 {
+	if status := tb.navigate(news.Link(t, "/email/unsubscribe")); status != 200 {
 		t.Fatalf("the unsubscribe link: status %d", status)
 	}
 	if status := tb.clickAndLoad(`form.email-action button`); status != 200 {

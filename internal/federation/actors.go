@@ -291,7 +291,7 @@ func (s *Service) Outbox(ctx context.Context, name string, page int) (map[string
 	return collection(st.actorID(name)+"/outbox", page, len(posts), func(offset, limit int) ([]any, error) {
 		var items []any
 		for _, p := range posts[min(offset, len(posts)):min(offset+limit, len(posts))] {
-			act := st.activity("Create", p, st.attributedName(p), publication.Fingerprint(st.Site, p))
+			act := st.activity("Create", p, st.attributedName(p), publication.Fingerprint(p))
 			delete(act, "@context")
 			items = append(items, act)
 		}

@@ -147,9 +147,7 @@ func (w *Worker) Run(ctx context.Context) error {
 			if busy {
 				continue // next round: a slot frees, and done wakes the loop
 			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+			wg.Go(func() {
 				w.deliver(ctx, m)
 				mu.Lock()
 				finished = append(finished, m.ID)
@@ -159,15 +157,9 @@ func (w *Worker) Run(ctx context.Context) error {
 				case done <- struct{}{}:
 				default:
 				}
-			}()
+			})
 		}
-		if !timer.Stop() {
-			select {
-			case <-timer.C:
-			default:
-			}
-		}
-		timer.Reset(poll)
+		timer.Reset(poll) // since Go 1.23 a Reset timer never delivers a stale tick
 	}
 }
 

@@ -14,8 +14,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -78,19 +76,15 @@ func (ev Event) Key() string {
 	return ev.Kind.String() + ":" + ev.Slug + ":" + ev.Told
 }
 
-// Fingerprint is a post's version as the world sees it: a hash of its
-// file, so that it is the same after a restart and changes with any edit.
-// When the file cannot be read (a site not loaded from a directory), it is
-// a hash of what readers are shown.
-func Fingerprint(site *content.Site, p *content.Post) string {
-	h := sha256.New()
-	if dir := site.Dir(); dir != "" && p.File != "" {
-		if src, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(p.File))); err == nil {
-			h.Write([]byte("file\x00"))
-			h.Write(src)
-			return hex.EncodeToString(h.Sum(nil)[:12])
-		}
+// Fingerprint is a post's version as the world sees it: the hash of its
+// file that the load took (content.Post.Sum), so that it is the same after
+// a restart and changes with any edit. For a Post made outside a load, it
+// is a hash of what readers are shown.
+func Fingerprint(p *content.Post) string {
+	if sum := p.Sum(); sum != ([sha256.Size]byte{}) {
+		return hex.EncodeToString(sum[:12])
 	}
+	h := sha256.New()
 	author := ""
 	if p.Author != nil {
 		author = p.Author.ID
@@ -104,13 +98,13 @@ func Fingerprint(site *content.Site, p *content.Post) string {
 // Changes compares the public posts of site at now with told (slug →
 // version the world was told) and returns the events that bring the world
 // up to date: Published and Updated oldest post first, then Removed by
-// slug. It reads the posts' files (Fingerprint) and changes nothing.
+// slug. It changes nothing.
 func Changes(site *content.Site, told map[string]string, now time.Time) []Event {
-	return changes(site, nil, told, now, func(p *content.Post) string { return Fingerprint(site, p) })
+	return changes(site, nil, told, now)
 }
 
 // changes is Changes with the Site seen before (nil if none), for Was.
-func changes(site, prev *content.Site, told map[string]string, now time.Time, version func(*content.Post) string) []Event {
+func changes(site, prev *content.Site, told map[string]string, now time.Time) []Event {
 	prevPost := func(slug string) *content.Post {
 		if prev == nil {
 			return nil
@@ -123,7 +117,7 @@ func changes(site, prev *content.Site, told map[string]string, now time.Time, ve
 	for i := len(public) - 1; i >= 0; i-- { // oldest first
 		p := public[i]
 		seen[p.Slug] = true
-		v := version(p)
+		v := Fingerprint(p)
 		was, ok := told[p.Slug]
 		switch {
 		case !ok:
@@ -186,11 +180,10 @@ type Announcer struct {
 	Log     *slog.Logger
 	Now     func() time.Time // time.Now when nil
 
-	mu       sync.Mutex // one comparison at a time: two would tell the same event twice
-	versions map[*content.Post]string
-	prev     *content.Site // the last Site told of, for Event.Was
-	wake     chan struct{}
-	once     sync.Once
+	mu   sync.Mutex    // one comparison at a time: two would tell the same event twice
+	prev *content.Site // the last Site told of, for Event.Was
+	wake chan struct{}
+	once sync.Once
 }
 
 func (a *Announcer) now() time.Time {
@@ -226,7 +219,7 @@ func (a *Announcer) SiteChanged(ctx context.Context, site *content.Site) error {
 	if err != nil {
 		return fmt.Errorf("announcing the site's changes: %w", err)
 	}
-	events := changes(site, a.prev, told, a.now(), a.version(site))
+	events := changes(site, a.prev, told, a.now())
 	if len(events) == 0 {
 		a.prev = site
 		return nil
@@ -256,21 +249,6 @@ func (a *Announcer) SiteChanged(ctx context.Context, site *content.Site) error {
 		a.Worker.Notify()
 	}
 	return nil
-}
-
-// version is Fingerprint with a cache for site: a post a reload did not
-// parse again keeps its *Post, so only changed posts are read again.
-func (a *Announcer) version(site *content.Site) func(*content.Post) string {
-	old := a.versions
-	a.versions = make(map[*content.Post]string, len(old))
-	return func(p *content.Post) string {
-		v, ok := old[p]
-		if !ok {
-			v = Fingerprint(site, p)
-		}
-		a.versions[p] = v
-		return v
-	}
 }
 
 // retryAfterFailure is how soon Run tries again when SiteChanged failed.

@@ -12,6 +12,7 @@ import (
 	"mime/multipart"
 	"net"
 	"net/mail"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -208,4 +209,19 @@ func (m *Message) setPart(mediaType, body string) {
 	case "text/html":
 		m.HTML = body
 	}
+}
+
+var linkIn = regexp.MustCompile(`https?://[^\s"<>]+`)
+
+// Link is the first URL in the email's text part that contains part; the
+// test fails when there is none.
+func (m Message) Link(t testing.TB, part string) string {
+	t.Helper()
+	for _, u := range linkIn.FindAllString(m.Text, -1) {
+		if strings.Contains(u, part) {
+			return u
+		}
+	}
+	t.Fatalf("no link with %q in the email:\n%s", part, m.Text)
+	return ""
 }
