@@ -85,12 +85,13 @@ func (s *Server) knownRoute(r *http.Request) *knownRoute {
 }
 
 // rememberRoute remembers the route of a request served a kept page, the
-// first time its path is.
+// first time its path is. A path remembered already (every request the
+// shortcut routed) costs one lookup.
 func (s *Server) rememberRoute(r *http.Request) {
-	if r.Pattern == "" || !s.routable(r) {
+	if r.Pattern == "" {
 		return
 	}
-	if _, ok := s.keptRoutes.byPath.Load(r.URL.Path); ok {
+	if _, ok := s.keptRoutes.byPath.Load(r.URL.Path); ok || !s.routable(r) {
 		return
 	}
 	h, pattern := s.mux.Handler(r)
