@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"hash"
@@ -12,14 +11,10 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"runtime"
-	"sync"
-	"time"
 
 	"milepost/internal/bolt"
 	"milepost/internal/build"
 	"milepost/internal/comments"
-	"milepost/internal/content"
 	"milepost/internal/media"
 	"milepost/internal/web"
 )
@@ -122,15 +117,10 @@ func Build(ctx context.Context, cfg BuildConfig) (build.Result, error) {
 }
 
 // buildInputs are what lets a build skip the pages an earlier one made
-// (build.Inputs): the posts' versions are made their files' identity
-// (path, size, modification time, and those of the files of a bundle),
-// which the next process computes alike, and the comments of each post,
-// and what every page depends on, are digested.
+// (build.Inputs): the posts' versions are already their files' identity
+// (content.Post.Version), which the next process computes alike; the
+// comments of each post, and what every page depends on, are digested.
 func buildInputs(ctx context.Context, cfg BuildConfig, st *stores) (*build.Inputs, error) {
-	site := st.src.Current()
-	if err := stablePostVersions(site); err != nil {
-		return nil, err
-	}
 	comments, err := commentDigests(ctx, st.db)
 	if err != nil {
 		return nil, err
@@ -140,69 +130,6 @@ func buildInputs(ctx context.Context, cfg BuildConfig, st *stores) (*build.Input
 		return nil, err
 	}
 	return &build.Inputs{Global: global, Comments: comments}, nil
-}
-
-// stablePostVersions gives every post of site a Version that is a digest
-// of its files, so that the render cache's keys (which name posts by
-// Version) mean the same in the next build's process. It runs before the
-// site is served: nothing has read a Version yet. The files are read in
-// parallel, as the load reads them.
-func stablePostVersions(site *content.Site) error {
-	posts := (content.View{Site: site, Now: time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), Drafts: true}).Posts()
-	work := make(chan *content.Post)
-	var wg sync.WaitGroup
-	var failed error
-	var failedOnce sync.Once
-	for range 2 * runtime.GOMAXPROCS(0) {
-		wg.Go(func() {
-			for p := range work {
-				v, err := fileVersion(site.Dir(), p)
-				if err != nil {
-					failedOnce.Do(func() { failed = err })
-					continue
-				}
-				p.Version = v
-			}
-		})
-	}
-	for _, p := range posts {
-		work <- p
-	}
-	close(work)
-	wg.Wait()
-	return failed
-}
-
-// fileVersion is a digest of the identity of post p's file and of its
-// bundle's files: path, size and modification time.
-func fileVersion(dir string, p *content.Post) (uint64, error) {
-	h := sha256.New()
-	add := func(rel string, info fs.FileInfo) {
-		fmt.Fprintf(h, "%s\x00%d\x00%d\x00", rel, info.Size(), info.ModTime().UnixNano())
-	}
-	info, err := os.Stat(filepath.Join(dir, filepath.FromSlash(p.File)))
-	if err != nil {
-		return 0, fmt.Errorf("reading the post %s: %w", p.File, err)
-	}
-	add(p.File, info)
-	if p.Bundle != "" {
-		bundle := filepath.Join(dir, filepath.FromSlash(p.Bundle))
-		err := filepath.WalkDir(bundle, func(path string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
-				return err
-			}
-			info, err := d.Info()
-			if err != nil {
-				return err
-			}
-			add(path[len(bundle):], info)
-			return nil
-		})
-		if err != nil {
-			return 0, fmt.Errorf("reading the files of the post %s: %w", p.File, err)
-		}
-	}
-	return binary.LittleEndian.Uint64(h.Sum(nil)) | 1, nil // 0 stands for no post
 }
 
 // commentDigests are, by post slug, a digest of the post's comments (of

@@ -314,13 +314,18 @@ func (o *output) removeUnlisted() (int, error) {
 	if err != nil {
 		return removed, fmt.Errorf("clearing the output directory of old files: %w", err)
 	}
-	// Deepest first, so that a directory emptied of directories goes too;
-	// one that still holds files stays (Remove refuses it).
+	removeEmpty(dirs)
+	return removed, nil
+}
+
+// removeEmpty removes those of the directories dirs that are empty,
+// deepest first, so that a directory emptied of directories goes too; one
+// that still holds files stays (Remove refuses it).
+func removeEmpty(dirs []string) {
 	slices.SortFunc(dirs, func(a, b string) int { return len(b) - len(a) })
 	for _, d := range dirs {
 		_ = os.Remove(d)
 	}
-	return removed, nil
 }
 
 // removeRecorded removes the files the last build saved (as its record
@@ -351,10 +356,6 @@ func (o *output) removeRecorded(prev map[string]*pageRecord) (int, error) {
 			}
 		}
 	}
-	sorted := slices.Collect(maps.Keys(dirs))
-	slices.SortFunc(sorted, func(a, b string) int { return len(b) - len(a) })
-	for _, d := range sorted {
-		_ = os.Remove(d) // only when empty
-	}
+	removeEmpty(slices.Collect(maps.Keys(dirs)))
 	return removed, nil
 }

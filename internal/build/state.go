@@ -23,8 +23,8 @@ import (
 // The handler's render cache computes, for every page it would keep, a key
 // naming everything the page shows (web.WithKeyProbe): its path, the posts
 // it shows and their versions, the site's settings and authors, how many
-// posts a list has. Inputs makes those keys mean the same from one process
-// to the next (a post's version is its file's identity, see app.Build) and
+// posts a list has. Those keys mean the same from one process to the next
+// (a post's version is its files' identity, content.Post.Version); Inputs
 // adds what a key does not name: the comments of the posts a page links
 // to, and what every page depends on (the program, the theme, the build's
 // options). Their digest is a page's state. The build keeps, in the output

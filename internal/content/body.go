@@ -23,7 +23,8 @@ import (
 // which a bytes.Buffer never does. Should it fail all the same, the post
 // is served without a body and the error logged with its file.
 
-// parses numbers every parse of a post file in this process (Post.Version).
+// parses numbers the parses of a post in this process: a post's Version
+// until the tree gives it the digest of its files (tree.postVersion).
 var parses atomic.Uint64
 
 // postBody is a post's body, rendered on first use; safe for concurrent

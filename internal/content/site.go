@@ -103,9 +103,12 @@ type Post struct {
 	// The body's HTML, its summary, description and length are methods
 	// (body.go): they are rendered the first time a page asks for them.
 	body *postBody
-	// Version is distinct for every parse of a post file in this process
-	// (a process-wide counter): a post a reload did not read again keeps
-	// its *Post and its Version, so what was made from it stays valid.
+	// Version is a digest of the identity of the files the post was read
+	// from (tree.postVersion): a post read again because one of them
+	// changed gets a new one, a post a reload did not read again keeps its
+	// *Post and its Version, so what was made from it stays valid, and the
+	// same files give the same Version in every process. A post parsed
+	// from memory (ParsePost) has one of its own, from a counter.
 	Version uint64
 	// Params holds front matter keys Milepost does not know, for themes.
 	Params map[string]any

@@ -285,11 +285,40 @@ func (t *tree) readPosts(ctx context.Context, files []string, keys map[string]fi
 		default:
 			key = r.read
 		}
+		if lp := r.value; lp != nil {
+			lp.Version = t.postVersion(rel, key, lp.Post)
+		}
 		if t.posts[rel] == nil {
 			t.order = nil
 		}
 		t.posts[rel] = &postEntry{key: key, res: r}
 	}
+}
+
+// postVersion is the Version of post p, read from the file rel under key:
+// a digest of the identity (path, size, modification time) of every file
+// its parse read — its own and its bundle's (key), site.yaml and its
+// author's file with the author's photos — in the content directory. A
+// post read again gets a new Version exactly when one of them changed,
+// and the same files give the same Version in every process, so that a
+// static build tells from the render cache's keys which pages an earlier
+// build made (internal/build).
+func (t *tree) postVersion(rel string, key fileKey, p *Post) uint64 {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%s\x00%s\x00", t.dir, rel)
+	key.hash(h)
+	t.cfgKey.hash(h)
+	if p.Author != nil {
+		if e := t.authors["authors/"+p.Author.ID+".md"]; e != nil {
+			e.key.hash(h)
+		}
+	}
+	return h.Sum64() | 1 // 0 stands for no post (web's page keys)
+}
+
+// hash writes k into h.
+func (k fileKey) hash(h io.Writer) {
+	fmt.Fprintf(h, "%d\x00%d\x00%d\x00%s\x00", k.size, k.modNanos, k.extra, k.err)
 }
 
 // listPosts lists the post files under root: a file or folder under posts/,

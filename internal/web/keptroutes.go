@@ -8,8 +8,8 @@ import (
 )
 
 // Routes of kept pages. Routing a request is the same work every time for
-// a path: the mux matches it against every pattern (three times a request:
-// limitBodies, dispatch and the mux's own ServeHTTP each ask), and the
+// a path: the mux matches it against every pattern (twice a request:
+// dispatch and the mux's own ServeHTTP each ask), and the
 // middleware in front of it (cross-origin checks, the base URL's path, the
 // body bound) has nothing to do for a GET or HEAD without a body. Once a
 // page has been served from the render cache, the route the mux chose for
@@ -62,7 +62,7 @@ func (s *Server) shortcut(next http.Handler) http.Handler {
 }
 
 // routable reports whether r may take a remembered route: a GET or HEAD
-// without a body (nothing for limitBodies to bound, nothing for the
+// without a body (nothing for limitBody to bound, nothing for the
 // cross-origin check to refuse), whose path is written in the one way its
 // bytes are (the mux matches the escaped path: "/tags/a%2Fb/" must not be
 // taken for "/tags/a/b/"), on a site at the root of its host (nothing for
@@ -85,12 +85,13 @@ func (s *Server) knownRoute(r *http.Request) *knownRoute {
 }
 
 // rememberRoute remembers the route of a request served a kept page, the
-// first time its path is.
+// first time its path is. A path remembered already (every request the
+// shortcut routed) costs one lookup.
 func (s *Server) rememberRoute(r *http.Request) {
-	if r.Pattern == "" || !s.routable(r) {
+	if r.Pattern == "" {
 		return
 	}
-	if _, ok := s.keptRoutes.byPath.Load(r.URL.Path); ok {
+	if _, ok := s.keptRoutes.byPath.Load(r.URL.Path); ok || !s.routable(r) {
 		return
 	}
 	h, pattern := s.mux.Handler(r)

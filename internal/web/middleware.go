@@ -56,11 +56,11 @@ type bodyLimited struct {
 	limit int64
 	// streamed says the handler reads its body part by part and answers
 	// a Content-Length over limit itself, with the text read before the
-	// files (the editor): limitBodies leaves that length to it.
+	// files (the editor): limitBody leaves that length to it.
 	streamed bool
 }
 
-// withBodyLimit registers a route's body bound with the route: limitBodies
+// withBodyLimit registers a route's body bound with the route: limitBody
 // finds it on the handler the mux chose, so no list of paths repeats the
 // route table. The handler bounds each kind of form it reads again (a
 // plain one within its own limit).
@@ -74,26 +74,24 @@ func withStreamedBodyLimit(limit int64, h http.HandlerFunc) http.Handler {
 	return bodyLimited{Handler: h, limit: limit, streamed: true}
 }
 
-// limitBodies caps every request body, so no handler can be made to read an
-// unbounded one: MaxBodyBytes, or the bound the request's route was
-// registered with. It runs on site paths, after the base URL's path is cut
-// off, as the mux routes them.
-func (s *Server) limitBodies(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		limit, streamed := int64(MaxBodyBytes), false
-		if h, _ := s.mux.Handler(r); h != nil {
-			if route, ok := h.(bodyLimited); ok {
-				limit, streamed = max(limit, route.limit), route.streamed
-			}
-		}
-		if r.ContentLength > limit && !streamed {
-			w.Header().Set("Connection", "close")
-			s.fail(w, r, "", &http.MaxBytesError{Limit: limit})
-			return
-		}
-		r.Body = http.MaxBytesReader(w, r.Body, limit)
-		next.ServeHTTP(w, r)
-	})
+// limitBody caps the request's body, so no handler can be made to read an
+// unbounded one: MaxBodyBytes, or the bound route (the handler the mux
+// chose for the request) was registered with. It reports false, having
+// answered, when the length the request declares is over it. dispatch
+// calls it with the route it looked up, on site paths, after the base
+// URL's path is cut off, as the mux routes them.
+func (s *Server) limitBody(w http.ResponseWriter, r *http.Request, route http.Handler) bool {
+	limit, streamed := int64(MaxBodyBytes), false
+	if route, ok := route.(bodyLimited); ok {
+		limit, streamed = max(limit, route.limit), route.streamed
+	}
+	if r.ContentLength > limit && !streamed {
+		w.Header().Set("Connection", "close")
+		s.fail(w, r, "", &http.MaxBytesError{Limit: limit})
+		return false
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
+	return true
 }
 
 // ResponseWriteTimeout bounds how long sending a response may take, counted

@@ -383,13 +383,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, p *cachedPage) {
 // "*" or another condition is left to http.ServeContent.
 func sentBack(r *http.Request, etag string) bool {
 	inm := r.Header["If-None-Match"]
-	if len(inm) != 1 {
+	if len(inm) != 1 || hasHeader(r, "If-Match", "If-Unmodified-Since") {
 		return false
-	}
-	for _, name := range [...]string{"If-Match", "If-Unmodified-Since"} {
-		if _, ok := r.Header[name]; ok {
-			return false
-		}
 	}
 	return strings.TrimPrefix(strings.TrimSpace(inm[0]), "W/") == strings.TrimPrefix(etag, "W/")
 }
@@ -400,23 +395,24 @@ func sentBack(r *http.Request, etag string) bool {
 // which ServeContent leaves out (it would be chunked) though it is known.
 // A 412's empty body would contradict it.
 func wholeBodyAnswer(r *http.Request) bool {
-	for _, name := range [...]string{"Range", "If-Match", "If-Unmodified-Since"} {
-		if _, ok := r.Header[name]; ok {
-			return false
-		}
-	}
-	return true
+	return !hasHeader(r, "Range", "If-Match", "If-Unmodified-Since")
 }
 
 // unconditional reports whether a request carries none of the headers
 // http.ServeContent answers: no condition, no range.
 func unconditional(r *http.Request) bool {
-	for _, name := range [...]string{"If-None-Match", "If-Modified-Since", "Range", "If-Match", "If-Unmodified-Since"} {
+	return !hasHeader(r, "If-None-Match", "If-Modified-Since", "Range", "If-Match", "If-Unmodified-Since")
+}
+
+// hasHeader reports whether r carries any of the headers names (each in
+// its canonical form).
+func hasHeader(r *http.Request, names ...string) bool {
+	for _, name := range names {
 		if _, ok := r.Header[name]; ok {
-			return false
+			return true
 		}
 	}
-	return true
+	return false
 }
 
 // serveKept serves the page kept under key and reports true; false, with

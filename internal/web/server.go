@@ -250,8 +250,7 @@ func (s *Server) routes() {
 	})
 	s.mux = m
 
-	var h http.Handler = http.HandlerFunc(s.dispatch)
-	h = s.limitBodies(h) // inside underPrefix: it routes site paths
+	var h http.Handler = http.HandlerFunc(s.dispatch) // bounds bodies too (limitBody)
 	h = s.underPrefix(h)
 	h = http.NewCrossOriginProtection().Handler(h)
 	h = s.shortcut(h) // kept pages' routes, before the mux (keptroutes.go)
@@ -265,10 +264,15 @@ func (s *Server) routes() {
 // ServeHTTP makes Server an http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
-// dispatch routes through the mux, but answers requests the mux has no route
-// for with the theme's error page instead of the mux's plain text.
+// dispatch bounds the request's body by its route (limitBody) and routes
+// it through the mux, but answers requests the mux has no route for with
+// the theme's error page instead of the mux's plain text.
 func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
-	if _, pattern := s.mux.Handler(r); pattern != "" {
+	route, pattern := s.mux.Handler(r)
+	if !s.limitBody(w, r, route) {
+		return
+	}
+	if pattern != "" {
 		s.mux.ServeHTTP(w, r)
 		return
 	}
