@@ -16,9 +16,12 @@ const (
 	DefaultBaseDelay   = 30 * time.Second // the delay after the first failure, doubled after each
 	DefaultMaxDelay    = 6 * time.Hour
 	DefaultSendTimeout = 30 * time.Second
-	DefaultConcurrency = 4
-	DefaultPoll        = 5 * time.Second
-	DefaultBatch       = 500
+	// DefaultShutdownGrace is how long a send under way may go on once
+	// the worker is told to stop.
+	DefaultShutdownGrace = 5 * time.Second
+	DefaultConcurrency   = 4
+	DefaultPoll          = 5 * time.Second
+	DefaultBatch         = 500
 )
 
 // Worker sends due messages with per-kind Senders, retries with exponential
@@ -37,10 +40,13 @@ type Worker struct {
 	BaseDelay   time.Duration // the first retry's delay; DefaultBaseDelay
 	MaxDelay    time.Duration // the longest delay between tries; DefaultMaxDelay
 	SendTimeout time.Duration // one Send's limit; DefaultSendTimeout
-	Concurrency int           // sends of one kind at once; DefaultConcurrency
-	Poll        time.Duration // how often the store is asked with nothing else to wake the worker; DefaultPoll
-	Batch       int           // messages asked of the store at once; DefaultBatch
-	Now         func() time.Time
+	// ShutdownGrace: how long a send under way may finish after Run's ctx
+	// ends; DefaultShutdownGrace.
+	ShutdownGrace time.Duration
+	Concurrency   int           // sends of one kind at once; DefaultConcurrency
+	Poll          time.Duration // how often the store is asked with nothing else to wake the worker; DefaultPoll
+	Batch         int           // messages asked of the store at once; DefaultBatch
+	Now           func() time.Time
 
 	once sync.Once
 	wake chan struct{}
@@ -99,8 +105,8 @@ func (w *Worker) Backoff(attempts int) time.Duration {
 }
 
 // Run sends due messages until ctx ends, then waits for the sends under
-// way. A send cut short by ctx is not counted as a failure: the message is
-// still pending and goes after the restart.
+// way, each for up to ShutdownGrace. A send cut short is not counted as a
+// failure: the message is still pending and goes after the restart.
 func (w *Worker) Run(ctx context.Context) error {
 	w.init()
 	concurrency, batch := or(w.Concurrency, DefaultConcurrency), or(w.Batch, DefaultBatch)
@@ -171,8 +177,14 @@ func (w *Worker) deliver(ctx context.Context, m Message) {
 	if sender == nil {
 		err = fmt.Errorf("no sender for messages of kind %q (is its feature configured?)", m.Kind)
 	} else {
-		sendCtx, cancel := context.WithTimeout(ctx, or(w.SendTimeout, DefaultSendTimeout))
+		// A send under way when ctx ends may finish within ShutdownGrace:
+		// cut after the other side took it (an SMTP DATA answered, an
+		// inbox that stored the activity) it would stay pending and go
+		// again after the restart.
+		sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), or(w.SendTimeout, DefaultSendTimeout))
+		stopGrace := context.AfterFunc(ctx, func() { time.AfterFunc(or(w.ShutdownGrace, DefaultShutdownGrace), cancel) })
 		err = safeSend(sendCtx, sender, m)
+		stopGrace()
 		cancel()
 	}
 	if err != nil && ctx.Err() != nil {
