@@ -15,7 +15,8 @@ import (
 // dated in the future is not rendered before it comes due, and a reload
 // renders only what readers then ask for. Until then the post holds its
 // Markdown (a slice of the file it was read from); once rendered, only
-// the rendered page.
+// the rendered page. The search index reads every post's text but keeps
+// none of their pages (Post.Text).
 //
 // Rendering cannot fail in a way the load would have reported: what can
 // go wrong with a file (its encoding, front matter, keys) is found when it
@@ -31,9 +32,10 @@ var parses atomic.Uint64
 // readers.
 type postBody struct {
 	once sync.Once
-	// render renders the body; nil once it has run, so that the Markdown
-	// it holds can be collected.
-	render func() (page, error)
+	// render renders the body; nil once the page is kept, so that the
+	// Markdown it holds can be collected. Atomic: Post.Text renders with
+	// it outside once.
+	render atomic.Pointer[func() (page, error)]
 	file   string // for the log, should rendering fail
 	page   page
 	// rendered is set once the page is there: the tests and benchmarks
@@ -48,15 +50,31 @@ func (b *postBody) get() *page {
 		return &page{}
 	}
 	b.once.Do(func() {
-		pg, err := b.render()
-		b.render = nil
-		if err != nil {
-			slog.Error("rendering a post failed; it is served without its text", "file", b.file, "err", err)
-		}
-		b.page = pg
+		b.page = b.run(*b.render.Load())
 		b.rendered.Store(true)
+		b.render.Store(nil)
 	})
 	return &b.page
+}
+
+// peek is the body's page: the one kept when it has been rendered, else
+// one rendered for the caller alone and not kept.
+func (b *postBody) peek() page {
+	if b != nil && !b.rendered.Load() {
+		if render := b.render.Load(); render != nil {
+			return b.run(*render)
+		}
+	}
+	return *b.get() // kept, or being rendered to be kept
+}
+
+// run renders the body with render, logging a failure.
+func (b *postBody) run(render func() (page, error)) page {
+	pg, err := render()
+	if err != nil {
+		slog.Error("rendering a post failed; it is served without its text", "file", b.file, "err", err)
+	}
+	return pg
 }
 
 // lazyBody is the body of the post p, whose Markdown is body and whose
@@ -69,7 +87,8 @@ func (l *loader) lazyBody(p *Post, body []byte, summary string) *postBody {
 		photos = l.bundlePhotos(p.Bundle)
 	}
 	md := l.md
-	return &postBody{file: p.File, render: func() (page, error) {
+	b := &postBody{file: p.File}
+	render := func() (page, error) {
 		pg, err := md.render(body, postPath, photos)
 		if err != nil {
 			return page{}, err
@@ -80,7 +99,9 @@ func (l *loader) lazyBody(p *Post, body []byte, summary string) *postBody {
 			}
 		}
 		return pg, nil
-	}}
+	}
+	b.render.Store(&render)
+	return b
 }
 
 // HTML is the post's body rendered.
@@ -97,8 +118,11 @@ func (p *Post) Summary() template.HTML { return p.body.get().summary }
 func (p *Post) Description() string { return p.body.get().description }
 
 // Text is the body as plain text, its white space collapsed: what search
-// indexes and quotes from, never the HTML itself.
-func (p *Post) Text() string { return plainText(p.HTML()) }
+// indexes and quotes from, never the HTML itself. A body no page has asked
+// for yet is rendered for the text alone and not kept: the index reads
+// every post once, and keeping all their HTML for it would hold the whole
+// site's pages in memory.
+func (p *Post) Text() string { return plainText(p.body.peek().html) }
 
 // WordCount is the number of words a reader reads in the body.
 func (p *Post) WordCount() int { return p.body.get().words }

@@ -264,12 +264,30 @@ func TestPostsAreRenderedOnFirstUse(t *testing.T) {
 	if !rendered("past") || rendered("future") {
 		t.Errorf("rendered: past %v, future %v; want past only", rendered("past"), rendered("future"))
 	}
-	if site.bySlug["past"].body.render != nil {
+	if site.bySlug["past"].body.render.Load() != nil {
 		t.Error("the Markdown is still held after rendering")
 	}
 	due := View{Site: site, Now: time.Date(2999, 1, 2, 0, 0, 0, 0, time.UTC)}
 	if h := due.Post("future").HTML(); !strings.Contains(string(h), "Future happened.") {
 		t.Errorf("the future post once due: %q", h)
+	}
+}
+
+// Post.Text renders a post no page has asked for without keeping its
+// page (the search index reads every post), and reads a kept page as it is.
+func TestTextKeepsNoPage(t *testing.T) {
+	site := loadSite(t, files{"posts/past.md": post("Past", "2024-01-01", "")})
+	p := site.bySlug["past"]
+	text := p.Text()
+	if !strings.Contains(text, "Past happened.") {
+		t.Errorf("text %q", text)
+	}
+	if p.body.rendered.Load() || p.body.render.Load() == nil {
+		t.Error("Text kept the rendered page")
+	}
+	p.HTML()
+	if got := p.Text(); got != text {
+		t.Errorf("text once rendered %q, before %q", got, text)
 	}
 }
 

@@ -350,38 +350,21 @@ func plainText(h template.HTML) string {
 			// Written with its white space collapsed as it comes: a
 			// search snippet reads a whole post's text.
 			text := z.Text()
-			for i := 0; i < len(text); {
-				// A run of characters that are not white space is
-				// written whole.
-				start := i
-				for i < len(text) {
-					r, n := rune(text[i]), 1
-					if r >= utf8.RuneSelf {
-						r, n = utf8.DecodeRune(text[i:])
-					}
-					if unicode.IsSpace(r) {
-						break
-					}
-					i += n
+			for len(text) > 0 {
+				word := text
+				if i := bytes.IndexFunc(text, unicode.IsSpace); i >= 0 {
+					word = text[:i]
 				}
-				if i > start {
+				if len(word) > 0 {
 					if space && b.Len() > 0 {
 						b.WriteByte(' ')
 					}
 					space = false
-					b.Write(text[start:i])
+					b.Write(word)
 				}
-				for i < len(text) {
-					r, n := rune(text[i]), 1
-					if r >= utf8.RuneSelf {
-						r, n = utf8.DecodeRune(text[i:])
-					}
-					if !unicode.IsSpace(r) {
-						break
-					}
-					space = true
-					i += n
-				}
+				rest := bytes.TrimLeftFunc(text[len(word):], unicode.IsSpace)
+				space = space || len(rest) < len(text)-len(word)
+				text = rest
 			}
 		case xhtml.StartTagToken, xhtml.EndTagToken, xhtml.SelfClosingTagToken:
 			if name, _ := z.TagName(); blockTags[string(name)] {

@@ -39,9 +39,8 @@ func heapInUse() uint64 {
 }
 
 // BenchmarkBuild builds the index of a freshly loaded site: rendering
-// every post's text, as a start-up does. It reports the heap the index
-// holds (after a GC, less the site's, its rendered text included) and the
-// whole heap.
+// every post's text, as a start-up does. It reports the heap the build
+// added (after a GC, less the site's) and the whole heap.
 func BenchmarkBuild(b *testing.B) {
 	benchSite(b) // skip early
 	var indexMB, totalMB float64
@@ -62,8 +61,8 @@ func BenchmarkBuild(b *testing.B) {
 		posts = ix.Len()
 		total := heapInUse()
 		totalMB = float64(total) / (1 << 20)
-		// What the build added: the index, and the posts' rendered
-		// HTML the site keeps from then on.
+		// What the build added: the index (the posts keep none of the
+		// HTML rendered for their text).
 		indexMB = float64(int64(total)-int64(before)) / (1 << 20)
 		runtime.KeepAlive(site)
 		runtime.KeepAlive(ix)

@@ -102,12 +102,11 @@ type term struct {
 
 // doc is an indexed post.
 type doc struct {
-	post    *content.Post
-	version uint64
-	lens    [numFields]uint32
-	tags    []string // lowercased
-	author  string   // the author's ID, lowercased; "" for none
-	name    string   // the author's name, lowercased
+	post   *content.Post // its Version is the one indexed
+	lens   [numFields]uint32
+	tags   []string // lowercased
+	author string   // the author's ID, lowercased; "" for none
+	name   string   // the author's name, lowercased
 }
 
 // Index is the search index. It is safe for concurrent use: searches run
@@ -162,7 +161,7 @@ func (ix *Index) Sync(ctx context.Context, site *content.Site, now time.Time) (n
 	keep := make(map[string]bool, len(published))
 	for _, p := range published {
 		keep[p.Slug] = true
-		if id, ok := ix.bySlug[p.Slug]; !ok || ix.docs[id].version != p.Version {
+		if id, ok := ix.bySlug[p.Slug]; !ok || ix.docs[id].post.Version != p.Version {
 			changed = append(changed, p)
 		}
 	}
@@ -242,7 +241,7 @@ func analyzeAll(ctx context.Context, posts []*content.Post) ([]*analyzed, []stem
 
 // analyze reads one post's fields.
 func analyze(p *content.Post, st stemmer) *analyzed {
-	a := &analyzed{doc: &doc{post: p, version: p.Version}, terms: map[string]*[numFields][]uint32{}, words: map[string]uint32{}}
+	a := &analyzed{doc: &doc{post: p}, terms: map[string]*[numFields][]uint32{}, words: map[string]uint32{}}
 	for _, t := range p.Tags {
 		a.doc.tags = append(a.doc.tags, strings.ToLower(t))
 	}

@@ -79,10 +79,9 @@ func Parse(raw string) (Query, error) {
 		if rest == "" {
 			break
 		}
-		var key, value string
-		if k, v, ok := cutFilter(rest); ok {
-			key, value, rest = k, "", v
-			value, rest = nextValue(rest)
+		var value string
+		if key, after, ok := cutFilter(rest); ok {
+			value, rest = nextValue(after)
 			value = strings.ToLower(strings.TrimSpace(value))
 			if value == "" {
 				continue

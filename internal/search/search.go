@@ -71,12 +71,12 @@ func (ix *Index) Search(ctx context.Context, q Query, page int, now time.Time) (
 	}
 	page = max(page, 1)
 	ix.mu.RLock()
-	found, total, partial := ix.match(q, now, page*PerPage)
+	stems := ix.queryStems(q)
+	found, total, partial := ix.match(q, stems, now, page*PerPage)
 	res := &Results{Total: total, Page: page, Pages: (total + PerPage - 1) / PerPage, Partial: partial}
 	if total == 0 {
 		res.Suggestion = ix.suggest(q)
 	}
-	stems := ix.queryStems(q)
 	marks := make([][]uint32, 0, PerPage)
 	for _, c := range found[min((page-1)*PerPage, len(found)):] {
 		res.Hits = append(res.Hits, Hit{Post: ix.docs[c.id].post, Score: c.score})
@@ -89,7 +89,8 @@ func (ix *Index) Search(ctx context.Context, q Query, page int, now time.Time) (
 	return res, nil
 }
 
-// queryStems are the stems of every word of q, once each. ix.mu is held.
+// queryStems are the stems of every word of q, once each: its words',
+// then its phrases'. ix.mu is held.
 func (ix *Index) queryStems(q Query) []string {
 	var stems []string
 	add := func(w string) {
@@ -140,31 +141,19 @@ func (ix *Index) form(raw string) form {
 	return form{word: w, stem: english.Stem(w, true)}
 }
 
-// match finds the documents q asks for: the keep best, in order, and how
-// many there are; partial is set when none had all the words and those
-// with some are returned. ix.mu is held.
+// match finds the documents q, whose stems are order (queryStems), asks
+// for: the keep best, in order, and how many there are; partial is set
+// when none had all the words and those with some are returned. ix.mu is
+// held.
 //
 // Only the first keep are sorted (the rest follow in no order): a page
 // needs its own and those before it, and most searches want the first.
-func (ix *Index) match(q Query, now time.Time, keep int) (top []scored, total int, partial bool) {
+func (ix *Index) match(q Query, order []string, now time.Time, keep int) (top []scored, total int, partial bool) {
 	var found []scored
-	stems := map[string]bool{}
-	var order []string
-	for _, w := range q.Words {
-		if s := ix.stem(w); !stems[s] {
-			stems[s] = true
-			order = append(order, s)
-		}
-	}
 	phrases := make([][]string, len(q.Phrases))
 	for i, ph := range q.Phrases {
 		for _, w := range ph {
-			s := ix.stem(w)
-			phrases[i] = append(phrases[i], s)
-			if !stems[s] {
-				stems[s] = true
-				order = append(order, s)
-			}
+			phrases[i] = append(phrases[i], ix.stem(w))
 		}
 	}
 	sc := scratches.Get().(*scratch)

@@ -182,9 +182,9 @@ func writeSiteFiles(tb testing.TB, dir string, files siteFiles) {
 	}
 }
 
-// newHarness writes files (plus a default site.yaml and author when absent)
-// into a temporary content directory and serves it.
-func newHarness(t *testing.T, files siteFiles, opts ...harnessOption) *harness {
+// siteDir writes files (plus a default site.yaml and author when absent)
+// into a temporary content directory, and returns it.
+func siteDir(t *testing.T, files siteFiles) string {
 	t.Helper()
 	dir := t.TempDir()
 	if _, ok := files["site.yaml"]; !ok {
@@ -194,6 +194,14 @@ func newHarness(t *testing.T, files siteFiles, opts ...harnessOption) *harness {
 		files["authors/kay.md"] = authorFile
 	}
 	writeSiteFiles(t, dir, files)
+	return dir
+}
+
+// newHarness writes files into a temporary content directory (siteDir)
+// and serves it.
+func newHarness(t *testing.T, files siteFiles, opts ...harnessOption) *harness {
+	t.Helper()
+	dir := siteDir(t, files)
 	cfg := harnessConfig{Options: web.Options{
 		Theme: themes.Default(),
 		Log:   slog.New(slog.NewTextHandler(io.Discard, nil)),

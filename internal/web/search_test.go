@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -28,14 +29,7 @@ import (
 // does. With ready false, the index is left unbuilt.
 func searchHarness(t *testing.T, files siteFiles, ready bool) (*harness, *content.Source) {
 	t.Helper()
-	dir := t.TempDir()
-	if _, ok := files["site.yaml"]; !ok {
-		files["site.yaml"] = siteYAML
-	}
-	if _, ok := files["authors/kay.md"]; !ok {
-		files["authors/kay.md"] = authorFile
-	}
-	writeSiteFiles(t, dir, files)
+	dir := siteDir(t, files)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -114,12 +108,12 @@ var searchSite = siteFiles{
 }
 
 func TestSearchRanksTitleAboveBody(t *testing.T) {
-	h, _ := searchHarness(t, copyFiles(searchSite), true)
+	h, _ := searchHarness(t, maps.Clone(searchSite), true)
 	wantResults(t, h.searchFor("IT band"), "IT band", "it-band", "long-run")
 }
 
 func TestSearchStems(t *testing.T) {
-	h, _ := searchHarness(t, copyFiles(searchSite), true)
+	h, _ := searchHarness(t, maps.Clone(searchSite), true)
 	// "run" finds "Running" and "ran"? No: stemming joins forms of a word
 	// ("running", "runs"), not irregular ones ("ran").
 	res := h.searchFor("run")
@@ -129,14 +123,14 @@ func TestSearchStems(t *testing.T) {
 }
 
 func TestSearchPhrase(t *testing.T) {
-	h, _ := searchHarness(t, copyFiles(searchSite), true)
+	h, _ := searchHarness(t, maps.Clone(searchSite), true)
 	wantResults(t, h.searchFor(`"negative split"`), "negative split", "race")
 	// Both words, apart: both posts, the phrase is what tells them apart.
 	wantResults(t, h.searchFor(`negative split`), "negative split", "splits", "race")
 }
 
 func TestSearchFilters(t *testing.T) {
-	h, _ := searchHarness(t, copyFiles(searchSite), true)
+	h, _ := searchHarness(t, maps.Clone(searchSite), true)
 	wantResults(t, h.searchFor("tempo author:bo"), "tempo author:bo", "bo-tempo")
 	wantResults(t, h.searchFor(`tempo author:"Bo Runner"`), "tempo by name", "bo-tempo")
 	wantResults(t, h.searchFor("tempo author:kay"), "tempo author:kay", "escape")
@@ -146,7 +140,7 @@ func TestSearchFilters(t *testing.T) {
 }
 
 func TestSearchNeverFindsDraftsOrFuturePosts(t *testing.T) {
-	h, _ := searchHarness(t, copyFiles(searchSite), true)
+	h, _ := searchHarness(t, maps.Clone(searchSite), true)
 	res := h.searchFor("zanzibar")
 	wantResults(t, res, "zanzibar")
 	mustContain(t, "no results", res.body, "No story matches")
@@ -154,7 +148,7 @@ func TestSearchNeverFindsDraftsOrFuturePosts(t *testing.T) {
 }
 
 func TestSearchSnippetIsEscapedText(t *testing.T) {
-	h, _ := searchHarness(t, copyFiles(searchSite), true)
+	h, _ := searchHarness(t, maps.Clone(searchSite), true)
 	res := h.searchFor("tempo")
 	mustContain(t, "snippet", res.body, `&lt;script&gt;alert(&#39;<mark>tempo</mark>&#39;)&lt;/script&gt; &amp; run a <mark>tempo</mark>`)
 	snippets := strings.Join(regexp.MustCompile(`(?s)<p class="snippet">.*?</p>`).FindAllString(res.body, -1), "\n")
@@ -163,7 +157,7 @@ func TestSearchSnippetIsEscapedText(t *testing.T) {
 }
 
 func TestSearchDidYouMean(t *testing.T) {
-	h, _ := searchHarness(t, copyFiles(searchSite), true)
+	h, _ := searchHarness(t, maps.Clone(searchSite), true)
 	res := h.searchFor("masage tag:recovery")
 	wantResults(t, res, "masage")
 	mustContain(t, "suggestion", res.body, `Did you mean <a href="/search?q=massage&#43;tag%3Arecovery">massage tag:recovery</a>?`)
@@ -234,7 +228,7 @@ func waitForResults(t *testing.T, h *harness, q string, want ...string) {
 }
 
 func TestSearchFollowsContentChanges(t *testing.T) {
-	h, src := searchHarness(t, copyFiles(searchSite), true)
+	h, src := searchHarness(t, maps.Clone(searchSite), true)
 	ctx := context.Background()
 	write := func(name, text string) {
 		t.Helper()
@@ -269,7 +263,7 @@ func TestSearchFollowsContentChanges(t *testing.T) {
 }
 
 func TestSearchHostileQueries(t *testing.T) {
-	h, _ := searchHarness(t, copyFiles(searchSite), true)
+	h, _ := searchHarness(t, maps.Clone(searchSite), true)
 	cases := []struct {
 		name, rawQuery string
 		status         int
@@ -305,7 +299,7 @@ func TestSearchHostileQueries(t *testing.T) {
 }
 
 func TestSearchWhileIndexIsBuilt(t *testing.T) {
-	h, _ := searchHarness(t, copyFiles(searchSite), false)
+	h, _ := searchHarness(t, maps.Clone(searchSite), false)
 	res := h.searchFor("tempo")
 	if res.status != http.StatusServiceUnavailable || res.header.Get("Retry-After") == "" {
 		t.Fatalf("status %d, Retry-After %q", res.status, res.header.Get("Retry-After"))
@@ -321,7 +315,7 @@ func TestSearchWhileIndexIsBuilt(t *testing.T) {
 }
 
 func TestOpenSearchDescription(t *testing.T) {
-	h, _ := searchHarness(t, copyFiles(searchSite), true)
+	h, _ := searchHarness(t, maps.Clone(searchSite), true)
 	res := h.get("/opensearch.xml")
 	if res.status != http.StatusOK || res.header.Get("Content-Type") != "application/opensearchdescription+xml; charset=utf-8" {
 		t.Fatalf("status %d, type %q", res.status, res.header.Get("Content-Type"))
@@ -350,13 +344,4 @@ func TestOpenSearchDescription(t *testing.T) {
 			`<form class="site-search" role="search" aria-label="Site" action="/search" method="get">`)
 		mustContain(t, path, page.header.Get("Content-Security-Policy"), "script-src 'none'")
 	}
-}
-
-// copyFiles is a copy of files, which a harness adds to.
-func copyFiles(files siteFiles) siteFiles {
-	out := siteFiles{}
-	for k, v := range files {
-		out[k] = v
-	}
-	return out
 }
