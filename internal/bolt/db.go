@@ -89,8 +89,15 @@ import (
 // moves under way, post_moves, and whether a post's kept versions were
 // ever out, post_published (moves.go), which Open creates empty: a
 // history kept before is read once when first asked about; an older
-// Milepost would keep versions that were out without saying so.
-const SchemaVersion = 9
+// Milepost would keep versions that were out without saying so. Version 10
+// adds the outbox of outgoing work (outbox.go), what subscribers were told
+// of each post (publication.go), email subscribers (subscriptions.go) and
+// the fediverse's followers, keys and replies (federation.go), which Open
+// creates empty; the first start records the site as already announced, so
+// an upgraded site sends nothing for the posts it had. An older Milepost
+// must refuse the file: it would publish, edit and delete posts without
+// telling subscribers or followers, and answer no unsubscribe.
+const SchemaVersion = 10
 
 // lockTimeout is how long Open waits for another process to release the
 // file. bbolt's default is to wait for ever, which turns a second milepost

@@ -3,9 +3,13 @@ package bolt
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
+	"path/filepath"
 	"testing"
 	"time"
+
+	bbolt "go.etcd.io/bbolt"
 
 	"milepost/internal/outbox"
 	"milepost/internal/publication"
@@ -49,4 +53,65 @@ func TestRecordKeepsToldAndMessagesTogether(t *testing.T) {
 		t.Errorf("Stats = %+v, want the two messages pending", st)
 	}
 	mustCheck(t, db)
+}
+
+// A database of schema version 9, from before the outbox, subscriptions and
+// federation, opens as version 10 with their buckets empty and consistent,
+// its comments kept, and nothing recorded as told: the first start records
+// the site as it is, so no post it already had is sent to anyone.
+func TestUpgradeFromSchemaVersion9AddsTheOutgoingBucketsEmpty(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "milepost.db")
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := add(t, db, newComment("p", 0))
+	db.Close()
+
+	added := [][]byte{bucketOutbox, bucketOutboxDead, bucketOutboxKeys, bucketOutboxDue, bucketOutboxCounts, bucketAnnounced,
+		bucketSubscribers, bucketSubscriberScopes, bucketNotified,
+		bucketFedKeys, bucketFedFollowers, bucketFedRemoteActors, bucketFedSeen, bucketFedSeenTimes, bucketFedNotes,
+		bucketFedReactions, bucketFedPostReactions, bucketFedArticleActors, bucketFedBlocks}
+	raw, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := raw.Update(func(tx *bbolt.Tx) error {
+		for _, name := range added {
+			if err := tx.DeleteBucket(name); err != nil {
+				return fmt.Errorf("deleting %s: %w", name, err)
+			}
+		}
+		return tx.Bucket(bucketMeta).Put(keySchemaVersion, []byte("9"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+
+	db, err = Open(ctx, path)
+	if err != nil {
+		t.Fatalf("opening a version 9 database: %v", err)
+	}
+	defer db.Close()
+	mustCheck(t, db)
+	if got := readMetaOpen(t, db, keySchemaVersion); got != "10" {
+		t.Errorf("schema_version after the upgrade = %q, want 10", got)
+	}
+	if err := db.bolt.View(func(tx *bbolt.Tx) error {
+		for _, name := range added {
+			if tx.Bucket(name) == nil {
+				t.Errorf("bucket %s missing after the upgrade", name)
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.Get(ctx, c.ID); err != nil || got.Body != c.Body {
+		t.Errorf("comment after the upgrade = %+v, %v", got, err)
+	}
+	if told, baselined, err := db.Told(ctx); err != nil || baselined || len(told) != 0 {
+		t.Errorf("Told after the upgrade = %v, %v, %v; want nothing yet, so the first start takes the baseline", told, baselined, err)
+	}
 }
