@@ -426,18 +426,28 @@ func (pr *profile) splits(unit float64) []Split {
 	startMark := splitMark{0, 0, 0, pr.firstElevation()}
 	lastEle := startMark.elevation
 	var hrSum, hrN float64
+	// A split touching a hidden stretch gets no elevation, even one
+	// whose two ends are shown: its climb would describe what is hidden.
+	touchesHidden := !pr.shown(0)
 	next := unit
 	for i := 1; i < n; i++ {
 		if !pr.shown(i) {
-			lastEle = math.NaN() // a split touching a hidden stretch gets no elevation
+			lastEle = math.NaN()
+			touchesHidden = true
 		} else if !math.IsNaN(pr.elevation[i]) {
 			lastEle = pr.elevation[i]
 		}
 		for pr.distanceM[i] >= next && pr.distanceM[i] > pr.distanceM[i-1] && len(out) < maxSplits {
 			f := (next - pr.distanceM[i-1]) / (pr.distanceM[i] - pr.distanceM[i-1])
 			end := splitMark{next, at(pr.movingS, i, f), at(pr.elapsedS, i, f), pr.elevationAt(i, f, lastEle)}
+			if touchesHidden {
+				end.elevation = math.NaN()
+			}
 			out = append(out, pr.split(startMark, end, hrSum, hrN))
+			end.elevation = pr.elevationAt(i, f, lastEle)
 			startMark, hrSum, hrN = end, 0, 0
+			// The step across the boundary is in both splits.
+			touchesHidden = !pr.shown(i) || !pr.shown(i-1)
 			next += unit
 		}
 		if hr := pr.points[i].HeartRateBPM; hr > 0 {
@@ -447,6 +457,9 @@ func (pr *profile) splits(unit float64) []Split {
 	}
 	if rest := total - startMark.dist; rest >= 1 && len(out) < maxSplits {
 		end := splitMark{total, pr.movingS[n-1], pr.elapsedS[n-1], lastEle}
+		if touchesHidden {
+			end.elevation = math.NaN()
+		}
 		out = append(out, pr.split(startMark, end, hrSum, hrN))
 	}
 	return out

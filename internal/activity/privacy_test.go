@@ -433,6 +433,27 @@ func TestTheChartsDoNotDescribeWhatCleanHides(t *testing.T) {
 	}
 }
 
+// TestASplitWithAZoneInsideItHasNoElevation: a zone wholly inside the
+// third kilometre leaves both of that split's ends shown, and still the
+// split's climb is left out, as every split touching a hidden stretch; the
+// second kilometre, clear of the zone and the trimmed ends, keeps its.
+func TestASplitWithAZoneInsideItHasNoElevation(t *testing.T) {
+	act := synthRun(stretch{600, 10.0 / 3, 40}, stretch{600, 10.0 / 3, -40}) // 4 km, a hill
+	zone := Zone{Lat: 45 + 2500/metresPerDegreeLat, Lon: 5, RadiusM: 100}
+	for seed := range uint64(10) {
+		public, _, err := Publish(act, []Zone{zone}, DefaultTrimM, seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sp := public.SplitsKm[2]; sp.HasElevation {
+			t.Errorf("seed %d: the third km, with the zone inside it, changes %.1f m in the splits", seed, sp.ElevationChangeM)
+		}
+		if sp := public.SplitsKm[1]; !sp.HasElevation {
+			t.Errorf("seed %d: the second km, clear of the zone and the ends, has no elevation", seed)
+		}
+	}
+}
+
 // TestAGPSDropoutInsideAZoneIsHiddenFromTheCharts: the watch lost its fix
 // while the runner crossed the zone, but kept recording heart rate and
 // distance; those samples lie inside the zone and the charts leave them
