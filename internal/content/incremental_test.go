@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -339,4 +340,65 @@ func TestWatchWithoutEventsLooksAtEveryFile(t *testing.T) {
 	}
 	edit(t, dir, "posts/a.md", post("A, edited", "2024-01-01", ""))
 	eventually(t, "the edit", func() bool { return s.Current().bySlug["a"].Title == "A, edited" })
+}
+
+// A post loaded from its file keeps no Markdown: its first render reads
+// the file again. Until the reload that follows a change, the body is
+// what the file now holds; a file gone, or no longer a post, renders no
+// body, and the site's other posts are as they were.
+func TestAPostsBodyIsReadFromItsFileWhenFirstRendered(t *testing.T) {
+	dir := writeSite(t, files{
+		"posts/a.md": post("A", "2024-01-01", ""),
+		"posts/b.md": post("B", "2024-01-02", ""),
+		"posts/c.md": post("C", "2024-01-03", ""),
+	})
+	site, err := Load(context.Background(), dir, Overrides{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := View{Site: site, Now: time.Now()}
+	writeFile(t, dir, "posts/a.md", post("A", "2024-01-01", "")+"Added after the load.\n")
+	if err := os.Remove(filepath.Join(dir, "posts", "b.md")); err != nil {
+		t.Fatal(err)
+	}
+	if h := string(now.Post("a").HTML()); !strings.Contains(h, "Added after the load.") {
+		t.Errorf("a post changed before its first render shows %q, want the file as it now is", h)
+	}
+	if h := now.Post("b").HTML(); h != "" {
+		t.Errorf("a post whose file is gone renders %q, want no body", h)
+	}
+	if h := string(now.Post("c").HTML()); !strings.Contains(h, "C happened.") {
+		t.Errorf("an unchanged post renders %q", h)
+	}
+}
+
+// Loading keeps none of the posts' Markdown: the heap after a load of
+// posts with long bodies is far smaller than the bodies.
+func TestALoadedSiteHoldsNoMarkdown(t *testing.T) {
+	const n, size = 200, 20 << 10
+	fs := files{}
+	long := strings.Repeat("A long paragraph about the long run. ", size/37)
+	for i := range n {
+		fs[fmt.Sprintf("posts/p%03d.md", i)] = post(fmt.Sprintf("P%d", i), "2024-01-01", "") + long + "\n"
+	}
+	dir := writeSite(t, fs)
+	heap := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	before := heap()
+	site, err := Load(context.Background(), dir, Overrides{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	grown := heap() - before
+	if grown > n*size/4 {
+		t.Errorf("a load of %d posts of %d KB grew the heap by %d KB: the Markdown is kept", n, size>>10, grown>>10)
+	}
+	if h := string(View{Site: site, Now: time.Now()}.Post("p007").HTML()); !strings.Contains(h, "long run") {
+		t.Errorf("the post renders %.100q", h)
+	}
+	runtime.KeepAlive(site)
 }

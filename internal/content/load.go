@@ -99,6 +99,11 @@ type loader struct {
 	// readers reads the activity files the cache does not hold, a bounded
 	// number at once.
 	readers *activity.Readers
+	// bodiesOnDisk is set when every post comes from its file in dir, as
+	// it was read: a post then keeps no Markdown and reads its body again
+	// when first rendered (body.go). A post parsed from text that may be
+	// on no disk (the editor's preview) keeps its own.
+	bodiesOnDisk bool
 }
 
 // markdownFiles returns the .md files under dir/sub, relative to dir with

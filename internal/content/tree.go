@@ -97,7 +97,7 @@ func (t *tree) full(ctx context.Context) error {
 	}
 	next := &tree{dir: t.dir, over: t.over, cfg: cfg, cfgKey: key, activities: t.activities, readers: t.readers,
 		authors: make(map[string]*authorEntry), posts: make(map[string]*postEntry)}
-	next.l = &loader{cfg: cfg, md: newMarkdown(cfg.Markdown), basePath: cfg.BasePath(), dir: t.dir, activities: t.activities, readers: t.readers}
+	next.l = &loader{cfg: cfg, md: newMarkdown(cfg.Markdown), basePath: cfg.BasePath(), dir: t.dir, activities: t.activities, readers: t.readers, bodiesOnDisk: t.dir != ""}
 	if t.activities != nil {
 		t.activities.begin()
 		defer t.activities.end()
