@@ -13,12 +13,15 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"milepost/internal/accounts"
 	"milepost/internal/mail/mailtest"
+	"milepost/internal/outbox"
+	"milepost/internal/subscriptions"
 )
 
 // mailSite is a server with email, as Serve runs it, over a content
@@ -355,6 +358,29 @@ func TestEmailAdminAndLimits(t *testing.T) {
 	}
 	if strings.Contains(body, "ann@example.org") {
 		t.Error("the counts page lists addresses")
+	}
+	if !strings.Contains(body, "Emails waiting to be sent: 0. Given up on after every retry: 0.") {
+		t.Errorf("the admin's page does not count the outgoing emails:\n%s", body)
+	}
+	// An email the server refused at every try is counted as given up on.
+	// (Due far ahead, so that the worker does not send it meanwhile.)
+	later := time.Now().Add(time.Hour)
+	if err := m.st.db.Enqueue(ctx, outbox.Message{Kind: subscriptions.Kind, Key: "refused", Payload: []byte("{}"), NotBefore: later}); err != nil {
+		t.Fatal(err)
+	}
+	due, err := m.st.db.Due(ctx, later.Add(time.Minute), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(due, func(msg outbox.Message) bool { return msg.Key == "refused" })
+	if i < 0 {
+		t.Fatalf("the refused email is not due: %v", due)
+	}
+	if err := m.st.db.GiveUp(ctx, due[i].ID, "550 mailbox unavailable"); err != nil {
+		t.Fatal(err)
+	}
+	if _, body := page(admin); !strings.Contains(body, "Given up on after every retry: 1 — these readers did not get them") {
+		t.Errorf("the admin's page does not count the email given up on:\n%s", body)
 	}
 	if code, _ := page(signIn("mod")); code != http.StatusForbidden {
 		t.Errorf("a moderator's GET: %d, want 403", code)

@@ -304,6 +304,7 @@ func buildHandler(ctx context.Context, cfg ServeConfig, st *stores, log *slog.Lo
 		PublicMaxAge: cfg.CacheMaxAge,
 		Search:       st.search,
 		Email:        st.out.subs,
+		Outbox:       db,
 	})
 	if err != nil {
 		return nil, err

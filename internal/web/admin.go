@@ -40,6 +40,7 @@ type adminPage struct {
 	Actions  []comments.Action
 	Bans     []adminBan
 	Blocks   []federation.Block // the fediverse's blocked instances and actors
+	Outgoing *outgoing          // the fediverse's deliveries waiting and given up on
 	Posts    []adminPost
 	PostList *postList // the writers' list of posts (editor.go)
 	// AwaitingReview is how many posts are in the editors' review queue,

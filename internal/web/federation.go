@@ -227,7 +227,8 @@ func (s *Server) renderFediverse(w http.ResponseWriter, r *http.Request, status 
 		s.serverError(w, r, "listing blocks", err)
 		return
 	}
-	s.renderAdmin(w, r, status, "Fediverse", adminPage{Section: "fediverse", Blocks: bs, Error: problem})
+	s.renderAdmin(w, r, status, "Fediverse", adminPage{Section: "fediverse", Blocks: bs, Error: problem,
+		Outgoing: s.outgoing(r, federation.Kind)})
 }
 
 func (s *Server) adminBlock(w http.ResponseWriter, r *http.Request) {

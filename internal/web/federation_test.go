@@ -283,7 +283,7 @@ func newFedHarness(t *testing.T, loopback bool) *fedHarness {
 		t.Fatal(err)
 	}
 	h, err := web.New(web.Options{Content: src, Comments: cs, Theme: themes.Default(), Log: log, Accounts: accts,
-		Secret: []byte("a test key of thirty-two bytes!!"), Federation: fed, CommentRate: 1000})
+		Secret: []byte("a test key of thirty-two bytes!!"), Federation: fed, CommentRate: 1000, Outbox: db})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -873,5 +873,11 @@ func TestDeliveryGivesUpOnARefusingInbox(t *testing.T) {
 			t.Fatalf("the refused Accept was not given up: %+v", st)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+	h.addUser("root", accounts.RoleAdmin)
+	admin := h.browser()
+	admin.signIn("root")
+	if page := admin.get("/admin/fediverse/"); !strings.Contains(page.body, "waiting: 0. Given up on after every retry: 1 — those servers did not get them") {
+		t.Errorf("the admin's page does not count the delivery given up on:\n%.3000s", page.body)
 	}
 }

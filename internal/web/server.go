@@ -83,6 +83,9 @@ type Options struct {
 	// Federation makes the site's authors followable from Mastodon
 	// (federation.go); without it the fediverse's addresses are 404.
 	Federation *federation.Service
+	// Outbox counts the outgoing work waiting and given up on, shown to
+	// admins beside the subscribers and the fediverse; nil shows none.
+	Outbox OutboxCounts
 }
 
 // Server is the Milepost HTTP handler.

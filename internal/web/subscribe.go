@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 
 	"milepost/internal/comments"
 	"milepost/internal/mail"
+	"milepost/internal/outbox"
 	"milepost/internal/subscriptions"
 )
 
@@ -84,7 +86,35 @@ type emailPage struct {
 	Button           string
 	Counts           *subscriptions.Counts // the admin's page
 	Scopes           []scopeCount
+	Outgoing         *outgoing // the admin's page: emails waiting and given up on
 	Removed          string
+}
+
+// OutboxCounts counts the outgoing messages waiting and given up on, by
+// kind. bolt.DB is one.
+type OutboxCounts interface {
+	Stats(ctx context.Context) (outbox.Stats, error)
+}
+
+// outgoing is what admins are shown of one kind of outgoing work: a
+// message given up on after its tries is one a subscriber or a follower
+// never got, and the log names each failure.
+type outgoing struct {
+	Waiting, GivenUp int
+}
+
+// outgoing counts the messages of kind, nil when there is no outbox or it
+// cannot be read (the page shows the rest; the log says why).
+func (s *Server) outgoing(r *http.Request, kind string) *outgoing {
+	if s.opts.Outbox == nil {
+		return nil
+	}
+	st, err := s.opts.Outbox.Stats(r.Context())
+	if err != nil {
+		s.log.Warn("counting the outgoing messages", "err", err)
+		return nil
+	}
+	return &outgoing{Waiting: st.Pending[kind], GivenUp: st.Dead[kind]}
 }
 
 type scopeCount struct {
@@ -275,7 +305,8 @@ func (s *Server) showSubscribers(w http.ResponseWriter, r *http.Request, removed
 		scopes = append(scopes, scopeCount{Name: s.opts.Email.ScopeName(scope), Count: c})
 	}
 	slices.SortFunc(scopes, func(a, b scopeCount) int { return strings.Compare(a.Name, b.Name) })
-	s.emailPage(w, r, http.StatusOK, emailPage{Heading: "Subscribers", Counts: &n, Scopes: scopes, Removed: removed})
+	s.emailPage(w, r, http.StatusOK, emailPage{Heading: "Subscribers", Counts: &n, Scopes: scopes, Removed: removed,
+		Outgoing: s.outgoing(r, subscriptions.Kind)})
 }
 
 func (s *Server) removeSubscriber(w http.ResponseWriter, r *http.Request) {
