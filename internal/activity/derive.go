@@ -440,11 +440,11 @@ func (pr *profile) splits(unit float64) []Split {
 		for pr.distanceM[i] >= next && pr.distanceM[i] > pr.distanceM[i-1] && len(out) < maxSplits {
 			f := (next - pr.distanceM[i-1]) / (pr.distanceM[i] - pr.distanceM[i-1])
 			end := splitMark{next, at(pr.movingS, i, f), at(pr.elapsedS, i, f), pr.elevationAt(i, f, lastEle)}
+			shown := end
 			if touchesHidden {
-				end.elevation = math.NaN()
+				shown.elevation = math.NaN()
 			}
-			out = append(out, pr.split(startMark, end, hrSum, hrN))
-			end.elevation = pr.elevationAt(i, f, lastEle)
+			out = append(out, pr.split(startMark, shown, hrSum, hrN))
 			startMark, hrSum, hrN = end, 0, 0
 			// The step across the boundary is in both splits.
 			touchesHidden = !pr.shown(i) || !pr.shown(i-1)
