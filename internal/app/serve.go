@@ -211,7 +211,13 @@ func openStores(ctx context.Context, cfg ServeConfig, log *slog.Logger) (_ *stor
 		return nil, err
 	}
 	activities := activity.NewReaders(0)
-	src, err := content.NewSource(ctx, cfg.ContentDir, content.Overrides{BaseURL: cfg.BaseURL, Activities: activities}, log)
+	// The front matter parsed at start-up is kept beside the database,
+	// as the photos' variants are: data the server made and can make
+	// again, which spares the next start parsing it.
+	src, err := content.NewSource(ctx, cfg.ContentDir, content.Overrides{
+		BaseURL: cfg.BaseURL, Activities: activities,
+		FrontMatterCache: filepath.Join(filepath.Dir(cfg.DBPath), "front-matter.cache"),
+	}, log)
 	if err != nil {
 		return nil, err
 	}

@@ -66,6 +66,10 @@ type Overrides struct {
 	// import): the one bound on how many are held in memory at once. Nil
 	// means a bound of each load's own.
 	Activities *activity.Readers
+
+	// FrontMatterCache is a file in which a full load keeps the front
+	// matter it parsed, for the next one (frontcache.go); "" keeps none.
+	FrontMatterCache string
 }
 
 // BasePath is the path the site lives under, from its base URL, without a

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -84,7 +85,33 @@ func FuzzFrontMatter(f *testing.F) {
 		if throughLoad {
 			compareWithLoad(t, src, postFile, postProblems)
 		}
+		checkFrontCacheRoundTrip(t, src)
 	})
+}
+
+// checkFrontCacheRoundTrip checks that what the front matter cache keeps
+// of src's front matter comes back as parsing gave it, and that src taken
+// as a cache file or an entry of one is refused or read, never a panic.
+func checkFrontCacheRoundTrip(t *testing.T, src []byte) {
+	t.Helper()
+	decodeFrontCache(src, nil)
+	decodeFields(src)
+	doc, lerr := splitDocument(src)
+	if lerr != nil || doc.format != "YAML" || !utf8.Valid(src) {
+		return
+	}
+	fields, lerr := parseYAML(doc)
+	if lerr != nil {
+		return
+	}
+	blob, ok := appendFields(nil, fields)
+	if !ok {
+		return // kept out of the cache: parsed every time
+	}
+	back, ok := decodeFields(blob)
+	if !ok || !reflect.DeepEqual(back, fields) {
+		t.Fatalf("the cache gives back\n%#v\nfor\n%#v", back, fields)
+	}
 }
 
 // checkProblems checks what every Problem must be: in the file it is about,

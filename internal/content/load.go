@@ -104,6 +104,17 @@ type loader struct {
 	// when first rendered (body.go). A post parsed from text that may be
 	// on no disk (the editor's preview) keeps its own.
 	bodiesOnDisk bool
+	// front keeps parsed front matter between runs during a full load;
+	// nil parses every one.
+	front *frontCache
+}
+
+// parseFront is parseFront through the loader's cache.
+func (l *loader) parseFront(doc document) ([]field, *lineError) {
+	if doc.format == "TOML" {
+		return parseTOML(doc)
+	}
+	return l.front.parse(doc)
 }
 
 // markdownFiles returns the .md files under dir/sub, relative to dir with
@@ -280,7 +291,7 @@ func (l *loader) post(ctx context.Context, rel string, src []byte, authors map[s
 	if lerr != nil {
 		return nil, []*lineError{lerr}
 	}
-	fields, lerr := parseFront(doc)
+	fields, lerr := l.parseFront(doc)
 	if lerr != nil {
 		return nil, []*lineError{lerr}
 	}
@@ -424,7 +435,7 @@ func (l *loader) author(rel string, src []byte) (*Author, []*lineError) {
 	if lerr != nil {
 		return nil, []*lineError{lerr}
 	}
-	fields, lerr := parseFront(doc)
+	fields, lerr := l.parseFront(doc)
 	if lerr != nil {
 		return nil, []*lineError{lerr}
 	}

@@ -49,6 +49,7 @@ func NewSource(ctx context.Context, dir string, over Overrides, log *slog.Logger
 	site := s.tree.site()
 	s.site.Store(site)
 	s.logProblems(site)
+	s.logCacheError()
 	return s, nil
 }
 
@@ -106,6 +107,7 @@ func (s *Source) apply(ctx context.Context, c changes) {
 	}
 	start := time.Now()
 	changed, err := s.tree.update(ctx, config, authors, roots)
+	s.logCacheError()
 	if err != nil {
 		if ctx.Err() == nil {
 			s.log.Error("reloading content failed; still serving the previous version", "dir", s.dir, "err", err)
@@ -121,6 +123,15 @@ func (s *Source) apply(ctx context.Context, c changes) {
 		"ms", time.Since(start).Milliseconds())
 	s.logProblems(site)
 	s.notify()
+}
+
+// logCacheError logs, once, why a full load could not save its front
+// matter cache: the next start-up parses every file again.
+func (s *Source) logCacheError() {
+	if err := s.tree.cacheErr; err != nil {
+		s.log.Warn("content loaded, but not its cache for the next start", "err", err)
+		s.tree.cacheErr = nil
+	}
 }
 
 func (s *Source) logProblems(site *Site) {

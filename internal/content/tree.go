@@ -66,6 +66,10 @@ type tree struct {
 
 	activities *activityCache
 	readers    *activity.Readers
+
+	// cacheErr is why the last full load could not save the front matter
+	// cache, for the Source's log: the load itself is whole.
+	cacheErr error
 }
 
 type authorEntry struct {
@@ -102,12 +106,17 @@ func (t *tree) full(ctx context.Context) error {
 		t.activities.begin()
 		defer t.activities.end()
 	}
+	// Only a full load reads many files it has parsed before; a reload
+	// reads the few that changed, which the cache does not hold.
+	next.l.front = openFrontCache(t.over.FrontMatterCache)
+	defer func() { next.l.front = nil }()
 	if _, err := next.scanAuthors(ctx); err != nil {
 		return err
 	}
 	if _, err := next.scanPosts(ctx, []string{"posts"}); err != nil {
 		return err
 	}
+	next.cacheErr = next.l.front.save()
 	*t = *next
 	return nil
 }
