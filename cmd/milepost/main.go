@@ -115,9 +115,9 @@ func main() {
 func serve(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ExitOnError)
 	// Buffered: a line per request (written out before serve returns).
-	log, flushLog := app.BufferedLogger(os.Stderr)
+	log, access, flushLog := app.BufferedLogger(os.Stderr)
 	defer flushLog()
-	cfg := app.ServeConfig{Log: log}
+	cfg := app.ServeConfig{Log: log, AccessLog: access}
 	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fs.StringVar(&cfg.ContentDir, "content", "./content", "content directory: site.yaml, posts/, authors/")
 	fs.StringVar(&cfg.DBPath, "db", defaultDB, "bbolt database file (created with its directory if missing)")

@@ -19,8 +19,10 @@ const LogFlushInterval = 100 * time.Millisecond
 // written out every LogFlushInterval, when it fills, and at once after a
 // warning or an error, so that those are never held back. The returned
 // function stops the flushing and writes out what is left: call it before
-// the process exits.
-func BufferedLogger(w io.Writer) (*slog.Logger, func()) {
+// the process exits. access writes into the same buffer, in order with
+// the log's lines: it takes the access log's lines (web.Options.AccessLog),
+// formatted by the web server itself.
+func BufferedLogger(w io.Writer) (log *slog.Logger, access io.Writer, stop func()) {
 	out := &logBuffer{w: bufio.NewWriterSize(w, 64<<10)}
 	done, stopped := make(chan struct{}), make(chan struct{})
 	go func() {
@@ -37,14 +39,14 @@ func BufferedLogger(w io.Writer) (*slog.Logger, func()) {
 		}
 	}()
 	var once sync.Once
-	stop := func() {
+	stop = func() {
 		once.Do(func() {
 			close(done)
 			<-stopped
 			out.flush()
 		})
 	}
-	return slog.New(flushingHandler{Handler: slog.NewTextHandler(out, nil), out: out}), stop
+	return slog.New(flushingHandler{Handler: slog.NewTextHandler(out, nil), out: out}), out, stop
 }
 
 // logBuffer is a buffered writer shared by the handler and the flushing

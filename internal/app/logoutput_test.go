@@ -10,7 +10,7 @@ import (
 
 func TestBufferedLoggerWritesWarningsAtOnceAndTheRestSoon(t *testing.T) {
 	var out lockedBuffer
-	log, stop := app.BufferedLogger(&out)
+	log, _, stop := app.BufferedLogger(&out)
 	defer stop()
 
 	log.Info("request", "path", "/")
@@ -37,11 +37,30 @@ func TestBufferedLoggerWritesWarningsAtOnceAndTheRestSoon(t *testing.T) {
 
 func TestBufferedLoggerStopWritesWhatIsLeft(t *testing.T) {
 	var out lockedBuffer
-	log, stop := app.BufferedLogger(&out)
+	log, _, stop := app.BufferedLogger(&out)
 	log.With("server", "a").Info("stopped")
 	stop()
 	if got := out.String(); !strings.Contains(got, "msg=stopped server=a") {
 		t.Fatalf("after stop, the log holds %q", got)
 	}
 	stop() // a second call does nothing
+}
+
+func TestTheAccessLogGoesIntoTheSameBufferInOrder(t *testing.T) {
+	var out lockedBuffer
+	log, access, stop := app.BufferedLogger(&out)
+	defer stop()
+	log.Info("started")
+	if _, err := access.Write([]byte("time=x level=INFO msg=request path=/\n")); err != nil {
+		t.Fatal(err)
+	}
+	if got := out.String(); got != "" {
+		t.Errorf("an access line was written out at once: %q", got)
+	}
+	log.Warn("slow disk")
+	got := out.String()
+	started, request, warn := strings.Index(got, "msg=started"), strings.Index(got, "msg=request path=/\n"), strings.Index(got, "msg=\"slow disk\"")
+	if started < 0 || request < started || warn < request {
+		t.Errorf("the log holds %q", got)
+	}
 }

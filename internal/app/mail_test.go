@@ -298,6 +298,7 @@ func TestReplyNotificationsOnlyAfterApproval(t *testing.T) {
 	}
 }
 
+// get fetches u, which must answer 200, and returns its body.
 func get(t *testing.T, u string) string {
 	t.Helper()
 	res, err := http.Get(u)

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -69,6 +70,9 @@ type ServeConfig struct {
 	// once shutdown begins; 0 means 15 seconds.
 	ShutdownTimeout time.Duration
 	Log             *slog.Logger
+	// AccessLog, when set, takes the access log's lines instead of Log
+	// (web.Options.AccessLog); BufferedLogger gives both.
+	AccessLog io.Writer
 	// SMTPPassword is the password for site.yaml's email: server, from
 	// -smtp-password-file or MILEPOST_SMTP_PASSWORD (SMTPPassword).
 	SMTPPassword string
@@ -305,6 +309,7 @@ func buildHandler(ctx context.Context, cfg ServeConfig, st *stores, log *slog.Lo
 		Theme:        theme,
 		Media:        photos,
 		Log:          log,
+		AccessLog:    cfg.AccessLog,
 		Drafts:       cfg.Drafts,
 		CommentRate:  cfg.CommentRate,
 		PublicMaxAge: cfg.CacheMaxAge,

@@ -2,7 +2,9 @@ package content
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"math/rand/v2"
 	"os"
@@ -144,6 +146,37 @@ func BenchmarkLoad(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkLoadWithFrontMatterCache is the load at start-up with the
+// front matter cache (frontcache.go): missing, so that every front matter
+// is parsed and the cache written (a first start), and full (a restart).
+func BenchmarkLoadWithFrontMatterCache(b *testing.B) {
+	dir := writeCorpus(b, 10000)
+	cache := filepath.Join(b.TempDir(), "front-matter.cache")
+	ctx := context.Background()
+	load := func(b *testing.B) {
+		site, err := Load(ctx, dir, Overrides{FrontMatterCache: cache})
+		if err != nil || len(site.all) != 10000 {
+			b.Fatalf("loaded %v posts: %v", site, err)
+		}
+	}
+	b.Run("missing", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := os.Remove(cache); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				b.Fatal(err)
+			}
+			load(b)
+		}
+	})
+	b.Run("full", func(b *testing.B) {
+		load(b)
+		b.ReportAllocs()
+		for b.Loop() {
+			load(b)
+		}
+	})
 }
 
 // BenchmarkRender is the cost a load no longer pays: rendering every

@@ -14,8 +14,6 @@ import (
 	"strings"
 	"text/template"
 
-	"milepost/internal/authoring"
-	"milepost/internal/media"
 	"milepost/internal/web"
 )
 
@@ -57,18 +55,12 @@ type nginxValues struct {
 	BodyLimit, UploadLimit int64
 }
 
-// EditorUploadBytes is the largest body serve takes, an editor form with
-// as many photos as one save takes and the post's text. It mirrors web's
-// bound on the editor's forms (maxEditorUploadBytes, upload.go), which is
-// not exported (the one copy of that rule outside web).
-const EditorUploadBytes = authoring.MaxPhotos*media.MaxBytes + web.MaxBodyBytes
-
 // RenderNginx writes the nginx configuration of site to w.
 func RenderNginx(w io.Writer, site NginxSite) error {
 	if err := site.check(); err != nil {
 		return err
 	}
-	v := nginxValues{NginxSite: site, BodyLimit: web.MaxBodyBytes, UploadLimit: EditorUploadBytes}
+	v := nginxValues{NginxSite: site, BodyLimit: web.MaxBodyBytes, UploadLimit: web.MaxEditorUploadBytes}
 	if err := nginxTemplate.Execute(w, v); err != nil {
 		return fmt.Errorf("writing the nginx configuration: %w", err)
 	}

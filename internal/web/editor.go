@@ -139,9 +139,9 @@ type trashPage struct {
 
 func (s *Server) editorRoutes(m *http.ServeMux) {
 	m.HandleFunc("GET /admin/posts/new", s.writer(s.newPostForm))
-	m.Handle("POST /admin/posts/new", withStreamedBodyLimit(maxEditorUploadBytes, s.writer(s.savePost)))
+	m.Handle("POST /admin/posts/new", withStreamedBodyLimit(MaxEditorUploadBytes, s.writer(s.savePost)))
 	m.HandleFunc("GET /admin/posts/{slug}/edit", s.writer(s.editPostForm))
-	m.Handle("POST /admin/posts/{slug}/edit", withStreamedBodyLimit(maxEditorUploadBytes, s.writer(s.savePost)))
+	m.Handle("POST /admin/posts/{slug}/edit", withStreamedBodyLimit(MaxEditorUploadBytes, s.writer(s.savePost)))
 	m.HandleFunc("POST /admin/posts/{slug}/history/{id}", s.writer(s.restoreRevision))
 	m.HandleFunc("POST /admin/posts/{slug}/return", s.signedIn(s.returnPost, accounts.Role.CanEditOthers))
 	m.HandleFunc("GET /admin/trash/{$}", s.signedIn(s.trashList, accounts.Role.CanEditOthers))

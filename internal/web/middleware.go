@@ -191,24 +191,23 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 		if rec.status == 0 {
 			rec.status = http.StatusOK
 		}
-		// The record is handed to the handler directly: Logger.LogAttrs
-		// would also walk the stack for the caller's address, which the
-		// line does not show, on every request.
+		end := time.Now()
+		line := accessLine{end: end, method: r.Method, path: loggedPath(r.URL.Path), status: rec.status,
+			bytes: rec.bytes, duration: end.Sub(start)}
+		if s.opts.AccessLog != nil {
+			line.ip = s.clientIP(r)
+			buf := accessBuffers.Get().(*[]byte)
+			*buf = line.append((*buf)[:0])
+			_, _ = s.opts.AccessLog.Write(*buf) // a log that cannot be written has nowhere to say so
+			accessBuffers.Put(buf)
+			return
+		}
 		ctx, h := r.Context(), s.log.Handler()
 		if !h.Enabled(ctx, slog.LevelInfo) {
 			return
 		}
-		end := time.Now()
-		line := slog.NewRecord(end, slog.LevelInfo, "request", 0)
-		line.AddAttrs(
-			slog.String("method", r.Method),
-			slog.String("path", loggedPath(r.URL.Path)),
-			slog.Int("status", rec.status),
-			slog.Int("bytes", rec.bytes),
-			slog.Duration("duration", end.Sub(start)),
-			slog.String("ip", s.clientIP(r)),
-		)
-		_ = h.Handle(ctx, line) // a log that cannot be written has nowhere to say so
+		line.ip = s.clientIP(r)
+		_ = h.Handle(ctx, line.record())
 	})
 }
 

@@ -5,6 +5,7 @@ package web
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -38,6 +39,10 @@ type Options struct {
 	// Theme is the theme file system: templates/*.html and static/*.
 	Theme fs.FS
 	Log   *slog.Logger
+	// AccessLog, when set, takes the access log's lines (one per request,
+	// as Log's text handler would write them, each in one Write) instead
+	// of Log: serve's buffered output, which is shared with Log.
+	AccessLog io.Writer
 	// Drafts shows draft posts.
 	Drafts bool
 	// Now is the clock; time.Now when nil.

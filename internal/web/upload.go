@@ -21,12 +21,13 @@ import (
 // name and where, is authoring's to decide (the upload's name never
 // reaches a path); this file reads the form within its bounds.
 
-// maxEditorUploadBytes bounds an editor form that carries photos: as many
+// MaxEditorUploadBytes bounds an editor form that carries photos, the
+// largest body serve takes (a proxy in front must let it through): as many
 // photos as one save takes, each of at most media.MaxBytes, and the text.
 // An activity file (at most activity.DefaultLimits.MaxFileBytes, a
 // quarter of it) counts within it: a save with the largest watch file
 // takes fewer photos. Every other request stays within MaxBodyBytes.
-const maxEditorUploadBytes = authoring.MaxPhotos*media.MaxBytes + maxPostFormBytes
+const MaxEditorUploadBytes = authoring.MaxPhotos*media.MaxBytes + maxPostFormBytes
 
 // maxEditorParts bounds how many parts an editor form may have: the
 // editor sends some twenty, and every part costs a little memory however
@@ -63,7 +64,7 @@ func (f *editorForm) close() {
 
 // editorTooLargeError refuses an editor form over one of its bounds: its
 // text fields over maxPostFormBytes together (text), or the whole form
-// over maxEditorUploadBytes. The form is shown back with the text read
+// over MaxEditorUploadBytes. The form is shown back with the text read
 // before the bound was reached.
 type editorTooLargeError struct {
 	text  bool
@@ -83,7 +84,7 @@ func (e *editorTooLargeError) Error() string {
 // fields take maxPostFormBytes together, a photo media.MaxBytes and the
 // activity file the reader's limit, each kept to its bound and a byte
 // more (authoring refuses the file then, naming it), and the whole body
-// maxEditorUploadBytes. A form over a bound is refused with an
+// MaxEditorUploadBytes. A form over a bound is refused with an
 // *editorTooLargeError and what was read so far, so that the writer's
 // text is shown back. A Content-Length over the whole bound is refused at
 // the first file part: the text before it is read, and nothing of the
@@ -99,14 +100,14 @@ func readEditorForm(w http.ResponseWriter, r *http.Request) (*editorForm, error)
 		form.values = r.PostForm
 		return form, nil
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxEditorUploadBytes)
+	r.Body = http.MaxBytesReader(w, r.Body, MaxEditorUploadBytes)
 	mr, err := r.MultipartReader()
 	if err != nil {
 		return form, fmt.Errorf("%w: %w", errUnreadableForm, err)
 	}
 	tooLarge := func(err error) error {
 		if tooBig := (*http.MaxBytesError)(nil); errors.As(err, &tooBig) {
-			return &editorTooLargeError{limit: maxEditorUploadBytes}
+			return &editorTooLargeError{limit: MaxEditorUploadBytes}
 		}
 		return fmt.Errorf("%w: %w", errUnreadableForm, err)
 	}
@@ -141,9 +142,9 @@ func readEditorForm(w http.ResponseWriter, r *http.Request) (*editorForm, error)
 		if part.FileName() == "" {
 			continue // a file input left empty
 		}
-		if r.ContentLength > maxEditorUploadBytes {
+		if r.ContentLength > MaxEditorUploadBytes {
 			// The files cannot all be read: refused before reading one.
-			return form, &editorTooLargeError{limit: maxEditorUploadBytes}
+			return form, &editorTooLargeError{limit: MaxEditorUploadBytes}
 		}
 		bound := int64(media.MaxBytes)
 		if name == "activity" {
