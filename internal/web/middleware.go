@@ -191,23 +191,24 @@ func (s *Server) accessLog(next http.Handler) http.Handler {
 		if rec.status == 0 {
 			rec.status = http.StatusOK
 		}
+		ctx, h := r.Context(), s.log.Handler()
+		if s.opts.AccessLog == nil && !h.Enabled(ctx, slog.LevelInfo) {
+			return
+		}
 		end := time.Now()
 		line := accessLine{end: end, method: r.Method, path: loggedPath(r.URL.Path), status: rec.status,
-			bytes: rec.bytes, duration: end.Sub(start)}
-		if s.opts.AccessLog != nil {
-			line.ip = s.clientIP(r)
-			buf := accessBuffers.Get().(*[]byte)
-			*buf = line.append((*buf)[:0])
-			_, _ = s.opts.AccessLog.Write(*buf) // a log that cannot be written has nowhere to say so
+			bytes: rec.bytes, duration: end.Sub(start), ip: s.clientIP(r)}
+		// A log that cannot be written has nowhere to say so.
+		if s.opts.AccessLog == nil {
+			_ = h.Handle(ctx, line.record())
+			return
+		}
+		buf := accessBuffers.Get().(*[]byte)
+		*buf = line.append((*buf)[:0])
+		_, _ = s.opts.AccessLog.Write(*buf)
+		if cap(*buf) <= 4<<10 { // a long path's buffer is not kept
 			accessBuffers.Put(buf)
-			return
 		}
-		ctx, h := r.Context(), s.log.Handler()
-		if !h.Enabled(ctx, slog.LevelInfo) {
-			return
-		}
-		line.ip = s.clientIP(r)
-		_ = h.Handle(ctx, line.record())
 	})
 }
 
