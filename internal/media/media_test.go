@@ -3,6 +3,7 @@ package media_test
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"image"
 	"image/color"
@@ -276,6 +277,47 @@ func TestAHostileEXIFBlockIsIgnoredNotTrusted(t *testing.T) {
 		if info.Orientation != 1 || info.Width != 40 {
 			t.Errorf("%s: %+v, want the photo as stored", name, info)
 		}
+	}
+}
+
+// loopedExif is an EXIF block whose IFD0 (an orientation of 6) names a
+// next IFD that names IFD0 again: a reader that follows the chain never
+// ends, and keeps what it reads on every turn.
+func loopedExif() []byte {
+	le := binary.LittleEndian
+	b := []byte("II*\x00")
+	b = le.AppendUint32(b, 8)
+	const ifd1 = 8 + 2 + 12 + 4
+	b = le.AppendUint16(b, 1)
+	b = le.AppendUint16(b, 0x0112) // Orientation
+	b = le.AppendUint16(b, 3)      // SHORT
+	b = le.AppendUint32(b, 1)
+	b = le.AppendUint32(b, 6)
+	b = le.AppendUint32(b, ifd1) // next IFD
+	b = le.AppendUint16(b, 0)
+	b = le.AppendUint32(b, 8) // next IFD: IFD0 again
+	return append([]byte("Exif\x00\x00"), b...)
+}
+
+func TestAnEXIFBlockWhoseDirectoriesLoopIsReadOnce(t *testing.T) {
+	photo := mediatest.WithExif(t, mediatest.JPEG(t, mediatest.Halves(40, 20)), loopedExif())
+	type answer struct {
+		info media.Info
+		err  error
+	}
+	done := make(chan answer, 1)
+	go func() {
+		info, err := media.Probe(bytes.NewReader(photo))
+		done <- answer{info, err}
+	}()
+	select {
+	case a := <-done:
+		if a.err != nil || a.info.Orientation != 6 {
+			t.Errorf("Probe: %+v, %v; want the orientation of IFD0, 6", a.info, a.err)
+		}
+	case <-time.After(5 * time.Second):
+		// The goroutine is left running: the test binary ends with it.
+		t.Fatal("Probe did not return in 5 s: it follows the loop of IFDs")
 	}
 }
 

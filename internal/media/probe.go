@@ -11,7 +11,7 @@ import (
 	"image/png"
 	"io"
 
-	"github.com/rwcarlsen/goexif/exif"
+	"github.com/rwcarlsen/goexif/tiff"
 	"golang.org/x/image/webp"
 )
 
@@ -148,25 +148,50 @@ func orientation(block []byte) int {
 	return o
 }
 
-// exifOrientation reads the Orientation tag from an EXIF block (TIFF data,
-// optionally after "Exif\0\0") with the EXIF reader. The reader is old code
-// fed hostile bytes: a panic in it is a damaged block, not a crash.
+// exifOrientation reads the Orientation tag from IFD0 of an EXIF block
+// (TIFF data, optionally after "Exif\0\0"), where cameras write it, with
+// the EXIF reader's directory decoder. Only IFD0 is read: the reader's own
+// Decode follows the chain of IFDs to its end, and a chain that loops back
+// on itself has none (a photo of a hundred bytes held its reader, and
+// ever more memory, for good). The reader is old code fed hostile bytes:
+// a panic in it is a damaged block, not a crash.
 func exifOrientation(raw []byte) (o int, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			o, err = 0, fmt.Errorf("reading EXIF: %v", p)
 		}
 	}()
-	x, err := exif.Decode(bytes.NewReader(raw))
-	if x == nil {
+	raw = bytes.TrimPrefix(raw, []byte("Exif\x00\x00"))
+	if len(raw) < 8 {
+		return 0, errors.New("reading EXIF: no TIFF header")
+	}
+	var order binary.ByteOrder
+	switch string(raw[:4]) {
+	case "II*\x00":
+		order = binary.LittleEndian
+	case "MM\x00*":
+		order = binary.BigEndian
+	default:
+		return 0, errors.New("reading EXIF: not TIFF data")
+	}
+	r := bytes.NewReader(raw)
+	if _, err := r.Seek(int64(order.Uint32(raw[4:8])), io.SeekStart); err != nil {
 		return 0, fmt.Errorf("reading EXIF: %w", err)
 	}
-	tag, err := x.Get(exif.Orientation)
+	ifd0, _, err := tiff.DecodeDir(r, order)
 	if err != nil {
-		return 0, fmt.Errorf("reading the EXIF orientation: %w", err)
+		return 0, fmt.Errorf("reading EXIF: %w", err)
 	}
-	return tag.Int(0)
+	for _, tag := range ifd0.Tags {
+		if tag.Id == orientationTag {
+			return tag.Int(0)
+		}
+	}
+	return 0, errors.New("reading EXIF: no orientation")
 }
+
+// orientationTag is the TIFF tag of the EXIF orientation.
+const orientationTag = 0x0112
 
 // exifBlock finds the EXIF metadata in a photo's header: a JPEG's APP1
 // "Exif" segment, a WebP's EXIF chunk or a PNG's eXIf chunk. It says cut
