@@ -37,10 +37,9 @@ const (
 // site is the site as federation sees it at one moment.
 type site struct {
 	*content.Site
-	base   string // the base URL, without a trailing slash
-	host   string // its host, for acct: handles
-	origin string // its scheme and host: paths in a post's HTML start from there
-	now    time.Time
+	base string // the base URL, without a trailing slash
+	host string // its host, for acct: handles
+	now  time.Time
 }
 
 // current returns the site, or ErrNotEnabled when it has no base URL:
@@ -54,8 +53,7 @@ func (s *Service) current() (site, error) {
 	if err != nil || u.Host == "" {
 		return site{}, ErrNotEnabled
 	}
-	return site{Site: st, base: strings.TrimRight(st.Config.BaseURL, "/"), host: u.Host,
-		origin: u.Scheme + "://" + u.Host, now: s.now()}, nil
+	return site{Site: st, base: strings.TrimRight(st.Config.BaseURL, "/"), host: u.Host, now: s.now()}, nil
 }
 
 func (st site) view() content.View { return content.View{Site: st.Site, Now: st.now} }

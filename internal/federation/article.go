@@ -2,8 +2,11 @@ package federation
 
 import (
 	"html"
+	"mime"
 	"net/url"
+	"path"
 	"strings"
+	"unicode"
 
 	xhtml "golang.org/x/net/html"
 
@@ -25,33 +28,43 @@ func (st site) attributedName(p *content.Post) string {
 // as hashtags, the cover and the body's photos as attachments. Links in
 // the HTML are made absolute: it is read on other servers.
 func (st site) article(p *content.Post) map[string]any {
-	body, photos := absolutize(string(p.HTML()), st.origin)
+	link := st.postURL(p.Slug)
+	body, photos := absolutize(string(p.HTML()), link)
 	var b strings.Builder
 	if line := p.Run.Line(); line != "" {
 		b.WriteString(`<p>` + html.EscapeString(line) + "</p>\n")
 	}
 	b.WriteString(body)
-	link := st.postURL(p.Slug)
 	b.WriteString("\n<p><a href=\"" + html.EscapeString(link) + "\">" + html.EscapeString(link) + "</a></p>")
 
 	tags := make([]any, 0, len(p.Tags))
 	for _, t := range p.Tags {
-		tags = append(tags, map[string]any{"type": "Hashtag", "name": "#" + strings.ReplaceAll(t, " ", ""),
+		name := hashtagName(t)
+		if name == "" {
+			continue
+		}
+		tags = append(tags, map[string]any{"type": "Hashtag", "name": "#" + name,
 			"href": st.base + "/tags/" + url.PathEscape(t) + "/"})
 	}
 	attachments := []any{}
 	seen := map[string]bool{}
 	if p.Cover != nil {
 		sh := p.Cover.Shared()
-		u := st.origin + sh.Path
-		seen[u] = true
+		u := st.base + sh.Path // Path is from the base URL's path, not the host's root
+		seen[withoutQuery(u)] = true
 		attachments = append(attachments, map[string]any{"type": "Image", "mediaType": sh.MediaType, "url": u,
 			"name": p.Cover.Alt(), "width": sh.Width, "height": sh.Height})
 	}
 	for _, ph := range photos {
-		if !seen[ph.url] {
-			seen[ph.url] = true
-			attachments = append(attachments, map[string]any{"type": "Image", "url": ph.url, "name": ph.alt})
+		// The cover shown in the body too is listed once: its shared
+		// variant differs from the body's by its query alone.
+		if !seen[withoutQuery(ph.url)] {
+			seen[withoutQuery(ph.url)] = true
+			a := map[string]any{"type": "Image", "url": ph.url, "name": ph.alt}
+			if ph.mediaType != "" {
+				a["mediaType"] = ph.mediaType
+			}
+			attachments = append(attachments, a)
 		}
 	}
 	a := map[string]any{
@@ -116,11 +129,26 @@ func (st site) deletion(slug, actor, version string) map[string]any {
 	}
 }
 
-type photo struct{ url, alt string }
+type photo struct{ url, alt, mediaType string }
 
-// absolutize makes the links and images of a post's HTML absolute (paths
-// from the site's root get origin in front) and lists its images.
-func absolutize(h, origin string) (string, []photo) {
+// absolutize makes every link and image of a post's HTML absolute,
+// resolved against the post's page (base) as a browser reading the page
+// would: the editor writes a bundle's photos and files relative to the
+// post ("warm-up.png", "run.gpx"), and on another server those would point
+// at that server. Absolute addresses (http, https, mailto…) are left as
+// they are. It lists the images, for the Article's attachments.
+func absolutize(h, base string) (string, []photo) {
+	baseURL, err := url.Parse(base)
+	if err != nil {
+		return h, nil
+	}
+	resolve := func(ref string) string {
+		u, err := url.Parse(strings.TrimSpace(ref))
+		if err != nil || u.Scheme != "" {
+			return ref
+		}
+		return baseURL.ResolveReference(u).String()
+	}
 	z := xhtml.NewTokenizer(strings.NewReader(h))
 	var b strings.Builder
 	var photos []photo
@@ -138,21 +166,78 @@ func absolutize(h, origin string) (string, []photo) {
 		for i, at := range tok.Attr {
 			switch at.Key {
 			case "href", "src":
-				if strings.HasPrefix(at.Val, "/") && !strings.HasPrefix(at.Val, "//") {
-					tok.Attr[i].Val = origin + at.Val
-				}
+				tok.Attr[i].Val = resolve(at.Val)
 				if at.Key == "src" {
 					src = tok.Attr[i].Val
 				}
 			case "srcset":
-				tok.Attr[i].Val = "" // its candidates are relative; src is enough elsewhere
+				tok.Attr[i].Val = resolveSrcset(at.Val, resolve)
 			case "alt":
 				alt = at.Val
 			}
 		}
-		if tok.Data == "img" && strings.HasPrefix(src, "http") {
-			photos = append(photos, photo{url: src, alt: alt})
+		if tok.Data == "img" && (strings.HasPrefix(src, "https://") || strings.HasPrefix(src, "http://")) {
+			photos = append(photos, photo{url: src, alt: alt, mediaType: imageType(src)})
 		}
 		b.WriteString(tok.String())
 	}
+}
+
+// resolveSrcset resolves each candidate's address of a srcset
+// ("a.jpg 480w, b.jpg 960w"), keeping its descriptor.
+func resolveSrcset(set string, resolve func(string) string) string {
+	candidates := strings.Split(set, ",")
+	for i, c := range candidates {
+		fields := strings.Fields(c)
+		if len(fields) == 0 {
+			continue
+		}
+		fields[0] = resolve(fields[0])
+		candidates[i] = strings.Join(fields, " ")
+	}
+	return strings.Join(candidates, ", ")
+}
+
+// imageType is the media type of an image address by its extension, ""
+// when it has none known.
+func imageType(addr string) string {
+	u, err := url.Parse(addr)
+	if err != nil {
+		return ""
+	}
+	t, _, _ := strings.Cut(mime.TypeByExtension(strings.ToLower(path.Ext(u.Path))), ";")
+	if !strings.HasPrefix(t, "image/") {
+		return ""
+	}
+	return t
+}
+
+func withoutQuery(addr string) string {
+	u, _, _ := strings.Cut(addr, "?")
+	return u
+}
+
+// hashtagName is a tag (a slug, "race-day") as a hashtag Mastodon reads
+// whole: its letters, digits and underscores alone, so "raceday". Mastodon
+// ends a hashtag at the first other character (it read "#race-day" as
+// #race), and matches hashtags without regard to case, so "raceday" is the
+// same tag as the #RaceDay its users write; "race_day" would be another.
+// It is "" for a tag Mastodon would not read as a hashtag at all: one
+// without a letter or an underscore ("2026").
+func hashtagName(tag string) string {
+	var b strings.Builder
+	word := false
+	for _, r := range tag {
+		switch {
+		case unicode.IsLetter(r) || r == '_':
+			word = true
+			b.WriteRune(r)
+		case unicode.IsDigit(r) || unicode.IsMark(r):
+			b.WriteRune(r)
+		}
+	}
+	if !word {
+		return ""
+	}
+	return b.String()
 }

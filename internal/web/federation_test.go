@@ -283,7 +283,8 @@ func newFedHarness(t *testing.T, loopback bool) *fedHarness {
 		t.Fatal(err)
 	}
 	h, err := web.New(web.Options{Content: src, Comments: cs, Theme: themes.Default(), Log: log, Accounts: accts,
-		Secret: []byte("a test key of thirty-two bytes!!"), Federation: fed, CommentRate: 1000, Outbox: db})
+		Secret: []byte("a test key of thirty-two bytes!!"), Federation: fed, CommentRate: 1000, Outbox: db,
+		Media: photoCache(t)})
 	if err != nil {
 		t.Fatal(err)
 	}
