@@ -96,8 +96,13 @@ import (
 // creates empty; the first start records the site as already announced, so
 // an upgraded site sends nothing for the posts it had. An older Milepost
 // must refuse the file: it would publish, edit and delete posts without
-// telling subscribers or followers, and answer no unsubscribe.
-const SchemaVersion = 10
+// telling subscribers or followers, and answer no unsubscribe. Version 11
+// keys the index of the fediverse's likes and boosts, fed_post_reactions,
+// by the account that made each rather than by its activity id, so an
+// account counts once however many Likes it sends; Open builds it again
+// and forgets an account's extra reactions. An older Milepost would read
+// the new keys wrongly.
+const SchemaVersion = 11
 
 // lockTimeout is how long Open waits for another process to release the
 // file. bbolt's default is to wait for ever, which turns a second milepost
@@ -310,6 +315,11 @@ func (db *DB) init() error {
 				return fmt.Errorf("upgrading the database from schema version %d: %w", version, err)
 			}
 			if err := reindexActions(tx); err != nil {
+				return fmt.Errorf("upgrading the database from schema version %d: %w", version, err)
+			}
+		}
+		if version < 11 {
+			if err := reindexReactions(tx); err != nil {
 				return fmt.Errorf("upgrading the database from schema version %d: %w", version, err)
 			}
 		}

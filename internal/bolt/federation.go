@@ -21,7 +21,9 @@ import (
 //	fed_seen_times      index: timeKey + activity id → empty, to forget old ones
 //	fed_notes           remote note id → Note (the comment it became)
 //	fed_reactions       Like/Announce activity id → Reaction
-//	fed_post_reactions  index: post + 0x00 + kind + 0x00 + activity id → empty
+//	fed_post_reactions  index: post + 0x00 + kind + 0x00 + remote actor id →
+//	                    the activity id of that account's reaction: one
+//	                    like and one boost per account and post
 //	fed_article_actors  post slug → the local actor that announced it
 //	fed_blocks          domain or actor id → Block
 //
@@ -45,8 +47,11 @@ var _ federation.Store = (*DB)(nil)
 
 func followerPrefix(actor string) []byte { return append([]byte(actor), 0) }
 
+// reactionKey is a reaction's entry in fed_post_reactions: one per
+// account, kind and post, since schema version 11 (before, one per
+// activity id, so an account sending five Likes counted five).
 func reactionKey(r federation.Reaction) []byte {
-	return []byte(r.Post + "\x00" + r.Kind + "\x00" + r.Activity)
+	return []byte(r.Post + "\x00" + r.Kind + "\x00" + r.Actor)
 }
 
 func putJSON(b *bbolt.Bucket, key []byte, v any) error {
@@ -246,22 +251,32 @@ func (db *DB) DeleteNote(ctx context.Context, id string) error {
 	return db.update(ctx, func(tx *bbolt.Tx) error { return tx.Bucket(bucketFedNotes).Delete([]byte(id)) })
 }
 
-// AddReaction keeps a Like or Announce once per activity id.
+// AddReaction keeps a Like or Announce once per activity id and once per
+// account: an account's newer reaction of the same kind to the same post
+// takes the place of its older one (whose Undo then does nothing).
 func (db *DB) AddReaction(ctx context.Context, r federation.Reaction) error {
-	return db.update(ctx, func(tx *bbolt.Tx) error {
-		b := tx.Bucket(bucketFedReactions)
-		if b.Get([]byte(r.Activity)) != nil {
-			return nil
-		}
-		if err := putJSON(b, []byte(r.Activity), r); err != nil {
-			return err
-		}
-		return tx.Bucket(bucketFedPostReactions).Put(reactionKey(r), nil)
-	})
+	return db.update(ctx, func(tx *bbolt.Tx) error { return addReaction(tx, r) })
 }
 
-// RemoveReaction forgets the reaction with the activity id.
-func (db *DB) RemoveReaction(ctx context.Context, activity string) (federation.Reaction, bool, error) {
+func addReaction(tx *bbolt.Tx, r federation.Reaction) error {
+	b, index := tx.Bucket(bucketFedReactions), tx.Bucket(bucketFedPostReactions)
+	if b.Get([]byte(r.Activity)) != nil {
+		return nil
+	}
+	if older := index.Get(reactionKey(r)); older != nil {
+		if err := b.Delete(bytes.Clone(older)); err != nil {
+			return err
+		}
+	}
+	if err := putJSON(b, []byte(r.Activity), r); err != nil {
+		return err
+	}
+	return index.Put(reactionKey(r), []byte(r.Activity))
+}
+
+// RemoveReaction forgets the reaction with the activity id when actor made
+// it: only the account that liked or boosted may take it back.
+func (db *DB) RemoveReaction(ctx context.Context, activity, actor string) (federation.Reaction, bool, error) {
 	var r federation.Reaction
 	found := false
 	err := db.update(ctx, func(tx *bbolt.Tx) error {
@@ -273,13 +288,54 @@ func (db *DB) RemoveReaction(ctx context.Context, activity string) (federation.R
 		if err := json.Unmarshal(v, &r); err != nil {
 			return err
 		}
+		if r.Actor != actor {
+			return nil
+		}
 		found = true
 		if err := b.Delete([]byte(activity)); err != nil {
 			return err
 		}
 		return tx.Bucket(bucketFedPostReactions).Delete(reactionKey(r))
 	})
+	if !found {
+		r = federation.Reaction{}
+	}
 	return r, found, err
+}
+
+// reindexReactions builds fed_post_reactions again from fed_reactions, as
+// schema version 11 keys it: by account, keeping one reaction of each kind
+// per account and post (the last in activity id order) and forgetting the
+// others, which a version before counted each.
+func reindexReactions(tx *bbolt.Tx) error {
+	if err := tx.DeleteBucket(bucketFedPostReactions); err != nil {
+		return fmt.Errorf("dropping %s: %w", bucketFedPostReactions, err)
+	}
+	index, err := tx.CreateBucket(bucketFedPostReactions)
+	if err != nil {
+		return fmt.Errorf("creating %s: %w", bucketFedPostReactions, err)
+	}
+	b := tx.Bucket(bucketFedReactions)
+	var superseded [][]byte
+	err = b.ForEach(func(k, v []byte) error {
+		var r federation.Reaction
+		if err := json.Unmarshal(v, &r); err != nil {
+			return fmt.Errorf("decoding reaction %q: %w", k, err)
+		}
+		if older := index.Get(reactionKey(r)); older != nil {
+			superseded = append(superseded, bytes.Clone(older))
+		}
+		return index.Put(reactionKey(r), bytes.Clone(k))
+	})
+	if err != nil {
+		return err
+	}
+	for _, k := range superseded {
+		if err := b.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Reactions counts a post's reactions by kind, through the index.
@@ -379,25 +435,25 @@ func checkFederation(tx *bbolt.Tx, report func(string, ...any)) error {
 		return err
 	}
 	reactions, index := tx.Bucket(bucketFedReactions), tx.Bucket(bucketFedPostReactions)
-	want := map[string]bool{}
 	err = reactions.ForEach(func(k, v []byte) error {
 		var r federation.Reaction
 		if err := json.Unmarshal(v, &r); err != nil {
 			report("%s: %q: %v", bucketFedReactions, k, err)
 			return nil
 		}
-		want[string(reactionKey(r))] = true
-		if index.Get(reactionKey(r)) == nil {
-			report("%s: %q has no entry in %s", bucketFedReactions, k, bucketFedPostReactions)
+		if !bytes.Equal(index.Get(reactionKey(r)), k) {
+			report("%s: %q is not its account's entry in %s", bucketFedReactions, k, bucketFedPostReactions)
 		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	return index.ForEach(func(k, _ []byte) error {
-		if !want[string(k)] {
-			report("%s: %q names no reaction", bucketFedPostReactions, k)
+	return index.ForEach(func(k, v []byte) error {
+		var r federation.Reaction
+		found, err := getJSON(reactions, v, &r)
+		if !found || err != nil || !bytes.Equal(reactionKey(r), k) {
+			report("%s: %q names no reaction of its account", bucketFedPostReactions, k)
 		}
 		return nil
 	})

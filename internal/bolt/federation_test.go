@@ -2,8 +2,11 @@ package bolt
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
+
+	bbolt "go.etcd.io/bbolt"
 
 	"milepost/internal/federation"
 )
@@ -62,9 +65,89 @@ func TestFederationSeenForgetsOldIDs(t *testing.T) {
 
 func TestCheckCatchesFederationIndexes(t *testing.T) {
 	checkCatches(t, fillFederation, func(b buckets) error {
-		return b.bucket(bucketFedPostReactions).Delete([]byte("run\x00like\x00https://a.example/like/1"))
-	}, "has no entry in fed_post_reactions")
+		return b.bucket(bucketFedPostReactions).Delete([]byte("run\x00like\x00https://a.example/u"))
+	}, "is not its account's entry in fed_post_reactions")
+	checkCatches(t, fillFederation, func(b buckets) error {
+		return b.bucket(bucketFedPostReactions).Put([]byte("run\x00like\x00https://b.example/u"), []byte("https://a.example/like/1"))
+	}, "names no reaction of its account")
 	checkCatches(t, fillFederation, func(b buckets) error {
 		return b.bucket(bucketFedSeen).Delete([]byte("https://a.example/2"))
 	}, "names no seen activity")
+}
+
+func like(id, actor string) federation.Reaction {
+	return federation.Reaction{Activity: id, Post: "run", Kind: federation.ReactionLike, Actor: actor}
+}
+
+// TestReactionsCountEachAccountOnce: an account sending five Likes of a
+// post, each with its own id, counts once; another account once more; a
+// boost is counted apart. Only the account that made a reaction removes
+// it, and the latest Like of an account is the one its Undo names.
+func TestReactionsCountEachAccountOnce(t *testing.T) {
+	db, _ := openTest(t)
+	ctx := context.Background()
+	for i := range 5 {
+		if err := db.AddReaction(ctx, like(fmt.Sprintf("https://a.example/like/%d", i), "https://a.example/u")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.AddReaction(ctx, like("https://b.example/like/1", "https://b.example/u")); err != nil {
+		t.Fatal(err)
+	}
+	boost := like("https://a.example/boost/1", "https://a.example/u")
+	boost.Kind = federation.ReactionAnnounce
+	if err := db.AddReaction(ctx, boost); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := db.Reactions(ctx, "run"); err != nil || n[federation.ReactionLike] != 2 || n[federation.ReactionAnnounce] != 1 {
+		t.Fatalf("Reactions = %v, %v; want 2 likes (one per account) and 1 boost", n, err)
+	}
+	if _, ok, err := db.RemoveReaction(ctx, "https://a.example/like/4", "https://b.example/u"); err != nil || ok {
+		t.Errorf("another account removed a's like: %v, %v", ok, err)
+	}
+	if _, ok, err := db.RemoveReaction(ctx, "https://a.example/like/4", "https://a.example/u"); err != nil || !ok {
+		t.Errorf("a's own Undo of its latest like: %v, %v", ok, err)
+	}
+	if n, _ := db.Reactions(ctx, "run"); n[federation.ReactionLike] != 1 {
+		t.Errorf("likes after a's Undo = %d, want 1", n[federation.ReactionLike])
+	}
+	mustCheck(t, db)
+}
+
+// TestUpgradeFromSchemaVersion10CountsReactionsByAccount: a version 10
+// file indexed reactions by activity id, and one account's three Likes
+// counted three; opened, the index is by account, one Like is kept, and
+// Check passes.
+func TestUpgradeFromSchemaVersion10CountsReactionsByAccount(t *testing.T) {
+	ctx := context.Background()
+	path := olderDatabase(t, 10, func(db *DB) {})
+	raw, err := bbolt.Open(path, 0o600, &bbolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := raw.Update(func(tx *bbolt.Tx) error {
+		for _, r := range []federation.Reaction{
+			like("https://a.example/like/1", "https://a.example/u"),
+			like("https://a.example/like/2", "https://a.example/u"),
+			like("https://a.example/like/3", "https://a.example/u"),
+			like("https://b.example/like/1", "https://b.example/u"),
+		} {
+			if err := putJSON(tx.Bucket(bucketFedReactions), []byte(r.Activity), r); err != nil {
+				return err
+			}
+			// Version 10's index key: post, kind, activity id.
+			if err := tx.Bucket(bucketFedPostReactions).Put([]byte(r.Post+"\x00"+r.Kind+"\x00"+r.Activity), nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	raw.Close()
+	wantUpgraded(t, path, func(i int, db *DB) {
+		if n, err := db.Reactions(ctx, "run"); err != nil || n[federation.ReactionLike] != 2 {
+			t.Errorf("opening %d: Reactions = %v, %v; want 2 likes, one per account", i, n, err)
+		}
+	})
 }

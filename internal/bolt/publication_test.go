@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -95,8 +96,8 @@ func TestUpgradeFromSchemaVersion9AddsTheOutgoingBucketsEmpty(t *testing.T) {
 	}
 	defer db.Close()
 	mustCheck(t, db)
-	if got := readMetaOpen(t, db, keySchemaVersion); got != "10" {
-		t.Errorf("schema_version after the upgrade = %q, want 10", got)
+	if got := readMetaOpen(t, db, keySchemaVersion); got != strconv.Itoa(SchemaVersion) {
+		t.Errorf("schema_version after the upgrade = %q, want %d", got, SchemaVersion)
 	}
 	if err := db.bolt.View(func(tx *bbolt.Tx) error {
 		for _, name := range added {

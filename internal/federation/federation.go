@@ -160,11 +160,13 @@ type Store interface {
 	SetNoteComment(ctx context.Context, id string, comment uint64) error
 	Note(ctx context.Context, id string) (Note, bool, error)
 	DeleteNote(ctx context.Context, id string) error
-	// AddReaction keeps r (once per activity id); RemoveReaction forgets
-	// the reaction with the activity id and returns it; Reactions counts
-	// a post's by kind.
+	// AddReaction keeps r once per activity id and at most one reaction
+	// of a kind per account and post: a newer one replaces the account's
+	// older. RemoveReaction forgets the reaction with the activity id and
+	// returns it, only when actor made it. Reactions counts a post's by
+	// kind: the accounts that liked it, the accounts that boosted it.
 	AddReaction(ctx context.Context, r Reaction) error
-	RemoveReaction(ctx context.Context, activity string) (Reaction, bool, error)
+	RemoveReaction(ctx context.Context, activity, actor string) (Reaction, bool, error)
 	Reactions(ctx context.Context, post string) (map[string]int, error)
 	// SetArticleActor records which local actor announced a post, so
 	// that its Delete, made when the post is gone, comes from them;

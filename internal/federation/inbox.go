@@ -147,11 +147,13 @@ func (s *Service) undo(ctx context.Context, st site, from RemoteActor, act map[s
 		}
 		return s.opts.Store.RemoveFollower(ctx, name, from.ID)
 	case "Like", "Announce", "":
-		r, ok, err := s.opts.Store.RemoveReaction(ctx, str(act["object"]))
+		// Whether or not the object names its actor, only the account
+		// that made the reaction may take it back: the store checks.
+		r, ok, err := s.opts.Store.RemoveReaction(ctx, str(act["object"]), from.ID)
 		if err != nil {
 			return fmt.Errorf("forgetting a reaction: %w", err)
 		}
-		if ok && r.Actor == from.ID {
+		if ok {
 			s.reactionsChanged(r.Post)
 		}
 	}
