@@ -14,6 +14,10 @@ import (
 // Kind is the outbox Kind of an ActivityPub delivery.
 const Kind = "activitypub"
 
+// updatedFormat is an Update's updated time: to the millisecond, so that
+// two edits noticed within one second still come in order.
+const updatedFormat = "2006-01-02T15:04:05.000Z"
+
 // delivery is the Payload of an outbox Message of Kind: one signed POST of
 // one activity to one inbox, as one local actor.
 type delivery struct {
@@ -128,6 +132,13 @@ func (s *Service) Messages(ctx context.Context, ev publication.Event) ([]outbox.
 		}
 	case publication.Updated:
 		main = st.activity("Update", ev.Post, actor, ev.Version)
+		// Mastodon applies an Update only when its object's updated is
+		// newer than the last it applied, and a post's lastmod is mostly
+		// left alone (it is the post's Date unless the front matter says
+		// otherwise). The time the edit was noticed is newer than any
+		// Update sent before; it goes into the queued bytes, so a retry
+		// sends the same.
+		main["object"].(map[string]any)["updated"] = s.now().UTC().Format(updatedFormat)
 	case publication.Removed:
 		main = st.deletion(ev.Slug, actor, ev.Told)
 	default:

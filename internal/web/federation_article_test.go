@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 var srcHrefRE = regexp.MustCompile(`(src|href)="([^"]*)"`)
@@ -113,5 +114,42 @@ func TestADeliveredArticleHasAbsoluteLinksAndItsPhotos(t *testing.T) {
 	}
 	if res, _ := fetch(t, h.base+"/tags/race-day/"); res.StatusCode != http.StatusOK {
 		t.Errorf("the hashtag's tag page: %d", res.StatusCode)
+	}
+}
+
+// TestEveryUpdateIsNewerThanTheLast: a post edited twice without a new
+// lastmod (its Date stands for it) is sent two Updates whose objects'
+// updated are each newer than the one before, and than the post's
+// published: Mastodon ignores an Update whose updated is not newer than
+// what it has.
+func TestEveryUpdateIsNewerThanTheLast(t *testing.T) {
+	h := newFedHarness(t, true)
+	f := newFakeInstance(t)
+	if res := follow(f, h, "alice", "kay", "1"); res.status != http.StatusAccepted {
+		t.Fatalf("follow: %d %s", res.status, res.body)
+	}
+	f.next(t, "Accept")
+	updatedOf := func(act map[string]any) time.Time {
+		t.Helper()
+		obj, _ := act["object"].(map[string]any)
+		at, err := time.Parse(time.RFC3339, fmt.Sprint(obj["updated"]))
+		if err != nil {
+			t.Fatalf("the %s's object has no readable updated (%v): %v", act["type"], obj["updated"], err)
+		}
+		return at
+	}
+	published := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	last := published
+	for i, body := range []string{"An easy six in the park.", "An easy seven in the park."} {
+		h.change("posts/first-run.md", post("title: First run\ndate: 2026-11-01\nauthor: kay\ntags: [easy]", body))
+		update := f.next(t, "Update")
+		if update["type"] != "Update" {
+			t.Fatalf("edit %d: a %v, want an Update", i+1, update["type"])
+		}
+		if at := updatedOf(update); !at.After(last) {
+			t.Errorf("edit %d: updated %s is not newer than %s", i+1, at, last)
+		} else {
+			last = at
+		}
 	}
 }
