@@ -8,7 +8,7 @@
 // The package owns the rules: who the actors are and what their documents
 // say, the checks an incoming activity must pass (HTTP signature, digest,
 // date, the signer being the activity's actor, blocked domains, a rate per
-// instance), what each activity does, and which deliveries a post's change
+// instance and one per client address for what fails them), what each activity does, and which deliveries a post's change
 // makes. It reaches the network only through its own client, which refuses
 // private and loopback addresses; HTTP handlers live in internal/web and
 // storage in internal/bolt.
@@ -195,7 +195,9 @@ type Options struct {
 	// UserAgent is sent with every request; "Milepost" when empty.
 	UserAgent string
 	// InstanceRate is how many activities one instance (domain) may
-	// deliver a minute, with a burst of the same size; 0 means 120.
+	// deliver a minute, with a burst of the same size, and how many
+	// requests whose signature does not verify one client address may
+	// make; 0 means 120.
 	InstanceRate int
 }
 
@@ -258,21 +260,39 @@ func (s *Service) AllowLoopbackForTests() {
 // UserAgent is what the Service sends as User-Agent.
 func (s *Service) UserAgent() string { return s.opts.UserAgent }
 
-// limited reports whether domain has used up its rate.
-func (s *Service) limited(domain string) bool {
+// limited takes one activity from key's allowance (an instance's, or a
+// client address's failures), reporting whether none was left.
+func (s *Service) limited(key string) bool {
 	s.limitMu.Lock()
 	defer s.limitMu.Unlock()
-	l := s.limits[domain]
+	return !s.limiter(key).AllowN(s.now(), 1)
+}
+
+// spent reports whether key's allowance is used up, taking nothing from it.
+func (s *Service) spent(key string) bool {
+	s.limitMu.Lock()
+	defer s.limitMu.Unlock()
+	return s.limiter(key).TokensAt(s.now()) < 1
+}
+
+// limiter is key's allowance; limitMu is held.
+func (s *Service) limiter(key string) *rateLimiter {
+	l := s.limits[key]
 	if l == nil {
 		if len(s.limits) > 10000 {
 			clear(s.limits) // a flood of made-up domains must not grow it for ever
 		}
 		n := s.opts.InstanceRate
 		l = rate.NewLimiter(rate.Every(time.Minute/time.Duration(n)), n)
-		s.limits[domain] = l
+		s.limits[key] = l
 	}
-	return !l.AllowN(s.now(), 1)
+	return l
 }
+
+// The keys of the allowances: an instance's verified activities, and the
+// requests from one client address whose signature did not verify.
+func instanceLimit(domain string) string { return "instance " + domain }
+func clientLimit(addr string) string     { return "client " + addr }
 
 // ReactionsVersion changes whenever the likes or boosts of post do.
 func (s *Service) ReactionsVersion(post string) uint64 {

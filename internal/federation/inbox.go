@@ -22,8 +22,10 @@ import (
 // within MaxInboxBytes. The request must be signed by the activity's actor
 // (see verify); an activity id seen before is refused (a replay, or a
 // delivery made twice). Activities Milepost has no use for are accepted
-// and dropped.
-func (s *Service) Receive(ctx context.Context, inbox string, r *http.Request, body []byte) error {
+// and dropped. client is the address the request came from, as limits
+// count addresses (clientaddr.Key): what fails verification is charged to
+// it, not to the instance the request names.
+func (s *Service) Receive(ctx context.Context, inbox, client string, r *http.Request, body []byte) error {
 	st, err := s.current()
 	if err != nil {
 		return err
@@ -33,7 +35,7 @@ func (s *Service) Receive(ctx context.Context, inbox string, r *http.Request, bo
 			return ErrNotFound
 		}
 	}
-	signer, err := s.verify(ctx, r, body)
+	signer, err := s.verify(ctx, r, body, client)
 	if err != nil {
 		return err
 	}

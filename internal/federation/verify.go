@@ -74,7 +74,32 @@ func hostOf(raw string) string {
 // nor over its rate. The key is fetched (signed) and cached; when the
 // cached key does not verify, it is fetched again once, in case it was
 // rotated.
-func (s *Service) verify(ctx context.Context, r *http.Request, body []byte) (RemoteActor, error) {
+//
+// A request that fails is charged to the client address it came from, and
+// once that address has used up its allowance its requests are refused
+// before any key is fetched. Only a verified request is charged to its
+// instance: the keyId is anyone's to write, and forged requests naming a
+// real instance must not use up that instance's allowance.
+func (s *Service) verify(ctx context.Context, r *http.Request, body []byte, client string) (RemoteActor, error) {
+	if s.spent(clientLimit(client)) {
+		return RemoteActor{}, ErrRateLimited
+	}
+	actor, err := s.verifySignature(ctx, r, body)
+	if errors.Is(err, ErrBadSignature) {
+		s.limited(clientLimit(client))
+		return RemoteActor{}, err
+	}
+	if err != nil {
+		return RemoteActor{}, err
+	}
+	if s.limited(instanceLimit(hostOf(actor.ID))) {
+		return RemoteActor{}, ErrRateLimited
+	}
+	return actor, nil
+}
+
+// verifySignature is verify's check of the signature itself.
+func (s *Service) verifySignature(ctx context.Context, r *http.Request, body []byte) (RemoteActor, error) {
 	// The server takes Host out of the header map; the signature covers it.
 	r.Header.Set("Host", r.Host)
 	v, err := httpsig.NewVerifier(r)
@@ -104,9 +129,6 @@ func (s *Service) verify(ctx context.Context, r *http.Request, body []byte) (Rem
 	}
 	if err := s.checkBlocked(ctx, keyID); err != nil {
 		return RemoteActor{}, err
-	}
-	if s.limited(domain) {
-		return RemoteActor{}, ErrRateLimited
 	}
 	actor, cached, err := s.remoteActor(ctx, keyID, false)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"milepost/internal/clientaddr"
 	"milepost/internal/federation"
 )
 
@@ -162,7 +163,7 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request) {
 		s.apFail(w, r, "reading an activity", err)
 		return
 	}
-	if err := s.opts.Federation.Receive(r.Context(), r.PathValue("name"), r, body); err != nil {
+	if err := s.opts.Federation.Receive(r.Context(), r.PathValue("name"), clientaddr.Key(s.clientIP(r)), r, body); err != nil {
 		s.apFail(w, r, "receiving an activity", err)
 		return
 	}

@@ -239,6 +239,13 @@ language: en
 // the federation Service may reach loopback addresses (the fake instance).
 func newFedHarness(t *testing.T, loopback bool) *fedHarness {
 	t.Helper()
+	return newFedHarnessWith(t, loopback, nil)
+}
+
+// newFedHarnessWith is newFedHarness with options changed by configure
+// (when not nil) before the services are made.
+func newFedHarnessWith(t *testing.T, loopback bool, configure func(*federation.Options, *web.Options)) *fedHarness {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -269,8 +276,14 @@ func newFedHarness(t *testing.T, loopback bool) *fedHarness {
 	worker := &outbox.Worker{Store: db, Log: log, Senders: map[string]outbox.Sender{}, Poll: 50 * time.Millisecond,
 		BaseDelay: 10 * time.Millisecond, MaxDelay: 50 * time.Millisecond}
 	ahead := &atomic.Int64{}
-	fed, err := federation.New(federation.Options{Store: db, Comments: cs, Site: src.Current, Outbox: db, Wake: worker.Notify,
-		Log: log, UserAgent: "Milepost test", Now: func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }})
+	fedOpts := federation.Options{Store: db, Comments: cs, Site: src.Current, Outbox: db, Wake: worker.Notify,
+		Log: log, UserAgent: "Milepost test", Now: func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }}
+	webOpts := web.Options{Content: src, Comments: cs, Theme: themes.Default(), Log: log,
+		Secret: []byte("a test key of thirty-two bytes!!"), CommentRate: 1000, Outbox: db, Media: photoCache(t)}
+	if configure != nil {
+		configure(&fedOpts, &webOpts)
+	}
+	fed, err := federation.New(fedOpts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,9 +295,8 @@ func newFedHarness(t *testing.T, loopback bool) *fedHarness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := web.New(web.Options{Content: src, Comments: cs, Theme: themes.Default(), Log: log, Accounts: accts,
-		Secret: []byte("a test key of thirty-two bytes!!"), Federation: fed, CommentRate: 1000, Outbox: db,
-		Media: photoCache(t)})
+	webOpts.Accounts, webOpts.Federation = accts, fed
+	h, err := web.New(webOpts)
 	if err != nil {
 		t.Fatal(err)
 	}
