@@ -163,11 +163,37 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request) {
 		s.apFail(w, r, "reading an activity", err)
 		return
 	}
-	if err := s.opts.Federation.Receive(r.Context(), r.PathValue("name"), clientaddr.Key(s.clientIP(r)), r, body); err != nil {
+	if err := s.opts.Federation.Receive(r.Context(), r.PathValue("name"), clientaddr.Key(s.clientIP(r)), s.asSent(r), body); err != nil {
 		s.apFail(w, r, "receiving an activity", err)
 		return
 	}
 	w.WriteHeader(http.StatusAccepted)
+}
+
+// asSent is r with the path its sender wrote, the site's prefix included
+// (underPrefix cut it off for routing): the signature's (request-target)
+// covers it, and a signature checked against the path without the prefix
+// never verifies.
+func (s *Server) asSent(r *http.Request) *http.Request {
+	prefix := s.prefix()
+	if prefix == "" {
+		return r
+	}
+	sent := *r
+	u := *r.URL
+	u.Path = prefix + u.Path
+	if u.RawPath != "" {
+		u.RawPath = prefix + u.RawPath
+	}
+	sent.URL = &u
+	return &sent
+}
+
+// atHostRoot reports whether path is a document other servers ask for at
+// the root of the host whatever the site's prefix: WebFinger and NodeInfo
+// look only there (RFC 8615).
+func (s *Server) atHostRoot(path string) bool {
+	return s.opts.Federation != nil && (path == "/.well-known/webfinger" || path == "/.well-known/nodeinfo")
 }
 
 // fediverseProfile is what an author page shows of the author on the

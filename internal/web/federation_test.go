@@ -246,11 +246,18 @@ func newFedHarness(t *testing.T, loopback bool) *fedHarness {
 // (when not nil) before the services are made.
 func newFedHarnessWith(t *testing.T, loopback bool, configure func(*federation.Options, *web.Options)) *fedHarness {
 	t.Helper()
+	return newFedHarnessAt(t, loopback, "", configure)
+}
+
+// newFedHarnessAt is newFedHarnessWith with a base URL whose path is
+// prefix ("/blog"); base is then the address with the prefix.
+func newFedHarnessAt(t *testing.T, loopback bool, prefix string, configure func(*federation.Options, *web.Options)) *fedHarness {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	base := "http://" + ln.Addr().String()
+	base := "http://" + ln.Addr().String() + prefix
 	dir := t.TempDir()
 	writeSiteFiles(t, dir, siteFiles{
 		"site.yaml":      strings.Replace(fedSiteYAML, "BASE", base, 1),

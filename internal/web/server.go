@@ -359,8 +359,10 @@ func (s *Server) prefix() string { return s.facts(s.opts.Content.Current()).pref
 func (s *Server) url(path string) string { return s.prefix() + path }
 
 // underPrefix serves the site under the base URL's path: a request outside
-// it is not found, the prefix itself redirects to its slash, and the prefix
-// is cut off before routing. Redirects to site paths get it put back.
+// it is not found (but for the fediverse's well-known documents, asked for
+// at the host's root: atHostRoot), the prefix itself redirects to its
+// slash, and the prefix is cut off before routing. Redirects to site paths
+// get it put back.
 func (s *Server) underPrefix(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		prefix := s.prefix()
@@ -370,6 +372,8 @@ func (s *Server) underPrefix(next http.Handler) http.Handler {
 		}
 		rest, ok := strings.CutPrefix(r.URL.Path, prefix)
 		switch {
+		case !ok && s.atHostRoot(r.URL.Path):
+			next.ServeHTTP(w, r)
 		case ok && rest == "":
 			target := prefix + "/"
 			if r.URL.RawQuery != "" {
