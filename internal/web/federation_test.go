@@ -55,6 +55,8 @@ type fakeInstance struct {
 	fetches atomic.Int32
 	// refuse makes every inbox answer 403 (to see a permanent failure).
 	refuse atomic.Bool
+	// requests counts every request made to it.
+	requests atomic.Int32
 }
 
 func newFakeInstance(t *testing.T) *fakeInstance {
@@ -71,7 +73,10 @@ func newFakeInstance(t *testing.T) *fakeInstance {
 	mux.HandleFunc("GET /users/{name}", f.actor)
 	mux.HandleFunc("POST /users/{name}/inbox", f.inbox)
 	mux.HandleFunc("POST /inbox", f.inbox)
-	f.srv = httptest.NewServer(mux)
+	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.requests.Add(1)
+		mux.ServeHTTP(w, r)
+	}))
 	t.Cleanup(f.srv.Close)
 	return f
 }
