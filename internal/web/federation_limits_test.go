@@ -63,6 +63,30 @@ func TestForgedRequestsDoNotUseARealInstancesAllowance(t *testing.T) {
 	if f.fetches.Load() != fetches {
 		t.Errorf("a refused forger made %d key fetches", f.fetches.Load()-fetches)
 	}
+	// A keyId naming a server that does not answer costs a fetch each
+	// time: those failures are charged to their address too.
+	const nowhereAddr = "203.0.113.10"
+	nowhere := func() int {
+		t.Helper()
+		n++
+		body, _ := json.Marshal(map[string]any{"id": fmt.Sprintf("http://127.0.0.1:1/likes/%d", n), "type": "Like",
+			"actor": "http://127.0.0.1:1/actor", "object": article})
+		req, _ := http.NewRequest(http.MethodPost, h.srv.URL+"/inbox", nil)
+		req.Header.Set("Content-Type", federation.ContentTypeActivity)
+		req.Header.Set("X-Forwarded-For", nowhereAddr)
+		if err := federation.SignRequest(req, body, forger, "http://127.0.0.1:1/actor#main-key", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		return h.do(req).status
+	}
+	for i := range rate {
+		if got := nowhere(); got == http.StatusAccepted || got == http.StatusTooManyRequests {
+			t.Fatalf("request %d whose key cannot be fetched: %d", i+1, got)
+		}
+	}
+	if got := nowhere(); got != http.StatusTooManyRequests {
+		t.Errorf("a request whose key cannot be fetched, past the address's allowance: %d, want 429", got)
+	}
 	// alice's server has its whole allowance: bob and alice share it.
 	for i := range rate {
 		who := []string{"alice", "bob"}[i%2]
