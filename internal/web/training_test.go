@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -68,12 +69,62 @@ func TestAnAuthorsTrainingLog(t *testing.T) {
 	mustNotContain(t, "log on the 25th", h.get("/authors/kay/log/").body, "Secret ultra")
 }
 
-func TestDraftsAreNotCountedEvenWhenShown(t *testing.T) {
-	h := newHarness(t, clubSite(t), withDrafts)
-	mustContain(t, "draft's page", h.get("/posts/secret-ultra/").body, "Secret ultra")
-	for _, path := range []string{"/authors/kay/log/", "/authors/kay/records/", "/club/"} {
-		mustNotContain(t, path, h.get(path).body, "Secret ultra", "50 km")
+// uncountedRuns are a draft and a post dated after the harness's clock,
+// each a race faster than any of Kay's with the triathlon's activity file
+// (best efforts Kay has none of), this week: were either counted, the
+// log's totals, the records and the club's week and new records would
+// all show it.
+func uncountedRuns(t *testing.T, files siteFiles, draft, future bool) siteFiles {
+	t.Helper()
+	fit := string(activitytest.File(t, "triathlon_fr255.fit"))
+	race := func(title, date, name string, front ...string) string {
+		return runPost(title, date, "kay", "  type: race\n  distance: 5 km\n  time: 17:45\n  race: "+name, append([]string{"activity: run.fit"}, front...)...)
 	}
+	files["posts/secret-5k/index.md"] = race("Secret 5K", "2026-11-24T06:00:00Z", "Hidden Harriers 5K", "draft: "+strconv.FormatBool(draft))
+	files["posts/secret-5k/run.fit"] = fit
+	date := "2026-11-23T06:00:00Z"
+	if future {
+		date = "2026-11-26T06:00:00Z"
+	}
+	files["posts/thursday-5k/index.md"] = race("Thursday 5K", date, "Thanksgiving Dash")
+	files["posts/thursday-5k/run.fit"] = fit
+	return files
+}
+
+func TestDraftsAreNotCountedEvenWhenShown(t *testing.T) {
+	for _, c := range []struct {
+		what string
+		opts []harnessOption
+	}{{"drafts hidden", nil}, {"drafts shown", []harnessOption{withDrafts}}} {
+		t.Run(c.what, func(t *testing.T) {
+			h := newHarness(t, uncountedRuns(t, clubSite(t), true, true), c.opts...)
+			if w := h.site.Warnings; len(w) > 0 {
+				t.Fatalf("warnings: %v", w)
+			}
+			if c.opts != nil {
+				mustContain(t, "draft's page", h.get("/posts/secret-5k/").body, "Secret 5K", "Hidden Harriers 5K")
+			}
+			uncounted := []string{"Secret ultra", "50 km", "Secret 5K", "Hidden Harriers", "Thursday 5K", "Thanksgiving Dash", "17:45", "best effort"}
+			for _, path := range []string{"/authors/kay/log/", "/authors/kay/records/", "/club/"} {
+				mustNotContain(t, path, h.get(path).body, uncounted...)
+			}
+			// What is counted is as without them.
+			mustContain(t, "log", h.get("/authors/kay/log/").body, "<dt>Runs</dt><dd>3</dd>", "<dt>Distance</dt><dd>36.1 km</dd>")
+			mustContain(t, "records", h.get("/authors/kay/records/").body, "<h3>5 km</h3>", `<span class="perf-time">22:30</span>`)
+			week, month, _ := strings.Cut(h.get("/club/").body, `id="month-heading"`)
+			mustContain(t, "club's week", week, "<dt>Distance</dt><dd>18 km</dd>", "<dt>Runs</dt><dd>2</dd>")
+			mustContain(t, "club's month", month, "<dt>Runs</dt><dd>4</dd>", "No records broken in the last 30 days.")
+		})
+	}
+	// The checks can fail: the same runs published and dated today are
+	// counted on every page.
+	h := newHarness(t, uncountedRuns(t, clubSite(t), false, false))
+	mustContain(t, "records of the published races", h.get("/authors/kay/records/").body, "best effort", "Hidden Harriers 5K", "Thanksgiving Dash")
+	mustContain(t, "log of the published races", h.get("/authors/kay/log/").body, "<dt>Runs</dt><dd>5</dd>")
+	club := h.get("/club/").body
+	_, records, _ := strings.Cut(club, `id="records-heading"`)
+	mustContain(t, "club of the published races", club, "<dt>Runs</dt><dd>4</dd>")
+	mustContain(t, "club's new records of the published races", records, "17:45", "beat 22:30")
 }
 
 func TestShoesPastTheSitesLimitAreNoted(t *testing.T) {
