@@ -389,6 +389,8 @@ func (l *loader) postField(p *Post, pf *postFields, f field, authors map[string]
 		pf.run.activity = &f
 	case "activity_download":
 		pf.run.download = &f
+	case "activity_download_times":
+		pf.run.downloadTimes = &f
 	default:
 		if p.Params == nil {
 			p.Params = make(map[string]any)

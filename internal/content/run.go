@@ -90,7 +90,8 @@ type Activity struct {
 	Route activity.RouteShape
 	// Segments are the cleaned track's legs, kept only when the post opts
 	// in to a download (activity_download: true): the GPX served is built
-	// from them, never from the file.
+	// from them, never from the file. Their points hold their times only
+	// when it opts in to those too (activity_download_times: true).
 	Segments [][]activity.TrackPoint
 	Download bool
 	// Dropped and Warnings are the reader's notes: legs of a multisport

@@ -146,6 +146,53 @@ func TestABadRunValueIsAWarningAtItsLineAndThePostServesWithoutIt(t *testing.T) 
 	}
 }
 
+// activity_download_times keeps the download's times only when it is
+// true and the post offers a download; anything else is a warning at its
+// line, and the download (if any) carries no times.
+func TestTheDownloadsTimesAreKeptOnlyWhenAskedForWithADownload(t *testing.T) {
+	fit := activityFixture(t, "triathlon_fr255.fit")
+	post := func(front string) string {
+		return "---\ntitle: T\ndate: 2024-05-01\nactivity: run.fit\n" + front + "---\n" // front from line 5
+	}
+	site := loadSite(t, files{
+		"posts/timed/index.md":    post("activity_download: true\nactivity_download_times: true\n"),
+		"posts/timed/run.fit":     fit,
+		"posts/untimed/index.md":  post("activity_download: true\n"),
+		"posts/untimed/run.fit":   fit,
+		"posts/no-route/index.md": post("activity_download_times: true\n"),
+		"posts/no-route/run.fit":  fit,
+		"posts/maybe/index.md":    post("activity_download: true\nactivity_download_times: often\n"),
+		"posts/maybe/run.fit":     fit,
+	})
+	want := []string{
+		`posts/maybe/index.md:6: activity_download_times must be true or false, not text "often"; the route download carries no times`,
+		`posts/no-route/index.md:5: activity_download_times gives the route download its times, but the post offers no download: add activity_download: true, or remove the key`,
+	}
+	if d := cmp.Diff(want, warningList(site)); d != "" {
+		t.Errorf("warnings (-want +got):\n%s", d)
+	}
+	v := View{Site: site, Now: time.Now()}
+	timed := func(slug string) (points, withTime int) {
+		for _, seg := range v.Post(slug).Run.Activity.Segments {
+			for _, p := range seg {
+				points++
+				if _, ok := p.Time(); ok {
+					withTime++
+				}
+			}
+		}
+		return points, withTime
+	}
+	if points, withTime := timed("timed"); points == 0 || withTime != points {
+		t.Errorf("timed: %d of %d points have a time, want all", withTime, points)
+	}
+	for _, slug := range []string{"untimed", "no-route", "maybe"} {
+		if _, withTime := timed(slug); withTime > 0 {
+			t.Errorf("%s: %d points keep their time", slug, withTime)
+		}
+	}
+}
+
 func TestBadRunValuesInTOMLAreAtTheirLinesToo(t *testing.T) {
 	site := loadSite(t, files{"posts/race.md": "+++\ntitle = \"Race\"\ndate = 2024-05-01\n" +
 		"run.time = \"fast\"\n" + // 4

@@ -67,6 +67,7 @@ type activityKey struct {
 	size, modNanos int64
 	privacy        string // the zones and trim the route was cleaned with
 	download       bool   // whether the cleaned segments are kept
+	downloadTimes  bool   // whether they keep their points' times
 }
 
 func newActivityCache() *activityCache {
@@ -124,9 +125,10 @@ func (c *activityCache) put(file string, e activityEntry) {
 }
 
 // postActivity reads the activity file name of the bundle post p,
-// cleaned with privacy; download keeps the cleaned segments. The error
-// says why readers will not get the run's charts.
-func (l *loader) postActivity(ctx context.Context, p *Post, name string, privacy Privacy, download bool) (*Activity, error) {
+// cleaned with privacy; download keeps the cleaned segments, with their
+// points' times when downloadTimes is set. The error says why readers
+// will not get the run's charts.
+func (l *loader) postActivity(ctx context.Context, p *Post, name string, privacy Privacy, download, downloadTimes bool) (*Activity, error) {
 	if p.Bundle == "" {
 		return nil, fmt.Errorf("names a file beside the post, but %s is a single file: make the post a page bundle (posts/%s/index.md) with the file in its folder", p.File, p.Slug)
 	}
@@ -145,13 +147,14 @@ func (l *loader) postActivity(ctx context.Context, p *Post, name string, privacy
 	}
 	defer f.Close()
 	file := p.Bundle + "/" + name
-	key := activityKey{size: info.Size(), modNanos: info.ModTime().UnixNano(), privacy: fmt.Sprint(privacy), download: download}
+	key := activityKey{size: info.Size(), modNanos: info.ModTime().UnixNano(), privacy: fmt.Sprint(privacy),
+		download: download, downloadTimes: downloadTimes}
 	if l.activities != nil {
 		if e, ok := l.activities.get(file, key); ok {
 			return e.act, e.err
 		}
 	}
-	a, err := readActivity(ctx, l.readers, f, name, privacy, download)
+	a, err := readActivity(ctx, l.readers, f, name, privacy, download, downloadTimes)
 	if l.activities != nil && ctx.Err() == nil {
 		l.activities.put(file, activityEntry{key: key, act: a, err: err})
 	}
@@ -161,7 +164,7 @@ func (l *loader) postActivity(ctx context.Context, p *Post, name string, privacy
 // readActivity reads an activity file and keeps what pages may show of
 // it: the figures of the whole track, whose charts leave out what privacy
 // hides, and the route as privacy leaves it.
-func readActivity(ctx context.Context, readers *activity.Readers, f fs.File, name string, privacy Privacy, download bool) (*Activity, error) {
+func readActivity(ctx context.Context, readers *activity.Readers, f fs.File, name string, privacy Privacy, download, downloadTimes bool) (*Activity, error) {
 	// The privacy seed is drawn from the file's bytes as they are read.
 	seed := activity.NewSeedHash()
 	act, err := readers.Read(ctx, name, io.TeeReader(f, seed), activity.DefaultLimits)
@@ -191,7 +194,7 @@ func readActivity(ctx context.Context, readers *activity.Readers, f fs.File, nam
 		Warnings: act.Warnings,
 	}
 	if download {
-		a.Segments = activity.Track(segments)
+		a.Segments = activity.Track(segments, downloadTimes)
 	}
 	return a, nil
 }
@@ -199,7 +202,7 @@ func readActivity(ctx context.Context, readers *activity.Readers, f fs.File, nam
 // runFields are the front matter keys of the run behind a post, read once
 // the post's author (and so its units and privacy zones) is known.
 type runFields struct {
-	run, activity, download *field
+	run, activity, download, downloadTimes *field
 }
 
 // run reads the run fields of the post p, whose page bundle's activity
@@ -224,6 +227,20 @@ func (l *loader) run(ctx context.Context, p *Post, rf runFields) (*Run, []*lineE
 			warnings = append(warnings, errAt(lerr.line, "%v; the run's track is not offered for download", lerr.err))
 		}
 	}
+	// Times say when the runner was where: a download carries them only
+	// when asked for, and only a download can.
+	downloadTimes := false
+	if rf.downloadTimes != nil {
+		var lerr *lineError
+		downloadTimes, lerr = rf.downloadTimes.boolean(false)
+		switch {
+		case lerr != nil:
+			warnings = append(warnings, errAt(lerr.line, "%v; the route download carries no times", lerr.err))
+		case downloadTimes && !download:
+			warnings = append(warnings, errAt(rf.downloadTimes.line, "activity_download_times gives the route download its times, but the post offers no download: add activity_download: true, or remove the key"))
+			downloadTimes = false
+		}
+	}
 	r := &Run{
 		Type: d.Type, DistanceM: d.DistanceM, TimeS: d.TimeS,
 		ElevationM: d.ElevationM, HasElevation: d.HasElevation,
@@ -244,7 +261,7 @@ func (l *loader) run(ctx context.Context, p *Post, rf runFields) (*Run, []*lineE
 			warnings = append(warnings, errAt(lerr.line, "%v; the post is served without its run's charts", lerr.err))
 		case name == "" || l.dir == "": // a loader without a directory reads no files
 		default:
-			a, err := l.postActivity(ctx, p, name, l.cfg.privacyFor(p.Author), download)
+			a, err := l.postActivity(ctx, p, name, l.cfg.privacyFor(p.Author), download, downloadTimes)
 			if err != nil {
 				warnings = append(warnings, errAt(rf.activity.line, "activity %q %v; the post is served without its run's charts", name, err))
 			}

@@ -31,6 +31,9 @@ type fileCase struct {
 	// "distance and time", "distance", or "" for the file's derived
 	// figures (the comment of each says why).
 	device string
+	// time is the card's time exactly, where the case pins it: "" checks
+	// the time against the figure device names, within 1%.
+	time   string
 	charts []string // the charts drawn, in page order
 	// unreadable is what the warning says of a file no reader can use;
 	// "" for a readable one.
@@ -45,20 +48,19 @@ func activityFileCases(t *testing.T) []fileCase {
 		{name: "triathlon_fr255.fit", data: tri, device: "distance and time", charts: all},
 		// The SDK's multisport: its trail-run leg has a timer and heart
 		// rate but no GPS and no distance, so nothing to draw over
-		// distance; the bike leg is left out. Its derived moving time is
-		// 0 (no distance to tell moving from standing) where the device's
-		// timer ran 21.5 s: the card shows no time — checked against the
-		// derived figures, a disagreement the activity package owns.
-		{name: "activity_multisport.fit", data: activitytest.File(t, "activity_multisport.fit"), device: "distance"},
+		// distance; the bike leg is left out. With no distance there is
+		// no movement to tell pauses from, so the leg's time is its
+		// device timer, 21.519 s: the card shows 0:22 and no distance.
+		{name: "activity_multisport.fit", data: activitytest.File(t, "activity_multisport.fit"), device: "distance and time", time: "0:22"},
 		// Records only, no sessions (the SDK's "truncated" example): 14
 		// points, 6 m; read as it is, without device totals.
 		{name: "activity_truncated.fit", data: activitytest.File(t, "activity_truncated.fit"), charts: []string{"elevation", "pace"}},
 		// Four FIT files chained: a walk of 60 m with a heart-rate strap.
 		// The walker stood for most of its five minutes with the timer
-		// running (no auto-pause): the card's moving time is the derived
-		// 14 s, not the device's 308 s timer, so time is checked against
-		// the derived figure.
-		{name: "HrmPluginTestActivity.fit", data: activitytest.File(t, "HrmPluginTestActivity.fit"), device: "distance", charts: []string{"elevation", "pace", "heart-rate"}},
+		// running (no auto-pause), too slow over the whole to tell pauses
+		// from: the card's time is the device's timer, 308.545 s, shown
+		// as 5:09 — not the few seconds a drifting fix looked fast.
+		{name: "HrmPluginTestActivity.fit", data: activitytest.File(t, "HrmPluginTestActivity.fit"), device: "distance and time", time: "5:09", charts: []string{"elevation", "pace", "heart-rate"}},
 		// GPX with heart rate (a ride's first kilometre) and GPX with a
 		// minute's pause; neither has device totals.
 		{name: "garmin_connect_hr.gpx", data: activitytest.File(t, "garmin_connect_hr.gpx"), charts: []string{"route", "elevation", "pace", "heart-rate"}},
@@ -124,6 +126,9 @@ func TestEveryKindOfActivityFileIsServedWithItsFigures(t *testing.T) {
 			t.Logf("card %q; device %+v; derived %.1f m, %.1f s moving", runCard(t, res.body), act.Device, s.DistanceM, s.MovingS)
 			checkFigure(t, "distance", card["Distance"], wantM, parseDistanceM)
 			checkFigure(t, "time", card["Time"], wantS, parseSeconds)
+			if fc.time != "" && card["Time"] != fc.time {
+				t.Errorf("the card's time %q, want %q", card["Time"], fc.time)
+			}
 		})
 	}
 }

@@ -183,7 +183,8 @@ func (s *Server) runView(p *content.Post) *runView {
 
 // routeGPX serves /posts/{slug}/route.gpx: the route of a post that
 // offers it, as GPX built from the track privacy left (activity.WriteGPX:
-// positions and elevations, no times). Any other post's is 404.
+// positions and elevations, and times only if the post opted in to them).
+// Any other post's is 404.
 func (s *Server) routeGPX(w http.ResponseWriter, r *http.Request) {
 	v := s.view()
 	p := v.Post(r.PathValue("slug"))

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mmcdole/gofeed"
 	"github.com/paulmach/orb"
@@ -266,20 +267,26 @@ func (h *harness) postRun(slug string) *content.Run {
 func gpxPoints(t *testing.T, doc string) []activity.Point {
 	t.Helper()
 	var g struct {
+		XMLName  xml.Name `xml:"http://www.topografix.com/GPX/1/1 gpx"`
+		Version  string   `xml:"version,attr"`
 		Segments []struct {
 			Points []struct {
-				Lat float64 `xml:"lat,attr"`
-				Lon float64 `xml:"lon,attr"`
+				Lat  float64   `xml:"lat,attr"`
+				Lon  float64   `xml:"lon,attr"`
+				Time time.Time `xml:"time"`
 			} `xml:"trkpt"`
 		} `xml:"trk>trkseg"`
 	}
 	if err := xml.Unmarshal([]byte(doc), &g); err != nil {
-		t.Fatalf("the GPX does not parse: %v", err)
+		t.Fatalf("the GPX does not parse as GPX 1.1: %v", err)
+	}
+	if g.Version != "1.1" {
+		t.Fatalf("GPX version %q, want 1.1", g.Version)
 	}
 	var out []activity.Point
 	for _, s := range g.Segments {
 		for _, p := range s.Points {
-			out = append(out, activity.Point{Lat: p.Lat, Lon: p.Lon, HasPosition: true})
+			out = append(out, activity.Point{Lat: p.Lat, Lon: p.Lon, HasPosition: true, Time: p.Time})
 		}
 	}
 	return out
@@ -369,6 +376,44 @@ func routeLeaks(t *testing.T, svg string, raw []activity.Point, zones []activity
 	return append(leaks, pointsInside(drawn, hidden(raw, zones, trimM))...)
 }
 
+// A post that opts in to times offers a download whose every point has
+// the time the file gave it there; the same run without the key offers
+// one without times.
+func TestTheRouteDownloadCarriesTimesOnlyWhenThePostOptsIn(t *testing.T) {
+	fit := activityFile(t, "triathlon_fr255.fit")
+	files := withFile(triRun("activity_download: true\n"), "posts/sprint-tri/run.fit", fit)
+	files["posts/timed/index.md"] = post("title: Timed\ndate: 2026-06-15\nauthor: kay\nactivity: run.fit\nactivity_download: true\nactivity_download_times: true", "With times.")
+	files["posts/timed/run.fit"] = fit
+	h := newHarness(t, files)
+	if w := h.site.Warnings; len(w) > 0 {
+		t.Fatalf("warnings: %v", w)
+	}
+
+	if body := h.get("/posts/sprint-tri/route.gpx").body; strings.Contains(body, "<time>") {
+		t.Error("the download of a post not opted in to times carries <time>")
+	}
+	res := h.get("/posts/timed/route.gpx")
+	if res.status != http.StatusOK {
+		t.Fatalf("route.gpx: %d", res.status)
+	}
+	timeAt := map[string]time.Time{}
+	for _, p := range rawTrack(t, "triathlon_fr255.fit") {
+		if p.HasPosition {
+			timeAt[fmt.Sprintf("%.7f %.7f", p.Lat, p.Lon)] = p.Time
+		}
+	}
+	points := gpxPoints(t, res.body)
+	if len(points) < 100 || strings.Count(res.body, "<time>") != len(points) {
+		t.Fatalf("%d points, %d times", len(points), strings.Count(res.body, "<time>"))
+	}
+	for i, p := range points {
+		want, ok := timeAt[fmt.Sprintf("%.7f %.7f", p.Lat, p.Lon)]
+		if !ok || !p.Time.Equal(want) {
+			t.Fatalf("point %d at %.7f,%.7f has time %v; the file's there: %v (found %v)", i, p.Lat, p.Lon, p.Time, want, ok)
+		}
+	}
+}
+
 // The proof the issue asks for: with a privacy zone around the run's start
 // and one halfway round, no point inside either, nor within trim_m of the
 // leg's ends, is in the route drawing, the GPX download or the feeds.
@@ -381,6 +426,10 @@ func TestNoPrivatePointIsInTheRouteTheDownloadOrTheFeeds(t *testing.T) {
 	}
 	const trimM = 250
 	files := withFile(triRun("activity_download: true\n"), "posts/sprint-tri/run.fit", activityFile(t, "triathlon_fr255.fit"))
+	// The same run again, its download with times: they must not bring
+	// back a hidden point.
+	files["posts/timed/index.md"] = post("title: Timed\ndate: 2026-06-15\nauthor: kay\nactivity: run.fit\nactivity_download: true\nactivity_download_times: true", "With times.")
+	files["posts/timed/run.fit"] = activityFile(t, "triathlon_fr255.fit")
 	files["site.yaml"] = siteYAML + fmt.Sprintf("privacy:\n  trim_m: %d\n  zones:\n    - {lat: %.7f, lon: %.7f, radius_m: 300}\n    - {lat: %.7f, lon: %.7f, radius_m: 150}\n",
 		trimM, start.Lat, start.Lon, mid.Lat, mid.Lon)
 	h := newHarness(t, files)
@@ -402,12 +451,18 @@ func TestNoPrivatePointIsInTheRouteTheDownloadOrTheFeeds(t *testing.T) {
 	})
 
 	t.Run("the GPX download", func(t *testing.T) {
-		points := gpxPoints(t, h.get("/posts/sprint-tri/route.gpx").body)
-		if len(points) < 100 {
-			t.Fatalf("%d points", len(points))
-		}
-		if in := pointsInside(points, hidden(raw, zones, trimM)); len(in) > 0 {
-			t.Errorf("%d points inside, the first: %s", len(in), in[0])
+		for _, path := range []string{"/posts/sprint-tri/route.gpx", "/posts/timed/route.gpx"} {
+			body := h.get(path).body
+			points := gpxPoints(t, body)
+			if len(points) < 100 {
+				t.Fatalf("%s: %d points", path, len(points))
+			}
+			if in := pointsInside(points, hidden(raw, zones, trimM)); len(in) > 0 {
+				t.Errorf("%s: %d points inside, the first: %s", path, len(in), in[0])
+			}
+			if timed := strings.Count(body, "<time>"); (path == "/posts/timed/route.gpx") != (timed == len(points)) {
+				t.Errorf("%s: %d of %d points have a time", path, timed, len(points))
+			}
 		}
 		if len(pointsInside(raw, hidden(raw, zones, trimM))) == 0 {
 			t.Error("the check finds nothing wrong with the raw track")

@@ -29,7 +29,7 @@ func TestARunnersFirstPerformancesAreNoNewRecordsOfTheClub(t *testing.T) {
 	// Kay's first 5 km and first half this month beat no record.
 	club := h.get("/club/").body
 	_, records, _ := strings.Cut(club, `id="records-heading"`)
-	mustContain(t, "club's new records", records, "No records set in the last 30 days.")
+	mustContain(t, "club's new records", records, "No records broken in the last 30 days.")
 
 	// A faster 5 km beats the Turkey Trot's 22:30: a new record, saying
 	// what it beat.

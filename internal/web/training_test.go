@@ -1,6 +1,9 @@
 package web_test
 
 import (
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -68,12 +71,62 @@ func TestAnAuthorsTrainingLog(t *testing.T) {
 	mustNotContain(t, "log on the 25th", h.get("/authors/kay/log/").body, "Secret ultra")
 }
 
-func TestDraftsAreNotCountedEvenWhenShown(t *testing.T) {
-	h := newHarness(t, clubSite(t), withDrafts)
-	mustContain(t, "draft's page", h.get("/posts/secret-ultra/").body, "Secret ultra")
-	for _, path := range []string{"/authors/kay/log/", "/authors/kay/records/", "/club/"} {
-		mustNotContain(t, path, h.get(path).body, "Secret ultra", "50 km")
+// uncountedRuns are a draft and a post dated after the harness's clock,
+// each a race faster than any of Kay's with the triathlon's activity file
+// (best efforts Kay has none of), this week: were either counted, the
+// log's totals, the records and the club's week and new records would
+// all show it.
+func uncountedRuns(t *testing.T, files siteFiles, draft, future bool) siteFiles {
+	t.Helper()
+	fit := string(activitytest.File(t, "triathlon_fr255.fit"))
+	race := func(title, date, name string, front ...string) string {
+		return runPost(title, date, "kay", "  type: race\n  distance: 5 km\n  time: 17:45\n  race: "+name, append([]string{"activity: run.fit"}, front...)...)
 	}
+	files["posts/secret-5k/index.md"] = race("Secret 5K", "2026-11-24T06:00:00Z", "Hidden Harriers 5K", "draft: "+strconv.FormatBool(draft))
+	files["posts/secret-5k/run.fit"] = fit
+	date := "2026-11-23T06:00:00Z"
+	if future {
+		date = "2026-11-26T06:00:00Z"
+	}
+	files["posts/thursday-5k/index.md"] = race("Thursday 5K", date, "Thanksgiving Dash")
+	files["posts/thursday-5k/run.fit"] = fit
+	return files
+}
+
+func TestDraftsAreNotCountedEvenWhenShown(t *testing.T) {
+	for _, c := range []struct {
+		what string
+		opts []harnessOption
+	}{{"drafts hidden", nil}, {"drafts shown", []harnessOption{withDrafts}}} {
+		t.Run(c.what, func(t *testing.T) {
+			h := newHarness(t, uncountedRuns(t, clubSite(t), true, true), c.opts...)
+			if w := h.site.Warnings; len(w) > 0 {
+				t.Fatalf("warnings: %v", w)
+			}
+			if c.opts != nil {
+				mustContain(t, "draft's page", h.get("/posts/secret-5k/").body, "Secret 5K", "Hidden Harriers 5K")
+			}
+			uncounted := []string{"Secret ultra", "50 km", "Secret 5K", "Hidden Harriers", "Thursday 5K", "Thanksgiving Dash", "17:45", "best effort"}
+			for _, path := range []string{"/authors/kay/log/", "/authors/kay/records/", "/club/"} {
+				mustNotContain(t, path, h.get(path).body, uncounted...)
+			}
+			// What is counted is as without them.
+			mustContain(t, "log", h.get("/authors/kay/log/").body, "<dt>Runs</dt><dd>3</dd>", "<dt>Distance</dt><dd>36.1 km</dd>")
+			mustContain(t, "records", h.get("/authors/kay/records/").body, "<h3>5 km</h3>", `<span class="perf-time">22:30</span>`)
+			week, month, _ := strings.Cut(h.get("/club/").body, `id="month-heading"`)
+			mustContain(t, "club's week", week, "<dt>Distance</dt><dd>18 km</dd>", "<dt>Runs</dt><dd>2</dd>")
+			mustContain(t, "club's month", month, "<dt>Runs</dt><dd>4</dd>", "No records broken in the last 30 days.")
+		})
+	}
+	// The checks can fail: the same runs published and dated today are
+	// counted on every page.
+	h := newHarness(t, uncountedRuns(t, clubSite(t), false, false))
+	mustContain(t, "records of the published races", h.get("/authors/kay/records/").body, "best effort", "Hidden Harriers 5K", "Thanksgiving Dash")
+	mustContain(t, "log of the published races", h.get("/authors/kay/log/").body, "<dt>Runs</dt><dd>5</dd>")
+	club := h.get("/club/").body
+	_, records, _ := strings.Cut(club, `id="records-heading"`)
+	mustContain(t, "club of the published races", club, "<dt>Runs</dt><dd>4</dd>")
+	mustContain(t, "club's new records of the published races", records, "17:45", "beat 22:30")
 }
 
 func TestShoesPastTheSitesLimitAreNoted(t *testing.T) {
@@ -191,4 +244,49 @@ func TestTheSitemapListsTheTrainingPages(t *testing.T) {
 	plain := newHarness(t, siteFiles{"posts/a.md": post("title: A\ndate: 2024-01-01\nauthor: kay", "x")})
 	mustNotContain(t, "sitemap without runs", plain.get("/sitemap.xml").body, "/club/", "/log/")
 	mustNotContain(t, "home without runs", plain.get("/").body, "The club this week")
+}
+
+// Over two years: the log's table adds each year's runs up on its own row,
+// and all of them in its foot; a record beaten keeps its history, the
+// times it was set in order, and a slower run in between is not one.
+func TestTheLogsYearByYearAndARecordsHistory(t *testing.T) {
+	files := clubSite(t)
+	files["posts/spring-5k.md"] = runPost("Spring 5K", "2025-04-12T09:00:00Z", "kay", "  type: race\n  distance: 5 km\n  time: 24:10\n  race: Spring 5K")
+	files["posts/summer-easy.md"] = runPost("Summer easy", "2025-07-01T07:00:00Z", "kay", "  distance: 8 km\n  time: 45:00")
+	files["posts/windy-5k.md"] = runPost("Windy 5K", "2026-03-01T09:00:00Z", "kay", "  type: race\n  distance: 5 km\n  time: 26:00\n  race: Windy 5K")
+	h := newHarness(t, files)
+
+	_, table, _ := strings.Cut(h.get("/authors/kay/log/").body, `<h2 id="totals-heading">Year by year</h2>`)
+	table, _, _ = strings.Cut(table, "</table>")
+	rows := regexp.MustCompile(`<tr><th scope="row">[^<]*</th>(<td>[^<]*</td>)*</tr>`).FindAllString(table, -1)
+	want := []string{
+		// 10 km, 13.1 mi, 5 km and 5 km: 55:00 + 1:45:10 + 22:30 + 26:00.
+		`<tr><th scope="row">2026</th><td>4</td><td>41.1 km</td><td>3:28:40</td></tr>`,
+		// 5 km and 8 km: 24:10 + 45:00.
+		`<tr><th scope="row">2025</th><td>2</td><td>13 km</td><td>1:09:10</td></tr>`,
+		`<tr><th scope="row">All time</th><td>6</td><td>54.1 km</td><td>4:37:50</td></tr>`,
+	}
+	if !slices.Equal(rows, want) {
+		t.Errorf("year by year rows:\n%s\nwant:\n%s", strings.Join(rows, "\n"), strings.Join(want, "\n"))
+	}
+
+	records := h.get("/authors/kay/records/").body
+	_, fiveK, _ := strings.Cut(records, `<h3>5 km</h3>`)
+	fiveK, _, _ = strings.Cut(fiveK, "</section>")
+	current, history, _ := strings.Cut(fiveK, "<details>")
+	mustContain(t, "5 km record", current, `<span class="perf-time">22:30</span>`, `<a href="/posts/turkey-trot/">Turkey Trot</a>`, "beat 24:10")
+	mustContain(t, "5 km history", history, "<summary>Set 2 times</summary>")
+	times := regexp.MustCompile(`<span class="perf-time">([^<]*)</span>`).FindAllStringSubmatch(history, -1)
+	var set []string
+	for _, m := range times {
+		set = append(set, m[1])
+	}
+	if !slices.Equal(set, []string{"24:10", "22:30"}) {
+		t.Errorf("the 5 km record was set at %q, want 24:10 then 22:30", set)
+	}
+	mustNotContain(t, "5 km history", fiveK, "Windy 5K", "26:00")
+	// A record set once has no history to show.
+	_, half, _ := strings.Cut(records, `<h3>half marathon</h3>`)
+	half, _, _ = strings.Cut(half, "</section>")
+	mustNotContain(t, "half marathon record", half, "<details>", "Set 1 times")
 }
