@@ -24,11 +24,19 @@ type delivery struct {
 	Inbox    string          `json:"inbox"`
 	Actor    string          `json:"actor"` // the local actor's name, whose key signs
 	Activity json.RawMessage `json:"activity"`
+	// WhilePublic is the slug of the post a Create, Update or Announce
+	// tells of: it is sent only while that post is public. The outbox
+	// keeps no order between messages, and a server that was down may
+	// otherwise be told of a post's Delete before its Create, and then
+	// show the post for good.
+	WhilePublic string `json:"while_public,omitempty"`
 }
 
 // deliveries are the outbox Messages of one activity to each of inboxes,
 // as the local actor: the activity is encoded once, whatever their number.
-func deliveries(key string, inboxes []string, actor string, activity map[string]any) ([]outbox.Message, error) {
+// A non-empty whilePublic is the slug of the post the activity tells of,
+// sent only while it is public (delivery.WhilePublic).
+func deliveries(key string, inboxes []string, actor string, activity map[string]any, whilePublic string) ([]outbox.Message, error) {
 	if len(inboxes) == 0 {
 		return nil, nil
 	}
@@ -38,7 +46,7 @@ func deliveries(key string, inboxes []string, actor string, activity map[string]
 	}
 	msgs := make([]outbox.Message, 0, len(inboxes))
 	for _, inbox := range inboxes {
-		payload, err := json.Marshal(delivery{Inbox: inbox, Actor: actor, Activity: body})
+		payload, err := json.Marshal(delivery{Inbox: inbox, Actor: actor, Activity: body, WhilePublic: whilePublic})
 		if err != nil {
 			return nil, fmt.Errorf("encoding a delivery: %w", err)
 		}
@@ -77,11 +85,25 @@ func (s *Service) Send(ctx context.Context, m outbox.Message) error {
 	if err := s.checkBlocked(ctx, d.Inbox); err != nil {
 		return outbox.Permanent(fmt.Errorf("delivering to %s: %w", d.Inbox, err))
 	}
+	if d.WhilePublic != "" && !s.public(d.WhilePublic) {
+		s.log.InfoContext(ctx, "federation: not telling of a post no longer public", "post", d.WhilePublic, "inbox", d.Inbox)
+		return nil
+	}
 	err := s.post(ctx, d.Inbox, d.Activity, d.Actor)
 	if errors.Is(err, errPermanent) || errors.Is(err, ErrUnsafeAddress) {
 		return outbox.Permanent(err)
 	}
 	return err
+}
+
+// public reports whether the post slug is public now. With federation
+// off it is taken as public: the delivery goes as it was queued.
+func (s *Service) public(slug string) bool {
+	st, err := s.current()
+	if err != nil {
+		return true
+	}
+	return st.view().Post(slug) != nil
 }
 
 // Messages is the publication.Fanout of federation: a post made public is
@@ -122,6 +144,7 @@ func (s *Service) Messages(ctx context.Context, ev publication.Event) ([]outbox.
 		return nil, err
 	}
 	var main, announce map[string]any
+	whilePublic := ev.Slug
 	switch ev.Kind {
 	case publication.Published:
 		main = st.activity("Create", ev.Post, actor, ev.Version)
@@ -141,10 +164,11 @@ func (s *Service) Messages(ctx context.Context, ev publication.Event) ([]outbox.
 		main["object"].(map[string]any)["updated"] = s.now().UTC().Format(updatedFormat)
 	case publication.Removed:
 		main = st.deletion(ev.Slug, actor, ev.Told)
+		whilePublic = ""
 	default:
 		return nil, nil
 	}
-	msgs, err := deliveries(ev.Key(), own, actor, main)
+	msgs, err := deliveries(ev.Key(), own, actor, main, whilePublic)
 	if err != nil {
 		return nil, err
 	}
@@ -154,7 +178,7 @@ func (s *Service) Messages(ctx context.Context, ev publication.Event) ([]outbox.
 	if announce != nil {
 		act, by = announce, SiteActor
 	}
-	more, err := deliveries(ev.Key(), others, by, act)
+	more, err := deliveries(ev.Key(), others, by, act, whilePublic)
 	if err != nil {
 		return nil, err
 	}

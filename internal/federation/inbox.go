@@ -128,7 +128,7 @@ func (s *Service) follow(ctx context.Context, st site, from RemoteActor, act map
 		"object": map[string]any{"id": text(act, "id"), "type": "Follow", "actor": from.ID,
 			"object": st.actorID(name)},
 	}
-	msgs, err := deliveries("accept:"+text(act, "id"), []string{from.Inbox}, name, accept)
+	msgs, err := deliveries("accept:"+text(act, "id"), []string{from.Inbox}, name, accept, "")
 	if err != nil {
 		return err
 	}

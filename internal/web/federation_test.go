@@ -55,6 +55,10 @@ type fakeInstance struct {
 	fetches atomic.Int32
 	// refuse makes every inbox answer 403 (to see a permanent failure).
 	refuse atomic.Bool
+	// down makes every inbox answer 503, unread (a server down for a
+	// while); downTries counts those answers.
+	down      atomic.Bool
+	downTries atomic.Int32
 	// requests counts every request made to it.
 	requests atomic.Int32
 }
@@ -128,6 +132,11 @@ func (f *fakeInstance) actor(w http.ResponseWriter, r *http.Request) {
 
 // inbox verifies Milepost's delivery as Mastodon does before it counts it.
 func (f *fakeInstance) inbox(w http.ResponseWriter, r *http.Request) {
+	if f.down.Load() {
+		f.downTries.Add(1)
+		http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+		return
+	}
 	body, _ := io.ReadAll(r.Body)
 	if err := f.verify(r, body); err != nil {
 		f.t.Errorf("a delivery to %s did not verify: %v", r.URL.Path, err)
@@ -904,5 +913,41 @@ func TestDeliveryGivesUpOnARefusingInbox(t *testing.T) {
 	admin.signIn("root")
 	if page := admin.get("/admin/fediverse/"); !strings.Contains(page.body, "waiting: 0. Given up on after every retry: 1 — those servers did not get them") {
 		t.Errorf("the admin's page does not count the delivery given up on:\n%.3000s", page.body)
+	}
+}
+
+// A server that was down while a post was published and then made a
+// draft again is not told of the post at all once it is back: the Create
+// waiting for it would otherwise come after, or before, the Delete, and
+// a Delete before its Create leaves the post shown there for good.
+func TestAServerBackFromDownIsNotToldOfAPostNoLongerPublic(t *testing.T) {
+	h := newFedHarness(t, true)
+	f := newFakeInstance(t)
+	if res := follow(f, h, "alice", "kay", "1"); res.status != http.StatusAccepted {
+		t.Fatalf("follow: %d %s", res.status, res.body)
+	}
+	f.next(t, "Accept")
+	f.down.Store(true)
+	const draft = "title: Long run\ndate: 2026-11-20\nauthor: kay"
+	h.change("posts/long-run.md", post(draft, "Twenty miles along the river."))
+	deadline := time.Now().Add(10 * time.Second)
+	for f.downTries.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the Create was never tried")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	h.change("posts/long-run.md", post(draft+"\ndraft: true", "Twenty miles along the river."))
+	f.down.Store(false)
+	if del := f.next(t, "Delete"); del["type"] != "Delete" {
+		t.Fatalf("the first delivery after the server came back is a %v, want the Delete", del["type"])
+	}
+	select {
+	case extra := <-f.delivered:
+		t.Fatalf("a %v of a post made a draft again was delivered", extra["type"])
+	case <-time.After(500 * time.Millisecond):
+	}
+	if st, err := h.db.Stats(context.Background()); err != nil || st.Pending[federation.Kind] != 0 || st.Dead[federation.Kind] != 0 {
+		t.Errorf("the outbox after the server came back: %+v %v, want nothing waiting or given up", st, err)
 	}
 }
