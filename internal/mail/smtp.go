@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"net/textproto"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
@@ -73,6 +74,14 @@ func (t *SMTP) Send(ctx context.Context, e Email) error {
 		return outbox.Permanent(fmt.Errorf("setting up the SMTP client: %w", err))
 	}
 	if err := c.DialAndSendWithContext(ctx, m); err != nil {
+		// A refused login (535) is not permanent: the password is the
+		// site's to mend, and every email would fail alike; given up, they
+		// would be lost to their readers. Tried again, they go once serve
+		// runs with the right one.
+		var refused *textproto.Error
+		if errors.As(err, &refused) && refused.Code == 535 {
+			return fmt.Errorf("logging in to the SMTP server as %q: the server refused the user or password (the password comes from serve -smtp-password-file or MILEPOST_SMTP_PASSWORD): %w", t.settings.User, err)
+		}
 		var se *gomail.SendError
 		if errors.As(err, &se) && !se.IsTemp() && se.Reason != gomail.ErrSMTPReset && se.Reason != gomail.ErrConnCheck && se.Reason != gomail.ErrGetSender {
 			return outbox.Permanent(fmt.Errorf("sending to %s: %w", e.To, err))
