@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"milepost/internal/mail"
 	"milepost/internal/mail/mailtest"
@@ -176,5 +177,25 @@ func TestSMTPNeverFallsBackToClearText(t *testing.T) {
 	err := mail.NewSMTP(s, "").Send(context.Background(), mail.Email{To: "reader@example.org", Subject: "x", Text: "x", HTML: "x"})
 	if err == nil || len(untrusted.Messages()) != 0 {
 		t.Errorf("a certificate no root vouches for: err %v, %d message(s)", err, len(untrusted.Messages()))
+	}
+}
+
+// TestSMTPWaitKeepsPerMinute: at 6 a minute (a burst of one, then one
+// every ten seconds) the second turn is ten seconds off: a wait bounded
+// by a second fails at once, without waiting it out.
+func TestSMTPWaitKeepsPerMinute(t *testing.T) {
+	s := mail.Settings{Host: "127.0.0.1", From: "club@example.org", TLS: mail.TLSNone, PerMinute: 6}
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	tr := mail.NewSMTP(s, "")
+	if err := tr.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	start := time.Now()
+	if err := tr.Wait(ctx); err == nil || time.Since(start) > 900*time.Millisecond {
+		t.Errorf("a second turn within a second at 6 a minute: %v after %v", err, time.Since(start))
 	}
 }

@@ -22,7 +22,8 @@ type Transport interface {
 
 // SMTP sends through the server of Settings, one connection per message
 // (the outbox sends few at once, and a long-lived connection would need
-// keeping alive), at most Settings.PerMinute a minute.
+// keeping alive), at most Settings.PerMinute a minute: its sender calls
+// Wait before each Send.
 type SMTP struct {
 	settings Settings
 	password string
@@ -42,16 +43,23 @@ func NewSMTP(s Settings, password string) *SMTP {
 	return &SMTP{settings: s, password: password, limit: rate.NewLimiter(rate.Every(time.Minute/time.Duration(per)), max(1, per/10))}
 }
 
-// Send builds the message and delivers it. A refusal the server says is
-// permanent (5xx) is an outbox.Permanent error; everything else is tried
-// again.
+// Wait waits for the next message's turn under Settings.PerMinute, or
+// until ctx ends. It is apart from Send so that the outbox can wait
+// outside a send's time limit (outbox.Worker.Pace).
+func (t *SMTP) Wait(ctx context.Context) error {
+	if err := t.limit.Wait(ctx); err != nil {
+		return fmt.Errorf("waiting for the SMTP rate limit: %w", err)
+	}
+	return nil
+}
+
+// Send builds the message and delivers it at once (Wait first). A refusal
+// the server says is permanent (5xx) is an outbox.Permanent error;
+// everything else is tried again.
 func (t *SMTP) Send(ctx context.Context, e Email) error {
 	m, err := t.message(e)
 	if err != nil {
 		return outbox.Permanent(err)
-	}
-	if err := t.limit.Wait(ctx); err != nil {
-		return err
 	}
 	opts := []gomail.Option{gomail.WithPort(t.settings.Port), gomail.WithTimeout(20 * time.Second)}
 	switch t.settings.TLS {

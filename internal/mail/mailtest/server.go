@@ -38,6 +38,8 @@ type Message struct {
 	// STARTTLS); User is who logged in to send it ("" for no one).
 	Encrypted bool
 	User      string
+	// Received is when the server took the message.
+	Received time.Time
 }
 
 // TLS modes of a test server, as site.yaml names them.
@@ -269,7 +271,7 @@ func (x *session) Data(r io.Reader) error {
 	if err != nil {
 		return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0}, Message: err.Error()}
 	}
-	m.From, m.To, m.User = x.from, x.to, x.user
+	m.From, m.To, m.User, m.Received = x.from, x.to, x.user, time.Now()
 	_, m.Encrypted = x.conn.TLSConnectionState()
 	x.s.messages = append(x.s.messages, m)
 	return nil
