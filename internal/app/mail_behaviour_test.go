@@ -3,12 +3,15 @@ package app
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/http"
 	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"milepost/internal/comments"
 	"milepost/internal/mail/mailtest"
 	"milepost/internal/subscriptions"
 )
@@ -74,5 +77,177 @@ func TestPerMinuteIsKeptWithoutBurningAttempts(t *testing.T) {
 	m.settled(t)
 	if st, _ := m.st.db.Stats(context.Background()); st.Dead[subscriptions.Kind] != 0 {
 		t.Errorf("%d email(s) given up on while waiting for the rate", st.Dead[subscriptions.Kind])
+	}
+}
+
+// comment posts a comment on the post slug from the loopback address
+// 127.0.2.from, ticking the form's email boxes.
+func (m *mailSite) comment(t *testing.T, from byte, slug, name, email, body string, boxes ...string) {
+	t.Helper()
+	form := url.Values{"name": {name}, "email": {email}, "body": {body}}
+	for _, b := range boxes {
+		form.Set(b, "1")
+	}
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Transport: &http.Transport{DisableKeepAlives: true,
+			DialContext: (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 2, from)}}).DialContext}}
+	res, err := client.PostForm(m.base+"/posts/"+slug+"/comments", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("posting %s's comment: %d", name, res.StatusCode)
+	}
+}
+
+// heldComment is the one comment held for moderation.
+func heldComment(t *testing.T, svc *comments.Service) comments.Comment {
+	t.Helper()
+	held, _, err := svc.Held(context.Background(), 1, 10)
+	if err != nil || len(held) != 1 {
+		t.Fatalf("held comments: %v, %v", held, err)
+	}
+	return held[0]
+}
+
+// TestPostWatchersGetApprovedCommentsOnly: a reader who ticked "email me
+// new comments on this post" and confirmed gets "X commented on …" once a
+// comment is approved, nothing while it is held, nothing for one marked
+// as spam, and nothing for their own comment.
+func TestPostWatchersGetApprovedCommentsOnly(t *testing.T) {
+	smtp := mailtest.Start(t)
+	ln := listen(t)
+	dir := newMailContent(t, smtp, ln)
+	m := startMailSite(t, dir, filepath.Join(t.TempDir(), "milepost.db"), ln)
+	ctx := context.Background()
+	svc := NewCommentService(m.st.db, m.st.src, false, nil)
+	const ann = "ann@example.org"
+
+	m.comment(t, 1, "old", "Ann", ann, "Lovely loop.", "notify_post")
+	m.confirmByMail(t, smtp, ann, 1)
+	if _, err := svc.Approve(ctx, "mod", heldComment(t, svc).ID); err != nil {
+		t.Fatal(err)
+	}
+	m.settled(t)
+	if n := len(smtp.To(ann)); n != 1 {
+		t.Fatalf("%d emails to Ann after her own comment was approved, want only her confirmation", n)
+	}
+
+	m.comment(t, 2, "old", "Spammer", "spam@example.net", "Cheap watches here.")
+	if _, err := svc.MarkSpam(ctx, "mod", heldComment(t, svc).ID); err != nil {
+		t.Fatal(err)
+	}
+	m.comment(t, 3, "old", "Bob", "bob@example.net", "Which loop, Ann?")
+	bob := heldComment(t, svc)
+	m.settled(t)
+	if n := len(smtp.To(ann)); n != 1 {
+		t.Fatalf("%d emails to Ann with a spam comment and a held one, want only her confirmation", n)
+	}
+	if _, err := svc.Approve(ctx, "mod", bob.ID); err != nil {
+		t.Fatal(err)
+	}
+	news := smtp.Wait(t, ann, 2)[1]
+	if news.Subject != "Club: Bob commented on “Old”" && !strings.Contains(news.Subject, "Bob commented on “Old”") {
+		t.Errorf("subject %q", news.Subject)
+	}
+	if !strings.Contains(news.Text, "Which loop, Ann?") || strings.Contains(string(news.Raw), "bob@example.net") {
+		t.Errorf("the email lacks Bob's words or names his address:\n%s", news.Text)
+	}
+	if u := news.Header.Get("List-Unsubscribe"); !strings.Contains(u, "/email/unsubscribe?t=") {
+		t.Errorf("List-Unsubscribe %q", u)
+	}
+
+	// Ann again, her address written otherwise: not emailed about it.
+	m.comment(t, 4, "old", "Ann", "Ann@Example.ORG", "The river one, Bob.")
+	if _, err := svc.Approve(ctx, "mod", heldComment(t, svc).ID); err != nil {
+		t.Fatal(err)
+	}
+	m.settled(t)
+	for _, msg := range smtp.Messages() {
+		if strings.Contains(msg.Subject, "Spammer") || strings.Contains(msg.Text, "Cheap watches") {
+			t.Errorf("the spam comment was emailed to %v", msg.To)
+		}
+	}
+	if n := len(smtp.To(ann)); n != 2 {
+		t.Errorf("%d emails to Ann, want her confirmation and Bob's comment", n)
+	}
+	if n := len(smtp.To("bob@example.net")); n != 0 {
+		t.Errorf("%d emails to Bob, who asked for none", n)
+	}
+}
+
+// TestAuthorPageSubscribesToThatAuthorOnly: the form on an author's page
+// subscribes to that author's posts; a post by another author is not
+// sent (while a site subscriber gets both).
+func TestAuthorPageSubscribesToThatAuthorOnly(t *testing.T) {
+	smtp := mailtest.Start(t)
+	ln := listen(t)
+	dir := newMailContent(t, smtp, ln)
+	writeFile(t, filepath.Join(dir, "authors", "lee.md"), "---\nname: Lee\n---\n")
+	m := startMailSite(t, dir, filepath.Join(t.TempDir(), "milepost.db"), ln)
+	const fan, all = "fan@example.org", "all@example.org"
+
+	page := get(t, m.base+"/authors/kay/")
+	if !strings.Contains(page, `name="scope" value="author:kay"`) || !strings.Contains(page, "Get this author’s new posts by email") {
+		t.Fatal("kay's page has no subscribe form for kay")
+	}
+	if code, body := m.post(t, "/email/subscribe", url.Values{"email": {fan}, "scope": {"author:kay"}}); code != http.StatusOK || !strings.Contains(body, "Kay") {
+		t.Fatalf("subscribing from kay's page: %d\n%s", code, body)
+	}
+	m.confirmByMail(t, smtp, fan, 1)
+	m.confirmed(t, smtp, all)
+
+	date := time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)
+	writeFile(t, filepath.Join(dir, "posts", "lees.md"), "---\ntitle: Lee's long run\ndate: "+date+"\nauthor: lee\n---\nTwenty miles.\n")
+	m.st.src.Reload(context.Background())
+	smtp.Wait(t, all, 2)
+	writeFile(t, filepath.Join(dir, "posts", "kays.md"), "---\ntitle: Kay's tempo\ndate: "+date+"\nauthor: kay\n---\nFast.\n")
+	m.st.src.Reload(context.Background())
+	smtp.Wait(t, all, 3)
+	got := smtp.Wait(t, fan, 2)
+	m.settled(t)
+	if got = smtp.To(fan); len(got) != 2 || !strings.Contains(got[1].Subject, "Kay's tempo") {
+		var subjects []string
+		for _, g := range got {
+			subjects = append(subjects, g.Subject)
+		}
+		t.Errorf("kay's subscriber got %q, want the confirmation and Kay's post", subjects)
+	}
+	if !strings.Contains(got[1].Text, "Kay") {
+		t.Errorf("the email does not say why it came:\n%s", got[1].Text)
+	}
+}
+
+// TestScheduledPostIsEmailedOnceWhenDue: a post dated a moment ahead is
+// not sent when it is written, is sent when it comes due with no reload
+// to tell of it, and is not sent again by later reloads.
+func TestScheduledPostIsEmailedOnceWhenDue(t *testing.T) {
+	smtp := mailtest.Start(t)
+	ln := listen(t)
+	dir := newMailContent(t, smtp, ln)
+	m := startMailSite(t, dir, filepath.Join(t.TempDir(), "milepost.db"), ln)
+	const reader = "reader@example.org"
+	m.confirmed(t, smtp, reader)
+
+	due := time.Now().Add(1500 * time.Millisecond)
+	writeFile(t, filepath.Join(dir, "posts", "later.md"), "---\ntitle: Race day\ndate: "+due.UTC().Format(time.RFC3339Nano)+"\nauthor: kay\n---\nGun at nine.\n")
+	m.st.src.Reload(context.Background())
+	m.settled(t)
+	if n := len(smtp.To(reader)); n != 1 {
+		t.Fatalf("%d emails before the post is due, want the confirmation alone", n)
+	}
+	news := smtp.Wait(t, reader, 2)[1]
+	if news.Subject != "Club: Race day" || news.Received.Before(due) {
+		t.Errorf("%q received at %v, due %v", news.Subject, news.Received, due)
+	}
+	for range 2 {
+		m.st.src.Reload(context.Background())
+		writeFile(t, filepath.Join(dir, "posts", "other.md"), "---\ntitle: Other\ndate: 2020-02-02\n---\nOld news.\n")
+		m.st.src.Reload(context.Background())
+	}
+	m.settled(t)
+	if n := len(smtp.To(reader)); n != 2 {
+		t.Errorf("%d emails to the reader, want the confirmation and the post once", n)
 	}
 }
