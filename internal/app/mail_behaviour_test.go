@@ -251,3 +251,37 @@ func TestScheduledPostIsEmailedOnceWhenDue(t *testing.T) {
 		t.Errorf("%d emails to the reader, want the confirmation and the post once", n)
 	}
 }
+
+// TestSMTPPasswordComesFromTheFlagFileOrTheEnvironment: serve's password
+// is -smtp-password-file's (its line break dropped), else
+// MILEPOST_SMTP_PASSWORD; with it the site logs in over STARTTLS and a
+// confirmation goes through.
+func TestSMTPPasswordComesFromTheFlagFileOrTheEnvironment(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "smtp-password")
+	writeFile(t, file, "from the file\n")
+	t.Setenv("MILEPOST_SMTP_PASSWORD", "from the environment")
+	if p, err := SMTPPassword(file); err != nil || p != "from the file" {
+		t.Errorf("with a file: %q, %v", p, err)
+	}
+	if p, err := SMTPPassword(""); err != nil || p != "from the environment" {
+		t.Errorf("without a file: %q, %v", p, err)
+	}
+	if _, err := SMTPPassword(filepath.Join(t.TempDir(), "none")); err == nil {
+		t.Error("a password file that is not there is no error")
+	}
+
+	smtp := mailtest.StartWith(t, mailtest.Options{TLS: mailtest.TLSStartTLS, User: "club", Password: "from the file"})
+	ln := listen(t)
+	dir := newMailContent(t, smtp, ln)
+	site := readFile(t, filepath.Join(dir, "site.yaml"))
+	writeFile(t, filepath.Join(dir, "site.yaml"), strings.Replace(site, "  tls: none\n", "  tls: starttls\n  user: club\n", 1))
+	password, err := SMTPPassword(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := startMailSiteWith(t, ServeConfig{ContentDir: dir, DBPath: filepath.Join(t.TempDir(), "milepost.db"), SMTPPassword: password}, ln, smtp.ClientTLS())
+	m.confirmed(t, smtp, "reader@example.org")
+	if got := smtp.To("reader@example.org")[0]; !got.Encrypted || got.User != "club" {
+		t.Errorf("the confirmation came encrypted %v, logged in as %q", got.Encrypted, got.User)
+	}
+}
