@@ -197,7 +197,7 @@ func (o *outgoing) start(ctx context.Context, st *stores, log *slog.Logger) (sto
 
 // websubFanout pings the site's hubs about every feed an event changed:
 // those that carry the post now, and, for a post edited or gone, those
-// that carried it. Without a base_url there are no feed URLs to name, and
+// that carried it (known after a restart from what was announced). Without a base_url there are no feed URLs to name, and
 // no pings.
 type websubFanout struct{ site func() *content.Site }
 
@@ -209,7 +209,10 @@ func (f websubFanout) Messages(ctx context.Context, ev publication.Event) ([]out
 	}
 	pages := feed.PagesOf(content.View{Site: site, Now: time.Now()}, ev.Post)
 	if ev.Kind != publication.Published {
-		for _, p := range feed.AllPagesOf(ev.Was) {
+		// Where the post was, as this process saw it and as the world was
+		// told (which a restart keeps).
+		was := append(feed.AllPagesOf(ev.Was), feed.ListingPages(ev.ToldAs.Author, ev.ToldAs.Tags)...)
+		for _, p := range was {
 			if !slices.Contains(pages, p) {
 				pages = append(pages, p)
 			}
