@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"expvar"
 	"fmt"
@@ -43,6 +44,7 @@ func init() {
 
 // outgoing is the outbox's side of the server.
 type outgoing struct {
+	smtp      *siteSMTP
 	worker    *outbox.Worker
 	announcer *publication.Announcer
 	subs      *subscriptions.Service
@@ -61,9 +63,10 @@ func newOutgoing(ctx context.Context, cfg ServeConfig, st *stores, log *slog.Log
 	if err != nil {
 		return nil, err
 	}
+	transport := &siteSMTP{site: st.src.Current, password: cfg.SMTPPassword}
 	subs, err := subscriptions.New(subscriptions.Options{
 		Store: st.db, Secret: secret, Site: st.src.Current,
-		Transport: &siteSMTP{site: st.src.Current, password: cfg.SMTPPassword},
+		Transport: transport,
 		Comment:   st.db.Get,
 		Story: func(p *content.Post, base string) (template.HTML, string) {
 			h := feed.Absolute(p.HTML(), base+"/posts/"+p.Slug+"/")
@@ -76,6 +79,7 @@ func newOutgoing(ctx context.Context, cfg ServeConfig, st *stores, log *slog.Log
 		return nil, err
 	}
 	worker.Senders[subscriptions.Kind] = subs
+	worker.Pace = map[string]func(context.Context) error{subscriptions.Kind: transport.Wait}
 	if c := st.src.Current().Config; c.Email.Enabled() && c.BaseURL == "" {
 		log.Warn("email is set up in site.yaml, but there is no base_url for the links in emails: nothing offers email")
 	}
@@ -85,6 +89,7 @@ func newOutgoing(ctx context.Context, cfg ServeConfig, st *stores, log *slog.Log
 	}
 	fanouts = federate(st, worker, fanouts) // ActivityPub (federation.go)
 	return &outgoing{
+		smtp:        transport,
 		worker:      worker,
 		announcer:   &publication.Announcer{Store: st.db, Fanouts: fanouts, Worker: worker, Log: log.With("part", "announcer")},
 		subs:        subs,
@@ -114,19 +119,41 @@ type siteSMTP struct {
 	mu       sync.Mutex
 	settings mail.Settings
 	smtp     *mail.SMTP
+	// tlsConfig is for tests: mail.SMTP.TLSConfig, trusting a test
+	// server's certificate.
+	tlsConfig *tls.Config
+}
+
+// current is the transport for the site's settings now, nil when email
+// is not set up.
+func (t *siteSMTP) current() *mail.SMTP {
+	s := t.site().Config.Email
+	if !s.Enabled() {
+		return nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.smtp == nil || t.settings != s {
+		t.settings, t.smtp = s, mail.NewSMTP(s, t.password)
+		t.smtp.TLSConfig = t.tlsConfig
+	}
+	return t.smtp
+}
+
+// Wait waits for the next email's turn under site.yaml's per_minute (the
+// outbox worker's Pace of emails).
+func (t *siteSMTP) Wait(ctx context.Context) error {
+	if smtp := t.current(); smtp != nil {
+		return smtp.Wait(ctx)
+	}
+	return nil // Send says why not
 }
 
 func (t *siteSMTP) Send(ctx context.Context, e mail.Email) error {
-	s := t.site().Config.Email
-	if !s.Enabled() {
+	smtp := t.current()
+	if smtp == nil {
 		return errors.New("email is not set up in site.yaml")
 	}
-	t.mu.Lock()
-	if t.smtp == nil || t.settings != s {
-		t.settings, t.smtp = s, mail.NewSMTP(s, t.password)
-	}
-	smtp := t.smtp
-	t.mu.Unlock()
 	return smtp.Send(ctx, e)
 }
 
@@ -170,7 +197,7 @@ func (o *outgoing) start(ctx context.Context, st *stores, log *slog.Logger) (sto
 
 // websubFanout pings the site's hubs about every feed an event changed:
 // those that carry the post now, and, for a post edited or gone, those
-// that carried it. Without a base_url there are no feed URLs to name, and
+// that carried it (known after a restart from what was announced). Without a base_url there are no feed URLs to name, and
 // no pings.
 type websubFanout struct{ site func() *content.Site }
 
@@ -182,7 +209,10 @@ func (f websubFanout) Messages(ctx context.Context, ev publication.Event) ([]out
 	}
 	pages := feed.PagesOf(content.View{Site: site, Now: time.Now()}, ev.Post)
 	if ev.Kind != publication.Published {
-		for _, p := range feed.AllPagesOf(ev.Was) {
+		// Where the post was, as this process saw it and as the world was
+		// told (which a restart keeps).
+		was := append(feed.AllPagesOf(ev.Was), feed.ListingPages(ev.ToldAs.Author, ev.ToldAs.Tags)...)
+		for _, p := range was {
 			if !slices.Contains(pages, p) {
 				pages = append(pages, p)
 			}

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"expvar"
 	"fmt"
 	"io"
@@ -65,9 +66,15 @@ email:
 // startMailSite serves dir with the database db on ln.
 func startMailSite(t *testing.T, dir, db string, ln net.Listener) *mailSite {
 	t.Helper()
+	return startMailSiteWith(t, ServeConfig{ContentDir: dir, DBPath: db}, ln, nil)
+}
+
+// startMailSiteWith serves cfg on ln, its SMTP client trusting tlsConfig's
+// roots when it is not nil.
+func startMailSiteWith(t *testing.T, cfg ServeConfig, ln net.Listener, tlsConfig *tls.Config) *mailSite {
+	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	cfg := ServeConfig{ContentDir: dir, DBPath: db}
 	st, err := openStores(ctx, cfg, log)
 	if err != nil {
 		t.Fatal(err)
@@ -80,7 +87,8 @@ func startMailSite(t *testing.T, dir, db string, ln net.Listener) *mailSite {
 	srv.Start()
 	st.out.worker.BaseDelay, st.out.worker.Poll = 20*time.Millisecond, 20*time.Millisecond
 	st.out.notifyEvery = 20 * time.Millisecond
-	m := &mailSite{dir: dir, db: db, base: "http://" + ln.Addr().String(), st: st, http: srv, stopOut: st.out.start(ctx, st, log)}
+	st.out.smtp.tlsConfig = tlsConfig
+	m := &mailSite{dir: cfg.ContentDir, db: cfg.DBPath, base: "http://" + ln.Addr().String(), st: st, http: srv, stopOut: st.out.start(ctx, st, log)}
 	t.Cleanup(m.stop)
 	return m
 }

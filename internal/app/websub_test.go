@@ -62,14 +62,14 @@ func (h *hub) count() int {
 	return len(h.pings)
 }
 
-// websubSite is a content directory with one post by kay, whose feeds name
-// the hub.
+// websubSite is a content directory with one post by kay, tagged hills,
+// whose feeds name the hub.
 func websubSite(t *testing.T, hubURL string) string {
 	t.Helper()
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "site.yaml"), "title: Club\nbase_url: https://club.example\nwebsub:\n  hubs: ["+hubURL+"]\n")
 	writeFile(t, filepath.Join(dir, "authors", "kay.md"), "---\nname: Kay\n---\n")
-	writeFile(t, filepath.Join(dir, "posts", "old.md"), "---\ntitle: Old\ndate: 2020-01-01\nauthor: kay\n---\nOld run.\n")
+	writeFile(t, filepath.Join(dir, "posts", "old.md"), "---\ntitle: Old\ndate: 2020-01-01\nauthor: kay\ntags: [hills]\n---\nOld run.\n")
 	return dir
 }
 
@@ -180,8 +180,9 @@ func TestWebSubPingsEachFeedOncePerChange(t *testing.T) {
 		t.Fatalf("deleting pinged\n%v\nwant\n%v", got, want)
 	}
 
-	// Deleted while the server was down: after the restart the site's
-	// feeds are pinged (the post's others are not known any more), once.
+	// Deleted while the server was down: after the restart every feed
+	// the post was in is pinged (the site's, its author's and its tag's,
+	// as the record of what was announced keeps them), once.
 	s.stop()
 	if err := os.Remove(filepath.Join(dir, "posts", "old.md")); err != nil {
 		t.Fatal(err)
@@ -189,8 +190,8 @@ func TestWebSubPingsEachFeedOncePerChange(t *testing.T) {
 	s = serveOutgoing(t, dir, db)
 	time.Sleep(50 * time.Millisecond)
 	s.settle(t)
-	if got := h.take(); !slices.Equal(got, feedsOf("/")) {
-		t.Fatalf("a delete seen at start-up pinged\n%v\nwant\n%v", got, feedsOf("/"))
+	if got, want := h.take(), feedsOf("/", "/authors/kay/", "/tags/hills/"); !slices.Equal(got, want) {
+		t.Fatalf("a delete seen at start-up pinged\n%v\nwant\n%v", got, want)
 	}
 	s.stop()
 	s = serveOutgoing(t, dir, db)

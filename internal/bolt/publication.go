@@ -2,7 +2,10 @@ package bolt
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -15,7 +18,10 @@ import (
 // What the world was told of the posts (package publication):
 //
 //	announced  post slug → the version (publication.Fingerprint) the
-//	           world was last told of; absent once told it went away
+//	           world was last told of, then, after a space, its author
+//	           and tags as JSON when it has either ({"author": ID,
+//	           "tags": [...]}; a version alone before they were kept);
+//	           absent once told it went away
 //	meta       "announced_from" → RFC 3339 time of the first Record, the
 //	           baseline (before it, nothing was announced)
 //
@@ -30,13 +36,17 @@ var _ publication.Store = (*DB)(nil)
 
 // Told reads what the world was told, and whether the baseline was
 // recorded.
-func (db *DB) Told(ctx context.Context) (map[string]string, bool, error) {
-	told := map[string]string{}
+func (db *DB) Told(ctx context.Context) (map[string]publication.Announced, bool, error) {
+	told := map[string]publication.Announced{}
 	var baselined bool
 	err := db.view(ctx, func(tx *bbolt.Tx) error {
 		baselined = tx.Bucket(bucketMeta).Get(keyAnnouncedFrom) != nil
 		return tx.Bucket(bucketAnnounced).ForEach(func(k, v []byte) error {
-			told[string(k)] = string(v)
+			a, err := decodeAnnounced(v)
+			if err != nil {
+				return fmt.Errorf("%s of %q: %w", bucketAnnounced, k, err)
+			}
+			told[string(k)] = a
 			return nil
 		})
 	})
@@ -62,7 +72,14 @@ func (db *DB) Record(ctx context.Context, events []publication.Event, msgs []out
 				if ev.Version == "" {
 					return fmt.Errorf("event %s of %s has no version", ev.Kind, ev.Slug)
 				}
-				err = told.Put([]byte(ev.Slug), []byte(ev.Version))
+				a := publication.Announced{Version: ev.Version}
+				if ev.Post != nil {
+					a = publication.AnnouncedOf(ev.Post, ev.Version)
+				}
+				var v []byte
+				if v, err = encodeAnnounced(a); err == nil {
+					err = told.Put([]byte(ev.Slug), v)
+				}
 			case publication.Removed:
 				err = told.Delete([]byte(ev.Slug))
 			default:
@@ -95,9 +112,49 @@ func checkAnnounced(tx *bbolt.Tx, report func(string, ...any)) error {
 		}
 	}
 	return tx.Bucket(bucketAnnounced).ForEach(func(k, v []byte) error {
-		if !content.ValidSlug(string(k)) || len(v) == 0 {
-			report("%s: entry %q → %q is not a slug and a version", bucketAnnounced, k, v)
+		if _, err := decodeAnnounced(v); !content.ValidSlug(string(k)) || err != nil {
+			report("%s: entry %q → %q is not a slug and a version (and where it was listed): %v", bucketAnnounced, k, v, err)
 		}
 		return nil
 	})
+}
+
+// listed is where an announced post was listed, as stored after its
+// version.
+type listed struct {
+	Author string   `json:"author,omitempty"`
+	Tags   []string `json:"tags,omitempty"`
+}
+
+// encodeAnnounced is a's value in the announced bucket: the version, and
+// where it was listed when it was anywhere but the site's own feeds.
+func encodeAnnounced(a publication.Announced) ([]byte, error) {
+	if a.Version == "" || strings.ContainsRune(a.Version, ' ') {
+		return nil, fmt.Errorf("version %q is empty or has a space", a.Version)
+	}
+	if a.Author == "" && len(a.Tags) == 0 {
+		return []byte(a.Version), nil
+	}
+	where, err := json.Marshal(listed{Author: a.Author, Tags: a.Tags})
+	if err != nil {
+		return nil, fmt.Errorf("encoding where %s was listed: %w", a.Version, err)
+	}
+	return append([]byte(a.Version+" "), where...), nil
+}
+
+// decodeAnnounced reads a value of the announced bucket.
+func decodeAnnounced(v []byte) (publication.Announced, error) {
+	version, where, found := strings.Cut(string(v), " ")
+	if version == "" {
+		return publication.Announced{}, errors.New("no version")
+	}
+	a := publication.Announced{Version: version}
+	if found {
+		var l listed
+		if err := json.Unmarshal([]byte(where), &l); err != nil {
+			return publication.Announced{}, fmt.Errorf("reading where %s was listed: %w", version, err)
+		}
+		a.Author, a.Tags = l.Author, l.Tags
+	}
+	return a, nil
 }

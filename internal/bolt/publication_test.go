@@ -4,14 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"testing"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
 
+	"milepost/internal/content"
 	"milepost/internal/outbox"
 	"milepost/internal/publication"
 )
@@ -36,7 +37,7 @@ func TestRecordKeepsToldAndMessagesTogether(t *testing.T) {
 		t.Fatalf("Record with an invalid message: err = %v, want ErrInvalid", err)
 	}
 	told, baselined, err = db.Told(ctx)
-	if err != nil || !baselined || !maps.Equal(told, map[string]string{"a": "v1", "b": "v1"}) {
+	if err != nil || !baselined || !reflect.DeepEqual(told, map[string]publication.Announced{"a": {Version: "v1"}, "b": {Version: "v1"}}) {
 		t.Fatalf("after a refused Record: Told = %v, %v, %v; want the baseline unchanged", told, baselined, err)
 	}
 	if due, _ := db.Due(ctx, time.Now().Add(time.Hour), 10); len(due) != 0 {
@@ -46,7 +47,7 @@ func TestRecordKeepsToldAndMessagesTogether(t *testing.T) {
 		t.Fatal(err)
 	}
 	told, _, _ = db.Told(ctx)
-	if !maps.Equal(told, map[string]string{"a": "v2"}) {
+	if !reflect.DeepEqual(told, map[string]publication.Announced{"a": {Version: "v2"}}) {
 		t.Errorf("Told = %v, want a at v2 and b gone", told)
 	}
 	st, _ := db.Stats(ctx)
@@ -114,5 +115,36 @@ func TestUpgradeFromSchemaVersion9AddsTheOutgoingBucketsEmpty(t *testing.T) {
 	}
 	if told, baselined, err := db.Told(ctx); err != nil || baselined || len(told) != 0 {
 		t.Errorf("Told after the upgrade = %v, %v, %v; want nothing yet, so the first start takes the baseline", told, baselined, err)
+	}
+}
+
+// Record keeps where a post was listed (its author and tags) with its
+// version, so that after a restart a Removed event names its feeds; a
+// version stored alone, as before they were kept, still reads.
+func TestRecordKeepsWhereAPostWasListed(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTest(t)
+	evs := []publication.Event{
+		{Kind: publication.Published, Slug: "tempo", Version: "v1", Post: &content.Post{Slug: "tempo", Author: &content.Author{ID: "kay"}, Tags: []string{"speed", "Track Work"}}},
+		{Kind: publication.Published, Slug: "loose", Version: "v1", Post: &content.Post{Slug: "loose"}},
+	}
+	if err := db.Record(ctx, evs, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.bolt.Update(func(tx *bbolt.Tx) error { return tx.Bucket(bucketAnnounced).Put([]byte("older"), []byte("v0")) }); err != nil {
+		t.Fatal(err)
+	}
+	mustCheck(t, db)
+	told, _, err := db.Told(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]publication.Announced{
+		"tempo": {Version: "v1", Author: "kay", Tags: []string{"speed", "Track Work"}},
+		"loose": {Version: "v1"},
+		"older": {Version: "v0"},
+	}
+	if !reflect.DeepEqual(told, want) {
+		t.Errorf("Told = %+v\nwant %+v", told, want)
 	}
 }

@@ -1,6 +1,7 @@
 package content
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -47,6 +48,12 @@ func loadConfig(ctx context.Context, dir string, o Overrides) (Config, error) {
 	if err := yaml.Unmarshal(data, &cfg); err != nil {
 		return Config{}, fmt.Errorf("parsing %s: %w", path, err)
 	}
+	if line := emailPasswordLine(data); line > 0 {
+		// The email block has no password key, so YAML would drop it
+		// unsaid, and email would fail to log in with no word of why.
+		return Config{}, fmt.Errorf("checking %s: line %d: email: password is never read from site.yaml, which should hold no secret: "+
+			"remove it, and give the password with serve -smtp-password-file FILE or in MILEPOST_SMTP_PASSWORD", path, line)
+	}
 	if o.BaseURL != "" {
 		cfg.BaseURL = o.BaseURL
 	}
@@ -54,6 +61,35 @@ func loadConfig(ctx context.Context, dir string, o Overrides) (Config, error) {
 		return Config{}, fmt.Errorf("checking %s: %w", path, err)
 	}
 	return cfg, nil
+}
+
+// emailPasswordLine is the line of a password: key in site.yaml's email:
+// block (data parsed without an error already), 0 when there is none.
+func emailPasswordLine(data []byte) int {
+	if !bytes.Contains(data, []byte("password")) {
+		return 0 // the common case, without parsing the file again
+	}
+	var doc yaml.Node
+	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 {
+		return 0
+	}
+	value := func(m *yaml.Node, key string) (*yaml.Node, *yaml.Node) {
+		if m.Kind != yaml.MappingNode {
+			return nil, nil
+		}
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			if m.Content[i].Value == key {
+				return m.Content[i], m.Content[i+1]
+			}
+		}
+		return nil, nil
+	}
+	if _, email := value(doc.Content[0], "email"); email != nil {
+		if k, _ := value(email, "password"); k != nil {
+			return k.Line
+		}
+	}
+	return 0
 }
 
 // Overrides are settings given on the command line (serve -base-url); each

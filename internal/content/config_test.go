@@ -145,6 +145,8 @@ func TestConfigErrors(t *testing.T) {
 		{name: "privacy zone typo", yaml: "privacy:\n  zones:\n    - {lat: 45, lon: 0, radius: 200}\n", want: `line 3: a privacy zone has the unknown key "radius"`},
 		{name: "privacy negative trim", yaml: "privacy:\n  trim_m: -5\n", want: "line 2: privacy trim_m -5 must be zero or more"},
 		{name: "privacy unknown key", yaml: "privacy:\n  zone: []\n", want: `privacy has the unknown key "zone"`},
+		{name: "smtp password", yaml: "title: Club\nemail:\n  host: smtp.example.org\n  from: club@example.org\n  user: club\n  password: hunter2\n",
+			want: "line 6: email: password is never read from site.yaml, which should hold no secret: remove it, and give the password with serve -smtp-password-file FILE or in MILEPOST_SMTP_PASSWORD"},
 		{name: "shoe limit", yaml: "shoe_limit: lots\n", want: `shoe_limit "lots" must be a number and a unit`},
 	}
 	for _, tt := range tests {
@@ -160,6 +162,9 @@ func TestConfigErrors(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error %q does not mention %q", err, tt.want)
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("error %q shows the password", err)
 			}
 			if !strings.Contains(err.Error(), filepath.Join(dir, "site.yaml")) {
 				t.Errorf("error %q does not name the file", err)
@@ -194,5 +199,19 @@ func TestEmptySite(t *testing.T) {
 	v := View{Site: site, Now: time.Now()}
 	if len(v.Posts()) != 0 || len(v.Tags()) != 0 || len(site.Authors) != 0 || len(site.Problems) != 0 {
 		t.Errorf("empty site has posts %v, tags %v, authors %v, problems %v", v.Posts(), v.Tags(), site.Authors, site.Problems)
+	}
+}
+
+// TestConfigPasswordElsewhereIsFine: only email's password key is
+// refused; the word anywhere else, or a theme's own key, is not.
+func TestConfigPasswordElsewhereIsFine(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "site.yaml", "title: Password tips\nwifi:\n  password: guest\nemail:\n  host: smtp.example.org\n  from: club@example.org\n  user: password\n")
+	site, err := Load(context.Background(), dir, Overrides{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if site.Config.Email.User != "password" {
+		t.Errorf("email user %q", site.Config.Email.User)
 	}
 }

@@ -58,14 +58,24 @@ func URLs(baseURL string, pages []string) []string {
 // author's and its tags', for a post that is gone (whose place in the
 // listings is no longer known).
 func AllPagesOf(p *content.Post) []string {
-	out := []string{SitePath}
 	if p == nil {
-		return out
+		return ListingPages("", nil)
 	}
+	author := ""
 	if p.Author != nil {
-		out = append(out, AuthorPath(p.Author.ID))
+		author = p.Author.ID
 	}
-	for _, tag := range p.Tags {
+	return ListingPages(author, p.Tags)
+}
+
+// ListingPages are the pages whose feeds may list a post by author (an
+// ID, "" for none) with tags: the site's, the author's and the tags'.
+func ListingPages(author string, tags []string) []string {
+	out := []string{SitePath}
+	if author != "" {
+		out = append(out, AuthorPath(author))
+	}
+	for _, tag := range tags {
 		out = append(out, TagPath(tag))
 	}
 	return out

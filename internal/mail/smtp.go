@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"net/textproto"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
@@ -21,7 +22,8 @@ type Transport interface {
 
 // SMTP sends through the server of Settings, one connection per message
 // (the outbox sends few at once, and a long-lived connection would need
-// keeping alive), at most Settings.PerMinute a minute.
+// keeping alive), at most Settings.PerMinute a minute: its sender calls
+// Wait before each Send.
 type SMTP struct {
 	settings Settings
 	password string
@@ -41,16 +43,23 @@ func NewSMTP(s Settings, password string) *SMTP {
 	return &SMTP{settings: s, password: password, limit: rate.NewLimiter(rate.Every(time.Minute/time.Duration(per)), max(1, per/10))}
 }
 
-// Send builds the message and delivers it. A refusal the server says is
-// permanent (5xx) is an outbox.Permanent error; everything else is tried
-// again.
+// Wait waits for the next message's turn under Settings.PerMinute, or
+// until ctx ends. It is apart from Send so that the outbox can wait
+// outside a send's time limit (outbox.Worker.Pace).
+func (t *SMTP) Wait(ctx context.Context) error {
+	if err := t.limit.Wait(ctx); err != nil {
+		return fmt.Errorf("waiting for the SMTP rate limit: %w", err)
+	}
+	return nil
+}
+
+// Send builds the message and delivers it at once (Wait first). A refusal
+// the server says is permanent (5xx) is an outbox.Permanent error;
+// everything else is tried again.
 func (t *SMTP) Send(ctx context.Context, e Email) error {
 	m, err := t.message(e)
 	if err != nil {
 		return outbox.Permanent(err)
-	}
-	if err := t.limit.Wait(ctx); err != nil {
-		return err
 	}
 	opts := []gomail.Option{gomail.WithPort(t.settings.Port), gomail.WithTimeout(20 * time.Second)}
 	switch t.settings.TLS {
@@ -73,6 +82,14 @@ func (t *SMTP) Send(ctx context.Context, e Email) error {
 		return outbox.Permanent(fmt.Errorf("setting up the SMTP client: %w", err))
 	}
 	if err := c.DialAndSendWithContext(ctx, m); err != nil {
+		// A refused login (535) is not permanent: the password is the
+		// site's to mend, and every email would fail alike; given up, they
+		// would be lost to their readers. Tried again, they go once serve
+		// runs with the right one.
+		var refused *textproto.Error
+		if errors.As(err, &refused) && refused.Code == 535 {
+			return fmt.Errorf("logging in to the SMTP server as %q: the server refused the user or password (the password comes from serve -smtp-password-file or MILEPOST_SMTP_PASSWORD): %w", t.settings.User, err)
+		}
 		var se *gomail.SendError
 		if errors.As(err, &se) && !se.IsTemp() && se.Reason != gomail.ErrSMTPReset && se.Reason != gomail.ErrConnCheck && se.Reason != gomail.ErrGetSender {
 			return outbox.Permanent(fmt.Errorf("sending to %s: %w", e.To, err))

@@ -35,6 +35,12 @@ type Worker struct {
 	Store   Store
 	Senders map[string]Sender
 	Log     *slog.Logger
+	// Pace, for a kind that has one, waits for a message's turn under
+	// the destination's rate limit before it is sent (an SMTP server's
+	// per_minute). The wait is neither part of SendTimeout nor a failed
+	// attempt: bounded by the send's time limit, a low rate failed every
+	// message after the first few, and gave them up after MaxAttempts.
+	Pace map[string]func(ctx context.Context) error
 
 	MaxAttempts int           // failed attempts before a message is given up; DefaultMaxAttempts
 	BaseDelay   time.Duration // the first retry's delay; DefaultBaseDelay
@@ -174,6 +180,11 @@ func (w *Worker) deliver(ctx context.Context, m Message) {
 	log := w.log().With("kind", m.Kind, "key", m.Key, "id", m.ID)
 	var err error
 	sender := w.Senders[m.Kind]
+	if pace := w.Pace[m.Kind]; pace != nil && sender != nil {
+		if err := pace(ctx); err != nil {
+			return // shutting down: still pending
+		}
+	}
 	if sender == nil {
 		err = fmt.Errorf("no sender for messages of kind %q (is its feature configured?)", m.Kind)
 	} else {

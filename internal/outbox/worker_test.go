@@ -254,3 +254,52 @@ func TestWorkerSendsEachMessageOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestWorkerPaceIsNeitherTimedNorAFailure: a message waiting for its turn
+// under a kind's Pace longer than SendTimeout is sent once its turn comes,
+// not failed (and, with one attempt allowed, given up); and one waiting
+// when Run ends stays pending, untried.
+func TestWorkerPaceIsNeitherTimedNorAFailure(t *testing.T) {
+	store := &outboxtest.MemStore{}
+	rec := &recorder{}
+	turn, waiting := make(chan struct{}), make(chan struct{}, 2)
+	w := &outbox.Worker{Store: store, Senders: map[string]outbox.Sender{"email": rec},
+		Pace: map[string]func(context.Context) error{"email": func(ctx context.Context) error {
+			waiting <- struct{}{}
+			select {
+			case <-turn:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}},
+		SendTimeout: 5 * time.Millisecond, MaxAttempts: 1, Poll: 5 * time.Millisecond}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- w.Run(ctx) }()
+	if err := store.Enqueue(context.Background(), outbox.Message{Kind: "email", Key: "m1"}); err != nil {
+		t.Fatal(err)
+	}
+	w.Notify()
+	<-waiting
+	time.Sleep(4 * w.SendTimeout) // the wait outlasts a send's limit
+	turn <- struct{}{}
+	waitFor(t, "the paced message to go", func() bool { s, _ := rec.count("m1"); return s == 1 })
+	waitFor(t, "the sent message to be recorded", func() bool { return stats(t, store).Pending["email"] == 0 })
+	if st := stats(t, store); st.Dead["email"] != 0 {
+		t.Errorf("Stats = %+v, want nothing given up", st)
+	}
+
+	if err := store.Enqueue(context.Background(), outbox.Message{Kind: "email", Key: "m2"}); err != nil {
+		t.Fatal(err)
+	}
+	w.Notify()
+	<-waiting
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if _, tries := rec.count("m2"); tries != 0 || stats(t, store).Pending["email"] != 1 {
+		t.Errorf("a message waiting for its turn at shutdown: %d tries, stats %+v; want untried and pending", tries, stats(t, store))
+	}
+}

@@ -61,6 +61,28 @@ type Event struct {
 	// Removed (a Removed post's feeds, an Updated post's old tags); nil
 	// when the change happened while Milepost was not running.
 	Was *content.Post
+	// ToldAs is what the world was told of the post before, for Updated
+	// and Removed (its Version is Told): its author and tags are known
+	// after a restart too, when Was is not.
+	ToldAs Announced
+}
+
+// Announced is what the world was told of a public post: its version, and
+// the author and tags it was listed under, whose feeds carried it.
+type Announced struct {
+	Version string
+	Author  string   // the author's ID; "" for none
+	Tags    []string // as the post had them
+}
+
+// AnnouncedOf is what an event of p tells the world: its version and where
+// it is listed.
+func AnnouncedOf(p *content.Post, version string) Announced {
+	a := Announced{Version: version, Tags: slices.Clone(p.Tags)}
+	if p.Author != nil {
+		a.Author = p.Author.ID
+	}
+	return a
 }
 
 // Key names the event uniquely and stably, for the outbox Keys of the
@@ -96,15 +118,15 @@ func Fingerprint(p *content.Post) string {
 }
 
 // Changes compares the public posts of site at now with told (slug →
-// version the world was told) and returns the events that bring the world
+// what the world was told) and returns the events that bring the world
 // up to date: Published and Updated oldest post first, then Removed by
 // slug. It changes nothing.
-func Changes(site *content.Site, told map[string]string, now time.Time) []Event {
+func Changes(site *content.Site, told map[string]Announced, now time.Time) []Event {
 	return changes(site, nil, told, now)
 }
 
 // changes is Changes with the Site seen before (nil if none), for Was.
-func changes(site, prev *content.Site, told map[string]string, now time.Time) []Event {
+func changes(site, prev *content.Site, told map[string]Announced, now time.Time) []Event {
 	prevPost := func(slug string) *content.Post {
 		if prev == nil {
 			return nil
@@ -122,14 +144,14 @@ func changes(site, prev *content.Site, told map[string]string, now time.Time) []
 		switch {
 		case !ok:
 			out = append(out, Event{Kind: Published, Slug: p.Slug, Version: v, Post: p})
-		case was != v:
-			out = append(out, Event{Kind: Updated, Slug: p.Slug, Version: v, Told: was, Post: p, Was: prevPost(p.Slug)})
+		case was.Version != v:
+			out = append(out, Event{Kind: Updated, Slug: p.Slug, Version: v, Told: was.Version, Post: p, Was: prevPost(p.Slug), ToldAs: was})
 		}
 	}
 	var removed []Event
 	for slug, was := range told {
 		if !seen[slug] {
-			removed = append(removed, Event{Kind: Removed, Slug: slug, Told: was, Was: prevPost(slug)})
+			removed = append(removed, Event{Kind: Removed, Slug: slug, Told: was.Version, Was: prevPost(slug), ToldAs: was})
 		}
 	}
 	slices.SortFunc(removed, func(a, b Event) int { return cmp.Compare(a.Slug, b.Slug) })
@@ -161,8 +183,9 @@ type Fanout interface {
 
 // Store keeps what the world was told.
 type Store interface {
-	Told(ctx context.Context) (told map[string]string, baselined bool, err error)
-	// Record saves the new told state AND enqueues msgs in ONE transaction
+	Told(ctx context.Context) (told map[string]Announced, baselined bool, err error)
+	// Record saves the new told state (for Published and Updated, the
+	// AnnouncedOf their Post) AND enqueues msgs in ONE transaction
 	// (so a crash can neither lose an event nor send it twice). The first
 	// call on a fresh database (baselined == false) records the site as it
 	// is with no messages: installing Milepost on an existing site must not

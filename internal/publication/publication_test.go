@@ -82,12 +82,12 @@ func TestChanges(t *testing.T) {
 	if got, want := summary(evs), []string{"published old", "published newer"}; !slices.Equal(got, want) {
 		t.Fatalf("Changes from nothing = %v, want %v (public posts only, oldest first)", got, want)
 	}
-	told := map[string]string{}
+	told := map[string]publication.Announced{}
 	for _, ev := range evs {
 		if ev.Version == "" || ev.Post == nil || ev.Post.Slug != ev.Slug || ev.Told != "" {
 			t.Errorf("event %+v lacks its version or post", ev)
 		}
-		told[ev.Slug] = ev.Version
+		told[ev.Slug] = publication.Announced{Version: ev.Version}
 	}
 	if evs := publication.Changes(site, told, now); len(evs) != 0 {
 		t.Errorf("Changes with the world up to date = %v, want none", summary(evs))
@@ -99,16 +99,19 @@ func TestChanges(t *testing.T) {
 
 	d.write(t, "old", "title: Old\ndate: 2026-04-01", "Old run, with a correction.")
 	d.remove(t, "newer")
-	told["gone-before"] = "abc"
+	told["gone-before"] = publication.Announced{Version: "abc", Author: "kay", Tags: []string{"hills"}}
 	site = d.load(t)
 	evs = publication.Changes(site, told, now)
 	if got, want := summary(evs), []string{"updated old", "removed gone-before", "removed newer"}; !slices.Equal(got, want) {
 		t.Fatalf("Changes after an edit and a delete = %v, want %v", got, want)
 	}
-	if evs[0].Told != told["old"] || evs[0].Version == told["old"] {
+	if evs[0].Told != told["old"].Version || evs[0].Version == told["old"].Version {
 		t.Errorf("updated event %+v: want Told the old version and a new Version", evs[0])
 	}
-	if evs[2].Told != told["newer"] || evs[2].Post != nil || evs[2].Version != "" {
+	if evs[1].ToldAs.Author != "kay" || !slices.Equal(evs[1].ToldAs.Tags, []string{"hills"}) {
+		t.Errorf("removed event %+v: want the author and tags it was told under", evs[1])
+	}
+	if evs[2].Told != told["newer"].Version || evs[2].Post != nil || evs[2].Version != "" {
 		t.Errorf("removed event %+v: want Told the last version, no post", evs[2])
 	}
 	keys := map[string]bool{}
@@ -127,9 +130,9 @@ func TestChanges(t *testing.T) {
 	if next := publication.NextDue(site, later); !next.IsZero() {
 		t.Errorf("NextDue once all are out = %v, want zero", next)
 	}
-	told = map[string]string{}
+	told = map[string]publication.Announced{}
 	for _, ev := range publication.Changes(site, nil, now) {
-		told[ev.Slug] = ev.Version
+		told[ev.Slug] = publication.Announced{Version: ev.Version}
 	}
 	if got, want := summary(publication.Changes(site, told, later)), []string{"published scheduled"}; !slices.Equal(got, want) {
 		t.Errorf("Changes when the scheduled post comes due = %v, want %v", got, want)
@@ -140,15 +143,15 @@ func TestChanges(t *testing.T) {
 // outboxtest.MemStore.
 type memStore struct {
 	mu        sync.Mutex
-	told      map[string]string
+	told      map[string]publication.Announced
 	baselined bool
 	out       outboxtest.MemStore
 }
 
-func (s *memStore) Told(ctx context.Context) (map[string]string, bool, error) {
+func (s *memStore) Told(ctx context.Context) (map[string]publication.Announced, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	told := map[string]string{}
+	told := map[string]publication.Announced{}
 	for k, v := range s.told {
 		told[k] = v
 	}
@@ -159,13 +162,13 @@ func (s *memStore) Record(ctx context.Context, evs []publication.Event, msgs []o
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.told == nil {
-		s.told = map[string]string{}
+		s.told = map[string]publication.Announced{}
 	}
 	for _, ev := range evs {
 		if ev.Kind == publication.Removed {
 			delete(s.told, ev.Slug)
 		} else {
-			s.told[ev.Slug] = ev.Version
+			s.told[ev.Slug] = publication.AnnouncedOf(ev.Post, ev.Version)
 		}
 	}
 	s.baselined = true

@@ -376,6 +376,28 @@ func (ix *Index) remove(slug string) {
 	ix.removed++
 }
 
+// hasLive reports whether a post still in the index has t (which t.df,
+// counting removed posts until compact, cannot say). Removed documents
+// stay in the postings until compact, which Sync runs once there are more
+// than 256 of them and an eighth of the live ones: so few are skipped
+// before a live one, or the end. ix.mu is held.
+func (ix *Index) hasLive(t *term) bool {
+	if t == nil {
+		return false
+	}
+	for _, p := range t.fields {
+		if p == nil {
+			continue
+		}
+		for _, id := range p.docs {
+			if ix.docs[id] != nil {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // compact drops the postings of removed documents and numbers the live
 // ones afresh. ix.mu is held.
 func (ix *Index) compact() {
@@ -419,6 +441,14 @@ func (ix *Index) compact() {
 			continue
 		}
 		t.df = len(seen)
+	}
+	// The words only removed posts had go too: a word is kept while its
+	// stem is in some post (words are not counted per post, which would
+	// take a list of them for each).
+	for w := range ix.words {
+		if ix.terms[ix.stem(w)] == nil {
+			delete(ix.words, w)
+		}
 	}
 	ix.docs = docs
 	ix.removed = 0

@@ -366,7 +366,10 @@ func (ix *Index) suggest(q Query) string {
 		return ""
 	}
 	typed := q.Words[0]
-	if _, known := ix.words[typed]; known || len([]rune(typed)) < 3 {
+	if len([]rune(typed)) < 3 {
+		return ""
+	}
+	if _, known := ix.words[typed]; known && ix.hasLive(ix.terms[ix.stem(typed)]) {
 		return ""
 	}
 	limit := 1
@@ -379,9 +382,13 @@ func (ix *Index) suggest(q Query) string {
 			continue
 		}
 		dist := levenshtein.ComputeDistance(typed, w)
+		if dist > limit {
+			continue
+		}
 		if dist < bestDist || (dist == bestDist && (n > bestN || n == bestN && w < best)) {
-			// Only a word some post still has.
-			if t := ix.terms[ix.stem(w)]; t == nil {
+			// Only a word some post still has: the words of a post
+			// removed stay in ix.words (what each post had is not kept).
+			if !ix.hasLive(ix.terms[ix.stem(w)]) {
 				continue
 			}
 			best, bestDist, bestN = w, dist, n

@@ -243,3 +243,70 @@ func TestCompaction(t *testing.T) {
 		t.Fatalf("df of a word in every post: %d", n)
 	}
 }
+
+// TestSuggestionsForgetRemovedPosts: once the only post with a word is
+// deleted, the word is neither suggested nor taken as known, at once and
+// not only after a compaction; and a compaction drops it.
+func TestSuggestionsForgetRemovedPosts(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "site.yaml"), []byte("title: T\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	writePost(t, dir, "zoo.md", "title: Zoo\ndate: 2024-01-01T00:00:00Z", "A zebra watched the intervals.")
+	writePost(t, dir, "loop.md", "title: Loop\ndate: 2024-01-02T00:00:00Z", "Ran the Debra loop twice.")
+	ctx := context.Background()
+	src, err := content.NewSource(ctx, dir, content.Overrides{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix := New()
+	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	if _, err := ix.Sync(ctx, src.Current(), now); err != nil {
+		t.Fatal(err)
+	}
+	search := func(raw string) *Results {
+		t.Helper()
+		q, err := Parse(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := ix.Search(ctx, q, 1, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	if res := search("zebre"); res.Suggestion != "zebra" {
+		t.Fatalf("zebre, with the zebra post: suggestion %q", res.Suggestion)
+	}
+
+	if err := os.Remove(filepath.Join(dir, "posts", "zoo.md")); err != nil {
+		t.Fatal(err)
+	}
+	src.Reload(ctx)
+	if _, err := ix.Sync(ctx, src.Current(), now); err != nil {
+		t.Fatal(err)
+	}
+	if ix.removed != 1 {
+		t.Fatalf("%d removed documents, want 1 (no compaction yet)", ix.removed)
+	}
+	if res := search("zebre"); res.Total != 0 || res.Suggestion != "" {
+		t.Errorf("zebre, the zebra post deleted: %d found, suggestion %q, want none", res.Total, res.Suggestion)
+	}
+	if res := search("zebra"); res.Total != 0 || res.Suggestion != "debra" {
+		t.Errorf("zebra, the zebra post deleted: %d found, suggestion %q, want the live word debra", res.Total, res.Suggestion)
+	}
+	if res := search("debr"); res.Suggestion != "debra" {
+		t.Errorf("debr: suggestion %q", res.Suggestion)
+	}
+
+	ix.mu.Lock()
+	ix.compact()
+	ix.mu.Unlock()
+	if _, kept := ix.words["zebra"]; kept {
+		t.Error("a compaction kept the word of the deleted post")
+	}
+	if _, kept := ix.words["debra"]; !kept {
+		t.Error("a compaction dropped the word of a live post")
+	}
+}

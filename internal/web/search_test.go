@@ -345,3 +345,42 @@ func TestOpenSearchDescription(t *testing.T) {
 		mustContain(t, path, page.header.Get("Content-Security-Policy"), "script-src 'none'")
 	}
 }
+
+// TestSearchFindsRunFields: a post is found by its run's type, race name
+// and shoes, which are in no other field of it.
+func TestSearchFindsRunFields(t *testing.T) {
+	files := maps.Clone(searchSite)
+	files["posts/marathon.md"] = post("title: Autumn day\ndate: 2024-10-06T08:00:00Z\nauthor: kay\nrun:\n  type: Race\n  distance: 26.2 mi\n  time: 3:28:15\n"+
+		"  race: Portland Marathon\n  shoes: Pegasus 40", "Ran it.")
+	files["posts/easy.md"] = post("title: Shakeout\ndate: 2024-10-05T08:00:00Z\nauthor: kay\nrun:\n  type: Easy\n  distance: 5 km\n  shoes: Ghost 15", "Legs loose.")
+	h, _ := searchHarness(t, files, true)
+	for q, want := range map[string]string{
+		"Portland":       "marathon",
+		"pegasus":        "marathon",
+		"ghost":          "easy",
+		"shakeout ghost": "easy",
+	} {
+		wantResults(t, h.searchFor(q), q, want)
+	}
+	// The run's type: the marathon is the one race run (the race reports
+	// say "race" in their tags, not in a run).
+	if got := resultSlugs(h.searchFor("race portland").body); len(got) == 0 || got[0] != "marathon" {
+		t.Errorf("race portland found %q, want the marathon first", got)
+	}
+}
+
+// TestSearchNoPostHasEveryWord: when no post has all the words, the page
+// says so and lists the posts with some of them.
+func TestSearchNoPostHasEveryWord(t *testing.T) {
+	h, _ := searchHarness(t, maps.Clone(searchSite), true)
+	res := h.searchFor("foam massage")
+	if res.status != http.StatusOK {
+		t.Fatalf("status %d", res.status)
+	}
+	mustContain(t, "the partial count", res.body, "No story has all of these words; 2 stories have some of them.")
+	got := resultSlugs(res.body)
+	if strings.Join(got, " ") != "it-band massage-time" && strings.Join(got, " ") != "massage-time it-band" {
+		t.Errorf("foam massage found %q, want the foam roller and the massage posts", got)
+	}
+	mustNotContain(t, "a word both posts know", res.body, "Did you mean")
+}
