@@ -25,13 +25,7 @@ func TestCheckCommand(t *testing.T) {
 	t.Run("a broken post fails with its file and line", func(t *testing.T) {
 		dir := sampleCopy(t)
 		add := func(name, text string) {
-			path := filepath.Join(dir, filepath.FromSlash(name))
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-				t.Fatal(err)
-			}
+			write(t, filepath.Join(dir, filepath.FromSlash(name)), text)
 		}
 		add("posts/x.md", "---\ntitle: Race day: 10k PR\ndate: 2026-01-02\n---\nBody.\n")
 		add("posts/y.md", "---\ntitle: Y\ndate: 2026-01-02\nauthor: nobody\ntags: 3\n---\n")

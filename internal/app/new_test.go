@@ -132,13 +132,7 @@ func TestNewNeverTakesASlugThatIsTaken(t *testing.T) {
 		// A folder that is not a post yet.
 		"posts/notes/draft.txt": "ideas",
 	} {
-		path := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		write(t, filepath.Join(dir, filepath.FromSlash(name)), text)
 	}
 	for title, file := range map[string]string{
 		"Massage during training": "posts/massage-during-training.md",

@@ -26,13 +26,7 @@ func TestServedPhotosAreStrippedAndCachedBesideTheDatabase(t *testing.T) {
 		"posts/race-day/notes.jpg":   "\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic",
 		"posts/race-day/private.gpx": "<gpx/>",
 	} {
-		path := filepath.Join(contentDir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		write(t, filepath.Join(contentDir, filepath.FromSlash(name)), text)
 	}
 	db := filepath.Join(dir, "data", "milepost.db")
 	cfg := app.ServeConfig{DBPath: db, ContentDir: contentDir}

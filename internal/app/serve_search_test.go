@@ -3,7 +3,6 @@ package app_test
 import (
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -26,13 +25,7 @@ func TestServeBuildsTheSearchIndexAtStartUp(t *testing.T) {
 		"posts/recovery.md":    "---\ntitle: Recovery\ndate: 2024-05-06\nauthor: kay\n---\nA walk.\n",
 		"posts/tempo/index.md": "---\ntitle: Tempo\ndate: 2024-05-07\nauthor: kay\n---\nThreshold work.\n",
 	} {
-		path := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		write(t, filepath.Join(dir, filepath.FromSlash(name)), text)
 	}
 	srv := startWith(t, app.ServeConfig{ContentDir: dir, DBPath: filepath.Join(t.TempDir(), "milepost.db")})
 	defer srv.stop()
