@@ -1,6 +1,7 @@
 package activity
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -21,6 +22,12 @@ type gpxReader struct {
 	inPoint   bool
 	point     Point
 	bad       int // trkpts without a readable position
+}
+
+// expect makes room for the document's points, as many as it has
+// <trkpt> tags (a point left out leaves its room unused).
+func (g *gpxReader) expect(doc []byte) {
+	g.act.Points = make([]Point, 0, min(bytes.Count(doc, []byte("<trkpt")), g.maxPoints))
 }
 
 func (g *gpxReader) start(name, parent string, attrs *xmlAttrs) {

@@ -1,6 +1,7 @@
 package activity
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -29,6 +30,13 @@ type tcxReader struct {
 	hasTime   bool
 	points    int
 	bad       int // trackpoints without a readable time
+	expected  int // the document's <Trackpoint> tags
+}
+
+// expect notes how many points the document has, for the room an
+// Activity's points are given when its first one comes.
+func (x *tcxReader) expect(doc []byte) {
+	x.expected = min(bytes.Count(doc, []byte("<Trackpoint")), x.maxPoints)
 }
 
 func (x *tcxReader) current() *tcxActivity {
@@ -93,6 +101,11 @@ func (x *tcxReader) end(name, parent string, text []byte) error {
 			return tooManyPoints(x.maxPoints)
 		}
 		a := x.current()
+		if a.points == nil {
+			// Room for every point still to come: a file of one
+			// Activity, as nearly all are, fills it exactly.
+			a.points = make([]Point, 0, max(x.expected-x.points, 1))
+		}
 		a.points = append(a.points, *p)
 		x.points++
 	case "Time":
@@ -167,13 +180,16 @@ func keepTCXRuns(acts []*tcxActivity) *Activity {
 			hasRun = true
 		}
 	}
-	kept := 0
+	kept, keptActs := 0, 0
 	for _, a := range acts {
 		if !hasRun || a.sport == SportRunning {
 			kept += len(a.points)
+			keptActs++
 		}
 	}
-	act.Points = make([]Point, 0, kept)
+	if keptActs > 1 {
+		act.Points = make([]Point, 0, kept)
+	}
 	var totals Totals
 	leg := 0
 	for _, a := range acts {
@@ -188,12 +204,21 @@ func keepTCXRuns(acts []*tcxActivity) *Activity {
 		if act.Sport == "" && a.sport != "other" {
 			act.Sport = a.sport
 		}
-		for _, p := range a.points {
-			p.Leg = leg
+		// A file of one kept Activity gives its points as they are,
+		// rather than a copy of 100,000 of them.
+		points := a.points
+		if keptActs > 1 {
+			from := len(act.Points)
+			act.Points = append(act.Points, a.points...)
+			points = act.Points[from:]
+		} else {
+			act.Points = a.points
+		}
+		for i := range points {
+			points[i].Leg = leg
 			if onFoot(a.sport) {
-				p.CadenceSPM *= 2 // RunCadence counts one foot
+				points[i].CadenceSPM *= 2 // RunCadence counts one foot
 			}
-			act.Points = append(act.Points, p)
 		}
 		act.Laps = append(act.Laps, a.laps...)
 		totals.DistanceM += a.distanceM

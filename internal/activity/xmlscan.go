@@ -26,6 +26,14 @@ type xmlHandler interface {
 	end(name, parent string, text []byte) error
 }
 
+// xmlSizer is an xmlHandler that makes room for what the document holds
+// before it is walked: told the whole document, it counts its points (a
+// byte search, a few milliseconds on a 30 MB file), so that 100,000 of
+// them are gathered in one allocation rather than grown into.
+type xmlSizer interface {
+	expect(doc []byte)
+}
+
 // xmlAttrs are the attributes of a start tag, from either tokenizer.
 type xmlAttrs struct {
 	fast []xmltokenizer.Attr
@@ -73,6 +81,9 @@ func scanXML(ctx context.Context, r io.Reader, h xmlHandler) error {
 		return fmt.Errorf("reading the document: %w", err)
 	}
 	data = withoutByteOrderMark(data)
+	if s, ok := h.(xmlSizer); ok {
+		s.expect(data)
+	}
 	if fastXMLReads(data) {
 		return scanXMLFast(ctx, bytes.NewReader(data), h)
 	}
