@@ -205,14 +205,15 @@ func TestAuthorPageSubscribesToThatAuthorOnly(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "posts", "kays.md"), "---\ntitle: Kay's tempo\ndate: "+date+"\nauthor: kay\n---\nFast.\n")
 	m.st.src.Reload(context.Background())
 	smtp.Wait(t, all, 3)
-	got := smtp.Wait(t, fan, 2)
+	smtp.Wait(t, fan, 2)
 	m.settled(t)
-	if got = smtp.To(fan); len(got) != 2 || !strings.Contains(got[1].Subject, "Kay's tempo") {
+	got := smtp.To(fan)
+	if len(got) != 2 || !strings.Contains(got[1].Subject, "Kay's tempo") {
 		var subjects []string
 		for _, g := range got {
 			subjects = append(subjects, g.Subject)
 		}
-		t.Errorf("kay's subscriber got %q, want the confirmation and Kay's post", subjects)
+		t.Fatalf("kay's subscriber got %q, want the confirmation and Kay's post", subjects)
 	}
 	if !strings.Contains(got[1].Text, "Kay") {
 		t.Errorf("the email does not say why it came:\n%s", got[1].Text)

@@ -56,12 +56,6 @@ func (h *hub) take() []string {
 	return out
 }
 
-func (h *hub) count() int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return len(h.pings)
-}
-
 // websubSite is a content directory with one post by kay, tagged hills,
 // whose feeds name the hub.
 func websubSite(t *testing.T, hubURL string) string {

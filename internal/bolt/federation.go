@@ -165,7 +165,7 @@ func (db *DB) Seen(ctx context.Context, id string, at, forgetBefore time.Time) (
 		seen, times := tx.Bucket(bucketFedSeen), tx.Bucket(bucketFedSeenTimes)
 		cut := timeKey(forgetBefore)
 		c := times.Cursor()
-		for k, _ := c.First(); k != nil && len(k) >= timeKeyLen && bytes.Compare(k[:timeKeyLen], cut) < 0; k, _ = c.First() {
+		for k, _ := c.First(); len(k) >= timeKeyLen && bytes.Compare(k[:timeKeyLen], cut) < 0; k, _ = c.First() {
 			if err := seen.Delete(k[timeKeyLen:]); err != nil {
 				return err
 			}
