@@ -22,6 +22,7 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/semaphore"
 	"golang.org/x/time/rate"
 
 	"milepost/internal/comments"
@@ -201,6 +202,9 @@ type Options struct {
 	InstanceRate int
 }
 
+// keyFetchesAtOnce is how many keys are fetched at once, at most.
+const keyFetchesAtOnce = 8
+
 // Service is the federation of one site.
 type Service struct {
 	opts   Options
@@ -218,6 +222,11 @@ type Service struct {
 	limitMu sync.Mutex
 	limits  map[string]*rateLimiter
 
+	// keyFetches bounds the fetches of keys not yet known, across every
+	// client: each address has its own allowance, and many addresses
+	// naming servers that answer slowly must not hold many fetches open.
+	keyFetches *semaphore.Weighted
+
 	// reactionsVersion changes whenever a post's likes or boosts do, so
 	// that cached pages showing them are made again.
 	reactionsMu      sync.Mutex
@@ -230,7 +239,8 @@ func New(opts Options) (*Service, error) {
 		return nil, errors.New("federation: Store, Comments and Site are required")
 	}
 	s := &Service{opts: opts, now: opts.Now, log: opts.Log, keys: map[string]*localKey{},
-		limits: map[string]*rateLimiter{}, reactionsVersion: map[string]uint64{}}
+		limits: map[string]*rateLimiter{}, reactionsVersion: map[string]uint64{},
+		keyFetches: semaphore.NewWeighted(keyFetchesAtOnce)}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -268,11 +278,25 @@ func (s *Service) limited(key string) bool {
 	return !s.limiter(key).AllowN(s.now(), 1)
 }
 
-// spent reports whether key's allowance is used up, taking nothing from it.
-func (s *Service) spent(key string) bool {
+// charge takes one from key's allowance before the work it pays for,
+// reporting false when none was left; refund gives it back once the work
+// turns out to be owed nothing (a request whose signature verified). Taken
+// first, not after: requests sent at the same moment would otherwise all
+// find the allowance whole.
+func (s *Service) charge(key string) (ok bool, refund func()) {
 	s.limitMu.Lock()
 	defer s.limitMu.Unlock()
-	return s.limiter(key).TokensAt(s.now()) < 1
+	now := s.now()
+	r := s.limiter(key).ReserveN(now, 1)
+	if !r.OK() || r.DelayFrom(now) > 0 {
+		r.CancelAt(now)
+		return false, nil
+	}
+	return true, func() {
+		s.limitMu.Lock()
+		defer s.limitMu.Unlock()
+		r.CancelAt(s.now())
+	}
 }
 
 // limiter is key's allowance; limitMu is held.
@@ -280,13 +304,29 @@ func (s *Service) limiter(key string) *rateLimiter {
 	l := s.limits[key]
 	if l == nil {
 		if len(s.limits) > 10000 {
-			clear(s.limits) // a flood of made-up domains must not grow it for ever
+			s.forgetIdle()
 		}
 		n := s.opts.InstanceRate
 		l = rate.NewLimiter(rate.Every(time.Minute/time.Duration(n)), n)
 		s.limits[key] = l
 	}
 	return l
+}
+
+// forgetIdle drops the allowances that are whole again, and all of them
+// if that leaves too many: a flood of made-up domains or addresses must
+// not grow the map for ever, nor, by filling it, give back the allowance
+// of an address that has used its own up. limitMu is held.
+func (s *Service) forgetIdle() {
+	now := s.now()
+	for key, l := range s.limits {
+		if l.TokensAt(now) >= float64(l.Burst()) {
+			delete(s.limits, key)
+		}
+	}
+	if len(s.limits) > 10000 {
+		clear(s.limits)
+	}
 }
 
 // The keys of the allowances: an instance's verified activities, and the

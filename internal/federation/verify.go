@@ -75,23 +75,23 @@ func hostOf(raw string) string {
 // cached key does not verify, it is fetched again once, in case it was
 // rotated.
 //
-// A request that fails is charged to the client address it came from, and
-// once that address has used up its allowance its requests are refused
-// before any key is fetched. Only a verified request is charged to its
-// instance: the keyId is anyone's to write, and forged requests naming a
-// real instance must not use up that instance's allowance.
+// Each request is charged to the client address it came from before its
+// key is looked up or fetched, and refunded once its signature verifies:
+// so an address's failed requests are limited, concurrent ones too, and
+// once it has used up its allowance its requests are refused before any
+// key is fetched. Only a verified request is charged to its instance: the
+// keyId is anyone's to write, and forged requests naming a real instance
+// must not use up that instance's allowance.
 func (s *Service) verify(ctx context.Context, r *http.Request, body []byte, client string) (RemoteActor, error) {
-	if s.spent(clientLimit(client)) {
+	charged, refund := s.charge(clientLimit(client))
+	if !charged {
 		return RemoteActor{}, ErrRateLimited
 	}
 	actor, err := s.verifySignature(ctx, r, body)
-	if errors.Is(err, ErrBadSignature) {
-		s.limited(clientLimit(client))
-		return RemoteActor{}, err
-	}
 	if err != nil {
-		return RemoteActor{}, err
+		return RemoteActor{}, err // the charge stands
 	}
+	refund()
 	if s.limited(instanceLimit(hostOf(actor.ID))) {
 		return RemoteActor{}, ErrRateLimited
 	}
@@ -203,6 +203,10 @@ func (s *Service) remoteActor(ctx context.Context, keyID string, refetch bool) (
 			return a, true, nil
 		}
 	}
+	if err := s.keyFetches.Acquire(ctx, 1); err != nil {
+		return RemoteActor{}, false, fmt.Errorf("waiting to fetch key %s: %w", keyID, err)
+	}
+	defer s.keyFetches.Release(1)
 	doc, err := s.fetchJSON(ctx, keyID)
 	if err != nil {
 		return RemoteActor{}, false, fmt.Errorf("%w: fetching key %s: %w", ErrBadSignature, keyID, err)

@@ -6,7 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/netip"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -99,5 +102,62 @@ func TestForgedRequestsDoNotUseARealInstancesAllowance(t *testing.T) {
 	}
 	if got := send("192.0.2.55", "bob", f.key("bob")); got != http.StatusTooManyRequests {
 		t.Errorf("the same instance from another address past its allowance: %d, want 429", got)
+	}
+}
+
+// TestConcurrentForgedRequestsAreChargedBeforeTheirKeyIsFetched: forged
+// requests sent all at once, naming a key on a server that answers slowly,
+// are charged to their address before the key is looked for, so no more
+// of them make a fetch than the address's allowance, and the rest are
+// refused (429) without one.
+func TestConcurrentForgedRequestsAreChargedBeforeTheirKeyIsFetched(t *testing.T) {
+	const rate, sent = 5, 30
+	h := newFedHarnessWith(t, true, func(f *federation.Options, w *web.Options) {
+		f.InstanceRate = rate
+		w.Guards.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+	})
+	var fetches atomic.Int32
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fetches.Add(1)
+		time.Sleep(300 * time.Millisecond)
+		http.NotFound(w, r)
+	}))
+	t.Cleanup(slow.Close)
+	forger, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	statuses := make(chan int, sent)
+	var wg sync.WaitGroup
+	for i := range sent {
+		wg.Go(func() {
+			body, _ := json.Marshal(map[string]any{"id": fmt.Sprintf("%s/likes/%d", slow.URL, i), "type": "Like",
+				"actor": slow.URL + "/actor", "object": h.base + "/ap/posts/first-run"})
+			req, _ := http.NewRequest(http.MethodPost, h.srv.URL+"/inbox", nil)
+			req.Header.Set("Content-Type", federation.ContentTypeActivity)
+			req.Header.Set("X-Forwarded-For", "203.0.113.11")
+			if err := federation.SignRequest(req, body, forger, slow.URL+"/actor#main-key", time.Now()); err != nil {
+				t.Error(err)
+				return
+			}
+			statuses <- h.do(req).status
+		})
+	}
+	wg.Wait()
+	close(statuses)
+	refused := 0
+	for status := range statuses {
+		switch status {
+		case http.StatusTooManyRequests:
+			refused++
+		case http.StatusAccepted:
+			t.Errorf("a forged request was accepted")
+		}
+	}
+	if n := fetches.Load(); n > rate {
+		t.Errorf("%d concurrent forged requests made %d key fetches, want at most the allowance of %d", sent, n, rate)
+	}
+	if refused < sent-rate {
+		t.Errorf("%d of %d concurrent forged requests refused with 429, want at least %d", refused, sent, sent-rate)
 	}
 }
