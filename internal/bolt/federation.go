@@ -274,28 +274,39 @@ func addReaction(tx *bbolt.Tx, r federation.Reaction) error {
 	return index.Put(reactionKey(r), []byte(r.Activity))
 }
 
-// RemoveReaction forgets the reaction with the activity id when actor made
-// it: only the account that liked or boosted may take it back.
-func (db *DB) RemoveReaction(ctx context.Context, activity, actor string) (federation.Reaction, bool, error) {
+// RemoveReaction forgets one reaction of undo.Actor's: the one with the
+// activity id undo.Activity when they made it (only the account that liked
+// or boosted may take it back), else, when undo names a Post and Kind,
+// theirs of that kind on that post, found through the index.
+func (db *DB) RemoveReaction(ctx context.Context, undo federation.Reaction) (federation.Reaction, bool, error) {
 	var r federation.Reaction
 	found := false
 	err := db.update(ctx, func(tx *bbolt.Tx) error {
-		b := tx.Bucket(bucketFedReactions)
-		v := b.Get([]byte(activity))
-		if v == nil {
-			return nil
+		b, index := tx.Bucket(bucketFedReactions), tx.Bucket(bucketFedPostReactions)
+		id := []byte(undo.Activity)
+		v := b.Get(id)
+		if v != nil {
+			if err := json.Unmarshal(v, &r); err != nil {
+				return err
+			}
 		}
-		if err := json.Unmarshal(v, &r); err != nil {
-			return err
-		}
-		if r.Actor != actor {
-			return nil
+		if v == nil || r.Actor != undo.Actor {
+			if undo.Post == "" || undo.Kind == "" {
+				return nil
+			}
+			if id = index.Get(reactionKey(undo)); id == nil {
+				return nil
+			}
+			id = bytes.Clone(id)
+			if err := json.Unmarshal(b.Get(id), &r); err != nil {
+				return fmt.Errorf("decoding reaction %q: %w", id, err)
+			}
 		}
 		found = true
-		if err := b.Delete([]byte(activity)); err != nil {
+		if err := b.Delete(id); err != nil {
 			return err
 		}
-		return tx.Bucket(bucketFedPostReactions).Delete(reactionKey(r))
+		return index.Delete(reactionKey(r))
 	})
 	if !found {
 		r = federation.Reaction{}
@@ -305,8 +316,11 @@ func (db *DB) RemoveReaction(ctx context.Context, activity, actor string) (feder
 
 // reindexReactions builds fed_post_reactions again from fed_reactions, as
 // schema version 11 keys it: by account, keeping one reaction of each kind
-// per account and post (the last in activity id order) and forgetting the
-// others, which a version before counted each.
+// per account and post (the last in activity id order: no time was kept)
+// and forgetting the others, which a version before counted each; an
+// Undo carrying its Like still takes back the one kept. A reaction that
+// cannot be read is dropped: a like is not worth a file that will not
+// open.
 func reindexReactions(tx *bbolt.Tx) error {
 	if err := tx.DeleteBucket(bucketFedPostReactions); err != nil {
 		return fmt.Errorf("dropping %s: %w", bucketFedPostReactions, err)
@@ -316,11 +330,12 @@ func reindexReactions(tx *bbolt.Tx) error {
 		return fmt.Errorf("creating %s: %w", bucketFedPostReactions, err)
 	}
 	b := tx.Bucket(bucketFedReactions)
-	var superseded [][]byte
+	var superseded [][]byte // and unreadable
 	err = b.ForEach(func(k, v []byte) error {
 		var r federation.Reaction
 		if err := json.Unmarshal(v, &r); err != nil {
-			return fmt.Errorf("decoding reaction %q: %w", k, err)
+			superseded = append(superseded, bytes.Clone(k))
+			return nil
 		}
 		if older := index.Get(reactionKey(r)); older != nil {
 			superseded = append(superseded, bytes.Clone(older))

@@ -102,10 +102,10 @@ func TestReactionsCountEachAccountOnce(t *testing.T) {
 	if n, err := db.Reactions(ctx, "run"); err != nil || n[federation.ReactionLike] != 2 || n[federation.ReactionAnnounce] != 1 {
 		t.Fatalf("Reactions = %v, %v; want 2 likes (one per account) and 1 boost", n, err)
 	}
-	if _, ok, err := db.RemoveReaction(ctx, "https://a.example/like/4", "https://b.example/u"); err != nil || ok {
+	if _, ok, err := db.RemoveReaction(ctx, federation.Reaction{Activity: "https://a.example/like/4", Actor: "https://b.example/u"}); err != nil || ok {
 		t.Errorf("another account removed a's like: %v, %v", ok, err)
 	}
-	if _, ok, err := db.RemoveReaction(ctx, "https://a.example/like/4", "https://a.example/u"); err != nil || !ok {
+	if _, ok, err := db.RemoveReaction(ctx, federation.Reaction{Activity: "https://a.example/like/4", Actor: "https://a.example/u"}); err != nil || !ok {
 		t.Errorf("a's own Undo of its latest like: %v, %v", ok, err)
 	}
 	if n, _ := db.Reactions(ctx, "run"); n[federation.ReactionLike] != 1 {
@@ -117,7 +117,9 @@ func TestReactionsCountEachAccountOnce(t *testing.T) {
 // TestUpgradeFromSchemaVersion10CountsReactionsByAccount: a version 10
 // file indexed reactions by activity id, and one account's three Likes
 // counted three; opened, the index is by account, one Like is kept, and
-// Check passes.
+// Check passes. A reaction that cannot be read is dropped rather than
+// keeping the file from opening. The account's Undo of any of its likes,
+// carrying the Like as Mastodon's does, takes back the one kept.
 func TestUpgradeFromSchemaVersion10CountsReactionsByAccount(t *testing.T) {
 	ctx := context.Background()
 	path := olderDatabase(t, 10, func(db *DB) {})
@@ -140,7 +142,7 @@ func TestUpgradeFromSchemaVersion10CountsReactionsByAccount(t *testing.T) {
 				return err
 			}
 		}
-		return nil
+		return tx.Bucket(bucketFedReactions).Put([]byte("https://c.example/like/1"), []byte("{damaged"))
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -150,4 +152,18 @@ func TestUpgradeFromSchemaVersion10CountsReactionsByAccount(t *testing.T) {
 			t.Errorf("opening %d: Reactions = %v, %v; want 2 likes, one per account", i, n, err)
 		}
 	})
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	undo := federation.Reaction{Activity: "https://a.example/like/1", Actor: "https://a.example/u",
+		Post: "run", Kind: federation.ReactionLike}
+	if _, ok, err := db.RemoveReaction(ctx, undo); err != nil || !ok {
+		t.Errorf("a's Undo of its first like, carrying the Like: %v, %v", ok, err)
+	}
+	if n, _ := db.Reactions(ctx, "run"); n[federation.ReactionLike] != 1 {
+		t.Errorf("likes after a's Undo = %d, want b's alone", n[federation.ReactionLike])
+	}
+	mustCheck(t, db)
 }

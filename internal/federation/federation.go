@@ -163,11 +163,13 @@ type Store interface {
 	DeleteNote(ctx context.Context, id string) error
 	// AddReaction keeps r once per activity id and at most one reaction
 	// of a kind per account and post: a newer one replaces the account's
-	// older. RemoveReaction forgets the reaction with the activity id and
-	// returns it, only when actor made it. Reactions counts a post's by
-	// kind: the accounts that liked it, the accounts that boosted it.
+	// older. RemoveReaction forgets one reaction of undo.Actor's and
+	// returns it: the one with the activity id undo.Activity when they
+	// made it, else, when undo names a Post and Kind, theirs of that kind
+	// on that post. Reactions counts a post's by kind: the accounts that
+	// liked it, the accounts that boosted it.
 	AddReaction(ctx context.Context, r Reaction) error
-	RemoveReaction(ctx context.Context, activity, actor string) (Reaction, bool, error)
+	RemoveReaction(ctx context.Context, undo Reaction) (Reaction, bool, error)
 	Reactions(ctx context.Context, post string) (map[string]int, error)
 	// SetArticleActor records which local actor announced a post, so
 	// that its Delete, made when the post is gone, comes from them;

@@ -150,8 +150,21 @@ func (s *Service) undo(ctx context.Context, st site, from RemoteActor, act map[s
 		return s.opts.Store.RemoveFollower(ctx, name, from.ID)
 	case "Like", "Announce", "":
 		// Whether or not the object names its actor, only the account
-		// that made the reaction may take it back: the store checks.
-		r, ok, err := s.opts.Store.RemoveReaction(ctx, str(act["object"]), from.ID)
+		// that made the reaction may take it back: the store checks. An
+		// Undo that carries the Like (as Mastodon's do) takes back the
+		// account's like of that post whatever its id: a like kept under
+		// another id (an account's older one, kept by the upgrade that
+		// counted each account once) is taken back too.
+		undo := Reaction{Activity: str(act["object"]), Actor: from.ID}
+		if slug, ok := st.postSlug(str(inner["object"])); ok {
+			switch text(inner, "type") {
+			case "Like":
+				undo.Post, undo.Kind = slug, ReactionLike
+			case "Announce":
+				undo.Post, undo.Kind = slug, ReactionAnnounce
+			}
+		}
+		r, ok, err := s.opts.Store.RemoveReaction(ctx, undo)
 		if err != nil {
 			return fmt.Errorf("forgetting a reaction: %w", err)
 		}
