@@ -42,9 +42,14 @@ func (db *DB) Told(ctx context.Context) (map[string]publication.Announced, bool,
 	err := db.view(ctx, func(tx *bbolt.Tx) error {
 		baselined = tx.Bucket(bucketMeta).Get(keyAnnouncedFrom) != nil
 		return tx.Bucket(bucketAnnounced).ForEach(func(k, v []byte) error {
+			// A value that cannot be read whole is taken for what can be
+			// read of it rather than halting every announcement: its
+			// version alone, or, with none, a version no post has, so
+			// that the post's next look sends an Update and writes it
+			// anew (or a Delete, if the post is gone).
 			a, err := decodeAnnounced(v)
-			if err != nil {
-				return fmt.Errorf("%s of %q: %w", bucketAnnounced, k, err)
+			if err != nil && a.Version == "" {
+				a.Version = unreadableVersion
 			}
 			told[string(k)] = a
 			return nil
@@ -142,7 +147,12 @@ func encodeAnnounced(a publication.Announced) ([]byte, error) {
 	return append([]byte(a.Version+" "), where...), nil
 }
 
-// decodeAnnounced reads a value of the announced bucket.
+// unreadableVersion stands for the version of an announced value that has
+// none: no post's fingerprint is ever it.
+const unreadableVersion = "unreadable"
+
+// decodeAnnounced reads an announced value; on an error, what it could
+// read of it (the version, without where the post was listed).
 func decodeAnnounced(v []byte) (publication.Announced, error) {
 	version, where, found := strings.Cut(string(v), " ")
 	if version == "" {
@@ -152,7 +162,7 @@ func decodeAnnounced(v []byte) (publication.Announced, error) {
 	if found {
 		var l listed
 		if err := json.Unmarshal([]byte(where), &l); err != nil {
-			return publication.Announced{}, fmt.Errorf("reading where %s was listed: %w", version, err)
+			return a, fmt.Errorf("reading where %s was listed: %w", version, err)
 		}
 		a.Author, a.Tags = l.Author, l.Tags
 	}

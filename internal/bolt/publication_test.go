@@ -148,3 +148,38 @@ func TestRecordKeepsWhereAPostWasListed(t *testing.T) {
 		t.Errorf("Told = %+v\nwant %+v", told, want)
 	}
 }
+
+// TestToldReadsWhatItCanOfADamagedValue: one damaged value does not halt
+// every announcement: its version is kept without where it was listed, and
+// a value with no version is taken as a version no post has, so the post
+// is announced again; Check reports both.
+func TestToldReadsWhatItCanOfADamagedValue(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTest(t)
+	if err := db.bolt.Update(func(tx *bbolt.Tx) error {
+		b := tx.Bucket(bucketAnnounced)
+		if err := b.Put([]byte("cut"), []byte(`v3 {"author":`)); err != nil {
+			return err
+		}
+		return b.Put([]byte("empty"), []byte(" {}"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	told, _, err := db.Told(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]publication.Announced{"cut": {Version: "v3"}, "empty": {Version: unreadableVersion}}
+	if !reflect.DeepEqual(told, want) {
+		t.Errorf("Told = %+v\nwant %+v", told, want)
+	}
+	if err := db.Check(ctx); err == nil {
+		t.Error("Check passes a damaged announced value")
+	}
+	// Announcing the posts again writes their values anew.
+	if err := db.Record(ctx, []publication.Event{
+		{Kind: publication.Updated, Slug: "cut", Version: "v4"}, {Kind: publication.Removed, Slug: "empty"},
+	}, nil); err != nil {
+		t.Fatal(err)
+	}
+}
