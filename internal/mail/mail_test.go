@@ -151,6 +151,43 @@ func TestSMTPWrongPasswordIsATemporaryFailure(t *testing.T) {
 	if srv.FailedLogins() != 1 || len(srv.Messages()) != 0 {
 		t.Errorf("%d failed logins, %d messages; want 1 and none", srv.FailedLogins(), len(srv.Messages()))
 	}
+	if !outbox.IsHeld(err) {
+		t.Errorf("a refused login is not held (it would be given up with its retries): %v", err)
+	}
+}
+
+// TestSMTPARefusedLoginHoldsTheOthersBack: after the server refuses the
+// login, the next email's turn (Wait) does not come for a while: every
+// email would be refused alike, and a server counting failed logins locks
+// the account. A new transport (serve restarted with the right password)
+// is not held.
+func TestSMTPARefusedLoginHoldsTheOthersBack(t *testing.T) {
+	srv := mailtest.StartWith(t, mailtest.Options{TLS: mailtest.TLSStartTLS, User: "club", Password: "right horse"})
+	s := mail.Settings{TLS: mail.TLSStartTLS, User: "club", Host: srv.Host, Port: srv.Port, From: "Club <club@example.org>"}
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	wrong := mail.NewSMTP(s, "wrong horse")
+	wrong.TLSConfig = srv.ClientTLS()
+	if err := wrong.Send(context.Background(), mail.Email{To: "reader@example.org", Subject: "Tempo", Text: "laps"}); err == nil {
+		t.Fatal("sent with a wrong password")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	if err := wrong.Wait(ctx); err == nil {
+		t.Error("the next email's turn came at once after a refused login")
+	}
+	right := mail.NewSMTP(s, "right horse")
+	right.TLSConfig = srv.ClientTLS()
+	if err := right.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := right.Send(context.Background(), mail.Email{To: "reader@example.org", Subject: "Tempo", Text: "laps"}); err != nil {
+		t.Fatal(err)
+	}
+	if srv.FailedLogins() != 1 || len(srv.Messages()) != 1 {
+		t.Errorf("%d failed logins, %d messages; want 1 and 1", srv.FailedLogins(), len(srv.Messages()))
+	}
 }
 
 // TestSMTPNeverFallsBackToClearText: tls: starttls against a server that

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/textproto"
+	"sync"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
@@ -28,6 +29,15 @@ type SMTP struct {
 	settings Settings
 	password string
 	limit    *rate.Limiter
+
+	// A refused login holds every email back until heldUntil, for
+	// holdFor, doubled at each refusal up to longestHold: the next email
+	// would be refused alike, and a server counting failed logins locks
+	// the account out. A restart (with the mended password) or new
+	// settings make a new SMTP, which is not held.
+	mu        sync.Mutex
+	heldUntil time.Time
+	holdFor   time.Duration
 	// TLSConfig, when set, replaces the default (the system's roots,
 	// verifying Host): tests trust their own server's certificate.
 	TLSConfig *tls.Config
@@ -47,6 +57,18 @@ func NewSMTP(s Settings, password string) *SMTP {
 // until ctx ends. It is apart from Send so that the outbox can wait
 // outside a send's time limit (outbox.Worker.Pace).
 func (t *SMTP) Wait(ctx context.Context) error {
+	t.mu.Lock()
+	held := time.Until(t.heldUntil)
+	t.mu.Unlock()
+	if held > 0 {
+		timer := time.NewTimer(held)
+		defer timer.Stop()
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting after a refused SMTP login: %w", ctx.Err())
+		case <-timer.C:
+		}
+	}
 	if err := t.limit.Wait(ctx); err != nil {
 		return fmt.Errorf("waiting for the SMTP rate limit: %w", err)
 	}
@@ -82,21 +104,49 @@ func (t *SMTP) Send(ctx context.Context, e Email) error {
 		return outbox.Permanent(fmt.Errorf("setting up the SMTP client: %w", err))
 	}
 	if err := c.DialAndSendWithContext(ctx, m); err != nil {
-		// A refused login (535) is not permanent: the password is the
-		// site's to mend, and every email would fail alike; given up, they
-		// would be lost to their readers. Tried again, they go once serve
-		// runs with the right one.
+		// A refused login (535) is the site's to mend, not the reader's,
+		// and every email would fail alike: it is held, never given up
+		// (lost to its reader), and holds the others back, and they all
+		// go once serve runs with the right password.
 		var refused *textproto.Error
 		if errors.As(err, &refused) && refused.Code == 535 {
-			return fmt.Errorf("logging in to the SMTP server as %q: the server refused the user or password (the password comes from serve -smtp-password-file or MILEPOST_SMTP_PASSWORD): %w", t.settings.User, err)
+			hold := t.hold()
+			return outbox.Held(fmt.Errorf("logging in to the SMTP server as %q: the server refused the user or password (the password comes from serve -smtp-password-file or MILEPOST_SMTP_PASSWORD; emails are held back %s, then tried again): %w",
+				t.settings.User, hold, err))
 		}
+		t.release()
 		var se *gomail.SendError
 		if errors.As(err, &se) && !se.IsTemp() && se.Reason != gomail.ErrSMTPReset && se.Reason != gomail.ErrConnCheck && se.Reason != gomail.ErrGetSender {
 			return outbox.Permanent(fmt.Errorf("sending to %s: %w", e.To, err))
 		}
 		return fmt.Errorf("sending to %s: %w", e.To, err)
 	}
+	t.release()
 	return nil
+}
+
+// Holds after a refused login: the first, and the longest.
+const (
+	firstHold   = time.Minute
+	longestHold = 6 * time.Hour
+)
+
+// hold holds every email back after a refused login, for twice as long as
+// the last hold (firstHold the first time, at most longestHold), and says
+// for how long.
+func (t *SMTP) hold() time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.holdFor = min(max(2*t.holdFor, firstHold), longestHold)
+	t.heldUntil = time.Now().Add(t.holdFor)
+	return t.holdFor
+}
+
+// release ends the holds: the server took the login.
+func (t *SMTP) release() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.holdFor, t.heldUntil = 0, time.Time{}
 }
 
 // message is e as a go-mail message: multipart/alternative, plain text

@@ -106,6 +106,29 @@ type PermanentError struct{ Err error }
 func (e *PermanentError) Error() string { return "permanent failure: " + e.Err.Error() }
 func (e *PermanentError) Unwrap() error { return e.Err }
 
+// A HeldError is a failure of this side's own settings, not of the
+// message or its destination (an SMTP login refused): the message is tried
+// again however often it has failed, never given up, while its Sender
+// holds back the others of its kind (mail.SMTP does, in its Wait).
+type HeldError struct{ Err error }
+
+func (e *HeldError) Error() string { return "held: " + e.Err.Error() }
+func (e *HeldError) Unwrap() error { return e.Err }
+
+// Held wraps err so that the Worker never gives the message up for it.
+func Held(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &HeldError{Err: err}
+}
+
+// IsHeld reports whether err, or an error it wraps, is a HeldError.
+func IsHeld(err error) bool {
+	var h *HeldError
+	return errors.As(err, &h)
+}
+
 // Permanent wraps err so that the Worker gives the message up at once.
 func Permanent(err error) error {
 	if err == nil {

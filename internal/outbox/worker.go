@@ -181,13 +181,18 @@ func (w *Worker) deliver(ctx context.Context, m Message) {
 	var err error
 	sender := w.Senders[m.Kind]
 	if pace := w.Pace[m.Kind]; pace != nil && sender != nil {
-		if err := pace(ctx); err != nil {
-			return // shutting down: still pending
+		if perr := pace(ctx); perr != nil {
+			if ctx.Err() != nil {
+				return // shutting down: still pending
+			}
+			err = fmt.Errorf("waiting for its turn: %w", perr)
 		}
 	}
-	if sender == nil {
+	switch {
+	case err != nil: // its turn never came: a failed attempt
+	case sender == nil:
 		err = fmt.Errorf("no sender for messages of kind %q (is its feature configured?)", m.Kind)
-	} else {
+	default:
 		// A send under way when ctx ends may finish within ShutdownGrace:
 		// cut after the other side took it (an SMTP DATA answered, an
 		// inbox that stored the activity) it would stay pending and go
@@ -210,7 +215,7 @@ func (w *Worker) deliver(ctx context.Context, m Message) {
 		if err := w.Store.Sent(rec, m.ID); err != nil {
 			log.Error("recording a sent message", "err", err)
 		}
-	case IsPermanent(err) || m.Attempts+1 >= or(w.MaxAttempts, DefaultMaxAttempts):
+	case IsPermanent(err) || (m.Attempts+1 >= or(w.MaxAttempts, DefaultMaxAttempts) && !IsHeld(err)):
 		log.Warn("giving up on an outgoing message", "attempts", m.Attempts+1, "err", err)
 		if err := w.Store.GiveUp(rec, m.ID, err.Error()); err != nil {
 			log.Error("giving up on a message", "err", err)

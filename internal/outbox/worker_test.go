@@ -303,3 +303,48 @@ func TestWorkerPaceIsNeitherTimedNorAFailure(t *testing.T) {
 		t.Errorf("a message waiting for its turn at shutdown: %d tries, stats %+v; want untried and pending", tries, stats(t, store))
 	}
 }
+
+// A message held by a failure of this side's settings (outbox.Held: an
+// SMTP login refused) is tried again however often it failed, never given
+// up, and goes once the settings are mended.
+func TestWorkerNeverGivesUpAHeldMessage(t *testing.T) {
+	store := &outboxtest.MemStore{}
+	const mendedAt = 6
+	rec := &recorder{fail: func(m outbox.Message, try int) error {
+		if try < mendedAt {
+			return outbox.Held(errors.New("535 authentication failed"))
+		}
+		return nil
+	}}
+	w := &outbox.Worker{Store: store, Senders: map[string]outbox.Sender{"email": rec},
+		BaseDelay: time.Millisecond, MaxDelay: time.Millisecond, MaxAttempts: 2, Poll: 2 * time.Millisecond}
+	if err := store.Enqueue(context.Background(), outbox.Message{Kind: "email", Key: "welcome"}); err != nil {
+		t.Fatal(err)
+	}
+	run(t, w)
+	waitFor(t, "the held message to go", func() bool { s, _ := rec.count("welcome"); return s == 1 })
+	if _, tries := rec.count("welcome"); tries != mendedAt {
+		t.Errorf("tried %d times, want %d (past MaxAttempts = 2)", tries, mendedAt)
+	}
+	if st := stats(t, store); st.Dead["email"] != 0 {
+		t.Errorf("Stats = %+v, want nothing given up", st)
+	}
+}
+
+// A Pace that fails for another reason than the worker stopping is a
+// failed attempt, not a message sent back at once untouched.
+func TestWorkerCountsAFailedPaceAsAnAttempt(t *testing.T) {
+	store := &outboxtest.MemStore{}
+	rec := &recorder{}
+	w := &outbox.Worker{Store: store, Senders: map[string]outbox.Sender{"email": rec},
+		Pace:      map[string]func(context.Context) error{"email": func(context.Context) error { return errors.New("no turn") }},
+		BaseDelay: time.Millisecond, MaxAttempts: 3, Poll: 2 * time.Millisecond}
+	if err := store.Enqueue(context.Background(), outbox.Message{Kind: "email", Key: "m"}); err != nil {
+		t.Fatal(err)
+	}
+	run(t, w)
+	waitFor(t, "the message to be given up", func() bool { return stats(t, store).Dead["email"] == 1 })
+	if _, tries := rec.count("m"); tries != 0 {
+		t.Errorf("sent %d times without its turn", tries)
+	}
+}
