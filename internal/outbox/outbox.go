@@ -108,8 +108,9 @@ func (e *PermanentError) Unwrap() error { return e.Err }
 
 // A HeldError is a failure of this side's own settings, not of the
 // message or its destination (an SMTP login refused): the message is tried
-// again however often it has failed, never given up, while its Sender
-// holds back the others of its kind (mail.SMTP does, in its Wait).
+// again however often it has failed, never given up, and BaseDelay after
+// each failure; its kind's Pace must hold the kind back meanwhile
+// (mail.SMTP's Wait does), or the tries would come that often.
 type HeldError struct{ Err error }
 
 func (e *HeldError) Error() string { return "held: " + e.Err.Error() }

@@ -222,6 +222,12 @@ func (w *Worker) deliver(ctx context.Context, m Message) {
 		}
 	default:
 		next := w.now().Add(w.Backoff(m.Attempts + 1))
+		if IsHeld(err) {
+			// Its sender holds its kind back until the settings are
+			// mended; it goes as soon as they are, not after a backoff
+			// grown while they were not.
+			next = w.now().Add(or(w.BaseDelay, DefaultBaseDelay))
+		}
 		log.Info("outgoing message failed; will retry", "attempts", m.Attempts+1, "next", next, "err", err)
 		if err := w.Store.Retry(rec, m.ID, next, err.Error()); err != nil {
 			log.Error("recording a failed attempt", "err", err)
