@@ -1,7 +1,6 @@
 package activity
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -27,7 +26,7 @@ type gpxReader struct {
 // expect makes room for the document's points, as many as it has
 // <trkpt> tags (a point left out leaves its room unused).
 func (g *gpxReader) expect(doc []byte) {
-	g.act.Points = make([]Point, 0, min(bytes.Count(doc, []byte("<trkpt")), g.maxPoints))
+	g.act.Points = make([]Point, 0, expectedPoints(doc, "<trkpt", g.maxPoints))
 }
 
 func (g *gpxReader) start(name, parent string, attrs *xmlAttrs) {

@@ -1,7 +1,6 @@
 package activity
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -36,7 +35,7 @@ type tcxReader struct {
 // expect notes how many points the document has, for the room an
 // Activity's points are given when its first one comes.
 func (x *tcxReader) expect(doc []byte) {
-	x.expected = min(bytes.Count(doc, []byte("<Trackpoint")), x.maxPoints)
+	x.expected = expectedPoints(doc, "<Trackpoint", x.maxPoints)
 }
 
 func (x *tcxReader) current() *tcxActivity {

@@ -34,6 +34,15 @@ type xmlSizer interface {
 	expect(doc []byte)
 }
 
+// expectedPoints is how many points a document of tags named tag (its
+// opening "<trkpt") may hold: as many as it has of them, but no more than
+// its size allows points written in full (24 bytes is the shortest GPX
+// point: <trkpt lat="0" lon="0"/>) nor than maxPoints, so that a small
+// file of the tag repeated, in a comment say, gets no room for more.
+func expectedPoints(doc []byte, tag string, maxPoints int) int {
+	return min(bytes.Count(doc, []byte(tag)), len(doc)/24, maxPoints)
+}
+
 // xmlAttrs are the attributes of a start tag, from either tokenizer.
 type xmlAttrs struct {
 	fast []xmltokenizer.Attr
