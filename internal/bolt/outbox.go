@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"slices"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -126,7 +127,7 @@ func decodeOutboxMessage(k, v []byte) (outbox.Message, error) {
 
 // Due lists up to limit pending messages with NotBefore at or before now,
 // in the order they came due.
-func (db *DB) Due(ctx context.Context, now time.Time, limit int) ([]outbox.Message, error) {
+func (db *DB) Due(ctx context.Context, now time.Time, limit int, skip ...string) ([]outbox.Message, error) {
 	var out []outbox.Message
 	end := timeKey(now)
 	err := db.view(ctx, func(tx *bbolt.Tx) error {
@@ -148,7 +149,9 @@ func (db *DB) Due(ctx context.Context, now time.Time, limit int) ([]outbox.Messa
 			if err != nil {
 				return err
 			}
-			out = append(out, m)
+			if !slices.Contains(skip, m.Kind) {
+				out = append(out, m)
+			}
 		}
 		return nil
 	})

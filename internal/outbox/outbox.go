@@ -48,8 +48,10 @@ type Store interface {
 	// a zero Created or NotBefore is taken as now.
 	Enqueue(ctx context.Context, msgs ...Message) error
 	// Due returns up to limit messages with NotBefore <= now, oldest
-	// NotBefore first.
-	Due(ctx context.Context, now time.Time, limit int) ([]Message, error)
+	// NotBefore first, passing over those of the kinds in skip (the
+	// worker's busy ones: a thousand emails due must not hide the
+	// ActivityPub deliveries queued behind them).
+	Due(ctx context.Context, now time.Time, limit int, skip ...string) ([]Message, error)
 	// Sent removes the message and remembers its Key (so it is never
 	// enqueued again).
 	Sent(ctx context.Context, id uint64) error

@@ -143,8 +143,14 @@ func (w *Worker) Run(ctx context.Context) error {
 			delete(inFlight, id)
 		}
 		finished = finished[:0]
+		var busy []string // kinds with every slot taken: their due messages would only be passed over
+		for kind, n := range perKind {
+			if n >= concurrency {
+				busy = append(busy, kind)
+			}
+		}
 		mu.Unlock()
-		due, err := w.Store.Due(ctx, w.now(), batch)
+		due, err := w.Store.Due(ctx, w.now(), batch, busy...)
 		if err != nil && ctx.Err() == nil {
 			w.log().Error("reading the outbox", "err", err)
 		}

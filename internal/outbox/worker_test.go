@@ -348,3 +348,29 @@ func TestWorkerCountsAFailedPaceAsAnAttempt(t *testing.T) {
 		t.Errorf("sent %d times without its turn", tries)
 	}
 }
+
+// More messages of one kind due than a batch holds, all waiting on a slow
+// destination, do not hide a message of another kind queued behind them.
+func TestWorkerManyDueOfOneKindDoNotHideAnother(t *testing.T) {
+	store := &outboxtest.MemStore{}
+	release := make(chan struct{})
+	emails := &recorder{fail: func(outbox.Message, int) error { <-release; return nil }}
+	deliveries := &recorder{}
+	w := &outbox.Worker{Store: store, Senders: map[string]outbox.Sender{"email": emails, "activitypub": deliveries},
+		Concurrency: 1, Batch: 5, Poll: 2 * time.Millisecond, SendTimeout: time.Minute}
+	ctx := context.Background()
+	for i := range 20 {
+		if err := store.Enqueue(ctx, outbox.Message{Kind: "email", Key: fmt.Sprintf("email-%d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := store.Enqueue(ctx, outbox.Message{Kind: "activitypub", Key: "create"}); err != nil {
+		t.Fatal(err)
+	}
+	run(t, w)
+	unblock := sync.OnceFunc(func() { close(release) })
+	t.Cleanup(unblock) // before run's: a failing test must let the worker stop
+	waitFor(t, "the delivery queued behind 20 emails", func() bool { s, _ := deliveries.count("create"); return s == 1 })
+	unblock()
+	waitFor(t, "the emails", func() bool { return stats(t, store).Pending["email"] == 0 })
+}

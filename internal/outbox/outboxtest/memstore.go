@@ -72,12 +72,12 @@ func or(t, def time.Time) time.Time {
 }
 
 // Due lists pending messages due at now, by NotBefore then ID.
-func (s *MemStore) Due(ctx context.Context, now time.Time, limit int) ([]outbox.Message, error) {
+func (s *MemStore) Due(ctx context.Context, now time.Time, limit int, skip ...string) ([]outbox.Message, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []outbox.Message
 	for _, m := range s.pending {
-		if !m.NotBefore.After(now) {
+		if !m.NotBefore.After(now) && !slices.Contains(skip, m.Kind) {
 			out = append(out, m)
 		}
 	}

@@ -54,6 +54,21 @@ func TestStore(t *testing.T, open func(t *testing.T) outbox.Store) {
 		}
 	}
 
+	t.Run("DuePassesOverTheKindsSkipped", func(t *testing.T) {
+		s := open(t)
+		enqueue(t, s, msg("email", "a", t0), msg("email", "b", t0), msg("activitypub", "c", t0.Add(time.Minute)))
+		ms, err := s.Due(ctx, t0.Add(time.Hour), 2, "email")
+		if err != nil {
+			t.Fatalf("Due: %v", err)
+		}
+		if len(ms) != 1 || ms[0].Key != "c" {
+			t.Errorf("Due skipping email = %v, want the activitypub message alone", ms)
+		}
+		if ms := due(t, s, t0.Add(time.Hour), 2); len(ms) != 2 || ms[0].Key != "a" || ms[1].Key != "b" {
+			t.Errorf("Due skipping nothing = %v, want the two emails", ms)
+		}
+	})
+
 	t.Run("DueIsOldestFirstAndBounded", func(t *testing.T) {
 		s := open(t)
 		enqueue(t, s, msg("email", "c", t0.Add(3*time.Minute)), msg("email", "a", t0.Add(time.Minute)),
