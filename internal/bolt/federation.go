@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	bbolt "go.etcd.io/bbolt"
@@ -24,7 +26,9 @@ import (
 //	fed_post_reactions  index: post + 0x00 + kind + 0x00 + remote actor id →
 //	                    the activity id of that account's reaction: one
 //	                    like and one boost per account and post
-//	fed_article_actors  post slug → the local actor that announced it
+//	fed_article_actors  post slug → the local actor that announced it, NUL,
+//	                    how many times it was made public (a name alone,
+//	                    written before that was kept, reads as 0)
 //	fed_blocks          domain or actor id → Block
 //
 // Each index is written in the transaction of its record; Check proves
@@ -368,24 +372,30 @@ func (db *DB) Reactions(ctx context.Context, post string) (map[string]int, error
 	return counts, err
 }
 
-// SetArticleActor records who announced a post.
-func (db *DB) SetArticleActor(ctx context.Context, slug, actor string) error {
+// SetArticleActor records who announced a post, and its round: the
+// value is the actor's name, then, after a NUL, the round in decimal (a
+// name alone, as written before rounds were kept, is round 0).
+func (db *DB) SetArticleActor(ctx context.Context, slug, actor string, round int) error {
 	return db.update(ctx, func(tx *bbolt.Tx) error {
-		return tx.Bucket(bucketFedArticleActors).Put([]byte(slug), []byte(actor))
+		return tx.Bucket(bucketFedArticleActors).Put([]byte(slug), []byte(actor+"\x00"+strconv.Itoa(round)))
 	})
 }
 
-// ArticleActor reads who announced a post.
-func (db *DB) ArticleActor(ctx context.Context, slug string) (string, bool, error) {
-	var actor string
-	found := false
-	err := db.view(ctx, func(tx *bbolt.Tx) error {
-		if v := tx.Bucket(bucketFedArticleActors).Get([]byte(slug)); v != nil {
-			actor, found = string(v), true
+// ArticleActor reads who announced a post, and its round.
+func (db *DB) ArticleActor(ctx context.Context, slug string) (actor string, round int, found bool, err error) {
+	err = db.view(ctx, func(tx *bbolt.Tx) error {
+		v := tx.Bucket(bucketFedArticleActors).Get([]byte(slug))
+		if v == nil {
+			return nil
+		}
+		name, n, hasRound := strings.Cut(string(v), "\x00")
+		actor, found = name, true
+		if hasRound {
+			round, _ = strconv.Atoi(n) // unreadable: 0, as recorded before rounds
 		}
 		return nil
 	})
-	return actor, found, err
+	return actor, round, found, err
 }
 
 // Blocks lists every block, by value: the bucket's order.

@@ -167,3 +167,27 @@ func TestUpgradeFromSchemaVersion10CountsReactionsByAccount(t *testing.T) {
 	}
 	mustCheck(t, db)
 }
+
+// TestArticleActorKeepsItsRound: who announced a post and its round round
+// trip; a name alone, as written before rounds were kept, reads as round 0.
+func TestArticleActorKeepsItsRound(t *testing.T) {
+	db, _ := openTest(t)
+	ctx := context.Background()
+	if err := db.bolt.Update(func(tx *bbolt.Tx) error {
+		return tx.Bucket(bucketFedArticleActors).Put([]byte("old"), []byte("kay"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if actor, round, ok, err := db.ArticleActor(ctx, "old"); err != nil || !ok || actor != "kay" || round != 0 {
+		t.Errorf("a name alone: %q, %d, %v, %v; want kay, round 0", actor, round, ok, err)
+	}
+	if err := db.SetArticleActor(ctx, "new", "site", 3); err != nil {
+		t.Fatal(err)
+	}
+	if actor, round, ok, err := db.ArticleActor(ctx, "new"); err != nil || !ok || actor != "site" || round != 3 {
+		t.Errorf("site in round 3: %q, %d, %v, %v", actor, round, ok, err)
+	}
+	if _, _, ok, err := db.ArticleActor(ctx, "none"); err != nil || ok {
+		t.Errorf("a post never announced: %v, %v", ok, err)
+	}
+}

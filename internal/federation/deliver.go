@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"milepost/internal/content"
 	"milepost/internal/outbox"
@@ -122,18 +123,37 @@ func (s *Service) Messages(ctx context.Context, ev publication.Event) ([]outbox.
 	if ev.Post != nil {
 		actor = st.attributedName(ev.Post)
 	}
+	announcedBy, round, known, err := s.opts.Store.ArticleActor(ctx, ev.Slug)
+	if err != nil {
+		return nil, fmt.Errorf("reading who announced %s: %w", ev.Slug, err)
+	}
+	if known {
+		round = max(round, 1) // recorded before rounds were kept: its first
+	}
 	if ev.Kind == publication.Removed {
-		if a, ok, err := s.opts.Store.ArticleActor(ctx, ev.Slug); err != nil {
-			return nil, fmt.Errorf("reading who announced %s: %w", ev.Slug, err)
-		} else if ok {
-			actor = a
+		if known {
+			actor = announcedBy
 		} else if p := (content.View{Site: st.Site, Now: st.now, Drafts: true}).Post(ev.Slug); p != nil {
 			// Announced before it was recorded (federation came later):
 			// a post made a draft again is still there to say whose it is.
 			actor = st.attributedName(p)
 		}
-	} else if err := s.opts.Store.SetArticleActor(ctx, ev.Slug, actor); err != nil {
-		return nil, fmt.Errorf("recording who announces %s: %w", ev.Slug, err)
+	} else {
+		if ev.Kind == publication.Published {
+			round++
+		}
+		if err := s.opts.Store.SetArticleActor(ctx, ev.Slug, actor, round); err != nil {
+			return nil, fmt.Errorf("recording who announces %s: %w", ev.Slug, err)
+		}
+	}
+	// A post made public again unchanged, after its Delete, is the same
+	// event as the first time it was ("published:SLUG:VERSION"), whose
+	// messages were sent and are never sent again: its round tells the
+	// servers' deliveries apart, so that they are told of it again (and
+	// of its Delete again).
+	key := ev.Key()
+	if round > 1 {
+		key += "#" + strconv.Itoa(round)
 	}
 	own, err := s.inboxes(ctx, actor, nil)
 	if err != nil {
@@ -168,7 +188,7 @@ func (s *Service) Messages(ctx context.Context, ev publication.Event) ([]outbox.
 	default:
 		return nil, nil
 	}
-	msgs, err := deliveries(ev.Key(), own, actor, main, whilePublic)
+	msgs, err := deliveries(key, own, actor, main, whilePublic)
 	if err != nil {
 		return nil, err
 	}
@@ -178,7 +198,7 @@ func (s *Service) Messages(ctx context.Context, ev publication.Event) ([]outbox.
 	if announce != nil {
 		act, by = announce, SiteActor
 	}
-	more, err := deliveries(ev.Key(), others, by, act, whilePublic)
+	more, err := deliveries(key, others, by, act, whilePublic)
 	if err != nil {
 		return nil, err
 	}

@@ -172,10 +172,12 @@ type Store interface {
 	RemoveReaction(ctx context.Context, undo Reaction) (Reaction, bool, error)
 	Reactions(ctx context.Context, post string) (map[string]int, error)
 	// SetArticleActor records which local actor announced a post, so
-	// that its Delete, made when the post is gone, comes from them;
-	// ArticleActor reads it.
-	SetArticleActor(ctx context.Context, slug, actor string) error
-	ArticleActor(ctx context.Context, slug string) (string, bool, error)
+	// that its Delete, made when the post is gone, comes from them, and
+	// how many times it was made public (its round: see Messages);
+	// ArticleActor reads them (a round of 0 for a post recorded before
+	// rounds were kept).
+	SetArticleActor(ctx context.Context, slug, actor string, round int) error
+	ArticleActor(ctx context.Context, slug string) (actor string, round int, ok bool, err error)
 	// Blocks lists every block, by value; PutBlock adds one
 	// (ErrAlreadyBlocked), RemoveBlock lifts one (ErrNotBlocked).
 	Blocks(ctx context.Context) ([]Block, error)

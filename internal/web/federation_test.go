@@ -951,3 +951,26 @@ func TestAServerBackFromDownIsNotToldOfAPostNoLongerPublic(t *testing.T) {
 		t.Errorf("the outbox after the server came back: %+v %v, want nothing waiting or given up", st, err)
 	}
 }
+
+// A post made a draft and then public again, unchanged, is delivered
+// again (its Create was sent once and is never sent twice; its new round
+// tells the new one apart), and so is its second Delete.
+func TestAPostMadePublicAgainIsDeliveredAgain(t *testing.T) {
+	h := newFedHarness(t, true)
+	f := newFakeInstance(t)
+	if res := follow(f, h, "alice", "kay", "1"); res.status != http.StatusAccepted {
+		t.Fatalf("follow: %d %s", res.status, res.body)
+	}
+	f.next(t, "Accept")
+	const front = "title: Long run\ndate: 2026-11-20\nauthor: kay"
+	for round := 1; round <= 2; round++ {
+		h.change("posts/long-run.md", post(front, "Twenty miles along the river."))
+		if act := f.next(t, "Create"); act["type"] != "Create" {
+			t.Fatalf("round %d: published, a %v was delivered, want a Create", round, act["type"])
+		}
+		h.change("posts/long-run.md", post(front+"\ndraft: true", "Twenty miles along the river."))
+		if act := f.next(t, "Delete"); act["type"] != "Delete" {
+			t.Fatalf("round %d: made a draft, a %v was delivered, want a Delete", round, act["type"])
+		}
+	}
+}
