@@ -227,14 +227,15 @@ func (w *Worker) deliver(ctx context.Context, m Message) {
 			log.Error("giving up on a message", "err", err)
 		}
 	default:
-		next := w.now().Add(w.Backoff(m.Attempts + 1))
+		next, level := w.now().Add(w.Backoff(m.Attempts+1)), slog.LevelInfo
 		if IsHeld(err) {
 			// Its sender holds its kind back until the settings are
 			// mended; it goes as soon as they are, not after a backoff
-			// grown while they were not.
-			next = w.now().Add(or(w.BaseDelay, DefaultBaseDelay))
+			// grown while they were not. The settings are the admin's
+			// to mend: they are told louder.
+			next, level = w.now().Add(or(w.BaseDelay, DefaultBaseDelay)), slog.LevelWarn
 		}
-		log.Info("outgoing message failed; will retry", "attempts", m.Attempts+1, "next", next, "err", err)
+		log.Log(context.WithoutCancel(ctx), level, "outgoing message failed; will retry", "attempts", m.Attempts+1, "next", next, "err", err)
 		if err := w.Store.Retry(rec, m.ID, next, err.Error()); err != nil {
 			log.Error("recording a failed attempt", "err", err)
 		}
