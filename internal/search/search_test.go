@@ -111,6 +111,27 @@ func TestSnippet(t *testing.T) {
 	}
 }
 
+// siteDir is a site's content directory with its site.yaml, and no posts
+// yet (writePost adds them).
+func siteDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "site.yaml"), []byte("title: T\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// openSource loads the site in dir as serve does.
+func openSource(t *testing.T, dir string) *content.Source {
+	t.Helper()
+	src, err := content.NewSource(context.Background(), dir, content.Overrides{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src
+}
+
 func writePost(t *testing.T, dir, name, front, body string) {
 	t.Helper()
 	path := filepath.Join(dir, "posts", name)
@@ -123,18 +144,12 @@ func writePost(t *testing.T, dir, name, front, body string) {
 }
 
 func TestSyncFollowsVersionsAndSchedule(t *testing.T) {
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "site.yaml"), []byte("title: T\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	dir := siteDir(t)
 	writePost(t, dir, "a.md", "title: Alpha\ndate: 2024-01-01T00:00:00Z", "Hill repeats in the rain.")
 	writePost(t, dir, "b.md", "title: Beta\ndate: 2024-06-01T00:00:00Z", "Scheduled hill run.")
 	writePost(t, dir, "c.md", "title: Gamma\ndate: 2024-01-02T00:00:00Z\ndraft: true", "A hill draft.")
 	ctx := context.Background()
-	src, err := content.NewSource(ctx, dir, content.Overrides{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	src := openSource(t, dir)
 	ix := New()
 	if _, err := ix.Search(ctx, Query{Words: []string{"hill"}}, 1, time.Now()); !errors.Is(err, ErrNotReady) {
 		t.Fatalf("before the first Sync: %v", err)
@@ -195,10 +210,7 @@ func TestSyncFollowsVersionsAndSchedule(t *testing.T) {
 // TestCompaction removes and re-adds posts until the index compacts, and
 // checks that what it finds and how it ranks stay the same.
 func TestCompaction(t *testing.T) {
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "site.yaml"), []byte("title: T\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	dir := siteDir(t)
 	for i := range 300 {
 		body := "Easy miles."
 		if i%3 == 0 {
@@ -208,10 +220,7 @@ func TestCompaction(t *testing.T) {
 			"title: Run\ndate: 2024-01-01T00:00:00Z", body)
 	}
 	ctx := context.Background()
-	src, err := content.NewSource(ctx, dir, content.Overrides{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	src := openSource(t, dir)
 	ix := New()
 	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	if _, err := ix.Sync(ctx, src.Current(), now); err != nil {
@@ -248,17 +257,11 @@ func TestCompaction(t *testing.T) {
 // deleted, the word is neither suggested nor taken as known, at once and
 // not only after a compaction; and a compaction drops it.
 func TestSuggestionsForgetRemovedPosts(t *testing.T) {
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "site.yaml"), []byte("title: T\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	dir := siteDir(t)
 	writePost(t, dir, "zoo.md", "title: Zoo\ndate: 2024-01-01T00:00:00Z", "A zebra watched the intervals.")
 	writePost(t, dir, "loop.md", "title: Loop\ndate: 2024-01-02T00:00:00Z", "Ran the Debra loop twice.")
 	ctx := context.Background()
-	src, err := content.NewSource(ctx, dir, content.Overrides{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	src := openSource(t, dir)
 	ix := New()
 	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	if _, err := ix.Sync(ctx, src.Current(), now); err != nil {

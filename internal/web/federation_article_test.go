@@ -20,12 +20,7 @@ var srcHrefRE = regexp.MustCompile(`(src|href)="([^"]*)"`)
 // attachments, the summary, the run's line and hashtags Mastodon reads
 // whole, linking to the tag pages.
 func TestADeliveredArticleHasAbsoluteLinksAndItsPhotos(t *testing.T) {
-	h := newFedHarness(t, true)
-	f := newFakeInstance(t)
-	if res := follow(f, h, "alice", "kay", "1"); res.status != http.StatusAccepted {
-		t.Fatalf("follow: %d %s", res.status, res.body)
-	}
-	f.next(t, "Accept")
+	h, f := followedHarness(t)
 
 	cover := mediatest.PNG(t, mediatest.Halves(800, 400))
 	warmUp := mediatest.JPEG(t, mediatest.Halves(600, 400))
@@ -123,12 +118,7 @@ func TestADeliveredArticleHasAbsoluteLinksAndItsPhotos(t *testing.T) {
 // published: Mastodon ignores an Update whose updated is not newer than
 // what it has.
 func TestEveryUpdateIsNewerThanTheLast(t *testing.T) {
-	h := newFedHarness(t, true)
-	f := newFakeInstance(t)
-	if res := follow(f, h, "alice", "kay", "1"); res.status != http.StatusAccepted {
-		t.Fatalf("follow: %d %s", res.status, res.body)
-	}
-	f.next(t, "Accept")
+	h, f := followedHarness(t)
 	updatedOf := func(act map[string]any) time.Time {
 		t.Helper()
 		obj, _ := act["object"].(map[string]any)

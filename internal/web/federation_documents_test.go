@@ -101,12 +101,7 @@ func TestFederationCollectionsAndTheActorsAddresses(t *testing.T) {
 // the post, its author, the home page and the feeds send nothing to the
 // fediverse: no key fetch, no delivery.
 func TestReadingPagesMakesNoRequestToOtherServers(t *testing.T) {
-	h := newFedHarness(t, true)
-	f := newFakeInstance(t)
-	if res := follow(f, h, "alice", "kay", "1"); res.status != http.StatusAccepted {
-		t.Fatalf("follow: %d", res.status)
-	}
-	f.next(t, "Accept")
+	h, f := followedHarness(t)
 	id := f.actorID("bob") + "/statuses/1"
 	res := f.send(h, "/inbox", map[string]any{"id": id + "/activity", "type": "Create", "actor": f.actorID("bob"),
 		"object": map[string]any{"id": id, "type": "Note", "attributedTo": f.actorID("bob"), "inReplyTo": h.base + "/ap/posts/first-run",

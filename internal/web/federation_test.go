@@ -397,6 +397,19 @@ func (f *fakeInstance) next(t *testing.T, what string) map[string]any {
 	}
 }
 
+// followedHarness is a harness whose author kay is followed by alice on a
+// fake instance, her Accept taken.
+func followedHarness(t *testing.T) (*fedHarness, *fakeInstance) {
+	t.Helper()
+	h := newFedHarness(t, true)
+	f := newFakeInstance(t)
+	if res := follow(f, h, "alice", "kay", "1"); res.status != http.StatusAccepted {
+		t.Fatalf("follow: %d %s", res.status, res.body)
+	}
+	f.next(t, "Accept")
+	return h, f
+}
+
 func follow(f *fakeInstance, h *fedHarness, who, whom, id string) response {
 	return f.send(h, "/ap/actors/"+whom+"/inbox", map[string]any{
 		"@context": "https://www.w3.org/ns/activitystreams",
@@ -921,12 +934,7 @@ func TestDeliveryGivesUpOnARefusingInbox(t *testing.T) {
 // waiting for it would otherwise come after, or before, the Delete, and
 // a Delete before its Create leaves the post shown there for good.
 func TestAServerBackFromDownIsNotToldOfAPostNoLongerPublic(t *testing.T) {
-	h := newFedHarness(t, true)
-	f := newFakeInstance(t)
-	if res := follow(f, h, "alice", "kay", "1"); res.status != http.StatusAccepted {
-		t.Fatalf("follow: %d %s", res.status, res.body)
-	}
-	f.next(t, "Accept")
+	h, f := followedHarness(t)
 	f.down.Store(true)
 	const draft = "title: Long run\ndate: 2026-11-20\nauthor: kay"
 	h.change("posts/long-run.md", post(draft, "Twenty miles along the river."))
@@ -956,12 +964,7 @@ func TestAServerBackFromDownIsNotToldOfAPostNoLongerPublic(t *testing.T) {
 // again (its Create was sent once and is never sent twice; its new round
 // tells the new one apart), and so is its second Delete.
 func TestAPostMadePublicAgainIsDeliveredAgain(t *testing.T) {
-	h := newFedHarness(t, true)
-	f := newFakeInstance(t)
-	if res := follow(f, h, "alice", "kay", "1"); res.status != http.StatusAccepted {
-		t.Fatalf("follow: %d %s", res.status, res.body)
-	}
-	f.next(t, "Accept")
+	h, f := followedHarness(t)
 	const front = "title: Long run\ndate: 2026-11-20\nauthor: kay"
 	for round := 1; round <= 2; round++ {
 		h.change("posts/long-run.md", post(front, "Twenty miles along the river."))
