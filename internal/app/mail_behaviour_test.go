@@ -116,10 +116,7 @@ func heldComment(t *testing.T, svc *comments.Service) comments.Comment {
 // comment is approved, nothing while it is held, nothing for one marked
 // as spam, and nothing for their own comment.
 func TestPostWatchersGetApprovedCommentsOnly(t *testing.T) {
-	smtp := mailtest.Start(t)
-	ln := listen(t)
-	dir := newMailContent(t, smtp, ln)
-	m := startMailSite(t, dir, filepath.Join(t.TempDir(), "milepost.db"), ln)
+	smtp, _, m := newMailSite(t)
 	ctx := context.Background()
 	svc := NewCommentService(m.st.db, m.st.src, false, nil)
 	const ann = "ann@example.org"
@@ -224,10 +221,7 @@ func TestAuthorPageSubscribesToThatAuthorOnly(t *testing.T) {
 // not sent when it is written, is sent when it comes due with no reload
 // to tell of it, and is not sent again by later reloads.
 func TestScheduledPostIsEmailedOnceWhenDue(t *testing.T) {
-	smtp := mailtest.Start(t)
-	ln := listen(t)
-	dir := newMailContent(t, smtp, ln)
-	m := startMailSite(t, dir, filepath.Join(t.TempDir(), "milepost.db"), ln)
+	smtp, dir, m := newMailSite(t)
 	const reader = "reader@example.org"
 	m.confirmed(t, smtp, reader)
 

@@ -63,6 +63,16 @@ email:
 	return dir
 }
 
+// newMailSite starts a mail test server and a site sending through it,
+// with its content directory.
+func newMailSite(t *testing.T) (*mailtest.Server, string, *mailSite) {
+	t.Helper()
+	smtp := mailtest.Start(t)
+	ln := listen(t)
+	dir := newMailContent(t, smtp, ln)
+	return smtp, dir, startMailSite(t, dir, filepath.Join(t.TempDir(), "milepost.db"), ln)
+}
+
 // startMailSite serves dir with the database db on ln.
 func startMailSite(t *testing.T, dir, db string, ln net.Listener) *mailSite {
 	t.Helper()
@@ -161,10 +171,7 @@ func listen(t *testing.T) net.Listener {
 // and its link (once), a new post by email with one-click unsubscribe
 // headers, the one-click POST with no account, and no mail after it.
 func TestEmailSubscribeConfirmReceiveUnsubscribe(t *testing.T) {
-	smtp := mailtest.Start(t)
-	ln := listen(t)
-	dir := newMailContent(t, smtp, ln)
-	m := startMailSite(t, dir, filepath.Join(t.TempDir(), "milepost.db"), ln)
+	smtp, dir, m := newMailSite(t)
 	const reader = "reader@example.org"
 
 	home := get(t, m.base+"/")
@@ -239,10 +246,7 @@ func TestEmailSubscribeConfirmReceiveUnsubscribe(t *testing.T) {
 // a held reply sends nothing; once approved, one email goes to the
 // parent's writer and no one else, naming no other reader's address.
 func TestReplyNotificationsOnlyAfterApproval(t *testing.T) {
-	smtp := mailtest.Start(t)
-	ln := listen(t)
-	dir := newMailContent(t, smtp, ln)
-	m := startMailSite(t, dir, filepath.Join(t.TempDir(), "milepost.db"), ln)
+	smtp, _, m := newMailSite(t)
 	ctx := context.Background()
 	svc := NewCommentService(m.st.db, m.st.src, false, nil)
 	const ann, bob = "ann@example.org", "bob@example.net"
@@ -325,10 +329,7 @@ func get(t *testing.T, u string) string {
 // an address; a moderator may not; the subscribe form is limited per
 // client and per address; without SMTP settings nothing offers email.
 func TestEmailAdminAndLimits(t *testing.T) {
-	smtp := mailtest.Start(t)
-	ln := listen(t)
-	dir := newMailContent(t, smtp, ln)
-	m := startMailSite(t, dir, filepath.Join(t.TempDir(), "milepost.db"), ln)
+	smtp, _, m := newMailSite(t)
 	ctx := context.Background()
 	for _, u := range []struct {
 		name string
