@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -47,7 +48,9 @@ func startWith(t *testing.T, cfg app.ServeConfig) running {
 	if cfg.BaseURL == "" {
 		cfg.BaseURL = "http://milepost.test"
 	}
-	cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
 	cfg.Ready = func(addr string) { ready <- addr }
 	go func() { done <- app.Serve(ctx, cfg) }()
 	select {
@@ -193,29 +196,11 @@ func TestSecondServerOnTheSameDatabaseFailsFast(t *testing.T) {
 }
 
 func TestDebugAddressReportsTheLiveHeap(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	ready := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() {
-		done <- app.Serve(ctx, app.ServeConfig{
-			Addr: "127.0.0.1:0", ContentDir: filepath.Join("..", "..", "content"), DBPath: filepath.Join(t.TempDir(), "m.db"),
-			DebugAddr: addr, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Ready: func(a string) { ready <- a },
-		})
-	}()
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatal(err)
-	}
+	var logs lockedBuffer
+	srv := startWith(t, app.ServeConfig{DBPath: filepath.Join(t.TempDir(), "m.db"), DebugAddr: "127.0.0.1:0",
+		Log: slog.New(slog.NewTextHandler(&logs, nil))})
 	var heap map[string]uint64
-	res, err := http.Get("http://" + addr + "/debug/heap")
+	res, err := http.Get(debugHeapURL(t, &logs))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,10 +208,21 @@ func TestDebugAddressReportsTheLiveHeap(t *testing.T) {
 	if err := json.NewDecoder(res.Body).Decode(&heap); err != nil || heap["heap_alloc"] == 0 || heap["num_gc"] == 0 {
 		t.Fatalf("/debug/heap = %v, %v", heap, err)
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := srv.stop(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// debugHeapURL reads where the debug server listens from the start-up log.
+// Tests give the debug server port 0: a port picked beforehand could be
+// taken by another process before Serve binds it.
+func debugHeapURL(t *testing.T, logs *lockedBuffer) string {
+	t.Helper()
+	m := regexp.MustCompile(`msg="debug server listening" url=(http://\S+/debug/heap)`).FindStringSubmatch(logs.String())
+	if m == nil {
+		t.Fatalf("the start-up log does not say where the debug server listens:\n%s", logs.String())
+	}
+	return m[1]
 }
 
 // status fetches u and returns its status code and body.
@@ -390,14 +386,11 @@ func TestDebugAddressMustBeLoopbackUnlessForced(t *testing.T) {
 		}
 	}
 	// Forced, an address on every interface is served.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	ln.Close()
-	srv := startWith(t, app.ServeConfig{DBPath: filepath.Join(t.TempDir(), "m.db"), DebugAddr: ":" + port, DebugAddrPublic: true})
+	var logs lockedBuffer
+	srv := startWith(t, app.ServeConfig{DBPath: filepath.Join(t.TempDir(), "m.db"), DebugAddr: ":0", DebugAddrPublic: true,
+		Log: slog.New(slog.NewTextHandler(&logs, nil))})
 	defer srv.stop()
+	_, port, _ := net.SplitHostPort(strings.TrimSuffix(strings.TrimPrefix(debugHeapURL(t, &logs), "http://"), "/debug/heap"))
 	if code, _ := status(t, "http://127.0.0.1:"+port+"/debug/heap"); code != http.StatusOK {
 		t.Errorf("forced public debug address: /debug/heap %d", code)
 	}

@@ -3,14 +3,12 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -56,25 +54,6 @@ func echoing(t *testing.T, term *os.File) bool {
 	return tio.Lflag&unix.ECHO != 0
 }
 
-// syncBuffer is a bytes.Buffer safe to write from one goroutine and read
-// from another.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // A password typed on a terminal is asked for twice and never shown, and
 // the terminal shows what is typed again afterwards.
 func TestUserAddReadsThePasswordFromATerminalWithoutEcho(t *testing.T) {
@@ -82,11 +61,11 @@ func TestUserAddReadsThePasswordFromATerminalWithoutEcho(t *testing.T) {
 	if !echoing(t, term) {
 		t.Fatal("a new pseudo-terminal does not echo, so this test proves nothing")
 	}
-	var shown syncBuffer // what the terminal displays
+	var shown lockedBuffer // what the terminal displays
 	go io.Copy(&shown, main)
 
 	db := filepath.Join(t.TempDir(), "milepost.db")
-	var prompts syncBuffer
+	var prompts lockedBuffer
 	cfg := app.UsersConfig{DBPath: db, Stdin: term, Stdout: io.Discard, Stderr: &prompts, BcryptCost: testCost}
 	done := make(chan error, 1)
 	go func() { done <- app.UserAdd(context.Background(), cfg, "kay", accounts.RoleAdmin) }()
