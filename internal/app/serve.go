@@ -32,7 +32,12 @@ import (
 
 // ServeConfig is what `milepost serve` is told on its command line.
 type ServeConfig struct {
-	Addr       string
+	Addr string
+	// Listener, when set, is a port already open to serve on instead of
+	// listening on Addr: a socket handed over by a supervisor, or a test
+	// that must know the address before the site is loaded (its base URL)
+	// without giving the port up in between.
+	Listener   net.Listener
 	ContentDir string
 	DBPath     string
 	BaseURL    string
@@ -111,9 +116,11 @@ func Serve(ctx context.Context, cfg ServeConfig) (err error) {
 			return err
 		}
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listening on %s: %w", cfg.Addr, err)
+	ln := cfg.Listener
+	if ln == nil {
+		if ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+			return fmt.Errorf("listening on %s: %w", cfg.Addr, err)
+		}
 	}
 	maxConns := cfg.MaxConns
 	if maxConns <= 0 {

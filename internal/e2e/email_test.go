@@ -14,23 +14,24 @@ import (
 	"milepost/internal/mail/mailtest"
 )
 
-// withEmail serves the site with email through smtp, on a port picked
-// now, so that the links in the emails lead back to the server.
+// withEmail serves the site with email through smtp, on a port opened
+// now and kept open, so that the links in the emails lead back to the
+// server.
 func withEmail(t *testing.T, smtp *mailtest.Server) (serverOption, map[string]string) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { ln.Close() }) // Serve closes it too; this is for a test that stops before
 	addr := ln.Addr().String()
-	ln.Close()
 	site, err := os.ReadFile(filepath.Join("..", "..", "content", "site.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	extra := map[string]string{"site.yaml": string(site) + fmt.Sprintf(
 		"\nemail:\n  host: %s\n  port: %d\n  tls: none\n  from: \"Milepost <club@example.org>\"\n", smtp.Host, smtp.Port)}
-	return func(s *serverSetup) { s.addr, s.baseURL = addr, "http://"+addr }, extra
+	return func(s *serverSetup) { s.listener, s.baseURL = ln, "http://"+addr }, extra
 }
 
 // TestReaderSubscribesConfirmsReadsAndUnsubscribes is a reader who wants

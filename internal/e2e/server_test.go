@@ -47,11 +47,12 @@ type serverSetup struct {
 	live   bool // serve -live
 	// prepare runs, in order, on the new database before the server opens it.
 	prepare []func(t *testing.T, dbPath string)
-	// addr and baseURL, when set, are where the server listens and the
-	// base URL it links to, instead of a free port and
+	// listener and baseURL, when set, are where the server listens and
+	// the base URL it links to, instead of a free port and
 	// http://milepost.test: for links a browser follows from outside a
 	// page (an email's).
-	addr, baseURL string
+	listener net.Listener
+	baseURL  string
 }
 
 // withGuards runs the server with the comment form's spam guards g. Without
@@ -135,13 +136,14 @@ func startServer(t *testing.T, extra map[string]string, opts ...serverOption) *s
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
-	addr, baseURL := "127.0.0.1:0", "http://milepost.test"
-	if setup.addr != "" {
-		addr, baseURL = setup.addr, setup.baseURL
+	baseURL := "http://milepost.test"
+	if setup.listener != nil {
+		baseURL = setup.baseURL
 	}
 	go func() {
 		done <- app.Serve(ctx, app.ServeConfig{
-			Addr:       addr,
+			Addr:       "127.0.0.1:0",
+			Listener:   setup.listener,
 			ContentDir: contentDir,
 			DBPath:     dbPath,
 			BaseURL:    baseURL,

@@ -167,8 +167,18 @@ type process struct {
 // startServer starts milepost on a free port and waits until it serves.
 func startServer(t *testing.T, s site) *server {
 	t.Helper()
-	srv := &server{site: s, logs: newServerLog(), debugAddr: freeAddr(t)}
-	if err := srv.start("127.0.0.1:0"); err != nil {
+	srv := &server{site: s, logs: newServerLog()}
+	// The debug port is picked before the binary binds it, and the process
+	// keeps it across restarts; another process may take it in between, so
+	// a refused bind is tried again on another port.
+	var err error
+	for try := 0; try < 5; try++ {
+		srv.debugAddr = freeAddr(t)
+		if err = srv.start("127.0.0.1:0"); err == nil || !strings.Contains(err.Error(), "address already in use") {
+			break
+		}
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
