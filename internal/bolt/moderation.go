@@ -25,7 +25,7 @@ func factsFor(b buckets, c *comments.Comment) (comments.Facts, error) {
 		if err := json.Unmarshal(v, &ban); err != nil {
 			return fmt.Errorf("decoding ban %q: %w", k, err)
 		}
-		if ban.Matches(c.Email, c.IP) {
+		if ban.Matches(c) {
 			f.Bans = append(f.Bans, ban)
 		}
 		return nil

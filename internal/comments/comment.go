@@ -81,6 +81,9 @@ type Comment struct {
 	// the fediverse ("activitypub:" and the note's id); empty for a comment
 	// written here. Importing the same comment twice adds it once.
 	Source string `json:"source,omitempty"`
+	// Actor is the fediverse account that wrote a reply from there: its
+	// actor's address, which moderators see and may ban (BanFediverse).
+	Actor string `json:"actor,omitempty"`
 }
 
 // Pending reports whether the comment is held for a moderator. In a thread

@@ -59,7 +59,7 @@ func (m *memStore) Submit(ctx context.Context, c *Comment, _ time.Time, decide f
 	if decide != nil {
 		var f Facts
 		for _, b := range m.bans {
-			if b.Matches(stored.Email, stored.IP) {
+			if b.Matches(&stored) {
 				f.Bans = append(f.Bans, b)
 			}
 		}

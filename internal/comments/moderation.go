@@ -37,13 +37,20 @@ type BanKind string
 const (
 	BanEmail BanKind = "email" // an email address, without regard to case
 	BanIP    BanKind = "ip"    // an IP address, or a network such as 2001:db8::/64
+	// BanFediverse is a fediverse account (its actor's address) or a
+	// whole server (its domain, with its subdomains): replies from there
+	// are refused as comments.
+	BanFediverse BanKind = "fediverse"
 )
+
+// BanKinds are the kinds of ban there are, in the order a form offers them.
+var BanKinds = []BanKind{BanEmail, BanIP, BanFediverse}
 
 // Ban keeps a reader from commenting.
 type Ban struct {
 	Kind BanKind `json:"kind"`
-	// Value is the email address (lower case) or the IP address or
-	// network, as NormalizeBan leaves it.
+	// Value is the email address (lower case), the IP address or
+	// network, or the fediverse actor or domain, as NormalizeBan leaves it.
 	Value  string `json:"value"`
 	Reason string `json:"reason,omitempty"`
 	// Until is when the ban ends; zero means never.
@@ -55,10 +62,13 @@ type Ban struct {
 // Active reports whether the ban is in force at t.
 func (b Ban) Active(t time.Time) bool { return b.Until.IsZero() || t.Before(b.Until) }
 
-// Matches reports whether the ban applies to a writer with this email and
-// IP address (either may be empty), whether or not it is active.
-func (b Ban) Matches(email, ip string) bool {
+// Matches reports whether the ban applies to the writer of c (its Email,
+// IP and Actor, any of which may be empty), whether or not it is active.
+func (b Ban) Matches(c *Comment) bool {
+	email, ip := c.Email, c.IP
 	switch b.Kind {
+	case BanFediverse:
+		return FediverseMatch(b.Value, c.Actor)
 	case BanEmail:
 		return email != "" && strings.EqualFold(strings.TrimSpace(email), b.Value)
 	case BanIP:
@@ -112,8 +122,14 @@ func NormalizeBan(kind BanKind, value string) (string, error) {
 			return "", fmt.Errorf("ban: %q is not an IP address", value)
 		}
 		return a.Unmap().WithZone("").String(), nil
+	case BanFediverse:
+		f, err := NormalizeFediverse(v)
+		if err != nil {
+			return "", fmt.Errorf("ban: %q is not a fediverse account or server: %w", value, err)
+		}
+		return f, nil
 	}
-	return "", fmt.Errorf("ban: unknown kind %q (want %q or %q)", kind, BanEmail, BanIP)
+	return "", fmt.Errorf("ban: unknown kind %q (want %q, %q or %q)", kind, BanEmail, BanIP, BanFediverse)
 }
 
 // BanError is returned to a banned reader. Match it with errors.As, or with

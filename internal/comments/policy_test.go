@@ -193,20 +193,67 @@ func TestNormalizeBan(t *testing.T) {
 
 func TestBanMatchesAndActive(t *testing.T) {
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	by := func(email, ip string) *Comment { return &Comment{Email: email, IP: ip} }
 	email := Ban{Kind: BanEmail, Value: "kay@example.org", Until: now.Add(time.Hour)}
-	if !email.Matches("KAY@example.org", "") || email.Matches("", "192.0.2.1") || email.Matches("ka@example.org", "") {
+	if !email.Matches(by("KAY@example.org", "")) || email.Matches(by("", "192.0.2.1")) || email.Matches(by("ka@example.org", "")) {
 		t.Error("email ban matches the wrong writers")
 	}
 	if !email.Active(now) || email.Active(now.Add(time.Hour)) || !(Ban{}).Active(now.AddDate(100, 0, 0)) {
 		t.Error("Active is wrong about the end of a ban")
 	}
 	network := Ban{Kind: BanIP, Value: "192.0.2.0/24"}
-	if !network.Matches("", "192.0.2.200") || !network.Matches("", "::ffff:192.0.2.1") || network.Matches("", "192.0.3.1") ||
-		network.Matches("", "") || network.Matches("kay@example.org", "nonsense") {
+	if !network.Matches(by("", "192.0.2.200")) || !network.Matches(by("", "::ffff:192.0.2.1")) || network.Matches(by("", "192.0.3.1")) ||
+		network.Matches(by("", "")) || network.Matches(by("kay@example.org", "nonsense")) {
 		t.Error("network ban matches the wrong addresses")
 	}
-	if !(Ban{Kind: BanIP, Value: "2001:db8::1"}).Matches("", "2001:DB8:0::1") {
+	if !(Ban{Kind: BanIP, Value: "2001:db8::1"}).Matches(by("", "2001:DB8:0::1")) {
 		t.Error("IPv6 ban does not match the same address written differently")
+	}
+}
+
+// A moderator bans a fediverse account by its actor's address, or a whole
+// server by its domain, which covers its subdomains but no look-alikes.
+func TestFediverseBansMatchTheAccountOrItsServer(t *testing.T) {
+	from := func(actor string) *Comment { return &Comment{Actor: actor, IP: "192.0.2.1"} }
+	account := Ban{Kind: BanFediverse, Value: "https://social.example/users/troll"}
+	server := Ban{Kind: BanFediverse, Value: "spam.example"}
+	for _, c := range []struct {
+		ban   Ban
+		actor string
+		want  bool
+	}{
+		{account, "https://social.example/users/troll", true},
+		{account, "https://social.example/users/trolls", false},
+		{account, "https://social.example/users/kay", false},
+		{account, "", false},
+		{server, "https://spam.example/users/a", true},
+		{server, "https://eu.spam.example/users/b", true},
+		{server, "https://SPAM.example:8443/users/c", true},
+		{server, "https://notspam.example/users/d", false},
+		{server, "https://spam.example.org/users/e", false},
+		{server, "", false},
+	} {
+		if got := c.ban.Matches(from(c.actor)); got != c.want {
+			t.Errorf("ban %s matches %q: %v, want %v", c.ban.Value, c.actor, got, c.want)
+		}
+	}
+	// A reader who typed the server's name as an email or website is not
+	// a fediverse account.
+	if server.Matches(&Comment{Email: "x@spam.example", Website: "https://spam.example/"}) {
+		t.Error("a fediverse ban matched a comment written on the site")
+	}
+	for in, want := range map[string]string{
+		"@Spam.Example": "spam.example", "*.spam.example": "spam.example", " https://social.example/users/troll ": "https://social.example/users/troll",
+		"bücher.example": "xn--bcher-kva.example",
+	} {
+		if got, err := NormalizeBan(BanFediverse, in); err != nil || got != want {
+			t.Errorf("NormalizeBan(fediverse, %q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "localhost", "troll@social.example", "https://user:pw@social.example/u", "ftp x"} {
+		if _, err := NormalizeBan(BanFediverse, bad); err == nil {
+			t.Errorf("NormalizeBan(fediverse, %q) took it", bad)
+		}
 	}
 }
 

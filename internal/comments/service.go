@@ -40,6 +40,9 @@ type Author struct {
 	// for a reader without one. Readers with an id can see their own held
 	// comments and edit or delete their comments for a while.
 	CommenterID string
+	// Actor is the fediverse actor's address for a reply that came from
+	// there (set by the federation, never from a form), for bans.
+	Actor string
 }
 
 // Options configure a Service. Every field may be left out.
@@ -114,6 +117,11 @@ func (s *Service) Post(ctx context.Context, in Input, who Author) (Comment, erro
 	if err := checkCommenterID(who.CommenterID); err != nil {
 		return Comment{}, err
 	}
+	if who.Actor != "" {
+		if _, err := NormalizeFediverse(who.Actor); err != nil || !strings.Contains(who.Actor, "://") {
+			return Comment{}, fmt.Errorf("posting a comment: the fediverse actor %q is not an address", who.Actor)
+		}
+	}
 	c, err := validateNew(in, p)
 	if err != nil {
 		return c, err
@@ -132,6 +140,7 @@ func (s *Service) Post(ctx context.Context, in Input, who Author) (Comment, erro
 	c.Created = now
 	c.IP = strings.TrimSpace(who.IP)
 	c.CommenterID = who.CommenterID
+	c.Actor = who.Actor
 	d := decision{settings: p, post: info, now: now, hold: p.holdReason(c)}
 	err = s.store.Submit(ctx, &c, now.Add(-p.duplicateWindow()), d.decide)
 	if d.refusal == nil && published(c.Status) {

@@ -2,37 +2,21 @@ package federation
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
 
-	"golang.org/x/net/idna"
+	"milepost/internal/comments"
 )
 
 // ErrBadBlock is a block that names neither a domain nor an actor.
-var ErrBadBlock = errors.New("a block names a domain (example.social) or an actor's address (https://example.social/users/name)")
+var ErrBadBlock = comments.ErrNotFediverse
 
 // NormalizeBlock tidies what an admin typed: a domain, lower-cased (a
 // leading "@" or "*." is dropped; a domain blocks its subdomains too), or
-// an actor's https address, kept as it is.
-func NormalizeBlock(value string) (string, error) {
-	v := strings.TrimSpace(value)
-	if strings.HasPrefix(v, "https://") || strings.HasPrefix(v, "http://") {
-		u, err := url.Parse(v)
-		if err != nil || u.Host == "" || u.User != nil || len(v) > 2000 {
-			return "", ErrBadBlock
-		}
-		return v, nil
-	}
-	v = strings.TrimPrefix(strings.TrimPrefix(v, "@"), "*.")
-	d, err := idna.Lookup.ToASCII(strings.ToLower(v))
-	if err != nil || d == "" || !strings.Contains(d, ".") || strings.ContainsAny(d, "/:@ ") {
-		return "", ErrBadBlock
-	}
-	return d, nil
-}
+// an actor's https address, kept as it is. Comments own the rule, for
+// their moderators' bans of fediverse accounts.
+func NormalizeBlock(value string) (string, error) { return comments.NormalizeFediverse(value) }
 
 // Blocks lists the blocks, by value.
 func (s *Service) Blocks(ctx context.Context) ([]Block, error) {
@@ -88,9 +72,8 @@ func (s *Service) Unblock(ctx context.Context, value string) error {
 // blocks reports whether one of bs keeps addr out: its host is a blocked
 // domain or under one, or it is a blocked actor.
 func blocks(bs []Block, addr string) bool {
-	host := hostOf(addr)
 	for _, b := range bs {
-		if b.Value == addr || (host != "" && (b.Value == host || strings.HasSuffix(host, "."+b.Value))) {
+		if comments.FediverseMatch(b.Value, addr) {
 			return true
 		}
 	}

@@ -234,7 +234,7 @@ func (s *Service) create(ctx context.Context, st site, from RemoteActor, act map
 	if parent != 0 {
 		in.Parent = strconv.FormatUint(parent, 10)
 	}
-	who := comments.Author{CommenterID: commenterID(from.ID)}
+	who := comments.Author{CommenterID: commenterID(from.ID), Actor: from.ID}
 	c, err := s.opts.Comments.Post(ctx, in, who)
 	var fe comments.FieldErrors
 	if errors.As(err, &fe) && fe["parent"] != "" && in.Parent != "" {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -39,6 +40,7 @@ type adminPage struct {
 	Comments []adminComment
 	Actions  []comments.Action
 	Bans     []adminBan
+	BanForm  banForm
 	Blocks   []federation.Block // the fediverse's blocked instances and actors
 	Outgoing *outgoing          // the fediverse's deliveries waiting and given up on
 	Posts    []adminPost
@@ -68,6 +70,26 @@ type adminComment struct {
 type adminBan struct {
 	comments.Ban
 	Active bool
+}
+
+// banForm is what the bans page's form shows: empty, filled in from a
+// comment's "Ban…" link (?kind=&value=), or as the moderator sent it when
+// it was refused.
+type banForm struct {
+	Kind, Value, Duration, Reason string
+}
+
+// banFormFrom reads a banForm from a query or a posted form. An unknown
+// kind or length is left for the form's default.
+func banFormFrom(v url.Values) banForm {
+	f := banForm{Kind: v.Get("kind"), Value: v.Get("value"), Duration: v.Get("duration"), Reason: v.Get("reason")}
+	if !slices.Contains(comments.BanKinds, comments.BanKind(f.Kind)) {
+		f.Kind = ""
+	}
+	if _, ok := banDurations[f.Duration]; !ok {
+		f.Duration = "7d"
+	}
+	return f
 }
 
 type adminPost struct {
@@ -422,22 +444,23 @@ func (s *Server) adminEdit(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) adminBans(w http.ResponseWriter, r *http.Request) {
-	s.renderBans(w, r, http.StatusOK, "")
+	s.renderBans(w, r, http.StatusOK, "", banFormFrom(r.URL.Query()))
 }
 
-// refuseBan shows the bans page again with what was wrong with the form,
-// or the error page for a refusal the moderator cannot fix there.
-func (s *Server) refuseBan(w http.ResponseWriter, r *http.Request, doing string, err error) {
+// refuseBan shows the bans page again with what was wrong with the form
+// and form as it was sent, or the error page for a refusal the moderator
+// cannot fix there.
+func (s *Server) refuseBan(w http.ResponseWriter, r *http.Request, doing string, err error, form banForm) {
 	pr := s.formProblem(r, doing, err)
 	if !pr.Form {
 		s.showProblem(w, r, pr)
 		return
 	}
 	setRetryAfter(w, pr.RetryAfter)
-	s.renderBans(w, r, pr.Status, pr.Message)
+	s.renderBans(w, r, pr.Status, pr.Message, form)
 }
 
-func (s *Server) renderBans(w http.ResponseWriter, r *http.Request, status int, problem string) {
+func (s *Server) renderBans(w http.ResponseWriter, r *http.Request, status int, problem string, form banForm) {
 	bans, err := s.comments.Bans(r.Context())
 	if err != nil {
 		s.serverError(w, r, "listing bans", err)
@@ -448,7 +471,7 @@ func (s *Server) renderBans(w http.ResponseWriter, r *http.Request, status int, 
 	for i, b := range bans {
 		list[i] = adminBan{Ban: b, Active: b.Active(now)}
 	}
-	s.renderAdmin(w, r, status, "Bans", adminPage{Section: "bans", Bans: list, Error: problem})
+	s.renderAdmin(w, r, status, "Bans", adminPage{Section: "bans", Bans: list, BanForm: form, Error: problem})
 }
 
 // banDurations are the lengths a moderator picks from.
@@ -462,9 +485,10 @@ func (s *Server) addBan(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := r.PostForm
+	sent := banFormFrom(f)
 	d, ok := banDurations[f.Get("duration")]
 	if !ok {
-		s.refuseBan(w, r, "", errNoBanLength)
+		s.refuseBan(w, r, "", errNoBanLength, sent)
 		return
 	}
 	b := comments.Ban{
@@ -474,7 +498,7 @@ func (s *Server) addBan(w http.ResponseWriter, r *http.Request) {
 	}
 	if _, err := comments.NormalizeBan(b.Kind, b.Value); err != nil {
 		// NormalizeBan's errors say what is wrong with the value.
-		s.refuseBan(w, r, "", &banValueError{err: err})
+		s.refuseBan(w, r, "", &banValueError{err: err}, sent)
 		return
 	}
 	if d > 0 {
@@ -495,7 +519,7 @@ func (s *Server) removeBan(w http.ResponseWriter, r *http.Request) {
 	}
 	kind, value := comments.BanKind(r.PostForm.Get("kind")), r.PostForm.Get("value")
 	if _, err := comments.NormalizeBan(kind, value); err != nil {
-		s.refuseBan(w, r, "", &banValueError{lift: true, err: err})
+		s.refuseBan(w, r, "", &banValueError{lift: true, err: err}, banFormFrom(nil))
 		return
 	}
 	if err := s.comments.Unban(r.Context(), userOf(r).Name, kind, value); err != nil {

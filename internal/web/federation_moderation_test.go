@@ -3,8 +3,10 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -116,5 +118,93 @@ func TestFediverseRepliesFollowTheCommentRules(t *testing.T) {
 	}
 	if fromFediverse != 5 {
 		t.Errorf("the export has %d fediverse comments, want 5 (held ones included)", fromFediverse)
+	}
+}
+
+// TestModeratorsBanAFediverseAccountOrServer: a moderator, who cannot
+// block instances, can still keep a fediverse troll out of the comments.
+// Under a reply from the fediverse the moderation list names the account
+// and links to a ban form filled in with it; once banned, the account's
+// replies are not made comments while another account's still are; a ban
+// of the server's domain keeps out every account on it. A ban the form
+// refuses is shown back as it was typed.
+func TestModeratorsBanAFediverseAccountOrServer(t *testing.T) {
+	h := newFedHarness(t, true)
+	f := newFakeInstance(t)
+	h.change("site.yaml", strings.Replace(fedSiteYAML, "BASE", h.base, 1)+"comments:\n  moderation: open\n")
+	article := h.base + "/ap/posts/first-run"
+	n := 0
+	// reply sends a reply from who and returns its comment, or nil.
+	reply := func(who, content string) *comments.Comment {
+		t.Helper()
+		n++
+		id := fmt.Sprintf("%s/statuses/%d", f.actorID(who), n)
+		res := f.send(h, "/inbox", map[string]any{"id": id + "/activity", "type": "Create", "actor": f.actorID(who),
+			"object": map[string]any{"id": id, "type": "Note", "attributedTo": f.actorID(who), "inReplyTo": article,
+				"content": content, "to": []any{"https://www.w3.org/ns/activitystreams#Public"}}},
+			who, f.key(who), time.Now())
+		if res.status != http.StatusAccepted {
+			t.Fatalf("a reply from %s: %d %s", who, res.status, res.body)
+		}
+		cs, _, err := h.comments.Recent(context.Background(), 1, 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range cs {
+			if cs[i].Source == "activitypub:"+id {
+				return &cs[i]
+			}
+		}
+		return nil
+	}
+	if c := reply("alice", "<p>Buy my running plan!</p>"); c == nil || c.Actor != f.actorID("alice") {
+		t.Fatalf("alice's first reply: %+v, want a comment from her actor", c)
+	}
+
+	h.addUser("mod", accounts.RoleModerator)
+	mod := h.browser()
+	mod.signIn("mod")
+	list := mod.get("/admin/comments/")
+	if !strings.Contains(list.body, "Fediverse account: <a href=\""+f.actorID("alice")+"\"") {
+		t.Errorf("the moderation list does not name alice's account:\n%.3000s", list.body)
+	}
+	link := regexp.MustCompile(`<a href="(/admin/bans/\?kind=fediverse&amp;value=[^"]+)">Ban this account…</a>`).FindStringSubmatch(list.body)
+	if link == nil {
+		t.Fatalf("no link to ban alice's account:\n%.3000s", list.body)
+	}
+	form := mod.get(html.UnescapeString(link[1]))
+	if !strings.Contains(form.body, `<option value="fediverse" selected>`) || !strings.Contains(form.body, `value="`+f.actorID("alice")+`"`) {
+		t.Errorf("the ban form is not filled in with alice's account:\n%.3000s", form.body)
+	}
+	if res := mod.postForm("/admin/bans/", url.Values{"kind": {"fediverse"}, "value": {f.actorID("alice")}, "duration": {"forever"},
+		"reason": {"selling"}, "back": {"/admin/bans/"}}); res.status != http.StatusSeeOther {
+		t.Fatalf("banning alice: %d %.500s", res.status, res.body)
+	}
+	if c := reply("alice", "<p>Buy it now!</p>"); c != nil {
+		t.Errorf("a banned account's reply became a comment: %+v", c)
+	}
+	if c := reply("bob", "<p>Nice hills.</p>"); c == nil || c.Status != comments.StatusApproved {
+		t.Errorf("another account on the same server, after alice's ban: %+v", c)
+	}
+
+	// The whole server: bob is kept out too.
+	server := strings.Split(strings.TrimPrefix(f.srv.URL, "http://"), ":")[0]
+	if res := mod.postForm("/admin/bans/", url.Values{"kind": {"fediverse"}, "value": {server}, "duration": {"7d"},
+		"back": {"/admin/bans/"}}); res.status != http.StatusSeeOther {
+		t.Fatalf("banning the server %s: %d %.500s", server, res.status, res.body)
+	}
+	if c := reply("bob", "<p>Still here?</p>"); c != nil {
+		t.Errorf("a reply from a banned server became a comment: %+v", c)
+	}
+
+	refused := mod.postForm("/admin/bans/", url.Values{"kind": {"fediverse"}, "value": {"not a server"}, "duration": {"30d"},
+		"reason": {"spam run"}, "back": {"/admin/bans/"}})
+	if refused.status != http.StatusUnprocessableEntity && refused.status != http.StatusBadRequest {
+		t.Errorf("a ban of %q: %d, want a refusal", "not a server", refused.status)
+	}
+	for _, want := range []string{`<option value="fediverse" selected>`, `value="not a server"`, `<option value="30d" selected>`, `value="spam run"`} {
+		if !strings.Contains(refused.body, want) {
+			t.Errorf("the refused ban form lost %s:\n%.3000s", want, refused.body)
+		}
 	}
 }
