@@ -265,38 +265,44 @@ func analyze(p *content.Post, st stemmer) *analyzed {
 		a.doc.name = strings.ToLower(p.Author.Name)
 		author = p.Author.Name + " " + p.Author.ID
 	}
-	texts := [numFields]string{
-		fieldTitle:  p.Title,
-		fieldBody:   p.Text(),
-		fieldTags:   strings.Join(p.Tags, " "),
-		fieldAuthor: author,
-		fieldRun:    runText(p.Run),
+	// Each field is a list of parts: a phrase is found within one part,
+	// never across two tags or from a run's type into its shoes.
+	texts := [numFields][]string{
+		fieldTitle:  {p.Title},
+		fieldBody:   {p.Text()},
+		fieldTags:   p.Tags,
+		fieldAuthor: {author},
+		fieldRun:    runParts(p.Run),
 	}
-	for f, text := range texts {
-		var at uint32
-		eachWord(text, func(raw string, _, _ int) {
-			w := st.form(raw)
-			ps := a.terms[w.stem]
-			if ps == nil {
-				ps = new([numFields][]uint32)
-				a.terms[w.stem] = ps
-			}
-			ps[f] = append(ps[f], at)
-			at++
-			if f == fieldTitle || f == fieldBody {
-				a.words[w.word]++
-			}
-		})
-		a.doc.lens[f] = at
+	for f, parts := range texts {
+		var at, n uint32
+		for _, text := range parts {
+			eachWord(text, func(raw string, _, _ int) {
+				w := st.form(raw)
+				ps := a.terms[w.stem]
+				if ps == nil {
+					ps = new([numFields][]uint32)
+					a.terms[w.stem] = ps
+				}
+				ps[f] = append(ps[f], at)
+				at++
+				n++
+				if f == fieldTitle || f == fieldBody {
+					a.words[w.word]++
+				}
+			})
+			at++ // a gap between parts
+		}
+		a.doc.lens[f] = n
 	}
 	return a
 }
 
-// runText is what a post's run is found by: its type, race, shoes and
+// runParts is what a post's run is found by: its type, race, shoes and
 // distance (in both units, and by name when it is a standard one).
-func runText(r *content.Run) string {
+func runParts(r *content.Run) []string {
 	if r == nil {
-		return ""
+		return nil
 	}
 	parts := []string{string(r.Type), r.Shoes}
 	if r.Race != nil {
@@ -310,7 +316,7 @@ func runText(r *content.Run) string {
 			}
 		}
 	}
-	return strings.Join(parts, " ")
+	return parts
 }
 
 // standardDistanceSlack is how far a run may be from a standard distance

@@ -33,8 +33,10 @@ type Query struct {
 	Raw string
 	// Words must all be found (in any field).
 	Words []string
-	// Phrases must each be found as written, word after word, in the title
-	// or the body; each has two words or more.
+	// Phrases must each be found as written, word after word, within one
+	// field: the title, the body, a tag, the author's name or ID, or one
+	// part of the run (its race, its shoes, a distance); each has two words
+	// or more.
 	Phrases [][]string
 	// Tags and Authors restrict the posts to those with every tag and by
 	// one of the authors (ID or name, lowercased).

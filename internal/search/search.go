@@ -318,10 +318,15 @@ func (d *doc) filtered(q Query) bool {
 }
 
 // hasPhrases reports whether document id holds every phrase, each word
-// right after the one before, within its title or its body. ix.mu is held.
+// right after the one before, within one field (Query.Phrases). ix.mu is
+// held.
 func (ix *Index) hasPhrases(sc *scratch, id uint32, phrases [][]string) bool {
 	for _, ph := range phrases {
-		if !ix.hasPhrase(sc, id, ph, fieldTitle) && !ix.hasPhrase(sc, id, ph, fieldBody) {
+		found := false
+		for f := 0; f < numFields && !found; f++ {
+			found = ix.hasPhrase(sc, id, ph, f)
+		}
+		if !found {
 			return false
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -311,5 +312,58 @@ func TestSuggestionsForgetRemovedPosts(t *testing.T) {
 	}
 	if _, kept := ix.words["debra"]; !kept {
 		t.Error("a compaction dropped the word of a live post")
+	}
+}
+
+// A phrase in quotes is found in any one field, not only the title and
+// body: a race's name, the shoes, a tag, the author's name. It is never
+// made of the end of one part and the start of the next (two tags, the
+// run's type and its shoes).
+func TestPhrasesAreFoundInEveryField(t *testing.T) {
+	dir := siteDir(t)
+	if err := os.MkdirAll(filepath.Join(dir, "authors"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "authors", "kay.md"), []byte("---\nname: Kay Bird\n---\nRuns.\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	writePost(t, dir, "a.md", "title: Alpha\ndate: 2024-01-01T00:00:00Z\nauthor: kay\ntags: [race day, trail]\n"+
+		"run:\n  type: race\n  distance: 42.195 km\n  race: Portland Marathon\n  shoes: Pegasus 40",
+		"A wet morning.")
+	writePost(t, dir, "b.md", "title: Beta\ndate: 2024-01-02T00:00:00Z\ntags: [day trip]\nrun:\n  type: easy\n  shoes: Portland Marathon flats",
+		"Portland, then a marathon of errands.")
+	ctx := context.Background()
+	ix := New()
+	if _, err := ix.Sync(ctx, openSource(t, dir).Current(), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	for raw, want := range map[string][]string{
+		`"portland marathon"`:   {"Alpha", "Beta"}, // a race; shoes
+		`"pegasus 40"`:          {"Alpha"},
+		`"race day"`:            {"Alpha"}, // a tag
+		`"kay bird"`:            {"Alpha"}, // the author
+		`"half marathon"`:       nil,
+		`"marathon" "race day"`: {"Alpha"},
+		`"day trail"`:           nil, // across two tags
+		`"race pegasus"`:        nil, // from the run's type into its shoes
+		`"easy portland"`:       nil,
+		`"portland then"`:       {"Beta"}, // the body still
+	} {
+		q, err := Parse(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := ix.Search(ctx, q, 1, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, h := range res.Hits {
+			got = append(got, h.Post.Title)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s found %q, want %q", raw, got, want)
+		}
 	}
 }
