@@ -52,12 +52,13 @@ func TestRendersBeyondTheRenderersBoundWaitAndTheCacheSharesIt(t *testing.T) {
 	// A third render waits for a turn, here until its context ends.
 	waiting, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
 	defer cancel()
-	start := time.Now()
 	if err := renders.Render(waiting, io.Discard, photo, info, 480); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("a third render of two at once = %v, want it to wait until its context ends", err)
 	}
-	if waited := time.Since(start); waited < 90*time.Millisecond {
-		t.Errorf("the third render gave up after %v, before its context ended", waited)
+	// Measured against the deadline itself: on a busy machine the test may
+	// be held up between making the context and the call.
+	if deadline, _ := waiting.Deadline(); time.Now().Before(deadline) {
+		t.Errorf("the third render gave up %v before its context ended", time.Until(deadline))
 	}
 	// A variant the cache builds takes its turn with the same renders.
 	cache, err := media.NewCache(t.TempDir(), renders)
