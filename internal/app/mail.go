@@ -68,8 +68,8 @@ func newOutgoing(ctx context.Context, cfg ServeConfig, st *stores, log *slog.Log
 		Store: st.db, Secret: secret, Site: st.src.Current,
 		Transport: transport,
 		Comment:   st.db.Get,
-		Story: func(p *content.Post, base string) (template.HTML, string) {
-			h := feed.Absolute(p.HTML(), base+"/posts/"+p.Slug+"/")
+		ForEmail: func(h template.HTML, pageURL string) (template.HTML, string) {
+			h = feed.Absolute(h, pageURL)
 			return h, feed.PlainText(h)
 		},
 		Notify: worker.Notify,
