@@ -101,7 +101,7 @@ func (s *Service) digest(ctx context.Context, site *content.Site, due time.Time)
 		return mail.Digest{}, err
 	}
 	from := due.Add(-DigestPeriod)
-	d := mail.Digest{Week: from.Format("January 2") + " – " + due.Add(-time.Hour*24).Format("January 2, 2006")}
+	d := mail.Digest{Week: weekName(from, due)}
 	for _, p := range (content.View{Site: site, Now: s.o.Now()}).Posts() {
 		a, ok := told[p.Slug]
 		if !ok {
@@ -122,4 +122,16 @@ func (s *Service) digest(ctx context.Context, site *content.Site, due time.Time)
 		d.Posts = append(d.Posts, dp)
 	}
 	return d, nil
+}
+
+// weekName is the days of the digest from from to due as a reader reads
+// them, Monday to Sunday: "April 27 – May 3, 2026", "December 28, 2026 –
+// January 3, 2027".
+func weekName(from, due time.Time) string {
+	last := due.AddDate(0, 0, -1)
+	first := "January 2"
+	if from.Year() != last.Year() {
+		first += ", 2006"
+	}
+	return from.Format(first) + " – " + last.Format("January 2, 2006")
 }

@@ -189,4 +189,28 @@ func TestWeeklyDigest(t *testing.T) {
 	}
 }
 
+// The digest names its week from Monday to Sunday, with both years when
+// it spans two.
+func TestDigestWeekName(t *testing.T) {
+	for _, c := range []struct {
+		due  time.Time
+		want string
+	}{
+		{time.Date(2026, 5, 4, 6, 0, 0, 0, time.UTC), ", April 27 – May 3, 2026"},
+		{time.Date(2027, 1, 4, 6, 0, 0, 0, time.UTC), ", December 28, 2026 – January 3, 2027"},
+	} {
+		f := newFixture(t)
+		f.now = c.due.Add(-time.Hour)
+		a := &publication.Announcer{Store: f.db, Fanouts: []publication.Fanout{f.svc}, Now: func() time.Time { return f.now }}
+		f.reload(t, a)
+		f.subscribe(t, "weekly@example.org", subscriptions.ScopeDigest)
+		f.write(t, "posts/late.md", "---\ntitle: Late\ndate: "+f.now.Format(time.RFC3339)+"\n---\nLate.\n")
+		f.reload(t, a)
+		f.now = c.due
+		if sent := f.weekly(t); len(sent) != 1 || !strings.HasSuffix(sent[0].Subject, c.want) {
+			t.Errorf("the digest of %v: %d emails, want one whose subject ends %q: %+v", c.due, len(sent), c.want, sent)
+		}
+	}
+}
+
 func noChange(h template.HTML, _ string) (template.HTML, string) { return h, string(h) }
