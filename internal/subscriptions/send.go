@@ -180,7 +180,7 @@ func (s *Service) compose(ctx context.Context, site *content.Site, p payload) (m
 			return mail.Email{}, false, nil
 		}
 		e, err := mail.ComposeReply(p.To, mail.Reply{Site: hdr, PostTitle: post.Title,
-			CommentURL: s.base() + "/posts/" + post.Slug + "/comments/" + strconv.FormatUint(c.ID, 10),
+			CommentURL: s.postURL(post) + "comments/" + strconv.FormatUint(c.ID, 10),
 			Name:       c.Name, Body: template.HTML(c.HTML), Text: strings.TrimSpace(c.Body),
 			IsReply: strings.HasPrefix(p.Scope, "comment:"), Unsubscribe: s.UnsubscribeURL(p.To, p.Scope)})
 		return e, err == nil, err
