@@ -48,9 +48,13 @@ type outgoing struct {
 	worker    *outbox.Worker
 	announcer *publication.Announcer
 	subs      *subscriptions.Service
-	// notifyEvery is how often approved comments are looked for when
-	// nothing wakes the notifier.
+	// notifyEvery is how often approved comments are looked for (and
+	// whether the weekly digest is due) when nothing wakes the notifier.
 	notifyEvery time.Duration
+	// ahead is how far the subscriptions' clock runs ahead of the
+	// system's, in nanoseconds: always 0 in serve; the digest's tests set
+	// it, as they cannot wait for a Monday.
+	ahead *atomic.Int64
 }
 
 // newOutgoing builds the worker, the announcer and the subscriptions over
@@ -64,12 +68,14 @@ func newOutgoing(ctx context.Context, cfg ServeConfig, st *stores, log *slog.Log
 		return nil, err
 	}
 	transport := &siteSMTP{site: st.src.Current, password: cfg.SMTPPassword}
+	ahead := new(atomic.Int64)
 	subs, err := subscriptions.New(subscriptions.Options{
+		Now:   func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) },
 		Store: st.db, Secret: secret, Site: st.src.Current,
 		Transport: transport,
 		Comment:   st.db.Get,
-		Story: func(p *content.Post, base string) (template.HTML, string) {
-			h := feed.Absolute(p.HTML(), base+"/posts/"+p.Slug+"/")
+		ForEmail: func(h template.HTML, pageURL string) (template.HTML, string) {
+			h = feed.Absolute(h, pageURL)
 			return h, feed.PlainText(h)
 		},
 		Notify: worker.Notify,
@@ -94,6 +100,7 @@ func newOutgoing(ctx context.Context, cfg ServeConfig, st *stores, log *slog.Log
 		announcer:   &publication.Announcer{Store: st.db, Fanouts: fanouts, Worker: worker, Log: log.With("part", "announcer")},
 		subs:        subs,
 		notifyEvery: 5 * time.Second,
+		ahead:       ahead,
 	}, nil
 }
 

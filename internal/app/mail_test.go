@@ -460,7 +460,7 @@ func TestNothingOffersEmailWithoutSMTPSettings(t *testing.T) {
 	m := startMailSite(t, dir, filepath.Join(t.TempDir(), "milepost.db"), ln)
 	for _, path := range []string{"/", "/posts/old/"} {
 		page := get(t, m.base+path)
-		if strings.Contains(page, "/email/subscribe") || strings.Contains(page, "notify_replies") {
+		if strings.Contains(page, "/email/subscribe") || strings.Contains(page, "notify_replies") || strings.Contains(page, "weekly digest") {
 			t.Errorf("%s offers email without SMTP settings", path)
 		}
 	}

@@ -101,8 +101,14 @@ import (
 // by the account that made each rather than by its activity id, so an
 // account counts once however many Likes it sends; Open builds it again
 // and forgets an account's extra reactions. An older Milepost would read
-// the new keys wrongly.
-const SchemaVersion = 11
+// the new keys wrongly. Version 12 adds the weekly email digest: the
+// subscription scope "digest", meta's digest_last (subscriptions.go) and
+// when each post was first told public in announced (publication.go);
+// nothing is rewritten (a post told before has no such time, and counts
+// from its date). An older Milepost must refuse the file: it would send
+// no digest to the readers who asked for one, and its Check would call
+// their subscriptions damaged.
+const SchemaVersion = 12
 
 // lockTimeout is how long Open waits for another process to release the
 // file. bbolt's default is to wait for ever, which turns a second milepost

@@ -18,9 +18,11 @@ import (
 // What the world was told of the posts (package publication):
 //
 //	announced  post slug → the version (publication.Fingerprint) the
-//	           world was last told of, then, after a space, its author
-//	           and tags as JSON when it has either ({"author": ID,
-//	           "tags": [...]}; a version alone before they were kept);
+//	           world was last told of, then, after a space, its author,
+//	           tags and when it was first told public as JSON when it has
+//	           any ({"author": ID, "tags": [...], "at": RFC 3339}; a
+//	           version alone before they were kept, no "at" before
+//	           schema version 12);
 //	           absent once told it went away
 //	meta       "announced_from" → RFC 3339 time of the first Record, the
 //	           baseline (before it, nothing was announced)
@@ -81,6 +83,13 @@ func (db *DB) Record(ctx context.Context, events []publication.Event, msgs []out
 				if ev.Post != nil {
 					a = publication.AnnouncedOf(ev.Post, ev.Version)
 				}
+				a.At = ev.At
+				if ev.Kind == publication.Updated {
+					// Still public since it was first told: its time
+					// stays (a value unreadable now has none).
+					was, _ := decodeAnnounced(told.Get([]byte(ev.Slug)))
+					a.At = was.At
+				}
 				var v []byte
 				if v, err = encodeAnnounced(a); err == nil {
 					err = told.Put([]byte(ev.Slug), v)
@@ -127,8 +136,9 @@ func checkAnnounced(tx *bbolt.Tx, report func(string, ...any)) error {
 // listed is where an announced post was listed, as stored after its
 // version.
 type listed struct {
-	Author string   `json:"author,omitempty"`
-	Tags   []string `json:"tags,omitempty"`
+	Author string    `json:"author,omitempty"`
+	Tags   []string  `json:"tags,omitempty"`
+	At     time.Time `json:"at,omitzero"` // when it was first told public
 }
 
 // encodeAnnounced is a's value in the announced bucket: the version, and
@@ -137,10 +147,10 @@ func encodeAnnounced(a publication.Announced) ([]byte, error) {
 	if a.Version == "" || strings.ContainsRune(a.Version, ' ') {
 		return nil, fmt.Errorf("version %q is empty or has a space", a.Version)
 	}
-	if a.Author == "" && len(a.Tags) == 0 {
+	if a.Author == "" && len(a.Tags) == 0 && a.At.IsZero() {
 		return []byte(a.Version), nil
 	}
-	where, err := json.Marshal(listed{Author: a.Author, Tags: a.Tags})
+	where, err := json.Marshal(listed{Author: a.Author, Tags: a.Tags, At: a.At.UTC()})
 	if err != nil {
 		return nil, fmt.Errorf("encoding where %s was listed: %w", a.Version, err)
 	}
@@ -164,7 +174,7 @@ func decodeAnnounced(v []byte) (publication.Announced, error) {
 		if err := json.Unmarshal([]byte(where), &l); err != nil {
 			return a, fmt.Errorf("reading where %s was listed: %w", version, err)
 		}
-		a.Author, a.Tags = l.Author, l.Tags
+		a.Author, a.Tags, a.At = l.Author, l.Tags, l.At
 	}
 	return a, nil
 }

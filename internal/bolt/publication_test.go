@@ -183,3 +183,37 @@ func TestToldReadsWhatItCanOfADamagedValue(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Record keeps when a post was first told public: an edit keeps it, a
+// post taken down and published again gets the time of its return.
+func TestRecordKeepsWhenAPostWasFirstToldPublic(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTest(t)
+	if err := db.Record(ctx, nil, nil); err != nil { // the baseline
+		t.Fatal(err)
+	}
+	mon := time.Date(2026, 4, 27, 9, 0, 0, 0, time.UTC)
+	post := &content.Post{Slug: "tempo", Author: &content.Author{ID: "kay"}}
+	steps := []struct {
+		ev   publication.Event
+		want time.Time
+	}{
+		{publication.Event{Kind: publication.Published, Slug: "tempo", Version: "v1", Post: post, At: mon}, mon},
+		{publication.Event{Kind: publication.Updated, Slug: "tempo", Version: "v2", Told: "v1", Post: post, At: mon.Add(48 * time.Hour)}, mon},
+		{publication.Event{Kind: publication.Removed, Slug: "tempo", Told: "v2", At: mon.Add(72 * time.Hour)}, time.Time{}},
+		{publication.Event{Kind: publication.Published, Slug: "tempo", Version: "v2", Post: post, At: mon.Add(96 * time.Hour)}, mon.Add(96 * time.Hour)},
+	}
+	for i, st := range steps {
+		if err := db.Record(ctx, []publication.Event{st.ev}, nil); err != nil {
+			t.Fatal(err)
+		}
+		told, _, err := db.Told(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := told["tempo"].At; !got.Equal(st.want) {
+			t.Errorf("step %d (%s): At = %v, want %v", i, st.ev.Kind, got, st.want)
+		}
+	}
+	mustCheck(t, db)
+}

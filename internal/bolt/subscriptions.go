@@ -22,7 +22,10 @@ import (
 //	comments_notified  8-byte comment ID → empty, approved comments whose
 //	                   notifications were enqueued
 //	meta               "notify_from" → time key: comments created before
-//	                   it are never notified (email came later)
+//	                   it are never notified (email came later);
+//	                   "digest_last" → time key: the digest time
+//	                   (subscriptions.DigestTime) of the last weekly
+//	                   digest enqueued
 //
 // A subscriber, its index entries and the messages of the change are
 // written in one transaction; Check rebuilds the index and compares.
@@ -31,6 +34,7 @@ var (
 	bucketSubscriberScopes = []byte("subscriber_scopes")
 	bucketNotified         = []byte("comments_notified")
 	keyNotifyFrom          = []byte("notify_from")
+	keyDigestLast          = []byte("digest_last")
 )
 
 // The compile-time proof that DB keeps the subscribers.
@@ -267,6 +271,49 @@ func (db *DB) MarkNotified(ctx context.Context, ids []uint64, msgs []outbox.Mess
 	return nil
 }
 
+// LastDigest is the digest time of the last weekly digest enqueued; zero
+// for none.
+func (db *DB) LastDigest(ctx context.Context) (time.Time, error) {
+	var at time.Time
+	err := db.view(ctx, func(tx *bbolt.Tx) error {
+		at = digestLast(tx)
+		return nil
+	})
+	if err != nil {
+		return at, fmt.Errorf("reading when the last digest was enqueued: %w", err)
+	}
+	return at, nil
+}
+
+func digestLast(tx *bbolt.Tx) time.Time {
+	if v := tx.Bucket(bucketMeta).Get(keyDigestLast); len(v) == timeKeyLen {
+		return keyTime(v)
+	}
+	return time.Time{}
+}
+
+// RecordDigest records the digest of at as enqueued and enqueues msgs, in
+// one transaction, unless a digest at or after at is recorded already:
+// then it writes nothing and reports false, so that two runs of the
+// weekly step (or one after a crash) enqueue the week once.
+func (db *DB) RecordDigest(ctx context.Context, at time.Time, msgs []outbox.Message) (bool, error) {
+	var done bool
+	err := db.update(ctx, func(tx *bbolt.Tx) error {
+		if !digestLast(tx).Before(at) {
+			return nil
+		}
+		if err := tx.Bucket(bucketMeta).Put(keyDigestLast, timeKey(at)); err != nil {
+			return err
+		}
+		done = true
+		return enqueueTx(tx, time.Now(), msgs)
+	})
+	if err != nil {
+		return false, fmt.Errorf("recording the digest of %s: %w", at.UTC().Format(time.DateOnly), err)
+	}
+	return done, nil
+}
+
 // checkSubscribers rebuilds subscriber_scopes from the subscribers and
 // compares it.
 func checkSubscribers(tx *bbolt.Tx, report func(string, ...any)) error {
@@ -308,6 +355,13 @@ func checkSubscribers(tx *bbolt.Tx, report func(string, ...any)) error {
 	}
 	if v := tx.Bucket(bucketMeta).Get(keyNotifyFrom); v != nil && len(v) != timeKeyLen {
 		report("meta: notify_from %x is not a time key", v)
+	}
+	if v := tx.Bucket(bucketMeta).Get(keyDigestLast); v != nil {
+		if len(v) != timeKeyLen {
+			report("meta: digest_last %x is not a time key", v)
+		} else if at := keyTime(v); !subscriptions.DigestTime(at).Equal(at) {
+			report("meta: digest_last %s is not a digest time", at.UTC().Format(time.RFC3339))
+		}
 	}
 	return tx.Bucket(bucketNotified).ForEach(func(k, _ []byte) error {
 		if len(k) != 8 {

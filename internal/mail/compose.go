@@ -87,6 +87,39 @@ type Reply struct {
 	Unsubscribe string
 }
 
+// Digest is the weekly digest of a week's new posts sent to a subscriber.
+type Digest struct {
+	Site  Site
+	Week  string // the days it covers, as a reader reads them ("April 27 – May 3, 2026")
+	Posts []DigestPost
+	// Why says what the reader subscribed to, Unsubscribe where to stop
+	// it.
+	Why         string
+	Unsubscribe string
+}
+
+// DigestPost is one post of a Digest.
+type DigestPost struct {
+	Title  string
+	URL    string // the post's absolute URL
+	Author string // "" for none
+	Date   string // as the site shows it
+	Run    string // the run's figures in a line; "" for none
+	// Summary is the post's summary as HTML with absolute links; Text is
+	// it as plain text.
+	Summary htmltemplate.HTML
+	Text    string
+}
+
+// ComposeDigest is the weekly digest to to.
+func ComposeDigest(to string, d Digest) (Email, error) {
+	what := fmt.Sprintf("%d new posts", len(d.Posts))
+	if len(d.Posts) == 1 {
+		what = "1 new post"
+	}
+	return compose(to, "digest", d.Site.Title+": "+what+", "+d.Week, d.Unsubscribe, d)
+}
+
 // ComposePost is the email of a new post to to.
 func ComposePost(to string, p Post) (Email, error) {
 	return compose(to, "post", p.Site.Title+": "+p.Title, p.Unsubscribe, p)

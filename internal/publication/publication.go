@@ -65,6 +65,10 @@ type Event struct {
 	// and Removed (its Version is Told): its author and tags are known
 	// after a restart too, when Was is not.
 	ToldAs Announced
+	// At is when the change was seen: for Published, when the post
+	// became public as far as the world knows (a post published while
+	// Milepost was down, when it came back).
+	At time.Time
 }
 
 // Announced is what the world was told of a public post: its version, and
@@ -73,6 +77,12 @@ type Announced struct {
 	Version string
 	Author  string   // the author's ID; "" for none
 	Tags    []string // as the post had them
+	// At is when the world was first told the post was public (the At of
+	// its Published event), kept through its Updates: the weekly email
+	// digest lists the posts by it, since a post's date is often older
+	// than its publication (a draft dated when it was begun). Zero for the
+	// posts recorded as the baseline and those told before it was kept.
+	At time.Time
 }
 
 // AnnouncedOf is what an event of p tells the world: its version and where
@@ -143,15 +153,15 @@ func changes(site, prev *content.Site, told map[string]Announced, now time.Time)
 		was, ok := told[p.Slug]
 		switch {
 		case !ok:
-			out = append(out, Event{Kind: Published, Slug: p.Slug, Version: v, Post: p})
+			out = append(out, Event{Kind: Published, Slug: p.Slug, Version: v, Post: p, At: now})
 		case was.Version != v:
-			out = append(out, Event{Kind: Updated, Slug: p.Slug, Version: v, Told: was.Version, Post: p, Was: prevPost(p.Slug), ToldAs: was})
+			out = append(out, Event{Kind: Updated, Slug: p.Slug, Version: v, Told: was.Version, Post: p, Was: prevPost(p.Slug), ToldAs: was, At: now})
 		}
 	}
 	var removed []Event
 	for slug, was := range told {
 		if !seen[slug] {
-			removed = append(removed, Event{Kind: Removed, Slug: slug, Told: was.Version, Was: prevPost(slug), ToldAs: was})
+			removed = append(removed, Event{Kind: Removed, Slug: slug, Told: was.Version, Was: prevPost(slug), ToldAs: was, At: now})
 		}
 	}
 	slices.SortFunc(removed, func(a, b Event) int { return cmp.Compare(a.Slug, b.Slug) })
@@ -185,7 +195,8 @@ type Fanout interface {
 type Store interface {
 	Told(ctx context.Context) (told map[string]Announced, baselined bool, err error)
 	// Record saves the new told state (for Published and Updated, the
-	// AnnouncedOf their Post) AND enqueues msgs in ONE transaction
+	// AnnouncedOf their Post, with the Published event's At, or the At
+	// told before for an Updated one) AND enqueues msgs in ONE transaction
 	// (so a crash can neither lose an event nor send it twice). The first
 	// call on a fresh database (baselined == false) records the site as it
 	// is with no messages: installing Milepost on an existing site must not
@@ -248,6 +259,13 @@ func (a *Announcer) SiteChanged(ctx context.Context, site *content.Site) error {
 		return nil
 	}
 	var msgs []outbox.Message
+	if !baselined {
+		// The posts a site had before Milepost told anyone were not
+		// published now: no At, so that no digest lists the archive.
+		for i := range events {
+			events[i].At = time.Time{}
+		}
+	}
 	if baselined {
 		for _, ev := range events {
 			for _, f := range a.Fanouts {

@@ -168,7 +168,9 @@ func (s *memStore) Record(ctx context.Context, evs []publication.Event, msgs []o
 		if ev.Kind == publication.Removed {
 			delete(s.told, ev.Slug)
 		} else {
-			s.told[ev.Slug] = publication.AnnouncedOf(ev.Post, ev.Version)
+			a := publication.AnnouncedOf(ev.Post, ev.Version)
+			a.At = ev.At
+			s.told[ev.Slug] = a
 		}
 	}
 	s.baselined = true
@@ -211,7 +213,8 @@ func TestAnnouncerTellsEachChangeOnceAfterTheBaseline(t *testing.T) {
 	d.write(t, "archive-2", "title: A2\ndate: 2020-01-02", "Old.")
 	store := &memStore{}
 	fan := &pinger{}
-	a := &publication.Announcer{Store: store, Fanouts: []publication.Fanout{fan}}
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	a := &publication.Announcer{Store: store, Fanouts: []publication.Fanout{fan}, Now: func() time.Time { return now }}
 
 	if err := a.SiteChanged(ctx, d.load(t)); err != nil {
 		t.Fatal(err)
@@ -219,10 +222,16 @@ func TestAnnouncerTellsEachChangeOnceAfterTheBaseline(t *testing.T) {
 	if got := store.pending(t); len(got) != 0 || len(store.told) != 2 || !store.baselined {
 		t.Fatalf("after the first look: messages %v, told %v; want the archive recorded, nothing sent", got, store.told)
 	}
+	if at := store.told["archive-1"].At; !at.IsZero() {
+		t.Errorf("the baseline's post was told public at %v, want no time: it was not published now", at)
+	}
 
 	d.write(t, "fresh", "title: Fresh\ndate: 2020-02-01", "New run.")
 	if err := a.SiteChanged(ctx, d.load(t)); err != nil {
 		t.Fatal(err)
+	}
+	if at := store.told["fresh"].At; !at.Equal(now) {
+		t.Errorf("a new post was told public at %v, want %v", at, now)
 	}
 	if err := a.SiteChanged(ctx, d.load(t)); err != nil { // the same files again: nothing new
 		t.Fatal(err)

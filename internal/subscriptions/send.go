@@ -73,14 +73,19 @@ func (s *Service) notifications(ctx context.Context, c comments.Comment) ([]outb
 	return out, err
 }
 
-// RunNotifications runs NotifyApproved every interval and when Wake is
-// called, until ctx ends.
+// RunNotifications runs NotifyApproved and EnqueueDigests every interval
+// and when Wake is called, until ctx ends. (EnqueueDigests reads one
+// record when no digest is due: checking that often costs nothing, and
+// finds the digest time whatever the clock did meanwhile.)
 func (s *Service) RunNotifications(ctx context.Context, interval time.Duration) error {
 	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		if err := s.NotifyApproved(ctx); err != nil && ctx.Err() == nil {
 			s.o.Log.Error("notifying of approved comments", "err", err)
+		}
+		if err := s.EnqueueDigests(ctx); err != nil && ctx.Err() == nil {
+			s.o.Log.Error("enqueuing the weekly digest", "err", err)
 		}
 		select {
 		case <-ctx.Done():
@@ -150,9 +155,9 @@ func (s *Service) compose(ctx context.Context, site *content.Site, p payload) (m
 		if post == nil {
 			return mail.Email{}, false, nil
 		}
-		body, text := s.o.Story(post, s.base())
-		pm := mail.Post{Site: hdr, Title: post.Title, URL: s.base() + "/posts/" + post.Slug + "/",
-			Date: post.Date.In(site.Config.Location).Format("January 2, 2006"), Body: body, Text: text,
+		body, text := s.o.ForEmail(post.HTML(), s.postURL(post))
+		pm := mail.Post{Site: hdr, Title: post.Title, URL: s.postURL(post),
+			Date: dateOf(site, post), Body: body, Text: text,
 			Why: s.ScopeName(p.Scope), Unsubscribe: s.UnsubscribeURL(p.To, p.Scope)}
 		if post.Author != nil {
 			pm.Author = post.Author.Name
@@ -175,10 +180,26 @@ func (s *Service) compose(ctx context.Context, site *content.Site, p payload) (m
 			return mail.Email{}, false, nil
 		}
 		e, err := mail.ComposeReply(p.To, mail.Reply{Site: hdr, PostTitle: post.Title,
-			CommentURL: s.base() + "/posts/" + post.Slug + "/comments/" + strconv.FormatUint(c.ID, 10),
+			CommentURL: s.postURL(post) + "comments/" + strconv.FormatUint(c.ID, 10),
 			Name:       c.Name, Body: template.HTML(c.HTML), Text: strings.TrimSpace(c.Body),
 			IsReply: strings.HasPrefix(p.Scope, "comment:"), Unsubscribe: s.UnsubscribeURL(p.To, p.Scope)})
 		return e, err == nil, err
+	case "digest":
+		if !ok || !sub.Scopes[p.Scope].Active {
+			return mail.Email{}, false, nil
+		}
+		d, err := s.digest(ctx, site, p.Week)
+		if err != nil || len(d.Posts) == 0 {
+			return mail.Email{}, false, err // every post of the week taken down since: nothing to say
+		}
+		d.Site, d.Why, d.Unsubscribe = hdr, s.ScopeName(p.Scope), s.UnsubscribeURL(p.To, p.Scope)
+		e, err := mail.ComposeDigest(p.To, d)
+		return e, err == nil, err
 	}
 	return mail.Email{}, false, outbox.Permanent(fmt.Errorf("unknown email type %q", p.Type))
+}
+
+// dateOf is a post's date as emails show it, in the site's time zone.
+func dateOf(site *content.Site, p *content.Post) string {
+	return p.Date.In(site.Config.Location).Format("January 2, 2006")
 }

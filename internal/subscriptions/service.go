@@ -35,9 +35,10 @@ type Options struct {
 	Transport mail.Transport
 	// Comment reads a comment, for the notifications.
 	Comment func(ctx context.Context, id uint64) (comments.Comment, error)
-	// Story is a post's whole text for an email, as HTML with absolute
-	// links and photo addresses, and as plain text, for a site at base.
-	Story func(p *content.Post, base string) (template.HTML, string)
+	// ForEmail is HTML of the site (a post's story, its summary) made fit
+	// for an email: its links and photo addresses absolute against the
+	// page at pageURL, and as plain text.
+	ForEmail func(h template.HTML, pageURL string) (template.HTML, string)
 	// Notify wakes the outbox worker after messages were enqueued.
 	Notify func()
 	Now    func() time.Time
@@ -56,8 +57,8 @@ func New(o Options) (*Service, error) {
 	if o.Store == nil || o.Site == nil || len(o.Secret) < 16 {
 		return nil, errors.New("subscriptions: Store, Site and a Secret of at least 16 bytes are required")
 	}
-	if o.Transport != nil && o.Story == nil {
-		return nil, errors.New("subscriptions: a Transport needs a Story")
+	if o.Transport != nil && o.ForEmail == nil {
+		return nil, errors.New("subscriptions: a Transport needs ForEmail")
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -82,6 +83,9 @@ func (s *Service) Enabled() bool {
 }
 
 func (s *Service) base() string { return strings.TrimSuffix(s.o.Site().Config.BaseURL, "/") }
+
+// postURL is a post's absolute URL, which emails link to.
+func (s *Service) postURL(p *content.Post) string { return s.base() + "/posts/" + p.Slug + "/" }
 
 // Subscribe subscribes the address to scope: at once if the address was
 // confirmed before, else once it is, and then a confirmation is mailed
@@ -134,7 +138,7 @@ func (s *Service) Subscribe(ctx context.Context, email, scope string) error {
 	return nil
 }
 
-// knownScope: the site, an author of the site, a public post, or a
+// knownScope: the site, its digest, an author of the site, a public post, or a
 // comment (the web layer passes a comment's scope only for the comment
 // just posted).
 func (s *Service) knownScope(scope string) bool {
@@ -155,12 +159,13 @@ func (s *Service) knownScope(scope string) bool {
 // payload is an email outbox message's Payload: what to compose when it
 // is sent, so that the outbox keeps a few bytes per email, not a story.
 type payload struct {
-	Type    string    `json:"type"` // confirm, post, reply
+	Type    string    `json:"type"` // confirm, post, reply, digest
 	To      string    `json:"to"`
 	Issued  time.Time `json:"issued,omitzero"`   // confirm
 	Slug    string    `json:"slug,omitempty"`    // post
-	Scope   string    `json:"scope,omitempty"`   // post, reply: the subscription it is sent for
+	Scope   string    `json:"scope,omitempty"`   // post, reply, digest: the subscription it is sent for
 	Comment uint64    `json:"comment,omitempty"` // reply
+	Week    time.Time `json:"week,omitzero"`     // digest: its digest time (DigestTime)
 }
 
 func (s *Service) message(p payload, key ...string) outbox.Message {
@@ -292,6 +297,8 @@ func (s *Service) ScopeName(scope string) string {
 	switch kind {
 	case ScopeSite:
 		return "every new post on " + site.Config.Title
+	case ScopeDigest:
+		return "a weekly digest of the new posts on " + site.Config.Title
 	case "author":
 		if a := site.Authors[rest]; a != nil && a.Name != "" {
 			return "new posts by " + a.Name
@@ -317,7 +324,7 @@ func (s *Service) Messages(ctx context.Context, ev publication.Event) ([]outbox.
 	if ev.Kind != publication.Published || ev.Post == nil || !s.Enabled() {
 		return nil, nil
 	}
-	if s.o.Now().Sub(ev.Post.Date) > NewsWindow {
+	if !news(ev.Post, s.o.Now()) {
 		return nil, nil
 	}
 	scopes := []string{ScopeSite}
@@ -330,6 +337,11 @@ func (s *Service) Messages(ctx context.Context, ev publication.Event) ([]outbox.
 	})
 	return out, err
 }
+
+// news reports whether p, made public at at, is news: dated within
+// NewsWindow before it (not an imported archive, nor a story back-dated by
+// months).
+func news(p *content.Post, at time.Time) bool { return at.Sub(p.Date) <= NewsWindow }
 
 // eachSubscriber calls fn once for each address subscribed to any of
 // scopes and not in seen, with the first of its scopes, adding it to seen:

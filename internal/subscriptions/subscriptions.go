@@ -1,6 +1,7 @@
 // Package subscriptions owns who gets which email: readers subscribed to
-// every new post or to one author's, and readers following a post's
-// comments or the replies to their own comment. It owns the double opt-in
+// every new post, to one author's or to a weekly digest of the site's new
+// posts, and readers following a post's comments or the replies to their
+// own comment. It owns the double opt-in
 // (an address is confirmed once, by a link that works once and expires;
 // one confirmation waits at a time, and another is not mailed before a
 // cool-down, so the form cannot be used to mail-bomb a stranger), the
@@ -24,11 +25,13 @@ import (
 	"milepost/internal/content"
 	"milepost/internal/mail"
 	"milepost/internal/outbox"
+	"milepost/internal/publication"
 )
 
 // Scopes: what a subscription is to.
 const (
-	ScopeSite = "site" // every new post
+	ScopeSite   = "site"   // every new post
+	ScopeDigest = "digest" // one email a week listing the week's new posts (digest.go)
 )
 
 // AuthorScope is one author's new posts.
@@ -44,8 +47,8 @@ func CommentScope(id uint64) string { return "comment:" + strconv.FormatUint(id,
 func ValidScope(scope string) bool {
 	kind, rest, _ := strings.Cut(scope, ":")
 	switch kind {
-	case ScopeSite:
-		return rest == "" && scope == ScopeSite
+	case ScopeSite, ScopeDigest:
+		return rest == "" && scope == kind
 	case "post":
 		return content.ValidSlug(rest)
 	case "author":
@@ -115,6 +118,16 @@ type Store interface {
 	// MarkNotified marks the comments and enqueues msgs in one
 	// transaction.
 	MarkNotified(ctx context.Context, ids []uint64, msgs []outbox.Message) error
+	// Told is what the world was told of the posts (publication.Store's
+	// Told): when each became public, for the digest.
+	Told(ctx context.Context) (told map[string]publication.Announced, baselined bool, err error)
+	// LastDigest is the digest time of the last weekly digest recorded;
+	// zero for none.
+	LastDigest(ctx context.Context) (time.Time, error)
+	// RecordDigest records the digest of at as enqueued and enqueues msgs
+	// in one transaction, unless a digest at or after at was recorded:
+	// then it writes nothing and reports false.
+	RecordDigest(ctx context.Context, at time.Time, msgs []outbox.Message) (bool, error)
 }
 
 // Errors of the reader-facing calls; the web layer words them.

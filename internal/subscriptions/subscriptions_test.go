@@ -22,6 +22,7 @@ import (
 )
 
 type fixture struct {
+	dir  string
 	db   *bolt.DB
 	svc  *subscriptions.Service
 	site *content.Site
@@ -57,7 +58,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{db: db, site: site, now: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)}
+	f := &fixture{dir: dir, db: db, site: site, now: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)}
 	t.Cleanup(func() {
 		if err := db.Check(context.Background()); err != nil {
 			t.Error(err)
@@ -66,8 +67,8 @@ func newFixture(t *testing.T) *fixture {
 	})
 	f.svc, err = subscriptions.New(subscriptions.Options{Store: db, Secret: []byte("0123456789abcdef0123456789abcdef"),
 		Site: func() *content.Site { return f.site }, Transport: recordTransport{f}, Now: func() time.Time { return f.now },
-		Story: func(p *content.Post, base string) (template.HTML, string) {
-			h := feed.Absolute(p.HTML(), base+"/posts/"+p.Slug+"/")
+		ForEmail: func(h template.HTML, pageURL string) (template.HTML, string) {
+			h = feed.Absolute(h, pageURL)
 			return h, feed.PlainText(h)
 		}})
 	if err != nil {

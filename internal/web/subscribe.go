@@ -155,7 +155,8 @@ func (s *Server) readEmailForm(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
-// subscribe handles the subscribe form: the whole site, or one author.
+// subscribe handles the subscribe form: the whole site (each new post, or
+// the weekly digest), or one author.
 func (s *Server) subscribe(w http.ResponseWriter, r *http.Request) {
 	if !s.readEmailForm(w, r) {
 		return
@@ -173,7 +174,7 @@ func (s *Server) subscribe(w http.ResponseWriter, r *http.Request) {
 	if scope == "" {
 		scope = subscriptions.ScopeSite
 	}
-	if !strings.HasPrefix(scope, "author:") && scope != subscriptions.ScopeSite {
+	if !strings.HasPrefix(scope, "author:") && scope != subscriptions.ScopeSite && scope != subscriptions.ScopeDigest {
 		s.emailRefused(w, r, subscriptions.ErrBadScope)
 		return
 	}
