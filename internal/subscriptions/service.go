@@ -290,7 +290,8 @@ func (s *Service) Remove(ctx context.Context, email string) error {
 	return s.o.Store.RemoveSubscriber(ctx, addr)
 }
 
-// ScopeName is a scope as a reader reads it.
+// ScopeName is a scope as a reader reads it, whole: an email says "you
+// subscribed to" it and adds nothing.
 func (s *Service) ScopeName(scope string) string {
 	kind, rest, _ := strings.Cut(scope, ":")
 	site := s.o.Site()
@@ -300,10 +301,11 @@ func (s *Service) ScopeName(scope string) string {
 	case ScopeDigest:
 		return "a weekly digest of the new posts on " + site.Config.Title
 	case "author":
+		name := rest
 		if a := site.Authors[rest]; a != nil && a.Name != "" {
-			return "new posts by " + a.Name
+			name = a.Name
 		}
-		return "new posts by " + rest
+		return "new posts by " + name + " on " + site.Config.Title
 	case "post":
 		if p := (content.View{Site: site, Now: s.o.Now()}).Post(rest); p != nil {
 			return "new comments on “" + p.Title + "”"

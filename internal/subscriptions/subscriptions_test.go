@@ -258,6 +258,10 @@ func TestNewPostGoesOnceToEachSubscriberAndUnsubscribingStopsIt(t *testing.T) {
 		if e.Subject != "Club: Run" || !strings.Contains(e.HTML, "A run.") || !strings.HasPrefix(e.Unsubscribe, "https://club.example/email/unsubscribe?t=") {
 			t.Errorf("email %+v", e)
 		}
+		// It says once what the reader subscribed to, with the site's name.
+		if !strings.Contains(e.Text, "You get this because you subscribed to every new post on Club.\n") || strings.Contains(e.Text, "on Club on Club") {
+			t.Errorf("the email's footer does not say what the reader subscribed to, once:\n%s", e.Text)
+		}
 	}
 	// The same event again (a crash before the record) enqueues nothing new.
 	again, _ := f.svc.Messages(ctx, ev)
