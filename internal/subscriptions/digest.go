@@ -83,7 +83,7 @@ func (s *Service) EnqueueDigests(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("enqueuing the weekly digest: %w", err)
 	}
-	if done {
+	if done && s.Enabled() {
 		s.o.Log.Info("enqueued the weekly digest", "week", due.Add(-DigestPeriod).Format(time.DateOnly), "posts", posts, "emails", len(msgs))
 	}
 	if done && len(msgs) > 0 {
