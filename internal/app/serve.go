@@ -158,6 +158,7 @@ func Serve(ctx context.Context, cfg ServeConfig) (err error) {
 	go st.src.Watch(watchCtx, cfg.WatchInterval)
 	followSearch(watchCtx, st, log)
 	defer st.out.start(ctx, st, log)() // email, WebSub pings (mail.go)
+	defer prunePhotos(ctx, st.photos, log)()
 	if cfg.DebugAddr != "" {
 		if err := serveDebug(watchCtx, cfg.DebugAddr, log); err != nil {
 			srv.Close()
@@ -211,6 +212,8 @@ type stores struct {
 	fedParts
 	// out sends email and WebSub pings through the outbox (mail.go).
 	out *outgoing
+	// photos is the cache of the photos' variants readers are sent.
+	photos *media.Cache
 }
 
 // openStores opens the theme, the content and the database, seeding a new
@@ -285,6 +288,7 @@ func buildHandler(ctx context.Context, cfg ServeConfig, st *stores, log *slog.Lo
 	if err != nil {
 		return nil, err
 	}
+	st.photos = photos
 	// Deleted posts go beside the database: outside content/ (the site
 	// would load them) and, as a rule, on its file system (a move, not a
 	// copy).
@@ -410,4 +414,35 @@ func seedComments(ctx context.Context, store comments.Store, contentDir, file st
 		return 0, nil
 	}
 	return len(exp.Comments), nil
+}
+
+// prunePhotos keeps the photo cache to the variants in use (media.Cache.Prune)
+// while the server runs: once at start-up, then every day. It returns a
+// function that stops it and waits for it.
+func prunePhotos(ctx context.Context, photos *media.Cache, log *slog.Logger) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			files, bytes, err := photos.Prune(ctx, 0)
+			switch {
+			case ctx.Err() != nil:
+				return
+			case err != nil:
+				log.Warn("pruning the photo cache", "err", err)
+			case files > 0:
+				log.Info("pruned the photo cache", "files", files, "bytes", bytes)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(24 * time.Hour):
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }

@@ -1,6 +1,8 @@
 package app_test
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -8,13 +10,14 @@ import (
 	"time"
 
 	"milepost/internal/app"
+	"milepost/internal/media"
 	"milepost/internal/media/mediatest"
 )
 
 // TestServedPhotosAreStrippedAndCachedBesideTheDatabase runs the server as
 // `milepost serve` does: a bundle's phone photo is served without its
 // EXIF, and its variants are kept in media-cache/ beside the database, where
-// a restarted server finds them.
+// a restarted server finds them, and prunes those nobody asked for in months.
 func TestServedPhotosAreStrippedAndCachedBesideTheDatabase(t *testing.T) {
 	dir := t.TempDir()
 	contentDir := filepath.Join(dir, "content")
@@ -50,19 +53,38 @@ func TestServedPhotosAreStrippedAndCachedBesideTheDatabase(t *testing.T) {
 	if err != nil || len(variants) != 2 {
 		t.Fatalf("the cache beside the database holds %v (%v), want the two variants served", variants, err)
 	}
-	// Restarted, the server serves the variants it made.
-	past := time.Date(2020, 1, 2, 3, 4, 5, 0, time.UTC)
+	// Restarted, the server serves the variants it made: the same files,
+	// not files written again.
+	made := map[string]os.FileInfo{}
 	for _, v := range variants {
-		if err := os.Chtimes(v, past, past); err != nil {
+		info, err := os.Stat(v)
+		if err != nil {
 			t.Fatal(err)
 		}
+		made[v] = info
+	}
+	// A variant of a photo since changed, unused for longer than the
+	// cache keeps one: the restarted server prunes it.
+	stale := filepath.Join(dir, "data", "media-cache", "ff", "ff00000000000000000000000000000f-480w-v1.jpg")
+	write(t, stale, "an old photo's variant")
+	longAgo := time.Now().Add(-media.DefaultUnusedFor - time.Hour)
+	if err := os.Chtimes(stale, longAgo, longAgo); err != nil {
+		t.Fatal(err)
 	}
 	srv = startWith(t, cfg)
 	defer srv.stop()
 	get(t, srv.base+"/posts/race-day/start.jpg?w=480")
 	for _, v := range variants {
-		if info, err := os.Stat(v); err != nil || !info.ModTime().Equal(past) {
+		if info, err := os.Stat(v); err != nil || !os.SameFile(info, made[v]) {
 			t.Errorf("variant %s was made again after a restart (%v)", v, err)
+		}
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if _, err := os.Stat(stale); errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("a variant unused for longer than the cache keeps one was not pruned")
 		}
 	}
 }

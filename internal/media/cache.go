@@ -12,8 +12,10 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sync/singleflight"
 
@@ -22,7 +24,8 @@ import (
 
 // renderVersion is part of every cache key: change it when render's output
 // changes (filter, quality, format), and variants are built anew instead of
-// old ones being served. Old files are left for the operator to delete.
+// old ones being served. The old files are no longer used, and Prune
+// removes them in time.
 const renderVersion = "1"
 
 // Cache keeps the variants of photos in a directory: each is built once,
@@ -39,6 +42,12 @@ type Cache struct {
 	renders *Renderer
 	built   atomic.Int64
 	reused  atomic.Int64
+
+	// pruning is held by Prune while it looks at a file and removes it,
+	// and shared by a variant being found and marked used: a variant
+	// returned was marked within MarkUsedAfter, far inside what Prune
+	// keeps, so a file is never pruned under a request about to open it.
+	pruning sync.RWMutex
 
 	mu sync.Mutex
 	// versions maps the versions callers name photos by to what reading
@@ -106,7 +115,7 @@ func (c *Cache) Variant(ctx context.Context, src io.Reader, version string, w in
 			if err != nil {
 				return Variant{}, err
 			}
-			if _, err := os.Stat(v.Path); err == nil {
+			if c.reuse(v.Path) == nil {
 				c.reused.Add(1)
 				return v, nil
 			}
@@ -121,7 +130,7 @@ func (c *Cache) Variant(ctx context.Context, src io.Reader, version string, w in
 	if err != nil {
 		return Variant{}, err
 	}
-	if _, err := os.Stat(v.Path); err == nil {
+	if err := c.reuse(v.Path); err == nil {
 		c.reused.Add(1)
 		return v, nil
 	} else if !errors.Is(err, fs.ErrNotExist) {
@@ -152,6 +161,94 @@ func (c *Cache) Variant(ctx context.Context, src io.Reader, version string, w in
 	case <-ctx.Done():
 		return Variant{}, fmt.Errorf("waiting for a photo variant: %w", ctx.Err())
 	}
+}
+
+// MarkUsedAfter is how old a variant's file may be before a request for it
+// marks it used again (its time set to now): once a day at most, rather
+// than a write for every photo served.
+const MarkUsedAfter = 24 * time.Hour
+
+// reuse finds the variant file at path and marks it used when its mark is
+// older than MarkUsedAfter.
+func (c *Cache) reuse(path string) error {
+	c.pruning.RLock()
+	defer c.pruning.RUnlock()
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if now := time.Now(); now.Sub(fi.ModTime()) > MarkUsedAfter {
+		// Failing to mark it only lets Prune take it, to be built again.
+		_ = os.Chtimes(path, now, now)
+	}
+	return nil
+}
+
+// DefaultUnusedFor is how long a variant nobody asked for is kept: the
+// variants of a photo changed or removed are never asked for again, and a
+// photo on an old post nobody reads is built again if someone does.
+const DefaultUnusedFor = 90 * 24 * time.Hour
+
+// leftoverAfter is how old a temporary file must be to be a build that
+// never finished (a crash): a render takes seconds.
+const leftoverAfter = time.Hour
+
+// Prune removes the variants not used for unusedFor (DefaultUnusedFor when
+// 0) and the half-written files of builds a crash ended, and says how many
+// files it removed and how many bytes they held.
+func (c *Cache) Prune(ctx context.Context, unusedFor time.Duration) (files int, bytes int64, err error) {
+	if unusedFor <= 0 {
+		unusedFor = DefaultUnusedFor
+	}
+	err = filepath.WalkDir(c.dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		keep := unusedFor
+		if strings.HasSuffix(d.Name(), ".tmp") {
+			keep = leftoverAfter
+		}
+		n, err := c.pruneFile(path, keep)
+		if err != nil {
+			return err
+		}
+		if n >= 0 {
+			files++
+			bytes += n
+		}
+		return nil
+	})
+	if err != nil {
+		return files, bytes, fmt.Errorf("pruning the photo cache %s: %w", c.dir, err)
+	}
+	return files, bytes, nil
+}
+
+// pruneFile removes the file at path if it was last used longer than keep
+// ago, and returns its size; -1 when it is kept.
+func (c *Cache) pruneFile(path string, keep time.Duration) (int64, error) {
+	c.pruning.Lock()
+	defer c.pruning.Unlock()
+	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return -1, nil
+	}
+	if err != nil {
+		return -1, err
+	}
+	if time.Since(fi.ModTime()) <= keep {
+		return -1, nil
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return -1, err
+	}
+	return fi.Size(), nil
 }
 
 // read reads and probes the photo in src. Readers of one version share one

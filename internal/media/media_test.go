@@ -11,6 +11,7 @@ import (
 	"image/png"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -476,6 +477,81 @@ func TestTheCacheKnowsPhotosByTheirBytes(t *testing.T) {
 	if !strings.HasPrefix(v1.Path, dir) {
 		t.Errorf("variant path %q is not in the cache directory %q", v1.Path, dir)
 	}
+}
+
+// TestPruneRemovesWhatNobodyAskedFor: the variants of a photo changed or
+// gone are never asked for again, so the cache would only grow. Prune
+// removes the variants not used for its time and the half-written files a
+// crash left, and keeps a variant a reader asked for since, however old
+// its file: asking marks it used. A pruned variant asked for again is
+// built again.
+func TestPruneRemovesWhatNobodyAskedFor(t *testing.T) {
+	dir := t.TempDir()
+	c, err := media.NewCache(dir, media.NewRenderer(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone := mediatest.PNG(t, mediatest.Halves(600, 300))
+	read := mediatest.PNG(t, mediatest.Halves(600, 301))
+	old := time.Now().Add(-media.DefaultUnusedFor - time.Hour)
+	age := func(path string, at time.Time) {
+		t.Helper()
+		if err := os.Chtimes(path, at, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	vGone, _ := variant(t, c, gone, 480)
+	vRead, _ := variant(t, c, read, 480)
+	age(vGone.Path, old)
+	age(vRead.Path, old)
+	// A reader asks for one of them: it is marked used.
+	if again, _ := variant(t, c, read, 480); again.Path != vRead.Path {
+		t.Fatalf("the variant moved: %q, %q", vRead.Path, again.Path)
+	}
+	if fi, err := os.Stat(vRead.Path); err != nil || time.Since(fi.ModTime()) > time.Minute {
+		t.Fatalf("a variant asked for was not marked used: %v, %v", fi.ModTime(), err)
+	}
+	// Half-written files: one a crash left an hour and more ago, one being
+	// written now.
+	crashed := filepath.Join(filepath.Dir(vGone.Path), ".x.png.123.tmp")
+	writing := filepath.Join(filepath.Dir(vGone.Path), ".y.png.456.tmp")
+	for _, p := range []string{crashed, writing} {
+		if err := os.WriteFile(p, []byte("part of a photo"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	age(crashed, time.Now().Add(-2*time.Hour))
+	goneSize := fileSize(t, vGone.Path)
+
+	files, freed, err := c.Prune(context.Background(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if files != 2 || freed != goneSize+int64(len("part of a photo")) {
+		t.Errorf("Prune removed %d files, %d bytes; want 2, %d", files, freed, goneSize+int64(len("part of a photo")))
+	}
+	for path, want := range map[string]bool{vGone.Path: false, crashed: false, vRead.Path: true, writing: true} {
+		if _, err := os.Stat(path); (err == nil) != want {
+			t.Errorf("%s kept: %v, want %v", filepath.Base(path), err == nil, want)
+		}
+	}
+	// Asked for again, the pruned variant is built again.
+	before := c.Stats().Built
+	if v, _ := variant(t, c, gone, 480); v.Path != vGone.Path || c.Stats().Built != before+1 {
+		t.Errorf("the pruned variant asked for again: %q, %d builds", v.Path, c.Stats().Built-before)
+	}
+	if _, err := os.Stat(vGone.Path); err != nil {
+		t.Errorf("the pruned variant was not built again: %v", err)
+	}
+}
+
+func fileSize(t *testing.T, path string) int64 {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fi.Size()
 }
 
 func TestTheOrientationIsFoundWhereverTheHeaderPutsIt(t *testing.T) {
