@@ -322,6 +322,41 @@ func TestAnEXIFBlockWhoseDirectoriesLoopIsReadOnce(t *testing.T) {
 	}
 }
 
+// TestATagCountThatWrapsTakesNoMemory is what the fuzzer found: the EXIF
+// reader sizes a tag's values by count × size in 32 bits, so a count of
+// 2³⁰+1 LONGs passes as one 4-byte value, and the reader then made room
+// for 2³⁰ of them — 8 GB for each probe of a photo of a few hundred bytes,
+// which a server receiving it in a bundle or an upload would not survive.
+// Such a block is ignored, at no cost.
+func TestATagCountThatWrapsTakesNoMemory(t *testing.T) {
+	le := binary.LittleEndian
+	for name, count := range map[string]uint32{"wrapping to 4 bytes": 1<<30 + 1, "wrapping to none": 1 << 30} {
+		b := []byte("Exif\x00\x00II*\x00")
+		b = le.AppendUint32(b, 8)
+		b = le.AppendUint16(b, 2)
+		b = le.AppendUint16(b, 0x0110) // Model
+		b = le.AppendUint16(b, 4)      // LONG
+		b = le.AppendUint32(b, count)
+		b = le.AppendUint32(b, 0)
+		b = le.AppendUint16(b, 0x0112) // Orientation
+		b = le.AppendUint16(b, 3)      // SHORT
+		b = le.AppendUint32(b, 1)
+		b = le.AppendUint32(b, 6)
+		b = le.AppendUint32(b, 0)
+		photo := mediatest.WithExif(t, mediatest.JPEG(t, mediatest.Halves(40, 20)), b)
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		info, err := media.Probe(bytes.NewReader(photo))
+		runtime.ReadMemStats(&after)
+		if err != nil || info.Orientation != 1 {
+			t.Errorf("%s: %+v, %v; want the photo as stored", name, info, err)
+		}
+		if grew := after.TotalAlloc - before.TotalAlloc; grew > 16<<20 {
+			t.Errorf("%s: probing a %d-byte photo took %d MB", name, len(photo), grew>>20)
+		}
+	}
+}
+
 func TestVariantsAreNeverEnlarged(t *testing.T) {
 	for _, tc := range []struct {
 		width, full int

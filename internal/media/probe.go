@@ -10,6 +10,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
+	"math"
 
 	"github.com/rwcarlsen/goexif/tiff"
 	"golang.org/x/image/webp"
@@ -174,8 +175,12 @@ func exifOrientation(raw []byte) (o int, err error) {
 	default:
 		return 0, errors.New("reading EXIF: not TIFF data")
 	}
+	at := int64(order.Uint32(raw[4:8]))
+	if err := checkIFD(raw, at, order); err != nil {
+		return 0, fmt.Errorf("reading EXIF: %w", err)
+	}
 	r := bytes.NewReader(raw)
-	if _, err := r.Seek(int64(order.Uint32(raw[4:8])), io.SeekStart); err != nil {
+	if _, err := r.Seek(at, io.SeekStart); err != nil {
 		return 0, fmt.Errorf("reading EXIF: %w", err)
 	}
 	ifd0, _, err := tiff.DecodeDir(r, order)
@@ -188,6 +193,50 @@ func exifOrientation(raw []byte) (o int, err error) {
 		}
 	}
 	return 0, errors.New("reading EXIF: no orientation")
+}
+
+// checkIFD refuses a directory the EXIF reader would take too much memory
+// for. The reader sizes a tag's values by its count times its type's size
+// in 32 bits, which wraps: a count of 2³⁰+1 LONGs passes as 4 bytes, and
+// the reader then makes room for 2³⁰ values — 8 GB for a photo of a few
+// hundred bytes. So each entry of the directory at is checked first: its
+// values must fit in 32 bits and, when they are not inside the entry,
+// within the block.
+func checkIFD(raw []byte, at int64, order binary.ByteOrder) error {
+	if at < 0 || at+2 > int64(len(raw)) {
+		return errors.New("the first directory is outside the block")
+	}
+	n := int64(int16(order.Uint16(raw[at:])))
+	for i := int64(0); i < n; i++ {
+		e := at + 2 + 12*i
+		if e+12 > int64(len(raw)) {
+			return nil // the reader stops here with an error of its own
+		}
+		size := uint64(tiffTypeSize(order.Uint16(raw[e+2:]))) * uint64(order.Uint32(raw[e+4:]))
+		if size > math.MaxUint32 {
+			return fmt.Errorf("tag %#x claims %d bytes of values", order.Uint16(raw[e:]), size)
+		}
+		if size > 4 && uint64(order.Uint32(raw[e+8:]))+size > uint64(len(raw)) {
+			return fmt.Errorf("tag %#x claims %d bytes of values past the block's end", order.Uint16(raw[e:]), size)
+		}
+	}
+	return nil
+}
+
+// tiffTypeSize is the size of one value of a TIFF field type; 0 for a type
+// TIFF does not define.
+func tiffTypeSize(typ uint16) uint32 {
+	switch typ {
+	case 1, 2, 6, 7: // BYTE, ASCII, SBYTE, UNDEFINED
+		return 1
+	case 3, 8: // SHORT, SSHORT
+		return 2
+	case 4, 9, 11: // LONG, SLONG, FLOAT
+		return 4
+	case 5, 10, 12: // RATIONAL, SRATIONAL, DOUBLE
+		return 8
+	}
+	return 0
 }
 
 // orientationTag is the TIFF tag of the EXIF orientation.
