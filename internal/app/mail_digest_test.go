@@ -62,7 +62,7 @@ func TestWeeklyDigestByEmail(t *testing.T) {
 
 	// The next Monday, 06:00 UTC.
 	next := subscriptions.DigestTime(time.Now()).Add(subscriptions.DigestPeriod)
-	m.st.out.ahead.Store(int64(time.Until(next) + time.Minute))
+	m.st.out.ahead.Store(int64(time.Until(next) + subscriptions.DigestGrace + time.Minute))
 	m.st.out.subs.Wake()
 	digest := smtp.Wait(t, reader, 2)[1]
 	week := next.Add(-subscriptions.DigestPeriod).Format("January 2") + " – " + next.AddDate(0, 0, -1).Format("January 2, 2006")
@@ -97,8 +97,12 @@ func TestWeeklyDigestByEmail(t *testing.T) {
 
 	// The weekly step again, later in the week: nothing more.
 	m.st.out.ahead.Store(int64(time.Until(next) + time.Hour))
-	m.st.out.subs.Wake()
-	time.Sleep(300 * time.Millisecond)
+	if err := m.st.out.subs.EnqueueDigests(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := m.st.db.Stats(ctx); err != nil || st.Pending["email"] != 0 {
+		t.Errorf("the weekly step ran again and enqueued %d emails (%v), want none", st.Pending["email"], err)
+	}
 	if n := len(smtp.To(reader)); n != 2 {
 		t.Errorf("%d emails after the weekly step ran again, want still 2", n)
 	}

@@ -36,7 +36,8 @@ type ServeConfig struct {
 	// Listener, when set, is a port already open to serve on instead of
 	// listening on Addr: a socket handed over by a supervisor, or a test
 	// that must know the address before the site is loaded (its base URL)
-	// without giving the port up in between.
+	// without giving the port up in between. Serve closes it when it
+	// returns.
 	Listener   net.Listener
 	ContentDir string
 	DBPath     string
@@ -113,6 +114,9 @@ func Serve(ctx context.Context, cfg ServeConfig) (err error) {
 	}
 	if cfg.DebugAddr != "" && !cfg.DebugAddrPublic {
 		if err := checkLoopback(cfg.DebugAddr); err != nil {
+			if cfg.Listener != nil {
+				cfg.Listener.Close() // Serve owns it, whatever it returns
+			}
 			return err
 		}
 	}

@@ -105,9 +105,13 @@ import (
 // subscription scope "digest", meta's digest_last (subscriptions.go) and
 // when each post was first told public in announced (publication.go);
 // nothing is rewritten (a post told before has no such time, and counts
-// from its date). An older Milepost must refuse the file: it would send
-// no digest to the readers who asked for one, and its Check would call
-// their subscriptions damaged.
+// from its date), and moderators' bans of a fediverse account or server
+// (ban kind "fediverse") with the account kept on its comments (a
+// comment's "actor"). An older Milepost must refuse the file: it would
+// send no digest to the readers who asked for one, its Check would call
+// their subscriptions and those bans damaged, it would let the banned
+// accounts in, and it would drop a comment's account when it wrote the
+// comment again.
 const SchemaVersion = 12
 
 // lockTimeout is how long Open waits for another process to release the

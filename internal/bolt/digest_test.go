@@ -8,12 +8,14 @@ import (
 	bbolt "go.etcd.io/bbolt"
 
 	"milepost/internal/outbox"
+	"milepost/internal/publication"
 	"milepost/internal/subscriptions"
 )
 
 // RecordDigest records a week and its emails together, once: a second
-// record of the same week (or an older one) writes nothing and enqueues
-// nothing; Check refuses a digest_last that is no digest time.
+// record of the same week writes nothing and enqueues nothing; a week
+// before the one recorded (the clock went back after running ahead) is
+// recorded; Check refuses a digest_last that is no digest time.
 func TestRecordDigestOncePerWeek(t *testing.T) {
 	ctx := context.Background()
 	db, _ := openTest(t)
@@ -26,7 +28,7 @@ func TestRecordDigestOncePerWeek(t *testing.T) {
 		at   time.Time
 		key  string
 		want bool
-	}{{week, "a", true}, {week, "b", false}, {week.AddDate(0, 0, -7), "c", false}, {week.AddDate(0, 0, 7), "d", true}} {
+	}{{week, "a", true}, {week, "b", false}, {week.AddDate(0, 0, 7), "c", true}, {week.AddDate(0, 0, 7), "d", false}} {
 		done, err := db.RecordDigest(ctx, c.at, msg(c.key))
 		if err != nil || done != c.want {
 			t.Errorf("record %d: %v, %v; want %v", i, done, err, c.want)
@@ -62,8 +64,15 @@ func TestUpgradeFromSchemaVersion11(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// A post announced by version 11, whose record has no time.
+		if err := db.Record(context.Background(), []publication.Event{{Kind: publication.Published, Slug: "old", Version: "v1"}}, nil); err != nil {
+			t.Fatal(err)
+		}
 	})
 	wantUpgraded(t, path, func(i int, db *DB) {
+		if told, _, err := db.Told(context.Background()); err != nil || told["old"].Version != "v1" || !told["old"].At.IsZero() {
+			t.Errorf("opening %d: the post announced before = %+v, %v; want its version and no time", i, told["old"], err)
+		}
 		if last, err := db.LastDigest(context.Background()); err != nil || !last.IsZero() {
 			t.Errorf("opening %d: LastDigest = %v, %v", i, last, err)
 		}

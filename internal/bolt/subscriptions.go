@@ -293,13 +293,14 @@ func digestLast(tx *bbolt.Tx) time.Time {
 }
 
 // RecordDigest records the digest of at as enqueued and enqueues msgs, in
-// one transaction, unless a digest at or after at is recorded already:
+// one transaction, unless the digest of at is the one recorded already:
 // then it writes nothing and reports false, so that two runs of the
-// weekly step (or one after a crash) enqueue the week once.
+// weekly step (or one after a crash) enqueue the week once. A later week
+// recorded (a clock that ran ahead) is replaced.
 func (db *DB) RecordDigest(ctx context.Context, at time.Time, msgs []outbox.Message) (bool, error) {
 	var done bool
 	err := db.update(ctx, func(tx *bbolt.Tx) error {
-		if !digestLast(tx).Before(at) {
+		if digestLast(tx).Equal(at) {
 			return nil
 		}
 		if err := tx.Bucket(bucketMeta).Put(keyDigestLast, timeKey(at)); err != nil {

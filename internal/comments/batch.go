@@ -174,6 +174,13 @@ func CheckRecord(c *Comment, now time.Time) FieldErrors {
 	checkLine("commenter", c.CommenterID, MaxCommenterIDChars)
 	checkLine("hold_reason", c.HoldReason, MaxHoldReasonChars)
 	checkLine("source", c.Source, MaxSourceChars)
+	if c.Actor != "" {
+		if a, err := NormalizeActor(c.Actor); err != nil {
+			errs["actor"] = err.Error()
+		} else {
+			c.Actor = a
+		}
+	}
 	if len(errs) == 0 {
 		return nil
 	}

@@ -223,6 +223,7 @@ func TestFediverseBansMatchTheAccountOrItsServer(t *testing.T) {
 		want  bool
 	}{
 		{account, "https://social.example/users/troll", true},
+		{account, "HTTPS://Social.EXAMPLE/users/troll", true},
 		{account, "https://social.example/users/trolls", false},
 		{account, "https://social.example/users/kay", false},
 		{account, "", false},
@@ -244,13 +245,14 @@ func TestFediverseBansMatchTheAccountOrItsServer(t *testing.T) {
 	}
 	for in, want := range map[string]string{
 		"@Spam.Example": "spam.example", "*.spam.example": "spam.example", " https://social.example/users/troll ": "https://social.example/users/troll",
-		"bücher.example": "xn--bcher-kva.example",
+		"bücher.example": "xn--bcher-kva.example", "HTTPS://Social.Example/users/Troll": "https://social.example/users/Troll",
 	} {
 		if got, err := NormalizeBan(BanFediverse, in); err != nil || got != want {
 			t.Errorf("NormalizeBan(fediverse, %q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
-	for _, bad := range []string{"", "localhost", "troll@social.example", "https://user:pw@social.example/u", "ftp x"} {
+	for _, bad := range []string{"", "localhost", "troll@social.example", "https://user:pw@social.example/u", "ftp x",
+		"https://social.example/users/" + strings.Repeat("x", 2000), "https://social.example/users/a\nb", "https://"} {
 		if _, err := NormalizeBan(BanFediverse, bad); err == nil {
 			t.Errorf("NormalizeBan(fediverse, %q) took it", bad)
 		}

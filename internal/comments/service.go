@@ -118,8 +118,8 @@ func (s *Service) Post(ctx context.Context, in Input, who Author) (Comment, erro
 		return Comment{}, err
 	}
 	if who.Actor != "" {
-		if _, err := NormalizeFediverse(who.Actor); err != nil || !strings.Contains(who.Actor, "://") {
-			return Comment{}, fmt.Errorf("posting a comment: the fediverse actor %q is not an address", who.Actor)
+		if who.Actor, err = NormalizeActor(who.Actor); err != nil {
+			return Comment{}, err
 		}
 	}
 	c, err := validateNew(in, p)

@@ -262,7 +262,7 @@ func (s *Service) create(ctx context.Context, st site, from RemoteActor, act map
 func refusal(err error) bool {
 	var fe comments.FieldErrors
 	return errors.As(err, &fe) || errors.Is(err, comments.ErrBanned) || errors.Is(err, comments.ErrClosed) ||
-		errors.Is(err, comments.ErrNoPost) || errors.Is(err, comments.ErrDuplicate)
+		errors.Is(err, comments.ErrNoPost) || errors.Is(err, comments.ErrDuplicate) || errors.Is(err, comments.ErrBadActor)
 }
 
 // addressedPublicly reports whether a note is public, unlisted or for its

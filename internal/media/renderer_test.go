@@ -55,10 +55,11 @@ func TestRendersBeyondTheRenderersBoundWaitAndTheCacheSharesIt(t *testing.T) {
 	if err := renders.Render(waiting, io.Discard, photo, info, 480); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("a third render of two at once = %v, want it to wait until its context ends", err)
 	}
-	// Measured against the deadline itself: on a busy machine the test may
-	// be held up between making the context and the call.
-	if deadline, _ := waiting.Deadline(); time.Now().Before(deadline) {
-		t.Errorf("the third render gave up %v before its context ended", time.Until(deadline))
+	// It gave up because its context ended, not before (a busy machine may
+	// hold the test up between making the context and the call, so no
+	// time measured from before the call says more).
+	if waiting.Err() == nil {
+		t.Error("the third render gave up before its context ended")
 	}
 	// A variant the cache builds takes its turn with the same renders.
 	cache, err := media.NewCache(t.TempDir(), renders)

@@ -261,7 +261,8 @@ func (a *Announcer) SiteChanged(ctx context.Context, site *content.Site) error {
 	var msgs []outbox.Message
 	if !baselined {
 		// The posts a site had before Milepost told anyone were not
-		// published now: no At, so that no digest lists the archive.
+		// published now: no At. A digest counts them from their date, so
+		// only those dated in its week are listed, not the archive.
 		for i := range events {
 			events[i].At = time.Time{}
 		}

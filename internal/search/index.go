@@ -259,11 +259,11 @@ func analyze(p *content.Post, st stemmer) *analyzed {
 	for _, t := range p.Tags {
 		a.doc.tags = append(a.doc.tags, strings.ToLower(t))
 	}
-	var author string
+	var author []string
 	if p.Author != nil {
 		a.doc.author = strings.ToLower(p.Author.ID)
 		a.doc.name = strings.ToLower(p.Author.Name)
-		author = p.Author.Name + " " + p.Author.ID
+		author = []string{p.Author.Name, p.Author.ID}
 	}
 	// Each field is a list of parts: a phrase is found within one part,
 	// never across two tags or from a run's type into its shoes.
@@ -271,7 +271,7 @@ func analyze(p *content.Post, st stemmer) *analyzed {
 		fieldTitle:  {p.Title},
 		fieldBody:   {p.Text()},
 		fieldTags:   p.Tags,
-		fieldAuthor: {author},
+		fieldAuthor: author,
 		fieldRun:    runParts(p.Run),
 	}
 	for f, parts := range texts {

@@ -342,6 +342,7 @@ func TestPhrasesAreFoundInEveryField(t *testing.T) {
 		`"pegasus 40"`:          {"Alpha"},
 		`"race day"`:            {"Alpha"}, // a tag
 		`"kay bird"`:            {"Alpha"}, // the author
+		`"bird kay"`:            nil,       // from the author's name into their ID
 		`"half marathon"`:       nil,
 		`"marathon" "race day"`: {"Alpha"},
 		`"day trail"`:           nil, // across two tags

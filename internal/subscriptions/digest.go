@@ -32,10 +32,14 @@ const (
 	DigestHour    = 6 // UTC
 	// DigestPeriod is what one digest covers: the 7 days before its time.
 	DigestPeriod = 7 * 24 * time.Hour
+	// DigestGrace is how long after its time a week's digest is made: a
+	// post made public a moment before 06:00 is recorded so a moment
+	// after, and must not miss its week.
+	DigestGrace = 5 * time.Minute
 )
 
 // DigestTime is the last digest time at or before t: the Monday 06:00 UTC
-// that ends the latest week whose digest is due.
+// that ends the latest week whose digest is due (DigestGrace after it).
 func DigestTime(t time.Time) time.Time {
 	t = t.UTC()
 	d := time.Date(t.Year(), t.Month(), t.Day(), DigestHour, 0, 0, 0, time.UTC)
@@ -54,13 +58,20 @@ func DigestTime(t time.Time) time.Time {
 // email, as comment notifications are: no mail is owed for a time email
 // was off.
 func (s *Service) EnqueueDigests(ctx context.Context) error {
-	due := DigestTime(s.o.Now())
+	due := DigestTime(s.o.Now().Add(-DigestGrace))
 	last, err := s.o.Store.LastDigest(ctx)
 	if err != nil {
 		return fmt.Errorf("enqueuing the weekly digest: %w", err)
 	}
-	if !last.Before(due) {
+	if last.Equal(due) {
 		return nil
+	}
+	if last.After(due) {
+		// The clock ran ahead once (a board that booted without the
+		// time) and a week to come was recorded: waiting for it would
+		// stop the digests until then. The emails' keys still keep a
+		// week from being sent twice.
+		s.o.Log.Warn("the last weekly digest recorded is later than now: the clock went back", "recorded", last, "now", s.o.Now())
 	}
 	var msgs []outbox.Message
 	var posts int

@@ -107,7 +107,11 @@ func TestWeeklyDigest(t *testing.T) {
 		t.Fatalf("the new posts sent %d emails one by one, want 4", len(each))
 	}
 
-	f.now = time.Date(2026, 5, 4, 6, 0, 0, 0, time.UTC) // Monday, the digest time
+	f.now = time.Date(2026, 5, 4, 6, 0, 0, 0, time.UTC) // Monday, the digest time: not yet
+	if err := f.svc.EnqueueDigests(ctx); err != nil || len(f.pending(t)) != 0 {
+		t.Fatalf("at the digest time itself, before its grace: %d emails, %v", len(f.pending(t)), err)
+	}
+	f.now = f.now.Add(subscriptions.DigestGrace)
 	sent := f.weekly(t)
 	if len(sent) != 2 {
 		t.Fatalf("the digest went out %d times, want one to each digest subscriber", len(sent))
@@ -206,7 +210,7 @@ func TestDigestWeekName(t *testing.T) {
 		f.subscribe(t, "weekly@example.org", subscriptions.ScopeDigest)
 		f.write(t, "posts/late.md", "---\ntitle: Late\ndate: "+f.now.Format(time.RFC3339)+"\n---\nLate.\n")
 		f.reload(t, a)
-		f.now = c.due
+		f.now = c.due.Add(subscriptions.DigestGrace)
 		if sent := f.weekly(t); len(sent) != 1 || !strings.HasSuffix(sent[0].Subject, c.want) {
 			t.Errorf("the digest of %v: %d emails, want one whose subject ends %q: %+v", c.due, len(sent), c.want, sent)
 		}

@@ -73,14 +73,14 @@ type adminBan struct {
 }
 
 // banForm is what the bans page's form shows: empty, filled in from a
-// comment's "Ban…" link (?kind=&value=), or as the moderator sent it when
-// it was refused.
+// comment's "Ban…" link (?comment=ID), or as the moderator sent it when it
+// was refused.
 type banForm struct {
 	Kind, Value, Duration, Reason string
 }
 
-// banFormFrom reads a banForm from a query or a posted form. An unknown
-// kind or length is left for the form's default.
+// banFormFrom reads a banForm from a posted form (nil for an empty one).
+// An unknown kind or length is left for the form's default.
 func banFormFrom(v url.Values) banForm {
 	f := banForm{Kind: v.Get("kind"), Value: v.Get("value"), Duration: v.Get("duration"), Reason: v.Get("reason")}
 	if !slices.Contains(comments.BanKinds, comments.BanKind(f.Kind)) {
@@ -444,7 +444,33 @@ func (s *Server) adminEdit(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) adminBans(w http.ResponseWriter, r *http.Request) {
-	s.renderBans(w, r, http.StatusOK, "", banFormFrom(r.URL.Query()))
+	form := banFormFrom(nil)
+	if id, err := strconv.ParseUint(r.URL.Query().Get("comment"), 10, 64); err == nil {
+		// A comment's "Ban…" link names the comment, not its writer's
+		// address, which would be in every log and history the link
+		// passes through.
+		c, err := s.comments.Get(r.Context(), id)
+		if err != nil && !errors.Is(err, comments.ErrNotFound) {
+			s.serverError(w, r, "reading the comment to ban its writer", err)
+			return
+		}
+		form.Kind, form.Value = banOf(c)
+	}
+	s.renderBans(w, r, http.StatusOK, "", form)
+}
+
+// banOf is the ban a comment's "Ban…" link fills the form with: its
+// fediverse account, else its email address, else its IP address.
+func banOf(c comments.Comment) (kind, value string) {
+	switch {
+	case c.Actor != "":
+		return string(comments.BanFediverse), c.Actor
+	case c.Email != "":
+		return string(comments.BanEmail), c.Email
+	case c.IP != "":
+		return string(comments.BanIP), c.IP
+	}
+	return "", ""
 }
 
 // refuseBan shows the bans page again with what was wrong with the form

@@ -179,9 +179,20 @@ func TestBannedReadersAreRefusedWithTheReason(t *testing.T) {
 	mod.postForm("/admin/bans/remove", url.Values{"kind": {"ip"}, "value": {"127.0.0.1"}})
 	heldID(t, h.postForm("/posts/massage/comments", commentForm("Anyone", "Welcome back")))
 	h.clock.Set(h.clock.Now().Add(8 * 24 * time.Hour))
-	heldID(t, h.postForm("/posts/massage/comments", form))
+	id := heldID(t, h.postForm("/posts/massage/comments", form))
 	mustContain(t, "log", mod.get("/admin/log/").body, "<td>ban ", "<td>unban ")
 	checkIndexes(t, h, "bans")
+
+	// The comment's "Ban this reader…" link names the comment, not the
+	// reader's address, and opens the form filled in with it.
+	queue := mod.get("/admin/comments/").body
+	link := `<a href="/admin/bans/?comment=` + id + `">Ban this reader…</a>`
+	mustContain(t, "recent comments", queue, link)
+	if strings.Contains(queue, "value=troll") {
+		t.Errorf("a link in the list carries the reader's address:\n%.2000s", queue)
+	}
+	mustContain(t, "ban form from a comment", mod.get("/admin/bans/?comment="+id).body,
+		`<option value="email" selected>`, `value="troll@example.org"`)
 }
 
 func TestModeratorsCloseAndReopenAPost(t *testing.T) {
