@@ -185,10 +185,15 @@ func disqusTime(s string) (time.Time, error) {
 	if s == "" {
 		return time.Time{}, fmt.Errorf("no <createdAt>")
 	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		t, err = time.Parse("2006-01-02T15:04:05", s)
 	}
-	if t, err := time.Parse("2006-01-02T15:04:05", s); err == nil {
+	if err == nil && t.IsZero() {
+		// Year 1: what an exporter writes for a time it never had.
+		return time.Time{}, fmt.Errorf("<createdAt> %q is no time: the exporter did not know it", s)
+	}
+	if err == nil {
 		return t, nil
 	}
 	return time.Time{}, fmt.Errorf("<createdAt> %q is not a time like %q", s, "2011-10-04T16:12:00Z")

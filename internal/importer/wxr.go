@@ -187,7 +187,9 @@ func (c wxrComment) created() (time.Time, error) {
 		if err != nil {
 			return time.Time{}, fmt.Errorf("comment_date_gmt %q is not a time like %q", gmt, "2011-10-04 16:12:00")
 		}
-		return t, nil
+		if !t.IsZero() { // year 1 is no more a time than 0000-00-00
+			return t, nil
+		}
 	}
 	local := strings.TrimSpace(c.Date)
 	if local == "" || strings.HasPrefix(local, "0000-00-00") {
@@ -196,6 +198,9 @@ func (c wxrComment) created() (time.Time, error) {
 	t, err := time.Parse(wxrDate, local)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("comment_date %q is not a time like %q", local, "2011-10-04 09:12:00")
+	}
+	if t.IsZero() {
+		return time.Time{}, fmt.Errorf("neither comment_date_gmt nor comment_date gives a time")
 	}
 	return t, nil
 }
