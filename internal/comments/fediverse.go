@@ -24,12 +24,11 @@ func NormalizeActor(actor string) (string, error) {
 	if len(actor) > 2000 || strings.IndexFunc(actor, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
 		return "", ErrBadActor
 	}
-	u, err := url.Parse(actor)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http" && u.Scheme != "HTTPS" && u.Scheme != "HTTP") ||
-		u.Host == "" || u.User != nil || u.Opaque != "" {
+	u, err := url.Parse(actor) // which puts the scheme in lower case
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.Opaque != "" {
 		return "", ErrBadActor
 	}
-	u.Scheme, u.Host = strings.ToLower(u.Scheme), strings.ToLower(u.Host)
+	u.Host = strings.ToLower(u.Host)
 	return u.String(), nil
 }
 
