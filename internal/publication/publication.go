@@ -266,8 +266,7 @@ func (a *Announcer) SiteChanged(ctx context.Context, site *content.Site) error {
 		for i := range events {
 			events[i].At = time.Time{}
 		}
-	}
-	if baselined {
+	} else {
 		for _, ev := range events {
 			for _, f := range a.Fanouts {
 				m, err := f.Messages(ctx, ev)

@@ -105,8 +105,22 @@ func (s *Service) EnqueueDigests(ctx context.Context) error {
 
 // digest is the digest of the week ending at due, without its site and
 // subscription: the posts public now that became public in the week,
-// newest first, as the site lists them.
+// newest first, as the site lists them. It is made once for a site and a
+// week (Service.lastDigest): a post taken down changes the site.
 func (s *Service) digest(ctx context.Context, site *content.Site, due time.Time) (mail.Digest, error) {
+	s.digestMu.Lock()
+	defer s.digestMu.Unlock()
+	if last := &s.lastDigest; last.site == site && last.due.Equal(due) {
+		return last.d, nil
+	}
+	d, err := s.makeDigest(ctx, site, due)
+	if err == nil {
+		s.lastDigest.site, s.lastDigest.due, s.lastDigest.d = site, due, d
+	}
+	return d, err
+}
+
+func (s *Service) makeDigest(ctx context.Context, site *content.Site, due time.Time) (mail.Digest, error) {
 	told, _, err := s.o.Store.Told(ctx)
 	if err != nil {
 		return mail.Digest{}, err

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"milepost/internal/comments"
@@ -50,6 +51,16 @@ type Service struct {
 	o    Options
 	keys signer
 	wake chan struct{}
+
+	// digestMu guards lastDigest, the last week's digest made: it is the
+	// same for every subscriber, so the outbox's emails of one week, sent
+	// one after another, share it until the site changes.
+	digestMu   sync.Mutex
+	lastDigest struct {
+		site *content.Site
+		due  time.Time
+		d    mail.Digest
+	}
 }
 
 // New builds a Service.
